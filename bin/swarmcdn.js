@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// Thin launcher: the CLI is compiled to dist/ by `npm ci` (the prepare script).
+const major = Number(process.versions.node.split('.')[0])
+if (major < 22) {
+  process.stderr.write(`swarmcdn needs Node.js 22 or newer (this is ${process.version}); run it as \`npx swarmcdn\` inside the project so it uses the bundled Node.\n`)
+  process.exit(1)
+}
+await import('../dist/src/cli/main.js')
