@@ -1,8 +1,12 @@
 import type { Command } from 'commander'
+import { registerKeygen } from './keygen.js'
+import { registerPublish } from './publish.js'
 
 /** A subcommand module adds itself to the program. */
 export type RegisterCommand = (program: Command) => void
 
 /** Every subcommand, in the order `--help` lists them. */
 export const COMMANDS: RegisterCommand[] = [
+  registerKeygen,
+  registerPublish
 ]
