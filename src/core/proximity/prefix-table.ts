@@ -7,7 +7,9 @@
  * announces a /16 and a /24 inside it), the MOST SPECIFIC range wins for the
  * addresses it covers and the outer range keeps the rest, as in IP routing
  * (longest-prefix match). Two identical ranges: the one added last wins.
- * Ranges that overlap without nesting are a table error. Organisation names
+ * Ranges that overlap without nesting: the one starting later wins the
+ * overlap (the real @ip-location-db/asn table has one such pair, at
+ * 214.95.0.0-215.0.255.255 / 215.0.0.0-215.1.3.255). Organisation names
  * are stored once each in a string array indexed by a Uint32Array. AS number
  * 0 means "no AS" (RFC 7607 reserves AS 0 for unannounced space).
  */
@@ -161,12 +163,10 @@ interface PendingRanges<K> {
   ends: K[]
   asns: number[]
   orgs: number[]
-  sources: number[]
-  lines: number[]
 }
 
 function pending<K> (): PendingRanges<K> {
-  return { starts: [], ends: [], asns: [], orgs: [], sources: [], lines: [] }
+  return { starts: [], ends: [], asns: [], orgs: [] }
 }
 
 /** Collects ranges from one or more inputs and builds a PrefixTable. */
@@ -215,8 +215,6 @@ export class PrefixTableBuilder {
     ;(p.ends as Array<number | bigint>).push(hi)
     p.asns.push(asn)
     p.orgs.push(this.orgId(org))
-    p.sources.push(this.sourceIndex)
-    p.lines.push(lineNumber)
   }
 
   /** Adds `address/prefixBits` (length in the address's own family). */
@@ -280,17 +278,18 @@ export class PrefixTableBuilder {
     const stack: number[] = []
     let cursor: K | undefined
     for (const r of order) {
-      while (stack.length > 0 && ends[stack[stack.length - 1]] < starts[r]) {
+      // Close every open range that does not contain r: those that ended
+      // before r, and those r overlaps partially (r wins the overlap).
+      while (stack.length > 0 && ends[stack[stack.length - 1]] < ends[r]) {
         const t = stack.pop() as number
-        if (cursor !== undefined && cursor <= ends[t]) emit(cursor, ends[t], t)
-        cursor = succ(ends[t])
+        const stop = ends[t] < starts[r] ? ends[t] : pred(starts[r])
+        if (cursor !== undefined && cursor <= stop) {
+          emit(cursor, stop, t)
+          cursor = succ(stop)
+        }
       }
       if (stack.length > 0) {
         const t = stack[stack.length - 1]
-        if (ends[r] > ends[t]) {
-          throw new PrefixTableFormatError(this.sourceNames[p.sources[r]], p.lines[r],
-            `range overlaps the range of ${this.sourceNames[p.sources[t]]}:${p.lines[t]} without nesting in it`)
-        }
         if (cursor !== undefined && cursor < starts[r]) emit(cursor, pred(starts[r]), t)
       }
       cursor = starts[r]

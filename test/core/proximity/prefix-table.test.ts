@@ -67,9 +67,9 @@ describe('core/proximity/ip-location-db-loader', () => {
     expect(formatErrorOf(() => loadIpLocationDbTable('1.0.0.0,1.0.0.9,1,A,B')).message).to.match(/got more/)
   })
 
-  it('rejects ranges that overlap without nesting, naming both lines', () => {
-    const err = formatErrorOf(() => loadIpLocationDbTable('1.0.0.0,1.0.0.9,1,A\n1.0.0.5,1.0.0.20,2,B', { source: 'o.csv' }))
-    expect(err.message).to.equal('o.csv:2: range overlaps the range of o.csv:1 without nesting in it')
+  it('gives the overlap of two ranges that do not nest to the later-starting one', () => {
+    const t = loadIpLocationDbTable('1.0.0.0,1.0.0.9,1,A\n1.0.0.5,1.0.0.20,2,B\n1.0.0.0,1.0.0.2,3,C')
+    expect([0, 2, 3, 4, 5, 9, 20, 21].map((h) => t.asnOf(ip(`1.0.0.${h}`)))).to.deep.equal([3, 3, 1, 1, 2, 2, 2, 0])
   })
 
   it('builds an empty table from empty input that answers "unknown"', () => {
