@@ -22,6 +22,12 @@ describe('cli: swarmcdn asn', function () {
     expect(JSON.parse(r.stdout)).to.deep.equal({ address: '127.2.0.1', asn: 64602, org: '', range: '127.2.0.0-127.2.255.255' })
   })
 
+  it('merges repeated --table files, the last one winning identical ranges', () => {
+    const r = swarmcdn('asn', '127.3.1.1', '--table', 'test/fixtures/loopback-as.pfx2as', '--table', 'test/fixtures/loopback-as.csv')
+    expect(r.status).to.equal(0)
+    expect(r.stdout).to.equal('127.3.1.1\tAS64603\tLoopback Net C\n')
+  })
+
   it('uses the @ip-location-db/asn tables by default', () => {
     const r = swarmcdn('asn', '8.8.8.8', '2606:4700:4700::1111')
     expect(r.status).to.equal(0)

@@ -2,7 +2,8 @@ import { expect } from 'chai'
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { parseIpAddress as ip } from '../../src/core/proximity/ip-address.js'
+import { readFileSync } from 'node:fs'
+import { parseIpAddress as ip, parseIpAddressStrict, ipToBigInt } from '../../src/core/proximity/ip-address.js'
 import { PrefixTable } from '../../src/core/proximity/prefix-table.js'
 import { PrefixTableFormatError } from '../../src/core/proximity/prefix-table-format-error.js'
 import { AsnResolver } from '../../src/core/proximity/asn-resolver.js'
@@ -30,6 +31,17 @@ describe('client/prefix-table-files', () => {
     expect(full.asnOf(ip('2606:4700:4700::1111'))).to.equal(13335)
     expect(full.asnOf(ip('10.0.0.1'))).to.equal(0)
     expect(full.asnOf(ip('127.0.0.1'))).to.equal(0)
+  })
+
+  it('parses every 50th real table address exactly as ip-num does', () => {
+    for (const path of defaultPrefixTablePaths()) {
+      const lines = readFileSync(path, 'utf8').split('\n')
+      for (let i = 0; i < lines.length; i += 50) {
+        if (lines[i] === '') continue
+        const [first, last] = lines[i].split(',')
+        for (const text of [first, last]) expect(ipToBigInt(ip(text)), text).to.equal(ipToBigInt(parseIpAddressStrict(text)))
+      }
+    }
   })
 
   it('tells CAIDA from ip-location-db by content and merges several files', () => {

@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander'
 import { formatIpAddress, parseIpAddress } from '../../core/proximity/ip-address.js'
 import { defaultPrefixTablePaths, loadPrefixTableFiles } from '../../client/prefix-table-files.js'
 
-const collect = (value: string, previous: string[]): string[] => [...previous, value]
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value]
 
 /** Registers the `asn` command. */
 export function registerAsn (program: Command): void {
@@ -14,12 +14,12 @@ export function registerAsn (program: Command): void {
     .command('asn')
     .description('print the AS number and organisation of IP addresses')
     .argument('<address...>', 'IPv4 or IPv6 addresses')
-    .addOption(new Option('--table <file>', 'prefix table: ip-location-db CSV or CAIDA pfx2as (repeatable; default: @ip-location-db/asn v4+v6)').argParser(collect).default([]))
+    .addOption(new Option('--table <file>', 'prefix table: ip-location-db CSV or CAIDA pfx2as (repeatable; default: the @ip-location-db/asn v4 and v6 CSVs)').argParser(collect))
     .option('--json', 'one JSON object per line')
-    .action((addresses: string[], opts: { table: string[], json?: boolean }) => {
+    .action((addresses: string[], opts: { table?: string[], json?: boolean }) => {
       // Validate every address before the (slow) table load.
       const parsed = addresses.map((text) => parseIpAddress(text))
-      const table = loadPrefixTableFiles(opts.table.length > 0 ? opts.table : defaultPrefixTablePaths())
+      const table = loadPrefixTableFiles(opts.table ?? defaultPrefixTablePaths())
       const out: string[] = []
       parsed.forEach((address, i) => {
         const record = table.lookup(address)
