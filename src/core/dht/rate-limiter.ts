@@ -4,8 +4,9 @@
  * Rules: each peer has a bucket of `burst` tokens refilled at
  * `ratePerSec`; a request costs one token and is refused when the bucket
  * is empty. Every refusal or protocol violation lowers the peer's score by
- * the fault's weight; a score at or below `banScore` means "drop and
- * penalize". Scores recover by `recoveryPerHour` toward 0. At most
+ * the fault's weight; a score at or below `banScore` bans the peer for
+ * `banDurationMs` ("drop and penalize"). Scores recover by
+ * `recoveryPerHour` toward 0. At most
  * `maxPeers` peers are tracked; the least recently seen is forgotten first
  * (a forgotten peer restarts with a full bucket and a clean score, which
  * bounds memory at the price of amnesty for long-idle peers).
@@ -19,13 +20,15 @@ export interface RateLimiterInit {
   burst?: number
   /** Score at or below which a peer is banned. Default -100. */
   banScore?: number
+  /** How long a ban lasts, in ms. Default 1 h. */
+  banDurationMs?: number
   /** Score recovered per hour of good behaviour. Default 50. */
   recoveryPerHour?: number
   /** Peers tracked at once. Default 10 000. */
   maxPeers?: number
 }
 
-interface PeerState { tokens: number, score: number, lastMs: number }
+interface PeerState { tokens: number, score: number, lastMs: number, bannedUntilMs: number }
 
 /** Outcome of `take`: allowed, or refused (and whether the peer is now banned). */
 export interface TakeResult { allowed: boolean, banned: boolean }
@@ -36,6 +39,7 @@ export class RateLimiter {
   private readonly burst: number
   private readonly banScore: number
   private readonly recoveryPerHour: number
+  private readonly banDurationMs: number
   private readonly maxPeers: number
   private readonly peers = new Map<string, PeerState>()
 
@@ -44,6 +48,7 @@ export class RateLimiter {
     this.burst = init.burst ?? 40
     this.banScore = init.banScore ?? -100
     this.recoveryPerHour = init.recoveryPerHour ?? 50
+    this.banDurationMs = init.banDurationMs ?? 60 * 60 * 1000
     this.maxPeers = init.maxPeers ?? 10_000
   }
 
@@ -52,17 +57,14 @@ export class RateLimiter {
     const s = this.state(nowMs, peer)
     if (s.tokens >= 1) {
       s.tokens -= 1
-      return { allowed: true, banned: s.score <= this.banScore }
+      return { allowed: true, banned: nowMs < s.bannedUntilMs }
     }
-    s.score -= refusalPenalty
-    return { allowed: false, banned: s.score <= this.banScore }
+    return { allowed: false, banned: this.lower(nowMs, s, refusalPenalty) }
   }
 
   /** Lowers `peer`'s score by `weight` (a protocol violation); true when it is now banned. */
   fault (nowMs: number, peer: string, weight: number): boolean {
-    const s = this.state(nowMs, peer)
-    s.score -= weight
-    return s.score <= this.banScore
+    return this.lower(nowMs, this.state(nowMs, peer), weight)
   }
 
   /** Current score of `peer` (0 for unknown peers). */
@@ -71,12 +73,24 @@ export class RateLimiter {
   }
 
   /** True when `peer`'s score is at or below the ban threshold. */
-  isBanned (nowMs: number, peer: string): boolean { return this.score(nowMs, peer) <= this.banScore }
+  isBanned (nowMs: number, peer: string): boolean {
+    const s = this.peers.get(peer)
+    return s != null && nowMs < s.bannedUntilMs
+  }
+
+  private lower (nowMs: number, s: PeerState, weight: number): boolean {
+    s.score -= weight
+    if (s.score <= this.banScore && nowMs >= s.bannedUntilMs) {
+      s.bannedUntilMs = nowMs + this.banDurationMs
+      s.score = 0 // a served ban clears the record; a repeat offender earns a new one
+    }
+    return nowMs < s.bannedUntilMs
+  }
 
   private state (nowMs: number, peer: string): PeerState {
     let s = this.peers.get(peer)
     if (s == null) {
-      s = { tokens: this.burst, score: 0, lastMs: nowMs }
+      s = { tokens: this.burst, score: 0, lastMs: nowMs, bannedUntilMs: -Infinity }
       if (this.peers.size >= this.maxPeers) {
         const oldest = this.peers.keys().next().value as string
         this.peers.delete(oldest)
