@@ -1,0 +1,389 @@
+/**
+ * One DHT member (supernode or seeder), sans-IO: message in, effects out.
+ *
+ * Rules:
+ * - The driver reports authenticated DHT peers (`peerAuthenticated`), every
+ *   decoded message (`handleMessage`, with the authenticated sender), failed
+ *   deliveries (`rpcFailed`), protocol violations it detected while
+ *   decoding (`protocolViolation`) and time (`handleTimeout` at
+ *   `nextDeadlineMs()`); it performs the returned effects.
+ * - A peer enters the routing table only when authenticated: reported by the
+ *   driver, or when it answered one of our requests. Contacts named in
+ *   replies are lookup candidates only.
+ * - Every request costs one token of the sender's bucket; a refusal or a
+ *   violation lowers its score; at the ban score the peer is removed from
+ *   the table, its provider records are dropped, and a `penalize` effect
+ *   tells the driver to disconnect it. Requests from banned peers are ignored.
+ * - A provider record always names the authenticated sender of add-provider.
+ * - `provide` stores our own record, finds the k closest and sends them
+ *   add-provider; it is repeated every `republishIntervalMs` until
+ *   `unprovide`. Expired records are pruned every `pruneIntervalMs`.
+ * - Every request we send fails after `requestTimeoutMs`.
+ */
+import { keyToHex, keysEqual, type Key } from '../ids.js'
+import type { DhtMessage, DhtRequest } from '../messages/dht-messages.js'
+import { MAX_CONTACTS_PER_MESSAGE } from '../messages/dht-messages.js'
+import { prefixRegionOf, type Contact, type RegionOf } from './contact.js'
+import { Lookup, type LookupKind, type LookupRequest, type LookupResult } from './lookup.js'
+import { DEFAULT_REPUBLISH_INTERVAL_MS, ProviderStore, type ProviderStoreInit } from './provider-store.js'
+import { RateLimiter, type RateLimiterInit } from './rate-limiter.js'
+import { RoutingTable, type AddContactResult } from './routing-table.js'
+
+/** Allocates request ids; share one between all state machines of a node so ids never collide. */
+export type RequestIdSource = () => number
+
+/** A counter-based RequestIdSource starting at `first`. */
+export function requestIdCounter (first = 1): RequestIdSource {
+  let next = first
+  return () => next++
+}
+
+/** Options of a DhtNode; only `self` is required. */
+export interface DhtNodeInit {
+  /** This node's contact (key = SHA-256 of its peer id bytes). */
+  self: Contact
+  /** Kademlia k (bucket size and result size). Default 20. */
+  k?: number
+  /** Lookup parallelism. Default 3. */
+  alpha?: number
+  /** Time a peer has to answer any request, in ms. Default 5000. */
+  requestTimeoutMs?: number
+  /** Most requests one lookup sends. Default 100. */
+  maxRpcsPerLookup?: number
+  /** Lookups running at once; more are refused with DhtBusyError. Default 64. */
+  maxConcurrentLookups?: number
+  /** Region labelling for every diversity limit. Default IPv4 /16, IPv6 /32, local exempt. */
+  regionOf?: RegionOf
+  /** Most contacts of one region per bucket. Default 2. */
+  maxPerRegionPerBucket?: number
+  /** Most contacts of one region in the table. Default 10. */
+  maxPerRegionInTable?: number
+  /** Most contacts of one region a single lookup response may contribute. Default 2. */
+  maxPerRegionPerResponse?: number
+  /** Provider store limits and TTL (default TTL 24 h). */
+  providerStore?: ProviderStoreInit
+  /** Re-announce interval for our own records, in ms. Default 12 h. */
+  republishIntervalMs?: number
+  /** How often expired provider records are pruned, in ms. Default 1 h. */
+  pruneIntervalMs?: number
+  /** Per-peer request rate limit and score. Defaults: 20/s, burst 40, ban at -100. */
+  rateLimit?: RateLimiterInit
+  /** Score lost per protocol violation. Default 50 (two violations ban). */
+  violationWeight?: number
+  /** Shared request id allocator. Default a private counter. */
+  nextRequestId?: RequestIdSource
+}
+
+/** Send `message` to `to` (request or response). */
+export interface SendEffect { type: 'send', to: Contact, message: DhtMessage }
+/** Disconnect and score down `peer` (a libp2p peer id string). */
+export interface PenalizeEffect { type: 'penalize', peer: string, reason: string }
+/** A lookup started by findNode/getProviders/provide ended. */
+export interface LookupDoneEffect { type: 'lookup-done', lookupId: number, purpose: LookupPurpose, target: Key, result: LookupResult }
+/** Everything a DhtNode asks its driver to do. */
+export type DhtEffect = SendEffect | PenalizeEffect | LookupDoneEffect
+
+/** Why a lookup runs. */
+export type LookupPurpose = 'find-node' | 'get-providers' | 'provide' | 'bootstrap'
+
+/** Thrown when more lookups are started than `maxConcurrentLookups` allows. */
+export class DhtBusyError extends Error {
+  override name = 'DhtBusyError'
+  readonly code = 'ERR_DHT_BUSY'
+}
+
+type Purpose = { kind: 'lookup', lookupId: number } | { kind: 'ping' } | { kind: 'add-provider' }
+
+interface Outstanding { to: Contact, purpose: Purpose, deadlineMs: number }
+
+interface RunningLookup { lookup: Lookup, purpose: LookupPurpose }
+
+/** A Kademlia DHT member: routing table, provider store, lookups, rate limits. */
+export class DhtNode {
+  readonly self: Contact
+  readonly table: RoutingTable
+  readonly providers: ProviderStore
+  readonly limiter: RateLimiter
+  private readonly k: number
+  private readonly alpha: number
+  private readonly requestTimeoutMs: number
+  private readonly maxRpcsPerLookup: number
+  private readonly maxConcurrentLookups: number
+  private readonly regionOf: RegionOf
+  private readonly maxPerRegionPerResponse: number
+  private readonly republishIntervalMs: number
+  private readonly pruneIntervalMs: number
+  private readonly violationWeight: number
+  private readonly nextRequestId: RequestIdSource
+  private readonly outstanding = new Map<number, Outstanding>()
+  private readonly lookups = new Map<number, RunningLookup>()
+  private readonly provided = new Map<string, { key: Key, nextAtMs: number }>()
+  private nextLookupId = 1
+  private nextPruneAtMs: number | undefined
+
+  constructor (init: DhtNodeInit) {
+    this.self = init.self
+    this.k = init.k ?? 20
+    this.alpha = init.alpha ?? 3
+    this.requestTimeoutMs = init.requestTimeoutMs ?? 5000
+    this.maxRpcsPerLookup = init.maxRpcsPerLookup ?? 100
+    this.maxConcurrentLookups = init.maxConcurrentLookups ?? 64
+    this.regionOf = init.regionOf ?? prefixRegionOf
+    this.maxPerRegionPerResponse = init.maxPerRegionPerResponse ?? 2
+    this.republishIntervalMs = init.republishIntervalMs ?? DEFAULT_REPUBLISH_INTERVAL_MS
+    this.pruneIntervalMs = init.pruneIntervalMs ?? 60 * 60 * 1000
+    this.violationWeight = init.violationWeight ?? 50
+    this.nextRequestId = init.nextRequestId ?? requestIdCounter()
+    this.table = new RoutingTable({
+      localId: init.self.id,
+      kBucketSize: this.k,
+      regionOf: this.regionOf,
+      maxPerRegionPerBucket: init.maxPerRegionPerBucket,
+      maxPerRegionInTable: init.maxPerRegionInTable
+    })
+    this.providers = new ProviderStore(init.providerStore)
+    this.limiter = new RateLimiter(init.rateLimit)
+  }
+
+  /** Requests awaiting an answer. */
+  get outstandingRequests (): number { return this.outstanding.size }
+
+  /** Lookups running. */
+  get runningLookups (): number { return this.lookups.size }
+
+  /** True when `requestId` is one of our outstanding requests (lets a composite node route responses). */
+  ownsRequest (requestId: number): boolean { return this.outstanding.has(requestId) }
+
+  /** The driver has an authenticated connection to a DHT member `contact`. */
+  peerAuthenticated (nowMs: number, contact: Contact): DhtEffect[] {
+    if (this.limiter.isBanned(nowMs, contact.peerId)) return []
+    return this.pingEffects(nowMs, this.table.addAuthenticated(contact, nowMs))
+  }
+
+  /** The driver found a protocol violation from `peerId` (bad frame, over-limit message). */
+  protocolViolation (nowMs: number, peerId: string, reason: string): DhtEffect[] {
+    return this.fault(nowMs, peerId, this.violationWeight, reason)
+  }
+
+  /** A message from the authenticated peer `from`. */
+  handleMessage (nowMs: number, from: Contact, message: DhtMessage): DhtEffect[] {
+    switch (message.type) {
+      case 'ping': case 'find-node': case 'get-providers': case 'add-provider':
+        return this.handleRequest(nowMs, from, message)
+      case 'pong': case 'find-node-reply': case 'get-providers-reply': case 'ack': case 'error':
+        return this.handleResponse(nowMs, from, message)
+      default:
+        return [] // tier messages belong to the supernode index / leaf attachment
+    }
+  }
+
+  /** The request `requestId` could not be delivered or its stream failed. */
+  rpcFailed (nowMs: number, requestId: number): DhtEffect[] {
+    const o = this.outstanding.get(requestId)
+    if (o == null) return []
+    this.outstanding.delete(requestId)
+    return this.requestFailed(nowMs, o)
+  }
+
+  /** Starts a find-node lookup for `target`; its result comes back as a `lookup-done` effect. */
+  findNode (nowMs: number, target: Key): { lookupId: number, effects: DhtEffect[] } {
+    return this.startLookup(nowMs, target, 'find-node', 'find-node')
+  }
+
+  /** Starts a get-providers lookup for `key`, stopping after `wantedProviders` providers. */
+  getProviders (nowMs: number, key: Key, wantedProviders = this.k): { lookupId: number, effects: DhtEffect[] } {
+    const local = this.providers.get(nowMs, key)
+    return this.startLookup(nowMs, key, 'get-providers', 'get-providers', wantedProviders, local)
+  }
+
+  /** Announces that we provide `key`, now and every `republishIntervalMs` until `unprovide`. */
+  provide (nowMs: number, key: Key): { lookupId: number, effects: DhtEffect[] } {
+    this.providers.add(nowMs, key, this.self)
+    this.provided.set(keyToHex(key), { key, nextAtMs: nowMs + this.republishIntervalMs })
+    return this.startLookup(nowMs, key, 'find-node', 'provide')
+  }
+
+  /** Stops republishing `key` (remote records then expire after their TTL). */
+  unprovide (key: Key): void {
+    this.provided.delete(keyToHex(key))
+    this.providers.remove(this.self.peerId, key)
+  }
+
+  /** Keys we announce. */
+  providedKeys (): Key[] { return [...this.provided.values()].map(p => p.key) }
+
+  /** Joins through `seeds` (known DHT members): a lookup of our own key fills the table. */
+  bootstrap (nowMs: number, seeds: readonly Contact[]): { lookupId: number, effects: DhtEffect[] } {
+    return this.startLookup(nowMs, this.self.id, 'find-node', 'bootstrap', undefined, [], seeds)
+  }
+
+  /** Earliest time `handleTimeout` has work, or undefined. */
+  nextDeadlineMs (): number | undefined {
+    let min = this.nextPruneAtMs
+    for (const o of this.outstanding.values()) if (min === undefined || o.deadlineMs < min) min = o.deadlineMs
+    for (const p of this.provided.values()) if (min === undefined || p.nextAtMs < min) min = p.nextAtMs
+    return min
+  }
+
+  /** Expires requests, republishes and prunes as due at `nowMs`. */
+  handleTimeout (nowMs: number): DhtEffect[] {
+    const out: DhtEffect[] = []
+    for (const [id, o] of this.outstanding) {
+      if (o.deadlineMs > nowMs) continue
+      this.outstanding.delete(id)
+      out.push(...this.requestFailed(nowMs, o))
+    }
+    for (const p of this.provided.values()) {
+      if (p.nextAtMs > nowMs) continue
+      if (this.lookups.size >= this.maxConcurrentLookups) break // retried at the next timeout
+      out.push(...this.provide(nowMs, p.key).effects)
+    }
+    if (this.nextPruneAtMs === undefined) this.nextPruneAtMs = nowMs + this.pruneIntervalMs
+    else if (this.nextPruneAtMs <= nowMs) {
+      this.providers.prune(nowMs)
+      this.nextPruneAtMs = nowMs + this.pruneIntervalMs
+    }
+    return out
+  }
+
+  private handleRequest (nowMs: number, from: Contact, m: DhtRequest): DhtEffect[] {
+    if (this.limiter.isBanned(nowMs, from.peerId)) return []
+    const take = this.limiter.take(nowMs, from.peerId)
+    if (!take.allowed) {
+      if (take.banned) return this.ban(from.peerId, 'rate limit')
+      return [{ type: 'send', to: from, message: { type: 'error', requestId: m.requestId, code: 'rate-limited' } }]
+    }
+    const reply = (message: DhtMessage): DhtEffect[] => [{ type: 'send', to: from, message }]
+    switch (m.type) {
+      case 'ping': return reply({ type: 'pong', requestId: m.requestId })
+      case 'find-node':
+        return reply({ type: 'find-node-reply', requestId: m.requestId, closer: this.closestExcept(m.target, from) })
+      case 'get-providers':
+        return reply({
+          type: 'get-providers-reply',
+          requestId: m.requestId,
+          providers: this.providers.get(nowMs, m.key, MAX_CONTACTS_PER_MESSAGE),
+          closer: this.closestExcept(m.key, from)
+        })
+      case 'add-provider': {
+        const r = this.providers.add(nowMs, m.key, from)
+        return reply(r === 'refused-full'
+          ? { type: 'error', requestId: m.requestId, code: 'rate-limited' }
+          : { type: 'ack', requestId: m.requestId })
+      }
+      default: return []
+    }
+  }
+
+  private handleResponse (nowMs: number, from: Contact, m: DhtMessage): DhtEffect[] {
+    const o = this.outstanding.get(m.requestId)
+    if (o == null) return [] // late or not ours
+    if (o.to.peerId !== from.peerId) return this.fault(nowMs, from.peerId, this.violationWeight, 'answered a request sent to another peer')
+    this.outstanding.delete(m.requestId)
+    if (m.type === 'error') return this.requestFailed(nowMs, o)
+    // It answered on an authenticated connection: it may now enter the table.
+    const out = this.pingEffects(nowMs, this.table.addAuthenticated(from, nowMs))
+    if (o.purpose.kind === 'ping') {
+      this.table.pingAnswered(from.id, nowMs)
+      return out
+    }
+    if (o.purpose.kind === 'add-provider') return out
+    const running = this.lookups.get(o.purpose.lookupId)
+    if (running == null) return out
+    let reqs: LookupRequest[]
+    if (m.type === 'find-node-reply') reqs = running.lookup.onResponse(nowMs, from.peerId, m.closer)
+    else if (m.type === 'get-providers-reply') reqs = running.lookup.onResponse(nowMs, from.peerId, m.closer, m.providers)
+    else reqs = running.lookup.onFailure(nowMs, from.peerId)
+    out.push(...this.afterLookupStep(nowMs, o.purpose.lookupId, running, reqs))
+    return out
+  }
+
+  private requestFailed (nowMs: number, o: Outstanding): DhtEffect[] {
+    if (o.purpose.kind === 'ping') {
+      return this.pingEffects(nowMs, this.table.pingFailed(o.to.id, nowMs))
+    }
+    if (o.purpose.kind === 'add-provider') return []
+    const lookupId = o.purpose.lookupId
+    const running = this.lookups.get(lookupId)
+    if (running == null) return []
+    // A peer that failed a lookup request is not evicted at once: the next bucket-full ping decides.
+    return this.afterLookupStep(nowMs, lookupId, running, running.lookup.onFailure(nowMs, o.to.peerId))
+  }
+
+  private startLookup (nowMs: number, target: Key, kind: LookupKind, purpose: LookupPurpose,
+    wantedProviders?: number, localProviders: Contact[] = [], extraSeeds: readonly Contact[] = []): { lookupId: number, effects: DhtEffect[] } {
+    if (this.lookups.size >= this.maxConcurrentLookups) throw new DhtBusyError(`${this.lookups.size} lookups already running`)
+    const lookupId = this.nextLookupId++
+    const lookup = new Lookup({
+      target,
+      kind,
+      localId: this.self.id,
+      seeds: [...this.table.closest(target, this.k), ...extraSeeds],
+      k: this.k,
+      alpha: this.alpha,
+      requestTimeoutMs: this.requestTimeoutMs,
+      maxRpcs: this.maxRpcsPerLookup,
+      wantedProviders,
+      regionOf: this.regionOf,
+      maxPerRegionPerResponse: this.maxPerRegionPerResponse
+    })
+    const running: RunningLookup = { lookup, purpose }
+    this.lookups.set(lookupId, running)
+    // Our own records count: a seeder asking for a key it stores itself needs no network.
+    lookup.addKnownProviders(localProviders)
+    return { lookupId, effects: this.afterLookupStep(nowMs, lookupId, running, lookup.start(nowMs)) }
+  }
+
+  private afterLookupStep (nowMs: number, lookupId: number, running: RunningLookup, reqs: LookupRequest[]): DhtEffect[] {
+    const out: DhtEffect[] = []
+    for (const r of reqs) {
+      const requestId = this.nextRequestId()
+      this.outstanding.set(requestId, { to: r.to, purpose: { kind: 'lookup', lookupId }, deadlineMs: nowMs + this.requestTimeoutMs })
+      out.push({
+        type: 'send',
+        to: r.to,
+        message: r.kind === 'find-node'
+          ? { type: 'find-node', requestId, target: r.target }
+          : { type: 'get-providers', requestId, key: r.target }
+      })
+    }
+    if (!running.lookup.done) return out
+    this.lookups.delete(lookupId)
+    for (const [id, o] of this.outstanding) {
+      if (o.purpose.kind === 'lookup' && o.purpose.lookupId === lookupId) this.outstanding.delete(id)
+    }
+    const result = running.lookup.result()
+    out.push({ type: 'lookup-done', lookupId, purpose: running.purpose, target: running.lookup.target, result })
+    if (running.purpose === 'provide') {
+      for (const c of result.closest) {
+        const requestId = this.nextRequestId()
+        this.outstanding.set(requestId, { to: c, purpose: { kind: 'add-provider' }, deadlineMs: nowMs + this.requestTimeoutMs })
+        out.push({ type: 'send', to: c, message: { type: 'add-provider', requestId, key: running.lookup.target } })
+      }
+    }
+    return out
+  }
+
+  private pingEffects (nowMs: number, r: AddContactResult | undefined): DhtEffect[] {
+    if (r == null || r.status !== 'ping') return []
+    return r.ping.map(c => {
+      const requestId = this.nextRequestId()
+      this.outstanding.set(requestId, { to: c, purpose: { kind: 'ping' }, deadlineMs: nowMs + this.requestTimeoutMs })
+      return { type: 'send', to: c, message: { type: 'ping', requestId } } satisfies DhtEffect
+    })
+  }
+
+  private closestExcept (target: Key, asker: Contact): Contact[] {
+    return this.table.closest(target, this.k + 1).filter(c => !keysEqual(c.id, asker.id)).slice(0, this.k)
+  }
+
+  private fault (nowMs: number, peerId: string, weight: number, reason: string): DhtEffect[] {
+    return this.limiter.fault(nowMs, peerId, weight) ? this.ban(peerId, reason) : []
+  }
+
+  private ban (peerId: string, reason: string): DhtEffect[] {
+    for (const c of this.table.toArray()) if (c.peerId === peerId) this.table.remove(c.id)
+    this.providers.remove(peerId)
+    return [{ type: 'penalize', peer: peerId, reason }]
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Per-peer token-bucket rate limit and misbehaviour score.
+ *
+ * Rules: each peer has a bucket of `burst` tokens refilled at
+ * `ratePerSec`; a request costs one token and is refused when the bucket
+ * is empty. Every refusal or protocol violation lowers the peer's score by
+ * the fault's weight; a score at or below `banScore` bans the peer for
+ * `banDurationMs` ("drop and penalize"). Scores recover by
+ * `recoveryPerHour` toward 0. At most
+ * `maxPeers` peers are tracked; the least recently seen is forgotten first
+ * (a forgotten peer restarts with a full bucket and a clean score, which
+ * bounds memory at the price of amnesty for long-idle peers).
+ */
+
+/** Options of a RateLimiter. */
+export interface RateLimiterInit {
+  /** Sustained requests per second per peer. Default 20. */
+  ratePerSec?: number
+  /** Requests a peer may burst. Default 40. */
+  burst?: number
+  /** Score at or below which a peer is banned. Default -100. */
+  banScore?: number
+  /** How long a ban lasts, in ms. Default 1 h. */
+  banDurationMs?: number
+  /** Score recovered per hour of good behaviour. Default 50. */
+  recoveryPerHour?: number
+  /** Peers tracked at once. Default 10 000. */
+  maxPeers?: number
+}
+
+interface PeerState { tokens: number, score: number, lastMs: number, bannedUntilMs: number }
+
+/** Outcome of `take`: allowed, or refused (and whether the peer is now banned). */
+export interface TakeResult { allowed: boolean, banned: boolean }
+
+/** Token bucket per peer plus a misbehaviour score; time is passed in. */
+export class RateLimiter {
+  private readonly ratePerSec: number
+  private readonly burst: number
+  private readonly banScore: number
+  private readonly recoveryPerHour: number
+  private readonly banDurationMs: number
+  private readonly maxPeers: number
+  private readonly peers = new Map<string, PeerState>()
+
+  constructor (init: RateLimiterInit = {}) {
+    this.ratePerSec = init.ratePerSec ?? 20
+    this.burst = init.burst ?? 40
+    this.banScore = init.banScore ?? -100
+    this.recoveryPerHour = init.recoveryPerHour ?? 50
+    this.banDurationMs = init.banDurationMs ?? 60 * 60 * 1000
+    this.maxPeers = init.maxPeers ?? 10_000
+  }
+
+  /** Spends one token of `peer` at `nowMs`; a refusal costs `refusalPenalty` score. */
+  take (nowMs: number, peer: string, refusalPenalty = 5): TakeResult {
+    const s = this.state(nowMs, peer)
+    if (s.tokens >= 1) {
+      s.tokens -= 1
+      return { allowed: true, banned: nowMs < s.bannedUntilMs }
+    }
+    return { allowed: false, banned: this.lower(nowMs, s, refusalPenalty) }
+  }
+
+  /** Lowers `peer`'s score by `weight` (a protocol violation); true when it is now banned. */
+  fault (nowMs: number, peer: string, weight: number): boolean {
+    return this.lower(nowMs, this.state(nowMs, peer), weight)
+  }
+
+  /** Current score of `peer` (0 for unknown peers). */
+  score (nowMs: number, peer: string): number {
+    return this.peers.has(peer) ? this.state(nowMs, peer).score : 0
+  }
+
+  /** True when `peer`'s score is at or below the ban threshold. */
+  isBanned (nowMs: number, peer: string): boolean {
+    const s = this.peers.get(peer)
+    return s != null && nowMs < s.bannedUntilMs
+  }
+
+  private lower (nowMs: number, s: PeerState, weight: number): boolean {
+    s.score -= weight
+    if (s.score <= this.banScore && nowMs >= s.bannedUntilMs) {
+      s.bannedUntilMs = nowMs + this.banDurationMs
+      s.score = 0 // a served ban clears the record; a repeat offender earns a new one
+    }
+    return nowMs < s.bannedUntilMs
+  }
+
+  private state (nowMs: number, peer: string): PeerState {
+    let s = this.peers.get(peer)
+    if (s == null) {
+      s = { tokens: this.burst, score: 0, lastMs: nowMs, bannedUntilMs: -Infinity }
+      if (this.peers.size >= this.maxPeers) {
+        const oldest = this.peers.keys().next().value as string
+        this.peers.delete(oldest)
+      }
+    } else {
+      this.peers.delete(peer) // re-insert: Map order is our LRU order
+      const dtMs = Math.max(0, nowMs - s.lastMs)
+      s.tokens = Math.min(this.burst, s.tokens + dtMs * this.ratePerSec / 1000)
+      if (s.score < 0) s.score = Math.min(0, s.score + dtMs * this.recoveryPerHour / 3_600_000)
+      s.lastMs = nowMs
+    }
+    this.peers.set(peer, s)
+    return s
+  }
+}

@@ -1,0 +1,215 @@
+/**
+ * The Kademlia routing table: the one file that touches the `k-bucket` package.
+ *
+ * Rules:
+ * - Only contacts the driver saw on an authenticated connection are added
+ *   (`addAuthenticated`); contacts named in replies stay lookup candidates.
+ * - A re-added id never replaces the stored contact's addresses (the
+ *   arbiter keeps the incumbent and only refreshes its last-seen time, which
+ *   moves it to the bucket's tail). Addresses change only after the old
+ *   contact was removed (failed ping or RPC).
+ * - A region (IPv4 /16, IPv6 /32 or an injected AS) may hold at most
+ *   `maxPerRegionPerBucket` contacts of one bucket and `maxPerRegionInTable`
+ *   of the table; exempt (null-region) contacts are not counted.
+ * - A full bucket does not evict: k-bucket emits 'ping' with its least
+ *   recently seen contacts; we return those to ping, remember the candidate,
+ *   and evict a pinged contact only when the ping fails (Maymounkov and
+ *   Mazières 2002, section 2.2: old live contacts are preferred).
+ * - "Closest" is ordered by exact byte-wise XOR (compareDistance); k-bucket's
+ *   numeric distance loses precision past 53 bits and is never used.
+ */
+import KBucket from 'k-bucket'
+import { compareDistance, keyToHex, keysEqual, type Key } from '../ids.js'
+import { prefixRegionOf, type Contact, type RegionOf } from './contact.js'
+
+/** Options of a RoutingTable; every field but `localId` is optional. */
+export interface RoutingTableInit {
+  /** This node's key; required (k-bucket would otherwise invent a random one). */
+  localId: Key
+  /** Contacts per bucket (Kademlia k). Default 20. */
+  kBucketSize?: number
+  /** Least-recently-seen contacts pinged when a full bucket gets a candidate. Default 3. */
+  pingCount?: number
+  /** Region labelling for diversity limits. Default `prefixRegionOf` (IPv4 /16, IPv6 /32, local exempt). */
+  regionOf?: RegionOf
+  /** Most contacts of one region in one bucket. Default 2. */
+  maxPerRegionPerBucket?: number
+  /** Most contacts of one region in the whole table. Default 10. */
+  maxPerRegionInTable?: number
+  /** Most eviction pings outstanding at once (each remembers one candidate). Default 64. */
+  maxPendingPings?: number
+}
+
+/** Outcome of `addAuthenticated`; `ping` lists contacts the owner must ping (status 'ping'). */
+export type AddContactResult =
+  | { status: 'added' | 'updated' | 'rejected-self' | 'rejected-region' | 'dropped' }
+  | { status: 'ping', ping: Contact[] }
+
+interface Entry extends Contact { vectorClock: number }
+
+interface KNode { contacts: Entry[] | null, left: KNode, right: KNode }
+
+/** Kademlia routing table over k-bucket with exact ordering, diversity limits and ping-before-evict. */
+export class RoutingTable {
+  readonly localId: Key
+  readonly kBucketSize: number
+  private readonly kb: KBucket<Entry>
+  private readonly regionOf: RegionOf
+  private readonly maxPerRegionPerBucket: number
+  private readonly maxPerRegionInTable: number
+  private readonly maxPendingPings: number
+  private readonly regionCounts = new Map<string, number>()
+  /** pinged contact (hex id) -> candidate waiting for its slot */
+  private readonly pending = new Map<string, Contact>()
+  private pingRequest: Entry[] | undefined
+
+  constructor (init: RoutingTableInit) {
+    this.localId = init.localId
+    this.kBucketSize = init.kBucketSize ?? 20
+    this.regionOf = init.regionOf ?? prefixRegionOf
+    this.maxPerRegionPerBucket = init.maxPerRegionPerBucket ?? 2
+    this.maxPerRegionInTable = init.maxPerRegionInTable ?? 10
+    this.maxPendingPings = init.maxPendingPings ?? 64
+    this.kb = new KBucket<Entry>({
+      localNodeId: init.localId,
+      numberOfNodesPerKBucket: this.kBucketSize,
+      numberOfNodesToPing: init.pingCount ?? 3,
+      // Keep the live incumbent's addresses; a fresh object moves it to the tail as recently seen.
+      arbiter: (incumbent, candidate) => ({ ...incumbent, vectorClock: Math.max(incumbent.vectorClock, candidate.vectorClock) })
+    })
+    this.kb.on('added', (c: Entry) => { this.count(c, +1) })
+    this.kb.on('removed', (c: Entry) => { this.count(c, -1) })
+    this.kb.on('ping', (old: Entry[]) => { this.pingRequest = old })
+  }
+
+  /** Number of contacts in the table. */
+  get size (): number { return this.kb.count() }
+
+  /** Contact stored under `id`, or undefined. */
+  get (id: Key): Contact | undefined {
+    const e = this.kb.get(id)
+    return e == null ? undefined : toContact(e)
+  }
+
+  /** Every contact, in no particular order. */
+  toArray (): Contact[] { return this.kb.toArray().map(toContact) }
+
+  /** Contacts of `region` in the table. */
+  regionCount (region: string): number { return this.regionCounts.get(region) ?? 0 }
+
+  /**
+   * Adds (or refreshes) a contact seen on an authenticated connection at
+   * `nowMs`. When its bucket is full the result lists contacts to ping;
+   * report the outcome with `pingAnswered` / `pingFailed`.
+   */
+  addAuthenticated (contact: Contact, nowMs: number): AddContactResult {
+    if (keysEqual(contact.id, this.localId)) return { status: 'rejected-self' }
+    const existing = this.kb.get(contact.id)
+    const entry: Entry = { id: contact.id, peerId: contact.peerId, addrs: contact.addrs.slice(), vectorClock: nowMs }
+    if (existing != null) {
+      this.kb.add(entry)
+      return { status: 'updated' }
+    }
+    const region = this.regionOf(contact)
+    if (region != null) {
+      if (this.regionCount(region) >= this.maxPerRegionInTable) return { status: 'rejected-region' }
+      const bucket = this.bucketOf(contact.id)
+      let inBucket = 0
+      for (const c of bucket) if (this.regionOf(c) === region) inBucket++
+      if (inBucket >= this.maxPerRegionPerBucket) return { status: 'rejected-region' }
+    }
+    this.pingRequest = undefined
+    this.kb.add(entry)
+    const old = this.pingRequest as Entry[] | undefined
+    this.pingRequest = undefined
+    if (old == null) return this.kb.get(contact.id) != null ? { status: 'added' } : { status: 'dropped' }
+    const toPing: Contact[] = []
+    for (const o of old) {
+      const hex = keyToHex(o.id)
+      if (this.pending.has(hex)) continue
+      if (this.pending.size >= this.maxPendingPings) break
+      this.pending.set(hex, toContact(entry))
+      toPing.push(toContact(o))
+      // One free slot suffices for one candidate: ping more only to find a dead one faster.
+    }
+    return toPing.length === 0 ? { status: 'dropped' } : { status: 'ping', ping: toPing }
+  }
+
+  /** The pinged contact answered: it stays (and becomes most recently seen); its waiting candidate is dropped. */
+  pingAnswered (id: Key, nowMs: number): void {
+    this.pending.delete(keyToHex(id))
+    this.touch(id, nowMs)
+  }
+
+  /** The pinged contact did not answer: it is evicted and the candidate waiting on it is added in its place. */
+  pingFailed (id: Key, nowMs: number): AddContactResult | undefined {
+    const hex = keyToHex(id)
+    const candidate = this.pending.get(hex)
+    this.pending.delete(hex)
+    this.kb.remove(id)
+    if (candidate == null || this.kb.get(candidate.id) != null) return undefined
+    return this.addAuthenticated(candidate, nowMs)
+  }
+
+  /** True while an eviction ping to `id` is outstanding. */
+  isPinging (id: Key): boolean { return this.pending.has(keyToHex(id)) }
+
+  /** Marks a contact as just seen (moves it to its bucket's tail); no-op for unknown ids. */
+  touch (id: Key, nowMs: number): void {
+    const e = this.kb.get(id)
+    if (e != null) this.kb.add({ ...e, vectorClock: nowMs })
+  }
+
+  /** Removes a contact (vanished or misbehaving peer). */
+  remove (id: Key): boolean {
+    const had = this.kb.get(id) != null
+    this.kb.remove(id)
+    this.pending.delete(keyToHex(id))
+    return had
+  }
+
+  /**
+   * The `n` contacts closest to `target` by exact XOR distance. Walks
+   * k-bucket's tree nearest subtree first (each subtree is one contiguous
+   * distance range, as k-bucket's own `closest` does) and sorts exactly.
+   */
+  closest (target: Key, n: number = this.kBucketSize): Contact[] {
+    const found: Entry[] = []
+    const stack: KNode[] = [this.kb.root as unknown as KNode]
+    let bit = 0
+    while (stack.length > 0 && found.length < n) {
+      const node = stack.pop() as KNode
+      if (node.contacts == null) {
+        const near = bitAt(target, bit++) ? node.right : node.left
+        stack.push(near === node.left ? node.right : node.left, near)
+      } else {
+        found.push(...node.contacts)
+      }
+    }
+    found.sort((a, b) => compareDistance(target, a.id, b.id))
+    return found.slice(0, n).map(toContact)
+  }
+
+  private bucketOf (id: Key): Entry[] {
+    let node = this.kb.root as unknown as KNode
+    let bit = 0
+    while (node.contacts == null) node = bitAt(id, bit++) ? node.right : node.left
+    return node.contacts
+  }
+
+  private count (c: Contact, delta: number): void {
+    const r = this.regionOf(c)
+    if (r == null) return
+    const n = (this.regionCounts.get(r) ?? 0) + delta
+    if (n <= 0) this.regionCounts.delete(r)
+    else this.regionCounts.set(r, n)
+  }
+}
+
+function bitAt (id: Key, bit: number): boolean {
+  return (id[bit >> 3] & (1 << (7 - (bit & 7)))) !== 0
+}
+
+function toContact (e: Contact): Contact {
+  return { id: e.id, peerId: e.peerId, addrs: e.addrs }
+}

@@ -1,0 +1,349 @@
+/**
+ * The leaf side of the supernode tier: which supernodes a leaf attaches to,
+ * what it registers there, how it queries, and what happens when one vanishes.
+ *
+ * Rules:
+ * - A leaf holds no routing table: only up to `maxCandidates` known
+ *   supernodes, ranked by the injected `rank` (nearest first), and its
+ *   `targetAttachments` (default 3) attachments.
+ * - It attaches to the best-ranked candidates that are not backing off. On
+ *   attach-ok it registers every held key (in messages of at most
+ *   MAX_KEYS_PER_MESSAGE keys) and sends keep-alive every interval the
+ *   supernode asked for (clamped to [1 s, keepAliveIntervalMs]).
+ * - A supernode is lost when a keep-alive, register or attach gets no answer
+ *   within `requestTimeoutMs`, an RPC fails, the connection drops, or it
+ *   answers not-attached. While another attachment remains the leaf attaches
+ *   to the next candidate at once, so recovery takes at most
+ *   keepAliveIntervalMs + requestTimeoutMs to detect plus one attach and one
+ *   register round trip. When the leaf lost ALL its supernodes (a mass
+ *   restart) it waits a uniform random delay in [0, reattachJitterMs) first,
+ *   so the survivors are not hit by every leaf in the same instant.
+ * - A failed or busy candidate backs off with "full jitter": a uniform delay
+ *   in [0, min(backoffMaxMs, backoffBaseMs * 2^(failures-1))).
+ *   attach-busy alternatives join the candidates and are tried at once.
+ * - When fewer than `minAttachments` are attached or pending and no
+ *   candidate is usable, the tier is too thin here: the leaf emits
+ *   `promote-self` (at most once per `selfPromoteIntervalMs`); the owner
+ *   runs the SupernodePolicy eligibility check before acting on it.
+ * - A query goes to the best attached supernode; on failure, to the next;
+ *   it completes with no providers when none is left.
+ */
+import { keyToHex, type Key } from '../ids.js'
+import type { Contact } from '../dht/contact.js'
+import type { RequestIdSource } from '../dht/dht-node.js'
+import { requestIdCounter } from '../dht/dht-node.js'
+import { MAX_KEYS_PER_MESSAGE, type DhtMessage } from '../messages/dht-messages.js'
+
+/** Ranks candidate supernodes, best first (the proximity module supplies the real one). */
+export type RankSupernodes = (candidates: Contact[]) => Contact[]
+
+/** Options of a LeafAttachment; `self` and `random` are required. */
+export interface LeafAttachmentInit {
+  self: Contact
+  /** Uniform random in [0, 1) for jitter; seeded in the simulator. */
+  random: () => number
+  /** Candidate ranking, best first. Default: the order they were learned in. */
+  rank?: RankSupernodes
+  /** Supernodes to attach to. Default 3. */
+  targetAttachments?: number
+  /** Fewer attached (or pending) than this with no usable candidate means the tier is too thin. Default 2. */
+  minAttachments?: number
+  /** Known supernodes remembered. Default 64. */
+  maxCandidates?: number
+  /** Content keys held (and registered). Default 100 000. */
+  maxHeldKeys?: number
+  /** Time a supernode has to answer, in ms. Default 5000. */
+  requestTimeoutMs?: number
+  /** Longest keep-alive interval, in ms (the supernode may ask for shorter). Default 15 000. */
+  keepAliveIntervalMs?: number
+  /** Re-attach spread after losing every supernode at once, in ms. Default 5000. */
+  reattachJitterMs?: number
+  /** First backoff step for a failed candidate, in ms. Default 1000. */
+  backoffBaseMs?: number
+  /** Longest backoff, in ms. Default 60 000. */
+  backoffMaxMs?: number
+  /** Least time between two promote-self effects, in ms. Default 60 000. */
+  selfPromoteIntervalMs?: number
+  /** Shared request id allocator. Default a private counter. */
+  nextRequestId?: RequestIdSource
+}
+
+/** Effects of a LeafAttachment. */
+export type LeafEffect =
+  | { type: 'send', to: Contact, message: DhtMessage }
+  | { type: 'attached', supernode: Contact }
+  | { type: 'detached', supernode: Contact, reason: string }
+  | { type: 'query-done', queryId: number, key: Key, providers: Contact[] }
+  | { type: 'promote-self', reason: string }
+
+type ReqKind = 'attach' | 'register' | 'unregister' | 'keep-alive' | 'query'
+
+interface Outstanding { peerId: string, kind: ReqKind, deadlineMs: number, queryId?: number }
+interface Attachment { contact: Contact, attached: boolean, keepAliveIntervalMs: number, nextKeepAliveAtMs: number, keepAliveInFlight: boolean }
+interface Backoff { failures: number, retryAtMs: number }
+interface PendingQuery { key: Key, tried: Set<string> }
+
+/** Leaf-side tier state machine. */
+export class LeafAttachment {
+  readonly self: Contact
+  private readonly random: () => number
+  private readonly rank: RankSupernodes
+  private readonly targetAttachments: number
+  private readonly minAttachments: number
+  private readonly maxCandidates: number
+  private readonly maxHeldKeys: number
+  private readonly requestTimeoutMs: number
+  private readonly keepAliveIntervalMs: number
+  private readonly reattachJitterMs: number
+  private readonly backoffBaseMs: number
+  private readonly backoffMaxMs: number
+  private readonly selfPromoteIntervalMs: number
+  private readonly nextRequestId: RequestIdSource
+  private candidates: Contact[] = []
+  private readonly backoff = new Map<string, Backoff>()
+  private readonly attachments = new Map<string, Attachment>()
+  private readonly outstanding = new Map<number, Outstanding>()
+  private readonly held = new Map<string, Key>()
+  private readonly queries = new Map<number, PendingQuery>()
+  private nextQueryId = 1
+  private fillAtMs: number | undefined
+  private lastPromoteMs = -Infinity
+
+  constructor (init: LeafAttachmentInit) {
+    this.self = init.self
+    this.random = init.random
+    this.rank = init.rank ?? (c => c)
+    this.targetAttachments = init.targetAttachments ?? 3
+    this.minAttachments = init.minAttachments ?? 2
+    this.maxCandidates = init.maxCandidates ?? 64
+    this.maxHeldKeys = init.maxHeldKeys ?? 100_000
+    this.requestTimeoutMs = init.requestTimeoutMs ?? 5000
+    this.keepAliveIntervalMs = init.keepAliveIntervalMs ?? 15_000
+    this.reattachJitterMs = init.reattachJitterMs ?? 5000
+    this.backoffBaseMs = init.backoffBaseMs ?? 1000
+    this.backoffMaxMs = init.backoffMaxMs ?? 60_000
+    this.selfPromoteIntervalMs = init.selfPromoteIntervalMs ?? 60_000
+    this.nextRequestId = init.nextRequestId ?? requestIdCounter()
+  }
+
+  /** Supernodes the leaf is attached to (attach-ok received), best first. */
+  attached (): Contact[] {
+    return this.candidatesInOrder().filter(c => this.attachments.get(c.peerId)?.attached === true)
+  }
+
+  /** Keys currently held. */
+  get heldCount (): number { return this.held.size }
+
+  /** True when `requestId` is one of this leaf's outstanding requests. */
+  ownsRequest (requestId: number): boolean { return this.outstanding.has(requestId) }
+
+  /** Learns supernodes (from a seeder, a bootstrap list, attach-busy, a DHT reply) and attaches if short. */
+  addCandidates (nowMs: number, contacts: readonly Contact[]): LeafEffect[] {
+    const byPeer = new Map(this.candidates.map(c => [c.peerId, c]))
+    for (const c of contacts) if (c.peerId !== this.self.peerId && !byPeer.has(c.peerId)) byPeer.set(c.peerId, c)
+    let ranked = this.rank([...byPeer.values()])
+    if (ranked.length > this.maxCandidates) {
+      // Never forget a supernode we are attached to.
+      const keep = ranked.slice(0, this.maxCandidates)
+      for (const c of ranked.slice(this.maxCandidates)) if (this.attachments.has(c.peerId)) keep.push(c)
+      ranked = keep
+    }
+    this.candidates = ranked
+    return this.fill(nowMs)
+  }
+
+  /** Starts attaching (call once after the first candidates are known). */
+  start (nowMs: number): LeafEffect[] { return this.fill(nowMs) }
+
+  /** The leaf now holds `key`: registers it with every attached supernode. */
+  hold (nowMs: number, key: Key): LeafEffect[] {
+    const hex = keyToHex(key)
+    if (this.held.has(hex) || this.held.size >= this.maxHeldKeys) return []
+    this.held.set(hex, key)
+    const out: LeafEffect[] = []
+    for (const a of this.attachments.values()) if (a.attached) out.push(this.request(nowMs, a.contact, 'register', { type: 'register', requestId: 0, keys: [key] }))
+    return out
+  }
+
+  /** The leaf no longer holds `key`: unregisters it. */
+  drop (nowMs: number, key: Key): LeafEffect[] {
+    if (!this.held.delete(keyToHex(key))) return []
+    const out: LeafEffect[] = []
+    for (const a of this.attachments.values()) if (a.attached) out.push(this.request(nowMs, a.contact, 'unregister', { type: 'unregister', requestId: 0, keys: [key] }))
+    return out
+  }
+
+  /** Asks the best attached supernode for providers of `key`; the answer comes as `query-done`. */
+  query (nowMs: number, key: Key): { queryId: number, effects: LeafEffect[] } {
+    const queryId = this.nextQueryId++
+    this.queries.set(queryId, { key, tried: new Set() })
+    return { queryId, effects: this.sendQuery(nowMs, queryId) }
+  }
+
+  /** A message from the authenticated peer `from`. */
+  handleMessage (nowMs: number, from: Contact, m: DhtMessage): LeafEffect[] {
+    const o = this.outstanding.get(m.requestId)
+    if (o == null || o.peerId !== from.peerId) return []
+    this.outstanding.delete(m.requestId)
+    const a = this.attachments.get(from.peerId)
+    if (m.type === 'error') {
+      if (o.kind === 'query') return this.sendQuery(nowMs, o.queryId as number)
+      if (m.code === 'rate-limited' && o.kind !== 'attach') return []
+      return this.lose(nowMs, from.peerId, `error ${m.code}`)
+    }
+    switch (o.kind) {
+      case 'attach': {
+        if (a == null) return []
+        if (m.type === 'attach-busy') {
+          const out = this.lose(nowMs, from.peerId, 'busy')
+          out.push(...this.addCandidates(nowMs, m.alternatives))
+          return out
+        }
+        if (m.type !== 'attach-ok') return this.lose(nowMs, from.peerId, `unexpected ${m.type}`)
+        a.attached = true
+        a.keepAliveIntervalMs = Math.max(1000, Math.min(this.keepAliveIntervalMs, m.keepAliveIntervalMs))
+        a.nextKeepAliveAtMs = nowMs + a.keepAliveIntervalMs
+        this.backoff.delete(from.peerId)
+        const out: LeafEffect[] = [{ type: 'attached', supernode: a.contact }]
+        const keys = [...this.held.values()]
+        for (let i = 0; i < keys.length; i += MAX_KEYS_PER_MESSAGE) {
+          out.push(this.request(nowMs, a.contact, 'register', { type: 'register', requestId: 0, keys: keys.slice(i, i + MAX_KEYS_PER_MESSAGE) }))
+        }
+        return out
+      }
+      case 'keep-alive':
+        if (a != null) { a.keepAliveInFlight = false; a.nextKeepAliveAtMs = nowMs + a.keepAliveIntervalMs }
+        return []
+      case 'query': {
+        const q = this.queries.get(o.queryId as number)
+        if (q == null) return []
+        this.queries.delete(o.queryId as number)
+        const providers = m.type === 'query-reply' ? m.providers.filter(p => p.peerId !== this.self.peerId) : []
+        return [{ type: 'query-done', queryId: o.queryId as number, key: q.key, providers }]
+      }
+      default: return []
+    }
+  }
+
+  /** The request `requestId` failed to be delivered (dial error, stream reset). */
+  rpcFailed (nowMs: number, requestId: number): LeafEffect[] {
+    const o = this.outstanding.get(requestId)
+    if (o == null) return []
+    this.outstanding.delete(requestId)
+    return this.requestFailed(nowMs, o)
+  }
+
+  /** The connection to `peerId` closed. */
+  peerDisconnected (nowMs: number, peerId: string): LeafEffect[] {
+    return this.attachments.has(peerId) ? this.lose(nowMs, peerId, 'disconnected') : []
+  }
+
+  /** Earliest time `handleTimeout` has work, or undefined. */
+  nextDeadlineMs (): number | undefined {
+    let min = this.fillAtMs
+    const consider = (t: number): void => { if (min === undefined || t < min) min = t }
+    for (const o of this.outstanding.values()) consider(o.deadlineMs)
+    for (const a of this.attachments.values()) if (a.attached && !a.keepAliveInFlight) consider(a.nextKeepAliveAtMs)
+    if (this.attachments.size < this.targetAttachments) {
+      for (const c of this.candidates) {
+        const b = this.backoff.get(c.peerId)
+        if (b != null && !this.attachments.has(c.peerId) && b.retryAtMs > (this.fillAtMs ?? -Infinity)) consider(b.retryAtMs)
+      }
+    }
+    return min
+  }
+
+  /** Expires requests, sends due keep-alives and retries attachments at `nowMs`. */
+  handleTimeout (nowMs: number): LeafEffect[] {
+    const out: LeafEffect[] = []
+    for (const [id, o] of this.outstanding) {
+      if (o.deadlineMs > nowMs) continue
+      this.outstanding.delete(id)
+      out.push(...this.requestFailed(nowMs, o))
+    }
+    for (const a of this.attachments.values()) {
+      if (!a.attached || a.keepAliveInFlight || a.nextKeepAliveAtMs > nowMs) continue
+      a.keepAliveInFlight = true
+      out.push(this.request(nowMs, a.contact, 'keep-alive', { type: 'keep-alive', requestId: 0 }))
+    }
+    out.push(...this.fill(nowMs))
+    return out
+  }
+
+  private candidatesInOrder (): Contact[] { return this.candidates }
+
+  private requestFailed (nowMs: number, o: Outstanding): LeafEffect[] {
+    if (o.kind === 'query') {
+      const out = this.attachments.has(o.peerId) ? this.lose(nowMs, o.peerId, 'query timed out') : []
+      return [...out, ...this.sendQuery(nowMs, o.queryId as number)]
+    }
+    if (o.kind === 'unregister') return []
+    return this.attachments.has(o.peerId) ? this.lose(nowMs, o.peerId, `${o.kind} timed out`) : []
+  }
+
+  private lose (nowMs: number, peerId: string, reason: string): LeafEffect[] {
+    const a = this.attachments.get(peerId)
+    if (a == null) return []
+    this.attachments.delete(peerId)
+    const b = this.backoff.get(peerId) ?? { failures: 0, retryAtMs: 0 }
+    b.failures++
+    b.retryAtMs = nowMs + this.random() * Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (b.failures - 1))
+    this.backoff.set(peerId, b)
+    const out: LeafEffect[] = []
+    if (a.attached) out.push({ type: 'detached', supernode: a.contact, reason })
+    // Requests still out to it are moot; pending queries move on to the next supernode.
+    for (const [id, o] of this.outstanding) {
+      if (o.peerId !== peerId) continue
+      this.outstanding.delete(id)
+      if (o.kind === 'query') out.push(...this.sendQuery(nowMs, o.queryId as number))
+    }
+    if (this.attachments.size === 0 && a.attached) {
+      // Lost every supernode at once: spread the reconnects of all leaves that saw the same loss.
+      const at = nowMs + this.random() * this.reattachJitterMs
+      this.fillAtMs = this.fillAtMs === undefined ? at : Math.min(this.fillAtMs, at)
+      return out
+    }
+    out.push(...this.fill(nowMs))
+    return out
+  }
+
+  private fill (nowMs: number): LeafEffect[] {
+    if (this.fillAtMs !== undefined) {
+      if (this.fillAtMs > nowMs) return []
+      this.fillAtMs = undefined
+    }
+    const out: LeafEffect[] = []
+    for (const c of this.candidates) {
+      if (this.attachments.size >= this.targetAttachments) break
+      if (this.attachments.has(c.peerId)) continue
+      const b = this.backoff.get(c.peerId)
+      if (b != null && b.retryAtMs > nowMs) continue
+      this.attachments.set(c.peerId, { contact: c, attached: false, keepAliveIntervalMs: this.keepAliveIntervalMs, nextKeepAliveAtMs: Infinity, keepAliveInFlight: false })
+      out.push(this.request(nowMs, c, 'attach', { type: 'attach', requestId: 0 }))
+    }
+    if (this.attachments.size < this.minAttachments && nowMs - this.lastPromoteMs >= this.selfPromoteIntervalMs) {
+      this.lastPromoteMs = nowMs
+      out.push({ type: 'promote-self', reason: `only ${this.attachments.size} supernodes reachable of ${this.candidates.length} known` })
+    }
+    return out
+  }
+
+  private sendQuery (nowMs: number, queryId: number): LeafEffect[] {
+    const q = this.queries.get(queryId)
+    if (q == null) return []
+    for (const c of this.candidates) {
+      const a = this.attachments.get(c.peerId)
+      if (a == null || !a.attached || q.tried.has(c.peerId)) continue
+      q.tried.add(c.peerId)
+      return [this.request(nowMs, c, 'query', { type: 'query', requestId: 0, key: q.key }, queryId)]
+    }
+    this.queries.delete(queryId)
+    return [{ type: 'query-done', queryId, key: q.key, providers: [] }]
+  }
+
+  private request (nowMs: number, to: Contact, kind: ReqKind, message: DhtMessage, queryId?: number): LeafEffect {
+    const requestId = this.nextRequestId()
+    this.outstanding.set(requestId, { peerId: to.peerId, kind, deadlineMs: nowMs + this.requestTimeoutMs, queryId })
+    return { type: 'send', to, message: { ...message, requestId } }
+  }
+}

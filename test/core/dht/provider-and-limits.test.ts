@@ -1,0 +1,100 @@
+import { expect } from 'chai'
+import { ProviderStore } from '../../../src/core/dht/provider-store.js'
+import { DhtNode } from '../../../src/core/dht/dht-node.js'
+import { checkDhtMessage, DhtMessageLimitError, MAX_CONTACTS_PER_MESSAGE } from '../../../src/core/messages/dht-messages.js'
+import { keyFromBytes } from '../../../src/core/ids.js'
+import { makeContact } from './fake-network.js'
+
+const HOUR = 3_600_000
+const key = keyFromBytes(new TextEncoder().encode('item'))
+
+describe('core/dht/provider-store', () => {
+  it('expires a record 24 h after it was last stored', () => {
+    const s = new ProviderStore()
+    s.add(0, key, makeContact('p'))
+    expect(s.get(24 * HOUR - 1, key)).to.have.length(1)
+    expect(s.get(24 * HOUR, key)).to.have.length(0)
+    expect(s.size).to.equal(0)
+  })
+
+  it('refuses new providers and keys when full, but accepts refreshes', () => {
+    const s = new ProviderStore({ maxKeys: 1, maxProvidersPerKey: 2 })
+    expect(s.add(0, key, makeContact('a'))).to.equal('stored')
+    expect(s.add(0, key, makeContact('b'))).to.equal('stored')
+    expect(s.add(0, key, makeContact('c'))).to.equal('refused-full')
+    expect(s.add(0, keyFromBytes(new Uint8Array([1])), makeContact('a'))).to.equal('refused-full')
+    expect(s.add(5, key, makeContact('a'))).to.equal('refreshed')
+  })
+})
+
+describe('core/dht/dht-node limits and republish', () => {
+  it('republishes its own records every 12 h so they never expire remotely', () => {
+    const self = makeContact('self')
+    const other = makeContact('other')
+    const node = new DhtNode({ self })
+    node.peerAuthenticated(0, other)
+    const first = node.provide(0, key).effects
+    const find = first.find(e => e.type === 'send')!
+    expect(find.type === 'send' && find.message.type).to.equal('find-node')
+    expect(node.nextDeadlineMs()).to.equal(5000)
+    if (find.type !== 'send') return
+    const after = node.handleMessage(1, other, { type: 'find-node-reply', requestId: find.message.requestId, closer: [] })
+    const add = after.find(e => e.type === 'send' && e.message.type === 'add-provider')
+    expect(add).to.not.equal(undefined)
+    expect(node.nextDeadlineMs()).to.be.at.most(12 * HOUR)
+    const republish = node.handleTimeout(12 * HOUR)
+    expect(republish.some(e => e.type === 'send' && e.message.type === 'find-node')).to.equal(true)
+  })
+
+  it('answers a flood with rate-limited, then drops and penalizes the flooder', () => {
+    const node = new DhtNode({ self: makeContact('self'), rateLimit: { ratePerSec: 1, burst: 5, banScore: -20 } })
+    const flooder = makeContact('flooder')
+    node.peerAuthenticated(0, flooder)
+    expect(node.table.size).to.equal(1)
+    const replies: string[] = []
+    const penalties: string[] = []
+    for (let i = 0; i < 20; i++) {
+      for (const e of node.handleMessage(0, flooder, { type: 'ping', requestId: i })) {
+        if (e.type === 'send') replies.push(e.message.type)
+        if (e.type === 'penalize') penalties.push(e.peer)
+      }
+    }
+    expect(replies.slice(0, 5)).to.deep.equal(['pong', 'pong', 'pong', 'pong', 'pong'])
+    expect(replies.slice(5)).to.include('error')
+    expect(penalties).to.deep.equal(['flooder'])
+    expect(node.table.size).to.equal(0)
+    // Banned: ignored, and not re-admitted to the table.
+    expect(node.handleMessage(1000, flooder, { type: 'ping', requestId: 99 })).to.have.length(0)
+    node.peerAuthenticated(1000, flooder)
+    expect(node.table.size).to.equal(0)
+  })
+
+  it('refills tokens over time for a well-behaved peer', () => {
+    const node = new DhtNode({ self: makeContact('self'), rateLimit: { ratePerSec: 1, burst: 1 } })
+    const p = makeContact('p')
+    const kinds = [0, 500, 1000, 2000].map(t => node.handleMessage(t, p, { type: 'ping', requestId: t })[0])
+    expect(kinds.map(e => e.type === 'send' ? e.message.type : e.type)).to.deep.equal(['pong', 'error', 'pong', 'pong'])
+  })
+
+  it('penalizes a peer after two protocol violations', () => {
+    const node = new DhtNode({ self: makeContact('self') })
+    expect(node.protocolViolation(0, 'x', 'oversized')).to.have.length(0)
+    expect(node.protocolViolation(0, 'x', 'oversized')).to.deep.equal([{ type: 'penalize', peer: 'x', reason: 'oversized' }])
+  })
+
+  it('stores the authenticated sender as provider, not a claimed one', () => {
+    const node = new DhtNode({ self: makeContact('self') })
+    const sender = makeContact('sender')
+    node.handleMessage(0, sender, { type: 'add-provider', requestId: 1, key })
+    expect(node.providers.get(0, key).map(p => p.peerId)).to.deep.equal(['sender'])
+  })
+})
+
+describe('core/messages/dht-messages', () => {
+  it('rejects messages over the contact limit and accepts a full reply', () => {
+    const many = Array.from({ length: MAX_CONTACTS_PER_MESSAGE + 1 }, (_, i) => makeContact(`c${i}`))
+    expect(() => checkDhtMessage({ type: 'find-node-reply', requestId: 1, closer: many })).to.throw(DhtMessageLimitError)
+    expect(checkDhtMessage({ type: 'find-node-reply', requestId: 1, closer: many.slice(1) })).to.be.greaterThan(0)
+    expect(() => checkDhtMessage({ type: 'query', requestId: 1, key: new Uint8Array(3) })).to.throw(DhtMessageLimitError)
+  })
+})

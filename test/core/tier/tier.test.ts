@@ -1,0 +1,212 @@
+import { expect } from 'chai'
+import { SupernodePolicy, type PolicyInput } from '../../../src/core/tier/supernode-policy.js'
+import { LeafAttachment, type LeafEffect } from '../../../src/core/tier/leaf-attachment.js'
+import { SupernodeIndex, type SupernodeEffect } from '../../../src/core/tier/supernode-index.js'
+import { requestIdCounter } from '../../../src/core/dht/dht-node.js'
+import type { Contact } from '../../../src/core/dht/contact.js'
+import { keyFromBytes } from '../../../src/core/ids.js'
+import { makeContact, seededRandom } from '../dht/fake-network.js'
+
+const MIN = 60_000
+
+function base (over: Partial<PolicyInput>): PolicyInput {
+  return { nowMs: 10 * 60 * MIN, role: 'leaf', upSinceMs: 0, roleSinceMs: 0, reachable: true, spareUploadBytesPerSec: 1 << 20, regionSupernodes: 0, regionLeaves: 100, ...over }
+}
+
+describe('core/tier/supernode-policy', () => {
+  const always = new SupernodePolicy({ random: () => 0 })
+  it('promotes an eligible leaf when its region has too few supernodes', () => {
+    expect(always.decide(base({ regionSupernodes: 1, regionLeaves: 100 })).action).to.equal('promote')
+    expect(always.decide(base({ regionSupernodes: 3, regionLeaves: 100 })).action).to.equal('stay')
+  })
+  it('does not promote a leaf that is young, unreachable or short of upload', () => {
+    expect(always.decide(base({ upSinceMs: 10 * 60 * MIN - 29 * MIN })).action).to.equal('stay')
+    expect(always.decide(base({ reachable: false })).action).to.equal('stay')
+    expect(always.decide(base({ spareUploadBytesPerSec: 1000 })).action).to.equal('stay')
+  })
+  it('demotes only beyond twice the need and after its tenure', () => {
+    const s = { role: 'supernode' as const }
+    expect(always.decide(base({ ...s, regionSupernodes: 6, regionLeaves: 100 })).action).to.equal('stay')
+    expect(always.decide(base({ ...s, regionSupernodes: 7, regionLeaves: 100 })).action).to.equal('demote')
+    expect(always.decide(base({ ...s, regionSupernodes: 7, regionLeaves: 100, roleSinceMs: 10 * 60 * MIN - MIN })).action).to.equal('stay')
+  })
+  it('never demotes a seeder', () => {
+    expect(always.decide(base({ role: 'seeder', regionSupernodes: 500, regionLeaves: 0 })).action).to.equal('stay')
+  })
+  it('promotes about fanout × deficit of a region\'s leaves, not all of them', () => {
+    const p = new SupernodePolicy({ random: seededRandom(1) })
+    let promoted = 0
+    for (let i = 0; i < 1000; i++) if (p.decide(base({ regionSupernodes: 0, regionLeaves: 1000 })).action === 'promote') promoted++
+    // need = 20, deficit 20, fanout 2 -> p = 0.04 -> about 40 of 1000
+    expect(promoted).to.be.within(20, 60)
+  })
+})
+
+/** Wires leaves and supernode indexes together with zero-latency delivery. */
+class TierNet {
+  nowMs = 0
+  readonly leaves = new Map<string, LeafAttachment>()
+  readonly supers = new Map<string, SupernodeIndex>()
+  readonly dead = new Set<string>()
+  readonly events: Array<{ atMs: number, peer: string, e: LeafEffect | SupernodeEffect }> = []
+  readonly attachSent: Array<{ atMs: number, from: string }> = []
+  private readonly queue: Array<{ from: Contact, to: Contact, e: LeafEffect | SupernodeEffect }> = []
+
+  push (from: Contact, effects: Array<LeafEffect | SupernodeEffect>): void {
+    for (const e of effects) {
+      if (e.type === 'send') {
+        if (e.message.type === 'attach') this.attachSent.push({ atMs: this.nowMs, from: from.peerId })
+        this.queue.push({ from, to: e.to, e })
+      } else if (e.type === 'dht-get-providers') {
+        this.push(from, this.supers.get(from.peerId)!.providersFound(this.nowMs, e.token, []))
+      } else this.events.push({ atMs: this.nowMs, peer: from.peerId, e })
+    }
+  }
+
+  run (untilMs: number): void {
+    for (let i = 0; i < 1_000_000; i++) {
+      const m = this.queue.shift()
+      if (m != null) {
+        if (m.e.type !== 'send' || this.dead.has(m.to.peerId)) continue
+        const target = this.leaves.get(m.to.peerId) ?? this.supers.get(m.to.peerId)
+        if (target != null) this.push(m.to, target.handleMessage(this.nowMs, m.from, m.e.message))
+        continue
+      }
+      let next: number | undefined
+      let who: LeafAttachment | SupernodeIndex | undefined
+      for (const n of [...this.leaves.values(), ...this.supers.values()]) {
+        if (this.dead.has(n.self.peerId)) continue
+        const d = n.nextDeadlineMs()
+        if (d !== undefined && (next === undefined || d < next)) { next = d; who = n }
+      }
+      if (next === undefined || who == null || next > untilMs) { this.nowMs = untilMs; return }
+      this.nowMs = Math.max(this.nowMs, next)
+      this.push(who.self, who.handleTimeout(this.nowMs))
+    }
+    throw new Error('did not settle')
+  }
+}
+
+describe('core/tier leaf attachment and supernode index', () => {
+  const key = keyFromBytes(new TextEncoder().encode('movie'))
+
+  function setup (nSupers: number, nLeaves: number, maxLeaves = 200, seed = 3): { net: TierNet, supers: Contact[], leaves: Contact[] } {
+    const net = new TierNet()
+    const rnd = seededRandom(seed)
+    const supers = Array.from({ length: nSupers }, (_, i) => makeContact(`sn${i}`))
+    for (const s of supers) {
+      net.supers.set(s.peerId, new SupernodeIndex({ self: s, maxLeaves, alternatives: () => supers }))
+    }
+    const leaves = Array.from({ length: nLeaves }, (_, i) => makeContact(`leaf${i}`))
+    for (const l of leaves) {
+      const la = new LeafAttachment({ self: l, random: rnd, nextRequestId: requestIdCounter() })
+      net.leaves.set(l.peerId, la)
+      net.push(l, la.addCandidates(0, supers))
+    }
+    net.run(1000)
+    return { net, supers, leaves }
+  }
+
+  it('attaches to three supernodes, registers, and finds another leaf\'s content', () => {
+    const { net, leaves } = setup(4, 2)
+    const a = net.leaves.get('leaf0')!
+    expect(a.attached()).to.have.length(3)
+    net.push(leaves[0], a.hold(net.nowMs, key))
+    net.run(net.nowMs + 100)
+    expect(net.events.filter(e => e.e.type === 'dht-provide')).to.have.length(3)
+    const b = net.leaves.get('leaf1')!
+    net.push(leaves[1], b.query(net.nowMs, key).effects)
+    net.run(net.nowMs + 100)
+    const done = net.events.find(e => e.e.type === 'query-done')!.e
+    expect(done.type === 'query-done' && done.providers.map(p => p.peerId)).to.deep.equal(['leaf0'])
+  })
+
+  it('re-attaches and re-registers within keep-alive + timeout after its supernode dies silently', () => {
+    const { net, leaves } = setup(5, 1)
+    const leaf = net.leaves.get('leaf0')!
+    net.push(leaves[0], leaf.hold(net.nowMs, key))
+    net.run(net.nowMs + 10)
+    const victim = leaf.attached()[0]
+    const diedAt = net.nowMs
+    net.dead.add(victim.peerId)
+    net.run(diedAt + 60_000)
+    const reattached = net.events.find(e => e.e.type === 'attached' && e.atMs > diedAt)
+    expect(reattached).to.not.equal(undefined)
+    const bound = 15_000 + 5_000 // keepAliveIntervalMs + requestTimeoutMs (zero-latency links)
+    expect(reattached!.atMs - diedAt).to.be.at.most(bound)
+    expect(leaf.attached().map(c => c.peerId)).to.not.include(victim.peerId)
+    expect(leaf.attached()).to.have.length(3)
+    const newSn = reattached!.e.type === 'attached' ? reattached!.e.supernode.peerId : ''
+    expect(net.supers.get(newSn)!.indexedKeys).to.equal(1)
+  })
+
+  it('answers busy with alternatives when full and never drops its existing leaves', () => {
+    const net = new TierNet()
+    const sn = makeContact('sn-full')
+    const alt = makeContact('sn-alt')
+    const idx = new SupernodeIndex({ self: sn, maxLeaves: 2, alternatives: () => [alt, sn] })
+    const replies = [0, 1, 2].map(i => idx.handleMessage(0, makeContact(`l${i}`), { type: 'attach', requestId: i })[0])
+    expect(replies.map(r => r.type === 'send' && r.message.type)).to.deep.equal(['attach-ok', 'attach-ok', 'attach-busy'])
+    const busy = replies[2]
+    expect(busy.type === 'send' && busy.message.type === 'attach-busy' && busy.message.alternatives.map(c => c.peerId)).to.deep.equal(['sn-alt'])
+    idx.setOverloaded(true)
+    expect(idx.leafCount).to.equal(2)
+    const ka = idx.handleMessage(1, makeContact('l0'), { type: 'keep-alive', requestId: 9 })[0]
+    expect(ka.type === 'send' && ka.message.type).to.equal('ack')
+    void net
+  })
+
+  it('survives losing a quarter of its supernodes: every leaf ends attached, no supernode sheds a leaf', () => {
+    // 6 survivors x 110 slots = 660 >= 200 leaves x 3 attachments.
+    const { net, supers } = setup(8, 200, 110, 5)
+    const lost = supers.slice(0, 2)
+    for (const s of lost) net.dead.add(s.peerId)
+    const t0 = net.nowMs
+    net.run(t0 + 120_000)
+    let fullyAttached = 0
+    for (const la of net.leaves.values()) if (la.attached().length >= 2) fullyAttached++
+    expect(fullyAttached).to.equal(200)
+    for (const s of supers.slice(2)) expect(net.supers.get(s.peerId)!.leafCount).to.be.at.most(110)
+    expect(net.events.some(e => e.e.type === 'penalize')).to.equal(false)
+  })
+
+  it('leaves left short of supernodes after a loss ask to promote themselves', () => {
+    // 6 survivors x 80 slots = 480 < 600: the tier is too thin and must grow.
+    const { net, supers } = setup(8, 200, 80, 5)
+    for (const s of supers.slice(0, 2)) net.dead.add(s.peerId)
+    const t0 = net.nowMs
+    net.run(t0 + 120_000)
+    const short = [...net.leaves.values()].filter(l => l.attached().length < 2).map(l => l.self.peerId)
+    expect(short.length).to.be.greaterThan(0)
+    const asked = new Set(net.events.filter(e => e.e.type === 'promote-self' && e.atMs > t0).map(e => e.peer))
+    for (const p of short) expect(asked.has(p)).to.equal(true)
+    // Survivors stay full but keep every leaf they had: nobody was disconnected by load.
+    for (const s of supers.slice(2)) expect(net.supers.get(s.peerId)!.leafCount).to.equal(80)
+  })
+
+  it('spreads reconnects over the jitter window after a mass restart', () => {
+    const { net, supers } = setup(3, 300, 1000, 11)
+    for (const s of supers) net.dead.add(s.peerId)
+    const t0 = net.nowMs
+    net.run(t0 + 25_000) // every leaf detects the loss (keep-alive + timeout)
+    for (const s of supers) net.dead.delete(s.peerId)
+    const start = net.attachSent.length
+    net.run(net.nowMs + 120_000)
+    const retries = net.attachSent.slice(start).map(a => a.atMs)
+    expect(retries.length).to.be.greaterThan(300)
+    const sec = new Map<number, number>()
+    for (const t of retries) sec.set(Math.floor(t / 1000), (sec.get(Math.floor(t / 1000)) ?? 0) + 1)
+    const peak = Math.max(...sec.values())
+    // Without jitter all 300 leaves would retry in the same instant.
+    expect(peak).to.be.lessThan(0.4 * retries.length)
+    let attached = 0
+    for (const la of net.leaves.values()) if (la.attached().length === 3) attached++
+    expect(attached).to.equal(300)
+  })
+
+  it('asks to promote itself when the tier is too thin', () => {
+    const leaf = new LeafAttachment({ self: makeContact('lonely'), random: () => 0.5 })
+    const effects = leaf.addCandidates(0, [makeContact('only-sn')])
+    expect(effects.some(e => e.type === 'promote-self')).to.equal(true)
+  })
+})
