@@ -125,7 +125,8 @@ export async function startWebSeed (init: WebSeedInit): Promise<WebSeed> {
 
   function plain (res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}): void {
     metrics.addResponse(status)
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', ...extra }).end(`${message}\n`)
+    const body = `${message}\n`
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extra }).end(body)
   }
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {

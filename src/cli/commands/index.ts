@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { registerKeygen } from './keygen.js'
 import { registerPublish } from './publish.js'
+import { registerWebSeed } from './web-seed.js'
 
 /** A subcommand module adds itself to the program. */
 export type RegisterCommand = (program: Command) => void
@@ -8,5 +9,6 @@ export type RegisterCommand = (program: Command) => void
 /** Every subcommand, in the order `--help` lists them. */
 export const COMMANDS: RegisterCommand[] = [
   registerKeygen,
-  registerPublish
+  registerPublish,
+  registerWebSeed
 ]
