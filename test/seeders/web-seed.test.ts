@@ -154,6 +154,14 @@ describe('seeders/web-seed', function () {
     await wrong.arrayBuffer()
   })
 
+  it('finds an item by a percent-encoded non-ASCII name and names it in Content-Disposition', async () => {
+    const m = await publishFile(store, join(dir, 'movie.mp4'), key, { name: 'café "cut".mp4', pieceSizeBytes: 256 * 1024 })
+    const res = await fetch(item(m, '/' + encodeURIComponent(m.name)), { headers: { range: 'bytes=0-3' } })
+    expect(res.status).to.equal(206)
+    expect(Buffer.from(await res.arrayBuffer()).equals(movieBytes.subarray(0, 4))).to.equal(true)
+    expect(res.headers.get('content-disposition')).to.equal('inline; filename="caf_ _cut_.mp4"; filename*=UTF-8\'\'caf%C3%A9%20%22cut%22.mp4')
+  })
+
   it('serves the signed manifest, which verifies against the content id', async () => {
     const res = await fetch(item(movie, '/manifest'))
     expect(res.status).to.equal(200)
