@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { registerKeygen } from './keygen.js'
 import { registerPublish } from './publish.js'
+import { registerWebSeed } from './web-seed.js'
 import { registerAsn } from './asn.js'
 
 /** A subcommand module adds itself to the program. */
@@ -10,5 +11,6 @@ export type RegisterCommand = (program: Command) => void
 export const COMMANDS: RegisterCommand[] = [
   registerKeygen,
   registerPublish,
+  registerWebSeed,
   registerAsn
 ]

@@ -1,0 +1,250 @@
+/**
+ * The HTTP web seed: a seeder's items over plain HTTP, so any HTTP client
+ * (curl, a browser, a media player, a peer whose libp2p is blocked) can
+ * fetch the long tail.
+ *
+ * Routes (GET and HEAD only; anything else is 405 with Allow):
+ *   /c/CONTENT_ID            the item's bytes, with Range support
+ *   /c/CONTENT_ID/FILENAME   the same, under the item's own name so players
+ *                            and browsers guess the format from the URL
+ *   /c/CONTENT_ID/manifest   the signed manifest bytes (this route wins if
+ *                            an item is itself named "manifest")
+ * Everything else is 404; a malformed id is 400. There is no listing, and
+ * the only thing taken from the path is a content id checked by
+ * parseContentId and a name compared for equality, so no path reaches the
+ * file system.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { Readable } from 'node:stream'
+import type { Registry } from 'prom-client'
+import { parseContentId, type ContentId } from '../src/core/content/content-id.js'
+import type { VerifiedManifest } from '../src/core/content/manifest.js'
+import { sendRange } from '../src/http/send-range.js'
+import type { ContentStore } from '../src/store/content-store.js'
+import { WebSeedMetrics, type WebSeedRoute } from './web-seed-metrics.js'
+
+/** Media type of the signed manifest route. */
+export const MANIFEST_MEDIA_TYPE = 'application/vnd.swarmcdn.manifest'
+
+/** Defaults for WebSeedInit, in one place. */
+export const WEBSEED_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 0,
+  maxConnections: 256,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  idleSocketTimeoutMs: 60_000
+} as const
+
+/** Options for startWebSeed. */
+export interface WebSeedInit {
+  /** The items to serve (required). */
+  store: ContentStore
+  /** Address to listen on. Default 127.0.0.1 (pass 0.0.0.0 or :: to serve the world). */
+  host?: string
+  /** TCP port. Default 0 (any free port; read it back from the result). */
+  port?: number
+  /** Closes the web seed when aborted. */
+  signal?: AbortSignal
+  /** Open connections at once; further connections are closed on arrival (net.Server.maxConnections). Default 256. */
+  maxConnections?: number
+  /** Time allowed to receive a request's headers, in ms. Default 10 000 (slowloris guard). */
+  headersTimeoutMs?: number
+  /** Time allowed to receive a whole request, in ms (not the response). Default 30 000. */
+  requestTimeoutMs?: number
+  /** How long an idle keep-alive connection is kept, in ms. Default 5 000. */
+  keepAliveTimeoutMs?: number
+  /** A connection with no bytes moving either way for this long is destroyed, in ms (a client that stops reading holds a file handle otherwise). Default 60 000. */
+  idleSocketTimeoutMs?: number
+  /** prom-client registry for the counters. Default: a new private registry (see WebSeed.metrics.registry). */
+  registry?: Registry
+}
+
+/** A running web seed. */
+export interface WebSeed {
+  /** Base URL, e.g. http://127.0.0.1:41234 (item URLs are `${url}/c/${contentId}`). */
+  url: string
+  /** The port actually bound. */
+  port: number
+  /** Bytes served per item, and the prom-client counters. */
+  metrics: WebSeedMetrics
+  /** Stops listening, cuts open responses (their sources are destroyed) and resolves when the server has closed. */
+  close: () => Promise<void>
+}
+
+/** The web seed could not be started (bad option, port in use...). */
+export class WebSeedError extends Error {
+  override name = 'WebSeedError'
+  readonly code = 'ERR_WEBSEED'
+}
+
+const ALLOWED_METHODS = 'GET, HEAD'
+/** Content-addressed bytes never change, so any cache may keep them forever. */
+const IMMUTABLE = 'public, max-age=31536000, immutable'
+
+function positiveInt (name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new WebSeedError(`${name} must be a positive integer, got ${value}`)
+  return value
+}
+
+/** Starts an HTTP web seed for `init.store`; resolves once it is listening. */
+export async function startWebSeed (init: WebSeedInit): Promise<WebSeed> {
+  const { store, signal } = init
+  const host = init.host ?? WEBSEED_DEFAULTS.host
+  const port = init.port ?? WEBSEED_DEFAULTS.port
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WebSeedError(`port must be 0..65535, got ${port}`)
+  const maxConnections = positiveInt('maxConnections', init.maxConnections ?? WEBSEED_DEFAULTS.maxConnections)
+  const headersTimeoutMs = positiveInt('headersTimeoutMs', init.headersTimeoutMs ?? WEBSEED_DEFAULTS.headersTimeoutMs)
+  const requestTimeoutMs = positiveInt('requestTimeoutMs', init.requestTimeoutMs ?? WEBSEED_DEFAULTS.requestTimeoutMs)
+  const keepAliveTimeoutMs = positiveInt('keepAliveTimeoutMs', init.keepAliveTimeoutMs ?? WEBSEED_DEFAULTS.keepAliveTimeoutMs)
+  const idleSocketTimeoutMs = positiveInt('idleSocketTimeoutMs', init.idleSocketTimeoutMs ?? WEBSEED_DEFAULTS.idleSocketTimeoutMs)
+  signal?.throwIfAborted()
+  const metrics = new WebSeedMetrics(init.registry)
+
+  const server = createServer({
+    // node requires headersTimeout <= requestTimeout
+    headersTimeout: Math.min(headersTimeoutMs, requestTimeoutMs),
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs
+  }, (req, res) => {
+    handle(req, res).catch(() => {
+      // sendRange never rejects; this only guards a bug from becoming an unhandled rejection
+      if (!res.headersSent) plain(res, 500, 'internal error')
+      else res.destroy()
+    })
+  })
+  server.maxConnections = maxConnections
+  // without a 'timeout' listener node destroys the idle socket, which is what we want
+  server.timeout = idleSocketTimeoutMs
+  server.on('clientError', (_err: Error, socket: Socket) => {
+    if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    else socket.destroy()
+  })
+
+  function plain (res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}): void {
+    metrics.addResponse(status)
+    const body = `${message}\n`
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extra }).end(body)
+  }
+
+  async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      plain(res, 405, `method ${req.method ?? '?'} not allowed; use GET or HEAD`, { allow: ALLOWED_METHODS })
+      return
+    }
+    let pathname: string
+    try {
+      pathname = new URL(req.url ?? '/', 'http://web-seed.invalid').pathname
+    } catch {
+      plain(res, 400, 'malformed request target')
+      return
+    }
+    const parts = pathname.split('/')
+    if (parts.length < 3 || parts.length > 4 || parts[0] !== '' || parts[1] !== 'c') {
+      plain(res, 404, 'not found; items are at /c/CONTENT_ID')
+      return
+    }
+    let id: ContentId
+    try {
+      id = parseContentId(parts[2])
+    } catch {
+      plain(res, 400, 'malformed content id')
+      return
+    }
+    const manifest = store.manifest(id)
+    if (manifest == null) {
+      plain(res, 404, `no item ${id} on this seeder`)
+      return
+    }
+    if (parts.length === 3) {
+      await sendItem(req, res, manifest)
+      return
+    }
+    if (parts[3] === 'manifest') {
+      await sendManifest(req, res, manifest)
+      return
+    }
+    let name: string
+    try {
+      name = decodeURIComponent(parts[3])
+    } catch {
+      plain(res, 400, 'malformed file name in path')
+      return
+    }
+    if (name !== manifest.name) {
+      plain(res, 404, `item ${id} is named ${JSON.stringify(manifest.name)}`)
+      return
+    }
+    await sendItem(req, res, manifest)
+  }
+
+  function commonHeaders (): Record<string, string> {
+    return {
+      'cache-control': IMMUTABLE,
+      'x-content-type-options': 'nosniff',
+      'access-control-allow-origin': '*',
+      'access-control-expose-headers': 'Accept-Ranges, Content-Length, Content-Range, ETag'
+    }
+  }
+
+  async function sendItem (req: IncomingMessage, res: ServerResponse, m: VerifiedManifest): Promise<void> {
+    const route: WebSeedRoute = 'data'
+    const result = await sendRange(req, res, {
+      lengthBytes: m.lengthBytes,
+      mediaType: m.mediaType,
+      etag: `"${m.contentId}"`,
+      headers: { ...commonHeaders(), 'content-disposition': contentDisposition(m.name) },
+      openStream: (start, endInclusive) => store.createRangeStream(m.contentId, start, endInclusive),
+      onBytesSent: n => { metrics.addBytes(m.contentId, route, n) }
+    })
+    metrics.addResponse(result.status)
+  }
+
+  async function sendManifest (req: IncomingMessage, res: ServerResponse, m: VerifiedManifest): Promise<void> {
+    const result = await sendRange(req, res, {
+      lengthBytes: m.signedBytes.length,
+      mediaType: MANIFEST_MEDIA_TYPE,
+      etag: `"${m.contentId}.manifest"`,
+      headers: commonHeaders(),
+      openStream: (start, endInclusive) => Readable.from([Buffer.from(m.signedBytes.buffer, m.signedBytes.byteOffset + start, endInclusive - start + 1)]),
+      onBytesSent: n => { metrics.addBytes(m.contentId, 'manifest', n) }
+    })
+    metrics.addResponse(result.status)
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      reject(new WebSeedError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`))
+    }
+    server.once('error', onError)
+    server.listen(port, host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+
+  let closing: Promise<void> | undefined
+  const close = async (): Promise<void> => {
+    closing ??= new Promise<void>(resolve => {
+      signal?.removeEventListener('abort', onAbort)
+      server.close(() => { resolve() })
+      server.closeAllConnections()
+    })
+    await closing
+  }
+  const onAbort = (): void => { void close() }
+  signal?.addEventListener('abort', onAbort, { once: true })
+
+  const address = server.address() as AddressInfo
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return { url: `http://${urlHost}:${address.port}`, port: address.port, metrics, close }
+}
+
+/** RFC 6266 Content-Disposition with an ASCII fallback and the exact UTF-8 name (RFC 8187). */
+function contentDisposition (name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_')
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, c => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+  return `inline; filename="${ascii}"; filename*=UTF-8''${encoded}`
+}
