@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { registerKeygen } from './keygen.js'
 import { registerPublish } from './publish.js'
+import { registerSeed } from './seed.js'
+import { registerGet } from './get.js'
 
 /** A subcommand module adds itself to the program. */
 export type RegisterCommand = (program: Command) => void
@@ -8,5 +10,7 @@ export type RegisterCommand = (program: Command) => void
 /** Every subcommand, in the order `--help` lists them. */
 export const COMMANDS: RegisterCommand[] = [
   registerKeygen,
-  registerPublish
+  registerPublish,
+  registerSeed,
+  registerGet
 ]
