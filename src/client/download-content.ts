@@ -155,8 +155,10 @@ async function runSession (
   const conns = new Map<string, XferConnection>()
   const idleTimeoutMs = init.idleTimeoutMs ?? 60_000
   let active = 0
+  let connecting = addrs.length
   let settle!: { resolve: () => void, reject: (err: unknown) => void }
   const finished = new Promise<void>((resolve, reject) => { settle = { resolve, reject } })
+  finished.catch(() => {}) // awaited below unless setup already failed; never an unhandled rejection
 
   const apply = (effects: SessionEffect[]): void => {
     for (const e of effects) {
@@ -216,7 +218,7 @@ async function runSession (
       conns.delete(sourceId)
       active--
       if (!session.isComplete) {
-        if (active === 0 && !signal.aborted) settle.reject(failed(`download of ${manifest.contentId} failed, no source left`))
+        if (active === 0 && connecting === 0 && !signal.aborted) settle.reject(failed(`download of ${manifest.contentId} failed, no source left`))
         else pump()
       }
     }
@@ -237,6 +239,8 @@ async function runSession (
         pump()
       } catch (err) {
         if (!signal.aborted) noteFailure(sourceId, err as Error)
+      } finally {
+        connecting--
       }
     }))
     if (active === 0 && !session.isComplete) throw failed(`could not download ${manifest.contentId}`)

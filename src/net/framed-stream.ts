@@ -80,7 +80,7 @@ export class FramedStream {
 function frameErrorMessage (e: Error & { code?: string }, max: number): string {
   switch (e.name) {
     case 'InvalidDataLengthError': return `peer sent a frame over the ${max}-byte limit`
-    case 'InvalidDataLengthLengthError': return 'peer sent a malformed frame length'
+    case 'InvalidDataLengthLengthError': return `peer sent a frame over the ${max}-byte limit (length prefix too long)`
     case 'InvalidMessageLengthError': return 'peer sent a malformed frame length'
     case 'UnexpectedEOFError': return 'peer closed the stream in the middle of a frame'
     case 'StreamBufferError': return 'peer sent more data than was asked for'
