@@ -185,6 +185,7 @@ async function runSession (
   }
 
   const serve = async (sourceId: string, conn: XferConnection): Promise<void> => {
+    let writing: Promise<void> = Promise.resolve()
     try {
       for await (const msg of conn.messages(signal, idleTimeoutMs)) {
         if (msg.type === 'piece') {
@@ -195,11 +196,21 @@ async function runSession (
             apply(session.onPieceFailed(sourceId, msg.index, Date.now(), (err as Error).message))
             throw err
           }
-          await partial.writePiece(msg.index, msg.data)
-          onFetched()
-          apply(session.onPieceVerified(sourceId, msg.index, Date.now()))
-          progress()
-          if (session.isComplete) { settle.resolve(); return }
+          // One write in flight per source while the next piece is read and
+          // verified: overlaps disk with network, bounds buffered pieces.
+          await writing
+          const index = msg.index
+          const data = msg.data
+          writing = (async () => {
+            await partial.writePiece(index, data)
+            onFetched()
+            apply(session.onPieceVerified(sourceId, index, Date.now()))
+            progress()
+            if (session.isComplete) settle.resolve()
+          })()
+          writing.catch(() => {}) // surfaced by the next await
+          pump()
+          continue
         } else if (msg.type === 'reject') {
           session.onRequestRejected(sourceId, msg.index)
         } else if (msg.type === 'have') {
@@ -208,9 +219,12 @@ async function runSession (
         // choke/unchoke: origin seeders never choke; a peer's choking is the swarm layer's job.
         pump()
       }
+      await writing
+      if (session.isComplete) return
       throw new Error('source closed the stream')
     } catch (err) {
-      if (signal.aborted) return
+      await writing.catch(e => { settle.reject(e) })
+      if (signal.aborted || session.isComplete) return
       noteFailure(sourceId, err as Error)
       conn.fail(err as Error)
     } finally {
