@@ -1,0 +1,122 @@
+/**
+ * Download throughput over libp2p on loopback, against a raw libp2p stream
+ * of the same bytes (same TCP + Noise + yamux) measured in the same run.
+ *
+ *   node_modules/.bin/node dist/bench/download.js [SIZE_MIB]   (default 1024; or SWARMCDN_BENCH_MIB)
+ *
+ * The seeder runs in this process; each client runs in a child process so
+ * its CPU time and peak RSS are its own. Bounded: each client run is killed
+ * after BENCH_RUN_TIMEOUT_MS.
+ */
+import { spawn } from 'node:child_process'
+import { generateKeyPairSync, randomFillSync } from 'node:crypto'
+import { mkdtemp, open, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Stream } from '@libp2p/interface'
+import { ContentStore } from '../src/store/content-store.js'
+import { publishFile } from '../seeders/publish-file.js'
+import { startOriginSeeder } from '../seeders/origin-seeder.js'
+import { createSwarmNode } from '../src/net/swarm-node.js'
+import { downloadContent } from '../src/client/download-content.js'
+
+const RAW_PROTOCOL = '/swarmcdn-bench/raw/1.0.0'
+const PIECE_SIZE_BYTES = 1024 * 1024
+const CHUNK_BYTES = 1024 * 1024
+const BENCH_RUN_TIMEOUT_MS = 10 * 60_000
+
+interface ClientReport { mode: string, bytes: number, ms: number, cpuMs: number, maxRssMiB: number }
+
+async function child (mode: string, addr: string, contentId: string, out: string): Promise<void> {
+  const t0 = performance.now()
+  const cpu0 = process.cpuUsage()
+  let bytes = 0
+  if (mode === 'raw') {
+    const node = await createSwarmNode()
+    const stream = await node.dialProtocol(multiaddr(addr), RAW_PROTOCOL)
+    for await (const chunk of stream) bytes += chunk.byteLength
+    await node.stop()
+  } else {
+    const res = await downloadContent(contentId, out, [{ address: addr, isOrigin: true }])
+    bytes = res.manifest.lengthBytes
+  }
+  const ms = performance.now() - t0
+  const cpu = process.cpuUsage(cpu0)
+  const report: ClientReport = { mode, bytes, ms, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024 }
+  process.stdout.write(JSON.stringify(report) + '\n')
+}
+
+async function runChild (args: string[]): Promise<ClientReport> {
+  const script = fileURLToPath(import.meta.url)
+  return await new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [script, '--child', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let out = ''
+    p.stdout.on('data', (d: Buffer) => { out += d.toString() })
+    const timer = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`${args[0]} client timed out`)) }, BENCH_RUN_TIMEOUT_MS)
+    p.on('exit', code => {
+      clearTimeout(timer)
+      if (code !== 0) { reject(new Error(`${args[0]} client exited ${code}`)); return }
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as ClientReport)
+    })
+  })
+}
+
+async function main (): Promise<void> {
+  const sizeMiB = Number(process.argv[2] ?? process.env.SWARMCDN_BENCH_MIB ?? 1024)
+  const dir = await mkdtemp(join(tmpdir(), 'swarmcdn-bench-'))
+  try {
+    const source = join(dir, 'item.bin')
+    const fh = await open(source, 'w')
+    const buf = Buffer.alloc(CHUNK_BYTES)
+    for (let i = 0; i < sizeMiB; i++) { randomFillSync(buf); await fh.write(buf) }
+    await fh.close()
+    const store = await ContentStore.open(join(dir, 'store'))
+    const { privateKey } = generateKeyPairSync('ed25519')
+    const manifest = await publishFile(store, source, privateKey, { pieceSizeBytes: PIECE_SIZE_BYTES })
+    await rm(source)
+    const seeder = await startOriginSeeder({ store, listenMultiaddrs: ['/ip4/127.0.0.1/tcp/0'] })
+    await seeder.node.handle(RAW_PROTOCOL, async (stream: Stream) => {
+      const data = await open(store.dataPath(manifest.contentId), 'r')
+      try {
+        for (let off = 0; off < manifest.lengthBytes; off += CHUNK_BYTES) {
+          const chunk = new Uint8Array(Math.min(CHUNK_BYTES, manifest.lengthBytes - off))
+          await data.read(chunk, 0, chunk.length, off)
+          if (!stream.send(chunk)) await stream.onDrain({ signal: AbortSignal.timeout(60_000) })
+        }
+        await stream.close()
+      } finally {
+        await data.close()
+      }
+    })
+    const addr = seeder.multiaddrs[0]
+    const out = join(dir, 'out.bin')
+    const raw = await runChild(['raw', addr, manifest.contentId, out])
+    const swarm = await runChild(['swarm', addr, manifest.contentId, out])
+    // HTTP baseline slot: a plain HTTP client against the web seed (seeders/web-seed.ts), filled in by the lead after merging.
+    const http: ClientReport | undefined = undefined
+    await seeder.stop()
+    await store.close()
+    const mibps = (r: ClientReport): number => r.bytes / 1048576 / (r.ms / 1000)
+    const row = (name: string, r: ClientReport): string =>
+      `| ${name} | ${mibps(r).toFixed(1)} | ${(r.cpuMs / 1000).toFixed(2)} | ${r.maxRssMiB.toFixed(0)} |`
+    console.log(`item: ${sizeMiB} MiB, ${manifest.pieceCount} pieces of ${PIECE_SIZE_BYTES / 1048576} MiB, loopback, client in a child process`)
+    console.log('| client | MiB/s | client CPU s | client peak RSS MiB |')
+    console.log('| --- | --- | --- | --- |')
+    console.log(row('raw libp2p stream (baseline)', raw))
+    console.log(row('swarmcdn get (verify + write to disk)', swarm))
+    if (http != null) console.log(row('HTTP web seed (baseline)', http))
+    console.log(`ratio swarmcdn/raw throughput: ${(mibps(swarm) / mibps(raw) * 100).toFixed(0)}% (target >= 70%); client memory ${swarm.maxRssMiB < 200 ? '<' : '>='} 200 MiB`)
+    console.log(JSON.stringify({ sizeMiB, raw, swarm, http: http ?? null, ratio: mibps(swarm) / mibps(raw) }))
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[2] === '--child') {
+  await child(process.argv[3], process.argv[4], process.argv[5], process.argv[6])
+  process.exit(0)
+} else {
+  await main()
+}
