@@ -8,6 +8,7 @@ import { createSwarmNode, type SwarmNode } from '../src/net/swarm-node.js'
 import { registerManifestProtocol } from '../src/net/manifest-protocol.js'
 import { registerXferProtocol } from '../src/net/xfer-server.js'
 import type { ContentProvider } from '../src/net/content-provider.js'
+import { startWebSeed, type WebSeed } from './web-seed.js'
 
 /** Options for startOriginSeeder. */
 export interface OriginSeederInit {
@@ -20,9 +21,9 @@ export interface OriginSeederInit {
   /** libp2p private key for a stable peer id. Default: a fresh key each start. */
   privateKey?: PrivateKey
   /**
-   * Also serve the store as an HTTP web seed on this host and port.
-   * Not wired here yet: the lead connects it to `startWebSeed` from
-   * seeders/web-seed.ts when merging (see `startOriginSeeder`).
+   * Also serve the store as an HTTP web seed (manifest and byte ranges) on
+   * this host and port; port 0 picks a free one. Default: no HTTP.
+   * Needs a ContentStore (storeDir, or a ContentStore as `store`).
    */
   http?: { host: string, port: number }
 }
@@ -33,6 +34,8 @@ export interface OriginSeeder {
   peerId: string
   /** Dialable addresses, each ending in /p2p/PEER_ID. */
   multiaddrs: string[]
+  /** Base URL of the HTTP web seed, when `http` was given. */
+  httpUrl?: string
   /** Content ids served (when serving a ContentStore). */
   contentIds: string[]
   /** Stops the node and closes the store (if opened here). */
@@ -52,16 +55,28 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
   const shutdown = new AbortController()
   await registerManifestProtocol(node, provider)
   await registerXferProtocol(node, provider, { signal: shutdown.signal })
-  // HTTP web seed slot: when init.http is set, the lead adds here
-  //   const web = await startWebSeed({ store: opened, host: init.http.host, port: init.http.port, signal: shutdown.signal })
-  // and reports web.url next to the multiaddrs.
+  let web: WebSeed | undefined
+  if (init.http != null) {
+    const store = opened ?? (provider instanceof ContentStore ? provider : undefined)
+    if (store == null) throw new TypeError('an HTTP web seed needs a ContentStore to serve')
+    try {
+      web = await startWebSeed({ store, host: init.http.host, port: init.http.port, signal: shutdown.signal })
+    } catch (err) {
+      shutdown.abort()
+      await node.stop()
+      await opened?.close()
+      throw err
+    }
+  }
   const contentIds = opened?.list() ?? (provider instanceof ContentStore ? provider.list() : [])
   return {
     node,
     peerId: node.peerId.toString(),
     multiaddrs: node.getMultiaddrs().map(a => a.toString()),
+    httpUrl: web?.url,
     contentIds,
     stop: async () => {
+      await web?.close()
       shutdown.abort()
       await node.stop()
       await opened?.close()

@@ -3,7 +3,6 @@ import { registerKeygen } from './keygen.js'
 import { registerPublish } from './publish.js'
 import { registerSeed } from './seed.js'
 import { registerGet } from './get.js'
-import { registerWebSeed } from './web-seed.js'
 import { registerAsn } from './asn.js'
 
 /** A subcommand module adds itself to the program. */
@@ -15,6 +14,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerPublish,
   registerSeed,
   registerGet,
-  registerWebSeed,
   registerAsn
 ]

@@ -1,7 +1,8 @@
 import type { Command } from 'commander'
 import { startOriginSeeder } from '../../../seeders/origin-seeder.js'
+import { parseHostPort } from '../parse-options.js'
 
-interface SeedOptions { store: string, listen: string[], json: boolean }
+interface SeedOptions { store: string, listen: string[], http?: { host: string, port: number }, json: boolean }
 
 /** `swarmcdn seed`: serve a content store over libp2p until interrupted. */
 export function registerSeed (program: Command): void {
@@ -9,15 +10,17 @@ export function registerSeed (program: Command): void {
     .description('Run an origin seeder: serve every item in a content store over libp2p until SIGINT/SIGTERM.')
     .requiredOption('--store <dir>', 'the content store directory (from swarmcdn publish)')
     .option('--listen <multiaddr>', 'listen address (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--http <host:port>', 'also serve the store over plain HTTP (web seed: /c/ID, /c/ID/NAME, /c/ID/manifest with byte ranges); port 0 picks one', parseHostPort)
     .option('--json', 'print one JSON object per line', false)
-    .addHelpText('after', '\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n')
+    .addHelpText('after', '\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001 --http 0.0.0.0:8080\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n  web seed on http://0.0.0.0:8080/c/CONTENT_ID\n')
     .action(async (opts: SeedOptions) => {
-      const seeder = await startOriginSeeder({ storeDir: opts.store, listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'] })
+      const seeder = await startOriginSeeder({ storeDir: opts.store, listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'], http: opts.http })
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ event: 'listening', peerId: seeder.peerId, multiaddrs: seeder.multiaddrs, items: seeder.contentIds.length }) + '\n')
+        process.stdout.write(JSON.stringify({ event: 'listening', peerId: seeder.peerId, multiaddrs: seeder.multiaddrs, http: seeder.httpUrl, items: seeder.contentIds.length }) + '\n')
       } else {
         process.stdout.write(`serving ${seeder.contentIds.length} item(s) as ${seeder.peerId}\n`)
         for (const a of seeder.multiaddrs) process.stdout.write(`listening on ${a}\n`)
+        if (seeder.httpUrl != null) process.stdout.write(`web seed on ${seeder.httpUrl}/c/CONTENT_ID\n`)
       }
       await new Promise<void>(resolve => {
         process.once('SIGINT', resolve)
