@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { registerKeygen } from './keygen.js'
 import { registerPublish } from './publish.js'
+import { registerSeed } from './seed.js'
+import { registerGet } from './get.js'
 import { registerWebSeed } from './web-seed.js'
 import { registerAsn } from './asn.js'
 
@@ -11,6 +13,8 @@ export type RegisterCommand = (program: Command) => void
 export const COMMANDS: RegisterCommand[] = [
   registerKeygen,
   registerPublish,
+  registerSeed,
+  registerGet,
   registerWebSeed,
   registerAsn
 ]

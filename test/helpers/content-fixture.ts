@@ -1,0 +1,39 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto'
+import { mkdtemp, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ContentStore } from '../../src/store/content-store.js'
+import { publishFile } from '../../seeders/publish-file.js'
+import type { VerifiedManifest } from '../../src/core/content/manifest.js'
+import type { ContentProvider } from '../../src/net/content-provider.js'
+
+/** A temp dir with a random file published into a store. */
+export interface Fixture { dir: string, source: string, data: Uint8Array, store: ContentStore, manifest: VerifiedManifest }
+
+/** Publishes `lengthBytes` of random bytes with `pieceSizeBytes` pieces into a fresh store. */
+export async function makeFixture (lengthBytes: number, pieceSizeBytes: number, name = 'item.bin'): Promise<Fixture> {
+  const dir = await mkdtemp(join(tmpdir(), 'swarmcdn-test-'))
+  const data = new Uint8Array(randomBytes(lengthBytes))
+  const source = join(dir, name)
+  await writeFile(source, data)
+  const store = await ContentStore.open(join(dir, 'store'))
+  const { privateKey } = generateKeyPairSync('ed25519')
+  const manifest = await publishFile(store, source, privateKey, { pieceSizeBytes })
+  return { dir, source, data, store, manifest }
+}
+
+/** Wraps a provider to count piece reads (= requests served) and optionally corrupt some pieces. */
+export function countingProvider (inner: ContentProvider, corrupt: (index: number) => boolean = () => false): ContentProvider & { reads: number[] } {
+  const reads: number[] = []
+  return {
+    reads,
+    has: id => inner.has(id),
+    manifest: id => inner.manifest(id),
+    readPiece: async (id, index) => {
+      reads.push(index)
+      const bytes = await inner.readPiece(id, index)
+      if (corrupt(index)) { const bad = new Uint8Array(bytes); bad[0] ^= 0xff; return bad }
+      return bytes
+    }
+  }
+}
