@@ -3,6 +3,7 @@ import { registerKeygen } from './keygen.js'
 import { registerPublish } from './publish.js'
 import { registerSeed } from './seed.js'
 import { registerGet } from './get.js'
+import { registerStream } from './stream.js'
 import { registerWebSeed } from './web-seed.js'
 import { registerAsn } from './asn.js'
 
@@ -15,6 +16,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerPublish,
   registerSeed,
   registerGet,
+  registerStream,
   registerWebSeed,
   registerAsn
 ]
