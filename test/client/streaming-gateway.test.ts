@@ -130,6 +130,35 @@ describe('client: streaming gateway over a live download (loopback libp2p)', fun
     expect(elapsedMs).to.be.below(1500)
   })
 
+  it('moves the priority window to the most recent reader and back when it ends', async () => {
+    const { dl, url } = await setup(10)
+    const n = fx.manifest.lengthBytes
+    const last = fx.manifest.pieceCount - 1
+    // Reader A: a player reading the whole item from the start, slowly (it stops reading after the first chunk).
+    let stopA!: () => void
+    const aStarted = new Promise<void>((resolve, reject) => {
+      const req = request(url, { agent: false })
+      stopA = () => { req.destroy() }
+      req.once('response', res => { res.pause(); resolve() })
+      req.once('error', err => { if (!req.destroyed) reject(err) })
+      req.end()
+    })
+    cleanups.push(async () => { stopA() })
+    await aStarted
+    expect(dl.stats().priorityStartPiece).to.be.below(20)
+    // Reader B: a probe of the end of the file, as players do for an index; the window jumps there.
+    const seen: number[] = []
+    const poll = setInterval(() => { const p = dl.stats().priorityStartPiece; if (p !== undefined) seen.push(p) }, 2)
+    const b = await fetchRaw(url, { headers: { range: `bytes=${n - 40_000}-` } }).finally(() => { clearInterval(poll) })
+    expect(b.status).to.equal(206)
+    expect(Math.max(...seen)).to.be.at.least(last - 3)
+    // B ended: the window goes back to A, which is still open.
+    expect(await eventually(() => (dl.stats().priorityStartPiece ?? Infinity) < fx.manifest.pieceCount / 2)).to.equal(true)
+    expect(dl.stats().readers).to.equal(1)
+    stopA()
+    expect(await eventually(() => dl.stats().readers === 0 && dl.stats().waiters === 0)).to.equal(true)
+  })
+
   it('refuses other Host names with 421, sends no CORS header, 404s items not opened, and GET starts nothing', async () => {
     const { gw, url } = await setup(1)
     const evil = await fetchRaw(url, { headers: { host: 'evil.example' } })
