@@ -144,12 +144,18 @@ export class StreamingDownload implements StreamableItem {
     return this.complete || this.control?.verified.get(index) === true
   }
 
-  async * read (start: number, endInclusive: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+  /** Checks the range and the reader limit now (so the gateway can still answer 500), then streams. */
+  read (start: number, endInclusive: number, signal: AbortSignal): AsyncIterable<Uint8Array> {
     const m = this.manifest
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(endInclusive) || start < 0 || endInclusive >= m.lengthBytes || start > endInclusive) {
       throw new RangeError(`bad range ${start}-${endInclusive} of a ${m.lengthBytes}-byte item`)
     }
     if (this.readers.size >= MAX_READERS) throw new TooManyReadersError(`more than ${MAX_READERS} readers on ${m.contentId}`)
+    return this.readRange(start, endInclusive, signal)
+  }
+
+  private async * readRange (start: number, endInclusive: number, signal: AbortSignal): AsyncGenerator<Uint8Array> {
+    const m = this.manifest
     const reader: Reader = { id: this.nextReaderId++, positionPiece: Math.floor(start / m.pieceSizeBytes), moved: ++this.moveCounter }
     this.readers.set(reader.id, reader)
     let fh: FileHandle | undefined
