@@ -207,12 +207,12 @@ describe('client: streaming gateway over a live download (loopback libp2p)', fun
     }
     const encoders = (await run('ffmpeg', ['-hide_banner', '-encoders'])).stdout
     const codec = /\blibx264\b/.test(encoders) ? { args: ['-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-preset', 'ultrafast'], name: 'h264' } : { args: ['-c:v', 'mpeg4', '-q:v', '2'], name: 'mpeg4' }
-    // Noise keeps the file near 1 MB (60+ pieces of 16 KiB at 20 ms each), so the download is still running when ffprobe is done.
+    // Noise keeps the file near 1 MB (60+ pieces of 16 KiB at 50 ms each, 3 s or more), so the download is still running when ffprobe is done.
     const video = join(fx.dir, 'testsrc.mp4')
     await run('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=duration=5:size=640x480:rate=25,noise=alls=30:allf=t+u', ...codec.args, '-g', '25', video])
     const key = generateKeyPairSync('ed25519').privateKey
     const m = await publishFile(fx.store, video, key, { pieceSizeBytes: PIECE })
-    const { dl, url } = await setup(20, fx.store, m.contentId)
+    const { dl, url } = await setup(50, fx.store, m.contentId)
     const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'format=duration:stream=codec_name', '-of', 'json', url], { timeout: 30_000 })
     const progressWhenDone = dl.verifiedPieces
     const probe = JSON.parse(stdout) as { format: { duration: string }, streams: Array<{ codec_name: string }> }
