@@ -16,6 +16,7 @@ import { DownloadSession, type SessionEffect } from '../core/swarm/download-sess
 import { createSwarmNode, type SwarmNode } from '../net/swarm-node.js'
 import { ContentNotFoundError, fetchManifest } from '../net/manifest-protocol.js'
 import { XferConnection } from '../net/xfer-client.js'
+import type { Bitfield } from '../core/swarm/bitfield.js'
 import { PartialDownload } from './partial-download.js'
 
 /** Bytes of pieces we let one source have in flight: 8 x 1 MiB hides a fast link's round trip. */
@@ -50,6 +51,16 @@ export interface DownloadProgress {
   activeSources: number
 }
 
+/** A handle on a running download, for a streaming reader (see DownloadInit.onControl). */
+export interface DownloadControl {
+  /** Pieces verified and written to `partialPath` (a live view: do not modify). */
+  verified: Bitfield
+  /** The file that holds the verified pieces at their offsets until the download completes (then it is renamed to the output path). */
+  partialPath: string
+  /** Moves the session's priority range (a playhead window, pieces start..end exclusive) and sends requests for it now. */
+  setPriorityRange: (startPiece: number, endPiece: number) => void
+}
+
 /** Options for downloadContent. */
 export interface DownloadInit {
   signal?: AbortSignal
@@ -57,6 +68,8 @@ export interface DownloadInit {
   node?: SwarmNode
   /** Requests in flight per source. Default: IN_FLIGHT_BYTES_PER_SOURCE / piece size, 2 to 64. */
   maxRequestsPerSource?: number
+  /** Bytes of requests in flight per source, when maxRequestsPerSource is not given (a streaming download wants a shallow pipeline). Default IN_FLIGHT_BYTES_PER_SOURCE. */
+  inFlightBytesPerSource?: number
   /** Unanswered request timeout, ms. Default 30 s. */
   requestTimeoutMs?: number
   /** Time a source may send nothing while it owes us pieces, ms. Default 60 s. */
@@ -69,6 +82,10 @@ export interface DownloadInit {
   onProgress?: (progress: DownloadProgress) => void
   /** Called when a source is dropped or banned, with why. */
   onSourceError?: (address: string, err: Error) => void
+  /** Called once pieces are being fetched (not when the item was already complete on disk), with a handle to steer the session. */
+  onControl?: (control: DownloadControl) => void
+  /** Called when a piece verified and its bytes are in the partial file (readable from there). */
+  onPieceVerified?: (index: number) => void
 }
 
 /** What a finished download did. */
@@ -122,7 +139,7 @@ export async function downloadContent (contentIdText: string, outputPath: string
 
     // 2. The on-disk side, resumed if possible.
     const partial = await PartialDownload.open(outputPath, manifest)
-    const perSource = init.maxRequestsPerSource ?? clamp(Math.floor(IN_FLIGHT_BYTES_PER_SOURCE / manifest.pieceSizeBytes), 2, 64)
+    const perSource = init.maxRequestsPerSource ?? clamp(Math.floor((init.inFlightBytesPerSource ?? IN_FLIGHT_BYTES_PER_SOURCE) / manifest.pieceSizeBytes), 2, 64)
     const session = new DownloadSession(manifest.pieceCount, {
       verified: partial.verified,
       maxRequestsPerSource: perSource,
@@ -170,6 +187,11 @@ async function runSession (
     }
   }
   const pump = (): void => { apply(session.nextRequests(Date.now())) }
+  init.onControl?.({
+    verified: partial.verified,
+    partialPath: PartialDownload.partialPath(partial.outputPath),
+    setPriorityRange: (startPiece, endPiece) => { session.setPriorityRange(startPiece, endPiece); if (!signal.aborted) pump() }
+  })
   const progress = (): void => {
     const s = session.stats()
     init.onProgress?.({
@@ -204,6 +226,7 @@ async function runSession (
           writing = (async () => {
             await partial.writePiece(index, data)
             onFetched()
+            init.onPieceVerified?.(index)
             apply(session.onPieceVerified(sourceId, index, Date.now()))
             progress()
             if (session.isComplete) settle.resolve()

@@ -37,3 +37,22 @@ export function countingProvider (inner: ContentProvider, corrupt: (index: numbe
     }
   }
 }
+
+/**
+ * Wraps a provider so each piece read takes `delayMs` (test only): the
+ * seeder serves one piece at a time per stream, so this caps a source at
+ * about pieceSize / delayMs and keeps a download genuinely in progress.
+ */
+export function slowProvider (inner: ContentProvider, delayMs: number): ContentProvider & { reads: number[] } {
+  const reads: number[] = []
+  return {
+    reads,
+    has: id => inner.has(id),
+    manifest: id => inner.manifest(id),
+    readPiece: async (id, index) => {
+      await new Promise(resolve => setTimeout(resolve, delayMs))
+      reads.push(index)
+      return await inner.readPiece(id, index)
+    }
+  }
+}

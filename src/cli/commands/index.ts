@@ -3,6 +3,7 @@ import { registerKeygen } from './keygen.js'
 import { registerPublish } from './publish.js'
 import { registerSeed } from './seed.js'
 import { registerGet } from './get.js'
+import { registerStream } from './stream.js'
 import { registerAsn } from './asn.js'
 
 /** A subcommand module adds itself to the program. */
@@ -14,5 +15,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerPublish,
   registerSeed,
   registerGet,
+  registerStream,
   registerAsn
 ]

@@ -1,0 +1,148 @@
+import type { Command } from 'commander'
+import { InvalidArgumentError } from 'commander'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import cliProgress from 'cli-progress'
+import { multiaddr } from '@multiformats/multiaddr'
+import { parseContentId } from '../../core/content/content-id.js'
+import { createSwarmNode } from '../../net/swarm-node.js'
+import { fetchManifest } from '../../net/manifest-protocol.js'
+import { StreamingDownload } from '../../client/streaming-download.js'
+import { startStreamingGateway, StreamingItems } from '../../client/streaming-gateway.js'
+import { parseNonNegativeInt } from '../parse-options.js'
+import type { DownloadProgress } from '../../client/download-content.js'
+
+interface StreamOptions { peer: string[], port: number, player?: string, output?: string, json: boolean }
+
+/** A bad argument found inside the action (commander only prints its own errors thrown while parsing). */
+export class StreamArgumentError extends Error {
+  override name = 'StreamArgumentError'
+  readonly code = 'ERR_STREAM_ARGUMENT'
+}
+
+/** Players known by name; anything else is a command line split on spaces (no shell), the URL appended. */
+const PLAYERS: Record<string, string[]> = { mpv: ['mpv'], vlc: ['vlc'] }
+
+function parseMultiaddr (text: string, acc: string[]): string[] {
+  try {
+    multiaddr(text)
+  } catch {
+    throw new InvalidArgumentError(`not a multiaddr: ${text} (e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...)`)
+  }
+  return [...acc, text]
+}
+
+function parsePort (text: string): number {
+  const port = parseNonNegativeInt(text)
+  if (port > 65535) throw new InvalidArgumentError(`not a TCP port: ${text}`)
+  return port
+}
+
+/** The argv of the player to start on `url`. */
+export function playerCommand (player: string, url: string): string[] {
+  const argv = PLAYERS[player] ?? player.trim().split(/\s+/).filter(s => s.length > 0)
+  if (argv.length === 0) throw new StreamArgumentError('--player needs a command (mpv, vlc, or a command line)')
+  return [...argv, url]
+}
+
+/** `swarmcdn stream`: download an item and play it while it downloads, through a local HTTP URL. */
+export function registerStream (program: Command): void {
+  program.command('stream')
+    .description('Download an item and serve it to a media player at http://127.0.0.1:PORT/c/ID/NAME while it downloads (seeking works); the download is kept and resumable.')
+    .argument('<content-id>', 'the content id printed by swarmcdn publish')
+    .option('--peer <multiaddr>', 'a source to download from (repeatable; required until the overlay peer can find sources)', parseMultiaddr, [] as string[])
+    .option('--port <n>', 'gateway port on 127.0.0.1 (0 = any free port)', parsePort, 0)
+    .option('--player <cmd>', 'start this player on the URL and exit when it exits: mpv, vlc, or a command line (run without a shell)')
+    .option('-o, --output <file>', 'where to save the item (default: ./NAME from the manifest)')
+    .option('--json', 'print one JSON object per line (url, progress, done)', false)
+    .addHelpText('after', `
+Example:
+  $ swarmcdn stream bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... --player mpv
+  streaming talk.mp4 (video/mp4, 1.0 GiB) at http://127.0.0.1:41327/c/bafkrei.../talk.mp4
+`)
+    .action(async (id: string, opts: StreamOptions) => {
+      const contentId = parseContentId(id)
+      if (opts.peer.length === 0) throw new StreamArgumentError('give at least one --peer MULTIADDR (finding sources through the overlay comes with `swarmcdn peer`)')
+      const ac = new AbortController()
+      const stop = (why: string): void => { if (!ac.signal.aborted) ac.abort(new Error(why)) }
+      const onSignal = (): void => { stop('interrupted') }
+      process.once('SIGINT', onSignal)
+      process.once('SIGTERM', onSignal)
+      const emit = (obj: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(obj) + '\n') }
+      const node = await createSwarmNode()
+      let bar: cliProgress.SingleBar | undefined
+      let player: ChildProcess | undefined
+      try {
+        // The manifest first, for the default file name; the download fetches it again from its sources (a small message).
+        const manifest = await fetchManifest(node, multiaddr(opts.peer[0]), contentId, { signal: ac.signal })
+        const output = opts.output ?? join('.', manifest.name)
+        if (await stat(output).then(() => true, () => false)) {
+          throw new StreamArgumentError(`${output} exists (a finished download?); play it directly or pass -o to save elsewhere`)
+        }
+        let lastJsonMs = 0
+        const started = Date.now()
+        const onProgress = (p: DownloadProgress): void => {
+          const now = Date.now()
+          if (opts.json) {
+            if (now - lastJsonMs < 500 && p.verifiedPieces < p.pieceCount) return
+            lastJsonMs = now
+            emit({ event: 'progress', verifiedBytes: p.verifiedBytes, totalBytes: p.totalBytes, verifiedPieces: p.verifiedPieces, pieceCount: p.pieceCount, activeSources: p.activeSources, elapsedMs: now - started })
+          } else {
+            bar?.update(p.verifiedBytes, { value_h: mib(p.verifiedBytes) })
+          }
+        }
+        const download = await StreamingDownload.start(contentId, output, opts.peer.map(address => ({ address })), { node, signal: ac.signal, onProgress })
+        const items = new StreamingItems()
+        items.add(download)
+        const gateway = await startStreamingGateway({ downloads: items, port: opts.port, signal: ac.signal })
+        const url = gateway.urlFor(download)
+        if (opts.json) {
+          emit({ event: 'streaming', url, contentId, name: manifest.name, mediaType: manifest.mediaType, lengthBytes: manifest.lengthBytes, output })
+        } else {
+          process.stdout.write(`streaming ${manifest.name} (${manifest.mediaType}, ${mib(manifest.lengthBytes)}) at ${url}\n`)
+          process.stderr.write(`saving to ${output}; Ctrl-C stops (run the same command again to resume)\n`)
+          if (process.stderr.isTTY) {
+            bar = new cliProgress.SingleBar({ format: `downloaded [{bar}] {percentage}% | {value_h}/{total_h}`, hideCursor: true }, cliProgress.Presets.shades_classic)
+            bar.start(manifest.lengthBytes, 0, { value_h: mib(0), total_h: mib(manifest.lengthBytes) })
+          }
+        }
+        download.done.then(result => {
+          bar?.update(manifest.lengthBytes, { value_h: mib(manifest.lengthBytes) })
+          bar?.stop()
+          if (opts.json) emit({ event: 'done', output, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs })
+          else process.stderr.write(`download complete: ${output}; still serving until ${opts.player != null ? 'the player exits' : 'Ctrl-C'}\n`)
+        }, (err: Error) => {
+          if (ac.signal.aborted) return
+          bar?.stop()
+          if (opts.json) emit({ event: 'download-error', error: err.message })
+          else process.stderr.write(`swarmcdn: download stopped: ${err.message} (verified parts can still be played)\n`)
+        })
+        if (opts.player != null) {
+          const argv = playerCommand(opts.player, url)
+          player = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'inherit', 'inherit'] })
+          player.once('error', err => { process.stderr.write(`swarmcdn: cannot start player ${argv[0]}: ${err.message}\n`); process.exitCode = 1; stop('player failed') })
+          player.once('exit', code => {
+            if (opts.json) emit({ event: 'player-exit', code })
+            stop('player exited')
+          })
+        }
+        await new Promise<void>(resolve => { ac.signal.addEventListener('abort', () => { resolve() }, { once: true }) })
+        await gateway.close()
+        await download.done.catch(() => {})
+        bar?.stop()
+        if (opts.json) emit({ event: 'stopped', complete: download.isComplete, verifiedPieces: download.verifiedPieces, pieceCount: manifest.pieceCount })
+        else if (!download.isComplete) process.stderr.write(`stopped with ${download.verifiedPieces}/${manifest.pieceCount} pieces; the partial download is kept for a resume\n`)
+      } finally {
+        bar?.stop()
+        if (player != null && player.exitCode == null && player.signalCode == null) player.kill('SIGTERM')
+        process.off('SIGINT', onSignal)
+        process.off('SIGTERM', onSignal)
+        await node.stop()
+      }
+    })
+}
+
+function mib (bytes: number): string {
+  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${(bytes / 1048576).toFixed(1)} MiB`
+}

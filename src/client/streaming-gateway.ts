@@ -1,0 +1,264 @@
+/**
+ * The local streaming gateway: a loopback HTTP server that lets any media
+ * player play an item while it downloads.
+ *
+ * Routes (GET and HEAD; anything else is 405 with Allow):
+ *   /c/CONTENT_ID            the item, with Range support (RFC 9110 via sendRange)
+ *   /c/CONTENT_ID/FILENAME   the same under the item's own name, so players
+ *                            guess the format from the URL
+ *
+ * Rules:
+ * - It listens on 127.0.0.1 by default and answers only requests whose
+ *   Host header names the gateway itself (127.0.0.1:PORT, localhost:PORT,
+ *   [::1]:PORT, or the bound HOST:PORT); anything else gets 421. A web page
+ *   that rebinds its own DNS name to 127.0.0.1 therefore cannot read
+ *   through the gateway (DNS rebinding), and with no CORS headers a page
+ *   on another origin cannot read the answers either.
+ * - GET and HEAD change no state: they never start a download. An item is
+ *   streamable only once something (the `stream` command, the peer) opened
+ *   it in the `downloads` catalog; any other id is 404. A GET does move
+ *   the download's priority window to the bytes it reads — that is the
+ *   read itself asking for its data, not a new download.
+ * - Only verified bytes are sent: bodies come from StreamableItem.read,
+ *   which reads pieces from disk after they verified.
+ * - A client that goes away aborts its read (sendRange's signal), which
+ *   ends the wait and closes the file handle.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { parseContentId, type ContentId } from '../core/content/content-id.js'
+import { sendRange } from '../http/send-range.js'
+import type { StreamableItem } from './streaming-download.js'
+
+/** What the gateway streams from: the items opened for streaming, by content id. */
+export interface StreamingCatalog {
+  /** The item opened for `id`, or undefined (the gateway answers 404). Must not start anything. */
+  get: (id: ContentId) => StreamableItem | undefined
+}
+
+/** Defaults for StreamingGatewayInit, in one place. */
+export const GATEWAY_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 0,
+  maxConnections: 64,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  idleSocketTimeoutMs: 300_000
+} as const
+
+/** Options for startStreamingGateway. */
+export interface StreamingGatewayInit {
+  /** The items that may be streamed (required). */
+  downloads: StreamingCatalog
+  /** Address to listen on. Default 127.0.0.1. Binding anything else exposes your downloads: think twice. */
+  host?: string
+  /** TCP port. Default 0 (any free port; read it back from the result). */
+  port?: number
+  /** Closes the gateway when aborted. */
+  signal?: AbortSignal
+  /** Open connections at once. Default 64. */
+  maxConnections?: number
+  /** Time allowed to receive a request's headers, ms. Default 10 000. */
+  headersTimeoutMs?: number
+  /** Time allowed to receive a whole request, ms. Default 30 000. */
+  requestTimeoutMs?: number
+  /** Idle keep-alive connection lifetime, ms. Default 5 000. */
+  keepAliveTimeoutMs?: number
+  /** A connection with no bytes moving for this long is closed, ms; long, because a body may wait for a slow piece or a paused player. Default 300 000. */
+  idleSocketTimeoutMs?: number
+  /** Called with each chunk's size as it is written to a response. */
+  onBytesSent?: (contentId: ContentId, bytes: number) => void
+}
+
+/** A running gateway. */
+export interface StreamingGateway {
+  /** Base URL, e.g. http://127.0.0.1:8765. */
+  url: string
+  /** The port actually bound. */
+  port: number
+  /** The URL a player should open for an item: `${url}/c/ID/NAME`. */
+  urlFor: (item: StreamableItem) => string
+  /** Responses being sent now. */
+  activeResponses: () => number
+  /** Stops listening, cuts open responses, resolves when closed. */
+  close: () => Promise<void>
+}
+
+/** The gateway could not be started (bad option, port in use...). */
+export class StreamingGatewayError extends Error {
+  override name = 'StreamingGatewayError'
+  readonly code = 'ERR_STREAMING_GATEWAY'
+}
+
+const ALLOWED_METHODS = 'GET, HEAD'
+
+function positiveInt (name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new StreamingGatewayError(`${name} must be a positive integer, got ${value}`)
+  return value
+}
+
+/** Starts the streaming gateway; resolves once it is listening. */
+export async function startStreamingGateway (init: StreamingGatewayInit): Promise<StreamingGateway> {
+  const { downloads, signal } = init
+  const host = init.host ?? GATEWAY_DEFAULTS.host
+  const port = init.port ?? GATEWAY_DEFAULTS.port
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StreamingGatewayError(`port must be 0..65535, got ${port}`)
+  const maxConnections = positiveInt('maxConnections', init.maxConnections ?? GATEWAY_DEFAULTS.maxConnections)
+  const headersTimeoutMs = positiveInt('headersTimeoutMs', init.headersTimeoutMs ?? GATEWAY_DEFAULTS.headersTimeoutMs)
+  const requestTimeoutMs = positiveInt('requestTimeoutMs', init.requestTimeoutMs ?? GATEWAY_DEFAULTS.requestTimeoutMs)
+  const keepAliveTimeoutMs = positiveInt('keepAliveTimeoutMs', init.keepAliveTimeoutMs ?? GATEWAY_DEFAULTS.keepAliveTimeoutMs)
+  const idleSocketTimeoutMs = positiveInt('idleSocketTimeoutMs', init.idleSocketTimeoutMs ?? GATEWAY_DEFAULTS.idleSocketTimeoutMs)
+  signal?.throwIfAborted()
+
+  let allowedHosts = new Set<string>()
+  let active = 0
+  const server = createServer({
+    headersTimeout: Math.min(headersTimeoutMs, requestTimeoutMs),
+    requestTimeout: requestTimeoutMs,
+    keepAliveTimeout: keepAliveTimeoutMs
+  }, (req, res) => {
+    active++
+    res.once('close', () => { active-- })
+    handle(req, res).catch(() => {
+      if (!res.headersSent) plain(res, 500, 'internal error')
+      else res.destroy()
+    })
+  })
+  server.maxConnections = maxConnections
+  server.timeout = idleSocketTimeoutMs
+  server.on('clientError', (_err: Error, socket: Socket) => {
+    if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    else socket.destroy()
+  })
+
+  function plain (res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}): void {
+    const body = `${message}\n`
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extra }).end(body)
+  }
+
+  async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const hostHeader = (req.headers.host ?? '').toLowerCase()
+    if (!allowedHosts.has(hostHeader)) {
+      plain(res, 421, 'this gateway answers only requests addressed to itself (Host: 127.0.0.1:PORT or localhost:PORT)')
+      return
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      plain(res, 405, `method ${req.method ?? '?'} not allowed; use GET or HEAD`, { allow: ALLOWED_METHODS })
+      return
+    }
+    let pathname: string
+    try {
+      pathname = new URL(req.url ?? '/', 'http://gateway.invalid').pathname
+    } catch {
+      plain(res, 400, 'malformed request target')
+      return
+    }
+    const parts = pathname.split('/')
+    if (parts.length < 3 || parts.length > 4 || parts[0] !== '' || parts[1] !== 'c') {
+      plain(res, 404, 'not found; items are at /c/CONTENT_ID/NAME')
+      return
+    }
+    let id: ContentId
+    try {
+      id = parseContentId(parts[2])
+    } catch {
+      plain(res, 400, 'malformed content id')
+      return
+    }
+    const item = downloads.get(id)
+    if (item == null) {
+      plain(res, 404, `item ${id} is not open for streaming here; start it with: swarmcdn stream ${id}`)
+      return
+    }
+    if (parts.length === 4) {
+      let name: string
+      try {
+        name = decodeURIComponent(parts[3])
+      } catch {
+        plain(res, 400, 'malformed file name in path')
+        return
+      }
+      if (name !== item.manifest.name) {
+        plain(res, 404, `item ${id} is named ${JSON.stringify(item.manifest.name)}`)
+        return
+      }
+    }
+    const m = item.manifest
+    await sendRange(req, res, {
+      lengthBytes: m.lengthBytes,
+      mediaType: m.mediaType,
+      etag: `"${m.contentId}"`,
+      headers: {
+        // The bytes never change, but the gateway is ephemeral: let players cache, not shared caches.
+        'cache-control': 'private, max-age=3600',
+        'x-content-type-options': 'nosniff',
+        'content-disposition': contentDisposition(m.name)
+      },
+      openStream: (start, endInclusive, readSignal) => item.read(start, endInclusive, readSignal),
+      onBytesSent: init.onBytesSent == null ? undefined : n => { init.onBytesSent?.(m.contentId, n) }
+    })
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      reject(new StreamingGatewayError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`))
+    }
+    server.once('error', onError)
+    server.listen(port, host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+
+  const address = server.address() as AddressInfo
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  allowedHosts = new Set([`127.0.0.1:${address.port}`, `localhost:${address.port}`, `[::1]:${address.port}`, `${urlHost.toLowerCase()}:${address.port}`])
+  const url = `http://${urlHost}:${address.port}`
+
+  let closing: Promise<void> | undefined
+  const close = async (): Promise<void> => {
+    closing ??= new Promise<void>(resolve => {
+      signal?.removeEventListener('abort', onAbort)
+      server.close(() => { resolve() })
+      server.closeAllConnections()
+    })
+    await closing
+  }
+  const onAbort = (): void => { void close() }
+  signal?.addEventListener('abort', onAbort, { once: true })
+
+  return {
+    url,
+    port: address.port,
+    urlFor: item => `${url}/c/${item.manifest.contentId}/${encodeURIComponent(item.manifest.name)}`,
+    activeResponses: () => active,
+    close
+  }
+}
+
+/** A catalog of the items opened for streaming in this process; `open` is the explicit API that starts one. */
+export class StreamingItems implements StreamingCatalog {
+  private readonly items = new Map<ContentId, StreamableItem>()
+
+  /** Makes `item` streamable (replacing an earlier one with the same id). */
+  add (item: StreamableItem): void {
+    this.items.set(item.manifest.contentId, item)
+  }
+
+  /** Stops offering `id`. */
+  remove (id: ContentId): void {
+    this.items.delete(id)
+  }
+
+  get (id: ContentId): StreamableItem | undefined {
+    return this.items.get(id)
+  }
+}
+
+/** RFC 6266 Content-Disposition with an ASCII fallback and the exact UTF-8 name (RFC 8187). */
+function contentDisposition (name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_')
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, c => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+  return `inline; filename="${ascii}"; filename*=UTF-8''${encoded}`
+}
