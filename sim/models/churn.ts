@@ -81,6 +81,7 @@ export function stationaryOnlineFraction (laws: ChurnLaws): number {
   const off = mean(laws.offS)
   if (!Number.isFinite(on)) return 1
   if (!Number.isFinite(off)) return 0
+  if (off / on < 1e-9) return 1
   return on / (on + off)
 }
 
