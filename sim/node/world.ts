@@ -284,6 +284,10 @@ export class World {
         const asIndex = f.asn != null ? this.asIndexOfAsn(f.asn) : this.asIndexByRank(f.asRank)
         victims = asIndex < 0 ? [] : this.onlineWhere((n) => this.net.asOf[n] === asIndex)
         down(victims, f.downS)
+        // a permanently lost AS also keeps its offline nodes from coming back
+        if (f.downS == null && asIndex >= 0) {
+          for (let n = 0; n < this.nodeCount; n++) if (this.net.asOf[n] === asIndex) this.takeDown(n, nowMs, 'fault', null, true)
+        }
         break
       }
     }
