@@ -5,6 +5,7 @@ import { registerSeed } from './seed.js'
 import { registerGet } from './get.js'
 import { registerStream } from './stream.js'
 import { registerAsn } from './asn.js'
+import { registerSim } from './sim.js'
 
 /** A subcommand module adds itself to the program. */
 export type RegisterCommand = (program: Command) => void
@@ -16,5 +17,6 @@ export const COMMANDS: RegisterCommand[] = [
   registerSeed,
   registerGet,
   registerStream,
-  registerAsn
+  registerAsn,
+  registerSim
 ]

@@ -1,0 +1,38 @@
+/**
+ * Observers see what happens in a run and never change it (PeerSim style:
+ * protocols, controls and observers are separate). Every method is
+ * optional; the world calls them synchronously as events are handled.
+ */
+
+/** Why a node went offline. */
+export type DownCause = 'churn' | 'fault'
+
+/** A completed or aborted transfer. */
+export interface TransferRecord {
+  from: number
+  to: number
+  bytes: number
+  startMs: number
+  endMs: number
+  /** The sender is an origin seeder. */
+  fromSeeder: boolean
+  /** Both ends in the same AS. */
+  sameAs: boolean
+}
+
+/** Receives the world's events. */
+export interface SimObserver {
+  onNodeUp?: (node: number, nowMs: number) => void
+  onNodeDown?: (node: number, nowMs: number, cause: DownCause) => void
+  onRequest?: (node: number, itemRank: number, nowMs: number) => void
+  /** A request that found no origin seeder online. */
+  onRequestFailed?: (node: number, itemRank: number, nowMs: number) => void
+  onTransferDone?: (t: TransferRecord) => void
+  onTransferAborted?: (t: TransferRecord) => void
+  /** A fault was applied; `victims` nodes went down because of it. */
+  onFault?: (index: number, type: string, victims: number, nowMs: number) => void
+  /** A protocol 'observe' effect. */
+  onObserve?: (node: number, name: string, value: number, nowMs: number) => void
+  /** Periodic sample point (every sampleIntervalS) and once at the end. */
+  onSample?: (nowMs: number) => void
+}
