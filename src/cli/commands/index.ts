@@ -1,6 +1,8 @@
 import type { Command } from 'commander'
 import { registerKeygen } from './keygen.js'
 import { registerPublish } from './publish.js'
+import { registerSeed } from './seed.js'
+import { registerGet } from './get.js'
 import { registerAsn } from './asn.js'
 
 /** A subcommand module adds itself to the program. */
@@ -10,5 +12,7 @@ export type RegisterCommand = (program: Command) => void
 export const COMMANDS: RegisterCommand[] = [
   registerKeygen,
   registerPublish,
+  registerSeed,
+  registerGet,
   registerAsn
 ]

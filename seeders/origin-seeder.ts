@@ -1,0 +1,70 @@
+/**
+ * An origin seeder: serves every item of a content store over libp2p
+ * (manifest and xfer protocols) until stopped.
+ */
+import type { PrivateKey } from '@libp2p/interface'
+import { ContentStore } from '../src/store/content-store.js'
+import { createSwarmNode, type SwarmNode } from '../src/net/swarm-node.js'
+import { registerManifestProtocol } from '../src/net/manifest-protocol.js'
+import { registerXferProtocol } from '../src/net/xfer-server.js'
+import type { ContentProvider } from '../src/net/content-provider.js'
+
+/** Options for startOriginSeeder. */
+export interface OriginSeederInit {
+  /** The content store directory to serve (created if missing). Ignored when `store` is given. */
+  storeDir?: string
+  /** An already open store (or any ContentProvider, e.g. a test's wrapper) to serve. */
+  store?: ContentProvider
+  /** libp2p listen multiaddrs. Default `/ip4/127.0.0.1/tcp/0`. */
+  listenMultiaddrs?: string[]
+  /** libp2p private key for a stable peer id. Default: a fresh key each start. */
+  privateKey?: PrivateKey
+  /**
+   * Also serve the store as an HTTP web seed on this host and port.
+   * Not wired here yet: the lead connects it to `startWebSeed` from
+   * seeders/web-seed.ts when merging (see `startOriginSeeder`).
+   */
+  http?: { host: string, port: number }
+}
+
+/** A running origin seeder. */
+export interface OriginSeeder {
+  node: SwarmNode
+  peerId: string
+  /** Dialable addresses, each ending in /p2p/PEER_ID. */
+  multiaddrs: string[]
+  /** Content ids served (when serving a ContentStore). */
+  contentIds: string[]
+  /** Stops the node and closes the store (if opened here). */
+  stop: () => Promise<void>
+}
+
+/** Starts serving a store over libp2p. */
+export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<OriginSeeder> {
+  let opened: ContentStore | undefined
+  let provider = init.store
+  if (provider == null) {
+    if (init.storeDir == null) throw new TypeError('startOriginSeeder needs storeDir or store')
+    opened = await ContentStore.open(init.storeDir)
+    provider = opened
+  }
+  const node = await createSwarmNode({ listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/127.0.0.1/tcp/0'], privateKey: init.privateKey })
+  const shutdown = new AbortController()
+  await registerManifestProtocol(node, provider)
+  await registerXferProtocol(node, provider, { signal: shutdown.signal })
+  // HTTP web seed slot: when init.http is set, the lead adds here
+  //   const web = await startWebSeed({ store: opened, host: init.http.host, port: init.http.port, signal: shutdown.signal })
+  // and reports web.url next to the multiaddrs.
+  const contentIds = opened?.list() ?? (provider instanceof ContentStore ? provider.list() : [])
+  return {
+    node,
+    peerId: node.peerId.toString(),
+    multiaddrs: node.getMultiaddrs().map(a => a.toString()),
+    contentIds,
+    stop: async () => {
+      shutdown.abort()
+      await node.stop()
+      await opened?.close()
+    }
+  }
+}

@@ -1,0 +1,30 @@
+import type { Command } from 'commander'
+import { startOriginSeeder } from '../../../seeders/origin-seeder.js'
+
+interface SeedOptions { store: string, listen: string[], json: boolean }
+
+/** `swarmcdn seed`: serve a content store over libp2p until interrupted. */
+export function registerSeed (program: Command): void {
+  program.command('seed')
+    .description('Run an origin seeder: serve every item in a content store over libp2p until SIGINT/SIGTERM.')
+    .requiredOption('--store <dir>', 'the content store directory (from swarmcdn publish)')
+    .option('--listen <multiaddr>', 'listen address (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--json', 'print one JSON object per line', false)
+    .addHelpText('after', '\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n')
+    .action(async (opts: SeedOptions) => {
+      const seeder = await startOriginSeeder({ storeDir: opts.store, listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'] })
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({ event: 'listening', peerId: seeder.peerId, multiaddrs: seeder.multiaddrs, items: seeder.contentIds.length }) + '\n')
+      } else {
+        process.stdout.write(`serving ${seeder.contentIds.length} item(s) as ${seeder.peerId}\n`)
+        for (const a of seeder.multiaddrs) process.stdout.write(`listening on ${a}\n`)
+      }
+      await new Promise<void>(resolve => {
+        process.once('SIGINT', resolve)
+        process.once('SIGTERM', resolve)
+      })
+      await seeder.stop()
+      if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped' }) + '\n')
+      else process.stdout.write('stopped\n')
+    })
+}

@@ -1,0 +1,266 @@
+/**
+ * The downloader: fetch and verify the manifest, then drive a
+ * DownloadSession over one XferConnection per source, verify every piece
+ * before it is written, keep resumable state on disk, and move the file
+ * into place only when complete.
+ *
+ * Memory is bounded by requests in flight: per source at most
+ * `maxRequests` pieces can be buffered by its stream, and each source's
+ * pieces are verified and written one at a time before the next is read.
+ */
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { parseContentId, type ContentId } from '../core/content/content-id.js'
+import type { VerifiedManifest } from '../core/content/manifest.js'
+import { verifyPiece } from '../core/content/pieces.js'
+import { DownloadSession, type SessionEffect } from '../core/swarm/download-session.js'
+import { createSwarmNode, type SwarmNode } from '../net/swarm-node.js'
+import { ContentNotFoundError, fetchManifest } from '../net/manifest-protocol.js'
+import { XferConnection } from '../net/xfer-client.js'
+import { PartialDownload } from './partial-download.js'
+
+/** Bytes of pieces we let one source have in flight: 8 x 1 MiB hides a fast link's round trip. */
+export const IN_FLIGHT_BYTES_PER_SOURCE = 8 * 1024 * 1024
+/** Bytes of pieces in flight over all sources; with verification and write one piece per source, this bounds memory. */
+export const IN_FLIGHT_BYTES_TOTAL = 64 * 1024 * 1024
+
+/** The download could not finish: no source could deliver, with each source's reason. */
+export class DownloadFailedError extends Error {
+  override name = 'DownloadFailedError'
+  readonly code = 'ERR_DOWNLOAD_FAILED'
+}
+
+/** Where to download from. */
+export interface DownloadSource {
+  /** A libp2p multiaddr, ideally ending in /p2p/PEER_ID. */
+  address: string | Multiaddr
+  /** A publisher's origin seeder: spared when peers can serve (see DownloadSession). Default false. */
+  isOrigin?: boolean
+}
+
+/** Progress after each verified piece. */
+export interface DownloadProgress {
+  contentId: ContentId
+  name: string
+  totalBytes: number
+  verifiedBytes: number
+  pieceCount: number
+  verifiedPieces: number
+  /** Pieces that were already on disk when the download started. */
+  resumedPieces: number
+  activeSources: number
+}
+
+/** Options for downloadContent. */
+export interface DownloadInit {
+  signal?: AbortSignal
+  /** A running node to use; default: a dial-only node created and stopped here. */
+  node?: SwarmNode
+  /** Requests in flight per source. Default: IN_FLIGHT_BYTES_PER_SOURCE / piece size, 2 to 64. */
+  maxRequestsPerSource?: number
+  /** Unanswered request timeout, ms. Default 30 s. */
+  requestTimeoutMs?: number
+  /** Time a source may send nothing while it owes us pieces, ms. Default 60 s. */
+  idleTimeoutMs?: number
+  /** Dial, handshake and manifest timeout per source, ms. Default 15 s. */
+  connectTimeoutMs?: number
+  /** Called once the manifest verified. */
+  onManifest?: (manifest: VerifiedManifest) => void
+  /** Called after every verified piece. */
+  onProgress?: (progress: DownloadProgress) => void
+  /** Called when a source is dropped or banned, with why. */
+  onSourceError?: (address: string, err: Error) => void
+}
+
+/** What a finished download did. */
+export interface DownloadResult {
+  manifest: VerifiedManifest
+  outputPath: string
+  /** Pieces fetched in this run (not counting resumed ones). */
+  fetchedPieces: number
+  resumedPieces: number
+  elapsedMs: number
+}
+
+/**
+ * Downloads `contentId` into `outputPath` from `sources`. Resumes from
+ * `outputPath.swarmcdn-partial(.state)` when present. Throws
+ * InvalidContentIdError, DownloadFailedError (naming each source's fault),
+ * or the abort reason; on abort the partial state is saved for a resume.
+ */
+export async function downloadContent (contentIdText: string, outputPath: string, sources: DownloadSource[], init: DownloadInit = {}): Promise<DownloadResult> {
+  const contentId = parseContentId(contentIdText)
+  if (sources.length === 0) throw new DownloadFailedError('no sources given')
+  const started = Date.now()
+  const addrs = sources.map(s => typeof s.address === 'string' ? multiaddr(s.address) : s.address)
+  const node = init.node ?? await createSwarmNode()
+  const connectTimeoutMs = init.connectTimeoutMs ?? 15_000
+  const failures = new Map<string, string>()
+  const noteFailure = (addr: string, err: Error): void => {
+    if (!failures.has(addr)) failures.set(addr, describe(err))
+    init.onSourceError?.(addr, err)
+  }
+  const failed = (what: string): DownloadFailedError =>
+    new DownloadFailedError(`${what}: ${[...failures].map(([a, r]) => `${a}: ${r}`).join('; ')}`)
+
+  try {
+    // 1. The manifest, from the first source that gives a valid one.
+    let manifest: VerifiedManifest | undefined
+    for (const addr of addrs) {
+      try {
+        manifest = await fetchManifest(node, addr, contentId, { signal: init.signal, timeoutMs: connectTimeoutMs })
+        break
+      } catch (err) {
+        if (init.signal?.aborted === true) throw init.signal.reason
+        noteFailure(addr.toString(), err as Error)
+      }
+    }
+    if (manifest == null) {
+      const allMissing = [...failures.values()].every(r => r.startsWith('does not have'))
+      throw failed(allMissing ? `no source has ${contentId}` : `could not get the manifest of ${contentId}`)
+    }
+    init.onManifest?.(manifest)
+
+    // 2. The on-disk side, resumed if possible.
+    const partial = await PartialDownload.open(outputPath, manifest)
+    const perSource = init.maxRequestsPerSource ?? clamp(Math.floor(IN_FLIGHT_BYTES_PER_SOURCE / manifest.pieceSizeBytes), 2, 64)
+    const session = new DownloadSession(manifest.pieceCount, {
+      verified: partial.verified,
+      maxRequestsPerSource: perSource,
+      maxRequestsTotal: Math.max(perSource, Math.floor(IN_FLIGHT_BYTES_TOTAL / manifest.pieceSizeBytes)),
+      requestTimeoutMs: init.requestTimeoutMs
+    })
+    let fetchedPieces = 0
+    try {
+      if (!session.isComplete) {
+        await runSession(node, manifest, session, partial, addrs, sources, perSource, init, noteFailure, failed, () => { fetchedPieces++ })
+      }
+    } catch (err) {
+      await partial.close()
+      throw err
+    }
+    await partial.complete()
+    return { manifest, outputPath, fetchedPieces, resumedPieces: partial.resumedPieces, elapsedMs: Date.now() - started }
+  } finally {
+    if (init.node == null) await node.stop()
+  }
+}
+
+async function runSession (
+  node: SwarmNode, manifest: VerifiedManifest, session: DownloadSession, partial: PartialDownload,
+  addrs: Multiaddr[], sources: DownloadSource[], perSource: number, init: DownloadInit,
+  noteFailure: (addr: string, err: Error) => void, failed: (what: string) => Error, onFetched: () => void
+): Promise<void> {
+  const local = new AbortController()
+  const signal = init.signal == null ? local.signal : AbortSignal.any([init.signal, local.signal])
+  const conns = new Map<string, XferConnection>()
+  const idleTimeoutMs = init.idleTimeoutMs ?? 60_000
+  let active = 0
+  let settle!: { resolve: () => void, reject: (err: unknown) => void }
+  const finished = new Promise<void>((resolve, reject) => { settle = { resolve, reject } })
+
+  const apply = (effects: SessionEffect[]): void => {
+    for (const e of effects) {
+      const conn = conns.get(e.sourceId)
+      if (conn == null) continue
+      if (e.type === 'request') conn.request(e.index)
+      else if (e.type === 'cancel') conn.cancel(e.index)
+      else if (e.type === 'ban') conn.fail(new Error(e.reason))
+    }
+  }
+  const pump = (): void => { apply(session.nextRequests(Date.now())) }
+  const progress = (): void => {
+    const s = session.stats()
+    init.onProgress?.({
+      contentId: manifest.contentId,
+      name: manifest.name,
+      totalBytes: manifest.lengthBytes,
+      verifiedBytes: Math.min(manifest.lengthBytes, s.verifiedPieces * manifest.pieceSizeBytes - (partial.verified.get(manifest.pieceCount - 1) ? manifest.pieceCount * manifest.pieceSizeBytes - manifest.lengthBytes : 0)),
+      pieceCount: manifest.pieceCount,
+      verifiedPieces: s.verifiedPieces,
+      resumedPieces: partial.resumedPieces,
+      activeSources: active
+    })
+  }
+
+  const serve = async (sourceId: string, conn: XferConnection): Promise<void> => {
+    try {
+      for await (const msg of conn.messages(signal, idleTimeoutMs)) {
+        if (msg.type === 'piece') {
+          if (!session.onPieceReceived(sourceId, msg.index)) continue
+          try {
+            verifyPiece(manifest, msg.index, msg.data)
+          } catch (err) {
+            apply(session.onPieceFailed(sourceId, msg.index, Date.now(), (err as Error).message))
+            throw err
+          }
+          await partial.writePiece(msg.index, msg.data)
+          onFetched()
+          apply(session.onPieceVerified(sourceId, msg.index, Date.now()))
+          progress()
+          if (session.isComplete) { settle.resolve(); return }
+        } else if (msg.type === 'reject') {
+          session.onRequestRejected(sourceId, msg.index)
+        } else if (msg.type === 'have') {
+          session.have(sourceId, msg.index)
+        }
+        // choke/unchoke: origin seeders never choke; a peer's choking is the swarm layer's job.
+        pump()
+      }
+      throw new Error('source closed the stream')
+    } catch (err) {
+      if (signal.aborted) return
+      noteFailure(sourceId, err as Error)
+      conn.fail(err as Error)
+    } finally {
+      if (!session.isBanned(sourceId)) session.removeSource(sourceId)
+      conns.delete(sourceId)
+      active--
+      if (!session.isComplete) {
+        if (active === 0 && !signal.aborted) settle.reject(failed(`download of ${manifest.contentId} failed, no source left`))
+        else pump()
+      }
+    }
+  }
+
+  const abortListener = (): void => { settle.reject(init.signal?.reason ?? new Error('aborted')) }
+  init.signal?.addEventListener('abort', abortListener, { once: true })
+  const timer = setInterval(() => { apply(session.onRequestTimeout(Date.now())); pump() }, 1000)
+  try {
+    await Promise.all(addrs.map(async (addr, k) => {
+      const sourceId = addr.toString()
+      try {
+        const conn = await XferConnection.open(node, addr, manifest, { signal, handshakeTimeoutMs: init.connectTimeoutMs, maxRequests: perSource, have: partial.verified })
+        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: sources[k].isOrigin ?? false })) { conn.fail(new Error('duplicate source')); return }
+        conns.set(sourceId, conn)
+        active++
+        void serve(sourceId, conn)
+        pump()
+      } catch (err) {
+        if (!signal.aborted) noteFailure(sourceId, err as Error)
+      }
+    }))
+    if (active === 0 && !session.isComplete) throw failed(`could not download ${manifest.contentId}`)
+    if (init.signal?.aborted === true) throw init.signal.reason
+    await finished
+  } finally {
+    clearInterval(timer)
+    init.signal?.removeEventListener('abort', abortListener)
+    local.abort()
+    await Promise.allSettled([...conns.values()].map(async c => { await c.close() }))
+  }
+}
+
+function describe (err: Error): string {
+  if (err instanceof ContentNotFoundError) return 'does not have this content'
+  const e = err as Error & { code?: string }
+  if (e.name === 'ContentIdMismatchError') return `sent a manifest that does not match the content id (${e.message})`
+  if (e.name === 'ManifestSignatureError' || e.name === 'MalformedManifestError') return `sent a bad manifest (${e.message})`
+  if (e.name === 'PieceHashMismatchError') return `sent a corrupt piece and was banned (${e.message})`
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timed out'
+  if (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(e.message)) return 'connection refused'
+  return e.message
+}
+
+function clamp (x: number, lo: number, hi: number): number {
+  return Math.max(lo, Math.min(hi, x))
+}

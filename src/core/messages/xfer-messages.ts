@@ -1,0 +1,36 @@
+/**
+ * The vocabulary of piece exchange (`/swarmcdn/xfer/1.0.0`) and manifest
+ * fetch (`/swarmcdn/manifest/1.0.0`) as plain typed objects. Encoding,
+ * framing and size limits live in src/net; the core and the simulator use
+ * these objects directly.
+ */
+import type { ContentId } from '../content/content-id.js'
+
+/** Opens an xfer stream for one item: what the sender already holds. Sent first by both sides. */
+export interface HandshakeMessage { type: 'handshake', contentId: ContentId, bitfield: Uint8Array }
+/** The sender now holds piece `index`. */
+export interface HaveMessage { type: 'have', index: number }
+/** Asks for piece `index`. */
+export interface RequestMessage { type: 'request', index: number }
+/** The bytes of piece `index` (unverified until the receiver checks them). */
+export interface PieceMessage { type: 'piece', index: number, data: Uint8Array }
+/** Withdraws a request for piece `index`. */
+export interface CancelMessage { type: 'cancel', index: number }
+/** The sender will not serve requests until it unchokes. */
+export interface ChokeMessage { type: 'choke' }
+/** The sender serves requests again. */
+export interface UnchokeMessage { type: 'unchoke' }
+/** The sender will not serve piece `index` (does not hold it, or is overloaded). */
+export interface RejectMessage { type: 'reject', index: number, reason: string }
+/** The sender does not hold the item named in the handshake; the stream ends. */
+export interface NotFoundMessage { type: 'not-found', contentId: ContentId }
+
+/** Any message on an xfer stream. */
+export type XferMessage =
+  | HandshakeMessage | HaveMessage | RequestMessage | PieceMessage | CancelMessage
+  | ChokeMessage | UnchokeMessage | RejectMessage | NotFoundMessage
+
+/** Asks for the signed manifest of `contentId`. */
+export interface ManifestRequest { contentId: ContentId }
+/** The signed manifest bytes, or `found: false`. */
+export type ManifestResponse = { found: true, signedManifest: Uint8Array } | { found: false }

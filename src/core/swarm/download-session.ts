@@ -1,0 +1,409 @@
+/**
+ * Which piece to ask which source for, for one item: the piece picker of a
+ * download, sans-IO. The driver (src/client for real libp2p streams, sim/
+ * for the simulator) feeds it sources, haves, arrivals and time, and turns
+ * the effects it returns into messages.
+ *
+ * Rules:
+ * - A source has a bitfield; `isOrigin` marks a publisher's seeder that
+ *   holds everything and should be spared.
+ * - At most `maxRequestsPerSource` requests are outstanding per source
+ *   (pipelining hides the round trip) and `maxRequestsTotal` overall (this
+ *   bounds the bytes a driver buffers: requests x piece size).
+ * - Order: first the priority range (a streaming playhead), in index order,
+ *   then rarest first among peers' availability (BitTorrent's policy,
+ *   Cohen 2003 "Incentives build robustness in BitTorrent" sec. 2.3); equal
+ *   availability is broken by a rank drawn once from the injected `random`
+ *   (default: index order, which suits a single seeder's disk).
+ * - Peers before origins: an origin is asked for a piece only when no
+ *   connected peer has it, when it lies in the priority range and no peer
+ *   could take it now, or after a peer let a request for it time out.
+ * - A piece is requested from one source at a time, except in endgame
+ *   (every missing piece that some source has is already requested): then
+ *   idle peers (never origins: they are reached through timeouts) duplicate
+ *   outstanding requests, up to `maxRequestsPerPiece`, and the first
+ *   verified copy cancels the rest.
+ * - A source whose piece fails verification is banned for this item: its
+ *   requests are dropped and it is never used again by this session.
+ * - A request outstanding for `requestTimeoutMs` is cancelled and the piece
+ *   goes back to the pool, avoiding that source next time.
+ */
+import { Bitfield } from './bitfield.js'
+
+/** Default outstanding requests per source: 8 x 1 MiB pieces covers a fast link's round trip. */
+export const DEFAULT_MAX_REQUESTS_PER_SOURCE = 8
+/** Default outstanding requests over all sources. */
+export const DEFAULT_MAX_REQUESTS_TOTAL = 64
+/** Default time after which an unanswered request is given to another source, in ms. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
+/** Default number of sources one piece may be requested from at once in endgame. */
+export const DEFAULT_MAX_REQUESTS_PER_PIECE = 2
+
+/** Options for a DownloadSession. */
+export interface DownloadSessionInit {
+  /** Pieces already verified (a resumed download). Default: none. */
+  verified?: Bitfield
+  /** Outstanding requests per source. Default DEFAULT_MAX_REQUESTS_PER_SOURCE (8). */
+  maxRequestsPerSource?: number
+  /** Outstanding requests over all sources. Default DEFAULT_MAX_REQUESTS_TOTAL (64). */
+  maxRequestsTotal?: number
+  /** Unanswered request timeout, ms. Default DEFAULT_REQUEST_TIMEOUT_MS (30 s). */
+  requestTimeoutMs?: number
+  /** Sources one piece may be requested from at once in endgame. Default 2. */
+  maxRequestsPerPiece?: number
+  /** Uniform [0, 1) generator for tie-breaks (seeded in the simulator). Default: index order. */
+  random?: () => number
+}
+
+/** Options for one source. */
+export interface AddSourceInit {
+  /** A publisher's origin seeder: used only when peers can't serve (see rules). Default false. */
+  isOrigin?: boolean
+  /** Outstanding requests to this source. Default: the session's maxRequestsPerSource. */
+  maxRequests?: number
+}
+
+/** What the session asks its driver to do. */
+export type SessionEffect =
+  | { type: 'request', sourceId: string, index: number }
+  | { type: 'cancel', sourceId: string, index: number }
+  | { type: 'ban', sourceId: string, index: number, reason: string }
+
+/** Counters for progress and tests. */
+export interface SessionStats {
+  pieceCount: number
+  verifiedPieces: number
+  requestsInFlight: number
+  sources: number
+  bannedSources: number
+  endgame: boolean
+}
+
+interface Source {
+  id: string
+  isOrigin: boolean
+  has: Bitfield
+  maxRequests: number
+  /** Outstanding requests: piece index -> sent at (ms). */
+  inFlight: Map<number, number>
+}
+
+/** The piece-picking state machine of one download (see the file's rules). */
+export class DownloadSession {
+  readonly pieceCount: number
+  private readonly done: Bitfield
+  private readonly sources = new Map<string, Source>()
+  private readonly banned = new Set<string>()
+  /** Piece -> sources it is outstanding at. */
+  private readonly requested = new Map<number, Set<string>>()
+  /** Pieces that arrived and are being verified: piece -> source. */
+  private readonly verifying = new Map<number, string>()
+  /** Piece -> sources that let a request for it time out. */
+  private readonly slowFrom = new Map<number, Set<string>>()
+  private readonly peerAvailability: Uint32Array
+  private readonly originAvailability: Uint32Array
+  private readonly rank: Uint32Array
+  /** Missing pieces in picking order; rebuilt when availability changes. */
+  private order: number[] = []
+  private orderDirty = true
+  private priorityStart = 0
+  private priorityEnd = 0
+  private totalInFlight = 0
+  private inEndgame = false
+  private readonly maxRequestsPerSource: number
+  private readonly maxRequestsTotal: number
+  private readonly requestTimeoutMs: number
+  private readonly maxRequestsPerPiece: number
+
+  /** A session for an item of `pieceCount` pieces. */
+  constructor (pieceCount: number, init: DownloadSessionInit = {}) {
+    if (!Number.isSafeInteger(pieceCount) || pieceCount < 0) throw new RangeError(`pieceCount must be a non-negative integer, got ${pieceCount}`)
+    this.pieceCount = pieceCount
+    this.done = init.verified?.clone() ?? new Bitfield(pieceCount)
+    if (this.done.length !== pieceCount) throw new RangeError(`verified bitfield has ${this.done.length} bits, expected ${pieceCount}`)
+    this.maxRequestsPerSource = positiveInt('maxRequestsPerSource', init.maxRequestsPerSource ?? DEFAULT_MAX_REQUESTS_PER_SOURCE)
+    this.maxRequestsTotal = positiveInt('maxRequestsTotal', init.maxRequestsTotal ?? DEFAULT_MAX_REQUESTS_TOTAL)
+    this.requestTimeoutMs = positiveInt('requestTimeoutMs', init.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
+    this.maxRequestsPerPiece = positiveInt('maxRequestsPerPiece', init.maxRequestsPerPiece ?? DEFAULT_MAX_REQUESTS_PER_PIECE)
+    this.peerAvailability = new Uint32Array(pieceCount)
+    this.originAvailability = new Uint32Array(pieceCount)
+    this.rank = new Uint32Array(pieceCount)
+    for (let i = 0; i < pieceCount; i++) this.rank[i] = i
+    if (init.random != null) {
+      // Fisher-Yates: a random permutation so equal-availability ties spread peers over different pieces.
+      for (let i = pieceCount - 1; i > 0; i--) {
+        const j = Math.floor(init.random() * (i + 1))
+        const t = this.rank[i]; this.rank[i] = this.rank[j]; this.rank[j] = t
+      }
+    }
+  }
+
+  /** Pieces verified so far (a live view: do not modify). */
+  get verified (): Bitfield {
+    return this.done
+  }
+
+  /** True when every piece is verified. */
+  get isComplete (): boolean {
+    return this.done.isFull
+  }
+
+  /** True when `sourceId` was banned for sending a bad piece. */
+  isBanned (sourceId: string): boolean {
+    return this.banned.has(sourceId)
+  }
+
+  /** Counters for progress reporting. */
+  stats (): SessionStats {
+    return {
+      pieceCount: this.pieceCount,
+      verifiedPieces: this.done.count,
+      requestsInFlight: this.totalInFlight,
+      sources: this.sources.size,
+      bannedSources: this.banned.size,
+      endgame: this.inEndgame
+    }
+  }
+
+  /** Adds a source with what it holds; returns false (and ignores it) if it is banned or already present. */
+  addSource (sourceId: string, bitfield: Bitfield, init: AddSourceInit = {}): boolean {
+    if (this.banned.has(sourceId) || this.sources.has(sourceId)) return false
+    if (bitfield.length !== this.pieceCount) throw new RangeError(`source bitfield has ${bitfield.length} bits, expected ${this.pieceCount}`)
+    const src: Source = {
+      id: sourceId,
+      isOrigin: init.isOrigin ?? false,
+      has: bitfield.clone(),
+      maxRequests: positiveInt('maxRequests', init.maxRequests ?? this.maxRequestsPerSource),
+      inFlight: new Map()
+    }
+    this.sources.set(sourceId, src)
+    const avail = src.isOrigin ? this.originAvailability : this.peerAvailability
+    for (let i = 0; i < this.pieceCount; i++) if (src.has.get(i)) avail[i]++
+    this.orderDirty = true
+    return true
+  }
+
+  /** A source announced a new piece. */
+  have (sourceId: string, index: number): void {
+    const src = this.sources.get(sourceId)
+    if (src == null || index < 0 || index >= this.pieceCount || !Number.isInteger(index)) return
+    if (src.has.set(index)) {
+      (src.isOrigin ? this.originAvailability : this.peerAvailability)[index]++
+      this.orderDirty = true
+    }
+  }
+
+  /** Forgets a source (disconnected); its outstanding requests go back to the pool. */
+  removeSource (sourceId: string): void {
+    const src = this.sources.get(sourceId)
+    if (src == null) return
+    for (const index of [...src.inFlight.keys()]) this.dropRequest(src, index)
+    const avail = src.isOrigin ? this.originAvailability : this.peerAvailability
+    for (let i = 0; i < this.pieceCount; i++) if (src.has.get(i)) avail[i]--
+    this.sources.delete(sourceId)
+    this.orderDirty = true
+  }
+
+  /**
+   * Restricts the first picks to pieces `startPiece` (inclusive) to
+   * `endPiece` (exclusive), in index order: a streaming playhead's window.
+   * An empty range (start >= end) turns it off.
+   */
+  setPriorityRange (startPiece: number, endPiece: number): void {
+    this.priorityStart = Math.max(0, Math.min(this.pieceCount, Math.floor(startPiece)))
+    this.priorityEnd = Math.max(this.priorityStart, Math.min(this.pieceCount, Math.floor(endPiece)))
+  }
+
+  /**
+   * A piece arrived from a source. Returns true if the driver should verify
+   * it (the session still needs it); its request stops counting against
+   * the source's pipeline and the piece is held until onPieceVerified or
+   * onPieceFailed.
+   */
+  onPieceReceived (sourceId: string, index: number): boolean {
+    const src = this.sources.get(sourceId)
+    if (src == null || !Number.isInteger(index) || index < 0 || index >= this.pieceCount) return false
+    const wasRequested = src.inFlight.has(index)
+    if (wasRequested) this.dropRequest(src, index)
+    if (this.done.get(index) || this.verifying.has(index)) return false
+    this.verifying.set(index, sourceId)
+    return true
+  }
+
+  /** The piece from `sourceId` matched its hash and is kept; returns cancels for duplicate requests. */
+  onPieceVerified (sourceId: string, index: number, _nowMs: number): SessionEffect[] {
+    if (!Number.isInteger(index) || index < 0 || index >= this.pieceCount) return []
+    this.verifying.delete(index)
+    this.slowFrom.delete(index)
+    const src = this.sources.get(sourceId)
+    if (src?.inFlight.has(index) === true) this.dropRequest(src, index)
+    if (!this.done.set(index)) return []
+    const effects: SessionEffect[] = []
+    for (const other of [...(this.requested.get(index) ?? [])]) {
+      const o = this.sources.get(other)
+      if (o == null) continue
+      this.dropRequest(o, index)
+      effects.push({ type: 'cancel', sourceId: other, index })
+    }
+    return effects
+  }
+
+  /** The piece from `sourceId` failed verification: the source is banned and the piece goes back to the pool. */
+  onPieceFailed (sourceId: string, index: number, _nowMs: number, reason = `piece ${index} failed verification`): SessionEffect[] {
+    if (this.verifying.get(index) === sourceId) this.verifying.delete(index)
+    if (this.banned.has(sourceId)) return []
+    this.banned.add(sourceId)
+    this.removeSource(sourceId)
+    return [{ type: 'ban', sourceId, index, reason }]
+  }
+
+  /** The source said it does not have the piece after all: it is not asked for it again. */
+  onRequestRejected (sourceId: string, index: number): void {
+    const src = this.sources.get(sourceId)
+    if (src == null || !Number.isInteger(index) || index < 0 || index >= this.pieceCount) return
+    if (src.inFlight.has(index)) this.dropRequest(src, index)
+    if (src.has.clear(index)) {
+      (src.isOrigin ? this.originAvailability : this.peerAvailability)[index]--
+      this.orderDirty = true
+    }
+  }
+
+  /** When the next request would time out (ms), or undefined if none is outstanding: for the driver's timer. */
+  nextTimeoutMs (): number | undefined {
+    let earliest: number | undefined
+    for (const src of this.sources.values()) {
+      for (const sentAt of src.inFlight.values()) {
+        if (earliest === undefined || sentAt < earliest) earliest = sentAt
+      }
+    }
+    return earliest === undefined ? undefined : earliest + this.requestTimeoutMs
+  }
+
+  /** Cancels requests outstanding for requestTimeoutMs or more; their pieces avoid that source next time. */
+  onRequestTimeout (nowMs: number): SessionEffect[] {
+    const effects: SessionEffect[] = []
+    for (const src of this.sources.values()) {
+      for (const [index, sentAt] of [...src.inFlight]) {
+        if (nowMs - sentAt < this.requestTimeoutMs) continue
+        this.dropRequest(src, index)
+        let slow = this.slowFrom.get(index)
+        if (slow == null) { slow = new Set(); this.slowFrom.set(index, slow) }
+        slow.add(src.id)
+        effects.push({ type: 'cancel', sourceId: src.id, index })
+      }
+    }
+    return effects
+  }
+
+  /** New requests to send now, within every limit (see the file's rules). */
+  nextRequests (nowMs: number): SessionEffect[] {
+    const effects: SessionEffect[] = []
+    this.inEndgame = false
+    if (this.done.isFull || this.sources.size === 0) return effects
+    const assign = (index: number, allowOrigin: boolean, duplicate: boolean): boolean => {
+      if (this.totalInFlight >= this.maxRequestsTotal) return false
+      const src = this.pickSource(index, allowOrigin, duplicate)
+      if (src == null) return false
+      src.inFlight.set(index, nowMs)
+      let set = this.requested.get(index)
+      if (set == null) { set = new Set(); this.requested.set(index, set) }
+      set.add(src.id)
+      this.totalInFlight++
+      effects.push({ type: 'request', sourceId: src.id, index })
+      return true
+    }
+    const free = (i: number): boolean => !this.done.get(i) && !this.requested.has(i) && !this.verifying.has(i)
+
+    // 1. The playhead's window, in order; an origin may serve it if no peer can now.
+    for (let i = this.priorityStart; i < this.priorityEnd; i++) {
+      if (free(i)) assign(i, true, false)
+    }
+    // 2. Pieces a peer let time out may go to anyone, the origin included.
+    for (const i of this.slowFrom.keys()) {
+      if (free(i)) assign(i, true, false)
+    }
+    // 3. Rarest first. Pieces no peer has sort first (availability 0), so an
+    //    origin's share is a prefix and the scan can stop at the first piece
+    //    nobody can take.
+    if (this.orderDirty) this.rebuildOrder()
+    let unassignedWithHolder = 0
+    let write = 0
+    for (let k = 0; k < this.order.length; k++) {
+      const i = this.order[k]
+      if (this.done.get(i)) continue
+      this.order[write++] = i
+      if (!free(i)) continue
+      const holders = this.peerAvailability[i] + this.originAvailability[i]
+      if (holders === 0) continue
+      if (assign(i, this.peerAvailability[i] === 0, false)) continue
+      unassignedWithHolder++
+      // Stop when nothing later can be placed: the total is reached, or no
+      // peer has room and origins have none or may not take pieces peers
+      // hold (later pieces have at least this availability). Keep the tail.
+      if (this.totalInFlight >= this.maxRequestsTotal ||
+          (!this.hasRoom(false) && (this.peerAvailability[i] > 0 || !this.hasRoom(true)))) {
+        for (let r = k + 1; r < this.order.length; r++) this.order[write++] = this.order[r]
+        break
+      }
+    }
+    this.order.length = write
+    // 4. Endgame: every missing piece with a holder is requested; idle sources duplicate.
+    if (unassignedWithHolder === 0 && this.requested.size > 0) {
+      this.inEndgame = true
+      const pieces = [...this.requested.entries()].sort((a, b) => a[1].size - b[1].size)
+      for (const [i, set] of pieces) {
+        if (set.size >= this.maxRequestsPerPiece || this.verifying.has(i)) continue
+        assign(i, false, true)
+      }
+    }
+    return effects
+  }
+
+  private pickSource (index: number, allowOrigin: boolean, duplicate: boolean): Source | undefined {
+    const already = this.requested.get(index)
+    const slow = this.slowFrom.get(index)
+    let best: Source | undefined
+    let bestScore = Infinity
+    for (const src of this.sources.values()) {
+      if (src.inFlight.size >= src.maxRequests || !src.has.get(index)) continue
+      if (src.isOrigin && !allowOrigin) continue
+      if (duplicate && (already?.has(src.id) === true || slow?.has(src.id) === true)) continue
+      // Lower is better: peers, then origins, then sources that were slow for this piece; least loaded within each.
+      const score = (src.isOrigin ? 4 : 0) + (slow?.has(src.id) === true ? 8 : 0) + src.inFlight.size / src.maxRequests
+      if (score < bestScore) { best = src; bestScore = score }
+    }
+    return best
+  }
+
+  private hasRoom (origin: boolean): boolean {
+    for (const src of this.sources.values()) {
+      if (src.isOrigin === origin && src.inFlight.size < src.maxRequests) return true
+    }
+    return false
+  }
+
+  private dropRequest (src: Source, index: number): void {
+    if (!src.inFlight.delete(index)) return
+    this.totalInFlight--
+    const set = this.requested.get(index)
+    if (set != null) {
+      set.delete(src.id)
+      if (set.size === 0) this.requested.delete(index)
+    }
+  }
+
+  private rebuildOrder (): void {
+    const order: number[] = []
+    for (let i = 0; i < this.pieceCount; i++) if (!this.done.get(i)) order.push(i)
+    const pa = this.peerAvailability
+    const rank = this.rank
+    order.sort((a, b) => (pa[a] - pa[b]) || (rank[a] - rank[b]))
+    this.order = order
+    this.orderDirty = false
+  }
+}
+
+function positiveInt (name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`)
+  return value
+}

@@ -1,0 +1,41 @@
+/**
+ * The one place libp2p is configured: TCP, Noise, yamux, identify. Every
+ * swarmcdn process (seeder, downloader, benchmark) builds its node here so
+ * transport and security choices change in one file.
+ */
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify, type Identify } from '@libp2p/identify'
+import type { PrivateKey } from '@libp2p/interface'
+
+/** Options for createSwarmNode. */
+export interface SwarmNodeInit {
+  /** Multiaddrs to listen on, e.g. `/ip4/127.0.0.1/tcp/0`. Default: none (dial only). */
+  listenMultiaddrs?: string[]
+  /** libp2p private key for a stable peer id. Default: a fresh Ed25519 key. */
+  privateKey?: PrivateKey
+  /** Largest yamux receive window per stream, in bytes: caps what one stream can have in flight. Default 16 MiB. */
+  maxStreamWindowBytes?: number
+}
+
+/** A running libp2p node with identify. */
+export type SwarmNode = Libp2p<{ identify: Identify }>
+
+/** Default yamux per-stream window: a few 1 MiB pieces in flight on one stream. */
+export const DEFAULT_MAX_STREAM_WINDOW_BYTES = 16 * 1024 * 1024
+
+/** Creates and starts a libp2p node configured for swarmcdn. */
+export async function createSwarmNode (init: SwarmNodeInit = {}): Promise<SwarmNode> {
+  return await createLibp2p({
+    ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
+    addresses: { listen: init.listenMultiaddrs ?? [] },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux({
+      streamOptions: { maxStreamWindowSize: init.maxStreamWindowBytes ?? DEFAULT_MAX_STREAM_WINDOW_BYTES }
+    })],
+    services: { identify: identify() }
+  })
+}

@@ -1,0 +1,176 @@
+import { expect } from 'chai'
+import { Bitfield } from '../../../src/core/swarm/bitfield.js'
+import { DownloadSession, type SessionEffect } from '../../../src/core/swarm/download-session.js'
+
+function bits (length: number, indices: number[]): Bitfield {
+  const b = new Bitfield(length)
+  for (const i of indices) b.set(i)
+  return b
+}
+const requests = (effects: SessionEffect[]): Array<[string, number]> =>
+  effects.filter(e => e.type === 'request').map(e => [e.sourceId, e.index])
+
+/** Delivers and verifies every outstanding request, returning how many pieces arrived. */
+function serveAll (s: DownloadSession, nowMs: number): number {
+  let n = 0
+  for (const [src, i] of requests(s.nextRequests(nowMs))) {
+    if (s.onPieceReceived(src, i)) { s.onPieceVerified(src, i, nowMs); n++ }
+  }
+  return n
+}
+
+describe('core/swarm/download-session', () => {
+  it('pipelines up to maxRequestsPerSource to a single source, in index order by default', () => {
+    const s = new DownloadSession(20, { maxRequestsPerSource: 4 })
+    s.addSource('o', Bitfield.full(20), { isOrigin: true })
+    expect(requests(s.nextRequests(0))).to.deep.equal([['o', 0], ['o', 1], ['o', 2], ['o', 3]])
+    expect(s.nextRequests(1)).to.deep.equal([])
+    expect(s.onPieceReceived('o', 0)).to.equal(true)
+    expect(requests(s.nextRequests(2))).to.deep.equal([['o', 4]])
+  })
+
+  it('never requests a piece twice outside endgame, even while it is being verified', () => {
+    const s = new DownloadSession(10, { maxRequestsPerSource: 3 })
+    s.addSource('a', Bitfield.full(10))
+    s.addSource('b', Bitfield.full(10))
+    const first = requests(s.nextRequests(0))
+    expect(new Set(first.map(r => r[1])).size).to.equal(first.length)
+    s.onPieceReceived(first[0][0], first[0][1])
+    const second = requests(s.nextRequests(1))
+    expect(second.map(r => r[1])).to.not.include(first[0][1])
+  })
+
+  it('completes a download from one origin', () => {
+    const s = new DownloadSession(50, { maxRequestsPerSource: 8 })
+    s.addSource('o', Bitfield.full(50), { isOrigin: true })
+    let total = 0
+    for (let t = 0; t < 100 && !s.isComplete; t++) total += serveAll(s, t)
+    expect(s.isComplete).to.equal(true)
+    expect(total).to.equal(50)
+  })
+
+  it('picks the rarest piece first among peers', () => {
+    const s = new DownloadSession(4, { maxRequestsPerSource: 1 })
+    s.addSource('a', bits(4, [0, 1, 2, 3]))
+    s.addSource('b', bits(4, [0, 1, 3]))
+    s.addSource('c', bits(4, [0, 3]))
+    // availability: 0 -> 3, 1 -> 2, 2 -> 1, 3 -> 3: piece 2 (only a) first, then 1.
+    const r = requests(s.nextRequests(0))
+    expect(r).to.deep.include(['a', 2])
+    expect(r).to.deep.include(['b', 1])
+  })
+
+  it('spares the origin for pieces a peer has and uses it for pieces no peer has', () => {
+    const s = new DownloadSession(6, { maxRequestsPerSource: 8 })
+    s.addSource('o', Bitfield.full(6), { isOrigin: true })
+    s.addSource('p', bits(6, [0, 1, 2]))
+    const r = requests(s.nextRequests(0))
+    expect(r.filter(([src]) => src === 'o').map(x => x[1]).sort()).to.deep.equal([3, 4, 5])
+    expect(r.filter(([src]) => src === 'p').map(x => x[1]).sort()).to.deep.equal([0, 1, 2])
+  })
+
+  it('serves the priority range first, in order, before rarest-first', () => {
+    const s = new DownloadSession(100, { maxRequestsPerSource: 3 })
+    s.addSource('p', Bitfield.full(100))
+    s.setPriorityRange(40, 43)
+    expect(requests(s.nextRequests(0)).map(r => r[1])).to.deep.equal([40, 41, 42])
+  })
+
+  it('bans a source whose piece fails verification and re-requests the piece elsewhere', () => {
+    const s = new DownloadSession(2, { maxRequestsPerSource: 1 })
+    s.addSource('bad', bits(2, [0]))
+    s.addSource('good', bits(2, [0, 1]))
+    const r = requests(s.nextRequests(0))
+    expect(r).to.deep.include(['bad', 0])
+    expect(s.onPieceReceived('bad', 0)).to.equal(true)
+    const eff = s.onPieceFailed('bad', 0, 1)
+    expect(eff).to.deep.equal([{ type: 'ban', sourceId: 'bad', index: 0, reason: 'piece 0 failed verification' }])
+    expect(s.isBanned('bad')).to.equal(true)
+    expect(s.addSource('bad', bits(2, [0]))).to.equal(false)
+    s.onPieceReceived('good', 1); s.onPieceVerified('good', 1, 2)
+    expect(requests(s.nextRequests(3))).to.deep.equal([['good', 0]])
+  })
+
+  it('cancels requests after the timeout and gives the piece to another source', () => {
+    const s = new DownloadSession(1, { requestTimeoutMs: 1000 })
+    s.addSource('slow', Bitfield.full(1))
+    expect(requests(s.nextRequests(0))).to.deep.equal([['slow', 0]])
+    expect(s.nextTimeoutMs()).to.equal(1000)
+    expect(s.onRequestTimeout(999)).to.deep.equal([])
+    s.addSource('fast', Bitfield.full(1))
+    expect(s.onRequestTimeout(1000)).to.deep.equal([{ type: 'cancel', sourceId: 'slow', index: 0 }])
+    expect(requests(s.nextRequests(1000))).to.deep.equal([['fast', 0]])
+  })
+
+  it('lets the origin take a piece a slow peer timed out on', () => {
+    const s = new DownloadSession(1, { requestTimeoutMs: 10 })
+    s.addSource('peer', Bitfield.full(1))
+    s.addSource('o', Bitfield.full(1), { isOrigin: true })
+    expect(requests(s.nextRequests(0))).to.deep.equal([['peer', 0]])
+    s.onRequestTimeout(10)
+    expect(requests(s.nextRequests(10))).to.deep.equal([['o', 0]])
+  })
+
+  it('duplicates the last requests in endgame and cancels the loser when one copy verifies', () => {
+    const s = new DownloadSession(2, { maxRequestsPerSource: 1 })
+    s.addSource('a', Bitfield.full(2))
+    s.addSource('b', Bitfield.full(2))
+    // Both pieces go out, one to each source; then b finishes and a piece stays outstanding at a.
+    const r = requests(s.nextRequests(0))
+    expect(r.length).to.equal(2)
+    const atB = r.find(x => x[0] === 'b')![1]
+    const atA = r.find(x => x[0] === 'a')![1]
+    s.onPieceReceived('b', atB); s.onPieceVerified('b', atB, 1)
+    expect(requests(s.nextRequests(1))).to.deep.equal([['b', atA]])
+    expect(s.stats().endgame).to.equal(true)
+    s.onPieceReceived('b', atA)
+    expect(s.onPieceVerified('b', atA, 2)).to.deep.equal([{ type: 'cancel', sourceId: 'a', index: atA }])
+    expect(s.isComplete).to.equal(true)
+    expect(s.stats().requestsInFlight).to.equal(0)
+  })
+
+  it('resumes without requesting pieces already verified', () => {
+    const s = new DownloadSession(5, { verified: bits(5, [0, 1, 3]) })
+    s.addSource('o', Bitfield.full(5), { isOrigin: true })
+    expect(requests(s.nextRequests(0)).map(r => r[1])).to.deep.equal([2, 4])
+  })
+
+  it('returns a source\'s requests to the pool when it leaves and respects the total limit', () => {
+    const s = new DownloadSession(10, { maxRequestsPerSource: 4, maxRequestsTotal: 5 })
+    s.addSource('a', Bitfield.full(10))
+    s.addSource('b', Bitfield.full(10))
+    expect(requests(s.nextRequests(0)).length).to.equal(5)
+    s.removeSource('a')
+    const r = requests(s.nextRequests(1))
+    expect(r.every(([src]) => src === 'b')).to.equal(true)
+    expect(s.stats().requestsInFlight).to.be.at.most(5)
+  })
+
+  it('uses a peer with room for pieces only it has while another peer is full', () => {
+    const s = new DownloadSession(4, { maxRequestsPerSource: 1 })
+    s.addSource('a', bits(4, [0, 1]))
+    s.addSource('b', bits(4, [3]))
+    const r = requests(s.nextRequests(0))
+    expect(r).to.deep.include(['b', 3])
+  })
+
+  it('forgets a piece a source rejected and tries another source', () => {
+    const s = new DownloadSession(1)
+    s.addSource('a', Bitfield.full(1))
+    s.nextRequests(0)
+    s.onRequestRejected('a', 0)
+    expect(s.nextRequests(1)).to.deep.equal([])
+    s.addSource('b', Bitfield.full(1))
+    expect(requests(s.nextRequests(2))).to.deep.equal([['b', 0]])
+  })
+
+  it('spreads equal-availability picks by the injected random order', () => {
+    let x = 7
+    const random = (): number => { x = (x * 48271) % 2147483647; return x / 2147483647 }
+    const s = new DownloadSession(64, { maxRequestsPerSource: 4, random })
+    s.addSource('p', Bitfield.full(64))
+    const r = requests(s.nextRequests(0)).map(e => e[1])
+    expect(r).to.not.deep.equal([0, 1, 2, 3])
+    expect(new Set(r).size).to.equal(4)
+  })
+})
