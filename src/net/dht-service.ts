@@ -166,6 +166,7 @@ export function contactOfMultiaddr (addr: string): Contact {
 
 /** The overlay of one peer: DHT + supernode tier over libp2p, and the provider API. */
 export class OverlayService extends TypedEventEmitter<OverlayEvents> {
+  private readonly init: OverlayInit
   private readonly setting: OverlayRoleSetting
   private readonly requestTimeoutMs: number
   private readonly keepAliveIntervalMs: number
@@ -189,8 +190,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
   private readonly held = new Map<string, { key: Key, contentId: ContentId }>()
   private readonly knownServers = new Map<string, Contact>()
   private readonly observed: string[] = []
-  private readonly inboundWaiters = new Map<string, (m: DhtMessage) => void>()
-  private readonly lookupWaiters = new Map<number, (r: LookupResult) => void>()
+  private readonly inboundWaiters = new Map<string, (m: DhtMessage | undefined) => void>()
+  private readonly lookupWaiters = new Map<number, (r: LookupResult | undefined) => void>()
   private readonly indexLookups = new Map<number, number>()
   private readonly queryWaiters = new Map<number, (providers: Contact[]) => void>()
   private readonly attachWaiters = new Set<() => void>()
@@ -227,8 +228,6 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
       onViolation: (peerId, reason) => { this.violation(peerId, reason) }
     }, { ...init.rpc, requestTimeoutMs: this.requestTimeoutMs, inboundTimeoutMs: init.rpc?.inboundTimeoutMs ?? this.queryBudgetMs + this.requestTimeoutMs })
   }
-
-  private readonly init: OverlayInit
 
   /** The current role (undefined before start). */
   get role (): OverlayRole { return this.currentRole ?? 'leaf' }
@@ -270,7 +269,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
     this.listeners.length = 0
     for (const w of this.attachWaiters) w()
     for (const w of this.queryWaiters.values()) w([])
-    for (const w of this.lookupWaiters.values()) w({ closest: [], providers: [], hops: 0, rpcs: 0, failures: 0, exhausted: true } as unknown as LookupResult)
+    for (const w of this.lookupWaiters.values()) w(undefined)
+    for (const w of this.inboundWaiters.values()) w(undefined)
     await this.rpc.stop()
   }
 
@@ -528,7 +528,6 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
       this.input(nowMs => this.dispatchResponse(nowMs, from, response.message))
     }, (err: Error) => {
       if (!(err instanceof DhtRpcError)) this.emit('overlay:error', { message: err.message })
-      if (process.env.OVERLAY_DEBUG != null) console.log('rpc failed', message.type, err.message)
       this.input(nowMs => [
         ...(this.dht?.rpcFailed(nowMs, message.requestId) ?? []),
         ...(this.index?.rpcFailed(nowMs, message.requestId) ?? []),
@@ -699,7 +698,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
     if (dht == null || index == null) return []
     const self = this.selfContact()
     const found = index.localProviders(self, key)
-    const result = await new Promise<LookupResult>((resolve, reject) => {
+    const result = await new Promise<LookupResult | undefined>((resolve, reject) => {
       let lookupId = -1
       const onAbort = (): void => { this.lookupWaiters.delete(lookupId); reject(signal?.reason) }
       signal?.addEventListener('abort', onAbort, { once: true })
@@ -716,6 +715,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
         }
       })
     })
+    if (result == null) return found
     // DHT records are aggregated (one per supernode for all its leaves): ask each announcer for its holders.
     const announcers = this.forwardOrder(result.providers).filter(p => p.peerId !== self.peerId).slice(0, this.maxForwardQueries)
     const replies = await Promise.allSettled(announcers.map(async p => {

@@ -77,7 +77,6 @@ describe('net/overlay (real libp2p on loopback)', function () {
     const ms = await waitFor('every leaf attached to 3 supernodes', () => leaves.every(l => l.overlay.status().attached.length >= 3), 15_000)
     // Leaves prefer supernodes and leave the origin seeder's upload for content.
     const attachedToSeeder = leaves.filter(l => l.overlay.status().attached.some(a => a.peerId === seeder.node.peerId.toString())).length
-    if (process.env.OVERLAY_DEBUG != null) for (const l of leaves) console.log(l.ip, JSON.stringify(l.overlay.status().attached.map(a => a.peerId.slice(-6))), [...(l.overlay as any).knownServers.values()].map((c: any) => c.peerId.slice(-6) + (c.origin === true ? '*' : '')).join(' '), 'seeder', seeder.node.peerId.toString().slice(-6))
     expect(attachedToSeeder).to.equal(0)
     // Three leaves (in three ASes) announce the item.
     const announcers = [leaves[0], leaves[1], leaves[2]]

@@ -4,6 +4,8 @@ import { registerPublish } from './publish.js'
 import { registerSeed } from './seed.js'
 import { registerGet } from './get.js'
 import { registerAsn } from './asn.js'
+import { registerPeer } from './peer.js'
+import { registerStatus } from './status.js'
 
 /** A subcommand module adds itself to the program. */
 export type RegisterCommand = (program: Command) => void
@@ -14,5 +16,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerPublish,
   registerSeed,
   registerGet,
-  registerAsn
+  registerAsn,
+  registerPeer,
+  registerStatus
 ]

@@ -1,18 +1,28 @@
 import type { Command } from 'commander'
 import { startOriginSeeder } from '../../../seeders/origin-seeder.js'
+import { defaultPrefixTablePaths } from '../../client/prefix-table-files.js'
+import { addOverlayOptions, bootstrapOf, printOverlayEvents, type OverlayCliOptions } from '../overlay-options.js'
 
-interface SeedOptions { store: string, listen: string[], json: boolean }
+interface SeedOptions extends OverlayCliOptions { store: string, listen: string[], json: boolean }
 
 /** `swarmcdn seed`: serve a content store over libp2p until interrupted. */
 export function registerSeed (program: Command): void {
-  program.command('seed')
+  const cmd = program.command('seed')
     .description('Run an origin seeder: serve every item in a content store over libp2p until SIGINT/SIGTERM.')
     .requiredOption('--store <dir>', 'the content store directory (from swarmcdn publish)')
     .option('--listen <multiaddr>', 'listen address (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--json', 'print one JSON object per line', false)
+  addOverlayOptions(cmd)
     .addHelpText('after', '\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n')
     .action(async (opts: SeedOptions) => {
-      const seeder = await startOriginSeeder({ storeDir: opts.store, listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'] })
+      const seeder = await startOriginSeeder({
+        storeDir: opts.store,
+        listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'],
+        bootstrap: await bootstrapOf(opts),
+        prefixTablePaths: opts.prefixTable ?? defaultPrefixTablePaths(),
+        overlay: { proximity: opts.proximity, publicIp: opts.publicIp }
+      })
+      printOverlayEvents(seeder.overlay, opts.json)
       if (opts.json) {
         process.stdout.write(JSON.stringify({ event: 'listening', peerId: seeder.peerId, multiaddrs: seeder.multiaddrs, items: seeder.contentIds.length }) + '\n')
       } else {
