@@ -9,6 +9,10 @@ import { registerManifestProtocol } from '../src/net/manifest-protocol.js'
 import { registerXferProtocol } from '../src/net/xfer-server.js'
 import type { ContentProvider } from '../src/net/content-provider.js'
 import { startWebSeed, type WebSeed } from './web-seed.js'
+import { OverlayService, type OverlayInit } from '../src/net/dht-service.js'
+import { registerStatusProtocol } from '../src/net/status-protocol.js'
+import { AsnResolver } from '../src/core/proximity/asn-resolver.js'
+import { loadPrefixTableFiles } from '../src/client/prefix-table-files.js'
 
 /** Options for startOriginSeeder. */
 export interface OriginSeederInit {
@@ -26,6 +30,16 @@ export interface OriginSeederInit {
    * Needs a ContentStore (storeDir, or a ContentStore as `store`).
    */
   http?: { host: string, port: number }
+  /**
+   * Overlay peers to join through (multiaddrs ending in /p2p/PEER_ID). A
+   * seeder is always a permanent DHT member (role 'seeder') and announces
+   * every item it serves; without bootstrap it waits for others to join it.
+   */
+  bootstrap?: string[]
+  /** Prefix-table files for proximity ranking of the leaves it indexes. Default none (AS unknown). */
+  prefixTablePaths?: string[]
+  /** Further overlay options (timers, limits); role is always 'seeder'. */
+  overlay?: OverlayInit
 }
 
 /** A running origin seeder. */
@@ -38,6 +52,8 @@ export interface OriginSeeder {
   httpUrl?: string
   /** Content ids served (when serving a ContentStore). */
   contentIds: string[]
+  /** Its overlay membership (DHT + index): status(), findProviders, events. */
+  overlay: OverlayService
   /** Stops the node and closes the store (if opened here). */
   stop: () => Promise<void>
 }
@@ -69,15 +85,26 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
     }
   }
   const contentIds = opened?.list() ?? (provider instanceof ContentStore ? provider.list() : [])
+  const overlay = new OverlayService(node, {
+    ...init.overlay,
+    role: 'seeder',
+    bootstrap: init.bootstrap ?? init.overlay?.bootstrap,
+    asnResolver: init.overlay?.asnResolver ?? new AsnResolver(init.prefixTablePaths != null && init.prefixTablePaths.length > 0 ? loadPrefixTableFiles(init.prefixTablePaths) : undefined)
+  })
+  await overlay.start()
+  for (const id of contentIds) overlay.announce(id)
+  await registerStatusProtocol(node, () => ({ ...overlay.status(), items: contentIds.length }))
   return {
     node,
     peerId: node.peerId.toString(),
     multiaddrs: node.getMultiaddrs().map(a => a.toString()),
     httpUrl: web?.url,
     contentIds,
+    overlay,
     stop: async () => {
       await web?.close()
       shutdown.abort()
+      await overlay.stop()
       await node.stop()
       await opened?.close()
     }

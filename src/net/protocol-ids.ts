@@ -4,3 +4,7 @@
 export const XFER_PROTOCOL = '/swarmcdn/xfer/1.0.0'
 /** Fetch a signed manifest by content id. */
 export const MANIFEST_PROTOCOL = '/swarmcdn/manifest/1.0.0'
+/** DHT among supernodes and seeders, and the leaf ↔ supernode tier (one request and its response per stream). */
+export const DHT_PROTOCOL = '/swarmcdn/dht/1.0.0'
+/** One JSON status document per stream (role, attachments, table size, items): `swarmcdn status --peer`. */
+export const STATUS_PROTOCOL = '/swarmcdn/status/1.0.0'

@@ -18,6 +18,14 @@ export interface SwarmNodeInit {
   privateKey?: PrivateKey
   /** Largest yamux receive window per stream, in bytes: caps what one stream can have in flight. Default 16 MiB. */
   maxStreamWindowBytes?: number
+  /**
+   * Inbound connections accepted per second from one host before libp2p
+   * resets the rest. Default libp2p's 5: right on the Internet, too low for
+   * many peers on one machine (on loopback every dial comes from 127.0.0.1).
+   */
+  inboundConnectionsPerSecPerHost?: number
+  /** Inbound connections still in the Noise/yamux upgrade at once. Default libp2p's 10. */
+  maxIncomingPendingConnections?: number
 }
 
 /** A running libp2p node with identify. */
@@ -36,6 +44,10 @@ export async function createSwarmNode (init: SwarmNodeInit = {}): Promise<SwarmN
     streamMuxers: [yamux({
       streamOptions: { maxStreamWindowSize: init.maxStreamWindowBytes ?? DEFAULT_MAX_STREAM_WINDOW_BYTES }
     })],
-    services: { identify: identify() }
+    services: { identify: identify() },
+    connectionManager: {
+      ...(init.inboundConnectionsPerSecPerHost != null ? { inboundConnectionThreshold: init.inboundConnectionsPerSecPerHost } : {}),
+      ...(init.maxIncomingPendingConnections != null ? { maxIncomingPendingConnections: init.maxIncomingPendingConnections } : {})
+    }
   })
 }

@@ -4,6 +4,8 @@ import { registerPublish } from './publish.js'
 import { registerSeed } from './seed.js'
 import { registerGet } from './get.js'
 import { registerStream } from './stream.js'
+import { registerPeer } from './peer.js'
+import { registerStatus } from './status.js'
 import { registerAsn } from './asn.js'
 import { registerSim } from './sim.js'
 
@@ -17,6 +19,8 @@ export const COMMANDS: RegisterCommand[] = [
   registerSeed,
   registerGet,
   registerStream,
+  registerPeer,
+  registerStatus,
   registerAsn,
   registerSim
 ]

@@ -1,20 +1,31 @@
 import type { Command } from 'commander'
 import { startOriginSeeder } from '../../../seeders/origin-seeder.js'
+import { defaultPrefixTablePaths } from '../../client/prefix-table-files.js'
 import { parseHostPort } from '../parse-options.js'
+import { addOverlayOptions, bootstrapOf, printOverlayEvents, type OverlayCliOptions } from '../overlay-options.js'
 
-interface SeedOptions { store: string, listen: string[], http?: { host: string, port: number }, json: boolean }
+interface SeedOptions extends OverlayCliOptions { store: string, listen: string[], http?: { host: string, port: number }, json: boolean }
 
 /** `swarmcdn seed`: serve a content store over libp2p until interrupted. */
 export function registerSeed (program: Command): void {
-  program.command('seed')
+  const cmd = program.command('seed')
     .description('Run an origin seeder: serve every item in a content store over libp2p until SIGINT/SIGTERM.')
     .requiredOption('--store <dir>', 'the content store directory (from swarmcdn publish)')
     .option('--listen <multiaddr>', 'listen address (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--http <host:port>', 'also serve the store over plain HTTP (web seed: /c/ID, /c/ID/NAME, /c/ID/manifest with byte ranges); port 0 picks one', parseHostPort)
     .option('--json', 'print one JSON object per line', false)
+  addOverlayOptions(cmd)
     .addHelpText('after', '\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001 --http 0.0.0.0:8080\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n  web seed on http://0.0.0.0:8080/c/CONTENT_ID\n')
     .action(async (opts: SeedOptions) => {
-      const seeder = await startOriginSeeder({ storeDir: opts.store, listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'], http: opts.http })
+      const seeder = await startOriginSeeder({
+        storeDir: opts.store,
+        listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'],
+        bootstrap: await bootstrapOf(opts),
+        prefixTablePaths: opts.prefixTable ?? defaultPrefixTablePaths(),
+        overlay: { proximity: opts.proximity, publicIp: opts.publicIp },
+        http: opts.http
+      })
+      printOverlayEvents(seeder.overlay, opts.json)
       if (opts.json) {
         process.stdout.write(JSON.stringify({ event: 'listening', peerId: seeder.peerId, multiaddrs: seeder.multiaddrs, http: seeder.httpUrl, items: seeder.contentIds.length }) + '\n')
       } else {

@@ -17,6 +17,12 @@ export interface Contact {
   id: Key
   peerId: string
   addrs: string[]
+  /**
+   * Set when the peer declared itself an origin seeder (its own claim, not
+   * verified: content is verified piece by piece anyway). Carried along
+   * unchanged by the machines that store contacts.
+   */
+  origin?: boolean
 }
 
 /** Maps a contact to its network region label, or null when it is exempt from diversity limits. */

@@ -105,7 +105,7 @@ export class RoutingTable {
   addAuthenticated (contact: Contact, nowMs: number): AddContactResult {
     if (keysEqual(contact.id, this.localId)) return { status: 'rejected-self' }
     const existing = this.kb.get(contact.id)
-    const entry: Entry = { id: contact.id, peerId: contact.peerId, addrs: contact.addrs.slice(), vectorClock: nowMs }
+    const entry: Entry = { ...toContact(contact), addrs: contact.addrs.slice(), vectorClock: nowMs }
     if (existing != null) {
       this.kb.add(entry)
       return { status: 'updated' }
@@ -211,5 +211,5 @@ function bitAt (id: Key, bit: number): boolean {
 }
 
 function toContact (e: Contact): Contact {
-  return { id: e.id, peerId: e.peerId, addrs: e.addrs }
+  return e.origin === true ? { id: e.id, peerId: e.peerId, addrs: e.addrs, origin: true } : { id: e.id, peerId: e.peerId, addrs: e.addrs }
 }

@@ -148,6 +148,9 @@ export class SupernodeIndex {
   /** This node no longer holds `key` itself. */
   dropSelf (key: Key): SupernodeEffect[] { return this.removeHolder(this.self.peerId, keyToHex(key)) }
 
+  /** Holders of `key` in this node's own index (leaves and itself), ranked for `asker` and never naming it. */
+  localProviders (asker: Contact, key: Key): Contact[] { return this.localHits(asker, key) }
+
   /** A message from the authenticated peer `from`. */
   handleMessage (nowMs: number, from: Contact, m: DhtMessage): SupernodeEffect[] {
     switch (m.type) {

@@ -1,0 +1,37 @@
+/**
+ * `swarmcdn status --peer MULTIADDR`: asks a running peer or seeder (over
+ * `/swarmcdn/status/1.0.0`) for its role, attached supernodes, routing
+ * table size and items held.
+ */
+import type { Command } from 'commander'
+import { multiaddr } from '@multiformats/multiaddr'
+import { createSwarmNode } from '../../net/swarm-node.js'
+import { fetchStatus } from '../../net/status-protocol.js'
+
+/** Registers the `status` command. */
+export function registerStatus (program: Command): void {
+  program.command('status')
+    .description('Show a running peer\'s overlay status: role, attached supernodes, routing table size, items held.')
+    .requiredOption('--peer <multiaddr>', 'the peer, ending in /p2p/PEER_ID')
+    .option('--json', 'print the raw JSON document', false)
+    .action(async (opts: { peer: string, json: boolean }) => {
+      const target = multiaddr(opts.peer)
+      const node = await createSwarmNode()
+      try {
+        const s = await fetchStatus(node, target) as Record<string, unknown>
+        if (opts.json) { process.stdout.write(JSON.stringify(s) + '\n'); return }
+        const attached = (s.attached as Array<{ peerId: string }> | undefined) ?? []
+        process.stdout.write([
+          `peer             ${String(s.peerId)}`,
+          `role             ${String(s.role)}`,
+          `address          ${String(s.publicAddress ?? '-')} (AS${String(s.asn)})`,
+          `attached to      ${attached.length === 0 ? '-' : attached.map(a => a.peerId).join('\n                 ')}`,
+          `routing table    ${String(s.routingTableSize)} contacts`,
+          `leaves           ${String(s.leaves)}`,
+          `items held       ${String(s.itemsHeld)} announced, ${String(s.items)} in store`
+        ].join('\n') + '\n')
+      } finally {
+        await node.stop()
+      }
+    })
+}

@@ -1,0 +1,54 @@
+/**
+ * Options shared by the commands that join the overlay (`peer`, `seed`):
+ * bootstrap sources, prefix table, proximity, public IP.
+ */
+import { type Command, Option } from 'commander'
+import { BOOTSTRAP_ENV, resolveBootstrap } from '../client/bootstrap-config.js'
+import { parseIpAddress } from '../core/proximity/ip-address.js'
+import type { OverlayService } from '../net/dht-service.js'
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value]
+
+/** Parsed shared overlay options. */
+export interface OverlayCliOptions {
+  bootstrap?: string[]
+  config?: string
+  prefixTable?: string[]
+  proximity: boolean
+  publicIp?: string
+}
+
+/** Adds --bootstrap, --config, --prefix-table, --no-proximity and --public-ip to `cmd`. */
+export function addOverlayOptions (cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--bootstrap <multiaddr>', `overlay peer to join through, ending in /p2p/PEER_ID (repeatable; also ${BOOTSTRAP_ENV}, comma/space separated)`).argParser(collect))
+    .option('--config <file>', 'JSON config file: { "bootstrap": ["/ip4/.../tcp/.../p2p/..."] }')
+    .addOption(new Option('--prefix-table <file>', 'prefix table for AS lookups: ip-location-db CSV or CAIDA pfx2as (repeatable; default: the @ip-location-db/asn tables)').argParser(collect))
+    .option('--no-proximity', 'do not rank peers by AS and shared prefix')
+    .addOption(new Option('--public-ip <ip>', 'this peer\'s public IP (default: learned from identify)').argParser((v: string) => { parseIpAddress(v); return v }))
+}
+
+/** The bootstrap list from flags, environment and config file. */
+export async function bootstrapOf (opts: OverlayCliOptions): Promise<string[]> {
+  return await resolveBootstrap({ flags: opts.bootstrap, env: process.env[BOOTSTRAP_ENV], configFile: opts.config })
+}
+
+/** Writes overlay events to stdout: one JSON object per line, or short text lines. */
+export function printOverlayEvents (overlay: OverlayService, json: boolean): void {
+  const names = ['role:changed', 'supernode:attached', 'supernode:detached', 'provider:announced', 'provider:withdrawn', 'providers:found', 'peer:penalized', 'overlay:error'] as const
+  for (const name of names) {
+    overlay.addEventListener(name, (e: CustomEvent) => {
+      const detail = e.detail as Record<string, unknown>
+      if (json) process.stdout.write(JSON.stringify({ event: name, ...detail }) + '\n')
+      else process.stdout.write(`${name} ${Object.entries(detail).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(',') : String(v)}`).join(' ')}\n`)
+    })
+  }
+}
+
+/** Resolves when the process gets SIGINT or SIGTERM. */
+export async function untilSignal (): Promise<string> {
+  return await new Promise(resolve => {
+    process.once('SIGINT', () => { resolve('SIGINT') })
+    process.once('SIGTERM', () => { resolve('SIGTERM') })
+  })
+}

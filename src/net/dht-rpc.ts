@@ -1,0 +1,175 @@
+/**
+ * The one place DHT frames meet libp2p streams: `/swarmcdn/dht/1.0.0` is
+ * one request and its response per stream. Outbound: dial, write the
+ * request, read one response, close, all under one timeout and the
+ * caller's AbortSignal. Inbound: read one request, hand it to `onRequest`
+ * (the overlay service, which asks the core), write what it answers.
+ *
+ * Rules: every frame is length-prefixed and capped at MAX_DHT_MESSAGE_BYTES
+ * (FramedStream resets a stream that sends more); a frame that does not
+ * decode, a response where a request belongs (or the reverse), or a
+ * response to another request id resets the stream and is reported with
+ * `onViolation`, which the service turns into the core's
+ * protocolViolation. Timeouts and closed streams are failures, not
+ * violations. Inbound requests waiting for an answer are bounded
+ * (`maxPendingInbound`); outbound RPCs too (`maxOutboundRpcs`).
+ */
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
+import type { Connection, PeerId, Stream } from '@libp2p/interface'
+import type { SwarmNode } from './swarm-node.js'
+import type { Contact } from '../core/dht/contact.js'
+import { isDhtRequest, MAX_DHT_MESSAGE_BYTES } from '../core/messages/dht-messages.js'
+import { DHT_PROTOCOL } from './protocol-ids.js'
+import { FramedStream, FrameError, withTimeout } from './framed-stream.js'
+import { decodeDhtFrame, DhtFrameError, encodeDhtFrame, type DhtFrameContent } from './dht-codec.js'
+
+/** An RPC that could not complete: dial failure, timeout, reset, no answer, or too many in flight. */
+export class DhtRpcError extends Error {
+  override name = 'DhtRpcError'
+  readonly code = 'ERR_DHT_RPC'
+}
+
+/** What the owner of a DhtRpc answers with. */
+export interface DhtRpcHandlers {
+  /** An inbound request from the authenticated `remotePeer`; resolve with the response, or undefined to reset the stream. */
+  onRequest: (remotePeer: PeerId, request: DhtFrameContent, signal: AbortSignal) => Promise<DhtFrameContent | undefined>
+  /** `peerId` sent something that breaks the protocol (already reset). */
+  onViolation: (peerId: string, reason: string) => void
+}
+
+/** Options of a DhtRpc. */
+export interface DhtRpcInit {
+  /** Time for one outbound RPC (dial + request + response), in ms. Default 5000. */
+  requestTimeoutMs?: number
+  /** Time an inbound stream waits for a request and then for our answer, in ms. Default 10 000. */
+  inboundTimeoutMs?: number
+  /** Concurrent inbound DHT streams per connection. Default 32. */
+  maxInboundStreams?: number
+  /** Outbound RPCs in flight; more fail at once. Default 1024. */
+  maxOutboundRpcs?: number
+  /** Inbound requests waiting for an answer; more are reset. Default 1024. */
+  maxPendingInbound?: number
+}
+
+/** Dial targets for a contact: its addresses with /p2p/ID appended, or its peer id when already connected. */
+export function dialTargetsOf (node: SwarmNode, to: Contact): PeerId | Multiaddr[] {
+  const peerId = peerIdFromString(to.peerId)
+  if (node.getConnections(peerId).length > 0 || to.addrs.length === 0) return peerId
+  const suffix = `/p2p/${to.peerId}`
+  return to.addrs.map(a => multiaddr(a.endsWith(suffix) ? a : a + suffix))
+}
+
+/**
+ * True for a frame the peer got wrong (oversize, malformed length,
+ * truncated); a stream that failed underneath (reset, connection lost) is
+ * FrameError too but says so with "stream failed", and is nobody's fault.
+ */
+function isPeerFault (err: unknown): boolean {
+  return err instanceof FrameError && !err.message.startsWith('stream failed')
+}
+
+/** Request/response transport of the DHT protocol over libp2p streams. */
+export class DhtRpc {
+  private readonly requestTimeoutMs: number
+  private readonly inboundTimeoutMs: number
+  private readonly maxInboundStreams: number
+  private readonly maxOutboundRpcs: number
+  private readonly maxPendingInbound: number
+  private readonly shutdown = new AbortController()
+  private outbound = 0
+  private inbound = 0
+  private listening = false
+
+  constructor (private readonly node: SwarmNode, private readonly handlers: DhtRpcHandlers, init: DhtRpcInit = {}) {
+    this.requestTimeoutMs = init.requestTimeoutMs ?? 5000
+    this.inboundTimeoutMs = init.inboundTimeoutMs ?? 10_000
+    this.maxInboundStreams = init.maxInboundStreams ?? 32
+    this.maxOutboundRpcs = init.maxOutboundRpcs ?? 1024
+    this.maxPendingInbound = init.maxPendingInbound ?? 1024
+  }
+
+  /** Starts answering inbound DHT streams (supernodes and seeders only: leaves are DHT clients). */
+  async listen (): Promise<void> {
+    if (this.listening) return
+    this.listening = true
+    await this.node.handle(DHT_PROTOCOL, async (stream, connection) => { await this.serve(stream, connection) }, { maxInboundStreams: this.maxInboundStreams })
+  }
+
+  /** Stops answering inbound DHT streams. */
+  async unlisten (): Promise<void> {
+    if (!this.listening) return
+    this.listening = false
+    await this.node.unhandle(DHT_PROTOCOL)
+  }
+
+  /** Aborts every RPC in flight and stops listening. */
+  async stop (): Promise<void> {
+    this.shutdown.abort()
+    await this.unlisten().catch(() => {})
+  }
+
+  /** Sends `request` to `to` and returns its response; throws DhtRpcError on any failure. */
+  async request (to: Contact, request: DhtFrameContent, options: { signal?: AbortSignal } = {}): Promise<DhtFrameContent> {
+    if (this.outbound >= this.maxOutboundRpcs) throw new DhtRpcError(`${this.outbound} DHT RPCs already in flight`)
+    this.outbound++
+    const signal = withTimeout(options.signal != null ? AbortSignal.any([options.signal, this.shutdown.signal]) : this.shutdown.signal, this.requestTimeoutMs)
+    let stream: Stream | undefined
+    try {
+      stream = await this.node.dialProtocol(dialTargetsOf(this.node, to), DHT_PROTOCOL, { signal })
+      const framed = new FramedStream(stream, { maxFrameBytes: MAX_DHT_MESSAGE_BYTES })
+      await framed.write(encodeDhtFrame(request), signal)
+      const bytes = await framed.read(signal)
+      if (bytes == null) throw new DhtRpcError(`${to.peerId} closed the stream without an answer`)
+      let response: DhtFrameContent
+      try {
+        response = decodeDhtFrame(bytes)
+        if (isDhtRequest(response.message)) throw new DhtFrameError(`a ${response.message.type} request where a response belongs`)
+        if (response.message.requestId !== request.message.requestId) throw new DhtFrameError('response to another request id')
+      } catch (err) {
+        stream.abort(err as Error)
+        this.handlers.onViolation(to.peerId, (err as Error).message)
+        throw new DhtRpcError(`bad answer from ${to.peerId}: ${(err as Error).message}`)
+      }
+      await framed.close(signal)
+      return response
+    } catch (err) {
+      if (isPeerFault(err)) this.handlers.onViolation(to.peerId, (err as Error).message)
+      stream?.abort(err as Error)
+      if (err instanceof DhtRpcError) throw err
+      throw new DhtRpcError(`${request.message.type} to ${to.peerId} failed: ${(err as Error).message}`)
+    } finally {
+      this.outbound--
+    }
+  }
+
+  private async serve (stream: Stream, connection: Connection): Promise<void> {
+    const remote = connection.remotePeer
+    if (this.inbound >= this.maxPendingInbound) { stream.abort(new DhtRpcError('too many pending DHT requests')); return }
+    this.inbound++
+    const signal = withTimeout(this.shutdown.signal, this.inboundTimeoutMs)
+    const framed = new FramedStream(stream, { maxFrameBytes: MAX_DHT_MESSAGE_BYTES })
+    try {
+      const bytes = await framed.read(signal)
+      if (bytes == null) { stream.abort(new DhtRpcError('stream closed before a request')); return }
+      let request: DhtFrameContent
+      try {
+        request = decodeDhtFrame(bytes)
+        if (!isDhtRequest(request.message)) throw new DhtFrameError(`a ${request.message.type} response where a request belongs`)
+      } catch (err) {
+        stream.abort(err as Error)
+        this.handlers.onViolation(remote.toString(), (err as Error).message)
+        return
+      }
+      const response = await this.handlers.onRequest(remote, request, signal)
+      if (response == null) { stream.abort(new DhtRpcError('no answer')); return }
+      await framed.write(encodeDhtFrame(response), signal)
+      await framed.close(signal)
+    } catch (err) {
+      if (isPeerFault(err)) this.handlers.onViolation(remote.toString(), (err as Error).message)
+      stream.abort(err as Error)
+    } finally {
+      this.inbound--
+    }
+  }
+}
