@@ -15,12 +15,11 @@
  * file system.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
 import { Readable } from 'node:stream'
 import type { Registry } from 'prom-client'
-import { parseContentId, type ContentId } from '../src/core/content/content-id.js'
 import type { VerifiedManifest } from '../src/core/content/manifest.js'
 import { sendRange } from '../src/http/send-range.js'
+import { answerClientErrors, closerFor, contentDisposition, isReadMethod, listenOn, parseItemTarget, sendPlainText } from '../src/http/item-server.js'
 import type { ContentStore } from '../src/store/content-store.js'
 import { WebSeedMetrics, type WebSeedRoute } from './web-seed-metrics.js'
 
@@ -118,59 +117,35 @@ export async function startWebSeed (init: WebSeedInit): Promise<WebSeed> {
   server.maxConnections = maxConnections
   // without a 'timeout' listener node destroys the idle socket, which is what we want
   server.timeout = idleSocketTimeoutMs
-  server.on('clientError', (_err: Error, socket: Socket) => {
-    if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
-    else socket.destroy()
-  })
+  answerClientErrors(server)
 
   function plain (res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}): void {
     metrics.addResponse(status)
-    const body = `${message}\n`
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extra }).end(body)
+    sendPlainText(res, status, message, extra)
   }
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
+    if (!isReadMethod(req)) {
       plain(res, 405, `method ${req.method ?? '?'} not allowed; use GET or HEAD`, { allow: ALLOWED_METHODS })
       return
     }
-    let pathname: string
-    try {
-      pathname = new URL(req.url ?? '/', 'http://web-seed.invalid').pathname
-    } catch {
-      plain(res, 400, 'malformed request target')
+    const target = parseItemTarget(req.url, '/c/CONTENT_ID')
+    if (!target.ok) {
+      plain(res, target.status, target.message)
       return
     }
-    const parts = pathname.split('/')
-    if (parts.length < 3 || parts.length > 4 || parts[0] !== '' || parts[1] !== 'c') {
-      plain(res, 404, 'not found; items are at /c/CONTENT_ID')
-      return
-    }
-    let id: ContentId
-    try {
-      id = parseContentId(parts[2])
-    } catch {
-      plain(res, 400, 'malformed content id')
-      return
-    }
+    const { id, tail: name } = target
     const manifest = store.manifest(id)
     if (manifest == null) {
       plain(res, 404, `no item ${id} on this seeder`)
       return
     }
-    if (parts.length === 3) {
+    if (name == null) {
       await sendItem(req, res, manifest)
       return
     }
-    if (parts[3] === 'manifest') {
+    if (name === 'manifest') {
       await sendManifest(req, res, manifest)
-      return
-    }
-    let name: string
-    try {
-      name = decodeURIComponent(parts[3])
-    } catch {
-      plain(res, 400, 'malformed file name in path')
       return
     }
     if (name !== manifest.name) {
@@ -214,37 +189,7 @@ export async function startWebSeed (init: WebSeedInit): Promise<WebSeed> {
     metrics.addResponse(result.status)
   }
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      reject(new WebSeedError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`))
-    }
-    server.once('error', onError)
-    server.listen(port, host, () => {
-      server.off('error', onError)
-      resolve()
-    })
-  })
-
-  let closing: Promise<void> | undefined
-  const close = async (): Promise<void> => {
-    closing ??= new Promise<void>(resolve => {
-      signal?.removeEventListener('abort', onAbort)
-      server.close(() => { resolve() })
-      server.closeAllConnections()
-    })
-    await closing
-  }
-  const onAbort = (): void => { void close() }
-  signal?.addEventListener('abort', onAbort, { once: true })
-
-  const address = server.address() as AddressInfo
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
-  return { url: `http://${urlHost}:${address.port}`, port: address.port, metrics, close }
-}
-
-/** RFC 6266 Content-Disposition with an ASCII fallback and the exact UTF-8 name (RFC 8187). */
-function contentDisposition (name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_')
-  const encoded = encodeURIComponent(name).replace(/['()*]/g, c => '%' + c.charCodeAt(0).toString(16).toUpperCase())
-  return `inline; filename="${ascii}"; filename*=UTF-8''${encoded}`
+  const { address, url } = await listenOn(server, host, port, message => new WebSeedError(message))
+  const close = closerFor(server, signal)
+  return { url, port: address.port, metrics, close }
 }

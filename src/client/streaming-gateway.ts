@@ -25,9 +25,9 @@
  *   ends the wait and closes the file handle.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import type { AddressInfo, Socket } from 'node:net'
-import { parseContentId, type ContentId } from '../core/content/content-id.js'
+import type { ContentId } from '../core/content/content-id.js'
 import { sendRange } from '../http/send-range.js'
+import { answerClientErrors, closerFor, contentDisposition, isReadMethod, listenOn, parseItemTarget, sendPlainText } from '../http/item-server.js'
 import type { StreamableItem } from './streaming-download.js'
 
 /** What the gateway streams from: the items opened for streaming, by content id. */
@@ -121,66 +121,38 @@ export async function startStreamingGateway (init: StreamingGatewayInit): Promis
     active++
     res.once('close', () => { active-- })
     handle(req, res).catch(() => {
-      if (!res.headersSent) plain(res, 500, 'internal error')
+      if (!res.headersSent) sendPlainText(res, 500, 'internal error')
       else res.destroy()
     })
   })
   server.maxConnections = maxConnections
   server.timeout = idleSocketTimeoutMs
-  server.on('clientError', (_err: Error, socket: Socket) => {
-    if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
-    else socket.destroy()
-  })
-
-  function plain (res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}): void {
-    const body = `${message}\n`
-    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extra }).end(body)
-  }
+  answerClientErrors(server)
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
     const hostHeader = (req.headers.host ?? '').toLowerCase()
     if (!allowedHosts.has(hostHeader)) {
-      plain(res, 421, 'this gateway answers only requests addressed to itself (Host: 127.0.0.1:PORT or localhost:PORT)')
+      sendPlainText(res, 421, 'this gateway answers only requests addressed to itself (Host: 127.0.0.1:PORT or localhost:PORT)')
       return
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      plain(res, 405, `method ${req.method ?? '?'} not allowed; use GET or HEAD`, { allow: ALLOWED_METHODS })
+    if (!isReadMethod(req)) {
+      sendPlainText(res, 405, `method ${req.method ?? '?'} not allowed; use GET or HEAD`, { allow: ALLOWED_METHODS })
       return
     }
-    let pathname: string
-    try {
-      pathname = new URL(req.url ?? '/', 'http://gateway.invalid').pathname
-    } catch {
-      plain(res, 400, 'malformed request target')
+    const target = parseItemTarget(req.url, '/c/CONTENT_ID/NAME')
+    if (!target.ok) {
+      sendPlainText(res, target.status, target.message)
       return
     }
-    const parts = pathname.split('/')
-    if (parts.length < 3 || parts.length > 4 || parts[0] !== '' || parts[1] !== 'c') {
-      plain(res, 404, 'not found; items are at /c/CONTENT_ID/NAME')
-      return
-    }
-    let id: ContentId
-    try {
-      id = parseContentId(parts[2])
-    } catch {
-      plain(res, 400, 'malformed content id')
-      return
-    }
+    const { id, tail: name } = target
     const item = downloads.get(id)
     if (item == null) {
-      plain(res, 404, `item ${id} is not open for streaming here; start it with: swarmcdn stream ${id}`)
+      sendPlainText(res, 404, `item ${id} is not open for streaming here; start it with: swarmcdn stream ${id}`)
       return
     }
-    if (parts.length === 4) {
-      let name: string
-      try {
-        name = decodeURIComponent(parts[3])
-      } catch {
-        plain(res, 400, 'malformed file name in path')
-        return
-      }
+    if (name != null) {
       if (name !== item.manifest.name) {
-        plain(res, 404, `item ${id} is named ${JSON.stringify(item.manifest.name)}`)
+        sendPlainText(res, 404, `item ${id} is named ${JSON.stringify(item.manifest.name)}`)
         return
       }
     }
@@ -200,33 +172,10 @@ export async function startStreamingGateway (init: StreamingGatewayInit): Promis
     })
   }
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      reject(new StreamingGatewayError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`))
-    }
-    server.once('error', onError)
-    server.listen(port, host, () => {
-      server.off('error', onError)
-      resolve()
-    })
-  })
-
-  const address = server.address() as AddressInfo
-  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  const { address, url } = await listenOn(server, host, port, message => new StreamingGatewayError(message))
+  const urlHost = url.slice('http://'.length, url.lastIndexOf(':'))
   allowedHosts = new Set([`127.0.0.1:${address.port}`, `localhost:${address.port}`, `[::1]:${address.port}`, `${urlHost.toLowerCase()}:${address.port}`])
-  const url = `http://${urlHost}:${address.port}`
-
-  let closing: Promise<void> | undefined
-  const close = async (): Promise<void> => {
-    closing ??= new Promise<void>(resolve => {
-      signal?.removeEventListener('abort', onAbort)
-      server.close(() => { resolve() })
-      server.closeAllConnections()
-    })
-    await closing
-  }
-  const onAbort = (): void => { void close() }
-  signal?.addEventListener('abort', onAbort, { once: true })
+  const close = closerFor(server, signal)
 
   return {
     url,
@@ -254,11 +203,4 @@ export class StreamingItems implements StreamingCatalog {
   get (id: ContentId): StreamableItem | undefined {
     return this.items.get(id)
   }
-}
-
-/** RFC 6266 Content-Disposition with an ASCII fallback and the exact UTF-8 name (RFC 8187). */
-function contentDisposition (name: string): string {
-  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_')
-  const encoded = encodeURIComponent(name).replace(/['()*]/g, c => '%' + c.charCodeAt(0).toString(16).toUpperCase())
-  return `inline; filename="${ascii}"; filename*=UTF-8''${encoded}`
 }

@@ -1,0 +1,99 @@
+/**
+ * What the web seed and the streaming gateway share as HTTP servers of
+ * items: the `/c/CONTENT_ID[/NAME]` route, one-line text answers, the
+ * Content-Disposition header, listening and closing. One copy, so the two
+ * servers cannot drift apart.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+import { parseContentId, type ContentId } from '../core/content/content-id.js'
+
+/** Where a request for an item points, or why it points nowhere. */
+export type ItemTarget =
+  | { ok: true, id: ContentId, /** the decoded path segment after the id, if any */ tail?: string }
+  | { ok: false, status: 400 | 404, message: string }
+
+/** Parses `/c/CONTENT_ID` and `/c/CONTENT_ID/TAIL` from a request target. */
+export function parseItemTarget (requestUrl: string | undefined, hint: string): ItemTarget {
+  let pathname: string
+  try {
+    pathname = new URL(requestUrl ?? '/', 'http://item-server.invalid').pathname
+  } catch {
+    return { ok: false, status: 400, message: 'malformed request target' }
+  }
+  const parts = pathname.split('/')
+  if (parts.length < 3 || parts.length > 4 || parts[0] !== '' || parts[1] !== 'c') {
+    return { ok: false, status: 404, message: `not found; items are at ${hint}` }
+  }
+  let id: ContentId
+  try {
+    id = parseContentId(parts[2])
+  } catch {
+    return { ok: false, status: 400, message: 'malformed content id' }
+  }
+  if (parts.length === 3) return { ok: true, id }
+  try {
+    return { ok: true, id, tail: decodeURIComponent(parts[3]) }
+  } catch {
+    return { ok: false, status: 400, message: 'malformed file name in path' }
+  }
+}
+
+/** Answers with a one-line plain-text body that is never cached. */
+export function sendPlainText (res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}): void {
+  const body = `${message}\n`
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', ...extra }).end(body)
+}
+
+/** RFC 6266 Content-Disposition with an ASCII fallback and the exact UTF-8 name (RFC 8187). */
+export function contentDisposition (name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, '_')
+  const encoded = encodeURIComponent(name).replace(/['()*]/g, c => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+  return `inline; filename="${ascii}"; filename*=UTF-8''${encoded}`
+}
+
+/** Answers unparseable requests with a bare 400 instead of node's default reset. */
+export function answerClientErrors (server: Server): void {
+  server.on('clientError', (_err: Error, socket: Socket) => {
+    if (socket.writable && !socket.destroyed) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
+    else socket.destroy()
+  })
+}
+
+/** Starts listening; a failure (port in use, bad host) becomes `makeError(message)`. */
+export async function listenOn (server: Server, host: string, port: number, makeError: (message: string) => Error): Promise<{ address: AddressInfo, url: string }> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      reject(makeError(`cannot listen on ${host}:${port}: ${err.code ?? err.message}`))
+    }
+    server.once('error', onError)
+    server.listen(port, host, () => {
+      server.off('error', onError)
+      resolve()
+    })
+  })
+  const address = server.address() as AddressInfo
+  const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address
+  return { address, url: `http://${urlHost}:${address.port}` }
+}
+
+/** An idempotent close that also cuts open responses, run on `signal` abort too. */
+export function closerFor (server: Server, signal?: AbortSignal): () => Promise<void> {
+  let closing: Promise<void> | undefined
+  const close = async (): Promise<void> => {
+    closing ??= new Promise<void>(resolve => {
+      signal?.removeEventListener('abort', onAbort)
+      server.close(() => { resolve() })
+      server.closeAllConnections()
+    })
+    await closing
+  }
+  const onAbort = (): void => { void close() }
+  signal?.addEventListener('abort', onAbort, { once: true })
+  return close
+}
+
+/** True for the methods item servers answer. */
+export function isReadMethod (req: IncomingMessage): boolean {
+  return req.method === 'GET' || req.method === 'HEAD'
+}
