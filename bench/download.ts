@@ -29,6 +29,7 @@ import { startOriginSeeder } from '../seeders/origin-seeder.js'
 import { createSwarmNode } from '../src/net/swarm-node.js'
 import { downloadContent } from '../src/client/download-content.js'
 import { downloadOverHttp } from './http-baseline.js'
+import { SWARMCDN_NODE_FLAGS } from '../src/cli/node-flags.js'
 
 const RAW_PROTOCOL = '/swarmcdn-bench/raw/1.0.0'
 const PIECE_SIZE_BYTES = 1024 * 1024
@@ -83,10 +84,14 @@ async function child (mode: string, addr: string, contentId: string, out: string
   process.stdout.write(JSON.stringify(report) + '\n')
 }
 
+/** V8 flags of the client processes: SWARMCDN_NODE_FLAGS, or none with SWARMCDN_BENCH_DEFAULT_FLAGS=1 (to see their effect). */
+const nodeFlags = process.env.SWARMCDN_BENCH_DEFAULT_FLAGS === '1' ? [] : SWARMCDN_NODE_FLAGS
+
 async function runChild (args: string[]): Promise<ClientReport> {
   const script = fileURLToPath(import.meta.url)
   return await new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [script, '--child', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    // Every client runs with the V8 flags `swarmcdn` itself runs with (bin/swarmcdn.js), baselines included.
+    const p = spawn(process.execPath, [...nodeFlags, script, '--child', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     p.stdout.on('data', (d: Buffer) => { out += d.toString() })
     const timer = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`${args[0]} client timed out`)) }, BENCH_RUN_TIMEOUT_MS)
@@ -134,7 +139,7 @@ async function main (): Promise<void> {
     const row = (name: string, r: ClientReport): string =>
       `| ${name} | ${mibps(r).toFixed(1)} | ${(r.cpuMs / 1000).toFixed(2)} | ${r.maxRssMiB.toFixed(0)} |`
     const results: Array<{ raw: ClientReport, swarm: ClientReport, http: ClientReport }> = []
-    console.log(`item: ${sizeMiB} MiB, ${manifest.pieceCount} pieces of ${PIECE_SIZE_BYTES / 1048576} MiB, loopback, client in a child process, ${rounds} round(s)`)
+    console.log(`item: ${sizeMiB} MiB, ${manifest.pieceCount} pieces of ${PIECE_SIZE_BYTES / 1048576} MiB, loopback, client in a child process with flags [${nodeFlags.join(' ')}], ${rounds} round(s)`)
     console.log('| round | client | MiB/s | client CPU s | client peak RSS (VmHWM) MiB |')
     console.log('| --- | --- | --- | --- | --- |')
     for (let k = 1; k <= rounds; k++) {
