@@ -1,5 +1,6 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=2
 // Thin launcher: the CLI is compiled to dist/ by `npm ci` (the prepare script).
+// The shebang flags are SWARMCDN_NODE_FLAGS (src/cli/node-flags.ts says why).
 const major = Number(process.versions.node.split('.')[0])
 if (major < 22) {
   process.stderr.write(`swarmcdn needs Node.js 22 or newer (this is ${process.version}); run it as \`npx swarmcdn\` inside the project so it uses the bundled Node.\n`)

@@ -212,8 +212,10 @@ async function runSession (
       for await (const msg of conn.messages(signal, idleTimeoutMs)) {
         if (msg.type === 'piece') {
           if (!session.onPieceReceived(sourceId, msg.index)) continue
+          // The piece stays the chunks it was received in: hashed and written without a copy.
+          const chunks = [...msg.data]
           try {
-            verifyPiece(manifest, msg.index, msg.data)
+            verifyPiece(manifest, msg.index, chunks)
           } catch (err) {
             apply(session.onPieceFailed(sourceId, msg.index, Date.now(), (err as Error).message))
             throw err
@@ -222,7 +224,7 @@ async function runSession (
           // verified: overlaps disk with network, bounds buffered pieces.
           await writing
           const index = msg.index
-          const data = msg.data
+          const data = chunks
           writing = (async () => {
             await partial.writePiece(index, data)
             onFetched()

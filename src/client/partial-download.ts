@@ -15,6 +15,7 @@ import { open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'no
 import { randomBytes } from 'node:crypto'
 import { Bitfield } from '../core/swarm/bitfield.js'
 import type { VerifiedManifest } from '../core/content/manifest.js'
+import { pieceBytesLength, type PieceBytes } from '../core/content/pieces.js'
 
 /** Suffix of the file that holds a download's bytes until it completes. */
 export const PARTIAL_SUFFIX = '.swarmcdn-partial'
@@ -22,6 +23,8 @@ export const PARTIAL_SUFFIX = '.swarmcdn-partial'
 export const STATE_SUFFIX = '.state'
 /** Most time between state saves while pieces arrive, ms. */
 export const STATE_SAVE_INTERVAL_MS = 1000
+/** Chunks per writev call: below every platform's IOV_MAX (1024 on Linux). */
+const MAX_WRITEV_CHUNKS = 512
 /** Format tag of the state file. */
 const STATE_FORMAT = 'swarmcdn-partial/1'
 
@@ -87,14 +90,20 @@ export class PartialDownload {
     return this.written
   }
 
-  /** Writes a verified piece at its offset; saves state when the batch interval passed. */
-  async writePiece (index: number, bytes: Uint8Array): Promise<void> {
+  /**
+   * Writes a verified piece at its offset (its chunks with one writev, not
+   * copied into one buffer); saves state when the batch interval passed.
+   */
+  async writePiece (index: number, bytes: PieceBytes): Promise<void> {
     if (this.closed) throw new Error('partial download is closed')
-    let done = 0
     const offset = index * this.manifest.pieceSizeBytes
-    while (done < bytes.length) {
-      const { bytesWritten } = await this.fh.write(bytes, done, bytes.length - done, offset + done)
-      done += bytesWritten
+    let chunks: readonly Uint8Array[] = bytes instanceof Uint8Array ? [bytes] : bytes
+    let left = pieceBytesLength(bytes)
+    while (left > 0) {
+      const { bytesWritten } = await this.fh.writev(chunks.slice(0, MAX_WRITEV_CHUNKS), offset + pieceBytesLength(bytes) - left)
+      if (bytesWritten === 0) throw new Error(`writing piece ${index} made no progress`)
+      left -= bytesWritten
+      chunks = dropBytes(chunks, bytesWritten)
     }
     this.written.set(index)
     if (Date.now() - this.lastSaveMs >= STATE_SAVE_INTERVAL_MS && this.saving == null) {
@@ -146,4 +155,15 @@ export class PartialDownload {
     await rename(PartialDownload.partialPath(this.outputPath), this.outputPath)
     await rm(PartialDownload.statePath(this.outputPath), { force: true })
   }
+}
+
+/** `chunks` without their first `n` bytes (after a short write). */
+function dropBytes (chunks: readonly Uint8Array[], n: number): Uint8Array[] {
+  const out: Uint8Array[] = []
+  for (const c of chunks) {
+    if (n >= c.byteLength) { n -= c.byteLength; continue }
+    out.push(n > 0 ? c.subarray(n) : c)
+    n = 0
+  }
+  return out
 }

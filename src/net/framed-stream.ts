@@ -7,6 +7,7 @@
  */
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { Stream } from '@libp2p/interface'
+import { Uint8ArrayList } from 'uint8arraylist'
 
 /** A frame over the size limit, a truncated frame, or a stream that ended or timed out mid-exchange. */
 export class FrameError extends Error {
@@ -42,9 +43,17 @@ export class FramedStream {
    * oversized or truncated frame; aborts with the signal.
    */
   async read (signal: AbortSignal): Promise<Uint8Array | null> {
+    const list = await this.readList(signal)
+    return list == null ? null : list.subarray()
+  }
+
+  /**
+   * Like read, but the frame stays the chunks it arrived in (no copy into
+   * one buffer): for piece frames, hashed and written chunk by chunk.
+   */
+  async readList (signal: AbortSignal): Promise<Uint8ArrayList | null> {
     try {
-      const list = await this.lp.read({ signal })
-      return list.subarray()
+      return await this.lp.read({ signal })
     } catch (err) {
       if (signal.aborted) throw err
       const e = err as Error
@@ -58,7 +67,7 @@ export class FramedStream {
   }
 
   /** Sends one frame, waiting for the stream to drain when its buffer is full (backpressure). */
-  async write (frame: Uint8Array, signal: AbortSignal): Promise<void> {
+  async write (frame: Uint8Array | Uint8ArrayList, signal: AbortSignal): Promise<void> {
     await this.lp.write(frame, { signal })
   }
 

@@ -15,7 +15,8 @@ import { Bitfield } from '../core/swarm/bitfield.js'
 import { XFER_PROTOCOL } from './protocol-ids.js'
 import { FramedStream, FrameError, withTimeout } from './framed-stream.js'
 import { ContentNotFoundError } from './manifest-protocol.js'
-import { decodeXferMessage, encodeXferMessage, MalformedFrameError, XFER_FRAME_OVERHEAD_BYTES } from './xfer-codec.js'
+import { decodeXferFrame, decodeXferMessage, encodeXferMessage, MalformedFrameError, XFER_FRAME_OVERHEAD_BYTES, type ReceivedXferMessage } from './xfer-codec.js'
+import type { Uint8ArrayList } from 'uint8arraylist'
 
 /** Default time for dial plus handshake, ms. */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 15_000
@@ -102,14 +103,15 @@ export class XferConnection {
   /**
    * What the source sends, until it closes the stream (then returns) or
    * breaks the protocol (then throws MalformedFrameError/FrameError and the
-   * stream is reset). Each read waits at most `idleTimeoutMs`.
+   * stream is reset). Each read waits at most `idleTimeoutMs`. A piece's
+   * data is the chunk list it arrived in, not copied into one buffer.
    */
-  async * messages (signal: AbortSignal, idleTimeoutMs: number): AsyncGenerator<XferMessage> {
+  async * messages (signal: AbortSignal, idleTimeoutMs: number): AsyncGenerator<ReceivedXferMessage> {
     while (true) {
       if (this.failed != null) throw this.failed
-      let frame: Uint8Array | null
+      let frame: Uint8ArrayList | null
       try {
-        frame = await this.framed.read(withTimeout(signal, idleTimeoutMs))
+        frame = await this.framed.readList(withTimeout(signal, idleTimeoutMs))
       } catch (err) {
         if (this.failed != null) throw this.failed
         if (signal.aborted) throw err
@@ -121,9 +123,9 @@ export class XferConnection {
         throw err
       }
       if (frame == null) return
-      let msg: XferMessage
+      let msg: ReceivedXferMessage
       try {
-        msg = decodeXferMessage(frame)
+        msg = decodeXferFrame(frame)
         this.check(msg)
       } catch (err) {
         this.fail(err as Error)
@@ -133,12 +135,12 @@ export class XferConnection {
     }
   }
 
-  private check (msg: XferMessage): void {
+  private check (msg: ReceivedXferMessage): void {
     if (msg.type === 'handshake' || msg.type === 'not-found') throw new MalformedFrameError(`unexpected ${msg.type} after the handshake`)
     if ('index' in msg && (msg.index >= this.manifest.pieceCount)) throw new MalformedFrameError(`piece index ${msg.index} out of range`)
     if (msg.type === 'piece') {
       const expected = pieceLengthAt(msg.index, this.manifest.lengthBytes, this.manifest.pieceSizeBytes)
-      if (msg.data.length !== expected) throw new MalformedFrameError(`piece ${msg.index} is ${msg.data.length} bytes, expected ${expected}`)
+      if (msg.data.byteLength !== expected) throw new MalformedFrameError(`piece ${msg.index} is ${msg.data.byteLength} bytes, expected ${expected}`)
     }
   }
 

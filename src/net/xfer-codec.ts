@@ -8,6 +8,7 @@ import { MAX_PIECE_SIZE_BYTES } from '../core/content/pieces.js'
 import { MAX_MANIFEST_BYTES } from '../core/content/manifest.js'
 import { parseContentId } from '../core/content/content-id.js'
 import type { ManifestRequest, ManifestResponse, XferMessage } from '../core/messages/xfer-messages.js'
+import { Uint8ArrayList } from 'uint8arraylist'
 
 /** Bytes a piece frame adds around the piece data (type, index, field headers), with room to spare. */
 export const XFER_FRAME_OVERHEAD_BYTES = 1024
@@ -66,6 +67,114 @@ export function decodeXferMessage (bytes: Uint8Array): XferMessage {
     case XferFrame.Type.NOT_FOUND: return { type: 'not-found', contentId: f.contentId }
     default: throw new MalformedFrameError(`unknown xfer frame type ${String(f.type)}`)
   }
+}
+
+/** A received piece whose bytes are still the chunks they arrived in. */
+export interface ReceivedPieceMessage { type: 'piece', index: number, data: Uint8ArrayList }
+/** A received xfer message: as XferMessage, except that a piece's data is a chunk list. */
+export type ReceivedXferMessage = Exclude<XferMessage, { type: 'piece' }> | ReceivedPieceMessage
+
+// Protobuf keys of XferFrame's fields (field number << 3 | wire type), see xfer.proto.
+const KEY_TYPE = (1 << 3) | 0
+const KEY_INDEX = (4 << 3) | 0
+const KEY_DATA = (5 << 3) | 2
+const WIRE_VARINT = 0
+/** Wire value of XferFrame.Type.PIECE (xfer.proto). */
+const TYPE_PIECE = 3
+const WIRE_LEN = 2
+/** Longest piece frame header: type (2) + index key and varint (6) + data key and length varint (6). */
+const MAX_PIECE_HEADER_BYTES = 14
+
+/**
+ * Encodes a piece frame as [header, data] without copying the data into
+ * the frame (decodes like encodeXferMessage's piece frame; the index is
+ * written even when 0).
+ */
+export function encodePieceFrame (index: number, data: Uint8Array): Uint8ArrayList {
+  const header = new Uint8Array(MAX_PIECE_HEADER_BYTES)
+  let at = 0
+  header[at++] = KEY_TYPE
+  header[at++] = TYPE_PIECE
+  header[at++] = KEY_INDEX
+  at = writeVarint(header, at, index)
+  header[at++] = KEY_DATA
+  at = writeVarint(header, at, data.byteLength)
+  return new Uint8ArrayList(header.subarray(0, at), data)
+}
+
+/**
+ * Decodes one xfer frame held as a chunk list. A piece frame's data stays
+ * a sublist of the frame's chunks (no copy); every other frame, and any
+ * frame this fast path does not fully understand, goes through the
+ * generated decoder, so both paths accept and reject the same frames.
+ */
+export function decodeXferFrame (frame: Uint8ArrayList): ReceivedXferMessage {
+  const piece = scanPieceFrame(frame)
+  if (piece != null) return piece
+  const msg = decodeXferMessage(frame.subarray())
+  return msg.type === 'piece' ? { type: 'piece', index: msg.index, data: new Uint8ArrayList(msg.data) } : msg
+}
+
+/** The piece in `frame` when it is a piece frame made only of type, index and data fields; otherwise undefined. */
+function scanPieceFrame (frame: Uint8ArrayList): ReceivedPieceMessage | undefined {
+  // Every field but data is a few bytes: copy a short prefix to parse keys
+  // and varints; the data field is skipped over by its length.
+  const end = frame.byteLength
+  let type = 0
+  let index = 0
+  let dataStart = -1
+  let dataEnd = -1
+  let pos = 0
+  while (pos < end) {
+    const head = frame.subarray(pos, Math.min(end, pos + 11))
+    const key = readVarint(head, 0)
+    if (key == null) return undefined
+    let at = key.next
+    const wire = key.value & 7
+    if (wire === WIRE_VARINT) {
+      const v = readVarint(head, at)
+      if (v == null) return undefined
+      if (key.value === KEY_TYPE) type = v.value
+      else if (key.value === KEY_INDEX) index = v.value >>> 0
+      else return undefined
+      pos += v.next
+    } else if (wire === WIRE_LEN && key.value === KEY_DATA) {
+      const len = readVarint(head, at)
+      if (len == null) return undefined
+      at = len.next
+      if (pos + at + len.value > end) return undefined
+      dataStart = pos + at
+      dataEnd = dataStart + len.value
+      pos = dataEnd
+    } else {
+      return undefined
+    }
+  }
+  if (type !== TYPE_PIECE || dataStart < 0) return undefined
+  return { type: 'piece', index, data: frame.sublist(dataStart, dataEnd) }
+}
+
+/** Writes `value` (a non-negative safe integer) as a varint at `at`; returns the next position. */
+function writeVarint (buf: Uint8Array, at: number, value: number): number {
+  while (value >= 0x80) {
+    buf[at++] = (value % 128) | 0x80
+    value = Math.floor(value / 128)
+  }
+  buf[at++] = value
+  return at
+}
+
+/** A varint of at most 8 bytes (enough for any frame length) at `at`, or undefined. */
+function readVarint (buf: Uint8Array, at: number): { value: number, next: number } | undefined {
+  let value = 0
+  let mul = 1
+  for (let i = at; i < buf.length && i < at + 8; i++) {
+    const b = buf[i]
+    value += (b & 0x7f) * mul
+    mul *= 128
+    if ((b & 0x80) === 0) return { value, next: i + 1 }
+  }
+  return undefined
 }
 
 /** Encodes a manifest request. */

@@ -16,7 +16,7 @@ import type { ContentId } from '../core/content/content-id.js'
 import { Bitfield } from '../core/swarm/bitfield.js'
 import { XFER_PROTOCOL } from './protocol-ids.js'
 import { FramedStream, withTimeout } from './framed-stream.js'
-import { decodeXferMessage, encodeXferMessage, MalformedFrameError, MAX_CONTROL_FRAME_BYTES } from './xfer-codec.js'
+import { decodeXferMessage, encodeXferMessage, encodePieceFrame, MalformedFrameError, MAX_CONTROL_FRAME_BYTES } from './xfer-codec.js'
 
 /** Requests one stream may have queued at the server. */
 export const MAX_QUEUED_REQUESTS = 64
@@ -136,7 +136,9 @@ export async function serveXferStream (stream: Stream, responder: XferResponder,
       let msg = outbox.shift()
       if (msg == null && responder.hasQueued) msg = await responder.nextPiece()
       if (msg != null) {
-        await framed.write(encodeXferMessage(msg), withTimeout(init.signal, writeMs))
+        // A piece goes out as [header, data]: its bytes are not copied into a frame buffer.
+        const frame = msg.type === 'piece' ? encodePieceFrame(msg.index, msg.data) : encodeXferMessage(msg)
+        await framed.write(frame, withTimeout(init.signal, writeMs))
         continue
       }
       if (readerDone) break

@@ -34,9 +34,27 @@ export function pieceLengthAt (index: number, lengthBytes: number, pieceSizeByte
   return Math.max(0, Math.min(pieceSizeBytes, lengthBytes - start))
 }
 
+/**
+ * A piece's bytes: one buffer, or its chunks in order as they came off the
+ * network (hashed and written as they are, so a piece is never copied
+ * into one buffer just to be checked).
+ */
+export type PieceBytes = Uint8Array | readonly Uint8Array[]
+
+/** Total length of a piece's bytes. */
+export function pieceBytesLength (bytes: PieceBytes): number {
+  if (bytes instanceof Uint8Array) return bytes.byteLength
+  let n = 0
+  for (const b of bytes) n += b.byteLength
+  return n
+}
+
 /** SHA-256 of one piece. */
-export function hashPiece (bytes: Uint8Array): Uint8Array {
-  return new Uint8Array(createHash('sha256').update(bytes).digest())
+export function hashPiece (bytes: PieceBytes): Uint8Array {
+  const h = createHash('sha256')
+  if (bytes instanceof Uint8Array) h.update(bytes)
+  else for (const b of bytes) h.update(b)
+  return new Uint8Array(h.digest())
 }
 
 /** The geometry and hashes a piece is checked against. */
@@ -51,14 +69,15 @@ export interface PieceLayout {
  * Throws PieceHashMismatchError unless `bytes` is exactly piece `index` of
  * the layout. Called before any byte is written, served or played.
  */
-export function verifyPiece (layout: PieceLayout, index: number, bytes: Uint8Array): void {
+export function verifyPiece (layout: PieceLayout, index: number, bytes: PieceBytes): void {
   const count = layout.pieceHashes.length / PIECE_HASH_BYTES
   if (!Number.isInteger(index) || index < 0 || index >= count) {
     throw new PieceHashMismatchError(index, `piece ${index} does not exist (item has ${count} pieces)`)
   }
   const expectedLength = pieceLengthAt(index, layout.lengthBytes, layout.pieceSizeBytes)
-  if (bytes.length !== expectedLength) {
-    throw new PieceHashMismatchError(index, `piece ${index} is ${bytes.length} bytes, expected ${expectedLength}`)
+  const length = pieceBytesLength(bytes)
+  if (length !== expectedLength) {
+    throw new PieceHashMismatchError(index, `piece ${index} is ${length} bytes, expected ${expectedLength}`)
   }
   const actual = hashPiece(bytes)
   const off = index * PIECE_HASH_BYTES
