@@ -35,6 +35,8 @@ export interface DownloadSource {
   address: string | Multiaddr
   /** A publisher's origin seeder: spared when peers can serve (see DownloadSession). Default false. */
   isOrigin?: boolean
+  /** Proximity rank, 0 (nearest) to < 2: nearer sources are asked first (see DownloadSession). Default 0. */
+  preference?: number
 }
 
 /** Progress after each verified piece. */
@@ -69,6 +71,12 @@ export interface DownloadInit {
   onProgress?: (progress: DownloadProgress) => void
   /** Called when a source is dropped or banned, with why. */
   onSourceError?: (address: string, err: Error) => void
+  /** Called once the on-disk partial download is open (before any piece is fetched): lets a peer serve it. */
+  onPartialOpened?: (partial: PartialDownload) => void
+  /** Called after each fetched piece is verified and written, with the source (its address) it came from. */
+  onPieceStored?: (index: number, sourceAddress: string, lengthBytes: number) => void
+  /** Called once pieces are being fetched, with a function that connects one more source (e.g. found later by a provider finder). */
+  onSessionStarted?: (addSource: (source: DownloadSource) => void) => void
 }
 
 /** What a finished download did. */
@@ -122,6 +130,7 @@ export async function downloadContent (contentIdText: string, outputPath: string
 
     // 2. The on-disk side, resumed if possible.
     const partial = await PartialDownload.open(outputPath, manifest)
+    init.onPartialOpened?.(partial)
     const perSource = init.maxRequestsPerSource ?? clamp(Math.floor(IN_FLIGHT_BYTES_PER_SOURCE / manifest.pieceSizeBytes), 2, 64)
     const session = new DownloadSession(manifest.pieceCount, {
       verified: partial.verified,
@@ -204,6 +213,7 @@ async function runSession (
           writing = (async () => {
             await partial.writePiece(index, data)
             onFetched()
+            init.onPieceStored?.(index, sourceId, data.length)
             apply(session.onPieceVerified(sourceId, index, Date.now()))
             progress()
             if (session.isComplete) settle.resolve()
@@ -215,8 +225,12 @@ async function runSession (
           session.onRequestRejected(sourceId, msg.index)
         } else if (msg.type === 'have') {
           session.have(sourceId, msg.index)
+        } else if (msg.type === 'choke') {
+          // Slots taken, or an origin busy with a popular item: use the other sources until unchoked.
+          session.choke(sourceId)
+        } else if (msg.type === 'unchoke') {
+          session.unchoke(sourceId)
         }
-        // choke/unchoke: origin seeders never choke; a peer's choking is the swarm layer's job.
         pump()
       }
       await writing
@@ -242,11 +256,11 @@ async function runSession (
   init.signal?.addEventListener('abort', abortListener, { once: true })
   const timer = setInterval(() => { apply(session.onRequestTimeout(Date.now())); pump() }, 1000)
   try {
-    await Promise.all(addrs.map(async (addr, k) => {
+    const connect = async (addr: Multiaddr, source: DownloadSource): Promise<void> => {
       const sourceId = addr.toString()
       try {
         const conn = await XferConnection.open(node, addr, manifest, { signal, handshakeTimeoutMs: init.connectTimeoutMs, maxRequests: perSource, have: partial.verified })
-        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: sources[k].isOrigin ?? false })) { conn.fail(new Error('duplicate source')); return }
+        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: source.isOrigin ?? false, preference: source.preference })) { conn.fail(new Error('duplicate source')); return }
         conns.set(sourceId, conn)
         active++
         void serve(sourceId, conn)
@@ -256,7 +270,15 @@ async function runSession (
       } finally {
         connecting--
       }
-    }))
+    }
+    init.onSessionStarted?.(source => {
+      if (signal.aborted || session.isComplete) return
+      let addr: Multiaddr
+      try { addr = typeof source.address === 'string' ? multiaddr(source.address) : source.address } catch { return }
+      connecting++
+      void connect(addr, source)
+    })
+    await Promise.all(addrs.map(async (addr, k) => { await connect(addr, sources[k]) }))
     if (active === 0 && !session.isComplete) throw failed(`could not download ${manifest.contentId}`)
     if (init.signal?.aborted === true) throw init.signal.reason
     await finished
