@@ -44,6 +44,8 @@ export type ProviderFinder = (contentId: ContentId, options: { signal?: AbortSig
 export const DEFAULT_MAX_PEERS = 8
 /** Default time between provider finder queries during a download, ms. */
 export const DEFAULT_REFIND_INTERVAL_MS = 5_000
+/** Default requests in flight per source in a swarm download. */
+export const DEFAULT_SWARM_REQUESTS_PER_SOURCE = 8
 /** Default regular upload slots of a peer. */
 export const DEFAULT_PEER_UPLOAD_SLOTS = 4
 
@@ -173,6 +175,10 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     try {
       const result = await downloadContent(contentId, outputPath, initial, {
         ...dl,
+        // Fewer requests per source than a one-source download: the first
+        // source to connect must not take every piece before the others
+        // connect, and pieces spread over more peers.
+        maxRequestsPerSource: dl.maxRequestsPerSource ?? DEFAULT_SWARM_REQUESTS_PER_SOURCE,
         signal,
         node,
         onManifest: m => { manifest = m; announce(m.contentId); dl.onManifest?.(m) },
@@ -227,10 +233,10 @@ export function staticFinder (providers: ProviderInfo[] | (() => ProviderInfo[])
   return async () => typeof providers === 'function' ? providers() : providers
 }
 
-/** Preference from rank position: same-AS peers in [0, 1), the rest in [1, 2); without proximity, position alone. */
+/** Preference from rank position: same-AS peers in [0, 1) (the session's "near" class), the rest in [1, 2); without proximity nobody is near. */
 function preferenceOf (ranker: ProximityRanker, p: ProviderInfo, position: number, count: number): number {
   const step = position / Math.max(1, count)
-  if (!ranker.proximity) return 1.99 * step
+  if (!ranker.proximity) return 1 + 0.99 * step
   return (ranker.sameAs(ranker.place(p.peerId, p.multiaddrs[0])) ? 0 : 1) + 0.99 * step
 }
 

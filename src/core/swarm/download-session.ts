@@ -30,6 +30,11 @@
  * - Among the sources that could take a piece, a lower `preference` (the
  *   driver's proximity rank, 0 to < 2) wins before load: nearer peers fill
  *   their pipelines first. Preference never lifts an origin above a peer.
+ *   Sources with preference < 1 are "near" (the driver's same-AS class): a
+ *   piece some unchoked near source holds is asked only from near sources
+ *   (it waits for their room rather than crossing to a far peer), unless a
+ *   near source already let it time out. Far peers and origins get what
+ *   no near peer has: bytes stay inside the AS when they can.
  * - A choked source (it said `choke`: its upload slots are taken, or an
  *   origin is busy and wants us to use peers) gets no requests; its
  *   outstanding ones go back to the pool, and it keeps counting for
@@ -394,11 +399,18 @@ export class DownloadSession {
   private pickSource (index: number, allowOrigin: boolean, duplicate: boolean): Source | undefined {
     const already = this.requested.get(index)
     const slow = this.slowFrom.get(index)
+    let nearOnly = false
+    if (slow == null) {
+      for (const src of this.sources.values()) {
+        if (src.preference < 1 && !src.isOrigin && !src.choked && src.has.get(index)) { nearOnly = true; break }
+      }
+    }
     let best: Source | undefined
     let bestScore = Infinity
     for (const src of this.sources.values()) {
       if (src.choked || src.inFlight.size >= src.maxRequests || !src.has.get(index)) continue
       if (src.isOrigin && !allowOrigin) continue
+      if (nearOnly && (src.isOrigin || src.preference >= 1)) continue
       if (duplicate && (already?.has(src.id) === true || slow?.has(src.id) === true)) continue
       // Lower is better: peers, then origins, then sources that were slow for this piece; nearest, then least loaded, within each.
       const score = (src.isOrigin ? 4 : 0) + (slow?.has(src.id) === true ? 8 : 0) + src.preference + src.inFlight.size / src.maxRequests
