@@ -75,6 +75,8 @@ export interface DownloadInit {
   onPartialOpened?: (partial: PartialDownload) => void
   /** Called after each fetched piece is verified and written, with the source (its address) it came from. */
   onPieceStored?: (index: number, sourceAddress: string, lengthBytes: number) => void
+  /** Uniform [0, 1) generator that breaks rarest-first ties (so peers fetch different pieces). Default: index order, which suits one seeder's disk. */
+  random?: () => number
   /** Called once pieces are being fetched, with a function that connects one more source (e.g. found later by a provider finder). */
   onSessionStarted?: (addSource: (source: DownloadSource) => void) => void
 }
@@ -136,7 +138,8 @@ export async function downloadContent (contentIdText: string, outputPath: string
       verified: partial.verified,
       maxRequestsPerSource: perSource,
       maxRequestsTotal: Math.max(perSource, Math.floor(IN_FLIGHT_BYTES_TOTAL / manifest.pieceSizeBytes)),
-      requestTimeoutMs: init.requestTimeoutMs
+      requestTimeoutMs: init.requestTimeoutMs,
+      random: init.random
     })
     let fetchedPieces = 0
     try {

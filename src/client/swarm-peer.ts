@@ -179,6 +179,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         // source to connect must not take every piece before the others
         // connect, and pieces spread over more peers.
         maxRequestsPerSource: dl.maxRequestsPerSource ?? DEFAULT_SWARM_REQUESTS_PER_SOURCE,
+        // Peers that start together must not all ask for piece 0, 1, 2, ... (the origin would send each piece to each of them).
+        random: dl.random ?? Math.random,
         signal,
         node,
         onManifest: m => { manifest = m; announce(m.contentId); dl.onManifest?.(m) },

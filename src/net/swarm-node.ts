@@ -18,6 +18,8 @@ export interface SwarmNodeInit {
   privateKey?: PrivateKey
   /** Largest yamux receive window per stream, in bytes: caps what one stream can have in flight. Default 16 MiB. */
   maxStreamWindowBytes?: number
+  /** Inbound connections accepted per second from one host (libp2p's default 5 drops a flash crowd behind one NAT or on loopback). Default 100. */
+  inboundConnectionsPerSecPerHost?: number
 }
 
 /** A running libp2p node with identify. */
@@ -36,6 +38,7 @@ export async function createSwarmNode (init: SwarmNodeInit = {}): Promise<SwarmN
     streamMuxers: [yamux({
       streamOptions: { maxStreamWindowSize: init.maxStreamWindowBytes ?? DEFAULT_MAX_STREAM_WINDOW_BYTES }
     })],
+    connectionManager: { inboundConnectionThreshold: init.inboundConnectionsPerSecPerHost ?? 100 },
     services: { identify: identify() }
   })
 }
