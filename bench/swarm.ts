@@ -38,6 +38,8 @@ type FromChild = { type: 'ready', info: ProviderInfo } | Done | { type: 'uploade
 
 async function child (dir: string): Promise<void> {
   const send = (m: FromChild): void => { process.send?.(m) }
+  // A parent that died must not leave peers running.
+  process.on('disconnect', () => process.exit(1))
   const peer = await startSwarmPeer()
   let providers: ProviderInfo[] = []
   send({ type: 'ready', info: peer.info() })
