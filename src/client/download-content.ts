@@ -11,7 +11,7 @@
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { parseContentId, type ContentId } from '../core/content/content-id.js'
 import type { VerifiedManifest } from '../core/content/manifest.js'
-import { verifyPiece } from '../core/content/pieces.js'
+import { pieceBytesLength, verifyPiece } from '../core/content/pieces.js'
 import { DownloadSession, type SessionEffect } from '../core/swarm/download-session.js'
 import { createSwarmNode, type SwarmNode } from '../net/swarm-node.js'
 import { ContentNotFoundError, fetchManifest } from '../net/manifest-protocol.js'
@@ -36,6 +36,8 @@ export interface DownloadSource {
   address: string | Multiaddr
   /** A publisher's origin seeder: spared when peers can serve (see DownloadSession). Default false. */
   isOrigin?: boolean
+  /** Proximity rank, 0 (nearest) to < 2: nearer sources are asked first (see DownloadSession). Default 0. */
+  preference?: number
 }
 
 /** Progress after each verified piece. */
@@ -86,6 +88,14 @@ export interface DownloadInit {
   onControl?: (control: DownloadControl) => void
   /** Called when a piece verified and its bytes are in the partial file (readable from there). */
   onPieceVerified?: (index: number) => void
+  /** Called once the on-disk partial download is open (before any piece is fetched): lets a peer serve it. */
+  onPartialOpened?: (partial: PartialDownload) => void
+  /** Called after each fetched piece is verified and written, with the source (its address) it came from. */
+  onPieceStored?: (index: number, sourceAddress: string, lengthBytes: number) => void
+  /** Uniform [0, 1) generator that breaks rarest-first ties (so peers fetch different pieces). Default: index order, which suits one seeder's disk. */
+  random?: () => number
+  /** Called once pieces are being fetched, with a function that connects one more source (e.g. found later by a provider finder). */
+  onSessionStarted?: (addSource: (source: DownloadSource) => void) => void
 }
 
 /** What a finished download did. */
@@ -139,12 +149,14 @@ export async function downloadContent (contentIdText: string, outputPath: string
 
     // 2. The on-disk side, resumed if possible.
     const partial = await PartialDownload.open(outputPath, manifest)
+    init.onPartialOpened?.(partial)
     const perSource = init.maxRequestsPerSource ?? clamp(Math.floor((init.inFlightBytesPerSource ?? IN_FLIGHT_BYTES_PER_SOURCE) / manifest.pieceSizeBytes), 2, 64)
     const session = new DownloadSession(manifest.pieceCount, {
       verified: partial.verified,
       maxRequestsPerSource: perSource,
       maxRequestsTotal: Math.max(perSource, Math.floor(IN_FLIGHT_BYTES_TOTAL / manifest.pieceSizeBytes)),
-      requestTimeoutMs: init.requestTimeoutMs
+      requestTimeoutMs: init.requestTimeoutMs,
+      random: init.random
     })
     let fetchedPieces = 0
     try {
@@ -229,6 +241,7 @@ async function runSession (
             await partial.writePiece(index, data)
             onFetched()
             init.onPieceVerified?.(index)
+            init.onPieceStored?.(index, sourceId, pieceBytesLength(data))
             apply(session.onPieceVerified(sourceId, index, Date.now()))
             progress()
             if (session.isComplete) settle.resolve()
@@ -240,8 +253,12 @@ async function runSession (
           session.onRequestRejected(sourceId, msg.index)
         } else if (msg.type === 'have') {
           session.have(sourceId, msg.index)
+        } else if (msg.type === 'choke') {
+          // Slots taken, or an origin busy with a popular item: use the other sources until unchoked.
+          session.choke(sourceId)
+        } else if (msg.type === 'unchoke') {
+          session.unchoke(sourceId)
         }
-        // choke/unchoke: origin seeders never choke; a peer's choking is the swarm layer's job.
         pump()
       }
       await writing
@@ -267,11 +284,11 @@ async function runSession (
   init.signal?.addEventListener('abort', abortListener, { once: true })
   const timer = setInterval(() => { apply(session.onRequestTimeout(Date.now())); pump() }, 1000)
   try {
-    await Promise.all(addrs.map(async (addr, k) => {
+    const connect = async (addr: Multiaddr, source: DownloadSource): Promise<void> => {
       const sourceId = addr.toString()
       try {
         const conn = await XferConnection.open(node, addr, manifest, { signal, handshakeTimeoutMs: init.connectTimeoutMs, maxRequests: perSource, have: partial.verified })
-        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: sources[k].isOrigin ?? false })) { conn.fail(new Error('duplicate source')); return }
+        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: source.isOrigin ?? false, preference: source.preference })) { conn.fail(new Error('duplicate source')); return }
         conns.set(sourceId, conn)
         active++
         void serve(sourceId, conn)
@@ -281,7 +298,15 @@ async function runSession (
       } finally {
         connecting--
       }
-    }))
+    }
+    init.onSessionStarted?.(source => {
+      if (signal.aborted || session.isComplete) return
+      let addr: Multiaddr
+      try { addr = typeof source.address === 'string' ? multiaddr(source.address) : source.address } catch { return }
+      connecting++
+      void connect(addr, source)
+    })
+    await Promise.all(addrs.map(async (addr, k) => { await connect(addr, sources[k]) }))
     if (active === 0 && !session.isComplete) throw failed(`could not download ${manifest.contentId}`)
     if (init.signal?.aborted === true) throw init.signal.reason
     await finished

@@ -17,4 +17,10 @@ export interface ContentProvider {
   readPiece: (id: ContentId, index: number) => Promise<Uint8Array>
   /** Pieces held; omitted means every piece (a complete item). */
   bitfield?: (id: ContentId) => Bitfield | undefined
+  /**
+   * Calls `onHave` for every piece of the item that becomes held from now
+   * on (a download in progress); returns the unsubscribe function.
+   * Omitted means the held set never grows.
+   */
+  watch?: (id: ContentId, onHave: (index: number) => void) => () => void
 }

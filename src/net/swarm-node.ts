@@ -20,8 +20,8 @@ export interface SwarmNodeInit {
   maxStreamWindowBytes?: number
   /**
    * Inbound connections accepted per second from one host before libp2p
-   * resets the rest. Default libp2p's 5: right on the Internet, too low for
-   * many peers on one machine (on loopback every dial comes from 127.0.0.1).
+   * resets the rest. Default 100: libp2p's 5 drops a flash crowd behind one
+   * NAT, and on loopback every dial comes from 127.0.0.1.
    */
   inboundConnectionsPerSecPerHost?: number
   /** Inbound connections still in the Noise/yamux upgrade at once. Default libp2p's 10. */
@@ -46,7 +46,7 @@ export async function createSwarmNode (init: SwarmNodeInit = {}): Promise<SwarmN
     })],
     services: { identify: identify() },
     connectionManager: {
-      ...(init.inboundConnectionsPerSecPerHost != null ? { inboundConnectionThreshold: init.inboundConnectionsPerSecPerHost } : {}),
+      inboundConnectionThreshold: init.inboundConnectionsPerSecPerHost ?? 100,
       ...(init.maxIncomingPendingConnections != null ? { maxIncomingPendingConnections: init.maxIncomingPendingConnections } : {})
     }
   })

@@ -7,6 +7,10 @@
  * a greedy peer can't make us buffer unboundedly); a cancel removes a
  * queued request; pieces we don't hold are rejected. Pieces go out one at
  * a time, each write waiting for the stream to drain (backpressure).
+ * With an upload gate (src/net/upload-gate.ts) a requester may be choked:
+ * its queue is dropped, its requests are ignored until unchoke, and every
+ * piece waits for the gate's rate limit. A provider with `watch` (a
+ * download in progress) makes us send `have` as pieces verify.
  */
 import type { Stream } from '@libp2p/interface'
 import type { ContentProvider } from './content-provider.js'
@@ -33,13 +37,64 @@ export interface ResponderOutput {
   end: boolean
 }
 
+/** One requester's standing with an upload policy (choking and rate limit). */
+export interface UploadTicket {
+  /** True while the requester must not be served. */
+  readonly choked: boolean
+  /** Waits until `bytes` may be sent under the upload rate limit. */
+  pace: (bytes: number, signal?: AbortSignal) => Promise<void>
+  /** The requester left: frees its slot. */
+  release: () => void
+}
+
+/** Who a stream's requester is, for an upload policy. */
+export interface RequesterInfo {
+  contentId: ContentId
+  /** Remote peer id. */
+  peerId: string
+  /** Remote multiaddr of the connection. */
+  remoteAddr: string
+}
+
+/** An upload policy: admits each requester and tells it (through `push`) when it is choked or unchoked. */
+export interface UploadGate {
+  /** Registers a requester; `push` sends it choke/unchoke later. */
+  admit: (who: RequesterInfo, push: (msg: XferMessage) => void) => UploadTicket
+}
+
 /** Message in, messages out: the per-stream state of serving one requester. */
 export class XferResponder {
   private contentId: ContentId | undefined
   private held: Bitfield | undefined
   private readonly queue: number[] = []
+  private sink: ((msg: XferMessage) => void) | undefined
+  private ticket: UploadTicket | undefined
+  private unwatch: (() => void) | undefined
 
-  constructor (private readonly provider: ContentProvider) {}
+  constructor (private readonly provider: ContentProvider, private readonly requester?: { peerId: string, remoteAddr: string, gate?: UploadGate }) {}
+
+  /** Where messages that arise outside onMessage (have, choke, unchoke) go: the stream's outbox. */
+  setSink (push: (msg: XferMessage) => void): void {
+    this.sink = push
+  }
+
+  /** Waits for the upload rate limit before a piece of `bytes` goes out. */
+  async pace (bytes: number, signal?: AbortSignal): Promise<void> {
+    await this.ticket?.pace(bytes, signal)
+  }
+
+  /** The stream ended: leave the upload policy and stop watching for haves. */
+  close (): void {
+    this.ticket?.release()
+    this.ticket = undefined
+    this.unwatch?.()
+    this.unwatch = undefined
+  }
+
+  private push (msg: XferMessage): void {
+    if (msg.type === 'choke') this.queue.length = 0
+    this.sink?.(msg)
+  }
 
   /** Handles one message from the requester. Throws MalformedFrameError for protocol violations. */
   onMessage (msg: XferMessage): ResponderOutput {
@@ -48,11 +103,20 @@ export class XferResponder {
       const m = this.provider.has(msg.contentId) ? this.provider.manifest(msg.contentId) : undefined
       if (m == null) return { replies: [{ type: 'not-found', contentId: msg.contentId }], end: true }
       this.contentId = msg.contentId
-      this.held = this.provider.bitfield?.(msg.contentId) ?? Bitfield.full(m.pieceCount)
-      return { replies: [{ type: 'handshake', contentId: msg.contentId, bitfield: this.held.toBytes() }], end: false }
+      this.held = (this.provider.bitfield?.(msg.contentId) ?? Bitfield.full(m.pieceCount)).clone()
+      const held = this.held
+      this.unwatch = this.provider.watch?.(msg.contentId, index => { if (held.set(index)) this.push({ type: 'have', index }) })
+      const replies: XferMessage[] = [{ type: 'handshake', contentId: msg.contentId, bitfield: held.toBytes() }]
+      if (this.requester?.gate != null) {
+        this.ticket = this.requester.gate.admit({ contentId: msg.contentId, peerId: this.requester.peerId, remoteAddr: this.requester.remoteAddr }, m => { this.push(m) })
+        if (this.ticket.choked) replies.push({ type: 'choke' })
+      }
+      return { replies, end: false }
     }
     switch (msg.type) {
       case 'request':
+        // BitTorrent drops requests that cross our choke on the wire; the requester dropped them too when the choke arrived.
+        if (this.ticket?.choked === true) return { replies: [], end: false }
         if (this.held?.get(msg.index) !== true) return { replies: [{ type: 'reject', index: msg.index, reason: 'piece not held' }], end: false }
         if (this.queue.length >= MAX_QUEUED_REQUESTS) return { replies: [{ type: 'reject', index: msg.index, reason: 'too many queued requests' }], end: false }
         this.queue.push(msg.index)
@@ -96,12 +160,14 @@ export interface XferProtocolInit {
   maxInboundStreams?: number
   /** Aborts every stream being served (node shutdown). */
   signal?: AbortSignal
+  /** Upload policy (slots, rate limit, busy); default: serve every requester at full speed. */
+  gate?: UploadGate
 }
 
 /** Serves pieces from `provider` on `node`. */
 export async function registerXferProtocol (node: SwarmNode, provider: ContentProvider, init: XferProtocolInit = {}): Promise<void> {
-  await node.handle(XFER_PROTOCOL, async (stream: Stream) => {
-    await serveXferStream(stream, new XferResponder(provider), init)
+  await node.handle(XFER_PROTOCOL, async (stream: Stream, connection) => {
+    await serveXferStream(stream, new XferResponder(provider, { peerId: connection.remotePeer.toString(), remoteAddr: connection.remoteAddr.toString(), gate: init.gate }), init)
   }, { maxInboundStreams: init.maxInboundStreams ?? 32 })
 }
 
@@ -114,6 +180,7 @@ export async function serveXferStream (stream: Stream, responder: XferResponder,
   let readerDone = false
   let wake: (() => void) | undefined
   const poke = (): void => { const w = wake; wake = undefined; w?.() }
+  responder.setSink(msg => { outbox.push(msg); poke() })
 
   const reader = (async () => {
     try {
@@ -136,6 +203,7 @@ export async function serveXferStream (stream: Stream, responder: XferResponder,
       let msg = outbox.shift()
       if (msg == null && responder.hasQueued) msg = await responder.nextPiece()
       if (msg != null) {
+        if (msg.type === 'piece') await responder.pace(msg.data.length, init.signal)
         // A piece goes out as [header, data]: its bytes are not copied into a frame buffer.
         const frame = msg.type === 'piece' ? encodePieceFrame(msg.index, msg.data) : encodeXferMessage(msg)
         await framed.write(frame, withTimeout(init.signal, writeMs))
@@ -148,10 +216,14 @@ export async function serveXferStream (stream: Stream, responder: XferResponder,
 
   try {
     await Promise.all([reader, writer])
+    responder.close()
     await framed.close(withTimeout(init.signal, writeMs))
   } catch (err) {
+    responder.close()
     stream.abort(err as Error)
     poke()
     await Promise.allSettled([reader, writer])
+  } finally {
+    responder.close()
   }
 }

@@ -1,11 +1,29 @@
 import type { Command } from 'commander'
 import cliProgress from 'cli-progress'
-import { downloadContent, type DownloadProgress } from '../../client/download-content.js'
+import type { DownloadProgress } from '../../client/download-content.js'
+import { startSwarmPeer, staticFinder, type ProviderInfo } from '../../client/swarm-peer.js'
+import { loadPrefixTableFiles } from '../../client/prefix-table-files.js'
+import { AsnResolver } from '../../core/proximity/asn-resolver.js'
 import { parseContentId } from '../../core/content/content-id.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from 'commander'
 
-interface GetOptions { peer: string[], output: string, json: boolean }
+interface GetOptions {
+  peer: string[], origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
+  proximity: boolean, prefixTable: string[], uploadSlots?: number, uploadLimit?: number
+}
+
+function parsePositiveInt (text: string): number {
+  const n = Number(text)
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got ${text}`)
+  return n
+}
+
+/** A --peer/--origin multiaddr as a provider, when it names its peer id (/p2p/...); else undefined. */
+function providerOf (addr: string, isOrigin: boolean): ProviderInfo | undefined {
+  const id = multiaddr(addr).getComponents().findLast(c => c.name === 'p2p')?.value
+  return id == null ? undefined : { peerId: id, multiaddrs: [addr], isOrigin }
+}
 
 function parseMultiaddr (text: string, acc: string[]): string[] {
   try {
@@ -21,13 +39,34 @@ export function registerGet (program: Command): void {
   program.command('get')
     .description('Download an item by content id from seeders/peers; verifies every piece, resumes after an interruption.')
     .argument('<content-id>', 'the content id printed by swarmcdn publish')
-    .option('--peer <multiaddr>', 'a source to download from (repeatable)', parseMultiaddr, [] as string[])
+    .option('--peer <multiaddr>', 'a peer to download from (repeatable: downloads from all at once)', parseMultiaddr, [] as string[])
+    .option('--origin <multiaddr>', 'an origin seeder, used for what peers cannot supply (repeatable)', parseMultiaddr, [] as string[])
+    .option('--seed', 'keep serving the item after the download completes, until Ctrl-C', false)
+    .option('--listen <multiaddr>', 'where to serve pieces to other peers, during and after the download (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--store <dir>', 'add the completed item to this content store (and serve it from there)')
+    .option('--no-proximity', 'rank sources without AS/prefix nearness (comparison runs)')
+    .option('--prefix-table <file>', 'IP-to-AS table (ip-location-db CSV or CAIDA pfx2as; repeatable). Default: the installed @ip-location-db/asn table', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--upload-slots <n>', 'peers served at once; the rest are choked (default 4)', parsePositiveInt)
+    .option('--upload-limit <bytesPerSec>', 'total upload rate limit in bytes/s (default: unlimited)', parsePositiveInt)
     .requiredOption('-o, --output <file>', 'where to write the item')
     .option('--json', 'print one JSON progress object per line', false)
-    .addHelpText('after', '\nExample:\n  $ swarmcdn get bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... -o talk.mp4\n')
+    .addHelpText('after', '\nExample:\n  $ swarmcdn get bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... -o talk.mp4\n  $ swarmcdn get bafkrei... --origin /ip4/10.0.0.1/tcp/4001/p2p/12D3KooA... --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3KooB... --peer /ip4/127.0.0.1/tcp/4003/p2p/12D3KooC... -o talk.mp4 --seed\n')
     .action(async (id: string, opts: GetOptions) => {
       const contentId = parseContentId(id)
-      if (opts.peer.length === 0) throw new InvalidArgumentError('give at least one --peer MULTIADDR')
+      if (opts.peer.length + opts.origin.length === 0) throw new InvalidArgumentError('give at least one --peer or --origin MULTIADDR')
+      const given = [...opts.origin.map(a => ({ address: a, isOrigin: true })), ...opts.peer.map(a => ({ address: a, isOrigin: false }))]
+      const providers = given.map(g => providerOf(g.address, g.isOrigin)).filter(p => p != null)
+      // Addresses without a peer id can't be ranked or de-duplicated by peer: dial them as given.
+      const direct = given.filter(g => providerOf(g.address, g.isOrigin) == null)
+      // Ranking only matters with several peers; the full table costs ~0.5 s to load.
+      const resolver = opts.proximity && opts.peer.length > 1 ? new AsnResolver(opts.prefixTable.length > 0 ? loadPrefixTableFiles(opts.prefixTable) : loadPrefixTableFiles()) : undefined
+      const swarm = await startSwarmPeer({
+        listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/0.0.0.0/tcp/0'],
+        storeDir: opts.store,
+        proximity: opts.proximity,
+        asnResolver: resolver,
+        upload: { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) }
+      })
       const ac = new AbortController()
       const onSignal = (): void => { ac.abort(new Error('interrupted; run the same command again to resume')) }
       process.once('SIGINT', onSignal)
@@ -47,7 +86,10 @@ export function registerGet (program: Command): void {
         }
       }
       try {
-        const result = await downloadContent(contentId, opts.output, opts.peer.map(address => ({ address })), {
+        const result = await swarm.download(contentId, opts.output, {
+          finder: staticFinder(providers),
+          sources: direct,
+          maxPeers: Math.max(8, opts.peer.length),
           signal: ac.signal,
           onManifest: m => {
             if (opts.json) {
@@ -80,8 +122,23 @@ export function registerGet (program: Command): void {
           process.stdout.write(JSON.stringify({ event: 'done', contentId, output: opts.output, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs }) + '\n')
         } else {
           process.stderr.write(`saved ${opts.output} (${result.manifest.lengthBytes} bytes, ${result.manifest.pieceCount} pieces verified${result.resumedPieces > 0 ? `, ${result.resumedPieces} resumed` : ''}) in ${secs.toFixed(1)} s, ${mibps.toFixed(1)} MiB/s\n`)
+          for (const [addr, bytes] of result.bytesBySource) process.stderr.write(`  ${mib(bytes)} from ${addr}\n`)
+        }
+        if (opts.seed) {
+          process.off('SIGINT', onSignal)
+          process.off('SIGTERM', onSignal)
+          if (opts.json) process.stdout.write(JSON.stringify({ event: 'seeding', contentId, peerId: swarm.peerId, multiaddrs: swarm.multiaddrs }) + '\n')
+          else {
+            process.stderr.write(`seeding ${contentId} as ${swarm.peerId} (Ctrl-C to stop)\n`)
+            for (const a of swarm.multiaddrs) process.stderr.write(`  listening on ${a}\n`)
+          }
+          await new Promise<void>(resolve => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve) })
+          const up = swarm.gate.bytesUploaded
+          if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped', uploadedBytes: up }) + '\n')
+          else process.stderr.write(`stopped after uploading ${mib(up)}\n`)
         }
       } finally {
+        await swarm.stop()
         bar?.stop()
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)

@@ -27,6 +27,18 @@
  *   requests are dropped and it is never used again by this session.
  * - A request outstanding for `requestTimeoutMs` is cancelled and the piece
  *   goes back to the pool, avoiding that source next time.
+ * - Among the sources that could take a piece, a lower `preference` (the
+ *   driver's proximity rank, 0 to < 2) wins before load: nearer peers fill
+ *   their pipelines first. Preference never lifts an origin above a peer.
+ *   Sources with preference < 1 are "near" (the driver's same-AS class): a
+ *   piece some unchoked near source holds is asked only from near sources
+ *   (it waits for their room rather than crossing to a far peer), unless a
+ *   near source already let it time out. Far peers and origins get what
+ *   no near peer has: bytes stay inside the AS when they can.
+ * - A choked source (it said `choke`: its upload slots are taken, or an
+ *   origin is busy and wants us to use peers) gets no requests; its
+ *   outstanding ones go back to the pool, and it keeps counting for
+ *   availability until it unchokes or leaves.
  */
 import { Bitfield } from './bitfield.js'
 
@@ -61,6 +73,8 @@ export interface AddSourceInit {
   isOrigin?: boolean
   /** Outstanding requests to this source. Default: the session's maxRequestsPerSource. */
   maxRequests?: number
+  /** Proximity rank, 0 (nearest) to < 2; lower is asked first. Default 0. */
+  preference?: number
 }
 
 /** What the session asks its driver to do. */
@@ -84,6 +98,8 @@ interface Source {
   isOrigin: boolean
   has: Bitfield
   maxRequests: number
+  preference: number
+  choked: boolean
   /** Outstanding requests: piece index -> sent at (ms). */
   inFlight: Map<number, number>
 }
@@ -174,6 +190,8 @@ export class DownloadSession {
       isOrigin: init.isOrigin ?? false,
       has: bitfield.clone(),
       maxRequests: positiveInt('maxRequests', init.maxRequests ?? this.maxRequestsPerSource),
+      preference: Math.max(0, Math.min(1.99, init.preference ?? 0)),
+      choked: false,
       inFlight: new Map()
     }
     this.sources.set(sourceId, src)
@@ -191,6 +209,25 @@ export class DownloadSession {
       (src.isOrigin ? this.originAvailability : this.peerAvailability)[index]++
       this.orderDirty = true
     }
+  }
+
+  /** The source choked us: its outstanding requests go back to the pool and it gets none until unchoke(). */
+  choke (sourceId: string): void {
+    const src = this.sources.get(sourceId)
+    if (src == null) return
+    src.choked = true
+    for (const index of [...src.inFlight.keys()]) this.dropRequest(src, index)
+  }
+
+  /** The source unchoked us: it may be asked again. */
+  unchoke (sourceId: string): void {
+    const src = this.sources.get(sourceId)
+    if (src != null) src.choked = false
+  }
+
+  /** True when the source is present and choking us. */
+  isChoked (sourceId: string): boolean {
+    return this.sources.get(sourceId)?.choked === true
   }
 
   /** Forgets a source (disconnected); its outstanding requests go back to the pool. */
@@ -362,14 +399,21 @@ export class DownloadSession {
   private pickSource (index: number, allowOrigin: boolean, duplicate: boolean): Source | undefined {
     const already = this.requested.get(index)
     const slow = this.slowFrom.get(index)
+    let nearOnly = false
+    if (slow == null) {
+      for (const src of this.sources.values()) {
+        if (src.preference < 1 && !src.isOrigin && !src.choked && src.has.get(index)) { nearOnly = true; break }
+      }
+    }
     let best: Source | undefined
     let bestScore = Infinity
     for (const src of this.sources.values()) {
-      if (src.inFlight.size >= src.maxRequests || !src.has.get(index)) continue
+      if (src.choked || src.inFlight.size >= src.maxRequests || !src.has.get(index)) continue
       if (src.isOrigin && !allowOrigin) continue
+      if (nearOnly && (src.isOrigin || src.preference >= 1)) continue
       if (duplicate && (already?.has(src.id) === true || slow?.has(src.id) === true)) continue
-      // Lower is better: peers, then origins, then sources that were slow for this piece; least loaded within each.
-      const score = (src.isOrigin ? 4 : 0) + (slow?.has(src.id) === true ? 8 : 0) + src.inFlight.size / src.maxRequests
+      // Lower is better: peers, then origins, then sources that were slow for this piece; nearest, then least loaded, within each.
+      const score = (src.isOrigin ? 4 : 0) + (slow?.has(src.id) === true ? 8 : 0) + src.preference + src.inFlight.size / src.maxRequests
       if (score < bestScore) { best = src; bestScore = score }
     }
     return best
@@ -377,7 +421,7 @@ export class DownloadSession {
 
   private hasRoom (origin: boolean): boolean {
     for (const src of this.sources.values()) {
-      if (src.isOrigin === origin && src.inFlight.size < src.maxRequests) return true
+      if (src.isOrigin === origin && !src.choked && src.inFlight.size < src.maxRequests) return true
     }
     return false
   }

@@ -1,0 +1,162 @@
+/**
+ * Swarm download (issue 3): one origin seeder and N peers (default 20)
+ * asking for the same item (default 64 MiB) within a few seconds of each
+ * other, against the same N clients downloading from the seeder alone, in
+ * the same run.
+ *
+ *   node_modules/.bin/node dist/bench/swarm.js [PEERS] [SIZE_MIB]
+ *
+ * Reports the seeder's upload bytes / item size (target < 2.0 for the
+ * swarm), p50/p95 download time in both modes, and CPU time and peak RSS
+ * per peer: every peer is a child process (fork with IPC), so its numbers
+ * are its own. The seeder runs in this process.
+ *
+ * Providers come from a static finder that returns the peers that have
+ * already started (the parent pushes the list to every child as peers
+ * start). Overlay hook: replace `finder` in child() with the overlay's
+ * `findProviders` and call `overlay.announce(contentId)` from
+ * startSwarmPeer's `announce` option; nothing else changes.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { generateKeyPairSync, randomFillSync } from 'node:crypto'
+import { mkdtemp, open, rm, mkdir } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ContentStore } from '../src/store/content-store.js'
+import { publishFile } from '../seeders/publish-file.js'
+import { startSwarmPeer, type ProviderInfo } from '../src/client/swarm-peer.js'
+
+const PIECE_SIZE_BYTES = 256 * 1024
+/** Peers start this far apart: N peers within N x 100 ms. */
+const START_SPACING_MS = 100
+const BENCH_TIMEOUT_MS = 10 * 60_000
+
+interface Done { type: 'done', ms: number, cpuMs: number, maxRssMiB: number, fromOrigin: number, fromPeers: number }
+type ToChild = { type: 'start', contentId: string, origin: ProviderInfo, providers: ProviderInfo[], swarm: boolean } | { type: 'providers', providers: ProviderInfo[] } | { type: 'stop' }
+type FromChild = { type: 'ready', info: ProviderInfo } | Done | { type: 'uploaded', bytes: number } | { type: 'error', message: string }
+
+async function child (dir: string): Promise<void> {
+  const send = (m: FromChild): void => { process.send?.(m) }
+  // A parent that died must not leave peers running.
+  process.on('disconnect', () => process.exit(1))
+  const peer = await startSwarmPeer()
+  let providers: ProviderInfo[] = []
+  send({ type: 'ready', info: peer.info() })
+  process.on('message', (m: ToChild) => {
+    if (m.type === 'providers') providers = m.providers
+    else if (m.type === 'stop') {
+      send({ type: 'uploaded', bytes: peer.gate.bytesUploaded })
+      void peer.stop().then(() => process.exit(0))
+    } else if (m.type === 'start') {
+      providers = m.providers
+      const origin = m.origin
+      void (async () => {
+        const t0 = performance.now()
+        const cpu0 = process.cpuUsage()
+        try {
+          const res = await peer.download(m.contentId, join(dir, `${peer.peerId}.bin`), {
+            // The overlay's findProviders plugs in here.
+            finder: async () => [{ ...origin, isOrigin: true }, ...(m.swarm ? providers : [])],
+            refindIntervalMs: 500,
+            maxPeers: 8
+          })
+          const cpu = process.cpuUsage(cpu0)
+          let fromOrigin = 0
+          let fromPeers = 0
+          for (const [addr, bytes] of res.bytesBySource) {
+            if (addr.includes(origin.peerId)) fromOrigin += bytes
+            else fromPeers += bytes
+          }
+          send({ type: 'done', ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024, fromOrigin, fromPeers })
+        } catch (err) {
+          send({ type: 'error', message: (err as Error).message })
+        }
+      })()
+    }
+  })
+}
+
+function quantile (xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))]
+}
+
+async function runMode (swarm: boolean, peers: number, store: ContentStore, contentId: string, lengthBytes: number, dir: string): Promise<{ uploadRatio: number, times: number[], done: Done[], peerUploads: number[] }> {
+  // The swarm's origin is busy above 4 requesters of one item (then 4 slots + 1 optimistic); the baseline origin never chokes.
+  const origin = await startSwarmPeer({ store, upload: swarm ? { regularSlots: 4, optimisticSlots: 1, busyThresholdRequesters: 4, rechokeIntervalMs: 2_000, optimisticIntervalMs: 3_000 } : { regularSlots: Infinity } })
+  const children: ChildProcess[] = []
+  const readies: Array<Promise<ProviderInfo>> = []
+  const childDir = join(dir, swarm ? 'swarm' : 'alone')
+  await mkdir(childDir, { recursive: true })
+  for (let i = 0; i < peers; i++) {
+    const c = fork(fileURLToPath(import.meta.url), ['child', childDir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    children.push(c)
+    readies.push(new Promise((resolve, reject) => {
+      c.once('message', (m: FromChild) => { if (m.type === 'ready') resolve(m.info); else reject(new Error('unexpected')) })
+      c.once('error', reject)
+    }))
+  }
+  const infos = await Promise.all(readies)
+  const dones: Array<Promise<Done>> = children.map(async c => await new Promise<Done>((resolve, reject) => {
+    const onMessage = (m: FromChild): void => {
+      if (m.type === 'done') { c.off('message', onMessage); resolve(m) }
+      if (m.type === 'error') reject(new Error(m.message))
+    }
+    c.on('message', onMessage)
+  }))
+  const started: ProviderInfo[] = []
+  for (let i = 0; i < peers; i++) {
+    started.push(infos[i])
+    children[i].send({ type: 'start', contentId, origin: origin.info(), providers: started.slice(0, i), swarm } satisfies ToChild)
+    for (let j = 0; j < i; j++) children[j].send({ type: 'providers', providers: started.filter((_, k) => k !== j) } satisfies ToChild)
+    await new Promise(resolve => setTimeout(resolve, START_SPACING_MS))
+  }
+  const timeout = new Promise<never>((_resolve, reject) => setTimeout(() => { reject(new Error('benchmark timed out')) }, BENCH_TIMEOUT_MS).unref())
+  const done = await Promise.race([Promise.all(dones), timeout])
+  const peerUploads = await Promise.all(children.map(async c => await new Promise<number>(resolve => {
+    c.on('message', (m: FromChild) => { if (m.type === 'uploaded') resolve(m.bytes) })
+    c.send({ type: 'stop' } satisfies ToChild)
+  })))
+  const uploadRatio = origin.gate.bytesUploaded / lengthBytes
+  await origin.stop()
+  await rm(childDir, { recursive: true, force: true })
+  return { uploadRatio, times: done.map(d => d.ms), done, peerUploads }
+}
+
+async function main (): Promise<void> {
+  const peers = Number(process.argv[2] ?? 20)
+  const sizeMiB = Number(process.argv[3] ?? 64)
+  const dir = await mkdtemp(join(tmpdir(), 'swarmcdn-bench-swarm-'))
+  try {
+    const src = join(dir, 'item.bin')
+    const fh = await open(src, 'w')
+    const chunk = new Uint8Array(1024 * 1024)
+    for (let i = 0; i < sizeMiB; i++) { randomFillSync(chunk); await fh.write(chunk) }
+    await fh.close()
+    const store = await ContentStore.open(join(dir, 'store'))
+    const manifest = await publishFile(store, src, generateKeyPairSync('ed25519').privateKey, { pieceSizeBytes: PIECE_SIZE_BYTES })
+    const rows: string[] = []
+    const results: Record<string, Awaited<ReturnType<typeof runMode>>> = {}
+    for (const swarm of [false, true]) {
+      const r = await runMode(swarm, peers, store, manifest.contentId, manifest.lengthBytes, dir)
+      results[swarm ? 'swarm' : 'alone'] = r
+      const cpu = r.done.map(d => d.cpuMs / 1000)
+      const rss = r.done.map(d => d.maxRssMiB)
+      const fromPeers = r.done.reduce((s, d) => s + d.fromPeers, 0)
+      rows.push(`| ${swarm ? 'swarm (peers + busy origin)' : 'seeder alone'} | ${r.uploadRatio.toFixed(2)} | ${(quantile(r.times, 0.5) / 1000).toFixed(1)} s | ${(quantile(r.times, 0.95) / 1000).toFixed(1)} s | ${(fromPeers / (manifest.lengthBytes * peers) * 100).toFixed(0)}% | ${(cpu.reduce((a, b) => a + b, 0) / cpu.length).toFixed(2)} s | ${Math.max(...rss).toFixed(0)} MiB |`)
+    }
+    process.stdout.write(`${peers} peers, ${sizeMiB} MiB item, ${PIECE_SIZE_BYTES / 1024} KiB pieces, starts ${START_SPACING_MS} ms apart\n\n`)
+    process.stdout.write('| mode | seeder upload / item | p50 download | p95 download | bytes from peers | CPU per peer | peak RSS per peer (max) |\n| --- | --- | --- | --- | --- | --- | --- |\n')
+    process.stdout.write(rows.join('\n') + '\n\n')
+    const a = results.alone
+    const s = results.swarm
+    process.stdout.write(`seeder upload saved: ${(a.uploadRatio / s.uploadRatio).toFixed(1)}x less with the swarm; p50 time ratio swarm/alone ${(quantile(s.times, 0.5) / quantile(a.times, 0.5)).toFixed(2)}\n`)
+    await store.close()
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}
+
+if (process.argv[2] === 'child') await child(process.argv[3])
+else await main()

@@ -1,0 +1,253 @@
+/**
+ * A swarm peer: one libp2p node that downloads from many sources at once
+ * and serves what it holds (its store and its downloads in progress) to
+ * other peers under an upload policy (slots, rate limit).
+ *
+ * Downloading: providers come from a ProviderFinder (the overlay's
+ * findProviders; tests and `get --peer` pass a static one), are ranked with
+ * rankPeers (same AS, shared prefix, RTT, tie-break; `proximity: false`
+ * drops the first two), the best `maxPeers` become sources with a
+ * preference from their rank, origins are added as fallback sources, and
+ * the finder is asked again every `refindIntervalMs` for peers that joined
+ * later. The piece picker (DownloadSession) does the rest: peers before
+ * origins, nearer peers first, choked sources skipped.
+ */
+import type { PrivateKey } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { ContentId } from '../core/content/content-id.js'
+import { parseContentId } from '../core/content/content-id.js'
+import type { VerifiedManifest } from '../core/content/manifest.js'
+import { AsnResolver } from '../core/proximity/asn-resolver.js'
+import { createSwarmNode, type SwarmNode } from '../net/swarm-node.js'
+import { registerManifestProtocol } from '../net/manifest-protocol.js'
+import { registerXferProtocol } from '../net/xfer-server.js'
+import { SwarmUploadGate, type SwarmUploadGateInit } from '../net/upload-gate.js'
+import { ContentStore } from '../store/content-store.js'
+import { downloadContent, DownloadFailedError, type DownloadInit, type DownloadResult, type DownloadSource } from './download-content.js'
+import { ProximityRanker } from './proximity-ranker.js'
+import { SwarmContentProvider } from './swarm-provider.js'
+
+/** One holder of an item, as a provider finder reports it. */
+export interface ProviderInfo {
+  /** libp2p peer id. */
+  peerId: string
+  /** Dialable multiaddrs (with or without /p2p/PEER_ID). */
+  multiaddrs: string[]
+  /** A publisher's origin seeder (fallback source). Default false. */
+  isOrigin?: boolean
+}
+
+/** Finds holders of an item: the overlay's `findProviders`, or a static list. */
+export type ProviderFinder = (contentId: ContentId, options: { signal?: AbortSignal }) => Promise<ProviderInfo[]>
+
+/** Default peer sources per download (origins not counted). */
+export const DEFAULT_MAX_PEERS = 8
+/** Default time between provider finder queries during a download, ms. */
+export const DEFAULT_REFIND_INTERVAL_MS = 5_000
+/** Default requests in flight per source in a swarm download. */
+export const DEFAULT_SWARM_REQUESTS_PER_SOURCE = 8
+/** Default regular upload slots of a peer. */
+export const DEFAULT_PEER_UPLOAD_SLOTS = 4
+
+/** Options for startSwarmPeer. */
+export interface SwarmPeerInit {
+  /** Store directory for completed downloads (and items served). Default: none (downloads are served from their output files). */
+  storeDir?: string
+  /** An open store instead of storeDir. */
+  store?: ContentStore
+  /** libp2p listen multiaddrs. Default `/ip4/127.0.0.1/tcp/0`. */
+  listenMultiaddrs?: string[]
+  /** libp2p private key. Default: a fresh one. */
+  privateKey?: PrivateKey
+  /** Address → AS for ranking. Default: empty (shared prefix and tie-break only). */
+  asnResolver?: AsnResolver
+  /** This peer's public IP, for ranking. Default: the IP of the first listen address. */
+  selfAddress?: string
+  /** Rank by AS and prefix (downloads and uploads). Default true. */
+  proximity?: boolean
+  /** Upload policy: regular slots (default 4), optimistic slots (default 1), periods, `uploadBytesPerSec` (default unlimited), `busyThresholdRequesters`. */
+  upload?: Omit<SwarmUploadGateInit, 'rank'>
+  /** Called when this peer starts holding an item (store items at start, each download once its manifest verified): the overlay's `announce`. */
+  announce?: (contentId: ContentId) => void | Promise<void>
+}
+
+/** Options for SwarmPeer.download. */
+export interface SwarmDownloadInit extends Omit<DownloadInit, 'node' | 'onSessionStarted' | 'onPartialOpened'> {
+  /** Where providers come from. Default: none (only `sources`). */
+  finder?: ProviderFinder
+  /** Extra sources given directly (e.g. `get --peer`). */
+  sources?: DownloadSource[]
+  /** Peer sources at most (origins come on top). Default 8. */
+  maxPeers?: number
+  /** Time between finder queries, ms. Default 5 s. */
+  refindIntervalMs?: number
+}
+
+/** What a swarm download did, with bytes per source. */
+export interface SwarmDownloadResult extends DownloadResult {
+  /** Verified piece bytes fetched from each source address. */
+  bytesBySource: Map<string, number>
+}
+
+/** A running swarm peer. */
+export interface SwarmPeer {
+  node: SwarmNode
+  peerId: string
+  /** Dialable addresses, each ending in /p2p/PEER_ID. */
+  multiaddrs: string[]
+  provider: SwarmContentProvider
+  gate: SwarmUploadGate
+  ranker: ProximityRanker
+  /** Downloads an item from many sources while serving it; completed items join the store. */
+  download: (contentId: string, outputPath: string, init?: SwarmDownloadInit) => Promise<SwarmDownloadResult>
+  /** This peer as a provider (for static finders in tests and benchmarks). */
+  info: () => ProviderInfo
+  stop: () => Promise<void>
+}
+
+/** Starts a swarm peer (see the file's comment). */
+export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPeer> {
+  const opened = init.store == null && init.storeDir != null ? await ContentStore.open(init.storeDir) : undefined
+  const store = init.store ?? opened
+  const provider = new SwarmContentProvider(store)
+  const listen = init.listenMultiaddrs ?? ['/ip4/127.0.0.1/tcp/0']
+  const node = await createSwarmNode({ listenMultiaddrs: listen, privateKey: init.privateKey })
+  const peerId = node.peerId.toString()
+  const ranker = new ProximityRanker({
+    resolver: init.asnResolver,
+    selfAddress: init.selfAddress ?? listen.map(a => /^\/ip[46]\/([^/]+)/.exec(a)?.[1]).find(ip => ip != null),
+    selfPeerId: peerId,
+    proximity: init.proximity
+  })
+  const gate = new SwarmUploadGate({
+    regularSlots: DEFAULT_PEER_UPLOAD_SLOTS,
+    ...init.upload,
+    rank: requesters => ranker.rank(requesters, r => ({ peerId: r.peerId, addr: r.remoteAddr }))
+  })
+  const shutdown = new AbortController()
+  await registerManifestProtocol(node, provider)
+  await registerXferProtocol(node, provider, { signal: shutdown.signal, gate })
+  const multiaddrs = node.getMultiaddrs().map(a => a.toString())
+  const announce = (id: ContentId): void => {
+    if (init.announce == null) return
+    void Promise.resolve().then(async () => { await init.announce?.(id) }).catch(() => {})
+  }
+  for (const id of store?.list() ?? []) announce(id)
+
+  const download = async (contentIdText: string, outputPath: string, dl: SwarmDownloadInit = {}): Promise<SwarmDownloadResult> => {
+    const contentId = parseContentId(contentIdText)
+    const maxPeers = dl.maxPeers ?? DEFAULT_MAX_PEERS
+    const bytesBySource = new Map<string, number>()
+    const used = new Set<string>()
+    let peerCount = 0
+    const local = new AbortController()
+    const signal = dl.signal == null ? local.signal : AbortSignal.any([dl.signal, local.signal])
+
+    /** New sources from `providers`: ranked, not ourselves, not already used, at most maxPeers peers in all. */
+    const choose = (providers: ProviderInfo[]): DownloadSource[] => {
+      const fresh = providers.filter(p => p.peerId !== peerId && p.multiaddrs.length > 0)
+      const origins = fresh.filter(p => p.isOrigin === true)
+      const peers = ranker.rank(fresh.filter(p => p.isOrigin !== true), p => ({ peerId: p.peerId, addr: p.multiaddrs[0] }))
+      const out: DownloadSource[] = []
+      const key = (p: ProviderInfo): string => p.peerId
+      for (const o of origins) {
+        if (used.has(key(o))) continue
+        used.add(key(o))
+        out.push({ address: withPeerId(o.multiaddrs[0], o.peerId), isOrigin: true })
+      }
+      peers.forEach((p, i) => {
+        if (used.has(key(p)) || peerCount >= maxPeers) return
+        used.add(key(p))
+        peerCount++
+        out.push({ address: withPeerId(p.multiaddrs[0], p.peerId), preference: preferenceOf(ranker, p, i, peers.length) })
+      })
+      return out
+    }
+    const find = async (): Promise<ProviderInfo[]> => {
+      if (dl.finder == null) return []
+      try { return await dl.finder(contentId, { signal }) } catch { return [] }
+    }
+
+    for (const s of dl.sources ?? []) used.add(peerIdOf(s.address.toString()) ?? s.address.toString())
+    const initial = [...(dl.sources ?? []), ...choose(await find())]
+    let manifest: VerifiedManifest | undefined
+    let timer: ReturnType<typeof setInterval> | undefined
+    try {
+      const result = await downloadContent(contentId, outputPath, initial, {
+        ...dl,
+        // Fewer requests per source than a one-source download: the first
+        // source to connect must not take every piece before the others
+        // connect, and pieces spread over more peers.
+        maxRequestsPerSource: dl.maxRequestsPerSource ?? DEFAULT_SWARM_REQUESTS_PER_SOURCE,
+        // Peers that start together must not all ask for piece 0, 1, 2, ... (the origin would send each piece to each of them).
+        random: dl.random ?? Math.random,
+        signal,
+        node,
+        onManifest: m => { manifest = m; announce(m.contentId); dl.onManifest?.(m) },
+        onPartialOpened: partial => { if (manifest != null) provider.addDownload(manifest, partial) },
+        onPieceStored: (index, source, lengthBytes) => {
+          provider.pieceStored(contentId, index)
+          bytesBySource.set(source, (bytesBySource.get(source) ?? 0) + lengthBytes)
+          const from = peerIdOf(source)
+          if (from != null) gate.recordReceived(from, lengthBytes)
+          dl.onPieceStored?.(index, source, lengthBytes)
+        },
+        onSessionStarted: add => {
+          if (dl.finder == null) return
+          timer = setInterval(() => {
+            void find().then(found => { for (const s of choose(found)) add(s) })
+          }, dl.refindIntervalMs ?? DEFAULT_REFIND_INTERVAL_MS)
+          timer.unref?.()
+        }
+      })
+      await provider.completeDownload(contentId, outputPath)
+      return { ...result, bytesBySource }
+    } catch (err) {
+      if (manifest != null) await provider.removeDownload(contentId)
+      throw err
+    } finally {
+      if (timer != null) clearInterval(timer)
+      local.abort()
+    }
+  }
+
+  return {
+    node,
+    peerId,
+    multiaddrs,
+    provider,
+    gate,
+    ranker,
+    download,
+    info: () => ({ peerId, multiaddrs }),
+    stop: async () => {
+      shutdown.abort()
+      gate.stop()
+      await node.stop()
+      await provider.close()
+      await opened?.close()
+    }
+  }
+}
+
+/** A static ProviderFinder over a fixed (or growing) list. */
+export function staticFinder (providers: ProviderInfo[] | (() => ProviderInfo[])): ProviderFinder {
+  return async () => typeof providers === 'function' ? providers() : providers
+}
+
+/** Preference from rank position: same-AS peers in [0, 1) (the session's "near" class), the rest in [1, 2); without proximity nobody is near. */
+function preferenceOf (ranker: ProximityRanker, p: ProviderInfo, position: number, count: number): number {
+  const step = position / Math.max(1, count)
+  if (!ranker.proximity) return 1 + 0.99 * step
+  return (ranker.sameAs(ranker.place(p.peerId, p.multiaddrs[0])) ? 0 : 1) + 0.99 * step
+}
+
+function withPeerId (addr: string, peerId: string): string {
+  return addr.includes('/p2p/') ? addr : `${addr}/p2p/${peerId}`
+}
+
+function peerIdOf (addr: string): string | undefined {
+  try { return multiaddr(addr).getComponents().findLast(c => c.name === 'p2p')?.value } catch { return undefined }
+}
+
+export { DownloadFailedError }

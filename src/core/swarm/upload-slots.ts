@@ -1,0 +1,166 @@
+/**
+ * Which requesters an uploader serves now (unchoked) and which wait
+ * (choked): BitTorrent's choking algorithm (Cohen 2003, sec. 2.4-2.6),
+ * sans-IO. The driver passes `nowMs` and the current requesters with their
+ * stats; the decision comes back as lists of ids to choke and unchoke.
+ *
+ * Rules:
+ * - At most `regularSlots` requesters hold a regular slot and at most
+ *   `optimisticSlots` an optimistic one; everyone else is choked.
+ * - Regular slots go to the best requesters, recomputed every
+ *   `rechokeIntervalMs`: highest reciprocation first (bytes/s they uploaded
+ *   to us lately: tit-for-tat), then nearest (`rank`, the position the
+ *   caller got from rankPeers: same AS, shared prefix, RTT, tie-break).
+ *   A seeder gets nothing back, so for it the order is by nearness alone.
+ * - Between recomputations a requester that leaves frees its slot at once,
+ *   and a free slot goes at once to the best waiting requester (a new
+ *   downloader does not wait 10 s for its first piece when slots are free).
+ * - The optimistic slot rotates every `optimisticIntervalMs` (30 s) to a
+ *   choked requester drawn with the injected `random` (default: the one
+ *   that has waited longest), so newcomers with nothing to reciprocate and
+ *   far peers still get a chance to show their upload rate.
+ */
+
+/** Default regular upload slots (BitTorrent's classic 4). */
+export const DEFAULT_REGULAR_SLOTS = 4
+/** Default optimistic upload slots. */
+export const DEFAULT_OPTIMISTIC_SLOTS = 1
+/** Default time between recomputing the regular slots, ms. */
+export const DEFAULT_RECHOKE_INTERVAL_MS = 10_000
+/** Default time between rotating the optimistic slot, ms. */
+export const DEFAULT_OPTIMISTIC_INTERVAL_MS = 30_000
+
+/** Options for UploadSlots. */
+export interface UploadSlotsInit {
+  /** Regular slots; Infinity never chokes. Default DEFAULT_REGULAR_SLOTS (4). */
+  regularSlots?: number
+  /** Optimistic slots. Default DEFAULT_OPTIMISTIC_SLOTS (1). */
+  optimisticSlots?: number
+  /** Regular-slot recomputation period, ms. Default 10 s. */
+  rechokeIntervalMs?: number
+  /** Optimistic-slot rotation period, ms. Default 30 s. */
+  optimisticIntervalMs?: number
+  /** Uniform [0, 1) generator for the optimistic pick; default: the longest-waiting requester. */
+  random?: () => number
+}
+
+/** One requester as the uploader sees it. */
+export interface UploadRequester {
+  /** Stable id of the requester (e.g. a stream or peer id). */
+  readonly id: string
+  /** Bytes/s this requester uploaded to us lately (0 when it gives nothing). */
+  readonly reciprocationBytesPerSec: number
+  /** Position from rankPeers among current requesters: 0 is nearest. */
+  readonly rank: number
+}
+
+/** What changed: send choke to `choke` and unchoke to `unchoke`. */
+export interface SlotDecision {
+  choke: string[]
+  unchoke: string[]
+}
+
+/** The choking state machine of one uploader (see the file's rules). */
+export class UploadSlots {
+  private readonly regularSlots: number
+  private readonly optimisticSlots: number
+  private readonly rechokeIntervalMs: number
+  private readonly optimisticIntervalMs: number
+  private readonly random: (() => number) | undefined
+  private readonly regular = new Set<string>()
+  private readonly optimistic = new Set<string>()
+  /** Requester -> when it was first seen choked (for the longest-waiting pick). */
+  private readonly waitingSince = new Map<string, number>()
+  private nextRechokeMs = -Infinity
+  private nextOptimisticMs = -Infinity
+
+  /** A choker with the given slot counts and periods. */
+  constructor (init: UploadSlotsInit = {}) {
+    this.regularSlots = slots('regularSlots', init.regularSlots ?? DEFAULT_REGULAR_SLOTS)
+    this.optimisticSlots = slots('optimisticSlots', init.optimisticSlots ?? DEFAULT_OPTIMISTIC_SLOTS)
+    this.rechokeIntervalMs = positive('rechokeIntervalMs', init.rechokeIntervalMs ?? DEFAULT_RECHOKE_INTERVAL_MS)
+    this.optimisticIntervalMs = positive('optimisticIntervalMs', init.optimisticIntervalMs ?? DEFAULT_OPTIMISTIC_INTERVAL_MS)
+    this.random = init.random
+  }
+
+  /** True when `id` may be served now. */
+  isUnchoked (id: string): boolean {
+    return this.regular.has(id) || this.optimistic.has(id)
+  }
+
+  /** Ids currently unchoked. */
+  unchoked (): string[] {
+    return [...this.regular, ...this.optimistic]
+  }
+
+  /** When the driver should call update() again even if nothing happened, ms. */
+  nextDeadlineMs (): number {
+    return Math.min(this.nextRechokeMs, this.nextOptimisticMs)
+  }
+
+  /**
+   * Applies the rules to the current requesters (all of them, every call)
+   * and returns who changed state. Requesters not listed are forgotten.
+   */
+  update (nowMs: number, requesters: readonly UploadRequester[]): SlotDecision {
+    const before = new Set(this.unchoked())
+    const present = new Map(requesters.map(r => [r.id, r]))
+    for (const id of [...this.regular]) if (!present.has(id)) this.regular.delete(id)
+    for (const id of [...this.optimistic]) if (!present.has(id)) this.optimistic.delete(id)
+    for (const id of [...this.waitingSince.keys()]) if (!present.has(id)) this.waitingSince.delete(id)
+
+    const best = [...requesters].sort((a, b) =>
+      (b.reciprocationBytesPerSec - a.reciprocationBytesPerSec) || (a.rank - b.rank) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    if (nowMs >= this.nextRechokeMs) {
+      this.nextRechokeMs = nowMs + this.rechokeIntervalMs
+      this.regular.clear()
+      for (const r of best) {
+        if (this.regular.size >= this.regularSlots) break
+        this.regular.add(r.id)
+        // A peer promoted to a regular slot frees its optimistic one.
+        this.optimistic.delete(r.id)
+      }
+    } else {
+      for (const r of best) {
+        if (this.regular.size >= this.regularSlots) break
+        if (!this.optimistic.has(r.id)) this.regular.add(r.id)
+      }
+    }
+
+    if (nowMs >= this.nextOptimisticMs) {
+      this.nextOptimisticMs = nowMs + this.optimisticIntervalMs
+      this.optimistic.clear()
+    }
+    for (const r of requesters) {
+      if (!this.isUnchoked(r.id) && !this.waitingSince.has(r.id)) this.waitingSince.set(r.id, nowMs)
+    }
+    while (this.optimistic.size < this.optimisticSlots) {
+      const choked = best.filter(r => !this.isUnchoked(r.id))
+      if (choked.length === 0) break
+      let pick: UploadRequester
+      if (this.random != null) {
+        pick = choked[Math.min(choked.length - 1, Math.floor(this.random() * choked.length))]
+      } else {
+        pick = choked.reduce((a, b) => (this.waitingSince.get(b.id) ?? nowMs) < (this.waitingSince.get(a.id) ?? nowMs) ? b : a)
+      }
+      this.optimistic.add(pick.id)
+    }
+    for (const id of this.unchoked()) this.waitingSince.delete(id)
+
+    const after = new Set(this.unchoked())
+    return {
+      choke: [...before].filter(id => !after.has(id)),
+      unchoke: [...after].filter(id => !before.has(id))
+    }
+  }
+}
+
+function slots (name: string, value: number): number {
+  if (value !== Infinity && (!Number.isSafeInteger(value) || value < 0)) throw new RangeError(`${name} must be a non-negative integer or Infinity, got ${value}`)
+  return value
+}
+
+function positive (name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`${name} must be a positive number, got ${value}`)
+  return value
+}

@@ -1,0 +1,165 @@
+/**
+ * The upload policy of a serving node, as an UploadGate for the xfer
+ * server: upload slots (the pure UploadSlots choker, re-run on a timer and
+ * whenever a requester comes or goes), a total upload rate limit (the pure
+ * TokenBucket), and an origin's "busy" mode.
+ *
+ * Busy mode (issue 4, popular vs long tail): with `busyThresholdRequesters`
+ * set, an item with fewer concurrent requesters than the threshold is
+ * served to everyone (the long tail: the seeder alone serves it), and an
+ * item with at least that many is served through the upload slots only;
+ * the others get `choke` and treat it as "use peers" (the requesters of a
+ * popular item find each other through the same provider finder). Without
+ * the threshold, slots always apply (a peer's normal policy).
+ */
+import type { XferMessage } from '../core/messages/xfer-messages.js'
+import { UploadSlots, type UploadRequester, type UploadSlotsInit } from '../core/swarm/upload-slots.js'
+import { TokenBucket } from '../core/swarm/token-bucket.js'
+import type { RequesterInfo, UploadGate, UploadTicket } from './xfer-server.js'
+
+/** Time over which received bytes count as a peer's reciprocation rate, ms. */
+const RECIPROCATION_WINDOW_MS = 20_000
+/** Most peers whose received bytes are tracked for reciprocation. */
+const MAX_TRACKED_PEERS = 4096
+
+/** Options for SwarmUploadGate. */
+export interface SwarmUploadGateInit extends UploadSlotsInit {
+  /** Total upload rate over all requesters, bytes/s. Default: unlimited. */
+  uploadBytesPerSec?: number
+  /** Busy mode (see the file's comment): requesters of one item from which slots apply. Default: slots always apply. */
+  busyThresholdRequesters?: number
+  /** Orders requesters nearest first (rankPeers over their addresses). Default: arrival order. */
+  rank?: (requesters: RequesterInfo[]) => RequesterInfo[]
+}
+
+interface Admitted {
+  key: string
+  who: RequesterInfo
+  push: (msg: XferMessage) => void
+  choked: boolean
+}
+
+/** Upload slots + rate limit + busy mode for one node (see the file's comment). */
+export class SwarmUploadGate implements UploadGate {
+  private readonly slots: UploadSlots
+  private readonly bucket: TokenBucket | undefined
+  private readonly admitted = new Map<string, Admitted>()
+  private readonly received = new Map<string, Array<{ atMs: number, bytes: number }>>()
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private nextKey = 0
+  private stopped = false
+  /** Piece bytes that passed the gate (sent or about to be). */
+  bytesUploaded = 0
+  /** Chokes sent so far (tests and metrics). */
+  chokesSent = 0
+
+  /** A gate with the given policy. */
+  constructor (private readonly init: SwarmUploadGateInit = {}) {
+    this.slots = new UploadSlots(init)
+    if (init.uploadBytesPerSec != null) this.bucket = new TokenBucket(init.uploadBytesPerSec, Math.max(init.uploadBytesPerSec / 4, 64 * 1024))
+  }
+
+  /** Records `bytes` received from `peerId` (our download from it): its reciprocation. */
+  recordReceived (peerId: string, bytes: number): void {
+    let list = this.received.get(peerId)
+    if (list == null) {
+      if (this.received.size >= MAX_TRACKED_PEERS) this.received.delete(this.received.keys().next().value as string)
+      list = []
+      this.received.set(peerId, list)
+    }
+    list.push({ atMs: Date.now(), bytes })
+  }
+
+  /** Requesters currently unchoked. */
+  unchokedCount (): number {
+    let n = 0
+    for (const a of this.admitted.values()) if (!a.choked) n++
+    return n
+  }
+
+  admit (who: RequesterInfo, push: (msg: XferMessage) => void): UploadTicket {
+    const key = `${who.peerId}#${this.nextKey++}`
+    const entry: Admitted = { key, who, push, choked: true }
+    this.admitted.set(key, entry)
+    this.decide(key)
+    if (entry.choked) this.chokesSent++
+    const pace = async (bytes: number, signal?: AbortSignal): Promise<void> => {
+      this.bytesUploaded += bytes
+      if (this.bucket == null) return
+      const waitMs = this.bucket.take(Date.now(), bytes)
+      if (waitMs > 0) await sleep(waitMs, signal)
+    }
+    return {
+      get choked () { return entry.choked },
+      pace,
+      release: () => {
+        if (!this.admitted.delete(key)) return
+        this.decide(undefined)
+      }
+    }
+  }
+
+  /** Stops the rechoke timer. */
+  stop (): void {
+    this.stopped = true
+    if (this.timer != null) clearTimeout(this.timer)
+  }
+
+  private reciprocation (peerId: string, nowMs: number): number {
+    const list = this.received.get(peerId)
+    if (list == null) return 0
+    while (list.length > 0 && nowMs - list[0].atMs > RECIPROCATION_WINDOW_MS) list.shift()
+    let sum = 0
+    for (const r of list) sum += r.bytes
+    return sum * 1000 / RECIPROCATION_WINDOW_MS
+  }
+
+  private decide (freshKey: string | undefined): void {
+    if (this.stopped) return
+    const nowMs = Date.now()
+    const all = [...this.admitted.values()]
+    const perItem = new Map<string, number>()
+    for (const a of all) perItem.set(a.who.contentId, (perItem.get(a.who.contentId) ?? 0) + 1)
+    const threshold = this.init.busyThresholdRequesters
+    const managed = all.filter(a => threshold == null || (perItem.get(a.who.contentId) ?? 0) >= threshold)
+    const managedKeys = new Set(managed.map(a => a.key))
+    const ranked = this.init.rank != null ? this.init.rank(managed.map(a => a.who)) : managed.map(a => a.who)
+    const rankOf = new Map<RequesterInfo, number>(ranked.map((w, i) => [w, i]))
+    const requesters: UploadRequester[] = managed.map(a => ({
+      id: a.key,
+      rank: rankOf.get(a.who) ?? ranked.length,
+      reciprocationBytesPerSec: this.reciprocation(a.who.peerId, nowMs)
+    }))
+    this.slots.update(nowMs, requesters)
+    for (const a of all) {
+      const choked = managedKeys.has(a.key) ? !this.slots.isUnchoked(a.key) : false
+      if (choked === a.choked) continue
+      a.choked = choked
+      // A fresh requester learns its initial state from the handshake reply; later changes are pushed.
+      if (a.key !== freshKey) {
+        if (choked) this.chokesSent++
+        a.push({ type: choked ? 'choke' : 'unchoke' })
+      }
+    }
+    this.schedule()
+  }
+
+  private schedule (): void {
+    if (this.timer != null) clearTimeout(this.timer)
+    this.timer = undefined
+    if (this.stopped || this.admitted.size === 0) return
+    const dueMs = this.slots.nextDeadlineMs()
+    if (!Number.isFinite(dueMs)) return
+    this.timer = setTimeout(() => { this.timer = undefined; this.decide(undefined) }, Math.max(0, dueMs - Date.now()))
+    this.timer.unref?.()
+  }
+}
+
+async function sleep (ms: number, signal?: AbortSignal): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    if (signal?.aborted === true) { reject(signal.reason); return }
+    const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); resolve() }, ms)
+    const onAbort = (): void => { clearTimeout(t); reject(signal?.reason) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
