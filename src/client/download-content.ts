@@ -11,13 +11,13 @@
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { parseContentId, type ContentId } from '../core/content/content-id.js'
 import type { VerifiedManifest } from '../core/content/manifest.js'
+import { verifyPiece } from '../core/content/pieces.js'
 import { DownloadSession, type SessionEffect } from '../core/swarm/download-session.js'
 import { createSwarmNode, type SwarmNode } from '../net/swarm-node.js'
 import { ContentNotFoundError, fetchManifest } from '../net/manifest-protocol.js'
 import { XferConnection } from '../net/xfer-client.js'
 import type { Bitfield } from '../core/swarm/bitfield.js'
 import { PartialDownload } from './partial-download.js'
-import { verifyPieceOffThread } from './piece-verifier.js'
 
 /** Bytes of pieces we let one source have in flight: 8 x 1 MiB hides a fast link's round trip. */
 export const IN_FLIGHT_BYTES_PER_SOURCE = 8 * 1024 * 1024
@@ -212,13 +212,11 @@ async function runSession (
       for await (const msg of conn.messages(signal, idleTimeoutMs)) {
         if (msg.type === 'piece') {
           if (!session.onPieceReceived(sourceId, msg.index)) continue
-          // Written as the chunks it was received in; hashed on the threadpool
-          // while this thread decrypts the next piece (piece-verifier.ts).
+          // The piece stays the chunks it was received in: hashed and written without a copy.
           const chunks = [...msg.data]
           try {
-            await verifyPieceOffThread(manifest, msg.index, chunks, signal)
+            verifyPiece(manifest, msg.index, chunks)
           } catch (err) {
-            if (signal.aborted) throw err
             apply(session.onPieceFailed(sourceId, msg.index, Date.now(), (err as Error).message))
             throw err
           }
