@@ -10,7 +10,12 @@
  * round runs raw, swarmcdn and HTTP back to back, so the ratios of one
  * round share the machine's load of the moment.
  *
- * The seeder runs in this process; each client runs in a child process so
+ * Before/after in one invocation: SWARMCDN_BENCH_COMPARE=OTHER/dist/bench/download.js
+ * (a copy of an older build inside this checkout, so node_modules resolve)
+ * adds a swarmcdn client run from that build to every round.
+ *
+ * The seeder runs in a child process with the flags `swarmcdn seed` runs
+ * with (SWARMCDN_BENCH_SEEDER_IN_PROCESS=1: in this process); each client runs in a child process so
  * its CPU time and peak RSS are its own (peak RSS as VmHWM: see peakRssMiB). Bounded: each client run is killed
  * after BENCH_RUN_TIMEOUT_MS.
  */
@@ -24,6 +29,7 @@ import { fileURLToPath } from 'node:url'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Stream } from '@libp2p/interface'
 import { ContentStore } from '../src/store/content-store.js'
+import { parseContentId } from '../src/core/content/content-id.js'
 import { publishFile } from '../seeders/publish-file.js'
 import { startOriginSeeder } from '../seeders/origin-seeder.js'
 import { createSwarmNode } from '../src/net/swarm-node.js'
@@ -84,11 +90,69 @@ async function child (mode: string, addr: string, contentId: string, out: string
   process.stdout.write(JSON.stringify(report) + '\n')
 }
 
-/** V8 flags of the client processes: SWARMCDN_NODE_FLAGS, or none with SWARMCDN_BENCH_DEFAULT_FLAGS=1 (to see their effect). */
-const nodeFlags = process.env.SWARMCDN_BENCH_DEFAULT_FLAGS === '1' ? [] : SWARMCDN_NODE_FLAGS
+interface SeederHandle {
+  addr: string
+  itemUrl: string
+  stop: () => Promise<void>
+}
 
-async function runChild (args: string[]): Promise<ClientReport> {
-  const script = fileURLToPath(import.meta.url)
+/**
+ * The origin seeder (libp2p + web seed) plus the raw-stream handler, serving
+ * `storeDir`. By default in a child process started with SWARMCDN_NODE_FLAGS,
+ * as `swarmcdn seed` runs (the bench process's own heap, 1 GiB of publishing
+ * behind it, then does not slow the seeder's GC); in this process with
+ * SWARMCDN_BENCH_SEEDER_IN_PROCESS=1, as the bench did before.
+ */
+async function startSeeder (storeDir: string, contentId: string, lengthBytes: number): Promise<SeederHandle> {
+  if (process.env.SWARMCDN_BENCH_SEEDER_IN_PROCESS === '1') return await serve(storeDir, contentId, lengthBytes)
+  const p = spawn(process.execPath, [...SWARMCDN_NODE_FLAGS, fileURLToPath(import.meta.url), '--seeder', storeDir, contentId, String(lengthBytes)], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const exited = new Promise<void>(resolve => { p.on('exit', () => { resolve() }) })
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    p.stdout.on('data', (d: Buffer) => { out += d.toString(); if (out.includes('\n')) resolve(out.split('\n')[0]) })
+    p.on('exit', code => { reject(new Error(`seeder exited ${code} before it was ready`)) })
+  })
+  const { addr, itemUrl } = JSON.parse(line) as { addr: string, itemUrl: string }
+  // Closing its stdin stops the child; SIGKILL after a bounded wait.
+  return { addr, itemUrl, stop: async () => { p.stdin.end(); const t = setTimeout(() => p.kill('SIGKILL'), 10_000); await exited; clearTimeout(t) } }
+}
+
+async function serve (storeDir: string, contentId: string, lengthBytes: number): Promise<SeederHandle> {
+  const store = await ContentStore.open(storeDir)
+  const seeder = await startOriginSeeder({ store, listenMultiaddrs: ['/ip4/127.0.0.1/tcp/0'], http: { host: '127.0.0.1', port: 0 } })
+  await seeder.node.handle(RAW_PROTOCOL, async (stream: Stream) => {
+    const data = await open(store.dataPath(parseContentId(contentId)), 'r')
+    const readAt = async (off: number): Promise<Uint8Array> => {
+      const chunk = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, lengthBytes - off))
+      const { bytesRead } = await data.read(chunk, 0, chunk.length, off)
+      if (bytesRead !== chunk.length) throw new Error('short read of the bench item')
+      return chunk
+    }
+    try {
+      // One read ahead, so the baseline's sender is never waiting on the disk (the xfer server has several pieces in flight).
+      let next = readAt(0)
+      for (let off = 0; off < lengthBytes; off += CHUNK_BYTES) {
+        const chunk = await next
+        if (off + CHUNK_BYTES < lengthBytes) next = readAt(off + CHUNK_BYTES)
+        if (!stream.send(chunk)) await stream.onDrain({ signal: AbortSignal.timeout(60_000) })
+      }
+      await stream.close()
+    } finally {
+      await data.close()
+    }
+  })
+  return { addr: seeder.multiaddrs[0], itemUrl: `${seeder.httpUrl!}/c/${contentId}`, stop: async () => { await seeder.stop(); await store.close() } }
+}
+
+/** V8 flags of the client processes: SWARMCDN_NODE_FLAGS, or none with SWARMCDN_BENCH_DEFAULT_FLAGS=1 (to see their effect). */
+const nodeFlags = [...(process.env.SWARMCDN_BENCH_DEFAULT_FLAGS === '1' ? [] : SWARMCDN_NODE_FLAGS),
+  // e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof' to profile every client
+  ...(process.env.SWARMCDN_BENCH_CLIENT_EXTRA_FLAGS ?? '').split(' ').filter(f => f !== '')]
+
+/** An older build's bench script whose swarmcdn client runs in every round too (SWARMCDN_BENCH_COMPARE), for before/after under the same load. */
+const compareScript = process.env.SWARMCDN_BENCH_COMPARE
+
+async function runChild (args: string[], script = fileURLToPath(import.meta.url)): Promise<ClientReport> {
   return await new Promise((resolve, reject) => {
     // Every client runs with the V8 flags `swarmcdn` itself runs with (bin/swarmcdn.js), baselines included.
     const p = spawn(process.execPath, [...nodeFlags, script, '--child', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
@@ -118,56 +182,63 @@ async function main (): Promise<void> {
     const { privateKey } = generateKeyPairSync('ed25519')
     const manifest = await publishFile(store, source, privateKey, { pieceSizeBytes: PIECE_SIZE_BYTES })
     await rm(source)
-    const seeder = await startOriginSeeder({ store, listenMultiaddrs: ['/ip4/127.0.0.1/tcp/0'], http: { host: '127.0.0.1', port: 0 } })
-    await seeder.node.handle(RAW_PROTOCOL, async (stream: Stream) => {
-      const data = await open(store.dataPath(manifest.contentId), 'r')
-      try {
-        for (let off = 0; off < manifest.lengthBytes; off += CHUNK_BYTES) {
-          const chunk = new Uint8Array(Math.min(CHUNK_BYTES, manifest.lengthBytes - off))
-          await data.read(chunk, 0, chunk.length, off)
-          if (!stream.send(chunk)) await stream.onDrain({ signal: AbortSignal.timeout(60_000) })
-        }
-        await stream.close()
-      } finally {
-        await data.close()
-      }
-    })
-    const addr = seeder.multiaddrs[0]
-    const itemUrl = `${seeder.httpUrl!}/c/${manifest.contentId}`
+    await store.close()
+    const seeder = await startSeeder(join(dir, 'store'), manifest.contentId, manifest.lengthBytes)
+    const { addr, itemUrl } = seeder
     const out = join(dir, 'out.bin')
     const mibps = (r: ClientReport): number => r.bytes / 1048576 / (r.ms / 1000)
     const row = (name: string, r: ClientReport): string =>
       `| ${name} | ${mibps(r).toFixed(1)} | ${(r.cpuMs / 1000).toFixed(2)} | ${r.maxRssMiB.toFixed(0)} |`
-    const results: Array<{ raw: ClientReport, swarm: ClientReport, http: ClientReport }> = []
-    console.log(`item: ${sizeMiB} MiB, ${manifest.pieceCount} pieces of ${PIECE_SIZE_BYTES / 1048576} MiB, loopback, client in a child process with flags [${nodeFlags.join(' ')}], ${rounds} round(s)`)
+    const results: Array<{ raw: ClientReport, swarm: ClientReport, http: ClientReport, before?: ClientReport }> = []
+    console.log(`item: ${sizeMiB} MiB, ${manifest.pieceCount} pieces of ${PIECE_SIZE_BYTES / 1048576} MiB, loopback, client in a child process with flags [${nodeFlags.join(' ')}], seeder ${process.env.SWARMCDN_BENCH_SEEDER_IN_PROCESS === '1' ? 'in the bench process' : `in a child process with flags [${SWARMCDN_NODE_FLAGS.join(' ')}]`}, ${rounds} round(s)`)
     console.log('| round | client | MiB/s | client CPU s | client peak RSS (VmHWM) MiB |')
     console.log('| --- | --- | --- | --- | --- |')
     for (let k = 1; k <= rounds; k++) {
       const raw = await runChild(['raw', addr, manifest.contentId, out])
       await rm(out, { force: true })
+      // The compared build runs right before this build in even rounds, right after it in odd ones.
+      const runBefore = async (): Promise<ClientReport | undefined> => {
+        if (compareScript == null) return undefined
+        const r = await runChild(['swarm', addr, manifest.contentId, out], compareScript)
+        await rm(out, { force: true })
+        return r
+      }
+      let before = k % 2 === 0 ? await runBefore() : undefined
       const swarm = await runChild(['swarm', addr, manifest.contentId, out])
       await rm(out, { force: true })
+      if (k % 2 === 1) before = await runBefore()
       const http = await runChild(['http', itemUrl, manifest.contentId, out])
       await rm(out, { force: true })
-      results.push({ raw, swarm, http })
+      results.push({ raw, swarm, http, before })
       console.log(`| ${k} ${row('raw libp2p stream (baseline)', raw).slice(2)}`)
       console.log(`| ${k} ${row('swarmcdn get (verify + write to disk)', swarm).slice(2)}`)
       console.log(`| ${k} ${row('HTTP web seed, node:http to disk (baseline)', http).slice(2)}`)
+      if (before != null) console.log(`| ${k} ${row(`swarmcdn get, compared build (${compareScript!})`, before).slice(2)}`)
     }
     await seeder.stop()
-    await store.close()
-    for (const [k, { raw, swarm, http }] of results.entries()) {
+    for (const [k, { raw, swarm, http, before }] of results.entries()) {
       console.log(`round ${k + 1}: swarmcdn/raw ${(mibps(swarm) / mibps(raw) * 100).toFixed(0)}% (target >= 70%), ` +
         `swarmcdn/HTTP ${(mibps(swarm) / mibps(http) * 100).toFixed(0)}%, HTTP/raw ${(mibps(http) / mibps(raw) * 100).toFixed(0)}%; ` +
-        `swarmcdn client peak RSS ${swarm.maxRssMiB.toFixed(0)} MiB (target < 200)`)
+        `swarmcdn client peak RSS ${swarm.maxRssMiB.toFixed(0)} MiB (target < 200)` +
+        (before == null ? '' : `; compared build: ${(mibps(before) / mibps(raw) * 100).toFixed(0)}% of raw, this build / compared ${(mibps(swarm) / mibps(before)).toFixed(2)}x`))
     }
+    const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
+    console.log(`median swarmcdn/raw ${(median(results.map(r => mibps(r.swarm) / mibps(r.raw))) * 100).toFixed(0)}%` +
+      (compareScript == null ? '' : `, compared build ${(median(results.map(r => mibps(r.before!) / mibps(r.raw))) * 100).toFixed(0)}%`))
     console.log(JSON.stringify({ sizeMiB, rounds: results.map(r => ({ ...r, ratioRaw: mibps(r.swarm) / mibps(r.raw), ratioHttp: mibps(r.swarm) / mibps(r.http) })) }))
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
 }
 
-if (process.argv[2] === '--child') {
+if (process.argv[2] === '--seeder') {
+  const seeder = await serve(process.argv[3], process.argv[4], Number(process.argv[5]))
+  process.stdout.write(JSON.stringify({ addr: seeder.addr, itemUrl: seeder.itemUrl }) + '\n')
+  process.stdin.resume()
+  await new Promise(resolve => process.stdin.on('end', resolve))
+  await seeder.stop()
+  process.exit(0)
+} else if (process.argv[2] === '--child') {
   await child(process.argv[3], process.argv[4], process.argv[5], process.argv[6])
   process.exit(0)
 } else {
