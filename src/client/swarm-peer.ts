@@ -91,6 +91,23 @@ export interface SwarmDownloadInit extends Omit<DownloadInit, 'node' | 'onSessio
   maxPeers?: number
   /** Time between finder queries, ms. Default 5 s. */
   refindIntervalMs?: number
+  /**
+   * With a finder and no `sources`: how long to keep asking it (every
+   * FIRST_FIND_RETRY_MS) while it finds nobody, ms; a lookup can come back
+   * empty while the overlay recovers from a lost supernode. Default 30 s.
+   */
+  findTimeoutMs?: number
+}
+
+/** Default of SwarmDownloadInit.findTimeoutMs. */
+export const DEFAULT_FIND_TIMEOUT_MS = 30_000
+/** Pause between finder queries while the first one finds nobody, ms. */
+export const FIRST_FIND_RETRY_MS = 500
+
+/** The finder found no provider within `findTimeoutMs`. */
+export class NoProvidersError extends Error {
+  override name = 'NoProvidersError'
+  readonly code = 'ERR_NO_PROVIDERS'
 }
 
 /** What a swarm download did, with bytes per source. */
@@ -263,7 +280,19 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
       used.add(id)
       if (s.isOrigin === true) { live.origins.add(id); originAddrs.add(address) } else live.peers.add(id)
     }
-    const initial = [...(dl.sources ?? []), ...choose(await find())]
+    let initial = [...(dl.sources ?? []), ...choose(await find())]
+    if (initial.length === 0 && dl.finder != null) {
+      const deadline = Date.now() + (dl.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS)
+      while (initial.length === 0 && Date.now() < deadline && !signal.aborted) {
+        await new Promise(resolve => setTimeout(resolve, FIRST_FIND_RETRY_MS))
+        initial = choose(await find())
+      }
+      if (initial.length === 0) {
+        running.delete(contentId)
+        if (signal.aborted) throw signal.reason
+        throw new NoProvidersError(`no provider of ${contentId} found within ${dl.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS} ms`)
+      }
+    }
     let manifest: VerifiedManifest | undefined
     let timer: ReturnType<typeof setInterval> | undefined
     try {
