@@ -25,6 +25,8 @@ import { startSwarmPeer, type ProviderFinder, type SwarmDownloadInit, type Swarm
 export interface PeerInit {
   /** Content store to serve and announce (created if missing); completed downloads join it. Default: none (downloads are served from their output files). */
   storeDir?: string
+  /** An open store instead of storeDir (not closed by stop). */
+  store?: ContentStore
   /** Listen multiaddrs. Default `/ip4/0.0.0.0/tcp/0`. */
   listenMultiaddrs?: string[]
   /** Bootstrap multiaddrs (ending in /p2p/PEER_ID). Default none. */
@@ -89,7 +91,8 @@ export function overlayFinder (overlay: OverlayService): ProviderFinder {
 /** Starts a peer: joins the overlay and serves its store (see the file's comment). */
 export async function startPeer (init: PeerInit = {}): Promise<Peer> {
   const resolver = init.asnResolver ?? new AsnResolver(init.prefixTablePaths?.length === 0 ? undefined : loadPrefixTableFiles(init.prefixTablePaths))
-  const store = init.storeDir != null ? await ContentStore.open(init.storeDir) : undefined
+  const opened = init.store == null && init.storeDir != null ? await ContentStore.open(init.storeDir) : undefined
+  const store = init.store ?? opened
   const node = await createSwarmNode({ listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/0.0.0.0/tcp/0'], privateKey: init.privateKey, ...init.node })
   const overlay = new OverlayService(node, {
     ...init.overlay,
@@ -124,7 +127,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
   } catch (err) {
     await overlay.stop().catch(() => {})
     try { await node.stop() } catch {}
-    await store?.close()
+    await opened?.close()
     throw err
   }
   const sw = swarm
@@ -143,7 +146,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
       await overlay.stop()
       await sw.stop()
       await node.stop()
-      await store?.close()
+      await opened?.close()
     }
   }
 }
