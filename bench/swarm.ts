@@ -7,15 +7,16 @@
  *   node_modules/.bin/node dist/bench/swarm.js [PEERS] [SIZE_MIB]
  *
  * Reports the seeder's upload bytes / item size (target < 2.0 for the
- * swarm), p50/p95 download time in both modes, and CPU time and peak RSS
- * per peer: every peer is a child process (fork with IPC), so its numbers
- * are its own. The seeder runs in this process.
+ * swarm), p50/p95 download time in both modes, CPU time and peak RSS per
+ * peer (every peer is a child process, fork with IPC, so its numbers are
+ * its own), and overlay lookup latency. The seeder runs in this process.
  *
- * Providers come from a static finder that returns the peers that have
- * already started (the parent pushes the list to every child as peers
- * start). Overlay hook: replace `finder` in child() with the overlay's
- * `findProviders` and call `overlay.announce(contentId)` from
- * startSwarmPeer's `announce` option; nothing else changes.
+ * Every peer is the real peer runtime (startPeer: one node, overlay leaf +
+ * swarm) bootstrapped from the seeder, which is a DHT member (role
+ * 'seeder'). Providers come from the overlay: findProviders, timed on
+ * every call (the first call includes waiting for the first attachment).
+ * A peer announces the item once its manifest verified. The baseline uses
+ * the same lookups but keeps only the origin.
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { generateKeyPairSync, randomFillSync } from 'node:crypto'
@@ -25,50 +26,50 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ContentStore } from '../src/store/content-store.js'
 import { publishFile } from '../seeders/publish-file.js'
-import { startSwarmPeer, type ProviderInfo } from '../src/client/swarm-peer.js'
+import type { ProviderInfo } from '../src/client/swarm-peer.js'
+import { startPeer } from '../src/client/peer.js'
 
 const PIECE_SIZE_BYTES = 256 * 1024
 /** Peers start this far apart: N peers within N x 100 ms. */
 const START_SPACING_MS = 100
 const BENCH_TIMEOUT_MS = 10 * 60_000
 
-interface Done { type: 'done', ms: number, cpuMs: number, maxRssMiB: number, fromOrigin: number, fromPeers: number }
-type ToChild = { type: 'start', contentId: string, origin: ProviderInfo, providers: ProviderInfo[], swarm: boolean } | { type: 'providers', providers: ProviderInfo[] } | { type: 'stop' }
+interface Done { type: 'done', ms: number, cpuMs: number, maxRssMiB: number, fromOrigin: number, fromPeers: number, firstLookupMs: number, lookupMs: number[], providersFirst: number }
+type ToChild = { type: 'start', contentId: string, origin: ProviderInfo, swarm: boolean } | { type: 'stop' }
 type FromChild = { type: 'ready', info: ProviderInfo } | Done | { type: 'uploaded', bytes: number } | { type: 'error', message: string }
 
-async function child (dir: string): Promise<void> {
+async function child (dir: string, bootstrap: string): Promise<void> {
   const send = (m: FromChild): void => { process.send?.(m) }
   // A parent that died must not leave peers running.
   process.on('disconnect', () => process.exit(1))
-  const peer = await startSwarmPeer()
-  let providers: ProviderInfo[] = []
-  send({ type: 'ready', info: peer.info() })
+  const peer = await startPeer({ role: 'leaf', bootstrap: [bootstrap], listenMultiaddrs: ['/ip4/127.0.0.1/tcp/0'], prefixTablePaths: [] })
+  send({ type: 'ready', info: { peerId: peer.peerId, multiaddrs: peer.multiaddrs() } })
   process.on('message', (m: ToChild) => {
-    if (m.type === 'providers') providers = m.providers
-    else if (m.type === 'stop') {
-      send({ type: 'uploaded', bytes: peer.gate.bytesUploaded })
+    if (m.type === 'stop') {
+      send({ type: 'uploaded', bytes: peer.swarm.gate.bytesUploaded })
       void peer.stop().then(() => process.exit(0))
     } else if (m.type === 'start') {
-      providers = m.providers
-      const origin = m.origin
       void (async () => {
         const t0 = performance.now()
         const cpu0 = process.cpuUsage()
+        const lookupMs: number[] = []
+        let providersFirst = -1
         try {
           const res = await peer.download(m.contentId, join(dir, `${peer.peerId}.bin`), {
-            // The overlay's findProviders plugs in here.
-            finder: async () => [{ ...origin, isOrigin: true }, ...(m.swarm ? providers : [])],
+            finder: async (id, o) => {
+              const l0 = performance.now()
+              const found = await peer.finder(id, o)
+              lookupMs.push(performance.now() - l0)
+              if (providersFirst < 0) providersFirst = found.length
+              return m.swarm ? found : found.filter(p => p.isOrigin === true)
+            },
             refindIntervalMs: 500,
             maxPeers: 8
           })
           const cpu = process.cpuUsage(cpu0)
-          let fromOrigin = 0
-          let fromPeers = 0
-          for (const [addr, bytes] of res.bytesBySource) {
-            if (addr.includes(origin.peerId)) fromOrigin += bytes
-            else fromPeers += bytes
-          }
-          send({ type: 'done', ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024, fromOrigin, fromPeers })
+          const t = peer.swarm.stats().traffic
+          send({ type: 'done', ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, maxRssMiB: process.resourceUsage().maxRSS / 1024, fromOrigin: t.downloadedFromSeedersBytes, fromPeers: t.downloadedFromPeersBytes, firstLookupMs: lookupMs[0] ?? NaN, lookupMs, providersFirst })
+          void res
         } catch (err) {
           send({ type: 'error', message: (err as Error).message })
         }
@@ -84,20 +85,22 @@ function quantile (xs: number[], q: number): number {
 
 async function runMode (swarm: boolean, peers: number, store: ContentStore, contentId: string, lengthBytes: number, dir: string): Promise<{ uploadRatio: number, times: number[], done: Done[], peerUploads: number[] }> {
   // The swarm's origin is busy above 4 requesters of one item (then 4 slots + 1 optimistic); the baseline origin never chokes.
-  const origin = await startSwarmPeer({ store, upload: swarm ? { regularSlots: 4, optimisticSlots: 1, busyThresholdRequesters: 4, rechokeIntervalMs: 2_000, optimisticIntervalMs: 3_000 } : { regularSlots: Infinity } })
+  // The origin is a DHT member (role 'seeder') and the peers' bootstrap.
+  const origin = await startPeer({ role: 'seeder', store, listenMultiaddrs: ['/ip4/127.0.0.1/tcp/0'], prefixTablePaths: [], node: { inboundConnectionsPerSecPerHost: 1000, maxIncomingPendingConnections: 100 }, upload: swarm ? { regularSlots: 4, optimisticSlots: 1, busyThresholdRequesters: 4, rechokeIntervalMs: 2_000, optimisticIntervalMs: 3_000 } : { regularSlots: Infinity } })
+  const originInfo: ProviderInfo = { peerId: origin.peerId, multiaddrs: origin.multiaddrs(), isOrigin: true }
   const children: ChildProcess[] = []
   const readies: Array<Promise<ProviderInfo>> = []
   const childDir = join(dir, swarm ? 'swarm' : 'alone')
   await mkdir(childDir, { recursive: true })
   for (let i = 0; i < peers; i++) {
-    const c = fork(fileURLToPath(import.meta.url), ['child', childDir], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const c = fork(fileURLToPath(import.meta.url), ['child', childDir, origin.multiaddrs()[0]], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     children.push(c)
     readies.push(new Promise((resolve, reject) => {
       c.once('message', (m: FromChild) => { if (m.type === 'ready') resolve(m.info); else reject(new Error('unexpected')) })
       c.once('error', reject)
     }))
   }
-  const infos = await Promise.all(readies)
+  await Promise.all(readies)
   const dones: Array<Promise<Done>> = children.map(async c => await new Promise<Done>((resolve, reject) => {
     const onMessage = (m: FromChild): void => {
       if (m.type === 'done') { c.off('message', onMessage); resolve(m) }
@@ -105,11 +108,8 @@ async function runMode (swarm: boolean, peers: number, store: ContentStore, cont
     }
     c.on('message', onMessage)
   }))
-  const started: ProviderInfo[] = []
   for (let i = 0; i < peers; i++) {
-    started.push(infos[i])
-    children[i].send({ type: 'start', contentId, origin: origin.info(), providers: started.slice(0, i), swarm } satisfies ToChild)
-    for (let j = 0; j < i; j++) children[j].send({ type: 'providers', providers: started.filter((_, k) => k !== j) } satisfies ToChild)
+    children[i].send({ type: 'start', contentId, origin: originInfo, swarm } satisfies ToChild)
     await new Promise(resolve => setTimeout(resolve, START_SPACING_MS))
   }
   const timeout = new Promise<never>((_resolve, reject) => setTimeout(() => { reject(new Error('benchmark timed out')) }, BENCH_TIMEOUT_MS).unref())
@@ -118,7 +118,7 @@ async function runMode (swarm: boolean, peers: number, store: ContentStore, cont
     c.on('message', (m: FromChild) => { if (m.type === 'uploaded') resolve(m.bytes) })
     c.send({ type: 'stop' } satisfies ToChild)
   })))
-  const uploadRatio = origin.gate.bytesUploaded / lengthBytes
+  const uploadRatio = origin.swarm.gate.bytesUploaded / lengthBytes
   await origin.stop()
   await rm(childDir, { recursive: true, force: true })
   return { uploadRatio, times: done.map(d => d.ms), done, peerUploads }
@@ -152,11 +152,15 @@ async function main (): Promise<void> {
     const a = results.alone
     const s = results.swarm
     process.stdout.write(`seeder upload saved: ${(a.uploadRatio / s.uploadRatio).toFixed(1)}x less with the swarm; p50 time ratio swarm/alone ${(quantile(s.times, 0.5) / quantile(a.times, 0.5)).toFixed(2)}\n`)
+    const first = s.done.map(d => d.firstLookupMs)
+    const later = s.done.flatMap(d => d.lookupMs.slice(1))
+    const found = s.done.map(d => d.providersFirst)
+    process.stdout.write(`overlay lookups (swarm run): first findProviders per peer p50 ${quantile(first, 0.5).toFixed(0)} ms, p95 ${quantile(first, 0.95).toFixed(0)} ms (includes waiting for the first attachment; providers found p50 ${quantile(found, 0.5)}); later lookups (${later.length}) p50 ${later.length > 0 ? quantile(later, 0.5).toFixed(0) : '-'} ms, p95 ${later.length > 0 ? quantile(later, 0.95).toFixed(0) : '-'} ms\n`)
     await store.close()
   } finally {
     await rm(dir, { recursive: true, force: true })
   }
 }
 
-if (process.argv[2] === 'child') await child(process.argv[3])
+if (process.argv[2] === 'child') await child(process.argv[3], process.argv[4])
 else await main()

@@ -1,11 +1,14 @@
 /**
- * Options shared by the commands that join the overlay (`peer`, `seed`):
- * bootstrap sources, prefix table, proximity, public IP.
+ * Options shared by the commands that join the overlay (`peer`, `seed`,
+ * `get`, `stream`): bootstrap sources, prefix table, proximity, public IP;
+ * and the first provider lookup of `get`/`stream` without `--peer`.
  */
 import { type Command, Option } from 'commander'
 import { BOOTSTRAP_ENV, resolveBootstrap } from '../client/bootstrap-config.js'
 import { parseIpAddress } from '../core/proximity/ip-address.js'
 import type { OverlayService } from '../net/dht-service.js'
+import type { ContentId } from '../core/content/content-id.js'
+import type { ProviderFinder, ProviderInfo } from '../client/swarm-peer.js'
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value]
 
@@ -51,4 +54,43 @@ export async function untilSignal (): Promise<string> {
     process.once('SIGINT', () => { resolve('SIGINT') })
     process.once('SIGTERM', () => { resolve('SIGTERM') })
   })
+}
+
+/** Default time `get`/`stream` give the overlay to find a first provider, in seconds. */
+export const DEFAULT_FIND_TIMEOUT_SEC = 20
+
+/** Neither a source nor a way into the overlay was given. */
+export class NoSourceError extends Error {
+  override name = 'NoSourceError'
+  readonly code = 'ERR_NO_SOURCE'
+  constructor () {
+    super(`no source: give --peer MULTIADDR, or --bootstrap MULTIADDR (or ${BOOTSTRAP_ENV}, or --config FILE) to find peers through the overlay`)
+  }
+}
+
+/** The overlay found nobody holding the item in time. */
+export class NoProviderError extends Error {
+  override name = 'NoProviderError'
+  readonly code = 'ERR_NO_PROVIDER'
+}
+
+/** The first providers of `contentId` through `finder`, or NoProviderError after `timeoutSec` (or an empty answer). */
+export async function findFirstProviders (finder: ProviderFinder, contentId: ContentId, timeoutSec: number, signal: AbortSignal): Promise<ProviderInfo[]> {
+  let found: ProviderInfo[] = []
+  try {
+    found = await finder(contentId, { signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutSec * 1000)]) })
+  } catch (err) {
+    if (signal.aborted) throw err
+  }
+  if (found.length === 0) throw new NoProviderError(`no provider of ${contentId} found through the overlay within ${timeoutSec} s`)
+  return found
+}
+
+/** A finder that answers `first` once, then asks `next` (the overlay) for fresh providers. */
+export function primedFinder (first: ProviderInfo[], next: ProviderFinder): ProviderFinder {
+  let pending: ProviderInfo[] | undefined = first
+  return async (contentId, options) => {
+    if (pending != null) { const p = pending; pending = undefined; return p }
+    return await next(contentId, options)
+  }
 }

@@ -1,23 +1,32 @@
 /**
- * A long-lived peer: a libp2p node, the overlay (DHT + supernode tier) and,
- * when given a content store, the manifest and xfer protocols serving every
- * item in it; each item is announced in the overlay. Used by `swarmcdn peer`
- * and, with role 'seeder', by the origin seeder.
+ * The peer runtime: one libp2p node per process carrying the overlay (DHT +
+ * supernode tier) and a swarm peer (serving the store and downloads in
+ * progress under the upload gate, downloading from many sources). The
+ * swarm peer announces what it holds through the overlay and finds
+ * providers through it. Used by `swarmcdn peer`, `get` and `stream`
+ * without `--peer`.
+ *
+ * Composition, in order: node → status protocol → overlay.start() → swarm
+ * peer on the same node (registers manifest + xfer once, with the gate;
+ * announces store items). Origin seeders (seeders/origin-seeder.ts) keep
+ * their own serving path: they have no downloads and run busy mode.
  */
 import type { PrivateKey } from '@libp2p/interface'
 import { ContentStore } from '../store/content-store.js'
 import { createSwarmNode, type SwarmNode, type SwarmNodeInit } from '../net/swarm-node.js'
-import { registerManifestProtocol } from '../net/manifest-protocol.js'
-import { registerXferProtocol } from '../net/xfer-server.js'
 import { registerStatusProtocol } from '../net/status-protocol.js'
 import { OverlayService, type OverlayInit, type OverlayRoleSetting, type OverlayStatus } from '../net/dht-service.js'
 import { AsnResolver } from '../core/proximity/asn-resolver.js'
+import type { ContentId } from '../core/content/content-id.js'
 import { loadPrefixTableFiles } from './prefix-table-files.js'
+import { startSwarmPeer, type ProviderFinder, type SwarmDownloadInit, type SwarmDownloadResult, type SwarmItemStats, type SwarmPeer, type SwarmPeerInit, type SwarmTraffic } from './swarm-peer.js'
 
 /** Options of startPeer. */
 export interface PeerInit {
-  /** Content store to serve and announce (created if missing). Default: none (a pure downloader/relay). */
+  /** Content store to serve and announce (created if missing); completed downloads join it. Default: none (downloads are served from their output files). */
   storeDir?: string
+  /** An open store instead of storeDir (not closed by stop). */
+  store?: ContentStore
   /** Listen multiaddrs. Default `/ip4/0.0.0.0/tcp/0`. */
   listenMultiaddrs?: string[]
   /** Bootstrap multiaddrs (ending in /p2p/PEER_ID). Default none. */
@@ -28,37 +37,63 @@ export interface PeerInit {
   role?: OverlayRoleSetting
   /** Prefix-table files for AS lookups; default the @ip-location-db/asn package tables; [] for none. */
   prefixTablePaths?: string[]
+  /** An AS resolver to use instead of loading prefix-table files (tests with many peers share one). */
+  asnResolver?: AsnResolver
   /** Rank by proximity. Default true. */
   proximity?: boolean
   /** Stable identity. Default a fresh key. */
   privateKey?: PrivateKey
   /** Further overlay options (timers, limits). */
   overlay?: OverlayInit
+  /** Upload policy: `regularSlots` (default 4), `uploadBytesPerSec` (default unlimited), periods. */
+  upload?: SwarmPeerInit['upload']
   /** libp2p connection limits. */
   node?: Pick<SwarmNodeInit, 'inboundConnectionsPerSecPerHost' | 'maxIncomingPendingConnections'>
+}
+
+/** The status document of a peer (`/swarmcdn/status/1.0.0`, `swarmcdn status`). */
+export interface PeerStatus extends OverlayStatus {
+  /** Items in the store. */
+  items: number
+  /** Bytes up, and down by source kind (peers vs origin seeders). */
+  traffic: SwarmTraffic
+  /** Items held or downloading, with the peers involved (at most MAX_STATS_ITEMS). */
+  swarm: SwarmItemStats[]
 }
 
 /** A running peer. */
 export interface Peer {
   node: SwarmNode
   overlay: OverlayService
+  /** Serving and downloading on the same node. */
+  swarm: SwarmPeer
   /** The open store, when storeDir was given. */
   store: ContentStore | undefined
   peerId: string
   /** Dialable addresses, each ending in /p2p/PEER_ID. */
   multiaddrs: () => string[]
-  /** Overlay status plus the store's item count. */
-  status: () => OverlayStatus & { items: number }
-  /** Leaves the overlay, stops the node, closes the store. */
+  /** Providers through the overlay (the default finder of `download`). */
+  finder: ProviderFinder
+  /** Downloads from providers found through the overlay (plus `init.sources`), serving and announcing the item as it arrives. */
+  download: (contentId: string, outputPath: string, init?: SwarmDownloadInit) => Promise<SwarmDownloadResult>
+  /** Overlay status, store item count, traffic and per-item swarm numbers. */
+  status: () => PeerStatus
+  /** Leaves the overlay, stops serving, stops the node, closes the store. */
   stop: () => Promise<void>
 }
 
-/** Starts a peer (and joins the overlay). */
+/** The overlay's findProviders as a swarm ProviderFinder (origin → isOrigin). */
+export function overlayFinder (overlay: OverlayService): ProviderFinder {
+  return async (contentId: ContentId, { signal }) => (await overlay.findProviders(contentId, { signal }))
+    .map(p => ({ peerId: p.peerId, multiaddrs: p.multiaddrs, isOrigin: p.origin }))
+}
+
+/** Starts a peer: joins the overlay and serves its store (see the file's comment). */
 export async function startPeer (init: PeerInit = {}): Promise<Peer> {
-  const resolver = new AsnResolver(init.prefixTablePaths?.length === 0 ? undefined : loadPrefixTableFiles(init.prefixTablePaths))
-  const store = init.storeDir != null ? await ContentStore.open(init.storeDir) : undefined
+  const resolver = init.asnResolver ?? new AsnResolver(init.prefixTablePaths?.length === 0 ? undefined : loadPrefixTableFiles(init.prefixTablePaths))
+  const opened = init.store == null && init.storeDir != null ? await ContentStore.open(init.storeDir) : undefined
+  const store = init.store ?? opened
   const node = await createSwarmNode({ listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/0.0.0.0/tcp/0'], privateKey: init.privateKey, ...init.node })
-  const shutdown = new AbortController()
   const overlay = new OverlayService(node, {
     ...init.overlay,
     role: init.role ?? init.overlay?.role ?? 'auto',
@@ -67,33 +102,51 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
     proximity: init.proximity ?? init.overlay?.proximity,
     asnResolver: resolver
   })
-  const status = (): OverlayStatus & { items: number } => ({ ...overlay.status(), items: store?.list().length ?? 0 })
-  try {
-    if (store != null) {
-      await registerManifestProtocol(node, store)
-      await registerXferProtocol(node, store, { signal: shutdown.signal })
+  let swarm: SwarmPeer | undefined
+  const status = (): PeerStatus => {
+    const s = swarm?.stats()
+    return {
+      ...overlay.status(),
+      items: store?.list().length ?? 0,
+      traffic: s?.traffic ?? { downloadedFromPeersBytes: 0, downloadedFromSeedersBytes: 0, uploadedBytes: 0 },
+      swarm: s?.items ?? []
     }
+  }
+  try {
     await registerStatusProtocol(node, status)
     await overlay.start()
-    for (const id of store?.list() ?? []) overlay.announce(id)
+    swarm = await startSwarmPeer({
+      node,
+      store,
+      asnResolver: resolver,
+      selfAddress: init.publicIp,
+      proximity: init.proximity,
+      upload: init.upload,
+      announce: id => { overlay.announce(id) }
+    })
   } catch (err) {
     await overlay.stop().catch(() => {})
     try { await node.stop() } catch {}
-    await store?.close()
+    await opened?.close()
     throw err
   }
+  const sw = swarm
+  const finder = overlayFinder(overlay)
   return {
     node,
     overlay,
+    swarm: sw,
     store,
     peerId: node.peerId.toString(),
     multiaddrs: () => node.getMultiaddrs().map(a => a.toString()),
+    finder,
+    download: async (contentId, outputPath, dl = {}) => await sw.download(contentId, outputPath, { finder, ...dl }),
     status,
     stop: async () => {
-      shutdown.abort()
       await overlay.stop()
+      await sw.stop()
       await node.stop()
-      await store?.close()
+      await opened?.close()
     }
   }
 }

@@ -21,7 +21,10 @@ import { AsnResolver } from '../core/proximity/asn-resolver.js'
 import { createSwarmNode, type SwarmNode } from '../net/swarm-node.js'
 import { registerManifestProtocol } from '../net/manifest-protocol.js'
 import { registerXferProtocol } from '../net/xfer-server.js'
+import { MANIFEST_PROTOCOL, XFER_PROTOCOL } from '../net/protocol-ids.js'
 import { SwarmUploadGate, type SwarmUploadGateInit } from '../net/upload-gate.js'
+import type { RequesterInfo, UploadGate, UploadTicket } from '../net/xfer-server.js'
+import type { XferMessage } from '../core/messages/xfer-messages.js'
 import { ContentStore } from '../store/content-store.js'
 import { downloadContent, DownloadFailedError, type DownloadInit, type DownloadResult, type DownloadSource } from './download-content.js'
 import { ProximityRanker } from './proximity-ranker.js'
@@ -55,7 +58,14 @@ export interface SwarmPeerInit {
   storeDir?: string
   /** An open store instead of storeDir. */
   store?: ContentStore
-  /** libp2p listen multiaddrs. Default `/ip4/127.0.0.1/tcp/0`. */
+  /**
+   * A running libp2p node to serve and download on (the peer runtime
+   * passes the node its overlay uses: one node per process). The swarm
+   * peer registers its protocols on it and does not stop it. Default: a
+   * node of its own on `listenMultiaddrs`.
+   */
+  node?: SwarmNode
+  /** libp2p listen multiaddrs when it creates its own node. Default `/ip4/127.0.0.1/tcp/0`. */
   listenMultiaddrs?: string[]
   /** libp2p private key. Default: a fresh one. */
   privateKey?: PrivateKey
@@ -81,6 +91,23 @@ export interface SwarmDownloadInit extends Omit<DownloadInit, 'node' | 'onSessio
   maxPeers?: number
   /** Time between finder queries, ms. Default 5 s. */
   refindIntervalMs?: number
+  /**
+   * With a finder and no `sources`: how long to keep asking it (every
+   * FIRST_FIND_RETRY_MS) while it finds nobody, ms; a lookup can come back
+   * empty while the overlay recovers from a lost supernode. Default 30 s.
+   */
+  findTimeoutMs?: number
+}
+
+/** Default of SwarmDownloadInit.findTimeoutMs. */
+export const DEFAULT_FIND_TIMEOUT_MS = 30_000
+/** Pause between finder queries while the first one finds nobody, ms. */
+export const FIRST_FIND_RETRY_MS = 500
+
+/** The finder found no provider within `findTimeoutMs`. */
+export class NoProvidersError extends Error {
+  override name = 'NoProvidersError'
+  readonly code = 'ERR_NO_PROVIDERS'
 }
 
 /** What a swarm download did, with bytes per source. */
@@ -88,6 +115,36 @@ export interface SwarmDownloadResult extends DownloadResult {
   /** Verified piece bytes fetched from each source address. */
   bytesBySource: Map<string, number>
 }
+
+/** Bytes moved by a swarm peer, split by the kind of the other side. */
+export interface SwarmTraffic {
+  /** Verified piece bytes downloaded from peers (not origin seeders). */
+  downloadedFromPeersBytes: number
+  /** Verified piece bytes downloaded from origin seeders. */
+  downloadedFromSeedersBytes: number
+  /** Piece bytes uploaded to other peers. */
+  uploadedBytes: number
+}
+
+/** One item a swarm peer holds or is downloading, with the peers involved. */
+export interface SwarmItemStats {
+  contentId: ContentId
+  /** 'downloading' while a download runs, else 'held' (store or finished download). */
+  state: 'downloading' | 'held'
+  /** Peer sources of the running download (origins not counted). */
+  peerSources: number
+  /** Origin seeders among the running download's sources. */
+  seederSources: number
+  /** Providers the finder reported last (peers and origins). */
+  providersFound: number
+  /** Requesters of this item connected to us now. */
+  uploadingTo: number
+  /** Piece bytes of this item uploaded since start. */
+  uploadedBytes: number
+}
+
+/** Largest number of items listed in SwarmPeer.stats (the status document is bounded). */
+export const MAX_STATS_ITEMS = 32
 
 /** A running swarm peer. */
 export interface SwarmPeer {
@@ -102,7 +159,38 @@ export interface SwarmPeer {
   download: (contentId: string, outputPath: string, init?: SwarmDownloadInit) => Promise<SwarmDownloadResult>
   /** This peer as a provider (for static finders in tests and benchmarks). */
   info: () => ProviderInfo
+  /** Bytes up and down (by source kind) and the items held or downloading, at most MAX_STATS_ITEMS. */
+  stats: () => { traffic: SwarmTraffic, items: SwarmItemStats[] }
+  /** Stops serving and closes what it opened (its own node too, not a node it was given). */
   stop: () => Promise<void>
+}
+
+/** Per-item upload accounting around the real gate (the policy stays in SwarmUploadGate). */
+class AccountingGate implements UploadGate {
+  readonly requesters = new Map<string, number>()
+  readonly uploaded = new Map<string, number>()
+  constructor (private readonly inner: SwarmUploadGate) {}
+  admit (who: RequesterInfo, push: (msg: XferMessage) => void): UploadTicket {
+    const id = who.contentId
+    this.requesters.set(id, (this.requesters.get(id) ?? 0) + 1)
+    const ticket = this.inner.admit(who, push)
+    let released = false
+    return {
+      get choked () { return ticket.choked },
+      pace: async (bytes, signal) => {
+        this.uploaded.set(id, (this.uploaded.get(id) ?? 0) + bytes)
+        await ticket.pace(bytes, signal)
+      },
+      release: () => {
+        if (!released) {
+          released = true
+          const n = (this.requesters.get(id) ?? 1) - 1
+          if (n <= 0) this.requesters.delete(id); else this.requesters.set(id, n)
+        }
+        ticket.release()
+      }
+    }
+  }
 }
 
 /** Starts a swarm peer (see the file's comment). */
@@ -111,11 +199,13 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
   const store = init.store ?? opened
   const provider = new SwarmContentProvider(store)
   const listen = init.listenMultiaddrs ?? ['/ip4/127.0.0.1/tcp/0']
-  const node = await createSwarmNode({ listenMultiaddrs: listen, privateKey: init.privateKey })
+  const node = init.node ?? await createSwarmNode({ listenMultiaddrs: listen, privateKey: init.privateKey })
+  const ownNode = init.node == null
   const peerId = node.peerId.toString()
   const ranker = new ProximityRanker({
     resolver: init.asnResolver,
-    selfAddress: init.selfAddress ?? listen.map(a => /^\/ip[46]\/([^/]+)/.exec(a)?.[1]).find(ip => ip != null),
+    selfAddress: init.selfAddress ?? [...listen, ...node.getMultiaddrs().map(a => a.toString())]
+      .map(a => /^\/ip[46]\/([^/]+)/.exec(a)?.[1]).find(ip => ip != null && ip !== '0.0.0.0' && ip !== '::'),
     selfPeerId: peerId,
     proximity: init.proximity
   })
@@ -124,9 +214,13 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     ...init.upload,
     rank: requesters => ranker.rank(requesters, r => ({ peerId: r.peerId, addr: r.remoteAddr }))
   })
+  const accounting = new AccountingGate(gate)
+  const traffic = { fromPeers: 0, fromSeeders: 0 }
+  /** Running downloads: their sources and the last finder answer's size. */
+  const running = new Map<string, { peers: Set<string>, origins: Set<string>, providersFound: number }>()
   const shutdown = new AbortController()
   await registerManifestProtocol(node, provider)
-  await registerXferProtocol(node, provider, { signal: shutdown.signal, gate })
+  await registerXferProtocol(node, provider, { signal: shutdown.signal, gate: accounting })
   const multiaddrs = node.getMultiaddrs().map(a => a.toString())
   const announce = (id: ContentId): void => {
     if (init.announce == null) return
@@ -142,6 +236,10 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     let peerCount = 0
     const local = new AbortController()
     const signal = dl.signal == null ? local.signal : AbortSignal.any([dl.signal, local.signal])
+    if (running.has(contentId)) throw new TypeError(`already downloading ${contentId}`)
+    const live = { peers: new Set<string>(), origins: new Set<string>(), providersFound: 0 }
+    running.set(contentId, live)
+    const originAddrs = new Set<string>()
 
     /** New sources from `providers`: ranked, not ourselves, not already used, at most maxPeers peers in all. */
     const choose = (providers: ProviderInfo[]): DownloadSource[] => {
@@ -153,23 +251,48 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
       for (const o of origins) {
         if (used.has(key(o))) continue
         used.add(key(o))
-        out.push({ address: withPeerId(o.multiaddrs[0], o.peerId), isOrigin: true })
+        live.origins.add(o.peerId)
+        const address = withPeerId(o.multiaddrs[0], o.peerId)
+        originAddrs.add(address)
+        out.push({ address, isOrigin: true })
       }
       peers.forEach((p, i) => {
         if (used.has(key(p)) || peerCount >= maxPeers) return
         used.add(key(p))
         peerCount++
+        live.peers.add(p.peerId)
         out.push({ address: withPeerId(p.multiaddrs[0], p.peerId), preference: preferenceOf(ranker, p, i, peers.length) })
       })
       return out
     }
     const find = async (): Promise<ProviderInfo[]> => {
       if (dl.finder == null) return []
-      try { return await dl.finder(contentId, { signal }) } catch { return [] }
+      try {
+        const found = await dl.finder(contentId, { signal })
+        live.providersFound = found.length
+        return found
+      } catch { return [] }
     }
 
-    for (const s of dl.sources ?? []) used.add(peerIdOf(s.address.toString()) ?? s.address.toString())
-    const initial = [...(dl.sources ?? []), ...choose(await find())]
+    for (const s of dl.sources ?? []) {
+      const address = s.address.toString()
+      const id = peerIdOf(address) ?? address
+      used.add(id)
+      if (s.isOrigin === true) { live.origins.add(id); originAddrs.add(address) } else live.peers.add(id)
+    }
+    let initial = [...(dl.sources ?? []), ...choose(await find())]
+    if (initial.length === 0 && dl.finder != null) {
+      const deadline = Date.now() + (dl.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS)
+      while (initial.length === 0 && Date.now() < deadline && !signal.aborted) {
+        await new Promise(resolve => setTimeout(resolve, FIRST_FIND_RETRY_MS))
+        initial = choose(await find())
+      }
+      if (initial.length === 0) {
+        running.delete(contentId)
+        if (signal.aborted) throw signal.reason
+        throw new NoProvidersError(`no provider of ${contentId} found within ${dl.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS} ms`)
+      }
+    }
     let manifest: VerifiedManifest | undefined
     let timer: ReturnType<typeof setInterval> | undefined
     try {
@@ -188,6 +311,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         onPieceStored: (index, source, lengthBytes) => {
           provider.pieceStored(contentId, index)
           bytesBySource.set(source, (bytesBySource.get(source) ?? 0) + lengthBytes)
+          if (originAddrs.has(source)) traffic.fromSeeders += lengthBytes; else traffic.fromPeers += lengthBytes
           const from = peerIdOf(source)
           if (from != null) gate.recordReceived(from, lengthBytes)
           dl.onPieceStored?.(index, source, lengthBytes)
@@ -207,6 +331,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
       throw err
     } finally {
       if (timer != null) clearInterval(timer)
+      running.delete(contentId)
       local.abort()
     }
   }
@@ -220,10 +345,27 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     ranker,
     download,
     info: () => ({ peerId, multiaddrs }),
+    stats: () => {
+      const ids = new Set<string>([...running.keys(), ...provider.contentIds()])
+      const items: SwarmItemStats[] = [...ids].slice(0, MAX_STATS_ITEMS).map(id => {
+        const r = running.get(id)
+        return {
+          contentId: id as ContentId,
+          state: r != null ? 'downloading' : 'held',
+          peerSources: r?.peers.size ?? 0,
+          seederSources: r?.origins.size ?? 0,
+          providersFound: r?.providersFound ?? 0,
+          uploadingTo: accounting.requesters.get(id) ?? 0,
+          uploadedBytes: accounting.uploaded.get(id) ?? 0
+        }
+      })
+      return { traffic: { downloadedFromPeersBytes: traffic.fromPeers, downloadedFromSeedersBytes: traffic.fromSeeders, uploadedBytes: gate.bytesUploaded }, items }
+    },
     stop: async () => {
       shutdown.abort()
       gate.stop()
-      await node.stop()
+      if (ownNode) await node.stop()
+      else await Promise.all([MANIFEST_PROTOCOL, XFER_PROTOCOL].map(async p => { await node.unhandle(p) }))
       await provider.close()
       await opened?.close()
     }

@@ -63,6 +63,11 @@ export class SwarmContentProvider implements ContentProvider {
     await (await d.fh).close().catch(() => {})
   }
 
+  /** Ids of every item served: the store's and the downloads' (in progress or finished without a store). */
+  contentIds (): ContentId[] {
+    return [...new Set([...(this.store?.list() ?? []), ...this.downloads.keys()])]
+  }
+
   /** Stops serving a download (abandoned or failed). */
   async removeDownload (id: ContentId): Promise<void> {
     const d = this.downloads.get(id)

@@ -1,17 +1,22 @@
 import type { Command } from 'commander'
 import cliProgress from 'cli-progress'
 import type { DownloadProgress } from '../../client/download-content.js'
-import { startSwarmPeer, staticFinder, type ProviderInfo } from '../../client/swarm-peer.js'
+import { startSwarmPeer, staticFinder, type ProviderFinder, type ProviderInfo, type SwarmDownloadInit, type SwarmDownloadResult, type SwarmPeer } from '../../client/swarm-peer.js'
+import { startPeer } from '../../client/peer.js'
+import { addOverlayOptions, bootstrapOf, DEFAULT_FIND_TIMEOUT_SEC, findFirstProviders, NoSourceError, primedFinder, type OverlayCliOptions } from '../overlay-options.js'
 import { loadPrefixTableFiles } from '../../client/prefix-table-files.js'
 import { AsnResolver } from '../../core/proximity/asn-resolver.js'
 import { parseContentId } from '../../core/content/content-id.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from 'commander'
 
-interface GetOptions {
+interface GetOptions extends OverlayCliOptions {
   peer: string[], origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
-  proximity: boolean, prefixTable: string[], uploadSlots?: number, uploadLimit?: number
+  uploadSlots?: number, uploadLimit?: number, findTimeout: number
 }
+
+/** What `get` downloads with: a swarm peer alone (`--peer`/`--origin`) or the peer runtime in the overlay. */
+interface Runtime { swarm: SwarmPeer, overlayFinder?: ProviderFinder, download: (id: string, out: string, init: SwarmDownloadInit) => Promise<SwarmDownloadResult>, stop: () => Promise<void> }
 
 function parsePositiveInt (text: string): number {
   const n = Number(text)
@@ -36,37 +41,43 @@ function parseMultiaddr (text: string, acc: string[]): string[] {
 
 /** `swarmcdn get`: download an item, verified piece by piece, resumable. */
 export function registerGet (program: Command): void {
-  program.command('get')
-    .description('Download an item by content id from seeders/peers; verifies every piece, resumes after an interruption.')
+  const cmd = program.command('get')
+    .description('Download an item by content id from many peers at once (given with --peer, or found through the overlay from --bootstrap); verifies every piece, resumes after an interruption.')
     .argument('<content-id>', 'the content id printed by swarmcdn publish')
     .option('--peer <multiaddr>', 'a peer to download from (repeatable: downloads from all at once)', parseMultiaddr, [] as string[])
     .option('--origin <multiaddr>', 'an origin seeder, used for what peers cannot supply (repeatable)', parseMultiaddr, [] as string[])
     .option('--seed', 'keep serving the item after the download completes, until Ctrl-C', false)
     .option('--listen <multiaddr>', 'where to serve pieces to other peers, during and after the download (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--store <dir>', 'add the completed item to this content store (and serve it from there)')
-    .option('--no-proximity', 'rank sources without AS/prefix nearness (comparison runs)')
-    .option('--prefix-table <file>', 'IP-to-AS table (ip-location-db CSV or CAIDA pfx2as; repeatable). Default: the installed @ip-location-db/asn table', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--upload-slots <n>', 'peers served at once; the rest are choked (default 4)', parsePositiveInt)
     .option('--upload-limit <bytesPerSec>', 'total upload rate limit in bytes/s (default: unlimited)', parsePositiveInt)
     .requiredOption('-o, --output <file>', 'where to write the item')
     .option('--json', 'print one JSON progress object per line', false)
-    .addHelpText('after', '\nExample:\n  $ swarmcdn get bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... -o talk.mp4\n  $ swarmcdn get bafkrei... --origin /ip4/10.0.0.1/tcp/4001/p2p/12D3KooA... --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3KooB... --peer /ip4/127.0.0.1/tcp/4003/p2p/12D3KooC... -o talk.mp4 --seed\n')
+    .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePositiveInt, DEFAULT_FIND_TIMEOUT_SEC)
+  addOverlayOptions(cmd)
+    .addHelpText('after', '\nExample:\n  $ swarmcdn get bafkrei... --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... -o talk.mp4 --seed\n  $ swarmcdn get bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... -o talk.mp4\n  $ swarmcdn get bafkrei... --origin /ip4/10.0.0.1/tcp/4001/p2p/12D3KooA... --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3KooB... --peer /ip4/127.0.0.1/tcp/4003/p2p/12D3KooC... -o talk.mp4 --seed\n')
     .action(async (id: string, opts: GetOptions) => {
       const contentId = parseContentId(id)
-      if (opts.peer.length + opts.origin.length === 0) throw new InvalidArgumentError('give at least one --peer or --origin MULTIADDR')
+      const bootstrap = await bootstrapOf(opts)
+      if (opts.peer.length + opts.origin.length === 0 && bootstrap.length === 0) throw new NoSourceError()
       const given = [...opts.origin.map(a => ({ address: a, isOrigin: true })), ...opts.peer.map(a => ({ address: a, isOrigin: false }))]
       const providers = given.map(g => providerOf(g.address, g.isOrigin)).filter(p => p != null)
       // Addresses without a peer id can't be ranked or de-duplicated by peer: dial them as given.
       const direct = given.filter(g => providerOf(g.address, g.isOrigin) == null)
-      // Ranking only matters with several peers; the full table costs ~0.5 s to load.
-      const resolver = opts.proximity && opts.peer.length > 1 ? new AsnResolver(opts.prefixTable.length > 0 ? loadPrefixTableFiles(opts.prefixTable) : loadPrefixTableFiles()) : undefined
-      const swarm = await startSwarmPeer({
-        listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/0.0.0.0/tcp/0'],
-        storeDir: opts.store,
-        proximity: opts.proximity,
-        asnResolver: resolver,
-        upload: { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) }
-      })
+      const upload = { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) }
+      const listen = opts.listen.length > 0 ? opts.listen : ['/ip4/0.0.0.0/tcp/0']
+      let runtime: Runtime
+      if (bootstrap.length > 0) {
+        // A leaf in the overlay: finds providers there, announces the item once its manifest verified.
+        const peer = await startPeer({ role: 'leaf', bootstrap, listenMultiaddrs: listen, storeDir: opts.store, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp, upload })
+        runtime = { swarm: peer.swarm, overlayFinder: peer.finder, download: peer.download, stop: peer.stop }
+      } else {
+        // Ranking only matters with several peers; the full table costs ~0.5 s to load.
+        const resolver = opts.proximity && opts.peer.length > 1 ? new AsnResolver(loadPrefixTableFiles(opts.prefixTable)) : undefined
+        const swarm = await startSwarmPeer({ listenMultiaddrs: listen, storeDir: opts.store, proximity: opts.proximity, asnResolver: resolver, upload })
+        runtime = { swarm, download: swarm.download, stop: swarm.stop }
+      }
+      const swarm = runtime.swarm
       const ac = new AbortController()
       const onSignal = (): void => { ac.abort(new Error('interrupted; run the same command again to resume')) }
       process.once('SIGINT', onSignal)
@@ -86,10 +97,21 @@ export function registerGet (program: Command): void {
         }
       }
       try {
-        const result = await swarm.download(contentId, opts.output, {
-          finder: staticFinder(providers),
+        let finder = staticFinder(providers)
+        if (runtime.overlayFinder != null) {
+          const overlay = runtime.overlayFinder
+          const first = given.length > 0 ? [] : await findFirstProviders(overlay, contentId, opts.findTimeout, ac.signal)
+          if (opts.json) process.stdout.write(JSON.stringify({ event: 'providers', contentId, providers: first.length, origins: first.filter(p => p.isOrigin === true).length }) + '\n')
+          const fresh = primedFinder(first, overlay)
+          finder = async (cid, o) => [...providers, ...await fresh(cid, o)]
+        }
+        const result = await runtime.download(contentId, opts.output, {
+          finder,
           sources: direct,
           maxPeers: Math.max(8, opts.peer.length),
+          onSourceError: (addr, err) => {
+            if (opts.json) process.stdout.write(JSON.stringify({ event: 'source-error', address: addr, error: err.message }) + '\n')
+          },
           signal: ac.signal,
           onManifest: m => {
             if (opts.json) {
@@ -110,18 +132,17 @@ export function registerGet (program: Command): void {
               bar.update(p.verifiedBytes, { value_h: mib(p.verifiedBytes), total_h: mib(p.totalBytes), rate })
             }
             onProgress(p)
-          },
-          onSourceError: (addr, err) => {
-            if (opts.json) process.stdout.write(JSON.stringify({ event: 'source-error', address: addr, error: err.message }) + '\n')
           }
         })
         bar?.stop()
         const secs = result.elapsedMs / 1000
         const mibps = result.manifest.lengthBytes / 1048576 / Math.max(secs, 0.001)
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: opts.output, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs }) + '\n')
+          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: opts.output, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource) }) + '\n')
         } else {
           process.stderr.write(`saved ${opts.output} (${result.manifest.lengthBytes} bytes, ${result.manifest.pieceCount} pieces verified${result.resumedPieces > 0 ? `, ${result.resumedPieces} resumed` : ''}) in ${secs.toFixed(1)} s, ${mibps.toFixed(1)} MiB/s\n`)
+          const t = swarm.stats().traffic
+          process.stderr.write(`  ${mib(t.downloadedFromPeersBytes)} from peers, ${mib(t.downloadedFromSeedersBytes)} from seeders, ${result.bytesBySource.size} source(s):\n`)
           for (const [addr, bytes] of result.bytesBySource) process.stderr.write(`  ${mib(bytes)} from ${addr}\n`)
         }
         if (opts.seed) {
@@ -129,7 +150,7 @@ export function registerGet (program: Command): void {
           process.off('SIGTERM', onSignal)
           if (opts.json) process.stdout.write(JSON.stringify({ event: 'seeding', contentId, peerId: swarm.peerId, multiaddrs: swarm.multiaddrs }) + '\n')
           else {
-            process.stderr.write(`seeding ${contentId} as ${swarm.peerId} (Ctrl-C to stop)\n`)
+            process.stderr.write(`seeding ${contentId} as ${swarm.peerId}${runtime.overlayFinder != null ? ', announced in the overlay' : ''} (Ctrl-C to stop)\n`)
             for (const a of swarm.multiaddrs) process.stderr.write(`  listening on ${a}\n`)
           }
           await new Promise<void>(resolve => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve) })
@@ -138,7 +159,7 @@ export function registerGet (program: Command): void {
           else process.stderr.write(`stopped after uploading ${mib(up)}\n`)
         }
       } finally {
-        await swarm.stop()
+        await runtime.stop()
         bar?.stop()
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)

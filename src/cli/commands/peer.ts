@@ -1,13 +1,27 @@
 /**
  * `swarmcdn peer`: a long-lived overlay peer that serves (and announces)
- * the items of its store until SIGINT/SIGTERM.
+ * the items of its store until SIGINT/SIGTERM, and downloads the items
+ * named with `--get` through the overlay (serving them while they arrive).
+ * There is no control protocol: more downloads mean another `--get` at the
+ * next start, or `swarmcdn get ... --seed` as its own peer.
  */
+import { join } from 'node:path'
+import { parseContentId } from '../../core/content/content-id.js'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { startPeer } from '../../client/peer.js'
 import type { OverlayRoleSetting } from '../../net/dht-service.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, untilSignal, type OverlayCliOptions } from '../overlay-options.js'
 
-interface PeerOptions extends OverlayCliOptions { listen?: string[], store?: string, role: OverlayRoleSetting, json: boolean }
+interface PeerOptions extends OverlayCliOptions {
+  listen?: string[], store?: string, role: OverlayRoleSetting, json: boolean,
+  get?: string[], outputDir: string, uploadSlots?: number, uploadLimit?: number
+}
+
+function parsePositiveInt (text: string): number {
+  const n = Number(text)
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got ${text}`)
+  return n
+}
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value]
 
@@ -21,12 +35,18 @@ export function registerPeer (program: Command): void {
       if (v !== 'auto' && v !== 'leaf' && v !== 'supernode') throw new InvalidArgumentError('expected auto, leaf or supernode')
       return v
     }))
+    .addOption(new Option('--get <content-id>', 'download this item through the overlay at start, serving it as it arrives (repeatable)').argParser(collect))
+    .option('--output-dir <dir>', 'where --get saves items, as DIR/CONTENT_ID (with --store they also join the store)', '.')
+    .option('--upload-slots <n>', 'peers served at once; the rest are choked (default 4)', parsePositiveInt)
+    .option('--upload-limit <bytesPerSec>', 'total upload rate limit in bytes/s (default: unlimited)', parsePositiveInt)
     .option('--json', 'print one JSON event per line', false)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nExample:\n  $ swarmcdn peer --store ./store --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --json\n  {"event":"listening","peerId":"12D3KooW...","multiaddrs":[...],"role":"leaf"}\n')
     .action(async (opts: PeerOptions) => {
       const bootstrap = await bootstrapOf(opts)
+      const gets = (opts.get ?? []).map(id => parseContentId(id))
       const peer = await startPeer({
+        upload: { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) },
         storeDir: opts.store,
         listenMultiaddrs: opts.listen,
         bootstrap,
@@ -42,7 +62,24 @@ export function registerPeer (program: Command): void {
         process.stdout.write(`peer ${peer.peerId} (${s.role}), ${s.items} item(s), ${bootstrap.length} bootstrap address(es)\n`)
         for (const a of peer.multiaddrs()) process.stdout.write(`listening on ${a}\n`)
       }
+      const stopping = new AbortController()
+      const emit = (obj: Record<string, unknown>, text: string): void => { process.stdout.write(opts.json ? JSON.stringify(obj) + '\n' : text + '\n') }
+      const downloads = gets.map(async contentId => {
+        const output = join(opts.outputDir, contentId)
+        emit({ event: 'download:started', contentId, output }, `downloading ${contentId} to ${output}`)
+        try {
+          const r = await peer.download(contentId, output, { signal: stopping.signal })
+          const bySource = Object.fromEntries(r.bytesBySource)
+          emit({ event: 'download:done', contentId, output, lengthBytes: r.manifest.lengthBytes, elapsedMs: r.elapsedMs, sources: r.bytesBySource.size, bytesBySource: bySource },
+            `downloaded ${contentId} (${r.manifest.lengthBytes} bytes) in ${(r.elapsedMs / 1000).toFixed(1)} s from ${r.bytesBySource.size} source(s); serving it`)
+        } catch (err) {
+          if (stopping.signal.aborted) return
+          emit({ event: 'download:error', contentId, error: (err as Error).message }, `swarmcdn: download of ${contentId} failed: ${(err as Error).message}`)
+        }
+      })
       const signal = await untilSignal()
+      stopping.abort(new Error('stopped'))
+      await Promise.all(downloads)
       await peer.stop()
       if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped', signal }) + '\n')
       else process.stdout.write(`stopped (${signal})\n`)

@@ -1,7 +1,8 @@
 /**
  * `swarmcdn status --peer MULTIADDR`: asks a running peer or seeder (over
  * `/swarmcdn/status/1.0.0`) for its role, attached supernodes, routing
- * table size and items held.
+ * table size, items held, bytes up and down by source kind, and the
+ * peers of each item.
  */
 import type { Command } from 'commander'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -28,10 +29,29 @@ export function registerStatus (program: Command): void {
           `attached to      ${attached.length === 0 ? '-' : attached.map(a => a.peerId).join('\n                 ')}`,
           `routing table    ${String(s.routingTableSize)} contacts`,
           `leaves           ${String(s.leaves)}`,
-          `items held       ${String(s.itemsHeld)} announced, ${String(s.items)} in store`
+          `items held       ${String(s.itemsHeld)} announced, ${String(s.items)} in store`,
+          ...trafficLines(s)
         ].join('\n') + '\n')
       } finally {
         await node.stop()
       }
     })
+}
+
+function mib (bytes: unknown): string {
+  return `${(Number(bytes ?? 0) / 1048576).toFixed(1)} MiB`
+}
+
+/** Traffic and per-item lines; seeders' documents have neither. */
+function trafficLines (s: Record<string, unknown>): string[] {
+  const t = s.traffic as Record<string, number> | undefined
+  const items = (s.swarm as Array<Record<string, unknown>> | undefined) ?? []
+  if (t == null) return []
+  return [
+    `downloaded       ${mib(t.downloadedFromPeersBytes)} from peers, ${mib(t.downloadedFromSeedersBytes)} from seeders`,
+    `uploaded         ${mib(t.uploadedBytes)}`,
+    ...items.map((i, n) => `${n === 0 ? 'items            ' : '                 '}${String(i.contentId)} ${String(i.state)}: ` +
+      (i.state === 'downloading' ? `${String(i.peerSources)} peer + ${String(i.seederSources)} seeder source(s) of ${String(i.providersFound)} found, ` : '') +
+      `uploading to ${String(i.uploadingTo)} peer(s), ${mib(i.uploadedBytes)} up`)
+  ]
 }

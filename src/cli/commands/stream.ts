@@ -11,9 +11,19 @@ import { fetchManifest } from '../../net/manifest-protocol.js'
 import { StreamingDownload } from '../../client/streaming-download.js'
 import { startStreamingGateway, StreamingItems } from '../../client/streaming-gateway.js'
 import { parseNonNegativeInt } from '../parse-options.js'
-import type { DownloadProgress } from '../../client/download-content.js'
+import type { DownloadProgress, DownloadSource } from '../../client/download-content.js'
+import { startPeer, type Peer } from '../../client/peer.js'
+import { DEFAULT_REFIND_INTERVAL_MS, type ProviderInfo } from '../../client/swarm-peer.js'
+import type { VerifiedManifest } from '../../core/content/manifest.js'
+import { addOverlayOptions, bootstrapOf, DEFAULT_FIND_TIMEOUT_SEC, findFirstProviders, NoSourceError, type OverlayCliOptions } from '../overlay-options.js'
 
-interface StreamOptions { peer: string[], port: number, player?: string, output?: string, json: boolean }
+interface StreamOptions extends OverlayCliOptions { peer: string[], port: number, player?: string, output?: string, json: boolean, findTimeout: number }
+
+/** A provider as a download source (origins are the fallback). */
+function sourceOf (p: ProviderInfo): DownloadSource {
+  const addr = p.multiaddrs[0]
+  return { address: addr.includes('/p2p/') ? addr : `${addr}/p2p/${p.peerId}`, isOrigin: p.isOrigin === true }
+}
 
 /** A bad argument found inside the action (commander only prints its own errors thrown while parsing). */
 export class StreamArgumentError extends Error {
@@ -48,34 +58,49 @@ export function playerCommand (player: string, url: string): string[] {
 
 /** `swarmcdn stream`: download an item and play it while it downloads, through a local HTTP URL. */
 export function registerStream (program: Command): void {
-  program.command('stream')
+  const cmd = program.command('stream')
     .description('Download an item and serve it to a media player at http://127.0.0.1:PORT/c/ID/NAME while it downloads (seeking works); the download is kept and resumable.')
     .argument('<content-id>', 'the content id printed by swarmcdn publish')
-    .option('--peer <multiaddr>', 'a source to download from (repeatable; required until the overlay peer can find sources)', parseMultiaddr, [] as string[])
+    .option('--peer <multiaddr>', 'a source to download from (repeatable); without it, sources are found through the overlay (--bootstrap)', parseMultiaddr, [] as string[])
     .option('--port <n>', 'gateway port on 127.0.0.1 (0 = any free port)', parsePort, 0)
     .option('--player <cmd>', 'start this player on the URL and exit when it exits: mpv, vlc, or a command line (run without a shell)')
     .option('-o, --output <file>', 'where to save the item (default: ./NAME from the manifest)')
     .option('--json', 'print one JSON object per line (url, progress, done)', false)
+    .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePort, DEFAULT_FIND_TIMEOUT_SEC)
+  addOverlayOptions(cmd)
     .addHelpText('after', `
 Example:
+  $ swarmcdn stream bafkrei... --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --player mpv
   $ swarmcdn stream bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... --player mpv
   streaming talk.mp4 (video/mp4, 1.0 GiB) at http://127.0.0.1:41327/c/bafkrei.../talk.mp4
 `)
     .action(async (id: string, opts: StreamOptions) => {
       const contentId = parseContentId(id)
-      if (opts.peer.length === 0) throw new StreamArgumentError('give at least one --peer MULTIADDR (finding sources through the overlay comes with `swarmcdn peer`)')
+      const bootstrap = opts.peer.length === 0 ? await bootstrapOf(opts) : []
+      if (opts.peer.length === 0 && bootstrap.length === 0) throw new NoSourceError()
       const ac = new AbortController()
       const stop = (why: string): void => { if (!ac.signal.aborted) ac.abort(new Error(why)) }
       const onSignal = (): void => { stop('interrupted') }
       process.once('SIGINT', onSignal)
       process.once('SIGTERM', onSignal)
       const emit = (obj: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(obj) + '\n') }
-      const node = await createSwarmNode()
+      // Without --peer: a leaf peer runtime that finds sources in the overlay and serves the verified pieces it streams.
+      const peer: Peer | undefined = bootstrap.length > 0
+        ? await startPeer({ role: 'leaf', bootstrap, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp })
+        : undefined
+      const node = peer?.node ?? await createSwarmNode()
+      let refind: ReturnType<typeof setInterval> | undefined
       let bar: cliProgress.SingleBar | undefined
       let player: ChildProcess | undefined
       try {
+        let sources: DownloadSource[] = opts.peer.map(address => ({ address }))
+        if (peer != null) {
+          const found = await findFirstProviders(peer.finder, contentId, opts.findTimeout, ac.signal)
+          // Peers first (nearest first, as the overlay ranks them), origins last, at most 8 peers.
+          sources = [...found.filter(p => p.isOrigin !== true).slice(0, 8), ...found.filter(p => p.isOrigin === true)].map(sourceOf)
+        }
         // The manifest first, for the default file name; the download fetches it again from its sources (a small message).
-        const manifest = await fetchManifest(node, multiaddr(opts.peer[0]), contentId, { signal: ac.signal })
+        const manifest = await firstManifest(node, sources, contentId, ac.signal)
         const output = opts.output ?? join('.', manifest.name)
         if (await stat(output).then(() => true, () => false)) {
           throw new StreamArgumentError(`${output} exists (a finished download?); play it directly or pass -o to save elsewhere`)
@@ -92,7 +117,24 @@ Example:
             bar?.update(p.verifiedBytes, { value_h: mib(p.verifiedBytes) })
           }
         }
-        const download = await StreamingDownload.start(contentId, output, opts.peer.map(address => ({ address })), { node, signal: ac.signal, onProgress })
+        const provider = peer?.swarm.provider
+        const used = new Set(sources.map(s => s.address.toString()))
+        const download = await StreamingDownload.start(contentId, output, sources, {
+          node,
+          signal: ac.signal,
+          onProgress,
+          // As a peer in the overlay: serve verified pieces while streaming, announce the item, take in providers found later.
+          onPartialOpened: partial => { if (provider != null) { provider.addDownload(manifest, partial); peer?.overlay.announce(contentId) } },
+          onPieceStored: index => { provider?.pieceStored(contentId, index) },
+          onSessionStarted: add => {
+            if (peer == null) return
+            refind = setInterval(() => {
+              void peer.finder(contentId, { signal: ac.signal }).then(found => {
+                for (const s of found.map(sourceOf)) if (!used.has(s.address.toString())) { used.add(s.address.toString()); add(s) }
+              }, () => {})
+            }, DEFAULT_REFIND_INTERVAL_MS)
+          }
+        })
         const items = new StreamingItems()
         items.add(download)
         const gateway = await startStreamingGateway({ downloads: items, port: opts.port, signal: ac.signal })
@@ -108,6 +150,8 @@ Example:
           }
         }
         download.done.then(result => {
+          if (refind != null) clearInterval(refind)
+          void provider?.completeDownload(contentId, output).catch(() => {})
           bar?.update(manifest.lengthBytes, { value_h: mib(manifest.lengthBytes) })
           bar?.stop()
           if (opts.json) emit({ event: 'done', output, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs })
@@ -138,9 +182,19 @@ Example:
         if (player != null && player.exitCode == null && player.signalCode == null) player.kill('SIGTERM')
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
-        await node.stop()
+        if (refind != null) clearInterval(refind)
+        if (peer != null) await peer.stop(); else await node.stop()
       }
     })
+}
+
+/** The manifest from the first source that gives one (every source's error in the message otherwise). */
+async function firstManifest (node: Parameters<typeof fetchManifest>[0], sources: DownloadSource[], contentId: string, signal: AbortSignal): Promise<VerifiedManifest> {
+  let last: unknown
+  for (const s of sources) {
+    try { return await fetchManifest(node, multiaddr(s.address.toString()), contentId, { signal }) } catch (err) { if (signal.aborted) throw err; last = err }
+  }
+  throw last ?? new StreamArgumentError('no source')
 }
 
 function mib (bytes: number): string {
