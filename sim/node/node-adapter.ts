@@ -51,6 +51,8 @@ export interface NodeAdapter<M> {
   onTimer: (nowMs: number) => Array<Effect<M>>
   /** Earliest time `onTimer` has work, or undefined. */
   nextDeadlineMs: () => number | undefined
+  /** A `transfer` this node started has ended (delivered or not): its upload slot is free. */
+  onTransferSent?: (nowMs: number) => Array<Effect<M>>
   /** The workload asks this node to fetch catalog item `itemRank` of `sizeBytes`. */
   onRequest?: (nowMs: number, itemRank: number, sizeBytes: number) => Array<Effect<M>>
 }

@@ -166,6 +166,12 @@ export class MetricsObserver implements SimObserver {
     return { lookupSuccessBefore: before, lookupSuccessAfter: after, lookupRecoveryS: rec }
   }
 
+  private sumOf (name: string): number {
+    let t = 0
+    for (const v of this.observed.get(name)?.values() ?? []) t += v
+    return t
+  }
+
   /** Orphan leaves over the sampled series: count and share of online leaves (min/mean/max/final), null for flat protocols. */
   private orphanSeries (): unknown {
     if (this.world.scenario.protocol.kind !== 'swarmcdn') return null
@@ -188,7 +194,7 @@ export class MetricsObserver implements SimObserver {
       intraAsPeerByteShare: this.bytesFromPeers === 0 ? null : this.bytesPeerSameAs / this.bytesFromPeers,
       downloadTimeS: distributionSummary(this.downloadTimesS),
       requests: { total: this.requests, completed: this.downloadsCompleted, aborted: this.downloadsAborted, failedNoSeeder: this.requestsFailed, servedLocally: this.servedLocally },
-      bytes: { fromSeeders: this.bytesFromSeeders, fromPeers: this.bytesFromPeers, peerSameAs: this.bytesPeerSameAs },
+      bytes: { fromSeeders: this.bytesFromSeeders, fromPeers: this.bytesFromPeers, peerSameAs: this.bytesPeerSameAs, duplicate: this.sumOf('bytes.duplicate'), ofAbortedDownloads: this.sumOf('bytes.aborted') },
       supernodeCount: this.stats('onlineSupernodes'),
       onlinePeers: this.stats('onlinePeers'),
       faultRecovery: this.faults.map((f) => this.recovery(f)),
