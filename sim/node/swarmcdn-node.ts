@@ -625,7 +625,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
       onRequest: (nowMs, itemRank, sizeBytes) => {
         const out: Array<Effect<SimMessage>> = []
         if (holds(itemRank)) { out.push({ type: 'observe', name: 'request.local', value: 1 }); return out }
-        if (downloads?.has(itemRank) === true) return out
+        if (downloads?.has(itemRank) === true) { out.push({ type: 'observe', name: 'request.ongoing', value: 1 }); return out }
         const d: Download = { itemRank, startMs: nowMs, pieceBytes: Math.ceil(sizeBytes / p.piecesPerItem), sizeBytes }
         downloads ??= new Map()
         downloads.set(itemRank, d)

@@ -40,6 +40,8 @@ export class MetricsObserver implements SimObserver {
   onRequest (): void { this.requests++ }
   /** Requests for an item the peer already held (no transfer). */
   servedLocally = 0
+  /** Requests for an item the peer was already downloading (they join that download). */
+  joinedOngoing = 0
   onRequestFailed (): void { this.requestsFailed++ }
   onTransferDone (t: TransferRecord): void {
     this.downloadsCompleted++
@@ -77,6 +79,7 @@ export class MetricsObserver implements SimObserver {
   onObserve (_node: number, name: string, value: number): void {
     if (name === 'lookup.success') { this.lookups++; if (value === 1) this.lookupsOk++ }
     if (name === 'request.local') { this.servedLocally++; return }
+    if (name === 'request.ongoing') { this.joinedOngoing++; return }
     let s = this.observed.get(name)
     if (s == null) { s = new Samples(); this.observed.set(name, s) }
     s.push(value)
@@ -193,7 +196,7 @@ export class MetricsObserver implements SimObserver {
       originOffload: delivered === 0 ? null : this.bytesFromPeers / delivered,
       intraAsPeerByteShare: this.bytesFromPeers === 0 ? null : this.bytesPeerSameAs / this.bytesFromPeers,
       downloadTimeS: distributionSummary(this.downloadTimesS),
-      requests: { total: this.requests, completed: this.downloadsCompleted, aborted: this.downloadsAborted, failedNoSeeder: this.requestsFailed, servedLocally: this.servedLocally },
+      requests: { total: this.requests, completed: this.downloadsCompleted, aborted: this.downloadsAborted, failedNoSeeder: this.requestsFailed, servedLocally: this.servedLocally, joinedOngoing: this.joinedOngoing },
       bytes: { fromSeeders: this.bytesFromSeeders, fromPeers: this.bytesFromPeers, peerSameAs: this.bytesPeerSameAs, duplicate: this.sumOf('bytes.duplicate'), ofAbortedDownloads: this.sumOf('bytes.aborted') },
       supernodeCount: this.stats('onlineSupernodes'),
       onlinePeers: this.stats('onlinePeers'),
