@@ -134,7 +134,7 @@ export class ProtocolHost<M> implements TrafficFlow {
           break
       }
     }
-    if (this.adapters[node] != null) this.arm(node, nowMs)
+    if (this.adapters[node] != null) this.arm(node, nowMs, this.inTimer ? nowMs + 1 : nowMs)
   }
 
   /** Keeps world.orphanLeaves (online leaves with no supernode) exact across a change to `node`. */
@@ -156,12 +156,13 @@ export class ProtocolHost<M> implements TrafficFlow {
     return this.tiered && w.role[node] !== ROLE_SEEDER && !w.isSupernode(node) && this.attachCount[node] === 0
   }
 
-  private arm (node: number, nowMs: number): void {
+  /** Schedules the node's timer at its next deadline, but not before `notBeforeMs`. */
+  private arm (node: number, nowMs: number, notBeforeMs: number): void {
     const a = this.adapters[node]
     if (a == null) return
     const d = a.nextDeadlineMs()
     if (d === undefined) return
-    const at = Math.max(nowMs, d)
+    const at = Math.max(nowMs, notBeforeMs, d)
     if (at >= this.timerAtMs[node]) return
     this.timerAtMs[node] = at
     if (at <= this.world.scenario.durationS * 1000) this.sim.schedule(at, this.kTimer, node, this.world.gen[node])
@@ -172,8 +173,20 @@ export class ProtocolHost<M> implements TrafficFlow {
     this.timerAtMs[node] = Infinity
     const a = this.adapters[node]
     if (a == null) return
-    this.exec(node, nowMs, a.onTimer(nowMs))
+    this.execTimer(node, nowMs, a.onTimer(nowMs))
   }
+
+  /**
+   * After a timer fire, a deadline still at or before now would fire again
+   * in the same instant forever (a machine that cannot make progress yet,
+   * e.g. busy): it is re-armed at least 1 ms later, as a real timer would.
+   */
+  private execTimer (node: number, nowMs: number, effects: Array<Effect<M>>): void {
+    this.inTimer = true
+    try { this.exec(node, nowMs, effects) } finally { this.inTimer = false }
+  }
+
+  private inTimer = false
 
   private onDeliver (to: number, slot: number, nowMs: number): void {
     const from = this.sFrom[slot]

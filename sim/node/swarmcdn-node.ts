@@ -142,6 +142,8 @@ export function swarmcdnParams (p: Record<string, unknown>): SwarmcdnParams {
 const encoder = new TextEncoder()
 /** Most DHT provide lookups started per timer round (the rest wait, as in dht-service). */
 const PROVIDES_PER_ROUND = 8
+/** Time between two rounds of provide lookups while some wait, ms (dht-service retries after 100 ms). */
+const PROVIDE_ROUND_MS = 100
 /** Bootstrap servers asked in one discovery / named in one bootstrap. */
 const BOOTSTRAP_CONTACTS = 4
 
@@ -231,6 +233,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
     let downloads: Map<number, Download> | undefined
     let driverReqs: Map<number, DriverRequest> | undefined
     const pendingProvides = new Map<string, Key>()
+    let provideRetryAtMs = 0
     const lookupItems = new Map<number, { itemRank: number, token?: number, own: boolean, startMs: number, answerable: boolean }>()
     const announced = new Set<number>()
     let uploadsActive = 0
@@ -440,6 +443,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
 
     const drainProvides = (nowMs: number, out: Array<Effect<SimMessage>>): void => {
       if (dht == null) { pendingProvides.clear(); return }
+      if (nowMs < provideRetryAtMs) return
       let started = 0
       for (const [hex, key] of pendingProvides) {
         if (started >= PROVIDES_PER_ROUND) break
@@ -447,6 +451,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         pendingProvides.delete(hex)
         started++
       }
+      provideRetryAtMs = nowMs + PROVIDE_ROUND_MS
     }
 
     const checkPolicy = (nowMs: number, out: Array<Effect<SimMessage>>): void => {
@@ -619,7 +624,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         consider(leaf?.nextDeadlineMs())
         if (driverReqs != null) for (const r of driverReqs.values()) consider(r.deadlineMs)
         if (downloads != null) for (const d of downloads.values()) consider(d.session?.nextTimeoutMs())
-        if (pendingProvides.size > 0 && dht != null) consider(0)
+        if (pendingProvides.size > 0 && dht != null) consider(provideRetryAtMs)
         return m
       },
       onRequest: (nowMs, itemRank, sizeBytes) => {
