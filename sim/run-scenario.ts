@@ -3,13 +3,19 @@
  * observers, runs to the end, and returns the summary (deterministic) and
  * the perf numbers (wall clock, kept apart).
  *
- * Until the protocol core is wired, every protocol kind runs the models
- * with the ORIGIN-ONLY BASELINE flow, and the summary says so
- * (`protocol.wired: false`); protocol metrics are reported as not measured.
+ * Flows: `origin-baseline` serves every request whole from an origin
+ * seeder (reference point); `kademlia` hosts one core DhtNode per node;
+ * `swarmcdn` hosts the full core stack (DHT, tier, ranking, piece picker)
+ * per node. The last two are wired (`protocol.wired: true`).
  */
 import { RngStreams } from './engine/rng.js'
 import { Simulator } from './engine/simulator.js'
+import { kademliaFactory } from './node/kademlia-node.js'
 import { OriginBaselineFlow } from './node/origin-baseline.js'
+import { ProtocolHost } from './node/protocol-host.js'
+import { SimDirectory } from './node/sim-directory.js'
+import type { SimMessage } from './node/sim-messages.js'
+import { swarmcdnFactory } from './node/swarmcdn-node.js'
 import { World, ROLE_SUPERNODE } from './node/world.js'
 import { MetricsObserver } from './output/metrics-observer.js'
 import type { Scenario } from './scenario/scenario.js'
@@ -21,6 +27,10 @@ export interface RunScenarioInit {
   /** Called about every 64k events with virtual time and events so far. */
   onProgress?: (nowMs: number, events: number) => void
   signal?: AbortSignal
+  /** Overrides merged into scenario.protocol.params (the --compare variants). */
+  paramsOverride?: Record<string, unknown>
+  /** Label of this variant in outputs. Default 'as configured'. */
+  variant?: string
 }
 
 /** Deterministic outputs of a run plus wall-clock perf. */
@@ -30,44 +40,72 @@ export interface RunResult {
     description: string
     seed: number
     simulatedS: number
-    protocol: { kind: string, wired: boolean, flow: string }
+    protocol: { kind: string, wired: boolean, flow: string, variant: string, params: Record<string, unknown> }
     nodes: { peers: number, supernodes: number, seeders: number, ases: number }
     events: number
     metrics: ReturnType<MetricsObserver['snapshot']>
   }
-  perf: { wallMs: number, events: number, eventsPerSec: number, maxRssBytes: number }
+  perf: { wallMs: number, events: number, eventsPerSec: number, maxRssBytes: number, messagesDelivered: number, messagesDropped: number }
   metrics: MetricsObserver
   world: World
+}
+
+const FLOWS = {
+  'origin-baseline': 'origin-only baseline: every request is served whole by an origin seeder, peers never serve each other',
+  kademlia: 'flat Kademlia: one src/core DhtNode per node, measurement lookups',
+  swarmcdn: 'swarmcdn: src/core DhtNode + SupernodeIndex (supernodes, seeders), LeafAttachment (leaves), SupernodePolicy, rankPeers, DownloadSession per download'
 }
 
 /** Runs `scenario` to its end. */
 export function runScenario (scenario: Scenario, init: RunScenarioInit = {}): RunResult {
   const seed = init.seed ?? scenario.seed
+  const params = { ...scenario.protocol.params, ...init.paramsOverride }
   const started = performance.now()
   const sim = new Simulator(1 << 16)
   const world = new World(scenario, new RngStreams(seed), sim)
-  const flow = new OriginBaselineFlow(world, sim)
-  world.flow = flow
-  const metrics = new MetricsObserver(world, () => flow.active)
+  const kind = scenario.protocol.kind
+  let transfers: () => number
+  let host: ProtocolHost<SimMessage> | null = null
+  if (kind === 'origin-baseline') {
+    const flow = new OriginBaselineFlow(world, sim)
+    world.flow = flow
+    transfers = () => flow.active
+  } else {
+    const dir = new SimDirectory(world)
+    const factory = kind === 'kademlia' ? kademliaFactory(world, dir, params) : swarmcdnFactory(world, dir, params)
+    const h = new ProtocolHost<SimMessage>(world, sim, factory.create, kind === 'swarmcdn')
+    host = h
+    world.flow = h
+    if (factory.observer != null) world.addObserver(factory.observer(h))
+    transfers = () => h.transfersInFlight
+  }
+  const metrics = new MetricsObserver(world, transfers)
   world.addObserver(metrics)
   world.start()
   sim.run(scenario.durationS * 1000, { onProgress: init.onProgress, signal: init.signal })
   const wallMs = performance.now() - started
   let supernodes = 0
   for (let i = 0; i < world.peerCount; i++) if (world.role[i] === ROLE_SUPERNODE) supernodes++
-  const wired = false
+  const wired = kind !== 'origin-baseline'
   return {
     summary: {
       scenario: scenario.name,
       description: scenario.description,
       seed,
       simulatedS: sim.nowMs / 1000,
-      protocol: { kind: scenario.protocol.kind, wired, flow: 'origin-only baseline (no peer-to-peer serving; protocol core not wired yet)' },
+      protocol: { kind, wired, flow: FLOWS[kind], variant: init.variant ?? 'as configured', params },
       nodes: { peers: world.peerCount, supernodes, seeders: world.nodeCount - world.seederBase, ases: world.net.ases.members.length },
       events: sim.eventsProcessed,
       metrics: metrics.snapshot(wired)
     },
-    perf: { wallMs, events: sim.eventsProcessed, eventsPerSec: sim.eventsProcessed / Math.max(wallMs, 1e-3) * 1000, maxRssBytes: process.resourceUsage().maxRSS * 1024 },
+    perf: {
+      wallMs,
+      events: sim.eventsProcessed,
+      eventsPerSec: sim.eventsProcessed / Math.max(wallMs, 1e-3) * 1000,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      messagesDelivered: host?.messagesDelivered ?? 0,
+      messagesDropped: host?.messagesDropped ?? 0
+    },
     metrics,
     world
   }

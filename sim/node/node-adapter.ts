@@ -1,22 +1,29 @@
 /**
  * The contract between the simulator and a protocol's pure core state
  * machines (src/core/dht, tier, swarm, proximity). The simulator never
- * contains protocol logic: it hosts one NodeAdapter per simulated node,
- * feeds it (nowMs, input) and turns the effects it returns into events —
- * messages delivered after the network model's delay, timers fired at
- * their time. The same core objects are driven by src/net in production.
+ * contains protocol logic: the ProtocolHost (protocol-host.ts) hosts one
+ * NodeAdapter per online node, feeds it (nowMs, input) and turns the
+ * effects it returns into events — messages delivered after the network
+ * model's delay, bulk transfers at the fair-share rate, and ONE timer per
+ * node at `nextDeadlineMs()`, re-armed after every input (the sans-IO
+ * poll_timeout / handle_timeout pattern of quinn-proto and h11). The same
+ * core objects are driven by src/net in production.
  */
 
 /** Something a node's core asks the world to do. */
 export type Effect<M> =
-  /** Deliver `message` to node `to` after latency + sizeBytes / bottleneck (dropped if `to` is offline on arrival). */
+  /** Deliver `message` to node `to` after latency + sizeBytes / min(up, down); dropped if `to` restarted or went offline (the sender's own request timeout then fails it, as a dead connection does in the binding). */
   | { type: 'send', to: number, message: M, sizeBytes: number }
-  /** Fire onTimer(key) at absolute virtual time atMs; a later set-timer with the same key replaces it. */
-  | { type: 'set-timer', key: string, atMs: number }
-  /** Forget the timer with this key. */
-  | { type: 'cancel-timer', key: string }
+  /** Upload `bytes` of content to `to` at the fair-share rate (network model), then deliver `message`; counted as seeder or peer bytes when it arrives. */
+  | { type: 'transfer', to: number, message: M, bytes: number }
   /** Report a protocol metric sample (e.g. 'lookup.hops', 'lookup.success' 0/1) to the observers. */
   | { type: 'observe', name: string, value: number }
+  /** A download of catalog item `itemRank` completed (`bytes` received) or was given up. */
+  | { type: 'download', itemRank: number, startMs: number, bytes: number, completed: boolean }
+  /** The node's overlay role changed (the tier promoted or demoted it). */
+  | { type: 'role', supernode: boolean }
+  /** The node's attachment count changed (leaves only): 0 means it is an orphan leaf. */
+  | { type: 'attachments', count: number }
 
 /** What the world tells a node about itself when it is created. */
 export interface NodeInfo {
@@ -24,33 +31,31 @@ export interface NodeInfo {
   index: number
   /** 'peer', 'supernode' or 'seeder' (the static role from the scenario). */
   role: 'peer' | 'supernode' | 'seeder'
-  /** AS number the node is placed in. */
-  asn: number
-  /** IPv4 address as an unsigned 32-bit integer. */
-  ipv4: number
-  /** Access link, bytes/s. */
-  upBytesPerSec: number
-  /** Access link, bytes/s. */
-  downBytesPerSec: number
 }
 
 /**
- * One simulated node's protocol stack. Every method is synchronous, takes
- * the current virtual time, and returns effects; none may read a clock or
- * Math.random (randomness comes from the `random` passed to the factory).
+ * One simulated node's protocol stack, alive while the node is online (a
+ * restart builds a new one, as a restarted process would; what a node
+ * keeps on disk lives in the factory's own per-node state). Every method is
+ * synchronous, takes the current virtual time, and returns effects; none
+ * may read a clock or Math.random.
  */
 export interface NodeAdapter<M> {
-  /** The node came online (first start or after churn/restart): bootstrap, set timers. */
+  /** The node came online: bootstrap, attach. */
   start: (nowMs: number) => Array<Effect<M>>
-  /** The node went offline; pending timers and in-flight messages to it are dropped by the world. */
-  stop: (nowMs: number) => void
+  /** The node goes offline; in-flight messages to it are dropped by the host. */
+  stop: (nowMs: number) => Array<Effect<M>>
   /** A message from node `from` arrived. */
   onMessage: (nowMs: number, from: number, message: M) => Array<Effect<M>>
-  /** A timer set with `key` fired. */
-  onTimer: (nowMs: number, key: string) => Array<Effect<M>>
+  /** The node's timer fired (at or after `nextDeadlineMs()`). */
+  onTimer: (nowMs: number) => Array<Effect<M>>
+  /** Earliest time `onTimer` has work, or undefined. */
+  nextDeadlineMs: () => number | undefined
+  /** A `transfer` this node started has ended (delivered or not): its upload slot is free. */
+  onTransferSent?: (nowMs: number) => Array<Effect<M>>
   /** The workload asks this node to fetch catalog item `itemRank` of `sizeBytes`. */
   onRequest?: (nowMs: number, itemRank: number, sizeBytes: number) => Array<Effect<M>>
 }
 
-/** Creates the adapter for one node; `random` returns uniform [0, 1) draws from the node's own seeded stream. */
-export type NodeAdapterFactory<M> = (info: NodeInfo, random: () => number) => NodeAdapter<M>
+/** Creates the adapter for one node each time it comes online. */
+export type NodeAdapterFactory<M> = (node: number, nowMs: number) => NodeAdapter<M>

@@ -31,6 +31,10 @@ export interface SimObserver {
   onTransferAborted?: (t: TransferRecord) => void
   /** A fault was applied; `victims` nodes went down because of it. */
   onFault?: (index: number, type: string, victims: number, nowMs: number) => void
+  /** Content bytes arrived from `from` at `to` (protocol flows: one piece). */
+  onBytes?: (from: number, to: number, bytes: number, fromSeeder: boolean, sameAs: boolean, nowMs: number) => void
+  /** A protocol download of `itemRank` ended: completed, or given up (node left, no source). */
+  onDownload?: (node: number, itemRank: number, startMs: number, endMs: number, bytes: number, completed: boolean) => void
   /** A protocol 'observe' effect. */
   onObserve?: (node: number, name: string, value: number, nowMs: number) => void
   /** Periodic sample point (every sampleIntervalS) and once at the end. */

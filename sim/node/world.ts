@@ -58,8 +58,10 @@ export class World {
   readonly net: NetworkModel
   readonly zipf: ZipfSampler
   readonly observers: SimObserver[] = []
-  /** Which nodes count as supernodes for faults and metrics; the tier protocol will replace this. */
-  isSupernode: (node: number) => boolean
+  /** 1 for nodes that are supernodes now: the static role at first, then whatever the tier protocol decides (setSupernode). */
+  readonly supernodeFlag: Uint8Array
+  /** Online leaves attached to no supernode (kept by the protocol host; 0 for flat protocols). */
+  orphanLeaves = 0
   flow: TrafficFlow | null = null
   /** Online non-seeder nodes. */
   onlinePeers = 0
@@ -102,7 +104,8 @@ export class World {
       for (let j = 0; j < p.count; j++, i++) { this.popOf[i] = pi; this.role[i] = p.role === 'supernode' ? ROLE_SUPERNODE : ROLE_PEER }
     })
     for (; i < n; i++) this.role[i] = ROLE_SEEDER
-    this.isSupernode = (node) => this.role[node] === ROLE_SUPERNODE
+    this.supernodeFlag = new Uint8Array(n)
+    for (let k = 0; k < this.peerCount; k++) this.supernodeFlag[k] = this.role[k] === ROLE_SUPERNODE ? 1 : 0
     const table = loadAsPlacement(scenario.network.asCsvPath == null ? {} : { csvPath: scenario.network.asCsvPath })
     this.net = new NetworkModel(n, table, { asCount: scenario.network.asCount, latency: scenario.network.latency, accessClasses: scenario.network.accessClasses }, streams.stream('placement'))
     for (let s = this.seederBase; s < n; s++) this.net.setClass(s, 255, scenario.seeders)
@@ -128,6 +131,19 @@ export class World {
       if (now + this.sampleMs <= this.endMs) this.sim.schedule(now + this.sampleMs, this.kSample, -1, 0)
     })
   }
+
+  /** True when `node` is a supernode now (static role or promoted by the tier); faults and metrics use this. */
+  isSupernode (node: number): boolean { return this.supernodeFlag[node] === 1 }
+
+  /** The tier promoted (true) or demoted (false) `node`; keeps onlineSupernodes exact. */
+  setSupernode (node: number, on: boolean): void {
+    if (this.role[node] === ROLE_SEEDER || this.isSupernode(node) === on) return
+    this.supernodeFlag[node] = on ? 1 : 0
+    if (this.online[node] === 1) this.onlineSupernodes += on ? 1 : -1
+  }
+
+  /** Online peers that are not supernodes. */
+  get onlineLeaves (): number { return this.onlinePeers - this.onlineSupernodes }
 
   /** Adds an observer (before start()). */
   addObserver (o: SimObserver): void { this.observers.push(o) }

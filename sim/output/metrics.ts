@@ -24,14 +24,14 @@ export const METRICS: MetricDefinition[] = [
   { name: 'downloadTimeS', unit: 's', source: 'model', description: 'request to last byte of completed downloads: count, mean, p50, p95, p99' },
   { name: 'requests', unit: 'count', source: 'model', description: 'requests made, completed, aborted by churn or faults, failed for lack of an online seeder' },
   { name: 'bytes', unit: 'bytes', source: 'model', description: 'bytes delivered by seeders and by peers, and peer bytes that stayed in one AS' },
-  { name: 'supernodeCount', unit: 'count', source: 'model', description: 'online supernodes over the sampled series: min, mean, max, final (static roles until the tier protocol is wired)' },
+  { name: 'supernodeCount', unit: 'count', source: 'model', description: 'online supernodes over the sampled series: min, mean, max, final (the tier promotes and demotes when the protocol is wired)' },
   { name: 'onlinePeers', unit: 'count', source: 'model', description: 'online non-seeder nodes over the sampled series: min, mean, max, final' },
-  { name: 'faultRecovery', unit: 's', source: 'model', description: 'per fault: victims, the watched series, its value before, and seconds until it is back to recoveryThreshold of that (null: not within the run)' },
+  { name: 'faultRecovery', unit: 's', source: 'model', description: 'per fault: victims, the watched series, its value before, and seconds until it is back to recoveryThreshold of that (null: not within the run); with the tier, orphan-leaf recovery; with lookups, lookup-success recovery (sim/README.md)' },
   { name: 'lookupSuccessRate', unit: 'fraction', source: 'protocol', description: 'DHT lookups that found their target (observe "lookup.success" 0/1)' },
   { name: 'lookupHops', unit: 'hops', source: 'protocol', description: 'hops per lookup (observe "lookup.hops")' },
   { name: 'lookupLatencyMs', unit: 'ms', source: 'protocol', description: 'lookup latency (observe "lookup.latencyMs")' },
-  { name: 'leavesWithoutSupernode', unit: 'count', source: 'protocol', description: 'online leaves attached to no supernode (observe "tier.orphanLeaves")' },
-  { name: 'perSupernodeLoad', unit: 'leaves', source: 'protocol', description: 'leaves attached per supernode (observe "tier.supernodeLoad")' }
+  { name: 'leavesWithoutSupernode', unit: 'count', source: 'protocol', description: 'online leaves attached to no supernode, sampled every sampleIntervalS: count and share of online leaves (min, mean, max, final)' },
+  { name: 'perSupernodeLoad', unit: 'leaves', source: 'protocol', description: 'leaves attached per online supernode at each sample (observe "tier.supernodeLoad"): count, mean, p50/p95/p99' }
 ]
 
 /** Most samples kept per observed protocol metric (percentiles use the first ones). */

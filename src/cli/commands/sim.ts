@@ -15,7 +15,8 @@ export function registerSim (program: Command): void {
     .option('--seed <n>', 'run seed (overrides the scenario), integer in [0, 2^32)')
     .option('--out <dir>', 'output directory (default sim-out/<scenario name>)')
     .option('--json', 'print summary.json to stdout instead of a table')
-    .action(async (scenarioPath: string, opts: { seed?: string, out?: string, json?: boolean }) => {
+    .option('--compare', 'also run with proximity off and with supernodes off (swarmcdn scenarios); writes compare.json and compare.csv')
+    .action(async (scenarioPath: string, opts: { seed?: string, out?: string, json?: boolean, compare?: boolean }) => {
       const { loadScenario } = await import('../../../sim/scenario/load-scenario.js')
       const { runScenario } = await import('../../../sim/run-scenario.js')
       const { writeOutputs, summaryJson } = await import('../../../sim/output/write-outputs.js')
@@ -51,6 +52,23 @@ export function registerSim (program: Command): void {
       }
       bar?.stop()
       const files = writeOutputs(result, outDir)
+      if (opts.compare === true) {
+        const { runCompare, compareRow, COMPARE_VARIANTS } = await import('../../../sim/run-compare.js')
+        const { writeFileSync } = await import('node:fs')
+        const { stringify } = await import('csv-stringify/sync')
+        const others = runCompare(scenario, { seed }).slice(1)
+        others.forEach((r, i) => files.push(...writeOutputs(r, `${outDir}/${COMPARE_VARIANTS[i + 1].variant.replace(/ /g, '-')}`)))
+        const rows = [result, ...others].map(compareRow)
+        writeFileSync(`${outDir}/compare.json`, JSON.stringify(rows, null, 2) + '\n')
+        writeFileSync(`${outDir}/compare.csv`, stringify(rows, { header: true }))
+        files.push(`${outDir}/compare.json`, `${outDir}/compare.csv`)
+        if (opts.json !== true) {
+          const pct = (x: number | null): string => x == null ? 'n/a' : `${(x * 100).toFixed(1)}%`
+          const sec = (x: number | null): string => x == null ? 'n/a' : `${x.toFixed(1)} s`
+          process.stdout.write(['variant          offload  intra-AS  p50      p95      lookups  supernodes',
+            ...rows.map(r => `${r.variant.padEnd(16)} ${pct(r.originOffload).padStart(7)}  ${pct(r.intraAsPeerByteShare).padStart(8)}  ${sec(r.downloadP50S).padStart(7)}  ${sec(r.downloadP95S).padStart(7)}  ${pct(r.lookupSuccessRate).padStart(7)}  ${r.supernodesMean == null ? 'n/a' : r.supernodesMean.toFixed(0)}`)].join('\n') + '\n')
+        }
+      }
       if (opts.json === true) {
         process.stdout.write(summaryJson(result))
         return

@@ -1,0 +1,69 @@
+/**
+ * Simulator benchmark with the protocol wired: the CDN steady state (98%
+ * leaves with KAD-like churn, 2% long-lived supernodes, 4 origin seeders,
+ * Zipf catalog, diurnal demand) over one simulated day, run first with the
+ * models-only origin baseline and then with the swarmcdn core stack on
+ * every node, in the same invocation. Reports events/s, wall time,
+ * simulated hours reached within the budget, peak RSS, and the ratio
+ * protocol / baseline.
+ *
+ *   node_modules/.bin/node dist/bench/sim-protocol.js [--peers 10000,100000] [--budget-s 600] [--skip-baseline]
+ */
+import { runScenario, type RunResult } from '../sim/run-scenario.js'
+import { resolveScenario } from '../sim/scenario/load-scenario.js'
+
+const args = process.argv.slice(2)
+const opt = (name: string, def: string): string => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def }
+const sizes = opt('--peers', '10000,100000').split(',').map(Number)
+const budgetS = Number(opt('--budget-s', '600'))
+const skipBaseline = args.includes('--skip-baseline')
+
+function scenario (peers: number, kind: 'origin-baseline' | 'swarmcdn'): ReturnType<typeof resolveScenario> {
+  return resolveScenario({
+    name: `bench-protocol-${peers}`,
+    durationS: 86400,
+    sampleIntervalS: 300,
+    network: { asCount: 1000 },
+    populations: [
+      { name: 'leaves', count: Math.round(peers * 0.98), churn: { preset: 'kad' } },
+      { name: 'supernodes', role: 'supernode', count: Math.round(peers * 0.02), churn: { preset: 'supernode' } }
+    ],
+    seeders: { count: 4 },
+    diurnal: { amplitude: 0.5 },
+    workload: { catalogItems: 10000, requestsPerOnlinePeerPerHour: 0.1, itemSizeBytes: { law: 'fixed', value: 50_000_000 } },
+    protocol: { kind }
+  })
+}
+
+function timed (peers: number, kind: 'origin-baseline' | 'swarmcdn'): { r: RunResult, aborted: boolean } {
+  const ac = new AbortController()
+  const t0 = performance.now()
+  let lastLog = t0
+  const r = runScenario(scenario(peers, kind), {
+    signal: ac.signal,
+    onProgress: (nowMs, events) => {
+      const t = performance.now()
+      if (t - lastLog > 30_000) {
+        lastLog = t
+        console.log(`  … ${kind} ${peers}: ${(nowMs / 3.6e6).toFixed(2)} h simulated, ${events} events, ${((t - t0) / 1000).toFixed(0)} s wall, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`)
+      }
+      if (t - t0 > budgetS * 1000) ac.abort()
+    }
+  })
+  return { r, aborted: ac.signal.aborted }
+}
+
+for (const peers of sizes) {
+  const base = skipBaseline ? null : timed(peers, 'origin-baseline')
+  const proto = timed(peers, 'swarmcdn')
+  const line = (label: string, x: { r: RunResult, aborted: boolean }): string => {
+    const m = x.r.summary.metrics
+    return `${label} ${peers.toLocaleString('en')} peers: ${x.r.perf.events} events, ${(x.r.summary.simulatedS / 3600).toFixed(2)} h simulated${x.aborted ? ' (budget hit)' : ''}, wall ${(x.r.perf.wallMs / 1000).toFixed(1)} s, ${Math.round(x.r.perf.eventsPerSec)} events/s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB, offload ${m.originOffload.value == null ? 'n/a' : ((m.originOffload.value as number) * 100).toFixed(1) + '%'}, completed ${(m.requests.value as { completed: number }).completed}`
+  }
+  if (base != null) console.log(line('baseline', base))
+  console.log(line('protocol', proto))
+  if (base != null) {
+    const perSimHour = (x: { r: RunResult }): number => x.r.perf.wallMs / Math.max(1e-9, x.r.summary.simulatedS / 3600)
+    console.log(`ratio ${peers.toLocaleString('en')}: protocol/baseline wall per simulated hour ${(perSimHour(proto) / perSimHour(base)).toFixed(1)}x, events ${(proto.r.perf.events / Math.max(1, base.r.perf.events) * (base.r.summary.simulatedS / Math.max(1e-9, proto.r.summary.simulatedS))).toFixed(1)}x per simulated hour`)
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * The adapter host: runs one NodeAdapter (a set of src/core objects) per
+ * online node and turns their effects into engine events. It is the
+ * simulator's twin of the libp2p binding (src/net/dht-service.ts) and holds
+ * no protocol logic.
+ *
+ * Rules:
+ * - A node's adapter is built when it comes online and discarded when it
+ *   goes offline (a restart is a new process; what it keeps on disk lives
+ *   with the adapter factory).
+ * - `send` is delivered after NetworkModel.messageDelayMs(from, to, size).
+ *   A message whose receiver went offline or restarted meanwhile (its
+ *   generation changed) is dropped: the sender's core fails the request at
+ *   its own `requestTimeoutMs`, which is what a dead connection costs in the
+ *   binding.
+ * - `transfer` is a content upload: latency + bytes / rate, with the rate
+ *   fixed at admission by the network model's fair share; it holds an
+ *   upload slot at the sender and a download slot at the receiver until it
+ *   ends. If the sender went away before the end, nothing arrives and no
+ *   byte counts; otherwise the bytes count (seeder or peer, same AS or not)
+ *   and the message is delivered.
+ * - One timer per node: after every input the host asks the adapter for
+ *   `nextDeadlineMs()` and schedules an event only if it is earlier than
+ *   the one already pending; a stale event (its time is no longer the
+ *   node's timer time, or the node's generation changed) is ignored, and a
+ *   fire with nothing due just re-arms (lazy cancellation, no heap removal).
+ */
+import type { Rng } from '../engine/rng.js'
+import type { Simulator } from '../engine/simulator.js'
+import { RELATION_SAME_AS } from '../models/network.js'
+import type { Effect, NodeAdapter, NodeAdapterFactory } from './node-adapter.js'
+import { ROLE_SEEDER, type TrafficFlow, type World } from './world.js'
+
+/** Hosts the protocol adapters of every online node. */
+export class ProtocolHost<M> implements TrafficFlow {
+  private readonly adapters: Array<NodeAdapter<M> | undefined>
+  private readonly timerAtMs: Float64Array
+  private readonly attachCount: Uint8Array
+  private readonly jitter: Rng
+  private readonly kMsg: number
+  private readonly kTimer: number
+  private readonly kTransfer: number
+  // in-flight messages and transfers: parallel arrays indexed by slot, with a free list
+  private sFrom = new Int32Array(1024)
+  private sTo = new Int32Array(1024)
+  private sFromGen = new Int32Array(1024)
+  private sToGen = new Int32Array(1024)
+  private sBytes = new Float64Array(1024)
+  private sMsg: Array<M | undefined> = new Array(1024)
+  private readonly freeSlots: number[] = []
+  private usedSlots = 0
+  /** Content transfers in progress. */
+  transfersInFlight = 0
+  /** Messages delivered (for perf reporting). */
+  messagesDelivered = 0
+  /** Messages dropped because the receiver was gone. */
+  messagesDropped = 0
+
+  /**
+   * `tiered`: the protocol has leaves that attach to supernodes (orphan
+   * leaves are counted); false for flat Kademlia.
+   */
+  constructor (private readonly world: World, private readonly sim: Simulator, private readonly factory: NodeAdapterFactory<M>, private readonly tiered: boolean) {
+    const n = world.nodeCount
+    this.adapters = new Array(n)
+    this.timerAtMs = new Float64Array(n).fill(Infinity)
+    this.attachCount = new Uint8Array(n)
+    this.jitter = world.streams.stream('jitter')
+    this.kMsg = sim.registerKind('message', (node, slot, now) => this.onDeliver(node, slot, now))
+    this.kTimer = sim.registerKind('node-timer', (node, g, now) => this.onTimerEvent(node, g, now))
+    this.kTransfer = sim.registerKind('transfer-done', (node, slot, now) => this.onTransferEnd(node, slot, now))
+  }
+
+  /** The adapter of an online node (for observers and tests). */
+  adapterOf (node: number): NodeAdapter<M> | undefined { return this.adapters[node] }
+
+  onNodeUp (node: number, nowMs: number): void {
+    // The world marked it online already; it was not counted while offline.
+    this.attachCount[node] = 0
+    if (this.countsAsOrphan(node)) this.world.orphanLeaves++
+    const a = this.factory(node, nowMs)
+    this.adapters[node] = a
+    this.timerAtMs[node] = Infinity
+    this.exec(node, nowMs, a.start(nowMs))
+  }
+
+  onNodeDown (node: number, nowMs: number): void {
+    // The world marked it offline already; drop it from the orphan count if it was in it.
+    if (this.countsAsOrphan(node)) this.world.orphanLeaves--
+    this.attachCount[node] = 1
+    const a = this.adapters[node]
+    if (a == null) return
+    this.adapters[node] = undefined
+    this.timerAtMs[node] = Infinity
+    this.exec(node, nowMs, a.stop(nowMs))
+  }
+
+  onRequest (node: number, itemRank: number, nowMs: number): void {
+    const a = this.adapters[node]
+    if (a?.onRequest == null) return
+    this.exec(node, nowMs, a.onRequest(nowMs, itemRank, this.world.itemSizeBytes[itemRank - 1]))
+  }
+
+  // ---- effects -------------------------------------------------------------
+
+  private exec (node: number, nowMs: number, effects: Array<Effect<M>>): void {
+    const w = this.world
+    for (const e of effects) {
+      switch (e.type) {
+        case 'send': {
+          const slot = this.alloc(node, e.to, e.message, e.sizeBytes)
+          this.sim.schedule(nowMs + w.net.messageDelayMs(node, e.to, e.sizeBytes, this.jitter), this.kMsg, e.to, slot)
+          break
+        }
+        case 'transfer': {
+          const slot = this.alloc(node, e.to, e.message, e.bytes)
+          const rate = w.net.admissionRateBps(node, e.to)
+          w.net.activeUploads[node]++; w.net.activeDownloads[e.to]++
+          this.transfersInFlight++
+          this.sim.schedule(nowMs + w.net.latencyMs(node, e.to, this.jitter) + e.bytes * 1000 / rate, this.kTransfer, e.to, slot)
+          break
+        }
+        case 'observe':
+          for (const o of w.observers) o.onObserve?.(node, e.name, e.value, nowMs)
+          break
+        case 'download':
+          for (const o of w.observers) o.onDownload?.(node, e.itemRank, e.startMs, nowMs, e.bytes, e.completed)
+          break
+        case 'role':
+          this.withOrphanAccounting(node, () => w.setSupernode(node, e.supernode))
+          break
+        case 'attachments':
+          this.withOrphanAccounting(node, () => { this.attachCount[node] = Math.min(255, e.count) })
+          break
+      }
+    }
+    if (this.adapters[node] != null) this.arm(node, nowMs, this.inTimer ? nowMs + 1 : nowMs)
+  }
+
+  /** Keeps world.orphanLeaves (online leaves with no supernode) exact across a change to `node`. */
+  private withOrphanAccounting (node: number, change: () => void): void {
+    const w = this.world
+    const before = this.isOrphan(node)
+    change()
+    const after = this.isOrphan(node)
+    if (before !== after) w.orphanLeaves += after ? 1 : -1
+  }
+
+  private isOrphan (node: number): boolean {
+    return this.world.online[node] === 1 && this.countsAsOrphan(node)
+  }
+
+  /** A leaf (not a seeder, not a supernode) of a tiered protocol with no attachment. */
+  private countsAsOrphan (node: number): boolean {
+    const w = this.world
+    return this.tiered && w.role[node] !== ROLE_SEEDER && !w.isSupernode(node) && this.attachCount[node] === 0
+  }
+
+  /** Schedules the node's timer at its next deadline, but not before `notBeforeMs`. */
+  private arm (node: number, nowMs: number, notBeforeMs: number): void {
+    const a = this.adapters[node]
+    if (a == null) return
+    const d = a.nextDeadlineMs()
+    if (d === undefined) return
+    const at = Math.max(nowMs, notBeforeMs, d)
+    if (at >= this.timerAtMs[node]) return
+    this.timerAtMs[node] = at
+    if (at <= this.world.scenario.durationS * 1000) this.sim.schedule(at, this.kTimer, node, this.world.gen[node])
+  }
+
+  private onTimerEvent (node: number, g: number, nowMs: number): void {
+    if (this.world.gen[node] !== g || this.timerAtMs[node] !== nowMs) return
+    this.timerAtMs[node] = Infinity
+    const a = this.adapters[node]
+    if (a == null) return
+    this.execTimer(node, nowMs, a.onTimer(nowMs))
+  }
+
+  /**
+   * After a timer fire, a deadline still at or before now would fire again
+   * in the same instant forever (a machine that cannot make progress yet,
+   * e.g. busy): it is re-armed at least 1 ms later, as a real timer would.
+   */
+  private execTimer (node: number, nowMs: number, effects: Array<Effect<M>>): void {
+    this.inTimer = true
+    try { this.exec(node, nowMs, effects) } finally { this.inTimer = false }
+  }
+
+  private inTimer = false
+
+  private onDeliver (to: number, slot: number, nowMs: number): void {
+    const from = this.sFrom[slot]
+    const msg = this.sMsg[slot] as M
+    const ok = this.world.gen[to] === this.sToGen[slot]
+    this.release(slot)
+    const a = this.adapters[to]
+    if (!ok || a == null) { this.messagesDropped++; return }
+    this.messagesDelivered++
+    this.exec(to, nowMs, a.onMessage(nowMs, from, msg))
+  }
+
+  private onTransferEnd (to: number, slot: number, nowMs: number): void {
+    const w = this.world
+    const from = this.sFrom[slot]
+    const msg = this.sMsg[slot] as M
+    const bytes = this.sBytes[slot]
+    const senderOk = w.gen[from] === this.sFromGen[slot]
+    const receiverOk = w.gen[to] === this.sToGen[slot]
+    this.release(slot)
+    w.net.activeUploads[from]--; w.net.activeDownloads[to]--
+    this.transfersInFlight--
+    const sender = senderOk ? this.adapters[from] : undefined
+    if (sender?.onTransferSent != null) this.exec(from, nowMs, sender.onTransferSent(nowMs))
+    if (!senderOk || !receiverOk) return
+    const fromSeeder = w.role[from] === ROLE_SEEDER
+    const sameAs = w.net.relation(from, to) === RELATION_SAME_AS
+    for (const o of w.observers) o.onBytes?.(from, to, bytes, fromSeeder, sameAs, nowMs)
+    const a = this.adapters[to]
+    if (a == null) return
+    this.exec(to, nowMs, a.onMessage(nowMs, from, msg))
+  }
+
+  private alloc (from: number, to: number, msg: M, bytes: number): number {
+    let s = this.freeSlots.pop()
+    if (s === undefined) {
+      if (this.usedSlots === this.sFrom.length) this.grow()
+      s = this.usedSlots++
+    }
+    const w = this.world
+    this.sFrom[s] = from; this.sTo[s] = to; this.sFromGen[s] = w.gen[from]; this.sToGen[s] = w.gen[to]
+    this.sBytes[s] = bytes; this.sMsg[s] = msg
+    return s
+  }
+
+  private release (slot: number): void {
+    this.sMsg[slot] = undefined
+    this.freeSlots.push(slot)
+  }
+
+  private grow (): void {
+    const g = <T extends Int32Array | Float64Array>(a: T): T => { const b = new (a.constructor as new (n: number) => T)(a.length * 2); b.set(a); return b }
+    this.sFrom = g(this.sFrom); this.sTo = g(this.sTo); this.sFromGen = g(this.sFromGen); this.sToGen = g(this.sToGen); this.sBytes = g(this.sBytes)
+    this.sMsg.length = this.sFrom.length
+  }
+}
