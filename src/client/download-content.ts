@@ -94,6 +94,8 @@ export interface DownloadInit {
   onPieceStored?: (index: number, sourceAddress: string, lengthBytes: number) => void
   /** Uniform [0, 1) generator that breaks rarest-first ties (so peers fetch different pieces). Default: index order, which suits one seeder's disk. */
   random?: () => number
+  /** This node's peer id: turns on the session's stripe rule among near sources (see DownloadSessionInit.stripeKey). Default: off. */
+  stripeKey?: string
   /** Called once pieces are being fetched, with a function that connects one more source (e.g. found later by a provider finder). */
   onSessionStarted?: (addSource: (source: DownloadSource) => void) => void
 }
@@ -156,7 +158,8 @@ export async function downloadContent (contentIdText: string, outputPath: string
       maxRequestsPerSource: perSource,
       maxRequestsTotal: Math.max(perSource, Math.floor(IN_FLIGHT_BYTES_TOTAL / manifest.pieceSizeBytes)),
       requestTimeoutMs: init.requestTimeoutMs,
-      random: init.random
+      random: init.random,
+      stripeKey: init.stripeKey
     })
     let fetchedPieces = 0
     try {
@@ -252,7 +255,7 @@ async function runSession (
         } else if (msg.type === 'reject') {
           session.onRequestRejected(sourceId, msg.index)
         } else if (msg.type === 'have') {
-          session.have(sourceId, msg.index)
+          session.have(sourceId, msg.index, Date.now())
         } else if (msg.type === 'choke') {
           // Slots taken, or an origin busy with a popular item: use the other sources until unchoked.
           session.choke(sourceId)
@@ -288,7 +291,7 @@ async function runSession (
       const sourceId = addr.toString()
       try {
         const conn = await XferConnection.open(node, addr, manifest, { signal, handshakeTimeoutMs: init.connectTimeoutMs, maxRequests: perSource, have: partial.verified })
-        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: source.isOrigin ?? false, preference: source.preference })) { conn.fail(new Error('duplicate source')); return }
+        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: source.isOrigin ?? false, preference: source.preference, stripeKey: addr.getComponents().findLast(c => c.name === 'p2p')?.value })) { conn.fail(new Error('duplicate source')); return }
         conns.set(sourceId, conn)
         active++
         void serve(sourceId, conn)

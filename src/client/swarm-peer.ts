@@ -76,7 +76,7 @@ export interface SwarmPeerInit {
   /** Rank by AS and prefix (downloads and uploads). Default true. */
   proximity?: boolean
   /** Upload policy: regular slots (default 4), optimistic slots (default 1), periods, `uploadBytesPerSec` (default unlimited), `busyThresholdRequesters`. */
-  upload?: Omit<SwarmUploadGateInit, 'rank'>
+  upload?: Omit<SwarmUploadGateInit, 'rank' | 'isNear'>
   /** Called when this peer starts holding an item (store items at start, each download once its manifest verified): the overlay's `announce`. */
   announce?: (contentId: ContentId) => void | Promise<void>
 }
@@ -212,7 +212,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
   const gate = new SwarmUploadGate({
     regularSlots: DEFAULT_PEER_UPLOAD_SLOTS,
     ...init.upload,
-    rank: requesters => ranker.rank(requesters, r => ({ peerId: r.peerId, addr: r.remoteAddr }))
+    rank: requesters => ranker.rank(requesters, r => ({ peerId: r.peerId, addr: r.remoteAddr })),
+    isNear: r => ranker.proximity && ranker.sameAs(ranker.place(r.peerId, r.remoteAddr))
   })
   const accounting = new AccountingGate(gate)
   const traffic = { fromPeers: 0, fromSeeders: 0 }
@@ -304,6 +305,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         maxRequestsPerSource: dl.maxRequestsPerSource ?? DEFAULT_SWARM_REQUESTS_PER_SOURCE,
         // Peers that start together must not all ask for piece 0, 1, 2, ... (the origin would send each piece to each of them).
         random: dl.random ?? Math.random,
+        stripeKey: dl.stripeKey ?? peerId,
         signal,
         node,
         onManifest: m => { manifest = m; announce(m.contentId); dl.onManifest?.(m) },

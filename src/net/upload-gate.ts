@@ -30,6 +30,8 @@ export interface SwarmUploadGateInit extends UploadSlotsInit {
   busyThresholdRequesters?: number
   /** Orders requesters nearest first (rankPeers over their addresses). Default: arrival order. */
   rank?: (requesters: RequesterInfo[]) => RequesterInfo[]
+  /** True for a requester in our near class (same AS by rankPeers' rule 1), for `nearFirst`. Default: nobody is near. */
+  isNear?: (requester: RequesterInfo) => boolean
 }
 
 interface Admitted {
@@ -128,7 +130,8 @@ export class SwarmUploadGate implements UploadGate {
     const requesters: UploadRequester[] = managed.map(a => ({
       id: a.key,
       rank: rankOf.get(a.who) ?? ranked.length,
-      reciprocationBytesPerSec: this.reciprocation(a.who.peerId, nowMs)
+      reciprocationBytesPerSec: this.reciprocation(a.who.peerId, nowMs),
+      near: this.init.isNear?.(a.who) ?? false
     }))
     this.slots.update(nowMs, requesters)
     for (const a of all) {

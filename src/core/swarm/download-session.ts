@@ -35,11 +35,33 @@
  *   (it waits for their room rather than crossing to a far peer), unless a
  *   near source already let it time out. Far peers and origins get what
  *   no near peer has: bytes stay inside the AS when they can.
+ * - Few far sources (`maxFarSources`, default 2): while the session has
+ *   a near peer source (choked or not), only the `maxFarSources` unchoked
+ *   far peers with the lowest preference get requests; the other far peers
+ *   still count for availability, take over when one chokes or leaves,
+ *   and are asked for a piece that no near or allowed far peer holds.
+ *   Far bandwidth is what makes several peers of one AS fetch the same
+ *   piece from outside before any of them holds it; with few far pipes
+ *   each, the AS's members spend most of their time on pieces a near peer
+ *   already holds. Without near sources (proximity off, or alone in the
+ *   AS) every peer may be used.
+ * - Stripes inside the AS (`stripeKey`, off unless given): the near peers
+ *   of one AS that download together split the pieces none of them holds
+ *   by rendezvous hashing (Thaler & Ravishankar 1998): piece i "belongs"
+ *   to whichever of us and our live near sources has the highest
+ *   hash(key, i), the same answer on every member that sees the same
+ *   group. A piece that no near source holds and that belongs to a live
+ *   near source is not asked from far peers or origins: its owner fetches
+ *   it from outside and we get it from the owner. A near source is live
+ *   while it announced a piece (or joined) within `stripeIdleMs` (5 s); a
+ *   stalled owner's stripe falls back to us. The priority range and
+ *   pieces a peer let time out are exempt.
  * - A choked source (it said `choke`: its upload slots are taken, or an
  *   origin is busy and wants us to use peers) gets no requests; its
  *   outstanding ones go back to the pool, and it keeps counting for
  *   availability until it unchokes or leaves.
  */
+import { createHash } from 'node:crypto'
 import { Bitfield } from './bitfield.js'
 
 /** Default outstanding requests per source: 8 x 1 MiB pieces covers a fast link's round trip. */
@@ -50,6 +72,12 @@ export const DEFAULT_MAX_REQUESTS_TOTAL = 64
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
 /** Default number of sources one piece may be requested from at once in endgame. */
 export const DEFAULT_MAX_REQUESTS_PER_PIECE = 2
+
+/** Default far peer sources that get requests while a near source exists. */
+export const DEFAULT_MAX_FAR_SOURCES = 2
+
+/** Default time a near source stays an owner of its stripe without announcing a piece, ms. */
+export const DEFAULT_STRIPE_IDLE_MS = 5_000
 
 /** Options for a DownloadSession. */
 export interface DownloadSessionInit {
@@ -63,6 +91,12 @@ export interface DownloadSessionInit {
   requestTimeoutMs?: number
   /** Sources one piece may be requested from at once in endgame. Default 2. */
   maxRequestsPerPiece?: number
+  /** Far peers (preference >= 1) that get requests while a near peer source exists; Infinity turns the rule off. Default DEFAULT_MAX_FAR_SOURCES (2). */
+  maxFarSources?: number
+  /** This downloader's stripe key (its peer id), turning on the stripe rule; sources need theirs too. Default: off. */
+  stripeKey?: string
+  /** A near source without a piece announced for this long no longer owns a stripe, ms. Default DEFAULT_STRIPE_IDLE_MS (5 s). */
+  stripeIdleMs?: number
   /** Uniform [0, 1) generator for tie-breaks (seeded in the simulator). Default: index order. */
   random?: () => number
 }
@@ -75,6 +109,8 @@ export interface AddSourceInit {
   maxRequests?: number
   /** Proximity rank, 0 (nearest) to < 2; lower is asked first. Default 0. */
   preference?: number
+  /** The source's stripe key (its peer id) for the stripe rule. Default: none (owns no stripe). */
+  stripeKey?: string
 }
 
 /** What the session asks its driver to do. */
@@ -100,6 +136,10 @@ interface Source {
   maxRequests: number
   preference: number
   choked: boolean
+  /** 32-bit hash of the stripe key, when given. */
+  stripeHash: number | undefined
+  /** Last time the source announced a piece (or was first seen by nextRequests), ms. */
+  lastProgressMs: number | undefined
   /** Outstanding requests: piece index -> sent at (ms). */
   inFlight: Map<number, number>
 }
@@ -130,6 +170,13 @@ export class DownloadSession {
   private readonly maxRequestsTotal: number
   private readonly requestTimeoutMs: number
   private readonly maxRequestsPerPiece: number
+  private readonly maxFarSources: number
+  private readonly selfStripeHash: number | undefined
+  private readonly stripeIdleMs: number
+  /** Live near sources with a stripe key in the current nextRequests pass. */
+  private stripeOwners: Source[] = []
+  /** Far peers allowed requests in the current nextRequests pass (undefined: all). */
+  private farAllowed: Set<Source> | undefined
 
   /** A session for an item of `pieceCount` pieces. */
   constructor (pieceCount: number, init: DownloadSessionInit = {}) {
@@ -141,6 +188,10 @@ export class DownloadSession {
     this.maxRequestsTotal = positiveInt('maxRequestsTotal', init.maxRequestsTotal ?? DEFAULT_MAX_REQUESTS_TOTAL)
     this.requestTimeoutMs = positiveInt('requestTimeoutMs', init.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS)
     this.maxRequestsPerPiece = positiveInt('maxRequestsPerPiece', init.maxRequestsPerPiece ?? DEFAULT_MAX_REQUESTS_PER_PIECE)
+    const maxFar = init.maxFarSources ?? DEFAULT_MAX_FAR_SOURCES
+    this.maxFarSources = maxFar === Infinity ? Infinity : nonNegativeInt('maxFarSources', maxFar)
+    this.selfStripeHash = init.stripeKey == null ? undefined : stripeHash(init.stripeKey)
+    this.stripeIdleMs = positiveInt('stripeIdleMs', init.stripeIdleMs ?? DEFAULT_STRIPE_IDLE_MS)
     this.peerAvailability = new Uint32Array(pieceCount)
     this.originAvailability = new Uint32Array(pieceCount)
     this.rank = new Uint32Array(pieceCount)
@@ -192,6 +243,8 @@ export class DownloadSession {
       maxRequests: positiveInt('maxRequests', init.maxRequests ?? this.maxRequestsPerSource),
       preference: Math.max(0, Math.min(1.99, init.preference ?? 0)),
       choked: false,
+      stripeHash: init.stripeKey == null ? undefined : stripeHash(init.stripeKey),
+      lastProgressMs: undefined,
       inFlight: new Map()
     }
     this.sources.set(sourceId, src)
@@ -201,10 +254,11 @@ export class DownloadSession {
     return true
   }
 
-  /** A source announced a new piece. */
-  have (sourceId: string, index: number): void {
+  /** A source announced a new piece (at `nowMs`, which keeps its stripe live). */
+  have (sourceId: string, index: number, nowMs?: number): void {
     const src = this.sources.get(sourceId)
     if (src == null || index < 0 || index >= this.pieceCount || !Number.isInteger(index)) return
+    if (nowMs !== undefined) src.lastProgressMs = nowMs
     if (src.has.set(index)) {
       (src.isOrigin ? this.originAvailability : this.peerAvailability)[index]++
       this.orderDirty = true
@@ -337,6 +391,15 @@ export class DownloadSession {
     const effects: SessionEffect[] = []
     this.inEndgame = false
     if (this.done.isFull || this.sources.size === 0) return effects
+    this.farAllowed = this.chooseFarSources()
+    this.stripeOwners = []
+    if (this.selfStripeHash !== undefined) {
+      for (const src of this.sources.values()) {
+        if (src.isOrigin || src.preference >= 1 || src.stripeHash === undefined) continue
+        src.lastProgressMs ??= nowMs
+        if (nowMs - src.lastProgressMs < this.stripeIdleMs) this.stripeOwners.push(src)
+      }
+    }
     const assign = (index: number, allowOrigin: boolean, duplicate: boolean): boolean => {
       if (this.totalInFlight >= this.maxRequestsTotal) return false
       const src = this.pickSource(index, allowOrigin, duplicate)
@@ -372,6 +435,8 @@ export class DownloadSession {
       if (!free(i)) continue
       const holders = this.peerAvailability[i] + this.originAvailability[i]
       if (holders === 0) continue
+      // A deferred piece counts as unassigned: endgame must not start while near owners still fetch it.
+      if (this.stripeOwners.length > 0 && this.belongsToNearSource(i)) { unassignedWithHolder++; continue }
       if (assign(i, this.peerAvailability[i] === 0, false)) continue
       unassignedWithHolder++
       // Stop when nothing later can be placed: the total is reached, or no
@@ -405,12 +470,20 @@ export class DownloadSession {
         if (src.preference < 1 && !src.isOrigin && !src.choked && src.has.get(index)) { nearOnly = true; break }
       }
     }
+    // The far-source limit applies only when some allowed peer could serve this piece at all, so a piece only a disallowed far peer holds still gets fetched.
+    let limitFar = false
+    if (this.farAllowed != null) {
+      for (const src of this.sources.values()) {
+        if (!src.isOrigin && !src.choked && src.has.get(index) && (src.preference < 1 || this.farAllowed.has(src))) { limitFar = true; break }
+      }
+    }
     let best: Source | undefined
     let bestScore = Infinity
     for (const src of this.sources.values()) {
       if (src.choked || src.inFlight.size >= src.maxRequests || !src.has.get(index)) continue
       if (src.isOrigin && !allowOrigin) continue
       if (nearOnly && (src.isOrigin || src.preference >= 1)) continue
+      if (limitFar && !src.isOrigin && src.preference >= 1 && this.farAllowed?.has(src) !== true) continue
       if (duplicate && (already?.has(src.id) === true || slow?.has(src.id) === true)) continue
       // Lower is better: peers, then origins, then sources that were slow for this piece; nearest, then least loaded, within each.
       const score = (src.isOrigin ? 4 : 0) + (slow?.has(src.id) === true ? 8 : 0) + src.preference + src.inFlight.size / src.maxRequests
@@ -419,9 +492,41 @@ export class DownloadSession {
     return best
   }
 
+  /** True when no near source holds piece `index` and a live near source owns its stripe (see the rules). */
+  private belongsToNearSource (index: number): boolean {
+    for (const src of this.sources.values()) {
+      if (!src.isOrigin && src.preference < 1 && src.has.get(index)) return false
+    }
+    const self = this.selfStripeHash as number
+    let best = mix(self, index)
+    for (const src of this.stripeOwners) {
+      const h = mix(src.stripeHash as number, index)
+      if (h > best) return true
+      // Equal hashes (a 1 in 2^32 chance): the piece stays ours, so every tie is fetched by someone.
+      if (h === best) best = h
+    }
+    return false
+  }
+
+  /** The far peers that may get requests now, or undefined when the rule does not apply (no near source, or no limit). */
+  private chooseFarSources (): Set<Source> | undefined {
+    if (this.maxFarSources === Infinity) return undefined
+    let hasNear = false
+    const far: Source[] = []
+    for (const src of this.sources.values()) {
+      if (src.isOrigin) continue
+      if (src.preference < 1) hasNear = true
+      else if (!src.choked) far.push(src)
+    }
+    if (!hasNear) return undefined
+    far.sort((a, b) => a.preference - b.preference)
+    return new Set(far.slice(0, this.maxFarSources))
+  }
+
   private hasRoom (origin: boolean): boolean {
     for (const src of this.sources.values()) {
-      if (src.isOrigin === origin && !src.choked && src.inFlight.size < src.maxRequests) return true
+      if (src.isOrigin === origin && !src.choked && src.inFlight.size < src.maxRequests &&
+          (origin || src.preference < 1 || this.farAllowed == null || this.farAllowed.has(src))) return true
     }
     return false
   }
@@ -445,6 +550,26 @@ export class DownloadSession {
     this.order = order
     this.orderDirty = false
   }
+}
+
+function stripeHash (key: string): number {
+  return createHash('sha256').update(key).digest().readUInt32BE(0)
+}
+
+/** murmur3's 32-bit finalizer over key ^ index: a cheap, well-spread rendezvous hash. */
+function mix (keyHash: number, index: number): number {
+  let h = (keyHash ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0
+  h ^= h >>> 16
+  h = Math.imul(h, 0x85ebca6b)
+  h ^= h >>> 13
+  h = Math.imul(h, 0xc2b2ae35)
+  h ^= h >>> 16
+  return h >>> 0
+}
+
+function nonNegativeInt (name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer or Infinity, got ${value}`)
+  return value
 }
 
 function positiveInt (name: string, value: number): number {

@@ -12,6 +12,12 @@
  *   to us lately: tit-for-tat), then nearest (`rank`, the position the
  *   caller got from rankPeers: same AS, shared prefix, RTT, tie-break).
  *   A seeder gets nothing back, so for it the order is by nearness alone.
+ * - Near first (`nearFirst`, default true): requesters marked `near` (the
+ *   caller's same-AS class from rankPeers) take regular slots before any
+ *   far requester, whatever the far one reciprocates. A far requester then
+ *   gets choked by the peers of our AS and turns to peers of its own
+ *   (its session asks near sources first), so bytes stay inside each AS;
+ *   the optimistic slot still lets far requesters in.
  * - Between recomputations a requester that leaves frees its slot at once,
  *   and a free slot goes at once to the best waiting requester (a new
  *   downloader does not wait 10 s for its first piece when slots are free).
@@ -40,6 +46,8 @@ export interface UploadSlotsInit {
   rechokeIntervalMs?: number
   /** Optimistic-slot rotation period, ms. Default 30 s. */
   optimisticIntervalMs?: number
+  /** Near requesters take regular slots before far ones (see the rules). Default true. */
+  nearFirst?: boolean
   /** Uniform [0, 1) generator for the optimistic pick; default: the longest-waiting requester. */
   random?: () => number
 }
@@ -52,6 +60,8 @@ export interface UploadRequester {
   readonly reciprocationBytesPerSec: number
   /** Position from rankPeers among current requesters: 0 is nearest. */
   readonly rank: number
+  /** In the uploader's near class (same AS). Default false. */
+  readonly near?: boolean
 }
 
 /** What changed: send choke to `choke` and unchoke to `unchoke`. */
@@ -67,6 +77,7 @@ export class UploadSlots {
   private readonly rechokeIntervalMs: number
   private readonly optimisticIntervalMs: number
   private readonly random: (() => number) | undefined
+  private readonly nearFirst: boolean
   private readonly regular = new Set<string>()
   private readonly optimistic = new Set<string>()
   /** Requester -> when it was first seen choked (for the longest-waiting pick). */
@@ -81,6 +92,7 @@ export class UploadSlots {
     this.rechokeIntervalMs = positive('rechokeIntervalMs', init.rechokeIntervalMs ?? DEFAULT_RECHOKE_INTERVAL_MS)
     this.optimisticIntervalMs = positive('optimisticIntervalMs', init.optimisticIntervalMs ?? DEFAULT_OPTIMISTIC_INTERVAL_MS)
     this.random = init.random
+    this.nearFirst = init.nearFirst ?? true
   }
 
   /** True when `id` may be served now. */
@@ -109,7 +121,8 @@ export class UploadSlots {
     for (const id of [...this.optimistic]) if (!present.has(id)) this.optimistic.delete(id)
     for (const id of [...this.waitingSince.keys()]) if (!present.has(id)) this.waitingSince.delete(id)
 
-    const best = [...requesters].sort((a, b) =>
+    const nearClass = (r: UploadRequester): number => this.nearFirst && r.near !== true ? 1 : 0
+    const best = [...requesters].sort((a, b) => (nearClass(a) - nearClass(b)) ||
       (b.reciprocationBytesPerSec - a.reciprocationBytesPerSec) || (a.rank - b.rank) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     if (nowMs >= this.nextRechokeMs) {
       this.nextRechokeMs = nowMs + this.rechokeIntervalMs

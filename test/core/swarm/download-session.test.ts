@@ -173,4 +173,70 @@ describe('core/swarm/download-session', () => {
     expect(r).to.not.deep.equal([0, 1, 2, 3])
     expect(new Set(r).size).to.equal(4)
   })
+
+  it('asks at most maxFarSources far peers while a near source exists, and every far peer without one', () => {
+    const s = new DownloadSession(40, { maxRequestsPerSource: 2, maxFarSources: 1 })
+    s.addSource('near', bits(40, [0]), { preference: 0.1 })
+    for (const f of ['f1', 'f2', 'f3']) s.addSource(f, Bitfield.full(40), { preference: f === 'f1' ? 1.1 : 1.5 })
+    const used = new Set(requests(s.nextRequests(0)).map(r => r[0]))
+    expect([...used].sort()).to.deep.equal(['f1', 'near'])
+    // The allowed far peer chokes: the next best far peer takes over.
+    s.choke('f1')
+    const next = new Set(requests(s.nextRequests(1)).map(r => r[0]))
+    expect(next.has('f1')).to.equal(false)
+    expect([...next].filter(id => id.startsWith('f'))).to.have.length(1)
+    // Without near sources (proximity off) every far peer is used.
+    const off = new DownloadSession(40, { maxRequestsPerSource: 2, maxFarSources: 1 })
+    for (const f of ['f1', 'f2', 'f3']) off.addSource(f, Bitfield.full(40), { preference: 1.2 })
+    expect(new Set(requests(off.nextRequests(0)).map(r => r[0])).size).to.equal(3)
+  })
+
+  it('still asks a disallowed far peer for a piece only it holds', () => {
+    const s = new DownloadSession(4, { maxRequestsPerSource: 4, maxFarSources: 1 })
+    s.addSource('near', bits(4, [0]), { preference: 0 })
+    s.addSource('f1', bits(4, [1]), { preference: 1.1 })
+    s.addSource('f2', bits(4, [2]), { preference: 1.5 })
+    const r = requests(s.nextRequests(0))
+    expect(r).to.deep.include(['f2', 2])
+    expect(r).to.deep.include(['f1', 1])
+  })
+
+  it('leaves a piece no near source holds to the near source whose stripe it is, until that source stalls', () => {
+    const n = 64
+    const mk = (): DownloadSession => {
+      const s = new DownloadSession(n, { maxRequestsPerSource: n, stripeKey: 'me', stripeIdleMs: 5_000 })
+      s.addSource('nearA', new Bitfield(n), { preference: 0, stripeKey: 'A' })
+      s.addSource('far', Bitfield.full(n), { preference: 1.5 })
+      return s
+    }
+    const s = mk()
+    const mine = requests(s.nextRequests(0)).map(r => r[1])
+    // Roughly half the pieces are ours (rendezvous hashing over me and A); the rest wait for A.
+    expect(mine.length).to.be.within(16, 48)
+    // A, seeing us as its near source, takes exactly the other half: the stripes partition the item.
+    const a = new DownloadSession(n, { maxRequestsPerSource: n, stripeKey: 'A' })
+    a.addSource('nearMe', new Bitfield(n), { preference: 0, stripeKey: 'me' })
+    a.addSource('far', Bitfield.full(n), { preference: 1.5 })
+    const theirs = requests(a.nextRequests(0)).map(r => r[1])
+    expect([...mine, ...theirs].sort((x, y) => x - y)).to.deep.equal([...Array(n).keys()])
+    // A announces a piece of its stripe: we fetch it from A, not from far.
+    const ownedByA = theirs[0]
+    s.have('nearA', ownedByA, 1_000)
+    expect(requests(s.nextRequests(1_000))).to.deep.equal([['nearA', ownedByA]])
+    // A goes quiet for stripeIdleMs: its stripe falls back to us.
+    const late = requests(s.nextRequests(6_001))
+    expect(late.length).to.equal(n - mine.length - 1)
+    expect(late.every(([src]) => src === 'far')).to.equal(true)
+  })
+
+  it('serves the long tail from the origin at full speed when no peers exist, with every locality rule on', () => {
+    const s = new DownloadSession(64, { maxRequestsPerSource: 16, maxFarSources: 1, stripeKey: 'me' })
+    s.addSource('o', Bitfield.full(64), { isOrigin: true })
+    let total = serveAll(s, 0)
+    // A full pipeline at once: nothing waits for peers that do not exist.
+    expect(total).to.equal(16)
+    for (let t = 1; t < 20 && !s.isComplete; t++) total += serveAll(s, t)
+    expect(s.isComplete).to.equal(true)
+    expect(total).to.equal(64)
+  })
 })

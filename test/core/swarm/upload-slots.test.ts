@@ -22,6 +22,16 @@ describe('core/swarm/upload-slots', () => {
     expect(slots.isUnchoked('near')).to.equal(false)
   })
 
+  it('gives regular slots to near requesters before far reciprocators (nearFirst), and not when turned off', () => {
+    const all: UploadRequester[] = [{ id: 'far-giver', rank: 2, reciprocationBytesPerSec: 1e6 }, { id: 'near', rank: 0, reciprocationBytesPerSec: 0, near: true }]
+    const slots = new UploadSlots({ regularSlots: 1, optimisticSlots: 0 })
+    slots.update(0, all)
+    expect(slots.unchoked()).to.deep.equal(['near'])
+    const tft = new UploadSlots({ regularSlots: 1, optimisticSlots: 0, nearFirst: false })
+    tft.update(0, all)
+    expect(tft.unchoked()).to.deep.equal(['far-giver'])
+  })
+
   it('keeps regular slots until the rechoke interval, then re-ranks', () => {
     const slots = new UploadSlots({ regularSlots: 1, optimisticSlots: 0, rechokeIntervalMs: 10_000 })
     slots.update(0, [req('a', 0)])
