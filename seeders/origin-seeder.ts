@@ -52,6 +52,8 @@ export interface OriginSeeder {
   httpUrl?: string
   /** Content ids served (when serving a ContentStore). */
   contentIds: string[]
+  /** Store folders not served because they failed to load (corrupt manifest, truncated data), with why. */
+  skipped: Array<{ entry: string, reason: string }>
   /** Its overlay membership (DHT + index): status(), findProviders, events. */
   overlay: OverlayService
   /** Stops the node and closes the store (if opened here). */
@@ -100,6 +102,7 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
     multiaddrs: node.getMultiaddrs().map(a => a.toString()),
     httpUrl: web?.url,
     contentIds,
+    skipped: opened?.skipped ?? (provider instanceof ContentStore ? provider.skipped : []),
     overlay,
     stop: async () => {
       await web?.close()

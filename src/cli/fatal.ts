@@ -7,7 +7,8 @@ export function reportFatal (err: unknown): void {
   if (process.env.SWARMCDN_DEBUG === '1' && e?.stack != null) {
     process.stderr.write(`${e.stack}\n`)
   } else {
-    const message = e?.message ?? String(err)
+    // Messages that quote input (a JSON parse error shows the text) may span lines: keep it to one.
+    const message = (e?.message ?? String(err)).replace(/\s*\n\s*/g, ' ').trim()
     process.stderr.write(`swarmcdn: ${message}\n`)
   }
   process.exitCode = 1

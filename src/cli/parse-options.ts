@@ -3,6 +3,9 @@
  * message that names the option.
  */
 import { InvalidArgumentError } from 'commander'
+import { multiaddr } from '@multiformats/multiaddr'
+import { stat } from 'node:fs/promises'
+import { dirname } from 'node:path'
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3 }
 
@@ -25,4 +28,29 @@ export function parseHostPort (text: string): { host: string, port: number } {
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(text.trim())
   if (m == null || Number(m[2]) > 65535) throw new InvalidArgumentError(`not HOST:PORT: ${text} (e.g. 127.0.0.1:8080, port 0 for any)`)
   return { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) }
+}
+
+/** Parses a `--listen` value: a TCP multiaddr such as /ip4/0.0.0.0/tcp/4001 (the only transport swarmcdn listens on). */
+export function parseListenMultiaddr (text: string, previous: string[] | undefined): string[] {
+  let ok = false
+  try {
+    const names = multiaddr(text).getComponents().map(c => c.name)
+    ok = names.length >= 2 && ['ip4', 'ip6', 'dns', 'dns4', 'dns6'].includes(names[0]) && names[1] === 'tcp' && !names.includes('p2p-circuit')
+  } catch {}
+  if (!ok) throw new InvalidArgumentError(`not a TCP listen multiaddr: "${text}" (e.g. /ip4/0.0.0.0/tcp/4001, port 0 for any)`)
+  return [...(previous ?? []), text]
+}
+
+/** Thrown when an output file cannot be created where the user asked. */
+export class OutputPathError extends Error {
+  override name = 'OutputPathError'
+  code = 'ERR_OUTPUT_PATH'
+}
+
+/** Throws OutputPathError unless the directory `file` would be written into exists. */
+export async function assertOutputDirExists (file: string): Promise<void> {
+  const dir = dirname(file)
+  const st = await stat(dir).catch(() => undefined)
+  if (st == null) throw new OutputPathError(`cannot write ${file}: directory ${dir} does not exist`)
+  if (!st.isDirectory()) throw new OutputPathError(`cannot write ${file}: ${dir} is not a directory`)
 }

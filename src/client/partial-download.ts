@@ -5,17 +5,25 @@
  *
  * Rules: a piece is written only after it verified; the state file lists a
  * piece only after its bytes were written and fdatasync'd; the state file
- * is replaced atomically (write a temp file, fsync, rename). Saves are
- * batched (every STATE_SAVE_INTERVAL_MS, and at the end or on abort) so a
- * crash loses at most that much progress, never correctness. The output
- * name appears only when every piece is there (rename), so OUTPUT is
- * complete or absent.
+ * is replaced atomically (write a temp file, fsync, rename). A save starts
+ * after a piece is written when STATE_SAVE_INTERVAL_MS passed or at least
+ * STATE_SAVE_UNSAVED_BYTES are unsaved (so with 1 MiB pieces every piece is
+ * recorded as soon as it is on disk), and at the end or on abort; one save
+ * runs at a time, and a save that finds more unsaved pieces when it ends
+ * starts the next. A crash (SIGKILL) therefore loses at most the pieces
+ * written while the last save was in flight, plus what the interval holds
+ * back for small pieces; it never costs correctness. On resume every piece
+ * the state file claims is read back and re-hashed: a truncated or damaged
+ * partial file (or a state file from a crash that outran the disk) loses
+ * only the pieces that no longer verify, and a state file that does not
+ * parse is discarded with the partial data. The output name appears only
+ * when every piece is there (rename), so OUTPUT is complete or absent.
  */
 import { open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { Bitfield } from '../core/swarm/bitfield.js'
 import type { VerifiedManifest } from '../core/content/manifest.js'
-import { pieceBytesLength, type PieceBytes } from '../core/content/pieces.js'
+import { pieceBytesLength, pieceLengthAt, verifyPiece, type PieceBytes } from '../core/content/pieces.js'
 
 /** Suffix of the file that holds a download's bytes until it completes. */
 export const PARTIAL_SUFFIX = '.swarmcdn-partial'
@@ -23,6 +31,8 @@ export const PARTIAL_SUFFIX = '.swarmcdn-partial'
 export const STATE_SUFFIX = '.state'
 /** Most time between state saves while pieces arrive, ms. */
 export const STATE_SAVE_INTERVAL_MS = 1000
+/** Unsaved verified bytes that trigger a save without waiting for the interval (one default-size piece). */
+export const STATE_SAVE_UNSAVED_BYTES = 1024 * 1024
 /** Chunks per writev call: below every platform's IOV_MAX (1024 on Linux). */
 const MAX_WRITEV_CHUNKS = 512
 /** Format tag of the state file. */
@@ -46,6 +56,8 @@ export class PartialDownload {
   private lastSaveMs = 0
   private saving: Promise<void> | undefined
   private closed = false
+  /** Set by close()/complete(): no new background save may start. */
+  private finishing = false
 
   private constructor (
     readonly outputPath: string,
@@ -67,21 +79,29 @@ export class PartialDownload {
   /** Opens the partial download for `outputPath`, resuming if a state file for the same item is there; otherwise starts afresh. */
   static async open (outputPath: string, manifest: VerifiedManifest): Promise<PartialDownload> {
     const dataPath = PartialDownload.partialPath(outputPath)
-    let resumed = new Bitfield(manifest.pieceCount)
+    let claimed = new Bitfield(manifest.pieceCount)
     try {
       const state = JSON.parse(await readFile(PartialDownload.statePath(outputPath), 'utf8')) as PartialState
-      const st = await stat(dataPath)
+      await stat(dataPath)
       if (state.format === STATE_FORMAT && state.contentId === manifest.contentId && state.pieceCount === manifest.pieceCount &&
-          state.lengthBytes === manifest.lengthBytes && st.size === manifest.lengthBytes) {
-        resumed = Bitfield.fromBytes(new Uint8Array(Buffer.from(state.verified, 'base64')), manifest.pieceCount)
+          state.lengthBytes === manifest.lengthBytes && state.pieceSizeBytes === manifest.pieceSizeBytes && typeof state.verified === 'string') {
+        claimed = Bitfield.fromBytes(new Uint8Array(Buffer.from(state.verified, 'base64')), manifest.pieceCount)
       }
     } catch {
       // No usable state: start over (a stale or foreign partial file is overwritten).
     }
-    const fh = await open(dataPath, resumed.count > 0 ? 'r+' : 'w+')
-    await fh.truncate(manifest.lengthBytes)
+    const fh = await open(dataPath, claimed.count > 0 ? 'r+' : 'w+')
+    let resumed: Bitfield
+    try {
+      resumed = claimed.count > 0 ? await reverify(fh, manifest, claimed) : claimed
+      await fh.truncate(manifest.lengthBytes)
+    } catch (err) {
+      await fh.close()
+      throw err
+    }
     const pd = new PartialDownload(outputPath, manifest, fh, resumed, resumed.count)
-    if (resumed.count === 0) await pd.save()
+    // A fresh start, or a state file that claimed pieces which no longer verify: record the truth now.
+    if (resumed.count === 0 || resumed.count !== claimed.count) await pd.save()
     return pd
   }
 
@@ -106,9 +126,20 @@ export class PartialDownload {
       chunks = dropBytes(chunks, bytesWritten)
     }
     this.written.set(index)
-    if (Date.now() - this.lastSaveMs >= STATE_SAVE_INTERVAL_MS && this.saving == null) {
-      this.saving = this.save().finally(() => { this.saving = undefined })
-    }
+    this.maybeSave()
+  }
+
+  /** Starts a background save when the interval passed or enough bytes are unsaved, unless one is running (it chains the next). */
+  private maybeSave (): void {
+    if (this.saving != null || this.finishing) return
+    const unsaved = this.written.count - this.saved.count
+    if (unsaved <= 0) return
+    if (Date.now() - this.lastSaveMs < STATE_SAVE_INTERVAL_MS && unsaved * this.manifest.pieceSizeBytes < STATE_SAVE_UNSAVED_BYTES) return
+    this.saving = this.save()
+      .finally(() => { this.saving = undefined })
+      .then(() => { this.maybeSave() })
+    // A failed background save is retried by the next one; close() and complete() save or sync themselves.
+    this.saving.catch(() => {})
   }
 
   /** Syncs the data file, then atomically replaces the state file with the pieces written before the sync. */
@@ -139,7 +170,8 @@ export class PartialDownload {
   /** Saves state and closes the file, leaving the partial download to resume later. */
   async close (): Promise<void> {
     if (this.closed) return
-    await this.saving
+    this.finishing = true
+    while (this.saving != null) await this.saving.catch(() => {})
     await this.save()
     this.closed = true
     await this.fh.close()
@@ -148,13 +180,37 @@ export class PartialDownload {
   /** Every piece is there: sync, move the data to OUTPUT and remove the state file. */
   async complete (): Promise<void> {
     if (!this.written.isFull) throw new Error('download is not complete')
-    await this.saving
+    this.finishing = true
+    while (this.saving != null) await this.saving.catch(() => {})
     await this.fh.datasync()
     this.closed = true
     await this.fh.close()
     await rename(PartialDownload.partialPath(this.outputPath), this.outputPath)
     await rm(PartialDownload.statePath(this.outputPath), { force: true })
   }
+}
+
+/** Reads back every claimed piece and keeps those that still match the manifest (a torn or truncated partial file loses only what is damaged). */
+async function reverify (fh: FileHandle, manifest: VerifiedManifest, claimed: Bitfield): Promise<Bitfield> {
+  const ok = new Bitfield(manifest.pieceCount)
+  const buf = Buffer.allocUnsafe(manifest.pieceSizeBytes)
+  for (let i = 0; i < manifest.pieceCount; i++) {
+    if (!claimed.get(i)) continue
+    const length = pieceLengthAt(i, manifest.lengthBytes, manifest.pieceSizeBytes)
+    let got = 0
+    while (got < length) {
+      const { bytesRead } = await fh.read(buf, got, length - got, i * manifest.pieceSizeBytes + got)
+      if (bytesRead === 0) break
+      got += bytesRead
+    }
+    try {
+      verifyPiece(manifest, i, buf.subarray(0, got))
+      ok.set(i)
+    } catch {
+      // Damaged or missing on disk: fetched again.
+    }
+  }
+  return ok
 }
 
 /** `chunks` without their first `n` bytes (after a short write). */

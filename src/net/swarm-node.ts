@@ -36,6 +36,31 @@ export const DEFAULT_MAX_STREAM_WINDOW_BYTES = 16 * 1024 * 1024
 
 /** Creates and starts a libp2p node configured for swarmcdn. */
 export async function createSwarmNode (init: SwarmNodeInit = {}): Promise<SwarmNode> {
+  try {
+    return await createNode(init)
+  } catch (err) {
+    throw listenError(err)
+  }
+}
+
+/** A listen address that could not be bound (in use, not local, unsupported). */
+export class ListenError extends Error {
+  override name = 'ListenError'
+  code = 'ERR_LISTEN'
+}
+
+/**
+ * libp2p reports listen failures as one multi-line message with stack
+ * traces; keep the address and the first line of each cause.
+ */
+function listenError (err: unknown): unknown {
+  const e = err as { name?: string, message?: string }
+  if (e?.name !== 'UnsupportedListenAddressesError' || typeof e.message !== 'string') return err
+  const causes = e.message.split('\n').map(l => /^\s*(\/\S+): (?:\w*Error: )?(.*)$/.exec(l)).filter(m => m != null).map(m => `${m[1]}: ${m[2]}`)
+  return new ListenError(`could not listen on ${causes.length > 0 ? causes.join('; ') : 'the given addresses'}`, { cause: err })
+}
+
+async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
   return await createLibp2p({
     ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
     addresses: { listen: init.listenMultiaddrs ?? [] },

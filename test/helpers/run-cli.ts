@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
 /** Absolute path of the launcher, so tests run the CLI exactly as a user does. */
@@ -18,4 +18,62 @@ export async function runCli (args: string[], options: { cwd?: string, timeoutMs
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`swarmcdn ${args.join(' ')} did not finish in ${options.timeoutMs ?? 20000} ms`)) }, options.timeoutMs ?? 20000)
     child.on('close', code => { clearTimeout(timer); resolve({ code, stdout, stderr }) })
   })
+}
+
+/** A long-running `swarmcdn` child (seed, peer) whose stdout JSON lines can be awaited. */
+export interface CliProcess {
+  child: ChildProcess
+  /** Every JSON object printed on stdout so far. */
+  events: Array<Record<string, unknown>>
+  /** Everything printed on stderr so far. */
+  stderr: () => string
+  /** Resolves with the first event (already printed or to come) that matches, or rejects after `timeoutMs`. */
+  waitFor: (match: (e: Record<string, unknown>) => boolean, timeoutMs?: number) => Promise<Record<string, unknown>>
+  /** Sends `signal` and resolves with the exit code once the process ended (SIGKILL after `timeoutMs`). */
+  stop: (signal?: NodeJS.Signals, timeoutMs?: number) => Promise<number | null>
+}
+
+/** Starts `swarmcdn ...args` in the background (add `--json` to get events). */
+export function startCli (args: string[], options: { env?: NodeJS.ProcessEnv } = {}): CliProcess {
+  const child = spawn(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const events: Array<Record<string, unknown>> = []
+  const waiters = new Set<() => void>()
+  let stderr = ''
+  let buf = ''
+  let exitCode: number | null | undefined
+  const exited = new Promise<number | null>(resolve => child.on('close', code => { exitCode = code; resolve(code); for (const w of waiters) w() }))
+  child.stderr?.on('data', (d: Buffer) => { stderr += d.toString() })
+  child.stdout?.on('data', (d: Buffer) => {
+    buf += d.toString()
+    let nl
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl)
+      buf = buf.slice(nl + 1)
+      if (line.startsWith('{')) { try { events.push(JSON.parse(line) as Record<string, unknown>) } catch {} }
+    }
+    for (const w of waiters) w()
+  })
+  return {
+    child,
+    events,
+    stderr: () => stderr,
+    waitFor: async (match, timeoutMs = 10_000) => await new Promise((resolve, reject) => {
+      const check = (): void => {
+        const found = events.find(match)
+        if (found != null) { done(); resolve(found) } else if (exitCode !== undefined) { done(); reject(new Error(`swarmcdn ${args[0]} exited (${String(exitCode)}) first: ${stderr}`)) }
+      }
+      const timer = setTimeout(() => { done(); reject(new Error(`no matching event from swarmcdn ${args[0]} in ${timeoutMs} ms: ${stderr}`)) }, timeoutMs)
+      const done = (): void => { clearTimeout(timer); waiters.delete(check) }
+      waiters.add(check)
+      check()
+    }),
+    stop: async (signal = 'SIGINT', timeoutMs = 10_000) => {
+      if (exitCode !== undefined) return exitCode
+      child.kill(signal)
+      const timer = setTimeout(() => { child.kill('SIGKILL') }, timeoutMs)
+      const code = await exited
+      clearTimeout(timer)
+      return code
+    }
+  }
 }

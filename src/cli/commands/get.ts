@@ -9,6 +9,7 @@ import { AsnResolver } from '../../core/proximity/asn-resolver.js'
 import { parseContentId } from '../../core/content/content-id.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from 'commander'
+import { assertOutputDirExists, parseListenMultiaddr } from '../parse-options.js'
 
 interface GetOptions extends OverlayCliOptions {
   peer: string[], origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
@@ -47,7 +48,7 @@ export function registerGet (program: Command): void {
     .option('--peer <multiaddr>', 'a peer to download from (repeatable: downloads from all at once)', parseMultiaddr, [] as string[])
     .option('--origin <multiaddr>', 'an origin seeder, used for what peers cannot supply (repeatable)', parseMultiaddr, [] as string[])
     .option('--seed', 'keep serving the item after the download completes, until Ctrl-C', false)
-    .option('--listen <multiaddr>', 'where to serve pieces to other peers, during and after the download (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--listen <multiaddr>', 'where to serve pieces to other peers, during and after the download (repeatable)', parseListenMultiaddr, [] as string[])
     .option('--store <dir>', 'add the completed item to this content store (and serve it from there)')
     .option('--upload-slots <n>', 'peers served at once; the rest are choked (default 4)', parsePositiveInt)
     .option('--upload-limit <bytesPerSec>', 'total upload rate limit in bytes/s (default: unlimited)', parsePositiveInt)
@@ -58,6 +59,7 @@ export function registerGet (program: Command): void {
     .addHelpText('after', '\nExample:\n  $ swarmcdn get bafkrei... --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... -o talk.mp4 --seed\n  $ swarmcdn get bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... -o talk.mp4\n  $ swarmcdn get bafkrei... --origin /ip4/10.0.0.1/tcp/4001/p2p/12D3KooA... --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3KooB... --peer /ip4/127.0.0.1/tcp/4003/p2p/12D3KooC... -o talk.mp4 --seed\n')
     .action(async (id: string, opts: GetOptions) => {
       const contentId = parseContentId(id)
+      await assertOutputDirExists(opts.output)
       const bootstrap = await bootstrapOf(opts)
       if (opts.peer.length + opts.origin.length === 0 && bootstrap.length === 0) throw new NoSourceError()
       const given = [...opts.origin.map(a => ({ address: a, isOrigin: true })), ...opts.peer.map(a => ({ address: a, isOrigin: false }))]

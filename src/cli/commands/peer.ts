@@ -10,6 +10,7 @@ import { parseContentId } from '../../core/content/content-id.js'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { startPeer } from '../../client/peer.js'
 import type { OverlayRoleSetting } from '../../net/dht-service.js'
+import { parseListenMultiaddr } from '../parse-options.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, untilSignal, type OverlayCliOptions } from '../overlay-options.js'
 
 interface PeerOptions extends OverlayCliOptions {
@@ -29,7 +30,7 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 export function registerPeer (program: Command): void {
   const cmd = program.command('peer')
     .description('Run a long-lived peer: join the overlay (DHT + supernode tier) and serve the items of a store until SIGINT/SIGTERM.')
-    .addOption(new Option('--listen <multiaddr>', 'listen address (repeatable; default /ip4/0.0.0.0/tcp/0)').argParser(collect))
+    .addOption(new Option('--listen <multiaddr>', 'listen address (repeatable; default /ip4/0.0.0.0/tcp/0)').argParser(parseListenMultiaddr))
     .option('--store <dir>', 'content store whose items are served and announced')
     .addOption(new Option('--role <role>', 'auto (promotion by policy), leaf or supernode').default('auto').argParser((v: string) => {
       if (v !== 'auto' && v !== 'leaf' && v !== 'supernode') throw new InvalidArgumentError('expected auto, leaf or supernode')
@@ -56,6 +57,10 @@ export function registerPeer (program: Command): void {
         proximity: opts.proximity
       })
       printOverlayEvents(peer.overlay, opts.json)
+      for (const s of peer.store?.skipped ?? []) {
+        if (opts.json) process.stdout.write(JSON.stringify({ event: 'skipped', entry: s.entry, reason: s.reason }) + '\n')
+        else process.stderr.write(`swarmcdn: skipped store item ${s.entry}: ${s.reason}\n`)
+      }
       const s = peer.status()
       if (opts.json) process.stdout.write(JSON.stringify({ event: 'listening', peerId: peer.peerId, multiaddrs: peer.multiaddrs(), role: s.role, items: s.items, bootstrap: bootstrap.length }) + '\n')
       else {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { startOriginSeeder } from '../../../seeders/origin-seeder.js'
 import { defaultPrefixTablePaths } from '../../client/prefix-table-files.js'
-import { parseHostPort } from '../parse-options.js'
+import { parseHostPort, parseListenMultiaddr } from '../parse-options.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, type OverlayCliOptions } from '../overlay-options.js'
 
 interface SeedOptions extends OverlayCliOptions { store: string, listen: string[], http?: { host: string, port: number }, json: boolean }
@@ -11,7 +11,7 @@ export function registerSeed (program: Command): void {
   const cmd = program.command('seed')
     .description('Run an origin seeder: serve every item in a content store over libp2p until SIGINT/SIGTERM.')
     .requiredOption('--store <dir>', 'the content store directory (from swarmcdn publish)')
-    .option('--listen <multiaddr>', 'listen address (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--listen <multiaddr>', 'listen address (repeatable)', parseListenMultiaddr, [] as string[])
     .option('--http <host:port>', 'also serve the store over plain HTTP (web seed: /c/ID, /c/ID/NAME, /c/ID/manifest with byte ranges); port 0 picks one', parseHostPort)
     .option('--json', 'print one JSON object per line', false)
   addOverlayOptions(cmd)
@@ -26,6 +26,11 @@ export function registerSeed (program: Command): void {
         http: opts.http
       })
       printOverlayEvents(seeder.overlay, opts.json)
+      // A damaged item is not served; the others are.
+      for (const s of seeder.skipped) {
+        if (opts.json) process.stdout.write(JSON.stringify({ event: 'skipped', entry: s.entry, reason: s.reason }) + '\n')
+        else process.stderr.write(`swarmcdn: skipped store item ${s.entry}: ${s.reason}\n`)
+      }
       if (opts.json) {
         process.stdout.write(JSON.stringify({ event: 'listening', peerId: seeder.peerId, multiaddrs: seeder.multiaddrs, http: seeder.httpUrl, items: seeder.contentIds.length }) + '\n')
       } else {

@@ -10,7 +10,7 @@ import { createSwarmNode } from '../../net/swarm-node.js'
 import { fetchManifest } from '../../net/manifest-protocol.js'
 import { StreamingDownload } from '../../client/streaming-download.js'
 import { startStreamingGateway, StreamingItems } from '../../client/streaming-gateway.js'
-import { parseNonNegativeInt } from '../parse-options.js'
+import { assertOutputDirExists, parseNonNegativeInt } from '../parse-options.js'
 import type { DownloadProgress, DownloadSource } from '../../client/download-content.js'
 import { startPeer, type Peer } from '../../client/peer.js'
 import { DEFAULT_REFIND_INTERVAL_MS, type ProviderInfo } from '../../client/swarm-peer.js'
@@ -105,6 +105,7 @@ Example:
         if (await stat(output).then(() => true, () => false)) {
           throw new StreamArgumentError(`${output} exists (a finished download?); play it directly or pass -o to save elsewhere`)
         }
+        await assertOutputDirExists(output)
         let lastJsonMs = 0
         const started = Date.now()
         const onProgress = (p: DownloadProgress): void => {
