@@ -180,6 +180,7 @@ class AccountingGate implements UploadGate {
     let released = false
     return {
       get choked () { return ticket.choked },
+      admitPiece: ticket.admitPiece,
       pace: async (bytes, signal) => {
         this.uploaded.set(id, (this.uploaded.get(id) ?? 0) + bytes)
         await ticket.pace(bytes, signal)
