@@ -118,14 +118,14 @@ export class SwarmUploadGate implements UploadGate {
           spread = new PieceSpread(who.pieceCount, { repeatAfterMs: this.init.spreadRepeatAfterMs })
           this.spreads.set(item, spread)
         }
-        const ok = spread.request(Date.now(), index)
+        const ok = spread.request(Date.now(), index, key)
         if (!ok) this.piecesDeclined++
         return ok
       },
       release: () => {
         if (!this.admitted.delete(key)) return
         const n = (this.requestersOf.get(item) ?? 1) - 1
-        if (n <= 0) { this.requestersOf.delete(item); this.spreads.delete(item) } else this.requestersOf.set(item, n)
+        if (n <= 0) { this.requestersOf.delete(item); this.spreads.delete(item) } else { this.requestersOf.set(item, n); this.spreads.get(item)?.forget(key) }
         this.decide(undefined)
       }
     }

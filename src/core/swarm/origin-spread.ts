@@ -15,6 +15,11 @@
  *   the piece, e.g. its receiver left, still gets it). Otherwise it is
  *   declined and the requester takes it from the peer that got it, which
  *   announces it with `have`.
+ * - A second ask is served: a requester that asks again for a piece it was
+ *   declined (after its back-off) has no peer that holds it (its session
+ *   asks an origin only for pieces no peer of its own has), so it gets the
+ *   piece instead of waiting out `repeatAfterMs`. At most one extra round
+ *   trip per piece and requester; `forget(requester)` when it leaves.
  * - Why: requesters ask the origin for pieces no peer they know holds; with
  *   a few hundred ms of `have` lag and 8 peers per requester, several of
  *   them ask for the same piece, and every copy after the first is origin
@@ -45,6 +50,8 @@ export class PieceSpread {
   private readonly countOf: number[]
   private minServed = 0
   private readonly repeatAfterMs: number
+  /** Requester -> pieces declined to it (bounded by pieceCount each; forgotten when the requester leaves). */
+  private readonly declinedTo = new Map<string, Set<number>>()
 
   /** A record for an item of `pieceCount` pieces, nothing served yet. */
   constructor (readonly pieceCount: number, init: PieceSpreadInit = {}) {
@@ -56,17 +63,27 @@ export class PieceSpread {
     this.countOf = [pieceCount]
   }
 
-  /** Decides one request at `nowMs`: true (and recorded as served) or false (decline: ask peers). */
-  request (nowMs: number, index: number): boolean {
+  /** Decides one request of `requester` at `nowMs`: true (and recorded as served) or false (decline: ask peers). */
+  request (nowMs: number, index: number, requester = ''): boolean {
     if (!Number.isInteger(index) || index < 0 || index >= this.pieceCount) return false
     const c = this.served[index]
-    if (c > this.minServed && nowMs - this.lastServedMs[index] < this.repeatAfterMs) return false
+    const declined = this.declinedTo.get(requester)
+    if (c > this.minServed && nowMs - this.lastServedMs[index] < this.repeatAfterMs && declined?.has(index) !== true) {
+      if (declined == null) this.declinedTo.set(requester, new Set([index])); else declined.add(index)
+      return false
+    }
+    declined?.delete(index)
     this.served[index] = c + 1
     this.lastServedMs[index] = nowMs
     this.countOf[c]--
     this.countOf[c + 1] = (this.countOf[c + 1] ?? 0) + 1
     while (this.countOf[this.minServed] === 0) this.minServed++
     return true
+  }
+
+  /** The requester left: drop what was declined to it. */
+  forget (requester: string): void {
+    this.declinedTo.delete(requester)
   }
 
   /** Times piece `index` was served. */
