@@ -10,7 +10,8 @@
  * In-process (all nodes in this process): the metric is bytes by source,
  * not CPU, so per-process numbers would add nothing. Providers come from a
  * static finder listing the origin and every peer that has started; peers
- * start 50 ms apart, round-robin over the ASes.
+ * start 50 ms apart, round-robin over the ASes. LOC_DEBUG=1 prints each
+ * peer's pieces from near peers, far peers and the origin to stderr.
  */
 import { generateKeyPairSync, randomFillSync } from 'node:crypto'
 import { mkdtemp, open, rm } from 'node:fs/promises'
@@ -47,6 +48,16 @@ async function run (proximity: boolean, ases: number, perAs: number, store: Cont
     const res = await p.download(contentId, join(dir, `${proximity ? 'on' : 'off'}-${i}.bin`), { finder, refindIntervalMs: 250 })
     times.push(res.elapsedMs)
     const myAs = resolver.asnOf(ipOfMultiaddr(p.multiaddrs[0]))
+    if (process.env.LOC_DEBUG != null) {
+      let n = 0; let f = 0; let o = 0
+      for (const [addr, bytes] of res.bytesBySource) {
+        if (addr.includes(origin.peerId)) o += bytes
+        else if (resolver.asnOf(ipOfMultiaddr(addr)) === myAs) n += bytes
+        else f += bytes
+      }
+      const k = PIECE_SIZE_BYTES
+      process.stderr.write(`${proximity ? 'on' : 'off'} peer ${i} AS ${myAs}: near ${n / k} far ${f / k} origin ${o / k} in ${res.elapsedMs} ms\n`)
+    }
     for (const [addr, bytes] of res.bytesBySource) {
       if (addr.includes(origin.peerId)) { originBytes += bytes; continue }
       peerBytes += bytes

@@ -4,7 +4,11 @@
  * other, against the same N clients downloading from the seeder alone, in
  * the same run.
  *
- *   node_modules/.bin/node dist/bench/swarm.js [PEERS] [SIZE_MIB]
+ *   node_modules/.bin/node dist/bench/swarm.js [PEERS] [SIZE_MIB] [--with-previous]
+ *
+ * --with-previous adds a run of the swarm whose busy origin does not spread
+ * pieces (spreadPieces: false, the policy before branch tune2), between the
+ * two, so the spread rule is compared under the same machine load.
  *
  * Reports the seeder's upload bytes / item size (target < 2.0 for the
  * swarm), p50/p95 download time in both modes, CPU time and peak RSS per
@@ -83,14 +87,14 @@ function quantile (xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]
 }
 
-async function runMode (swarm: boolean, peers: number, store: ContentStore, contentId: string, lengthBytes: number, dir: string): Promise<{ uploadRatio: number, times: number[], done: Done[], peerUploads: number[] }> {
+async function runMode (swarm: boolean, spread: boolean, peers: number, store: ContentStore, contentId: string, lengthBytes: number, dir: string): Promise<{ uploadRatio: number, times: number[], done: Done[], peerUploads: number[] }> {
   // The swarm's origin is busy above 4 requesters of one item (then 4 slots + 1 optimistic); the baseline origin never chokes.
   // The origin is a DHT member (role 'seeder') and the peers' bootstrap.
-  const origin = await startPeer({ role: 'seeder', store, listenMultiaddrs: ['/ip4/127.0.0.1/tcp/0'], prefixTablePaths: [], node: { inboundConnectionsPerSecPerHost: 1000, maxIncomingPendingConnections: 100 }, upload: swarm ? { regularSlots: 4, optimisticSlots: 1, busyThresholdRequesters: 4, rechokeIntervalMs: 2_000, optimisticIntervalMs: 3_000 } : { regularSlots: Infinity } })
+  const origin = await startPeer({ role: 'seeder', store, listenMultiaddrs: ['/ip4/127.0.0.1/tcp/0'], prefixTablePaths: [], node: { inboundConnectionsPerSecPerHost: 1000, maxIncomingPendingConnections: 100 }, upload: swarm ? { regularSlots: 4, optimisticSlots: 1, busyThresholdRequesters: 4, rechokeIntervalMs: 2_000, optimisticIntervalMs: 3_000, spreadPieces: spread } : { regularSlots: Infinity } })
   const originInfo: ProviderInfo = { peerId: origin.peerId, multiaddrs: origin.multiaddrs(), isOrigin: true }
   const children: ChildProcess[] = []
   const readies: Array<Promise<ProviderInfo>> = []
-  const childDir = join(dir, swarm ? 'swarm' : 'alone')
+  const childDir = join(dir, swarm ? (spread ? 'swarm' : 'swarm-nospread') : 'alone')
   await mkdir(childDir, { recursive: true })
   for (let i = 0; i < peers; i++) {
     const c = fork(fileURLToPath(import.meta.url), ['child', childDir, origin.multiaddrs()[0]], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
@@ -127,6 +131,7 @@ async function runMode (swarm: boolean, peers: number, store: ContentStore, cont
 async function main (): Promise<void> {
   const peers = Number(process.argv[2] ?? 20)
   const sizeMiB = Number(process.argv[3] ?? 64)
+  const withPrevious = process.argv.includes('--with-previous')
   const dir = await mkdtemp(join(tmpdir(), 'swarmcdn-bench-swarm-'))
   try {
     const src = join(dir, 'item.bin')
@@ -138,13 +143,16 @@ async function main (): Promise<void> {
     const manifest = await publishFile(store, src, generateKeyPairSync('ed25519').privateKey, { pieceSizeBytes: PIECE_SIZE_BYTES })
     const rows: string[] = []
     const results: Record<string, Awaited<ReturnType<typeof runMode>>> = {}
-    for (const swarm of [false, true]) {
-      const r = await runMode(swarm, peers, store, manifest.contentId, manifest.lengthBytes, dir)
-      results[swarm ? 'swarm' : 'alone'] = r
+    const modes: Array<[string, boolean, boolean]> = [['seeder alone', false, false]]
+    if (withPrevious) modes.push(['swarm, busy origin without spreading (previous policy)', true, false])
+    modes.push(['swarm (peers + busy origin)', true, true])
+    for (const [name, swarm, spread] of modes) {
+      const r = await runMode(swarm, spread, peers, store, manifest.contentId, manifest.lengthBytes, dir)
+      results[swarm ? (spread ? 'swarm' : 'previous') : 'alone'] = r
       const cpu = r.done.map(d => d.cpuMs / 1000)
       const rss = r.done.map(d => d.maxRssMiB)
       const fromPeers = r.done.reduce((s, d) => s + d.fromPeers, 0)
-      rows.push(`| ${swarm ? 'swarm (peers + busy origin)' : 'seeder alone'} | ${r.uploadRatio.toFixed(2)} | ${(quantile(r.times, 0.5) / 1000).toFixed(1)} s | ${(quantile(r.times, 0.95) / 1000).toFixed(1)} s | ${(fromPeers / (manifest.lengthBytes * peers) * 100).toFixed(0)}% | ${(cpu.reduce((a, b) => a + b, 0) / cpu.length).toFixed(2)} s | ${Math.max(...rss).toFixed(0)} MiB |`)
+      rows.push(`| ${name} | ${r.uploadRatio.toFixed(2)} | ${(quantile(r.times, 0.5) / 1000).toFixed(1)} s | ${(quantile(r.times, 0.95) / 1000).toFixed(1)} s | ${(fromPeers / (manifest.lengthBytes * peers) * 100).toFixed(0)}% | ${(cpu.reduce((a, b) => a + b, 0) / cpu.length).toFixed(2)} s | ${Math.max(...rss).toFixed(0)} MiB |`)
     }
     process.stdout.write(`${peers} peers, ${sizeMiB} MiB item, ${PIECE_SIZE_BYTES / 1024} KiB pieces, starts ${START_SPACING_MS} ms apart\n\n`)
     process.stdout.write('| mode | seeder upload / item | p50 download | p95 download | bytes from peers | CPU per peer | peak RSS per peer (max) |\n| --- | --- | --- | --- | --- | --- | --- |\n')
@@ -152,6 +160,8 @@ async function main (): Promise<void> {
     const a = results.alone
     const s = results.swarm
     process.stdout.write(`seeder upload saved: ${(a.uploadRatio / s.uploadRatio).toFixed(1)}x less with the swarm; p50 time ratio swarm/alone ${(quantile(s.times, 0.5) / quantile(a.times, 0.5)).toFixed(2)}\n`)
+    const prev = results.previous
+    if (prev != null) process.stdout.write(`vs the previous policy (no spreading) in this run: seeder upload ${(s.uploadRatio / prev.uploadRatio).toFixed(2)}x, p50 time ${(quantile(s.times, 0.5) / quantile(prev.times, 0.5)).toFixed(2)}x\n`)
     const first = s.done.map(d => d.firstLookupMs)
     const later = s.done.flatMap(d => d.lookupMs.slice(1))
     const found = s.done.map(d => d.providersFirst)

@@ -12,6 +12,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { parseContentId, type ContentId } from '../core/content/content-id.js'
 import type { VerifiedManifest } from '../core/content/manifest.js'
 import { pieceBytesLength, verifyPiece } from '../core/content/pieces.js'
+import { SPREAD_DECLINE_REASON } from '../core/swarm/origin-spread.js'
 import { DownloadSession, type SessionEffect } from '../core/swarm/download-session.js'
 import { createSwarmNode, type SwarmNode } from '../net/swarm-node.js'
 import { ContentNotFoundError, fetchManifest } from '../net/manifest-protocol.js'
@@ -253,7 +254,9 @@ async function runSession (
           pump()
           continue
         } else if (msg.type === 'reject') {
-          session.onRequestRejected(sourceId, msg.index)
+          // A busy origin spreading pieces still holds this one: back off and ask peers, don't forget it holds it.
+          if (msg.reason === SPREAD_DECLINE_REASON) session.onRequestDeclined(sourceId, msg.index, Date.now())
+          else session.onRequestRejected(sourceId, msg.index)
         } else if (msg.type === 'have') {
           session.have(sourceId, msg.index, Date.now())
         } else if (msg.type === 'choke') {

@@ -28,6 +28,7 @@ import type { XferMessage } from '../core/messages/xfer-messages.js'
 import { ContentStore } from '../store/content-store.js'
 import { downloadContent, DownloadFailedError, type DownloadInit, type DownloadResult, type DownloadSource } from './download-content.js'
 import { ProximityRanker } from './proximity-ranker.js'
+import { admitPeers, DEFAULT_MAX_PEERS } from '../core/swarm/source-admission.js'
 import { SwarmContentProvider } from './swarm-provider.js'
 
 /** One holder of an item, as a provider finder reports it. */
@@ -43,8 +44,8 @@ export interface ProviderInfo {
 /** Finds holders of an item: the overlay's `findProviders`, or a static list. */
 export type ProviderFinder = (contentId: ContentId, options: { signal?: AbortSignal }) => Promise<ProviderInfo[]>
 
-/** Default peer sources per download (origins not counted). */
-export const DEFAULT_MAX_PEERS = 8
+/** Default peer sources per download (origins come on top). */
+export { DEFAULT_MAX_PEERS, DEFAULT_MAX_FAR_PEERS } from '../core/swarm/source-admission.js'
 /** Default time between provider finder queries during a download, ms. */
 export const DEFAULT_REFIND_INTERVAL_MS = 5_000
 /** Default requests in flight per source in a swarm download. */
@@ -89,6 +90,8 @@ export interface SwarmDownloadInit extends Omit<DownloadInit, 'node' | 'onSessio
   sources?: DownloadSource[]
   /** Peer sources at most (origins come on top). Default 8. */
   maxPeers?: number
+  /** Far peer sources at most when this node knows its AS (see core/swarm/source-admission.ts). Default DEFAULT_MAX_FAR_PEERS (4). */
+  maxFarPeers?: number
   /** Time between finder queries, ms. Default 5 s. */
   refindIntervalMs?: number
   /**
@@ -177,6 +180,7 @@ class AccountingGate implements UploadGate {
     let released = false
     return {
       get choked () { return ticket.choked },
+      admitPiece: ticket.admitPiece,
       pace: async (bytes, signal) => {
         this.uploaded.set(id, (this.uploaded.get(id) ?? 0) + bytes)
         await ticket.pace(bytes, signal)
@@ -234,7 +238,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     const maxPeers = dl.maxPeers ?? DEFAULT_MAX_PEERS
     const bytesBySource = new Map<string, number>()
     const used = new Set<string>()
-    let peerCount = 0
+    const peerCount = { near: 0, far: 0 }
     const local = new AbortController()
     const signal = dl.signal == null ? local.signal : AbortSignal.any([dl.signal, local.signal])
     if (running.has(contentId)) throw new TypeError(`already downloading ${contentId}`)
@@ -257,13 +261,16 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         originAddrs.add(address)
         out.push({ address, isOrigin: true })
       }
-      peers.forEach((p, i) => {
-        if (used.has(key(p)) || peerCount >= maxPeers) return
+      const fresh2 = peers.map((p, i) => ({ p, i })).filter(({ p }) => !used.has(key(p)))
+      const near = (p: ProviderInfo): boolean => ranker.proximity && ranker.sameAs(ranker.place(p.peerId, p.multiaddrs[0]))
+      const admitted = admitPeers(fresh2.map(c => ({ item: c, near: near(c.p) })), peerCount,
+        { maxPeers, maxFarPeers: dl.maxFarPeers, knowsOwnAs: ranker.proximity && ranker.self.asn !== 0 })
+      for (const { p, i } of admitted) {
         used.add(key(p))
-        peerCount++
+        if (near(p)) peerCount.near++; else peerCount.far++
         live.peers.add(p.peerId)
         out.push({ address: withPeerId(p.multiaddrs[0], p.peerId), preference: preferenceOf(ranker, p, i, peers.length) })
-      })
+      }
       return out
     }
     const find = async (): Promise<ProviderInfo[]> => {

@@ -4,7 +4,7 @@
  * transport and security choices change in one file.
  */
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { tcp } from '@libp2p/tcp'
+import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
@@ -26,6 +26,22 @@ export interface SwarmNodeInit {
   inboundConnectionsPerSecPerHost?: number
   /** Inbound connections still in the Noise/yamux upgrade at once. Default libp2p's 10. */
   maxIncomingPendingConnections?: number
+  /**
+   * Source IP of outbound TCP dials. Default: the listen address when the
+   * node listens on exactly one 127.x.y.z address other than 127.0.0.1
+   * (the loopback network model: without it every dial leaves from
+   * 127.0.0.1, so an uploader places every requester in 127.0.0.1's AS and
+   * near-first slots and requester ranking see nobody as near); otherwise
+   * the OS's choice.
+   */
+  dialLocalAddress?: string
+}
+
+/** The loopback-model dial source for `listen` (see SwarmNodeInit.dialLocalAddress), or undefined. */
+export function loopbackDialAddress (listen: readonly string[]): string | undefined {
+  if (listen.length !== 1) return undefined
+  const m = /^\/ip4\/(127\.\d+\.\d+\.\d+)\/tcp\//.exec(listen[0])
+  return m != null && m[1] !== '127.0.0.1' ? m[1] : undefined
 }
 
 /** A running libp2p node with identify. */
@@ -61,10 +77,11 @@ function listenError (err: unknown): unknown {
 }
 
 async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
+  const localAddress = init.dialLocalAddress ?? loopbackDialAddress(init.listenMultiaddrs ?? [])
   return await createLibp2p({
     ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
     addresses: { listen: init.listenMultiaddrs ?? [] },
-    transports: [tcp()],
+    transports: [tcp(localAddress != null ? { dialOpts: { localAddress } as TCPSocketOptions } : {})],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux({
       streamOptions: { maxStreamWindowSize: init.maxStreamWindowBytes ?? DEFAULT_MAX_STREAM_WINDOW_BYTES }

@@ -10,11 +10,15 @@
  * item with at least that many is served through the upload slots only;
  * the others get `choke` and treat it as "use peers" (the requesters of a
  * popular item find each other through the same provider finder). Without
- * the threshold, slots always apply (a peer's normal policy).
+ * the threshold, slots always apply (a peer's normal policy). On a busy
+ * item the origin also spreads pieces (`spreadPieces`, default on with the
+ * threshold): each piece once before repeating any, by the pure PieceSpread
+ * (core/swarm/origin-spread.ts, with the busy decision `isBusyItem`).
  */
 import type { XferMessage } from '../core/messages/xfer-messages.js'
 import { UploadSlots, type UploadRequester, type UploadSlotsInit } from '../core/swarm/upload-slots.js'
 import { TokenBucket } from '../core/swarm/token-bucket.js'
+import { PieceSpread, isBusyItem } from '../core/swarm/origin-spread.js'
 import type { RequesterInfo, UploadGate, UploadTicket } from './xfer-server.js'
 
 /** Time over which received bytes count as a peer's reciprocation rate, ms. */
@@ -28,6 +32,10 @@ export interface SwarmUploadGateInit extends UploadSlotsInit {
   uploadBytesPerSec?: number
   /** Busy mode (see the file's comment): requesters of one item from which slots apply. Default: slots always apply. */
   busyThresholdRequesters?: number
+  /** On a busy item, serve each piece once before repeating any (see core/swarm/origin-spread.ts). Default: true when busyThresholdRequesters is set. */
+  spreadPieces?: boolean
+  /** PieceSpread's repeatAfterMs. Default DEFAULT_SPREAD_REPEAT_AFTER_MS (10 s). */
+  spreadRepeatAfterMs?: number
   /** Orders requesters nearest first (rankPeers over their addresses). Default: arrival order. */
   rank?: (requesters: RequesterInfo[]) => RequesterInfo[]
   /** True for a requester in our near class (same AS by rankPeers' rule 1), for `nearFirst`. Default: nobody is near. */
@@ -46,6 +54,12 @@ export class SwarmUploadGate implements UploadGate {
   private readonly slots: UploadSlots
   private readonly bucket: TokenBucket | undefined
   private readonly admitted = new Map<string, Admitted>()
+  /** Item -> what a busy origin served of it; dropped when its last requester leaves. */
+  private readonly spreads = new Map<string, PieceSpread>()
+  /** Item -> admitted requesters. */
+  private readonly requestersOf = new Map<string, number>()
+  /** Pieces declined by the spread rule (tests and metrics). */
+  piecesDeclined = 0
   private readonly received = new Map<string, Array<{ atMs: number, bytes: number }>>()
   private timer: ReturnType<typeof setTimeout> | undefined
   private nextKey = 0
@@ -83,6 +97,8 @@ export class SwarmUploadGate implements UploadGate {
     const key = `${who.peerId}#${this.nextKey++}`
     const entry: Admitted = { key, who, push, choked: true }
     this.admitted.set(key, entry)
+    const item = who.contentId.toString()
+    this.requestersOf.set(item, (this.requestersOf.get(item) ?? 0) + 1)
     this.decide(key)
     if (entry.choked) this.chokesSent++
     const pace = async (bytes: number, signal?: AbortSignal): Promise<void> => {
@@ -94,8 +110,22 @@ export class SwarmUploadGate implements UploadGate {
     return {
       get choked () { return entry.choked },
       pace,
+      admitPiece: (index: number): boolean => {
+        if (this.init.spreadPieces === false || who.pieceCount == null) return true
+        if (!isBusyItem(this.requestersOf.get(item) ?? 0, this.init.busyThresholdRequesters)) return true
+        let spread = this.spreads.get(item)
+        if (spread == null) {
+          spread = new PieceSpread(who.pieceCount, { repeatAfterMs: this.init.spreadRepeatAfterMs })
+          this.spreads.set(item, spread)
+        }
+        const ok = spread.request(Date.now(), index, key)
+        if (!ok) this.piecesDeclined++
+        return ok
+      },
       release: () => {
         if (!this.admitted.delete(key)) return
+        const n = (this.requestersOf.get(item) ?? 1) - 1
+        if (n <= 0) { this.requestersOf.delete(item); this.spreads.delete(item) } else { this.requestersOf.set(item, n); this.spreads.get(item)?.forget(key) }
         this.decide(undefined)
       }
     }
@@ -123,7 +153,7 @@ export class SwarmUploadGate implements UploadGate {
     const perItem = new Map<string, number>()
     for (const a of all) perItem.set(a.who.contentId, (perItem.get(a.who.contentId) ?? 0) + 1)
     const threshold = this.init.busyThresholdRequesters
-    const managed = all.filter(a => threshold == null || (perItem.get(a.who.contentId) ?? 0) >= threshold)
+    const managed = all.filter(a => threshold == null || isBusyItem(perItem.get(a.who.contentId) ?? 0, threshold))
     const managedKeys = new Set(managed.map(a => a.key))
     const ranked = this.init.rank != null ? this.init.rank(managed.map(a => a.who)) : managed.map(a => a.who)
     const rankOf = new Map<RequesterInfo, number>(ranked.map((w, i) => [w, i]))

@@ -9,7 +9,8 @@
  * a time, each write waiting for the stream to drain (backpressure).
  * With an upload gate (src/net/upload-gate.ts) a requester may be choked:
  * its queue is dropped, its requests are ignored until unchoke, and every
- * piece waits for the gate's rate limit. A provider with `watch` (a
+ * piece waits for the gate's rate limit, and the gate may decline a piece
+ * (a busy origin's spread rule: reject with SPREAD_DECLINE_REASON). A provider with `watch` (a
  * download in progress) makes us send `have` as pieces verify.
  */
 import type { Stream } from '@libp2p/interface'
@@ -18,6 +19,7 @@ import type { SwarmNode } from './swarm-node.js'
 import type { XferMessage } from '../core/messages/xfer-messages.js'
 import type { ContentId } from '../core/content/content-id.js'
 import { Bitfield } from '../core/swarm/bitfield.js'
+import { SPREAD_DECLINE_REASON } from '../core/swarm/origin-spread.js'
 import { XFER_PROTOCOL } from './protocol-ids.js'
 import { FramedStream, withTimeout } from './framed-stream.js'
 import { decodeXferMessage, encodeXferMessage, encodePieceFrame, MalformedFrameError, MAX_CONTROL_FRAME_BYTES } from './xfer-codec.js'
@@ -45,6 +47,8 @@ export interface UploadTicket {
   pace: (bytes: number, signal?: AbortSignal) => Promise<void>
   /** The requester left: frees its slot. */
   release: () => void
+  /** Asked before a request is queued: false declines piece `index` for now (a busy origin's spread rule). Default: serve. */
+  admitPiece?: (index: number) => boolean
 }
 
 /** Who a stream's requester is, for an upload policy. */
@@ -54,6 +58,8 @@ export interface RequesterInfo {
   peerId: string
   /** Remote multiaddr of the connection. */
   remoteAddr: string
+  /** Pieces of the item (for per-piece policies). */
+  pieceCount?: number
 }
 
 /** An upload policy: admits each requester and tells it (through `push`) when it is choked or unchoked. */
@@ -108,7 +114,7 @@ export class XferResponder {
       this.unwatch = this.provider.watch?.(msg.contentId, index => { if (held.set(index)) this.push({ type: 'have', index }) })
       const replies: XferMessage[] = [{ type: 'handshake', contentId: msg.contentId, bitfield: held.toBytes() }]
       if (this.requester?.gate != null) {
-        this.ticket = this.requester.gate.admit({ contentId: msg.contentId, peerId: this.requester.peerId, remoteAddr: this.requester.remoteAddr }, m => { this.push(m) })
+        this.ticket = this.requester.gate.admit({ contentId: msg.contentId, peerId: this.requester.peerId, remoteAddr: this.requester.remoteAddr, pieceCount: m.pieceCount }, m => { this.push(m) })
         if (this.ticket.choked) replies.push({ type: 'choke' })
       }
       return { replies, end: false }
@@ -119,6 +125,7 @@ export class XferResponder {
         if (this.ticket?.choked === true) return { replies: [], end: false }
         if (this.held?.get(msg.index) !== true) return { replies: [{ type: 'reject', index: msg.index, reason: 'piece not held' }], end: false }
         if (this.queue.length >= MAX_QUEUED_REQUESTS) return { replies: [{ type: 'reject', index: msg.index, reason: 'too many queued requests' }], end: false }
+        if (this.ticket?.admitPiece?.(msg.index) === false) return { replies: [{ type: 'reject', index: msg.index, reason: SPREAD_DECLINE_REASON }], end: false }
         this.queue.push(msg.index)
         return { replies: [], end: false }
       case 'cancel': {

@@ -56,6 +56,11 @@
  *   while it announced a piece (or joined) within `stripeIdleMs` (5 s); a
  *   stalled owner's stripe falls back to us. The priority range and
  *   pieces a peer let time out are exempt.
+ * - A declined piece (`onRequestDeclined`: a busy origin already served it
+ *   to someone, see core/swarm/origin-spread.ts) is not asked from that
+ *   source again for `declineBackoffMs` (1 s); unlike a rejection, the
+ *   source keeps counting as a holder, so the piece comes from the peer
+ *   that got it, or from the same source after the back-off.
  * - A choked source (it said `choke`: its upload slots are taken, or an
  *   origin is busy and wants us to use peers) gets no requests; its
  *   outstanding ones go back to the pool, and it keeps counting for
@@ -75,6 +80,9 @@ export const DEFAULT_MAX_REQUESTS_PER_PIECE = 2
 
 /** Default far peer sources that get requests while a near source exists. */
 export const DEFAULT_MAX_FAR_SOURCES = 2
+
+/** Default time a source that declined a piece is not asked for it again, ms. */
+export const DEFAULT_DECLINE_BACKOFF_MS = 1_000
 
 /** Default time a near source stays an owner of its stripe without announcing a piece, ms. */
 export const DEFAULT_STRIPE_IDLE_MS = 5_000
@@ -97,6 +105,8 @@ export interface DownloadSessionInit {
   stripeKey?: string
   /** A near source without a piece announced for this long no longer owns a stripe, ms. Default DEFAULT_STRIPE_IDLE_MS (5 s). */
   stripeIdleMs?: number
+  /** A source that declined a piece (onRequestDeclined) is not asked for it again for this long, ms. Default DEFAULT_DECLINE_BACKOFF_MS (1 s). */
+  declineBackoffMs?: number
   /** Uniform [0, 1) generator for tie-breaks (seeded in the simulator). Default: index order. */
   random?: () => number
 }
@@ -173,6 +183,11 @@ export class DownloadSession {
   private readonly maxFarSources: number
   private readonly selfStripeHash: number | undefined
   private readonly stripeIdleMs: number
+  private readonly declineBackoffMs: number
+  /** Piece -> source -> declined until (ms). */
+  private readonly declined = new Map<number, Map<string, number>>()
+  /** nowMs of the current nextRequests pass. */
+  private passNowMs = 0
   /** Live near sources with a stripe key in the current nextRequests pass. */
   private stripeOwners: Source[] = []
   /** Far peers allowed requests in the current nextRequests pass (undefined: all). */
@@ -192,6 +207,7 @@ export class DownloadSession {
     this.maxFarSources = maxFar === Infinity ? Infinity : nonNegativeInt('maxFarSources', maxFar)
     this.selfStripeHash = init.stripeKey == null ? undefined : stripeHash(init.stripeKey)
     this.stripeIdleMs = positiveInt('stripeIdleMs', init.stripeIdleMs ?? DEFAULT_STRIPE_IDLE_MS)
+    this.declineBackoffMs = positiveInt('declineBackoffMs', init.declineBackoffMs ?? DEFAULT_DECLINE_BACKOFF_MS)
     this.peerAvailability = new Uint32Array(pieceCount)
     this.originAvailability = new Uint32Array(pieceCount)
     this.rank = new Uint32Array(pieceCount)
@@ -326,6 +342,7 @@ export class DownloadSession {
     if (!Number.isInteger(index) || index < 0 || index >= this.pieceCount) return []
     this.verifying.delete(index)
     this.slowFrom.delete(index)
+    this.declined.delete(index)
     const src = this.sources.get(sourceId)
     if (src?.inFlight.has(index) === true) this.dropRequest(src, index)
     if (!this.done.set(index)) return []
@@ -357,6 +374,16 @@ export class DownloadSession {
       (src.isOrigin ? this.originAvailability : this.peerAvailability)[index]--
       this.orderDirty = true
     }
+  }
+
+  /** The source declined piece `index` for now (a busy origin's spread rule): ask others, or it again after declineBackoffMs. */
+  onRequestDeclined (sourceId: string, index: number, nowMs: number): void {
+    const src = this.sources.get(sourceId)
+    if (src == null || !Number.isInteger(index) || index < 0 || index >= this.pieceCount) return
+    if (src.inFlight.has(index)) this.dropRequest(src, index)
+    let bySource = this.declined.get(index)
+    if (bySource == null) { bySource = new Map(); this.declined.set(index, bySource) }
+    bySource.set(sourceId, nowMs + this.declineBackoffMs)
   }
 
   /** When the next request would time out (ms), or undefined if none is outstanding: for the driver's timer. */
@@ -391,6 +418,7 @@ export class DownloadSession {
     const effects: SessionEffect[] = []
     this.inEndgame = false
     if (this.done.isFull || this.sources.size === 0) return effects
+    this.passNowMs = nowMs
     this.farAllowed = this.chooseFarSources()
     this.stripeOwners = []
     if (this.selfStripeHash !== undefined) {
@@ -477,10 +505,12 @@ export class DownloadSession {
         if (!src.isOrigin && !src.choked && src.has.get(index) && (src.preference < 1 || this.farAllowed.has(src))) { limitFar = true; break }
       }
     }
+    const declined = this.declined.get(index)
     let best: Source | undefined
     let bestScore = Infinity
     for (const src of this.sources.values()) {
       if (src.choked || src.inFlight.size >= src.maxRequests || !src.has.get(index)) continue
+      if (declined != null && (declined.get(src.id) ?? -Infinity) > this.passNowMs) continue
       if (src.isOrigin && !allowOrigin) continue
       if (nearOnly && (src.isOrigin || src.preference >= 1)) continue
       if (limitFar && !src.isOrigin && src.preference >= 1 && this.farAllowed?.has(src) !== true) continue

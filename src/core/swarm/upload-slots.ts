@@ -18,6 +18,13 @@
  *   gets choked by the peers of our AS and turns to peers of its own
  *   (its session asks near sources first), so bytes stay inside each AS;
  *   the optimistic slot still lets far requesters in.
+ * - Near preempts far (`nearPreempts`, default true, only with
+ *   `nearFirst`): between recomputations, a near requester that is choked
+ *   while a far one holds a regular slot takes that slot at once (the
+ *   worst far holder is choked). Without it, far peers that arrive first
+ *   (the first peer of an AS is found by every other AS at once) hold the
+ *   slots for a whole rechoke interval, longer than a small download, and
+ *   the AS's later members fetch from outside what their neighbour holds.
  * - Between recomputations a requester that leaves frees its slot at once,
  *   and a free slot goes at once to the best waiting requester (a new
  *   downloader does not wait 10 s for its first piece when slots are free).
@@ -36,6 +43,9 @@ export const DEFAULT_RECHOKE_INTERVAL_MS = 10_000
 /** Default time between rotating the optimistic slot, ms. */
 export const DEFAULT_OPTIMISTIC_INTERVAL_MS = 30_000
 
+/** Default for `nearPreempts`: near requesters take far requesters' regular slots between rechokes. */
+export const DEFAULT_NEAR_PREEMPTS = true
+
 /** Options for UploadSlots. */
 export interface UploadSlotsInit {
   /** Regular slots; Infinity never chokes. Default DEFAULT_REGULAR_SLOTS (4). */
@@ -48,6 +58,8 @@ export interface UploadSlotsInit {
   optimisticIntervalMs?: number
   /** Near requesters take regular slots before far ones (see the rules). Default true. */
   nearFirst?: boolean
+  /** A choked near requester takes a far requester's regular slot at once, between rechokes (see the rules). Default DEFAULT_NEAR_PREEMPTS (true). */
+  nearPreempts?: boolean
   /** Uniform [0, 1) generator for the optimistic pick; default: the longest-waiting requester. */
   random?: () => number
 }
@@ -78,6 +90,7 @@ export class UploadSlots {
   private readonly optimisticIntervalMs: number
   private readonly random: (() => number) | undefined
   private readonly nearFirst: boolean
+  private readonly nearPreempts: boolean
   private readonly regular = new Set<string>()
   private readonly optimistic = new Set<string>()
   /** Requester -> when it was first seen choked (for the longest-waiting pick). */
@@ -93,6 +106,7 @@ export class UploadSlots {
     this.optimisticIntervalMs = positive('optimisticIntervalMs', init.optimisticIntervalMs ?? DEFAULT_OPTIMISTIC_INTERVAL_MS)
     this.random = init.random
     this.nearFirst = init.nearFirst ?? true
+    this.nearPreempts = this.nearFirst && (init.nearPreempts ?? DEFAULT_NEAR_PREEMPTS)
   }
 
   /** True when `id` may be served now. */
@@ -137,6 +151,16 @@ export class UploadSlots {
       for (const r of best) {
         if (this.regular.size >= this.regularSlots) break
         if (!this.optimistic.has(r.id)) this.regular.add(r.id)
+      }
+      if (this.nearPreempts) {
+        for (const r of best) {
+          if (r.near !== true || this.isUnchoked(r.id)) continue
+          // `best` is sorted best first, so the last far holder in it is the worst one.
+          const farHolder = best.findLast(f => f.near !== true && this.regular.has(f.id))
+          if (farHolder == null) break
+          this.regular.delete(farHolder.id)
+          this.regular.add(r.id)
+        }
       }
     }
 

@@ -20,6 +20,27 @@ function serveAll (s: DownloadSession, nowMs: number): number {
 }
 
 describe('core/swarm/download-session', () => {
+  it('does not ask a source for a piece it declined until declineBackoffMs, and takes it from a peer that announces it', () => {
+    const s = new DownloadSession(2, { maxRequestsPerSource: 1, declineBackoffMs: 1_000 })
+    s.addSource('o', Bitfield.full(2), { isOrigin: true })
+    expect(requests(s.nextRequests(0))).to.deep.equal([['o', 0]])
+    s.onRequestDeclined('o', 0, 0)
+    // The origin still holds piece 0 (not a rejection), but is not asked for it during the back-off.
+    expect(requests(s.nextRequests(10))).to.deep.equal([['o', 1]])
+    s.onPieceReceived('o', 1); s.onPieceVerified('o', 1, 20)
+    expect(requests(s.nextRequests(500))).to.deep.equal([])
+    s.addSource('p', new Bitfield(2))
+    s.have('p', 0, 600)
+    expect(requests(s.nextRequests(600))).to.deep.equal([['p', 0]])
+    // Without a peer, the origin is asked again once the back-off is over.
+    const t = new DownloadSession(1, { declineBackoffMs: 1_000 })
+    t.addSource('o', Bitfield.full(1), { isOrigin: true })
+    t.nextRequests(0)
+    t.onRequestDeclined('o', 0, 0)
+    expect(requests(t.nextRequests(999))).to.deep.equal([])
+    expect(requests(t.nextRequests(1_000))).to.deep.equal([['o', 0]])
+  })
+
   it('pipelines up to maxRequestsPerSource to a single source, in index order by default', () => {
     const s = new DownloadSession(20, { maxRequestsPerSource: 4 })
     s.addSource('o', Bitfield.full(20), { isOrigin: true })

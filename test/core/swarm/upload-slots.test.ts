@@ -32,6 +32,18 @@ describe('core/swarm/upload-slots', () => {
     expect(tft.unchoked()).to.deep.equal(['far-giver'])
   })
 
+  it('lets a near requester that arrives between rechokes take a far requester\'s slot at once (nearPreempts), and not when turned off', () => {
+    const far = (id: string, rank: number): UploadRequester => ({ id, rank, reciprocationBytesPerSec: 0 })
+    const near: UploadRequester = { id: 'near', rank: 0, reciprocationBytesPerSec: 0, near: true }
+    const slots = new UploadSlots({ regularSlots: 2, optimisticSlots: 0, rechokeIntervalMs: 10_000 })
+    slots.update(0, [far('f1', 1), far('f2', 2)])
+    const d = slots.update(100, [far('f1', 2), far('f2', 3), near])
+    expect(d).to.deep.equal({ choke: ['f2'], unchoke: ['near'] })
+    const off = new UploadSlots({ regularSlots: 2, optimisticSlots: 0, rechokeIntervalMs: 10_000, nearPreempts: false })
+    off.update(0, [far('f1', 1), far('f2', 2)])
+    expect(off.update(100, [far('f1', 2), far('f2', 3), near])).to.deep.equal({ choke: [], unchoke: [] })
+  })
+
   it('keeps regular slots until the rechoke interval, then re-ranks', () => {
     const slots = new UploadSlots({ regularSlots: 1, optimisticSlots: 0, rechokeIntervalMs: 10_000 })
     slots.update(0, [req('a', 0)])

@@ -1,0 +1,18 @@
+import { expect } from 'chai'
+import { admitPeers } from '../../../src/core/swarm/source-admission.js'
+
+describe('core/swarm/source-admission', () => {
+  it('keeps places for near peers that are found later once far peers fill maxFarPeers, and caps nobody without a known AS', () => {
+    const far = ['f1', 'f2', 'f3', 'f4', 'f5', 'f6'].map(item => ({ item, near: false }))
+    // An early downloader's first answer: only far peers started yet.
+    expect(admitPeers(far, { near: 0, far: 0 }, { maxPeers: 8, maxFarPeers: 4, knowsOwnAs: true })).to.deep.equal(['f1', 'f2', 'f3', 'f4'])
+    // The next answer brings its AS's members: they still get in, further far peers do not.
+    const later = [{ item: 'n1', near: true }, { item: 'n2', near: true }, { item: 'f7', near: false }]
+    expect(admitPeers(later, { near: 0, far: 4 }, { maxPeers: 8, maxFarPeers: 4, knowsOwnAs: true })).to.deep.equal(['n1', 'n2'])
+    // maxPeers still bounds everything.
+    const many = ['a', 'b', 'c', 'd', 'e'].map(item => ({ item, near: true }))
+    expect(admitPeers(many, { near: 2, far: 4 }, { maxPeers: 8, maxFarPeers: 4, knowsOwnAs: true })).to.deep.equal(['a', 'b'])
+    // No prefix table or proximity off: all far, no cap beyond maxPeers.
+    expect(admitPeers(far, { near: 0, far: 0 }, { maxPeers: 8, maxFarPeers: 4, knowsOwnAs: false })).to.have.length(6)
+  })
+})
