@@ -14,12 +14,12 @@
  * parseContentId and a name compared for equality, so no path reaches the
  * file system.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { Readable } from 'node:stream'
 import type { Registry } from 'prom-client'
 import type { VerifiedManifest } from '../src/core/content/manifest.js'
 import { sendRange } from '../src/http/send-range.js'
-import { answerClientErrors, closerFor, contentDisposition, isReadMethod, listenOn, parseItemTarget, sendPlainText } from '../src/http/item-server.js'
+import { closerFor, contentDisposition, createItemServer, isReadMethod, listenOn, parseItemTarget, resolveItemServerLimits, sendPlainText } from '../src/http/item-server.js'
 import type { ContentStore } from '../src/store/content-store.js'
 import { WebSeedMetrics, type WebSeedRoute } from './web-seed-metrics.js'
 
@@ -83,41 +83,14 @@ const ALLOWED_METHODS = 'GET, HEAD'
 /** Content-addressed bytes never change, so any cache may keep them forever. */
 const IMMUTABLE = 'public, max-age=31536000, immutable'
 
-function positiveInt (name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new WebSeedError(`${name} must be a positive integer, got ${value}`)
-  return value
-}
-
 /** Starts an HTTP web seed for `init.store`; resolves once it is listening. */
 export async function startWebSeed (init: WebSeedInit): Promise<WebSeed> {
   const { store, signal } = init
   const host = init.host ?? WEBSEED_DEFAULTS.host
-  const port = init.port ?? WEBSEED_DEFAULTS.port
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WebSeedError(`port must be 0..65535, got ${port}`)
-  const maxConnections = positiveInt('maxConnections', init.maxConnections ?? WEBSEED_DEFAULTS.maxConnections)
-  const headersTimeoutMs = positiveInt('headersTimeoutMs', init.headersTimeoutMs ?? WEBSEED_DEFAULTS.headersTimeoutMs)
-  const requestTimeoutMs = positiveInt('requestTimeoutMs', init.requestTimeoutMs ?? WEBSEED_DEFAULTS.requestTimeoutMs)
-  const keepAliveTimeoutMs = positiveInt('keepAliveTimeoutMs', init.keepAliveTimeoutMs ?? WEBSEED_DEFAULTS.keepAliveTimeoutMs)
-  const idleSocketTimeoutMs = positiveInt('idleSocketTimeoutMs', init.idleSocketTimeoutMs ?? WEBSEED_DEFAULTS.idleSocketTimeoutMs)
+  const limits = resolveItemServerLimits(init, WEBSEED_DEFAULTS, message => new WebSeedError(message))
   signal?.throwIfAborted()
   const metrics = new WebSeedMetrics(init.registry)
-
-  const server = createServer({
-    // node requires headersTimeout <= requestTimeout
-    headersTimeout: Math.min(headersTimeoutMs, requestTimeoutMs),
-    requestTimeout: requestTimeoutMs,
-    keepAliveTimeout: keepAliveTimeoutMs
-  }, (req, res) => {
-    handle(req, res).catch(() => {
-      // sendRange never rejects; this only guards a bug from becoming an unhandled rejection
-      if (!res.headersSent) plain(res, 500, 'internal error')
-      else res.destroy()
-    })
-  })
-  server.maxConnections = maxConnections
-  // without a 'timeout' listener node destroys the idle socket, which is what we want
-  server.timeout = idleSocketTimeoutMs
-  answerClientErrors(server)
+  const server = createItemServer(limits, handle)
 
   function plain (res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}): void {
     metrics.addResponse(status)
@@ -189,7 +162,7 @@ export async function startWebSeed (init: WebSeedInit): Promise<WebSeed> {
     metrics.addResponse(result.status)
   }
 
-  const { address, url } = await listenOn(server, host, port, message => new WebSeedError(message))
+  const { address, url } = await listenOn(server, host, limits.port, message => new WebSeedError(message))
   const close = closerFor(server, signal)
   return { url, port: address.port, metrics, close }
 }

@@ -41,6 +41,16 @@ export function parseListenMultiaddr (text: string, previous: string[] | undefin
   return [...(previous ?? []), text]
 }
 
+/** Parses a repeatable peer address option (`--peer`, `--origin`): any multiaddr, typically ending in /p2p/PEER_ID. */
+export function parsePeerMultiaddr (text: string, previous: string[] | undefined): string[] {
+  try {
+    multiaddr(text)
+  } catch {
+    throw new InvalidArgumentError(`not a multiaddr: ${text} (e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...)`)
+  }
+  return [...(previous ?? []), text]
+}
+
 /** Thrown when an output file cannot be created where the user asked. */
 export class OutputPathError extends Error {
   override name = 'OutputPathError'

@@ -24,7 +24,7 @@ import { open, type FileHandle } from 'node:fs/promises'
 import type { ContentId } from '../core/content/content-id.js'
 import type { VerifiedManifest } from '../core/content/manifest.js'
 import { pieceLengthAt } from '../core/content/pieces.js'
-import { downloadContent, type DownloadControl, type DownloadInit, type DownloadProgress, type DownloadResult, type DownloadSource } from './download-content.js'
+import { downloadContent, type DownloadControl, type DownloadInit, type DownloadResult, type DownloadSource } from './download-content.js'
 
 /** Readers (open byte ranges) one streaming download serves at once. */
 export const MAX_READERS = 32

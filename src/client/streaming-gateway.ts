@@ -24,10 +24,10 @@
  * - A client that goes away aborts its read (sendRange's signal), which
  *   ends the wait and closes the file handle.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ContentId } from '../core/content/content-id.js'
 import { sendRange } from '../http/send-range.js'
-import { answerClientErrors, closerFor, contentDisposition, isReadMethod, listenOn, parseItemTarget, sendPlainText } from '../http/item-server.js'
+import { closerFor, contentDisposition, createItemServer, isReadMethod, listenOn, parseItemTarget, resolveItemServerLimits, sendPlainText } from '../http/item-server.js'
 import type { StreamableItem } from './streaming-download.js'
 
 /** What the gateway streams from: the items opened for streaming, by content id. */
@@ -93,41 +93,20 @@ export class StreamingGatewayError extends Error {
 
 const ALLOWED_METHODS = 'GET, HEAD'
 
-function positiveInt (name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new StreamingGatewayError(`${name} must be a positive integer, got ${value}`)
-  return value
-}
-
 /** Starts the streaming gateway; resolves once it is listening. */
 export async function startStreamingGateway (init: StreamingGatewayInit): Promise<StreamingGateway> {
   const { downloads, signal } = init
   const host = init.host ?? GATEWAY_DEFAULTS.host
-  const port = init.port ?? GATEWAY_DEFAULTS.port
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new StreamingGatewayError(`port must be 0..65535, got ${port}`)
-  const maxConnections = positiveInt('maxConnections', init.maxConnections ?? GATEWAY_DEFAULTS.maxConnections)
-  const headersTimeoutMs = positiveInt('headersTimeoutMs', init.headersTimeoutMs ?? GATEWAY_DEFAULTS.headersTimeoutMs)
-  const requestTimeoutMs = positiveInt('requestTimeoutMs', init.requestTimeoutMs ?? GATEWAY_DEFAULTS.requestTimeoutMs)
-  const keepAliveTimeoutMs = positiveInt('keepAliveTimeoutMs', init.keepAliveTimeoutMs ?? GATEWAY_DEFAULTS.keepAliveTimeoutMs)
-  const idleSocketTimeoutMs = positiveInt('idleSocketTimeoutMs', init.idleSocketTimeoutMs ?? GATEWAY_DEFAULTS.idleSocketTimeoutMs)
+  const limits = resolveItemServerLimits(init, GATEWAY_DEFAULTS, message => new StreamingGatewayError(message))
   signal?.throwIfAborted()
 
   let allowedHosts = new Set<string>()
   let active = 0
-  const server = createServer({
-    headersTimeout: Math.min(headersTimeoutMs, requestTimeoutMs),
-    requestTimeout: requestTimeoutMs,
-    keepAliveTimeout: keepAliveTimeoutMs
-  }, (req, res) => {
+  const server = createItemServer(limits, async (req, res) => {
     active++
     res.once('close', () => { active-- })
-    handle(req, res).catch(() => {
-      if (!res.headersSent) sendPlainText(res, 500, 'internal error')
-      else res.destroy()
-    })
+    await handle(req, res)
   })
-  server.maxConnections = maxConnections
-  server.timeout = idleSocketTimeoutMs
-  answerClientErrors(server)
 
   async function handle (req: IncomingMessage, res: ServerResponse): Promise<void> {
     const hostHeader = (req.headers.host ?? '').toLowerCase()
@@ -172,7 +151,7 @@ export async function startStreamingGateway (init: StreamingGatewayInit): Promis
     })
   }
 
-  const { address, url } = await listenOn(server, host, port, message => new StreamingGatewayError(message))
+  const { address, url } = await listenOn(server, host, limits.port, message => new StreamingGatewayError(message))
   const urlHost = url.slice('http://'.length, url.lastIndexOf(':'))
   allowedHosts = new Set([`127.0.0.1:${address.port}`, `localhost:${address.port}`, `[::1]:${address.port}`, `${urlHost.toLowerCase()}:${address.port}`])
   const close = closerFor(server, signal)

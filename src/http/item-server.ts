@@ -4,7 +4,7 @@
  * Content-Disposition header, listening and closing. One copy, so the two
  * servers cannot drift apart.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { parseContentId, type ContentId } from '../core/content/content-id.js'
 
@@ -96,4 +96,57 @@ export function closerFor (server: Server, signal?: AbortSignal): () => Promise<
 /** True for the methods item servers answer. */
 export function isReadMethod (req: IncomingMessage): boolean {
   return req.method === 'GET' || req.method === 'HEAD'
+}
+
+/** Connection limits and timeouts an item server takes; every field in ms except `maxConnections` and `port`. */
+export interface ItemServerLimits {
+  port: number
+  maxConnections: number
+  headersTimeoutMs: number
+  requestTimeoutMs: number
+  keepAliveTimeoutMs: number
+  idleSocketTimeoutMs: number
+}
+
+/** Fills `init` from `defaults` and rejects invalid values with `makeError(message)`. */
+export function resolveItemServerLimits (init: Partial<ItemServerLimits>, defaults: ItemServerLimits, makeError: (message: string) => Error): ItemServerLimits {
+  const port = init.port ?? defaults.port
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw makeError(`port must be 0..65535, got ${port}`)
+  const positive = (name: keyof ItemServerLimits): number => {
+    const value = init[name] ?? defaults[name]
+    if (!Number.isSafeInteger(value) || value <= 0) throw makeError(`${name} must be a positive integer, got ${value}`)
+    return value
+  }
+  return {
+    port,
+    maxConnections: positive('maxConnections'),
+    headersTimeoutMs: positive('headersTimeoutMs'),
+    requestTimeoutMs: positive('requestTimeoutMs'),
+    keepAliveTimeoutMs: positive('keepAliveTimeoutMs'),
+    idleSocketTimeoutMs: positive('idleSocketTimeoutMs')
+  }
+}
+
+/**
+ * A node:http server with the limits applied. `handle` never throwing is
+ * the contract; a bug that does becomes a 500 or a cut connection rather
+ * than an unhandled rejection.
+ */
+export function createItemServer (limits: ItemServerLimits, handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Server {
+  const server = createServer({
+    // node requires headersTimeout <= requestTimeout
+    headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs
+  }, (req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) sendPlainText(res, 500, 'internal error')
+      else res.destroy()
+    })
+  })
+  server.maxConnections = limits.maxConnections
+  // without a 'timeout' listener node destroys the idle socket, which is what we want
+  server.timeout = limits.idleSocketTimeoutMs
+  answerClientErrors(server)
+  return server
 }

@@ -9,7 +9,7 @@ import { AsnResolver } from '../../core/proximity/asn-resolver.js'
 import { parseContentId } from '../../core/content/content-id.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from 'commander'
-import { assertOutputDirExists, parseListenMultiaddr } from '../parse-options.js'
+import { assertOutputDirExists, parseListenMultiaddr, parsePeerMultiaddr } from '../parse-options.js'
 
 interface GetOptions extends OverlayCliOptions {
   peer: string[], origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
@@ -31,22 +31,14 @@ function providerOf (addr: string, isOrigin: boolean): ProviderInfo | undefined 
   return id == null ? undefined : { peerId: id, multiaddrs: [addr], isOrigin }
 }
 
-function parseMultiaddr (text: string, acc: string[]): string[] {
-  try {
-    multiaddr(text)
-  } catch {
-    throw new InvalidArgumentError(`not a multiaddr: ${text} (e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...)`)
-  }
-  return [...acc, text]
-}
 
 /** `swarmcdn get`: download an item, verified piece by piece, resumable. */
 export function registerGet (program: Command): void {
   const cmd = program.command('get')
     .description('Download an item by content id from many peers at once (given with --peer, or found through the overlay from --bootstrap); verifies every piece, resumes after an interruption.')
     .argument('<content-id>', 'the content id printed by swarmcdn publish')
-    .option('--peer <multiaddr>', 'a peer to download from (repeatable: downloads from all at once)', parseMultiaddr, [] as string[])
-    .option('--origin <multiaddr>', 'an origin seeder, used for what peers cannot supply (repeatable)', parseMultiaddr, [] as string[])
+    .option('--peer <multiaddr>', 'a peer to download from (repeatable: downloads from all at once)', parsePeerMultiaddr, [] as string[])
+    .option('--origin <multiaddr>', 'an origin seeder, used for what peers cannot supply (repeatable)', parsePeerMultiaddr, [] as string[])
     .option('--seed', 'keep serving the item after the download completes, until Ctrl-C', false)
     .option('--listen <multiaddr>', 'where to serve pieces to other peers, during and after the download (repeatable)', parseListenMultiaddr, [] as string[])
     .option('--store <dir>', 'add the completed item to this content store (and serve it from there)')

@@ -10,7 +10,7 @@ import { createSwarmNode } from '../../net/swarm-node.js'
 import { fetchManifest } from '../../net/manifest-protocol.js'
 import { StreamingDownload } from '../../client/streaming-download.js'
 import { startStreamingGateway, StreamingItems } from '../../client/streaming-gateway.js'
-import { assertOutputDirExists, parseNonNegativeInt } from '../parse-options.js'
+import { assertOutputDirExists, parseNonNegativeInt, parsePeerMultiaddr } from '../parse-options.js'
 import type { DownloadProgress, DownloadSource } from '../../client/download-content.js'
 import { startPeer, type Peer } from '../../client/peer.js'
 import { DEFAULT_REFIND_INTERVAL_MS, type ProviderInfo } from '../../client/swarm-peer.js'
@@ -34,14 +34,6 @@ export class StreamArgumentError extends Error {
 /** Players known by name; anything else is a command line split on spaces (no shell), the URL appended. */
 const PLAYERS: Record<string, string[]> = { mpv: ['mpv'], vlc: ['vlc'] }
 
-function parseMultiaddr (text: string, acc: string[]): string[] {
-  try {
-    multiaddr(text)
-  } catch {
-    throw new InvalidArgumentError(`not a multiaddr: ${text} (e.g. /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...)`)
-  }
-  return [...acc, text]
-}
 
 function parsePort (text: string): number {
   const port = parseNonNegativeInt(text)
@@ -61,7 +53,7 @@ export function registerStream (program: Command): void {
   const cmd = program.command('stream')
     .description('Download an item and serve it to a media player at http://127.0.0.1:PORT/c/ID/NAME while it downloads (seeking works); the download is kept and resumable.')
     .argument('<content-id>', 'the content id printed by swarmcdn publish')
-    .option('--peer <multiaddr>', 'a source to download from (repeatable); without it, sources are found through the overlay (--bootstrap)', parseMultiaddr, [] as string[])
+    .option('--peer <multiaddr>', 'a source to download from (repeatable); without it, sources are found through the overlay (--bootstrap)', parsePeerMultiaddr, [] as string[])
     .option('--port <n>', 'gateway port on 127.0.0.1 (0 = any free port)', parsePort, 0)
     .option('--player <cmd>', 'start this player on the URL and exit when it exits: mpv, vlc, or a command line (run without a shell)')
     .option('-o, --output <file>', 'where to save the item (default: ./NAME from the manifest)')

@@ -25,6 +25,7 @@
  * id (a SHA-256 of a public key), which is costly to grind.
  */
 import { type IpAddress, sharedPrefixBits } from './ip-address.js'
+import { fmix32, mixWord } from '../hash32.js'
 
 /** Where a peer is, as far as ranking cares. */
 export interface PeerPlace {
@@ -48,24 +49,6 @@ export interface RankInit {
   proximity?: boolean
   /** Rank by measured RTT; default true. */
   rtt?: boolean
-}
-
-function fmix32 (h: number): number {
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
-
-function mixWord (h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51)
-  k = (k << 15) | (k >>> 17)
-  k = Math.imul(k, 0x1b873593)
-  h ^= k
-  h = (h << 13) | (h >>> 19)
-  return (Math.imul(h, 5) + 0xe6546b64) | 0
 }
 
 /**

@@ -68,6 +68,7 @@
  */
 import { createHash } from 'node:crypto'
 import { Bitfield } from './bitfield.js'
+import { fmix32 } from '../hash32.js'
 
 /** Default outstanding requests per source: 8 x 1 MiB pieces covers a fast link's round trip. */
 export const DEFAULT_MAX_REQUESTS_PER_SOURCE = 8
@@ -586,15 +587,9 @@ function stripeHash (key: string): number {
   return createHash('sha256').update(key).digest().readUInt32BE(0)
 }
 
-/** murmur3's 32-bit finalizer over key ^ index: a cheap, well-spread rendezvous hash. */
+/** Rendezvous hash of (key, piece index): which near peer a piece belongs to. */
 function mix (keyHash: number, index: number): number {
-  let h = (keyHash ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
+  return fmix32((keyHash ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0)
 }
 
 function nonNegativeInt (name: string, value: number): number {
