@@ -60,8 +60,13 @@ export class ProximityRanker {
 
   /** Returns `items` nearest first (a new array; `items` is not changed). */
   rank<T> (items: readonly T[], where: (item: T) => { peerId: string, addr: string | undefined }): T[] {
+    return this.rankFrom(this.self, items, where)
+  }
+
+  /** Returns `items` nearest to `from` first (another peer's view: a busy origin naming holders near a requester). */
+  rankFrom<T> (from: PeerPlace, items: readonly T[], where: (item: T) => { peerId: string, addr: string | undefined }): T[] {
     const cands = items.map(item => { const w = where(item); return { ...this.place(w.peerId, w.addr), item } })
-    rankPeers(this.self, cands, { proximity: this.proximity })
+    rankPeers(from, cands, { proximity: this.proximity })
     return cands.map(c => c.item)
   }
 }
