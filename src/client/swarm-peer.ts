@@ -31,6 +31,7 @@ import { downloadContent, DownloadFailedError, type DownloadInit, type DownloadR
 import { ProximityRanker } from './proximity-ranker.js'
 import { admitPeers, DEFAULT_MAX_PEERS } from '../core/swarm/source-admission.js'
 import { SwarmContentProvider } from './swarm-provider.js'
+import { SelfAddressTracker } from './self-address.js'
 
 /** One holder of an item, as a provider finder reports it. */
 export interface ProviderInfo {
@@ -73,7 +74,7 @@ export interface SwarmPeerInit {
   privateKey?: PrivateKey
   /** Address → AS for ranking. Default: empty (shared prefix and tie-break only). */
   asnResolver?: AsnResolver
-  /** This peer's public IP, for ranking. Default: the IP of the first listen address. */
+  /** This peer's public IP (`--public-ip`), for ranking; fixed when given. Default: learned while running (identify's observed addresses, else the listen addresses; see self-address.ts). */
   selfAddress?: string
   /** Rank by AS and prefix (downloads and uploads). Default true. */
   proximity?: boolean
@@ -219,10 +220,12 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
   const node = init.node ?? await createSwarmNode({ listenMultiaddrs: listen, privateKey: init.privateKey })
   const ownNode = init.node == null
   const peerId = node.peerId.toString()
-  const ranker = new ProximityRanker({
+  // Our place follows what we learn: --public-ip, else how identify says others see us, else our listen address.
+  let ranker: ProximityRanker | undefined
+  const selfAddress = new SelfAddressTracker(node, { overrideIp: init.selfAddress, onChange: a => { ranker?.setSelfAddress(a) } })
+  ranker = new ProximityRanker({
     resolver: init.asnResolver,
-    selfAddress: init.selfAddress ?? [...listen, ...node.getMultiaddrs().map(a => a.toString())]
-      .map(a => /^\/ip[46]\/([^/]+)/.exec(a)?.[1]).find(ip => ip != null && ip !== '0.0.0.0' && ip !== '::'),
+    selfAddress: selfAddress.address,
     selfPeerId: peerId,
     proximity: init.proximity
   })
@@ -400,6 +403,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     },
     stop: async () => {
       shutdown.abort()
+      selfAddress.stop()
       gate.stop()
       if (ownNode) await node.stop()
       else await Promise.all([MANIFEST_PROTOCOL, XFER_PROTOCOL].map(async p => { await node.unhandle(p) }))
