@@ -7,13 +7,17 @@
  *    seeder per read; the clock starts before the download starts, so
  *    dial, handshake and manifest are included). Baseline in the same run:
  *    the same reads straight from the seeder's HTTP web seed.
+ *    "From a local swarm": the same fresh read with `--swarm-peers` (3)
+ *    running peers (the peer runtime, startPeer, each already holding the
+ *    item) as sources plus the seeder as origin fallback, as `swarmcdn
+ *    stream` gets them from its first lookup.
  * 2. Stalls: a source throttled to 1.5x a constant media bit rate, read
  *    from offset 0 by a simulated player (starts after 1 s of media,
  *    plays at the bit rate, stalls when the playhead reaches the received
  *    bytes and resumes after another 1 s arrived). A run at 0.75x shows
  *    the counter does count stalls when the source is too slow.
  *
- *   node_modules/.bin/node dist/bench/stream-ttfb.js [--size-mib 1024] [--rounds 3] [--stall-mib 24] [--bitrate-kib 4096]
+ *   node_modules/.bin/node dist/bench/stream-ttfb.js [--size-mib 1024] [--rounds 3] [--stall-mib 24] [--bitrate-kib 4096] [--swarm-peers 3]
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto'
 import { mkdtemp, open, rm } from 'node:fs/promises'
@@ -26,6 +30,8 @@ import { publishFile } from '../seeders/publish-file.js'
 import { startWebSeed } from '../seeders/web-seed.js'
 import { startOriginSeeder } from '../seeders/origin-seeder.js'
 import { StreamingDownload } from '../src/client/streaming-download.js'
+import type { DownloadSource } from '../src/client/download-content.js'
+import { startPeer, type Peer } from '../src/client/peer.js'
 import { startStreamingGateway, StreamingItems } from '../src/client/streaming-gateway.js'
 import type { ContentProvider } from '../src/net/content-provider.js'
 import type { VerifiedManifest } from '../src/core/content/manifest.js'
@@ -135,7 +141,9 @@ export async function main (): Promise<void> {
   const rounds = arg('rounds', 3)
   const stallMib = arg('stall-mib', 24)
   const bitrateBytes = arg('bitrate-kib', 4096) * 1024
+  const swarmPeers = arg('swarm-peers', 3)
   const dir = await mkdtemp(join(tmpdir(), 'swarmcdn-bench-stream-'))
+  let run = 0
   try {
     const source = join(dir, 'item.bin')
     const fh = await open(source, 'w')
@@ -146,34 +154,44 @@ export async function main (): Promise<void> {
     const m = await publishFile(store, source, key)
     const seeder = await startOriginSeeder({ store, listenMultiaddrs: ['/ip4/127.0.0.1/tcp/0'] })
     const web = await startWebSeed({ store, port: 0 })
-    const results: Record<string, { gateway: Timing[], webSeed: Timing[] }> = {}
+    const peers: Peer[] = []
+    const results: Record<string, { gateway: Timing[], swarm: Timing[], webSeed: Timing[] }> = {}
     try {
+      for (let i = 0; i < swarmPeers; i++) peers.push(await startPeer({ role: 'supernode', store, listenMultiaddrs: ['/ip4/127.0.0.1/tcp/0'], prefixTablePaths: [] }))
+      const swarmSources: DownloadSource[] = [...peers.map(p => ({ address: p.multiaddrs()[0] })), { address: seeder.multiaddrs[0], isOrigin: true }]
+      /** One fresh streaming download from `sources` read at `offset` through its own gateway; the clock starts before the download. */
+      const gatewayRead = async (sources: DownloadSource[], offset: number): Promise<Timing> => {
+        const ac = new AbortController()
+        const out = join(dir, `out-${run++}.bin`)
+        const t0 = performance.now()
+        const dl = await StreamingDownload.start(m.contentId, out, sources, { signal: ac.signal })
+        const items = new StreamingItems()
+        items.add(dl)
+        const gw = await startStreamingGateway({ downloads: items })
+        try {
+          return await timeRead(gw.urlFor(dl), offset, t0)
+        } finally {
+          ac.abort()
+          await dl.done.catch(() => {})
+          await gw.close()
+          await rm(`${out}.swarmcdn-partial`, { force: true })
+          await rm(`${out}.swarmcdn-partial.state`, { force: true })
+        }
+      }
       const offsets: Array<[string, number]> = [['offset 0', 0]]
       for (let r = 0; r < rounds; r++) offsets.push([`random offset #${r + 1}`, Math.floor(Math.random() * (m.lengthBytes - FIRST_BYTES))])
-      let run = 0
       for (const [label, offset] of offsets) {
         const key = label.startsWith('random') ? 'random offset' : label
-        results[key] ??= { gateway: [], webSeed: [] }
+        results[key] ??= { gateway: [], swarm: [], webSeed: [] }
         for (let r = 0; r < (label === 'offset 0' ? rounds : 1); r++) {
           if (Date.now() > deadline) break
           results[key].webSeed.push(await timeRead(`${web.url}/c/${m.contentId}`, offset, performance.now()))
-          const ac = new AbortController()
-          const t0 = performance.now()
-          const dl = await StreamingDownload.start(m.contentId, join(dir, `out-${run++}.bin`), [{ address: seeder.multiaddrs[0] }], { signal: ac.signal })
-          const items = new StreamingItems()
-          items.add(dl)
-          const gw = await startStreamingGateway({ downloads: items })
-          try {
-            results[key].gateway.push(await timeRead(gw.urlFor(dl), offset, t0))
-          } finally {
-            ac.abort()
-            await dl.done.catch(() => {})
-            await gw.close()
-            await rm(join(dir, `out-${run - 1}.bin.swarmcdn-partial`), { force: true })
-          }
+          results[key].gateway.push(await gatewayRead([{ address: seeder.multiaddrs[0] }], offset))
+          results[key].swarm.push(await gatewayRead(swarmSources, offset))
         }
       }
     } finally {
+      for (const p of peers) await p.stop()
       await web.close()
       await seeder.stop()
     }
@@ -196,19 +214,21 @@ export async function main (): Promise<void> {
     console.log('| read | TTFB ms | first 2 MiB ms |')
     console.log('| --- | ---: | ---: |')
     for (const [k, v] of Object.entries(results)) {
-      console.log(row(`gateway, ${k} (fresh download)`, v.gateway))
+      console.log(row(`gateway, ${k}, local seeder (fresh download)`, v.gateway))
+      console.log(row(`gateway, ${k}, local swarm: ${swarmPeers} peers + seeder (fresh download)`, v.swarm))
       console.log(row(`web seed baseline, ${k}`, v.webSeed))
     }
+    const ratio = (a: Timing[], b: Timing[], f: (t: Timing) => number): string => (median(a.map(f)) / median(b.map(f))).toFixed(1)
     for (const [k, v] of Object.entries(results)) {
-      if (v.gateway.length > 0 && v.webSeed.length > 0) {
-        console.log(`${k}: gateway TTFB / web seed TTFB = ${(median(v.gateway.map(x => x.ttfbMs)) / median(v.webSeed.map(x => x.ttfbMs))).toFixed(1)}x`)
-      }
+      if (v.webSeed.length === 0) continue
+      if (v.gateway.length > 0) console.log(`${k}: seeder gateway / web seed = ${ratio(v.gateway, v.webSeed, x => x.ttfbMs)}x TTFB, ${ratio(v.gateway, v.webSeed, x => x.firstBytesMs)}x first 2 MiB`)
+      if (v.swarm.length > 0) console.log(`${k}: swarm gateway / web seed = ${ratio(v.swarm, v.webSeed, x => x.ttfbMs)}x TTFB, ${ratio(v.swarm, v.webSeed, x => x.firstBytesMs)}x first 2 MiB`)
     }
     console.log(`stalls: ${stallMib} MiB item, 256 KiB pieces, media bit rate ${(bitrateBytes / MIB).toFixed(1)} MiB/s, start and rebuffer at 1 s of media`)
     console.log('| source rate / bit rate | measured source MiB/s | startup ms | stalls | stalled ms |')
     console.log('| ---: | ---: | ---: | ---: | ---: |')
     for (const s of stallRuns) console.log(`| ${s.ratio} | ${(s.sourceBytesPerSec / MIB).toFixed(2)} | ${s.startupMs.toFixed(0)} | ${s.stalls} | ${s.stallMs.toFixed(0)} |`)
-    console.log(JSON.stringify({ bench: 'stream-ttfb', sizeMib, rounds, results, stallRuns }))
+    console.log(JSON.stringify({ bench: 'stream-ttfb', sizeMib, rounds, swarmPeers, results, stallRuns }))
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

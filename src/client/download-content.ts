@@ -13,6 +13,7 @@ import { parseContentId, type ContentId } from '../core/content/content-id.js'
 import type { VerifiedManifest } from '../core/content/manifest.js'
 import { pieceBytesLength, verifyPiece } from '../core/content/pieces.js'
 import { SPREAD_DECLINE_REASON } from '../core/swarm/origin-spread.js'
+import type { PeerAlternative } from '../core/messages/xfer-messages.js'
 import { DownloadSession, type SessionEffect } from '../core/swarm/download-session.js'
 import { createSwarmNode, type SwarmNode } from '../net/swarm-node.js'
 import { ContentNotFoundError, fetchManifest } from '../net/manifest-protocol.js'
@@ -99,7 +100,16 @@ export interface DownloadInit {
   stripeKey?: string
   /** Called once pieces are being fetched, with a function that connects one more source (e.g. found later by a provider finder). */
   onSessionStarted?: (addSource: (source: DownloadSource) => void) => void
+  /**
+   * A source (a busy origin) named other holders in a choke or reject,
+   * nearest to us first. Default: each peer not yet a source is added as
+   * one (preference 1, "far"), at most MAX_ALTERNATIVE_SOURCES per download.
+   */
+  onAlternatives?: (alternatives: PeerAlternative[], fromSource: string) => void
 }
+
+/** Sources the default onAlternatives adds to one download at most. */
+export const MAX_ALTERNATIVE_SOURCES = 8
 
 /** What a finished download did. */
 export interface DownloadResult {
@@ -203,6 +213,7 @@ async function runSession (
     }
   }
   const pump = (): void => { apply(session.nextRequests(Date.now())) }
+  let alternatives: (alts: PeerAlternative[], fromSource: string) => void = () => {}
   init.onControl?.({
     verified: partial.verified,
     partialPath: PartialDownload.partialPath(partial.outputPath),
@@ -253,7 +264,9 @@ async function runSession (
           writing.catch(() => {}) // surfaced by the next await
           pump()
           continue
-        } else if (msg.type === 'reject') {
+        }
+        if ((msg.type === 'reject' || msg.type === 'choke') && msg.alternatives != null && msg.alternatives.length > 0) alternatives(msg.alternatives, sourceId)
+        if (msg.type === 'reject') {
           // A busy origin spreading pieces still holds this one: back off and ask peers, don't forget it holds it.
           if (msg.reason === SPREAD_DECLINE_REASON) session.onRequestDeclined(sourceId, msg.index, Date.now())
           else session.onRequestRejected(sourceId, msg.index)
@@ -305,12 +318,26 @@ async function runSession (
         connecting--
       }
     }
-    init.onSessionStarted?.(source => {
+    const addSource = (source: DownloadSource): void => {
       if (signal.aborted || session.isComplete) return
       let addr: Multiaddr
       try { addr = typeof source.address === 'string' ? multiaddr(source.address) : source.address } catch { return }
       connecting++
       void connect(addr, source)
+    }
+    init.onSessionStarted?.(addSource)
+    // Default for a busy origin's "try these peers": connect to named peers we do not use yet.
+    const named = new Set(addrs.map(a => a.getComponents().findLast(c => c.name === 'p2p')?.value).filter(id => id != null))
+    let added = 0
+    alternatives = init.onAlternatives ?? (alts => {
+      for (const a of alts) {
+        if (added >= MAX_ALTERNATIVE_SOURCES) return
+        if (named.has(a.peerId) || a.multiaddrs.length === 0) continue
+        named.add(a.peerId)
+        added++
+        const first = a.multiaddrs[0]
+        addSource({ address: first.includes('/p2p/') ? first : `${first}/p2p/${a.peerId}`, preference: 1 })
+      }
     })
     await Promise.all(addrs.map(async (addr, k) => { await connect(addr, sources[k]) }))
     if (active === 0 && !session.isComplete) throw failed(`could not download ${manifest.contentId}`)

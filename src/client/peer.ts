@@ -122,7 +122,9 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
       selfAddress: init.publicIp,
       proximity: init.proximity,
       upload: init.upload,
-      announce: id => { overlay.announce(id) }
+      announce: id => { overlay.announce(id) },
+      // A busy seeder names the holders its overlay knows in its chokes and spread rejects.
+      alternativesFinder: overlayFinder(overlay)
     })
   } catch (err) {
     await overlay.stop().catch(() => {})

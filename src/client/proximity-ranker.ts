@@ -35,16 +35,28 @@ const encoder = new TextEncoder()
 
 /** Orders peers nearest to this node first (see the file's comment). */
 export class ProximityRanker {
-  readonly self: PeerPlace
+  /** This node's place; follows setSelfAddress. */
+  self: PeerPlace
   readonly resolver: AsnResolver
   readonly proximity: boolean
+  private readonly selfPeerId: string
 
   /** A ranker for the node `init.selfPeerId` at `init.selfAddress`. */
   constructor (init: ProximityRankerInit) {
     this.resolver = init.resolver ?? new AsnResolver()
     this.proximity = init.proximity !== false
-    const address = init.selfAddress != null ? tryParseIpAddress(init.selfAddress) : undefined
-    this.self = { address, asn: this.resolver.asnOf(address), tieKey: peerTieKey(encoder.encode(init.selfPeerId), address) }
+    this.selfPeerId = init.selfPeerId
+    this.self = this.placeAt(init.selfAddress)
+  }
+
+  /** Moves this node to `address` (text; undefined: unknown), e.g. once identify tells how others see it. */
+  setSelfAddress (address: string | undefined): void {
+    this.self = this.placeAt(address)
+  }
+
+  private placeAt (text: string | undefined): PeerPlace {
+    const address = text != null ? tryParseIpAddress(text) : undefined
+    return { address, asn: this.resolver.asnOf(address), tieKey: peerTieKey(encoder.encode(this.selfPeerId), address) }
   }
 
   /** Where a peer is, from its id and one of its multiaddrs. */
@@ -60,8 +72,13 @@ export class ProximityRanker {
 
   /** Returns `items` nearest first (a new array; `items` is not changed). */
   rank<T> (items: readonly T[], where: (item: T) => { peerId: string, addr: string | undefined }): T[] {
+    return this.rankFrom(this.self, items, where)
+  }
+
+  /** Returns `items` nearest to `from` first (another peer's view: a busy origin naming holders near a requester). */
+  rankFrom<T> (from: PeerPlace, items: readonly T[], where: (item: T) => { peerId: string, addr: string | undefined }): T[] {
     const cands = items.map(item => { const w = where(item); return { ...this.place(w.peerId, w.addr), item } })
-    rankPeers(this.self, cands, { proximity: this.proximity })
+    rankPeers(from, cands, { proximity: this.proximity })
     return cands.map(c => c.item)
   }
 }

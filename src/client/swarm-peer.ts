@@ -25,11 +25,13 @@ import { MANIFEST_PROTOCOL, XFER_PROTOCOL } from '../net/protocol-ids.js'
 import { SwarmUploadGate, type SwarmUploadGateInit } from '../net/upload-gate.js'
 import type { RequesterInfo, UploadGate, UploadTicket } from '../net/xfer-server.js'
 import type { XferMessage } from '../core/messages/xfer-messages.js'
+import { MAX_XFER_ALTERNATIVES, MAX_ALTERNATIVE_ADDRS } from '../net/xfer-codec.js'
 import { ContentStore } from '../store/content-store.js'
 import { downloadContent, DownloadFailedError, type DownloadInit, type DownloadResult, type DownloadSource } from './download-content.js'
 import { ProximityRanker } from './proximity-ranker.js'
 import { admitPeers, DEFAULT_MAX_PEERS } from '../core/swarm/source-admission.js'
 import { SwarmContentProvider } from './swarm-provider.js'
+import { SelfAddressTracker } from './self-address.js'
 
 /** One holder of an item, as a provider finder reports it. */
 export interface ProviderInfo {
@@ -72,7 +74,7 @@ export interface SwarmPeerInit {
   privateKey?: PrivateKey
   /** Address → AS for ranking. Default: empty (shared prefix and tie-break only). */
   asnResolver?: AsnResolver
-  /** This peer's public IP, for ranking. Default: the IP of the first listen address. */
+  /** This peer's public IP (`--public-ip`), for ranking; fixed when given. Default: learned while running (identify's observed addresses, else the listen addresses; see self-address.ts). */
   selfAddress?: string
   /** Rank by AS and prefix (downloads and uploads). Default true. */
   proximity?: boolean
@@ -80,7 +82,18 @@ export interface SwarmPeerInit {
   upload?: Omit<SwarmUploadGateInit, 'rank' | 'isNear'>
   /** Called when this peer starts holding an item (store items at start, each download once its manifest verified): the overlay's `announce`. */
   announce?: (contentId: ContentId) => void | Promise<void>
+  /**
+   * Where a busy origin finds other holders to name in its chokes and
+   * spread rejects ("busy, try these peers"; the overlay's findProviders).
+   * Only used with `upload.busyThresholdRequesters`. Default: none named.
+   */
+  alternativesFinder?: ProviderFinder
 }
+
+/** Time a busy origin reuses one finder answer for the alternatives it names, ms. */
+export const ALTERNATIVES_REFRESH_MS = 5_000
+/** Items whose alternatives a busy origin remembers at most. */
+export const MAX_ALTERNATIVE_ITEMS = 256
 
 /** Options for SwarmPeer.download. */
 export interface SwarmDownloadInit extends Omit<DownloadInit, 'node' | 'onSessionStarted' | 'onPartialOpened'> {
@@ -181,6 +194,7 @@ class AccountingGate implements UploadGate {
     return {
       get choked () { return ticket.choked },
       admitPiece: ticket.admitPiece,
+      alternatives: ticket.alternatives,
       pace: async (bytes, signal) => {
         this.uploaded.set(id, (this.uploaded.get(id) ?? 0) + bytes)
         await ticket.pace(bytes, signal)
@@ -206,18 +220,31 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
   const node = init.node ?? await createSwarmNode({ listenMultiaddrs: listen, privateKey: init.privateKey })
   const ownNode = init.node == null
   const peerId = node.peerId.toString()
-  const ranker = new ProximityRanker({
+  // Our place follows what we learn: --public-ip, else how identify says others see us, else our listen address.
+  let ranker: ProximityRanker | undefined
+  const selfAddress = new SelfAddressTracker(node, { overrideIp: init.selfAddress, onChange: a => { ranker?.setSelfAddress(a) } })
+  ranker = new ProximityRanker({
     resolver: init.asnResolver,
-    selfAddress: init.selfAddress ?? [...listen, ...node.getMultiaddrs().map(a => a.toString())]
-      .map(a => /^\/ip[46]\/([^/]+)/.exec(a)?.[1]).find(ip => ip != null && ip !== '0.0.0.0' && ip !== '::'),
+    selfAddress: selfAddress.address,
     selfPeerId: peerId,
     proximity: init.proximity
   })
-  const gate = new SwarmUploadGate({
+  const altCache = init.alternativesFinder != null && init.upload?.busyThresholdRequesters != null
+    ? new AlternativesCache(init.alternativesFinder, peerId, id => { gate.offerAlternatives(id) })
+    : undefined
+  const gate: SwarmUploadGate = new SwarmUploadGate({
     regularSlots: DEFAULT_PEER_UPLOAD_SLOTS,
     ...init.upload,
     rank: requesters => ranker.rank(requesters, r => ({ peerId: r.peerId, addr: r.remoteAddr })),
-    isNear: r => ranker.proximity && ranker.sameAs(ranker.place(r.peerId, r.remoteAddr))
+    isNear: r => ranker.proximity && ranker.sameAs(ranker.place(r.peerId, r.remoteAddr)),
+    alternatives: altCache == null
+      ? undefined
+      : r => {
+        const holders = altCache.get(r.contentId).filter(p => p.peerId !== r.peerId)
+        return ranker.rankFrom(ranker.place(r.peerId, r.remoteAddr), holders, p => ({ peerId: p.peerId, addr: p.multiaddrs[0] }))
+          .slice(0, MAX_XFER_ALTERNATIVES)
+          .map(p => ({ peerId: p.peerId, multiaddrs: p.multiaddrs.map(withoutPeerId).slice(0, MAX_ALTERNATIVE_ADDRS) }))
+      }
   })
   const accounting = new AccountingGate(gate)
   const traffic = { fromPeers: 0, fromSeeders: 0 }
@@ -303,6 +330,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     }
     let manifest: VerifiedManifest | undefined
     let timer: ReturnType<typeof setInterval> | undefined
+    let addSource: ((s: DownloadSource) => void) | undefined
     try {
       const result = await downloadContent(contentId, outputPath, initial, {
         ...dl,
@@ -325,7 +353,10 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           if (from != null) gate.recordReceived(from, lengthBytes)
           dl.onPieceStored?.(index, source, lengthBytes)
         },
+        // A busy origin's "try these peers": ranked and admitted like the finder's answers.
+        onAlternatives: alts => { for (const s of choose(alts)) addSource?.(s) },
         onSessionStarted: add => {
+          addSource = add
           if (dl.finder == null) return
           timer = setInterval(() => {
             void find().then(found => { for (const s of choose(found)) add(s) })
@@ -372,12 +403,47 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     },
     stop: async () => {
       shutdown.abort()
+      selfAddress.stop()
       gate.stop()
       if (ownNode) await node.stop()
       else await Promise.all([MANIFEST_PROTOCOL, XFER_PROTOCOL].map(async p => { await node.unhandle(p) }))
       await provider.close()
       await opened?.close()
     }
+  }
+}
+
+/**
+ * Peers holding each item, as a busy origin names them: answered at once
+ * from the last finder answer (the xfer server decides synchronously) and
+ * refreshed in the background when older than ALTERNATIVES_REFRESH_MS;
+ * when a refresh brings holders not known before, `onNew` lets the gate
+ * re-send its chokes with them.
+ */
+class AlternativesCache {
+  private readonly entries = new Map<string, { providers: ProviderInfo[], fetchedAtMs: number, pending: boolean }>()
+  constructor (private readonly finder: ProviderFinder, private readonly selfPeerId: string, private readonly onNew: (contentId: ContentId) => void) {}
+
+  /** Known holders of `contentId` other than us and origins (possibly none yet). */
+  get (contentId: ContentId): ProviderInfo[] {
+    let e = this.entries.get(contentId)
+    if (e == null) {
+      if (this.entries.size >= MAX_ALTERNATIVE_ITEMS) this.entries.delete(this.entries.keys().next().value as string)
+      e = { providers: [], fetchedAtMs: -Infinity, pending: false }
+      this.entries.set(contentId, e)
+    }
+    if (!e.pending && Date.now() - e.fetchedAtMs >= ALTERNATIVES_REFRESH_MS) this.refresh(contentId, e)
+    return e.providers
+  }
+
+  private refresh (contentId: ContentId, e: { providers: ProviderInfo[], fetchedAtMs: number, pending: boolean }): void {
+    e.pending = true
+    void this.finder(contentId, { signal: AbortSignal.timeout(ALTERNATIVES_REFRESH_MS) }).then(found => {
+      const fresh = found.filter(p => p.isOrigin !== true && p.peerId !== this.selfPeerId && p.multiaddrs.length > 0)
+      const known = new Set(e.providers.map(p => p.peerId))
+      e.providers = fresh
+      if (fresh.some(p => !known.has(p.peerId))) this.onNew(contentId)
+    }, () => {}).finally(() => { e.pending = false; e.fetchedAtMs = Date.now() })
   }
 }
 
@@ -391,6 +457,11 @@ function preferenceOf (ranker: ProximityRanker, p: ProviderInfo, position: numbe
   const step = position / Math.max(1, count)
   if (!ranker.proximity) return 1 + 0.99 * step
   return (ranker.sameAs(ranker.place(p.peerId, p.multiaddrs[0])) ? 0 : 1) + 0.99 * step
+}
+
+function withoutPeerId (addr: string): string {
+  const at = addr.indexOf('/p2p/')
+  return at >= 0 ? addr.slice(0, at) : addr
 }
 
 function withPeerId (addr: string, peerId: string): string {

@@ -14,8 +14,12 @@
  * item the origin also spreads pieces (`spreadPieces`, default on with the
  * threshold): each piece once before repeating any, by the pure PieceSpread
  * (core/swarm/origin-spread.ts, with the busy decision `isBusyItem`).
+ * With `alternatives`, a busy item's chokes and spread rejects name other
+ * holders ("busy, try these peers"), so a requester that knew only the
+ * origin gets peers; `offerAlternatives` re-sends the choke once the
+ * owner has found holders it did not know when the choke went out.
  */
-import type { XferMessage } from '../core/messages/xfer-messages.js'
+import type { PeerAlternative, XferMessage } from '../core/messages/xfer-messages.js'
 import { UploadSlots, type UploadRequester, type UploadSlotsInit } from '../core/swarm/upload-slots.js'
 import { TokenBucket } from '../core/swarm/token-bucket.js'
 import { PieceSpread, isBusyItem } from '../core/swarm/origin-spread.js'
@@ -40,6 +44,8 @@ export interface SwarmUploadGateInit extends UploadSlotsInit {
   rank?: (requesters: RequesterInfo[]) => RequesterInfo[]
   /** True for a requester in our near class (same AS by rankPeers' rule 1), for `nearFirst`. Default: nobody is near. */
   isNear?: (requester: RequesterInfo) => boolean
+  /** Other holders of a busy item to name to `requester`, nearest to it first (synchronous: answer from what is known now). Default: none. */
+  alternatives?: (requester: RequesterInfo) => PeerAlternative[]
 }
 
 interface Admitted {
@@ -122,6 +128,10 @@ export class SwarmUploadGate implements UploadGate {
         if (!ok) this.piecesDeclined++
         return ok
       },
+      alternatives: (): PeerAlternative[] => {
+        if (this.init.alternatives == null || !isBusyItem(this.requestersOf.get(item) ?? 0, this.init.busyThresholdRequesters)) return []
+        return this.init.alternatives(who)
+      },
       release: () => {
         if (!this.admitted.delete(key)) return
         const n = (this.requestersOf.get(item) ?? 1) - 1
@@ -129,6 +139,19 @@ export class SwarmUploadGate implements UploadGate {
         this.decide(undefined)
       }
     }
+  }
+
+  /** Re-sends choke (now naming alternatives) to every choked requester of `contentId` when the item is busy: holders were found after the first choke. */
+  offerAlternatives (contentId: string): number {
+    if (this.stopped || this.init.alternatives == null) return 0
+    if (!isBusyItem(this.requestersOf.get(contentId) ?? 0, this.init.busyThresholdRequesters)) return 0
+    let n = 0
+    for (const a of this.admitted.values()) {
+      if (!a.choked || a.who.contentId !== contentId) continue
+      a.push({ type: 'choke' })
+      n++
+    }
+    return n
   }
 
   /** Stops the rechoke timer. */

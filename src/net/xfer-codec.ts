@@ -3,11 +3,13 @@
  * generated with `npx protons src/net/xfer.proto` then renamed to
  * xfer-pb.ts) and the hard size limit of every frame.
  */
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
 import { XferFrame, ManifestRequestFrame, ManifestResponseFrame } from './xfer-pb.js'
 import { MAX_PIECE_SIZE_BYTES } from '../core/content/pieces.js'
 import { MAX_MANIFEST_BYTES } from '../core/content/manifest.js'
 import { parseContentId } from '../core/content/content-id.js'
-import type { ManifestRequest, ManifestResponse, XferMessage } from '../core/messages/xfer-messages.js'
+import type { ManifestRequest, ManifestResponse, PeerAlternative, XferMessage } from '../core/messages/xfer-messages.js'
 import { Uint8ArrayList } from 'uint8arraylist'
 
 /** Bytes a piece frame adds around the piece data (type, index, field headers), with room to spare. */
@@ -22,6 +24,14 @@ export const MAX_MANIFEST_REQUEST_BYTES = 1024
 export const MAX_MANIFEST_RESPONSE_BYTES = MAX_MANIFEST_BYTES + 64
 /** Longest reject reason kept, in characters. */
 const MAX_REASON_CHARS = 200
+/** Most alternative providers a choke or reject may name (a busy origin's "try these peers"). */
+export const MAX_XFER_ALTERNATIVES = 8
+/** Most multiaddrs per alternative provider. */
+export const MAX_ALTERNATIVE_ADDRS = 4
+/** Longest peer id or multiaddr text accepted in an alternative, characters. */
+const MAX_ALTERNATIVE_TEXT_CHARS = 256
+/** Protons decode limits: repeated fields are capped while parsing, before anything is allocated for them. */
+const XFER_DECODE_LIMITS = { alternatives: MAX_XFER_ALTERNATIVES, alternatives$: { multiaddrs: MAX_ALTERNATIVE_ADDRS } }
 
 /** A frame that does not decode, or decodes to a message that breaks the protocol. */
 export class MalformedFrameError extends Error {
@@ -45,28 +55,53 @@ export function encodeXferMessage (msg: XferMessage): Uint8Array {
     case 'request': return XferFrame.encode({ type: XferFrame.Type.REQUEST, index: msg.index })
     case 'piece': return XferFrame.encode({ type: XferFrame.Type.PIECE, index: msg.index, data: msg.data as Uint8Array<ArrayBuffer> })
     case 'cancel': return XferFrame.encode({ type: XferFrame.Type.CANCEL, index: msg.index })
-    case 'choke': return XferFrame.encode({ type: XferFrame.Type.CHOKE })
+    case 'choke': return XferFrame.encode({ type: XferFrame.Type.CHOKE, alternatives: alternativesOut(msg.alternatives) })
     case 'unchoke': return XferFrame.encode({ type: XferFrame.Type.UNCHOKE })
-    case 'reject': return XferFrame.encode({ type: XferFrame.Type.REJECT, index: msg.index, reason: msg.reason.slice(0, MAX_REASON_CHARS) })
+    case 'reject': return XferFrame.encode({ type: XferFrame.Type.REJECT, index: msg.index, reason: msg.reason.slice(0, MAX_REASON_CHARS), alternatives: alternativesOut(msg.alternatives) })
     case 'not-found': return XferFrame.encode({ type: XferFrame.Type.NOT_FOUND, contentId: msg.contentId })
   }
 }
 
 /** Decodes one xfer frame; throws MalformedFrameError for garbage or an unknown type. */
 export function decodeXferMessage (bytes: Uint8Array): XferMessage {
-  const f = decodeOrThrow('xfer', () => XferFrame.decode(bytes))
+  const f = decodeOrThrow('xfer', () => XferFrame.decode(bytes, { limits: XFER_DECODE_LIMITS }))
+  if (f.alternatives.length > 0 && f.type !== XferFrame.Type.CHOKE && f.type !== XferFrame.Type.REJECT) throw new MalformedFrameError(`alternatives on a ${String(f.type)} frame`)
   switch (f.type) {
     case XferFrame.Type.HANDSHAKE: return { type: 'handshake', contentId: decodeOrThrow('xfer', () => parseContentId(f.contentId)), bitfield: f.bitfield }
     case XferFrame.Type.HAVE: return { type: 'have', index: f.index }
     case XferFrame.Type.REQUEST: return { type: 'request', index: f.index }
     case XferFrame.Type.PIECE: return { type: 'piece', index: f.index, data: f.data }
     case XferFrame.Type.CANCEL: return { type: 'cancel', index: f.index }
-    case XferFrame.Type.CHOKE: return { type: 'choke' }
+    case XferFrame.Type.CHOKE: return f.alternatives.length > 0 ? { type: 'choke', alternatives: alternativesIn(f.alternatives) } : { type: 'choke' }
     case XferFrame.Type.UNCHOKE: return { type: 'unchoke' }
-    case XferFrame.Type.REJECT: return { type: 'reject', index: f.index, reason: f.reason.slice(0, MAX_REASON_CHARS) }
+    case XferFrame.Type.REJECT: {
+      const reject: XferMessage = { type: 'reject', index: f.index, reason: f.reason.slice(0, MAX_REASON_CHARS) }
+      if (f.alternatives.length > 0) reject.alternatives = alternativesIn(f.alternatives)
+      return reject
+    }
     case XferFrame.Type.NOT_FOUND: return { type: 'not-found', contentId: f.contentId }
     default: throw new MalformedFrameError(`unknown xfer frame type ${String(f.type)}`)
   }
+}
+
+/** Our alternatives for the wire: capped (a caller's longer list is cut, not an error), addresses without /p2p/ suffix kept as given. */
+function alternativesOut (alts: PeerAlternative[] | undefined): PeerAlternative[] {
+  if (alts == null) return []
+  return alts.slice(0, MAX_XFER_ALTERNATIVES).map(a => ({ peerId: a.peerId, multiaddrs: a.multiaddrs.slice(0, MAX_ALTERNATIVE_ADDRS) }))
+}
+
+/** Strict check of received alternatives: every peer id must parse, every address must be a multiaddr, no empty address list. */
+function alternativesIn (alts: PeerAlternative[]): PeerAlternative[] {
+  return alts.map(a => {
+    if (a.peerId.length === 0 || a.peerId.length > MAX_ALTERNATIVE_TEXT_CHARS) throw new MalformedFrameError('alternative: bad peer id length')
+    decodeOrThrow('xfer', () => peerIdFromString(a.peerId))
+    if (a.multiaddrs.length === 0) throw new MalformedFrameError('alternative without addresses')
+    for (const addr of a.multiaddrs) {
+      if (addr.length > MAX_ALTERNATIVE_TEXT_CHARS) throw new MalformedFrameError('alternative: address too long')
+      decodeOrThrow('xfer', () => multiaddr(addr))
+    }
+    return { peerId: a.peerId, multiaddrs: [...a.multiaddrs] }
+  })
 }
 
 /** A received piece whose bytes are still the chunks they arrived in. */

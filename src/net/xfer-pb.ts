@@ -1,4 +1,4 @@
-import { decodeMessage, encodeMessage, enumeration, message, streamMessage } from 'protons-runtime'
+import { decodeMessage, encodeMessage, enumeration, MaxLengthError, message, streamMessage } from 'protons-runtime'
 import { alloc as uint8ArrayAlloc } from 'uint8arrays/alloc'
 import type { Codec, DecodeOptions } from 'protons-runtime'
 import type { Uint8ArrayList } from 'uint8arraylist'
@@ -10,6 +10,7 @@ export interface XferFrame {
   index: number
   data: Uint8Array<ArrayBuffer>
   reason: string
+  alternatives: PeerAlternative[]
 }
 
 export namespace XferFrame {
@@ -82,6 +83,13 @@ export namespace XferFrame {
           w.string(obj.reason)
         }
 
+        if (obj.alternatives != null && obj.alternatives.length > 0) {
+          for (const value of obj.alternatives) {
+            w.uint32(58)
+            PeerAlternative.codec().encode(value, w)
+          }
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -92,7 +100,8 @@ export namespace XferFrame {
           bitfield: uint8ArrayAlloc(0),
           index: 0,
           data: uint8ArrayAlloc(0),
-          reason: ''
+          reason: '',
+          alternatives: []
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -125,6 +134,16 @@ export namespace XferFrame {
               obj.reason = reader.string()
               break
             }
+            case 7: {
+              if (opts.limits?.alternatives != null && obj.alternatives.length === opts.limits.alternatives) {
+                throw new MaxLengthError('Decode error - repeated field "alternatives" had too many elements')
+              }
+
+              obj.alternatives.push(PeerAlternative.codec().decode(reader, reader.uint32(), {
+                limits: opts.limits?.alternatives$
+              }))
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -134,6 +153,10 @@ export namespace XferFrame {
 
         return obj
       }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          alternatives: 0
+        }
+
         const end = length == null ? reader.len : reader.pos + length
 
         while (reader.pos < end) {
@@ -182,6 +205,24 @@ export namespace XferFrame {
               }
               break
             }
+            case 7: {
+              if (opts.limits?.alternatives != null && obj.alternatives === opts.limits.alternatives) {
+                throw new MaxLengthError('Streaming decode error - repeated field "alternatives" had too many elements')
+              }
+
+              for (const evt of PeerAlternative.codec().stream(reader, reader.uint32(), `${prefix}.alternatives[]`, {
+                limits: opts.limits?.alternatives$
+              })) {
+                yield {
+                  ...evt,
+                  index: obj.alternatives
+                }
+              }
+
+              obj.alternatives++
+
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -224,6 +265,18 @@ export namespace XferFrame {
     value: string
   }
 
+  export interface XferFrameAlternativesPeerIdFieldEvent {
+    field: '$.alternatives[].peerId'
+    value: string
+    index: number
+  }
+
+  export interface XferFrameAlternativesMultiaddrsFieldEvent {
+    field: '$.alternatives[].multiaddrs[]'
+    index: number
+    value: string
+  }
+
   export function encode (obj: Partial<XferFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, XferFrame.codec())
   }
@@ -232,8 +285,139 @@ export namespace XferFrame {
     return decodeMessage(buf, XferFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<XferFrame>): Generator<XferFrameTypeFieldEvent | XferFrameContentIdFieldEvent | XferFrameBitfieldFieldEvent | XferFrameIndexFieldEvent | XferFrameDataFieldEvent | XferFrameReasonFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<XferFrame>): Generator<XferFrameTypeFieldEvent | XferFrameContentIdFieldEvent | XferFrameBitfieldFieldEvent | XferFrameIndexFieldEvent | XferFrameDataFieldEvent | XferFrameReasonFieldEvent | XferFrameAlternativesPeerIdFieldEvent | XferFrameAlternativesMultiaddrsFieldEvent> {
     return streamMessage(buf, XferFrame.codec(), opts)
+  }
+}
+
+export interface PeerAlternative {
+  peerId: string
+  multiaddrs: string[]
+}
+
+export namespace PeerAlternative {
+  let _codec: Codec<PeerAlternative>
+
+  export const codec = (): Codec<PeerAlternative> => {
+    if (_codec == null) {
+      _codec = message<PeerAlternative>((obj, w, opts = {}) => {
+        if (opts.lengthDelimited !== false) {
+          w.fork()
+        }
+
+        if ((obj.peerId != null && obj.peerId !== '')) {
+          w.uint32(10)
+          w.string(obj.peerId)
+        }
+
+        if (obj.multiaddrs != null && obj.multiaddrs.length > 0) {
+          for (const value of obj.multiaddrs) {
+            w.uint32(18)
+            w.string(value)
+          }
+        }
+
+        if (opts.lengthDelimited !== false) {
+          w.ldelim()
+        }
+      }, (reader, length, opts = {}) => {
+        const obj: any = {
+          peerId: '',
+          multiaddrs: []
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              obj.peerId = reader.string()
+              break
+            }
+            case 2: {
+              if (opts.limits?.multiaddrs != null && obj.multiaddrs.length === opts.limits.multiaddrs) {
+                throw new MaxLengthError('Decode error - repeated field "multiaddrs" had too many elements')
+              }
+
+              obj.multiaddrs.push(reader.string())
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+
+        return obj
+      }, function * (reader, length, prefix, opts = {}) {
+        const obj = {
+          multiaddrs: 0
+        }
+
+        const end = length == null ? reader.len : reader.pos + length
+
+        while (reader.pos < end) {
+          const tag = reader.uint32()
+
+          switch (tag >>> 3) {
+            case 1: {
+              yield {
+                field: `${prefix}.peerId`,
+                value: reader.string()
+              }
+              break
+            }
+            case 2: {
+              if (opts.limits?.multiaddrs != null && obj.multiaddrs === opts.limits.multiaddrs) {
+                throw new MaxLengthError('Streaming decode error - repeated field "multiaddrs" had too many elements')
+              }
+
+              yield {
+                field: `${prefix}.multiaddrs[]`,
+                index: obj.multiaddrs,
+                value: reader.string()
+              }
+
+              obj.multiaddrs++
+
+              break
+            }
+            default: {
+              reader.skipType(tag & 7)
+              break
+            }
+          }
+        }
+      })
+    }
+
+    return _codec
+  }
+
+  export interface PeerAlternativePeerIdFieldEvent {
+    field: '$.peerId'
+    value: string
+  }
+
+  export interface PeerAlternativeMultiaddrsFieldEvent {
+    field: '$.multiaddrs[]'
+    index: number
+    value: string
+  }
+
+  export function encode (obj: Partial<PeerAlternative>): Uint8Array<ArrayBuffer> {
+    return encodeMessage(obj, PeerAlternative.codec())
+  }
+
+  export function decode (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerAlternative>): PeerAlternative {
+    return decodeMessage(buf, PeerAlternative.codec(), opts)
+  }
+
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<PeerAlternative>): Generator<PeerAlternativePeerIdFieldEvent | PeerAlternativeMultiaddrsFieldEvent> {
+    return streamMessage(buf, PeerAlternative.codec(), opts)
   }
 }
 

@@ -10,13 +10,15 @@
  * With an upload gate (src/net/upload-gate.ts) a requester may be choked:
  * its queue is dropped, its requests are ignored until unchoke, and every
  * piece waits for the gate's rate limit, and the gate may decline a piece
- * (a busy origin's spread rule: reject with SPREAD_DECLINE_REASON). A provider with `watch` (a
+ * (a busy origin's spread rule: reject with SPREAD_DECLINE_REASON). Every
+ * choke and spread reject carries the ticket's `alternatives` when it has
+ * any (a busy origin's "busy, try these peers"). A provider with `watch` (a
  * download in progress) makes us send `have` as pieces verify.
  */
 import type { Stream } from '@libp2p/interface'
 import type { ContentProvider } from './content-provider.js'
 import type { SwarmNode } from './swarm-node.js'
-import type { XferMessage } from '../core/messages/xfer-messages.js'
+import type { PeerAlternative, XferMessage } from '../core/messages/xfer-messages.js'
 import type { ContentId } from '../core/content/content-id.js'
 import { Bitfield } from '../core/swarm/bitfield.js'
 import { SPREAD_DECLINE_REASON } from '../core/swarm/origin-spread.js'
@@ -49,6 +51,8 @@ export interface UploadTicket {
   release: () => void
   /** Asked before a request is queued: false declines piece `index` for now (a busy origin's spread rule). Default: serve. */
   admitPiece?: (index: number) => boolean
+  /** Other holders to name in a choke or spread reject, nearest to the requester first (a busy origin's "try these peers"). Default: none. */
+  alternatives?: () => PeerAlternative[]
 }
 
 /** Who a stream's requester is, for an upload policy. */
@@ -98,8 +102,17 @@ export class XferResponder {
   }
 
   private push (msg: XferMessage): void {
-    if (msg.type === 'choke') this.queue.length = 0
+    if (msg.type === 'choke') {
+      this.queue.length = 0
+      msg = this.withAlternatives(msg)
+    }
     this.sink?.(msg)
+  }
+
+  /** `msg` naming the ticket's alternatives, when it has any. */
+  private withAlternatives<M extends XferMessage & { alternatives?: PeerAlternative[] }> (msg: M): M {
+    const alternatives = this.ticket?.alternatives?.() ?? []
+    return alternatives.length > 0 ? { ...msg, alternatives } : msg
   }
 
   /** Handles one message from the requester. Throws MalformedFrameError for protocol violations. */
@@ -115,7 +128,7 @@ export class XferResponder {
       const replies: XferMessage[] = [{ type: 'handshake', contentId: msg.contentId, bitfield: held.toBytes() }]
       if (this.requester?.gate != null) {
         this.ticket = this.requester.gate.admit({ contentId: msg.contentId, peerId: this.requester.peerId, remoteAddr: this.requester.remoteAddr, pieceCount: m.pieceCount }, m => { this.push(m) })
-        if (this.ticket.choked) replies.push({ type: 'choke' })
+        if (this.ticket.choked) replies.push(this.withAlternatives({ type: 'choke' as const }))
       }
       return { replies, end: false }
     }
@@ -125,7 +138,7 @@ export class XferResponder {
         if (this.ticket?.choked === true) return { replies: [], end: false }
         if (this.held?.get(msg.index) !== true) return { replies: [{ type: 'reject', index: msg.index, reason: 'piece not held' }], end: false }
         if (this.queue.length >= MAX_QUEUED_REQUESTS) return { replies: [{ type: 'reject', index: msg.index, reason: 'too many queued requests' }], end: false }
-        if (this.ticket?.admitPiece?.(msg.index) === false) return { replies: [{ type: 'reject', index: msg.index, reason: SPREAD_DECLINE_REASON }], end: false }
+        if (this.ticket?.admitPiece?.(msg.index) === false) return { replies: [this.withAlternatives({ type: 'reject' as const, index: msg.index, reason: SPREAD_DECLINE_REASON })], end: false }
         this.queue.push(msg.index)
         return { replies: [], end: false }
       case 'cancel': {

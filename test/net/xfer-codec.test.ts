@@ -1,6 +1,9 @@
 import { expect } from 'chai'
 import { Uint8ArrayList } from 'uint8arraylist'
-import { decodeXferFrame, decodeXferMessage, encodePieceFrame, encodeXferMessage, MalformedFrameError } from '../../src/net/xfer-codec.js'
+import { decodeXferFrame, decodeXferMessage, encodePieceFrame, encodeXferMessage, MalformedFrameError, MAX_XFER_ALTERNATIVES } from '../../src/net/xfer-codec.js'
+import { XferFrame } from '../../src/net/xfer-pb.js'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { generateKeyPair } from '@libp2p/crypto/keys'
 
 /** `bytes` cut into chunks of `size` (as a stream delivers them). */
 function chunked (bytes: Uint8Array, size: number): Uint8ArrayList {
@@ -48,5 +51,35 @@ describe('net/xfer-codec: piece frames without copies', () => {
     const msg = decodeXferFrame(new Uint8ArrayList(encodeXferMessage({ type: 'piece', index: 4, data: new Uint8Array(0) })))
     expect(msg.type).to.equal('piece')
     if (msg.type === 'piece') expect(msg.data.byteLength).to.equal(0)
+  })
+})
+
+describe('net/xfer-codec: alternatives in a busy answer', () => {
+  let peerId = ''
+  before(async () => { peerId = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString() })
+
+  it('round-trips alternatives on choke and reject, and leaves them out when there are none', () => {
+    const alternatives = [{ peerId, multiaddrs: ['/ip4/127.1.0.1/tcp/4001', '/ip6/::1/tcp/4001'] }]
+    expect(decodeXferMessage(encodeXferMessage({ type: 'choke', alternatives }))).to.deep.equal({ type: 'choke', alternatives })
+    expect(decodeXferMessage(encodeXferMessage({ type: 'reject', index: 3, reason: 'busy', alternatives }))).to.deep.equal({ type: 'reject', index: 3, reason: 'busy', alternatives })
+    expect(decodeXferMessage(encodeXferMessage({ type: 'choke' }))).to.deep.equal({ type: 'choke' })
+  })
+
+  it('cuts our own list to the limit when encoding', () => {
+    const many = Array.from({ length: MAX_XFER_ALTERNATIVES + 5 }, () => ({ peerId, multiaddrs: ['/ip4/127.0.0.1/tcp/1'] }))
+    const msg = decodeXferMessage(encodeXferMessage({ type: 'choke', alternatives: many }))
+    expect(msg.type === 'choke' ? msg.alternatives?.length : -1).to.equal(MAX_XFER_ALTERNATIVES)
+  })
+
+  it('rejects received frames with too many alternatives, a bad peer id, a bad address, no address, or alternatives on another type', () => {
+    const ok = { peerId, multiaddrs: ['/ip4/127.0.0.1/tcp/1'] }
+    const bad = [
+      XferFrame.encode({ type: XferFrame.Type.CHOKE, alternatives: Array.from({ length: MAX_XFER_ALTERNATIVES + 1 }, () => ok) }),
+      XferFrame.encode({ type: XferFrame.Type.CHOKE, alternatives: [{ peerId: 'not-a-peer-id', multiaddrs: ok.multiaddrs }] }),
+      XferFrame.encode({ type: XferFrame.Type.REJECT, alternatives: [{ peerId, multiaddrs: ['/nonsense/1'] }] }),
+      XferFrame.encode({ type: XferFrame.Type.REJECT, alternatives: [{ peerId, multiaddrs: [] }] }),
+      XferFrame.encode({ type: XferFrame.Type.HAVE, alternatives: [ok] })
+    ]
+    for (const bytes of bad) expect(() => decodeXferMessage(bytes)).to.throw(MalformedFrameError)
   })
 })

@@ -16,12 +16,20 @@ export interface RequestMessage { type: 'request', index: number }
 export interface PieceMessage { type: 'piece', index: number, data: Uint8Array }
 /** Withdraws a request for piece `index`. */
 export interface CancelMessage { type: 'cancel', index: number }
-/** The sender will not serve requests until it unchokes. */
-export interface ChokeMessage { type: 'choke' }
+/** Another holder of the item, named by a busy origin ("busy, try these peers"). */
+export interface PeerAlternative {
+  /** libp2p peer id. */
+  peerId: string
+  /** Dialable multiaddrs without /p2p/. */
+  multiaddrs: string[]
+}
+
+/** The sender will not serve requests until it unchokes; a busy origin may name other holders. */
+export interface ChokeMessage { type: 'choke', alternatives?: PeerAlternative[] }
 /** The sender serves requests again. */
 export interface UnchokeMessage { type: 'unchoke' }
 /** The sender will not serve piece `index` (does not hold it, or is overloaded). */
-export interface RejectMessage { type: 'reject', index: number, reason: string }
+export interface RejectMessage { type: 'reject', index: number, reason: string, alternatives?: PeerAlternative[] }
 /** The sender does not hold the item named in the handshake; the stream ends. */
 export interface NotFoundMessage { type: 'not-found', contentId: ContentId }
 

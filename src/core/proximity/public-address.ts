@@ -51,3 +51,35 @@ export function pickPublicAddress (observedMultiaddrs: readonly string[], init: 
   }
   return best?.address
 }
+
+/** What a peer knows about its own address, for chooseSelfAddress. */
+export interface SelfAddressInit {
+  /** Configured public IP (`--public-ip`): wins outright. */
+  overrideIp?: string
+  /** Identify's observed multiaddrs (how others see us), oldest first. */
+  observedMultiaddrs?: readonly string[]
+  /** Our own listen multiaddrs (interface addresses, not 0.0.0.0). */
+  listenMultiaddrs?: readonly string[]
+}
+
+/**
+ * The address a peer ranks others from. Rules: `overrideIp` wins; else the
+ * address others observe (pickPublicAddress over the observations), because
+ * uploaders rank us by that same address, so both ends then agree on who is
+ * near; observations of 127.0.0.1 / ::1 do not count (every loopback dial
+ * without a chosen source leaves from there, so they say nothing); else the
+ * best of our listen addresses.
+ */
+export function chooseSelfAddress (init: SelfAddressInit): IpAddress | undefined {
+  if (init.overrideIp !== undefined) return parseIpAddress(init.overrideIp)
+  const observed = (init.observedMultiaddrs ?? []).filter(a => {
+    const ip = ipOfMultiaddr(a)
+    return ip !== undefined && !isHostDefaultLoopback(ip)
+  })
+  return pickPublicAddress(observed) ?? pickPublicAddress(init.listenMultiaddrs ?? [])
+}
+
+function isHostDefaultLoopback (ip: IpAddress): boolean {
+  const text = formatIpAddress(ip)
+  return text === '127.0.0.1' || text === '::1' || text === '::ffff:127.0.0.1'
+}
