@@ -99,7 +99,7 @@ export function kademliaFactory (world: World, dir: SimDirectory, params: Record
       for (const e of effects) {
         if (e.type === 'send') out.push({ type: 'send', to: dir.nodeOf(e.to), message: e.message, sizeBytes: simMessageBytes(e.message) })
         else if (e.type === 'penalize') out.push({ type: 'observe', name: 'dht.penalized', value: 1 })
-        else {
+        else if (e.type === 'lookup-done') {
           if (e.purpose === 'bootstrap') {
             try { exec(nowMs, dht.provide(nowMs, announcedKey(node)).effects, out) } catch (err) { if (!(err instanceof DhtBusyError)) throw err }
           } else if (e.purpose === 'provide') announced[node] = 1

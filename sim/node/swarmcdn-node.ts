@@ -366,7 +366,11 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
       for (const e of effects) {
         if (e.type === 'send') send(e.to, e.message, out)
         else if (e.type === 'penalize') out.push({ type: 'observe', name: 'dht.penalized', value: 1 })
-        else {
+        else if (e.type === 'lookup-providers') {
+          // Forward a leaf's query to announcers as soon as the lookup names them (as dht-service does).
+          const li = lookupItems.get(e.lookupId)
+          if (li?.token !== undefined && index != null) execSn(nowMs, index.providersSeen(nowMs, li.token, forwardOrder(dir.rank(node, e.providers.filter(c => c.peerId !== self.peerId), p.proximity))), out)
+        } else {
           if (e.purpose === 'bootstrap' && dht != null) for (const k of dht.providedKeys()) pendingProvides.set(keyToHex(k), k)
           if (e.purpose === 'provide') {
             const item = itemOfHex.get(keyToHex(e.target))

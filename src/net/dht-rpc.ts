@@ -109,11 +109,11 @@ export class DhtRpc {
     await this.unlisten().catch(() => {})
   }
 
-  /** Sends `request` to `to` and returns its response; throws DhtRpcError on any failure. */
-  async request (to: Contact, request: DhtFrameContent, options: { signal?: AbortSignal } = {}): Promise<DhtFrameContent> {
+  /** Sends `request` to `to` and returns its response (within `timeoutMs`, default requestTimeoutMs); throws DhtRpcError on any failure. */
+  async request (to: Contact, request: DhtFrameContent, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<DhtFrameContent> {
     if (this.outbound >= this.maxOutboundRpcs) throw new DhtRpcError(`${this.outbound} DHT RPCs already in flight`)
     this.outbound++
-    const signal = withTimeout(options.signal != null ? AbortSignal.any([options.signal, this.shutdown.signal]) : this.shutdown.signal, this.requestTimeoutMs)
+    const signal = withTimeout(options.signal != null ? AbortSignal.any([options.signal, this.shutdown.signal]) : this.shutdown.signal, options.timeoutMs ?? this.requestTimeoutMs)
     let stream: Stream | undefined
     try {
       stream = await this.node.dialProtocol(dialTargetsOf(this.node, to), DHT_PROTOCOL, { signal })

@@ -107,7 +107,7 @@ export interface OverlayInit {
   requestTimeoutMs?: number
   /** Leaf keep-alive interval asked by supernodes (and the leaf's ceiling), in ms. Default 15 000. */
   keepAliveIntervalMs?: number
-  /** Time a supernode spends resolving a leaf's query before answering with what it has, in ms. Default 0.6 × requestTimeoutMs (so the leaf's own timeout never fires first). */
+  /** Time a supernode spends resolving a leaf's query (DHT lookup + forwards) before answering with what it has, in ms. Default requestTimeoutMs. A leaf waits queryBudgetMs + requestTimeoutMs for the answer, so its own timeout never fires first. */
   queryBudgetMs?: number
   /** Supernodes/seeders asked (localOnly) per query after the DHT lookup. Default 8. */
   maxForwardQueries?: number
@@ -126,7 +126,7 @@ export interface OverlayInit {
   /** Overrides for DhtNode (k, alpha, republish, rate limits). */
   dht?: Omit<DhtNodeInit, 'self' | 'nextRequestId'>
   /** Overrides for LeafAttachment (jitter, backoff). */
-  leaf?: Omit<LeafAttachmentInit, 'self' | 'random' | 'nextRequestId'>
+  leaf?: Omit<LeafAttachmentInit, 'self' | 'random' | 'nextRequestId' | 'queryTimeoutMs'>
   /** Overrides for SupernodeIndex (maxLeaves, timeouts). */
   index?: Omit<SupernodeIndexInit, 'self' | 'nextRequestId'>
   /** Stream limits of the DHT protocol. */
@@ -171,6 +171,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
   private readonly requestTimeoutMs: number
   private readonly keepAliveIntervalMs: number
   private readonly queryBudgetMs: number
+  private readonly queryTimeoutMs: number
   private readonly maxForwardQueries: number
   private readonly refreshIntervalMs: number
   private readonly policyIntervalMs: number
@@ -211,7 +212,12 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
     this.setting = init.role ?? 'auto'
     this.requestTimeoutMs = init.requestTimeoutMs ?? 5000
     this.keepAliveIntervalMs = init.keepAliveIntervalMs ?? 15_000
-    this.queryBudgetMs = init.queryBudgetMs ?? Math.floor(0.6 * this.requestTimeoutMs)
+    // A supernode answers a leaf's query after at most its budget; the leaf
+    // waits that plus one request time. A budget below one request time
+    // (it was 0.6 x) cannot fit a DHT lookup round plus a forward on a busy
+    // host, and the supernode then answered with nothing.
+    this.queryBudgetMs = init.queryBudgetMs ?? this.requestTimeoutMs
+    this.queryTimeoutMs = this.queryBudgetMs + this.requestTimeoutMs
     this.maxForwardQueries = init.maxForwardQueries ?? 8
     this.refreshIntervalMs = init.refreshIntervalMs ?? 30_000
     this.policyIntervalMs = init.policyIntervalMs ?? 5 * 60_000
@@ -226,7 +232,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
     this.rpc = new DhtRpc(node, {
       onRequest: async (remote, request, signal) => await this.onRequest(remote, request, signal),
       onViolation: (peerId, reason) => { this.violation(peerId, reason) }
-    }, { ...init.rpc, requestTimeoutMs: this.requestTimeoutMs, inboundTimeoutMs: init.rpc?.inboundTimeoutMs ?? this.queryBudgetMs + this.requestTimeoutMs })
+    }, { ...init.rpc, requestTimeoutMs: this.requestTimeoutMs, inboundTimeoutMs: init.rpc?.inboundTimeoutMs ?? this.queryTimeoutMs })
   }
 
   /** The current role (undefined before start). */
@@ -361,6 +367,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
         keepAliveIntervalMs: this.keepAliveIntervalMs,
         requestTimeoutMs: this.requestTimeoutMs,
         ...this.init.leaf,
+        queryTimeoutMs: this.queryTimeoutMs,
         self,
         random: this.random,
         nextRequestId: this.ids,
@@ -482,6 +489,11 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
         case 'send': this.send(e.to, e.message); break
         case 'penalize': this.penalize(e.peer, e.reason); break
         case 'lookup-done': this.lookupDone(nowMs, e); break
+        case 'lookup-providers': {
+          const token = this.indexLookups.get(e.lookupId)
+          if (token !== undefined) this.exec(nowMs, this.index?.providersSeen(nowMs, token, this.forwardOrder(e.providers)) ?? [])
+          break
+        }
         case 'dht-provide': this.pendingProvides.set(keyToHex(e.key), e.key); this.exec(nowMs, this.drainProvides(nowMs)); break
         case 'dht-unprovide': this.pendingProvides.delete(keyToHex(e.key)); this.dht?.unprovide(e.key); break
         case 'dht-get-providers': {
@@ -522,7 +534,9 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
       this.inboundWaiters.get(`${to.peerId} ${message.requestId}`)?.(message)
       return
     }
-    void this.rpc.request(to, this.frame(message)).then(response => {
+    // A leaf's query is resolved by the supernode (lookup + forwards) before it answers: it gets the longer wait.
+    const timeoutMs = message.type === 'query' && message.localOnly !== true ? this.queryTimeoutMs : undefined
+    void this.rpc.request(to, this.frame(message), { timeoutMs }).then(response => {
       const from = this.contactOf(to.peerId, response.senderAddrs.length > 0 ? response.senderAddrs : to.addrs, response.senderRole)
       if (response.senderRole !== 'leaf') this.rememberServer(from)
       this.input(nowMs => this.dispatchResponse(nowMs, from, response.message))

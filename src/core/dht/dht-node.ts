@@ -19,6 +19,11 @@
  *   add-provider; it is repeated every `republishIntervalMs` until
  *   `unprovide`. Expired records are pruned every `pruneIntervalMs`.
  * - Every request we send fails after `requestTimeoutMs`.
+ * - A get-providers lookup reports providers as it finds them
+ *   (`lookup-providers`, only the new ones) before its `lookup-done`: the
+ *   first answer usually names them all, while the lookup itself runs on
+ *   until the k closest answered, which a slow or dead contact stretches to
+ *   a full request timeout.
  */
 import { keyToHex, keysEqual, type Key } from '../ids.js'
 import type { DhtMessage, DhtRequest } from '../messages/dht-messages.js'
@@ -80,8 +85,10 @@ export interface SendEffect { type: 'send', to: Contact, message: DhtMessage }
 export interface PenalizeEffect { type: 'penalize', peer: string, reason: string }
 /** A lookup started by findNode/getProviders/provide ended. */
 export interface LookupDoneEffect { type: 'lookup-done', lookupId: number, purpose: LookupPurpose, target: Key, result: LookupResult }
+/** A get-providers lookup still running found `providers` it had not reported before (lookup-done repeats them all). */
+export interface LookupProvidersEffect { type: 'lookup-providers', lookupId: number, target: Key, providers: Contact[] }
 /** Everything a DhtNode asks its driver to do. */
-export type DhtEffect = SendEffect | PenalizeEffect | LookupDoneEffect
+export type DhtEffect = SendEffect | PenalizeEffect | LookupDoneEffect | LookupProvidersEffect
 
 /** Why a lookup runs. */
 export type LookupPurpose = 'find-node' | 'get-providers' | 'provide' | 'bootstrap'
@@ -96,7 +103,7 @@ type Purpose = { kind: 'lookup', lookupId: number } | { kind: 'ping' } | { kind:
 
 interface Outstanding { to: Contact, purpose: Purpose, deadlineMs: number }
 
-interface RunningLookup { lookup: Lookup, purpose: LookupPurpose }
+interface RunningLookup { lookup: Lookup, purpose: LookupPurpose, reportedProviders: number }
 
 /** A Kademlia DHT member: routing table, provider store, lookups, rate limits. */
 export class DhtNode {
@@ -327,7 +334,7 @@ export class DhtNode {
       regionOf: this.regionOf,
       maxPerRegionPerResponse: this.maxPerRegionPerResponse
     })
-    const running: RunningLookup = { lookup, purpose }
+    const running: RunningLookup = { lookup, purpose, reportedProviders: 0 }
     this.lookups.set(lookupId, running)
     // Our own records count: a seeder asking for a key it stores itself needs no network.
     lookup.addKnownProviders(localProviders)
@@ -347,7 +354,14 @@ export class DhtNode {
           : { type: 'get-providers', requestId, key: r.target }
       })
     }
-    if (!running.lookup.done) return out
+    if (!running.lookup.done) {
+      if (running.purpose === 'get-providers') {
+        const found = running.lookup.providersFrom(running.reportedProviders)
+        running.reportedProviders += found.length
+        if (found.length > 0) out.push({ type: 'lookup-providers', lookupId, target: running.lookup.target, providers: found })
+      }
+      return out
+    }
     this.lookups.delete(lookupId)
     for (const [id, o] of this.outstanding) {
       if (o.purpose.kind === 'lookup' && o.purpose.lookupId === lookupId) this.outstanding.delete(id)

@@ -161,6 +161,11 @@ export class Lookup {
     return this.pump(nowMs)
   }
 
+  /** Providers found so far, from the `from`-th on (in the order they were found). */
+  providersFrom (from: number): Contact[] {
+    return this.providers.size <= from ? [] : [...this.providers.values()].slice(from)
+  }
+
   /** Outcome so far (final once `done`). */
   result (): LookupResult {
     const answered = this.candidates.filter(c => c.state === 'done').slice(0, this.k)

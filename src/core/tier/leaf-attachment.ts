@@ -25,8 +25,15 @@
  *   candidate is usable, the tier is too thin here: the leaf emits
  *   `promote-self` (at most once per `selfPromoteIntervalMs`); the owner
  *   runs the SupernodePolicy eligibility check before acting on it.
- * - A query goes to the best attached supernode; on failure, to the next;
- *   it completes with no providers when none is left.
+ * - A query goes to the best attached supernode; on failure (error, no
+ *   answer within `queryTimeoutMs`) or an EMPTY answer, to the next attached
+ *   supernode not yet asked; it completes with no providers only when every
+ *   attached supernode was asked. An empty answer is not final: a supernode
+ *   whose DHT lookup ran out of budget (slow peers, a loaded host) or that
+ *   has not yet seen an announcement answers with nothing, and another
+ *   supernode may know better. A query waits `queryTimeoutMs`, longer than
+ *   other requests: the supernode spends up to its query budget resolving it
+ *   (DHT lookup + forwards) before it answers.
  */
 import { keyToHex, type Key } from '../ids.js'
 import type { Contact } from '../dht/contact.js'
@@ -54,6 +61,8 @@ export interface LeafAttachmentInit {
   maxHeldKeys?: number
   /** Time a supernode has to answer, in ms. Default 5000. */
   requestTimeoutMs?: number
+  /** Time a supernode has to answer a query (its query budget plus one request time), in ms. Default requestTimeoutMs + 8000 (SupernodeIndex's default budget). */
+  queryTimeoutMs?: number
   /** Longest keep-alive interval, in ms (the supernode may ask for shorter). Default 15 000. */
   keepAliveIntervalMs?: number
   /** Re-attach spread after losing every supernode at once, in ms. Default 5000. */
@@ -93,6 +102,7 @@ export class LeafAttachment {
   private readonly maxCandidates: number
   private readonly maxHeldKeys: number
   private readonly requestTimeoutMs: number
+  private readonly queryTimeoutMs: number
   private readonly keepAliveIntervalMs: number
   private readonly reattachJitterMs: number
   private readonly backoffBaseMs: number
@@ -118,6 +128,7 @@ export class LeafAttachment {
     this.maxCandidates = init.maxCandidates ?? 64
     this.maxHeldKeys = init.maxHeldKeys ?? 100_000
     this.requestTimeoutMs = init.requestTimeoutMs ?? 5000
+    this.queryTimeoutMs = init.queryTimeoutMs ?? this.requestTimeoutMs + 8000
     this.keepAliveIntervalMs = init.keepAliveIntervalMs ?? 15_000
     this.reattachJitterMs = init.reattachJitterMs ?? 5000
     this.backoffBaseMs = init.backoffBaseMs ?? 1000
@@ -217,8 +228,10 @@ export class LeafAttachment {
       case 'query': {
         const q = this.queries.get(o.queryId as number)
         if (q == null) return []
-        this.queries.delete(o.queryId as number)
         const providers = m.type === 'query-reply' ? m.providers.filter(p => p.peerId !== this.self.peerId) : []
+        // Nothing from this supernode is not "nobody has it": ask the next one first.
+        if (providers.length === 0) return this.sendQuery(nowMs, o.queryId as number)
+        this.queries.delete(o.queryId as number)
         return [{ type: 'query-done', queryId: o.queryId as number, key: q.key, providers }]
       }
       default: return []
@@ -343,7 +356,8 @@ export class LeafAttachment {
 
   private request (nowMs: number, to: Contact, kind: ReqKind, message: DhtMessage, queryId?: number): LeafEffect {
     const requestId = this.nextRequestId()
-    this.outstanding.set(requestId, { peerId: to.peerId, kind, deadlineMs: nowMs + this.requestTimeoutMs, queryId })
+    const timeoutMs = kind === 'query' ? this.queryTimeoutMs : this.requestTimeoutMs
+    this.outstanding.set(requestId, { peerId: to.peerId, kind, deadlineMs: nowMs + timeoutMs, queryId })
     return { type: 'send', to, message: { ...message, requestId } }
   }
 }

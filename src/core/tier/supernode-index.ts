@@ -20,8 +20,14 @@
  * - A leaf's query is answered from the leaf index; when that yields fewer
  *   than `maxProvidersPerReply`, a `dht-get-providers` effect asks the DHT,
  *   and up to `maxForwardQueries` providers found are sent `query` with
- *   `localOnly` (answered from their own index, no recursion). The answer
- *   goes out when all forwards answered or after `queryBudgetMs`.
+ *   `localOnly` (answered from their own index, no recursion). Forwards go
+ *   out as the lookup reports providers (`providersSeen`), not only at its
+ *   end (`providersFound`): the lookup may wait a full request timeout on a
+ *   slow contact after the first answer already named every announcer, and
+ *   a budget spent waiting meant an empty answer. Until an origin seeder
+ *   was asked, one forward slot is kept for one. The answer goes out when
+ *   no forward is outstanding and either the lookup ended or the forwards
+ *   found someone, or after `queryBudgetMs`.
  * - Providers are ranked by the injected `rank(asker, candidates)`.
  * - Every request costs a token of the leaf's rate limit; a leaf that keeps
  *   breaking it is dropped and penalized.
@@ -82,7 +88,7 @@ export type SupernodeEffect =
   | { type: 'penalize', peer: string, reason: string }
 
 interface Leaf { contact: Contact, keys: Set<string>, lastSeenMs: number }
-interface PendingQuery { asker: Contact, requestId: number, key: Key, found: Map<string, Contact>, forwards: Set<number>, deadlineMs: number, dhtDone: boolean }
+interface PendingQuery { asker: Contact, requestId: number, key: Key, found: Map<string, Contact>, forwards: Set<number>, deadlineMs: number, dhtDone: boolean, asked: Set<string>, originAsked: boolean }
 
 /** Supernode-side tier state machine: leaf index, aggregated announcements, query resolution, load shedding. */
 export class SupernodeIndex {
@@ -212,21 +218,38 @@ export class SupernodeIndex {
     }
   }
 
-  /** The DHT lookup for query `token` ended with `providers`. */
+  /** The DHT lookup for query `token`, still running, found `providers` (best first): they are asked at once. */
+  providersSeen (nowMs: number, token: number, providers: readonly Contact[]): SupernodeEffect[] {
+    const q = this.pending.get(token)
+    if (q == null) return []
+    return this.forwardTo(nowMs, token, q, providers, true)
+  }
+
+  /** The DHT lookup for query `token` ended with `providers` (best first). */
   providersFound (nowMs: number, token: number, providers: readonly Contact[]): SupernodeEffect[] {
     const q = this.pending.get(token)
     if (q == null) return []
     q.dhtDone = true
+    // Last call: the slot kept for an origin goes to an origin if there is one, else to anyone.
+    const ordered = q.originAsked ? providers : [...providers.filter(p => p.origin === true), ...providers.filter(p => p.origin !== true)]
+    const out = this.forwardTo(nowMs, token, q, ordered, false)
+    out.push(...this.maybeAnswer(nowMs, token))
+    return out
+  }
+
+  private forwardTo (nowMs: number, token: number, q: PendingQuery, providers: readonly Contact[], keepOriginSlot: boolean): SupernodeEffect[] {
     const out: SupernodeEffect[] = []
     for (const p of providers) {
-      if (p.peerId === this.self.peerId || p.peerId === q.asker.peerId) continue
-      if (q.forwards.size >= this.maxForwardQueries) break
+      if (q.asked.size >= this.maxForwardQueries) break
+      if (p.peerId === this.self.peerId || p.peerId === q.asker.peerId || q.asked.has(p.peerId)) continue
+      if (keepOriginSlot && p.origin !== true && !q.originAsked && q.asked.size >= this.maxForwardQueries - 1) continue
+      q.asked.add(p.peerId)
+      if (p.origin === true) q.originAsked = true
       const requestId = this.nextRequestId()
       q.forwards.add(requestId)
       this.forwards.set(requestId, { token, peerId: p.peerId, deadlineMs: nowMs + this.requestTimeoutMs })
       out.push({ type: 'send', to: p, message: { type: 'query', requestId, key: q.key, localOnly: true } })
     }
-    out.push(...this.maybeAnswer(nowMs, token))
     return out
   }
 
@@ -281,7 +304,7 @@ export class SupernodeIndex {
       return [{ type: 'send', to: asker, message: { type: 'query-reply', requestId, providers: hits } }]
     }
     const token = this.nextToken++
-    this.pending.set(token, { asker, requestId, key, found: new Map(hits.map(h => [h.peerId, h])), forwards: new Set(), deadlineMs: nowMs + this.queryBudgetMs, dhtDone: false })
+    this.pending.set(token, { asker, requestId, key, found: new Map(hits.map(h => [h.peerId, h])), forwards: new Set(), deadlineMs: nowMs + this.queryBudgetMs, dhtDone: false, asked: new Set(), originAsked: false })
     return [{ type: 'dht-get-providers', token, key }]
   }
 
@@ -298,7 +321,12 @@ export class SupernodeIndex {
 
   private maybeAnswer (_nowMs: number, token: number): SupernodeEffect[] {
     const q = this.pending.get(token)
-    if (q == null || !q.dhtDone || q.forwards.size > 0) return []
+    if (q == null || q.forwards.size > 0) return []
+    // Every announcer named so far answered and something was found: answer
+    // now rather than wait for the lookup's slowest contact (the leaf asks
+    // again later; a download re-finds every few seconds).
+    const enough = q.asked.size > 0 && q.found.size > 0
+    if (!q.dhtDone && !enough) return []
     return this.answer(token, q)
   }
 

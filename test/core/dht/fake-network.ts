@@ -47,7 +47,7 @@ export class FakeNetwork {
     for (const e of effects) {
       if (e.type === 'send') this.queue.push({ from: self, to: e.to, effect: e })
       else if (e.type === 'lookup-done') this.done.push(e)
-      else this.penalized.push({ by: self.peerId, peer: e.peer, reason: e.reason })
+      else if (e.type === 'penalize') this.penalized.push({ by: self.peerId, peer: e.peer, reason: e.reason })
     }
   }
 
