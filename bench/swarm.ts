@@ -13,7 +13,9 @@
  * Reports the seeder's upload bytes / item size (target < 2.0 for the
  * swarm), p50/p95 download time in both modes, CPU time and peak RSS per
  * peer (every peer is a child process, fork with IPC, so its numbers are
- * its own), and overlay lookup latency. The seeder runs in this process.
+ * its own), and overlay lookup latency. The seeder runs in this process:
+ * startOriginSeeder with its default policy, exactly what `swarmcdn seed`
+ * runs; the baseline's seeder is `seed --no-busy`.
  *
  * Every peer is the real peer runtime (startPeer: one node, overlay leaf +
  * swarm) bootstrapped from the seeder, which is a DHT member (role
@@ -32,6 +34,7 @@ import { ContentStore } from '../src/store/content-store.js'
 import { publishFile } from '../seeders/publish-file.js'
 import type { ProviderInfo } from '../src/client/swarm-peer.js'
 import { startPeer } from '../src/client/peer.js'
+import { startOriginSeeder } from '../seeders/origin-seeder.js'
 
 const PIECE_SIZE_BYTES = 256 * 1024
 /** Peers start this far apart: N peers within N x 100 ms. */
@@ -88,16 +91,17 @@ function quantile (xs: number[], q: number): number {
 }
 
 async function runMode (swarm: boolean, spread: boolean, peers: number, store: ContentStore, contentId: string, lengthBytes: number, dir: string): Promise<{ uploadRatio: number, times: number[], done: Done[], peerUploads: number[] }> {
-  // The swarm's origin is busy above 4 requesters of one item (then 4 slots + 1 optimistic); the baseline origin never chokes.
-  // The origin is a DHT member (role 'seeder') and the peers' bootstrap.
-  const origin = await startPeer({ role: 'seeder', store, listenMultiaddrs: ['/ip4/127.0.0.1/tcp/0'], prefixTablePaths: [], node: { inboundConnectionsPerSecPerHost: 1000, maxIncomingPendingConnections: 100 }, upload: swarm ? { regularSlots: 4, optimisticSlots: 1, busyThresholdRequesters: 4, rechokeIntervalMs: 2_000, optimisticIntervalMs: 3_000, spreadPieces: spread } : { regularSlots: Infinity } })
-  const originInfo: ProviderInfo = { peerId: origin.peerId, multiaddrs: origin.multiaddrs(), isOrigin: true }
+  // The origin is what `swarmcdn seed` runs (startOriginSeeder, default policy: busy from 4 requesters of one item,
+  // 4 slots + 1 optimistic, spreading); the baseline origin is `seed --no-busy` (never chokes).
+  // It is a DHT member (role 'seeder') and the peers' bootstrap.
+  const origin = await startOriginSeeder({ store, listenMultiaddrs: ['/ip4/127.0.0.1/tcp/0'], node: { inboundConnectionsPerSecPerHost: 1000, maxIncomingPendingConnections: 100 }, upload: swarm ? { spreadPieces: spread } : { busyThresholdRequesters: false } })
+  const originInfo: ProviderInfo = { peerId: origin.peerId, multiaddrs: origin.multiaddrs, isOrigin: true }
   const children: ChildProcess[] = []
   const readies: Array<Promise<ProviderInfo>> = []
   const childDir = join(dir, swarm ? (spread ? 'swarm' : 'swarm-nospread') : 'alone')
   await mkdir(childDir, { recursive: true })
   for (let i = 0; i < peers; i++) {
-    const c = fork(fileURLToPath(import.meta.url), ['child', childDir, origin.multiaddrs()[0]], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+    const c = fork(fileURLToPath(import.meta.url), ['child', childDir, origin.multiaddrs[0]], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     children.push(c)
     readies.push(new Promise((resolve, reject) => {
       c.once('message', (m: FromChild) => { if (m.type === 'ready') resolve(m.info); else reject(new Error('unexpected')) })
@@ -122,7 +126,7 @@ async function runMode (swarm: boolean, spread: boolean, peers: number, store: C
     c.on('message', (m: FromChild) => { if (m.type === 'uploaded') resolve(m.bytes) })
     c.send({ type: 'stop' } satisfies ToChild)
   })))
-  const uploadRatio = origin.swarm.gate.bytesUploaded / lengthBytes
+  const uploadRatio = origin.peer.swarm.gate.bytesUploaded / lengthBytes
   await origin.stop()
   await rm(childDir, { recursive: true, force: true })
   return { uploadRatio, times: done.map(d => d.ms), done, peerUploads }

@@ -1,18 +1,77 @@
 /**
- * An origin seeder: serves every item of a content store over libp2p
- * (manifest and xfer protocols) until stopped.
+ * An origin seeder: the peer runtime (src/client/peer.ts, role 'seeder')
+ * serving every item of a content store, plus an optional HTTP web seed.
+ * There is one serving path: the swarm peer's xfer server under the upload
+ * gate, with the origin policy below (issue 4): an item with fewer than
+ * `busyThresholdRequesters` requesters at once (the long tail, which only
+ * the seeder serves) goes to every requester at full speed; a popular item
+ * is served through the upload slots, its pieces spread (each once before
+ * any twice), and the choked requesters are told "busy, try these peers"
+ * with holders the overlay knows.
  */
 import type { PrivateKey } from '@libp2p/interface'
 import { ContentStore } from '../src/store/content-store.js'
-import { createSwarmNode, type SwarmNode } from '../src/net/swarm-node.js'
-import { registerManifestProtocol } from '../src/net/manifest-protocol.js'
-import { registerXferProtocol } from '../src/net/xfer-server.js'
+import type { SwarmNode } from '../src/net/swarm-node.js'
 import type { ContentProvider } from '../src/net/content-provider.js'
 import { startWebSeed, type WebSeed } from './web-seed.js'
-import { OverlayService, type OverlayInit } from '../src/net/dht-service.js'
-import { registerStatusProtocol } from '../src/net/status-protocol.js'
+import type { OverlayInit, OverlayService } from '../src/net/dht-service.js'
 import { AsnResolver } from '../src/core/proximity/asn-resolver.js'
 import { loadPrefixTableFiles } from '../src/client/prefix-table-files.js'
+import { startPeer, type Peer, type PeerInit } from '../src/client/peer.js'
+
+/**
+ * Default requesters of one item from which an origin goes busy. The swarm
+ * benchmark (docs/BENCHMARKS.md "Swarm download") measured 4 with 20 peers:
+ * seeder upload 1.4-1.6 item copies instead of 20, while an item asked by
+ * up to 3 clients at once (the long tail) is never choked.
+ */
+export const DEFAULT_ORIGIN_BUSY_THRESHOLD_REQUESTERS = 4
+/** Default regular upload slots of a busy origin (per busy item set; the long tail is never choked). */
+export const DEFAULT_ORIGIN_UPLOAD_SLOTS = 4
+/** Default optimistic upload slots of a busy origin. */
+export const DEFAULT_ORIGIN_OPTIMISTIC_SLOTS = 1
+/** Default rechoke period of an origin, ms: shorter than a peer's 10 s so slots move on while a burst of requesters is still downloading. */
+export const DEFAULT_ORIGIN_RECHOKE_INTERVAL_MS = 2_000
+/** Default optimistic rotation period of an origin, ms. */
+export const DEFAULT_ORIGIN_OPTIMISTIC_INTERVAL_MS = 3_000
+
+/** The origin's upload policy (all optional; defaults above). */
+export interface OriginUploadInit {
+  /** Regular upload slots on busy items. Default DEFAULT_ORIGIN_UPLOAD_SLOTS (4). */
+  regularSlots?: number
+  /** Optimistic upload slots on busy items. Default 1. */
+  optimisticSlots?: number
+  /** Total upload rate over all requesters, bytes/s. Default: unlimited. */
+  uploadBytesPerSec?: number
+  /** Requesters of one item from which it is busy; `false` turns busy mode off (everyone served, no slots). Default 4. */
+  busyThresholdRequesters?: number | false
+  /** Spread a busy item's pieces (each once before any twice). Default true. */
+  spreadPieces?: boolean
+  /** Regular-slot recomputation period, ms. Default 2 s. */
+  rechokeIntervalMs?: number
+  /** Optimistic rotation period, ms. Default 3 s. */
+  optimisticIntervalMs?: number
+}
+
+/** The upload gate options of an origin, defaults resolved (see OriginUploadInit). */
+export function originUploadPolicy (init: OriginUploadInit = {}): NonNullable<PeerInit['upload']> {
+  const threshold = init.busyThresholdRequesters ?? DEFAULT_ORIGIN_BUSY_THRESHOLD_REQUESTERS
+  for (const [name, v] of Object.entries({ regularSlots: init.regularSlots, optimisticSlots: init.optimisticSlots, uploadBytesPerSec: init.uploadBytesPerSec, busyThresholdRequesters: threshold === false ? undefined : threshold })) {
+    if (v != null && !(v >= (name === 'optimisticSlots' ? 0 : 1))) throw new RangeError(`origin upload ${name} must be ${name === 'optimisticSlots' ? '>= 0' : '>= 1'}, got ${v}`)
+  }
+  const base = { ...(init.uploadBytesPerSec != null ? { uploadBytesPerSec: init.uploadBytesPerSec } : {}) }
+  // Busy mode off: the seeder of old, everyone served (within the rate limit).
+  if (threshold === false) return { ...base, regularSlots: Infinity }
+  return {
+    ...base,
+    regularSlots: init.regularSlots ?? DEFAULT_ORIGIN_UPLOAD_SLOTS,
+    optimisticSlots: init.optimisticSlots ?? DEFAULT_ORIGIN_OPTIMISTIC_SLOTS,
+    busyThresholdRequesters: threshold,
+    spreadPieces: init.spreadPieces ?? true,
+    rechokeIntervalMs: init.rechokeIntervalMs ?? DEFAULT_ORIGIN_RECHOKE_INTERVAL_MS,
+    optimisticIntervalMs: init.optimisticIntervalMs ?? DEFAULT_ORIGIN_OPTIMISTIC_INTERVAL_MS
+  }
+}
 
 /** Options for startOriginSeeder. */
 export interface OriginSeederInit {
@@ -40,6 +99,10 @@ export interface OriginSeederInit {
   prefixTablePaths?: string[]
   /** Further overlay options (timers, limits); role is always 'seeder'. */
   overlay?: OverlayInit
+  /** Upload policy: slots, rate limit, busy mode (see OriginUploadInit for defaults). */
+  upload?: OriginUploadInit
+  /** libp2p connection limits (an origin facing a burst of clients raises them). */
+  node?: PeerInit['node']
 }
 
 /** A running origin seeder. */
@@ -56,59 +119,71 @@ export interface OriginSeeder {
   skipped: Array<{ entry: string, reason: string }>
   /** Its overlay membership (DHT + index): status(), findProviders, events. */
   overlay: OverlayService
+  /** The peer runtime it runs on: `peer.swarm.gate` has the upload counters (bytesUploaded, chokesSent, piecesDeclined). */
+  peer: Peer
   /** Stops the node and closes the store (if opened here). */
   stop: () => Promise<void>
 }
 
-/** Starts serving a store over libp2p. */
+/** Starts serving a store over libp2p (and HTTP, with `http`) on the peer runtime. */
 export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<OriginSeeder> {
+  const upload = originUploadPolicy(init.upload)
   let opened: ContentStore | undefined
-  let provider = init.store
-  if (provider == null) {
+  if (init.store == null) {
     if (init.storeDir == null) throw new TypeError('startOriginSeeder needs storeDir or store')
     opened = await ContentStore.open(init.storeDir)
-    provider = opened
   }
-  const node = await createSwarmNode({ listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/127.0.0.1/tcp/0'], privateKey: init.privateKey })
+  const store = opened ?? (init.store instanceof ContentStore ? init.store : undefined)
+  if (init.http != null && store == null) {
+    await opened?.close()
+    throw new TypeError('an HTTP web seed needs a ContentStore to serve')
+  }
+  let peer: Peer
+  try {
+    peer = await startPeer({
+      role: 'seeder',
+      store,
+      // A wrapped store (tests, benchmarks) is served as given, under the same gate.
+      provider: init.store != null && init.store !== store ? init.store : undefined,
+      listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/127.0.0.1/tcp/0'],
+      privateKey: init.privateKey,
+      bootstrap: init.bootstrap ?? init.overlay?.bootstrap,
+      publicIp: init.overlay?.publicIp,
+      proximity: init.overlay?.proximity,
+      asnResolver: init.overlay?.asnResolver ?? new AsnResolver(init.prefixTablePaths != null && init.prefixTablePaths.length > 0 ? loadPrefixTableFiles(init.prefixTablePaths) : undefined),
+      overlay: init.overlay,
+      upload,
+      node: init.node
+    })
+  } catch (err) {
+    await opened?.close()
+    throw err
+  }
   const shutdown = new AbortController()
-  await registerManifestProtocol(node, provider)
-  await registerXferProtocol(node, provider, { signal: shutdown.signal })
   let web: WebSeed | undefined
-  if (init.http != null) {
-    const store = opened ?? (provider instanceof ContentStore ? provider : undefined)
-    if (store == null) throw new TypeError('an HTTP web seed needs a ContentStore to serve')
+  if (init.http != null && store != null) {
     try {
       web = await startWebSeed({ store, host: init.http.host, port: init.http.port, signal: shutdown.signal })
     } catch (err) {
       shutdown.abort()
-      await node.stop()
+      await peer.stop()
       await opened?.close()
       throw err
     }
   }
-  const contentIds = opened?.list() ?? (provider instanceof ContentStore ? provider.list() : [])
-  const overlay = new OverlayService(node, {
-    ...init.overlay,
-    role: 'seeder',
-    bootstrap: init.bootstrap ?? init.overlay?.bootstrap,
-    asnResolver: init.overlay?.asnResolver ?? new AsnResolver(init.prefixTablePaths != null && init.prefixTablePaths.length > 0 ? loadPrefixTableFiles(init.prefixTablePaths) : undefined)
-  })
-  await overlay.start()
-  for (const id of contentIds) overlay.announce(id)
-  await registerStatusProtocol(node, () => ({ ...overlay.status(), items: contentIds.length }))
   return {
-    node,
-    peerId: node.peerId.toString(),
-    multiaddrs: node.getMultiaddrs().map(a => a.toString()),
+    node: peer.node,
+    peerId: peer.peerId,
+    multiaddrs: peer.multiaddrs(),
     httpUrl: web?.url,
-    contentIds,
-    skipped: opened?.skipped ?? (provider instanceof ContentStore ? provider.skipped : []),
-    overlay,
+    contentIds: store?.list() ?? [],
+    skipped: store?.skipped ?? [],
+    overlay: peer.overlay,
+    peer,
     stop: async () => {
       await web?.close()
       shutdown.abort()
-      await overlay.stop()
-      await node.stop()
+      await peer.stop()
       await opened?.close()
     }
   }

@@ -8,8 +8,9 @@
  *
  * Composition, in order: node → status protocol → overlay.start() → swarm
  * peer on the same node (registers manifest + xfer once, with the gate;
- * announces store items). Origin seeders (seeders/origin-seeder.ts) keep
- * their own serving path: they have no downloads and run busy mode.
+ * announces store items). Origin seeders (seeders/origin-seeder.ts) are
+ * this runtime with role 'seeder' and the origin upload policy (busy mode,
+ * piece spreading, "busy, try these peers"): one serving path for all.
  */
 import type { PrivateKey } from '@libp2p/interface'
 import { ContentStore } from '../store/content-store.js'
@@ -27,6 +28,8 @@ export interface PeerInit {
   storeDir?: string
   /** An open store instead of storeDir (not closed by stop). */
   store?: ContentStore
+  /** Serve this instead of the store and downloads (see SwarmPeerInit.provider). Default: the store plus downloads. */
+  provider?: SwarmPeerInit['provider']
   /** Listen multiaddrs. Default `/ip4/0.0.0.0/tcp/0`. */
   listenMultiaddrs?: string[]
   /** Bootstrap multiaddrs (ending in /p2p/PEER_ID). Default none. */
@@ -118,6 +121,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
     swarm = await startSwarmPeer({
       node,
       store,
+      provider: init.provider,
       asnResolver: resolver,
       selfAddress: init.publicIp,
       proximity: init.proximity,

@@ -27,6 +27,7 @@ import type { RequesterInfo, UploadGate, UploadTicket } from '../net/xfer-server
 import type { XferMessage } from '../core/messages/xfer-messages.js'
 import { MAX_XFER_ALTERNATIVES, MAX_ALTERNATIVE_ADDRS } from '../net/xfer-codec.js'
 import { ContentStore } from '../store/content-store.js'
+import type { ContentProvider } from '../net/content-provider.js'
 import { downloadContent, DownloadFailedError, type DownloadInit, type DownloadResult, type DownloadSource } from './download-content.js'
 import { ProximityRanker } from './proximity-ranker.js'
 import { admitPeers, DEFAULT_MAX_PEERS } from '../core/swarm/source-admission.js'
@@ -61,6 +62,13 @@ export interface SwarmPeerInit {
   storeDir?: string
   /** An open store instead of storeDir. */
   store?: ContentStore
+  /**
+   * Serve this instead of the store and the downloads in progress (an
+   * origin seeder serving a wrapped store, e.g. a test's slow or corrupting
+   * provider); still under the upload gate. Default: the store plus the
+   * downloads (SwarmContentProvider).
+   */
+  provider?: ContentProvider
   /**
    * A running libp2p node to serve and download on (the peer runtime
    * passes the node its overlay uses: one node per process). The swarm
@@ -251,8 +259,9 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
   /** Running downloads: their sources and the last finder answer's size. */
   const running = new Map<string, { peers: Set<string>, origins: Set<string>, providersFound: number }>()
   const shutdown = new AbortController()
-  await registerManifestProtocol(node, provider)
-  await registerXferProtocol(node, provider, { signal: shutdown.signal, gate: accounting })
+  const served: ContentProvider = init.provider ?? provider
+  await registerManifestProtocol(node, served)
+  await registerXferProtocol(node, served, { signal: shutdown.signal, gate: accounting })
   const multiaddrs = node.getMultiaddrs().map(a => a.toString())
   const announce = (id: ContentId): void => {
     if (init.announce == null) return
