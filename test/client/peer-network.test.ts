@@ -24,10 +24,10 @@ const SUPERNODES = 6
 /** Downloads start this far apart (after the first wave of 4). */
 const START_SPACING_MS = 60
 
-/** Small timers (as in test/net/overlay.test.ts): keep-alive 1 s, request timeout 1.5 s. */
+/** Small timers (as in test/net/overlay.test.ts): keep-alive 2 s, request timeout 3 s (a loaded CI machine stalls for over a second). */
 const FAST: OverlayInit = {
-  requestTimeoutMs: 1500,
-  keepAliveIntervalMs: 1000,
+  requestTimeoutMs: 3000,
+  keepAliveIntervalMs: 2000,
   refreshIntervalMs: 1000,
   attachWaitMs: 5000,
   leaf: { reattachJitterMs: 300, backoffBaseMs: 200, backoffMaxMs: 1000, selfPromoteIntervalMs: 1000 }

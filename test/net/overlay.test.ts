@@ -14,10 +14,10 @@ import { MAX_DHT_MESSAGE_BYTES } from '../../src/core/messages/dht-messages.js'
 
 const TABLE = fileURLToPath(new URL('../../../test/fixtures/loopback-as.csv', import.meta.url))
 
-/** Small timers so recovery takes seconds: keep-alive 1 s, request timeout 1.5 s. */
+/** Small timers so recovery takes seconds: keep-alive 2 s, request timeout 3 s (a loaded CI machine stalls for over a second). */
 const FAST: OverlayInit = {
-  requestTimeoutMs: 1500,
-  keepAliveIntervalMs: 1000,
+  requestTimeoutMs: 3000,
+  keepAliveIntervalMs: 2000,
   refreshIntervalMs: 1000,
   attachWaitMs: 5000,
   leaf: { reattachJitterMs: 300, backoffBaseMs: 200, backoffMaxMs: 1000, selfPromoteIntervalMs: 1000 }
