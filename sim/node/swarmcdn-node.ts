@@ -617,14 +617,22 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         return out
       },
       nextDeadlineMs: () => {
+        // Called after every input: no closures, no allocation.
         let m = Math.min(nextRefreshAtMs, nextPolicyAtMs)
-        const consider = (t: number | undefined): void => { if (t !== undefined && t < m) m = t }
-        consider(dht?.nextDeadlineMs())
-        consider(index?.nextDeadlineMs())
-        consider(leaf?.nextDeadlineMs())
-        if (driverReqs != null) for (const r of driverReqs.values()) consider(r.deadlineMs)
-        if (downloads != null) for (const d of downloads.values()) consider(d.session?.nextTimeoutMs())
-        if (pendingProvides.size > 0 && dht != null) consider(provideRetryAtMs)
+        let t = dht?.nextDeadlineMs()
+        if (t !== undefined && t < m) m = t
+        t = index?.nextDeadlineMs()
+        if (t !== undefined && t < m) m = t
+        t = leaf?.nextDeadlineMs()
+        if (t !== undefined && t < m) m = t
+        if (driverReqs != null) for (const r of driverReqs.values()) if (r.deadlineMs < m) m = r.deadlineMs
+        if (downloads != null) {
+          for (const d of downloads.values()) {
+            t = d.session?.nextTimeoutMs()
+            if (t !== undefined && t < m) m = t
+          }
+        }
+        if (pendingProvides.size > 0 && dht != null && provideRetryAtMs < m) m = provideRetryAtMs
         return m
       },
       onRequest: (nowMs, itemRank, sizeBytes) => {
