@@ -48,6 +48,8 @@ export interface DhtNodeInit {
   alpha?: number
   /** Time a peer has to answer any request, in ms. Default 5000. */
   requestTimeoutMs?: number
+  /** A full bucket's least-recently-seen contact heard from within this long is not pinged (RoutingTable pingFreshMs), in ms. Default 15 min (BEP 5's "good" node). */
+  pingFreshMs?: number
   /** Most requests one lookup sends. Default 100. */
   maxRpcsPerLookup?: number
   /** Lookups running at once; more are refused with DhtBusyError. Default 64. */
@@ -136,6 +138,7 @@ export class DhtNode {
     this.nextRequestId = init.nextRequestId ?? requestIdCounter()
     this.table = new RoutingTable({
       localId: init.self.id,
+      pingFreshMs: init.pingFreshMs ?? 15 * 60 * 1000,
       kBucketSize: this.k,
       regionOf: this.regionOf,
       maxPerRegionPerBucket: init.maxPerRegionPerBucket,
