@@ -58,8 +58,10 @@ export interface SwarmcdnParams {
   alpha: number
   /** DHT/tier request timeout, ms. Default 5000. */
   requestTimeoutMs: number
-  /** Leaf keep-alive interval, s (core default 15 s; longer here to bound events at 10^5-10^6 peers). Default 120. */
+  /** Leaf keep-alive interval, s (core default 15 s). Longer here because connection loss reaches the core as peerDisconnected (see disconnectDetectS); keep-alives then only catch a supernode that forgot the leaf. Default 600. */
   keepAliveIntervalS: number
+  /** Delay before the peers of a node that went offline see its connection close (peerDisconnected), s. Default 30 (yamux's keep-alive ping interval: what a silent crash costs; a clean exit is faster). */
+  disconnectDetectS: number
   /** Supernodes a leaf attaches to. Default 3. */
   targetAttachments: number
   /** Supernodes a leaf remembers. Default 16 (core default 64; memory at 10^6 peers). */
@@ -106,7 +108,8 @@ const DEFAULTS: SwarmcdnParams = {
   k: 20,
   alpha: 3,
   requestTimeoutMs: 5000,
-  keepAliveIntervalS: 120,
+  keepAliveIntervalS: 600,
+  disconnectDetectS: 30,
   targetAttachments: 3,
   maxCandidates: 16,
   maxLeaves: 200,
@@ -575,6 +578,9 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         countRegion(-1)
         dropAnnouncements()
         const out: Array<Effect<SimMessage>> = []
+        // The connections this process held (its supernodes, or its leaves) close with it.
+        const peers = [...(leaf?.attached() ?? []).map(c => dir.nodeOf(c)), ...(index?.leafPeerIds() ?? []).map(Number)]
+        if (peers.length > 0) out.push({ type: 'disconnect', peers, afterMs: p.disconnectDetectS * 1000 })
         for (const d of downloads?.values() ?? []) {
           out.push({ type: 'observe', name: 'bytes.aborted', value: (d.session?.verified.count ?? 0) * d.pieceBytes })
           out.push({ type: 'download', itemRank: d.itemRank, startMs: d.startMs, bytes: 0, completed: false })
@@ -649,6 +655,12 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         }
         d.found = new Map((index?.localProviders(self, keyOf(itemRank)) ?? []).map(c => [c.peerId, c]))
         if (!startLookupFor(nowMs, itemRank, undefined, out)) startPieces(nowMs, d, [...d.found.values()], out)
+        return out
+      },
+      onPeerDisconnected: (nowMs, peer) => {
+        const out: Array<Effect<SimMessage>> = []
+        if (leaf != null) execLeaf(nowMs, leaf.peerDisconnected(nowMs, String(peer)), out)
+        if (index != null) execSn(nowMs, index.peerDisconnected(nowMs, String(peer)), out)
         return out
       },
       onTransferSent: (_nowMs: number) => {
