@@ -22,7 +22,7 @@
  *   numeric distance loses precision past 53 bits and is never used.
  */
 import KBucket from 'k-bucket'
-import { compareDistance, keyToHex, keysEqual, type Key } from '../ids.js'
+import { compareDistance, distancePrefix, keyToHex, keysEqual, type Key } from '../ids.js'
 import { prefixRegionOf, type Contact, type RegionOf } from './contact.js'
 
 /** Options of a RoutingTable; every field but `localId` is optional. */
@@ -194,8 +194,12 @@ export class RoutingTable {
         found.push(...node.contacts)
       }
     }
-    found.sort((a, b) => compareDistance(target, a.id, b.id))
-    return found.slice(0, n).map(toContact)
+    // Sort by a precomputed 48-bit distance prefix; full byte-wise XOR only breaks its ties.
+    const byDist = found.map(e => ({ e, d: distancePrefix(target, e.id) }))
+    byDist.sort((a, b) => (a.d - b.d) || compareDistance(target, a.e.id, b.e.id))
+    const out: Contact[] = []
+    for (let i = 0; i < byDist.length && i < n; i++) out.push(toContact(byDist[i].e))
+    return out
   }
 
   private bucketOf (id: Key): Entry[] {
