@@ -80,7 +80,7 @@ export interface SwarmcdnParams {
   minSpareUploadBytesPerSec: number
   /** Re-join / rediscovery interval while short of contacts or attachments, s. Default 600. */
   refreshIntervalS: number
-  /** Nodes online at t = 0 start joining at a uniform time in [0, joinSpreadS). Default 120. */
+  /** Nodes online at t = 0 start joining at a uniform time in [0, joinSpreadS): the warm-up window, so the start-up burst is not every online node joining at once. Default 600. */
   joinSpreadS: number
   /** Pieces per item (coarse: the piece size is ceil(size / piecesPerItem)). Default 8. */
   piecesPerItem: number
@@ -119,7 +119,7 @@ const DEFAULTS: SwarmcdnParams = {
   minSupernodesPerRegion: 3,
   minSpareUploadBytesPerSec: 512 * 1024,
   refreshIntervalS: 600,
-  joinSpreadS: 120,
+  joinSpreadS: 600,
   piecesPerItem: 8,
   maxSourcesPerDownload: 5,
   maxRequestsPerSource: 2,
