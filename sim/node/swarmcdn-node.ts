@@ -624,7 +624,8 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
       },
       nextDeadlineMs: () => {
         // Called after every input: no closures, no allocation.
-        let m = Math.min(nextRefreshAtMs, nextPolicyAtMs)
+        // The refresh runs only once the node's join time has come (see onTimer): a promote-self before it must not spin the timer.
+        let m = Math.min(Math.max(nextRefreshAtMs, joinAtMs), nextPolicyAtMs)
         let t = dht?.nextDeadlineMs()
         if (t !== undefined && t < m) m = t
         t = index?.nextDeadlineMs()
