@@ -24,6 +24,14 @@ export type Effect<M> =
   | { type: 'role', supernode: boolean }
   /** The node's attachment count changed (leaves only): 0 means it is an orphan leaf. */
   | { type: 'attachments', count: number }
+  /**
+   * Emitted by `stop`: the node held open connections to `peers`, which now
+   * close; each peer still online learns it through `onPeerDisconnected`
+   * `afterMs` later (the transport's detection delay: a FIN/RST at once, a
+   * silent crash at the muxer's keep-alive), as the binding learns it from
+   * libp2p's connection close event.
+   */
+  | { type: 'disconnect', peers: number[], afterMs: number }
 
 /** What the world tells a node about itself when it is created. */
 export interface NodeInfo {
@@ -53,6 +61,8 @@ export interface NodeAdapter<M> {
   nextDeadlineMs: () => number | undefined
   /** A `transfer` this node started has ended (delivered or not): its upload slot is free. */
   onTransferSent?: (nowMs: number) => Array<Effect<M>>
+  /** The connection to node `peer` closed (it went offline; see the `disconnect` effect). */
+  onPeerDisconnected?: (nowMs: number, peer: number) => Array<Effect<M>>
   /** The workload asks this node to fetch catalog item `itemRank` of `sizeBytes`. */
   onRequest?: (nowMs: number, itemRank: number, sizeBytes: number) => Array<Effect<M>>
 }

@@ -24,6 +24,10 @@
  *   the one already pending; a stale event (its time is no longer the
  *   node's timer time, or the node's generation changed) is ignored, and a
  *   fire with nothing due just re-arms (lazy cancellation, no heap removal).
+ * - Connection liveness is the transport's: a stopping node names the peers
+ *   it had connections to (`disconnect`), and each one that is still the
+ *   same process gets `onPeerDisconnected` after the given delay, unless
+ *   the stopped node came back meanwhile (a new connection then exists).
  */
 import type { Rng } from '../engine/rng.js'
 import type { Simulator } from '../engine/simulator.js'
@@ -40,6 +44,7 @@ export class ProtocolHost<M> implements TrafficFlow {
   private readonly kMsg: number
   private readonly kTimer: number
   private readonly kTransfer: number
+  private readonly kGone: number
   // in-flight messages and transfers: parallel arrays indexed by slot, with a free list
   private sFrom = new Int32Array(1024)
   private sTo = new Int32Array(1024)
@@ -69,6 +74,7 @@ export class ProtocolHost<M> implements TrafficFlow {
     this.kMsg = sim.registerKind('message', (node, slot, now) => this.onDeliver(node, slot, now))
     this.kTimer = sim.registerKind('node-timer', (node, g, now) => this.onTimerEvent(node, g, now))
     this.kTransfer = sim.registerKind('transfer-done', (node, slot, now) => this.onTransferEnd(node, slot, now))
+    this.kGone = sim.registerKind('peer-gone', (node, slot, now) => this.onPeerGone(node, slot, now))
   }
 
   /** The adapter of an online node (for observers and tests). */
@@ -131,6 +137,12 @@ export class ProtocolHost<M> implements TrafficFlow {
           break
         case 'attachments':
           this.withOrphanAccounting(node, () => { this.attachCount[node] = Math.min(255, e.count) })
+          break
+        case 'disconnect':
+          for (const to of e.peers) {
+            if (w.online[to] !== 1) continue
+            this.sim.schedule(nowMs + e.afterMs, this.kGone, to, this.alloc(node, to, undefined as M, 0))
+          }
           break
       }
     }
@@ -197,6 +209,15 @@ export class ProtocolHost<M> implements TrafficFlow {
     if (!ok || a == null) { this.messagesDropped++; return }
     this.messagesDelivered++
     this.exec(to, nowMs, a.onMessage(nowMs, from, msg))
+  }
+
+  private onPeerGone (to: number, slot: number, nowMs: number): void {
+    const from = this.sFrom[slot]
+    const ok = this.world.gen[to] === this.sToGen[slot] && this.world.gen[from] === this.sFromGen[slot]
+    this.release(slot)
+    const a = this.adapters[to]
+    if (!ok || a?.onPeerDisconnected == null) return
+    this.exec(to, nowMs, a.onPeerDisconnected(nowMs, from))
   }
 
   private onTransferEnd (to: number, slot: number, nowMs: number): void {

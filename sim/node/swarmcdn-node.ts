@@ -58,8 +58,10 @@ export interface SwarmcdnParams {
   alpha: number
   /** DHT/tier request timeout, ms. Default 5000. */
   requestTimeoutMs: number
-  /** Leaf keep-alive interval, s (core default 15 s; longer here to bound events at 10^5-10^6 peers). Default 120. */
+  /** Leaf keep-alive interval, s (core default 15 s). Longer here because connection loss reaches the core as peerDisconnected (see disconnectDetectS); keep-alives then only catch a supernode that forgot the leaf. Default 600. */
   keepAliveIntervalS: number
+  /** Delay before the peers of a node that went offline see its connection close (peerDisconnected), s. Default 30 (yamux's keep-alive ping interval: what a silent crash costs; a clean exit is faster). */
+  disconnectDetectS: number
   /** Supernodes a leaf attaches to. Default 3. */
   targetAttachments: number
   /** Supernodes a leaf remembers. Default 16 (core default 64; memory at 10^6 peers). */
@@ -78,7 +80,7 @@ export interface SwarmcdnParams {
   minSpareUploadBytesPerSec: number
   /** Re-join / rediscovery interval while short of contacts or attachments, s. Default 600. */
   refreshIntervalS: number
-  /** Nodes online at t = 0 start joining at a uniform time in [0, joinSpreadS). Default 120. */
+  /** Nodes online at t = 0 start joining at a uniform time in [0, joinSpreadS): the warm-up window, so the start-up burst is not every online node joining at once. Default 600. */
   joinSpreadS: number
   /** Pieces per item (coarse: the piece size is ceil(size / piecesPerItem)). Default 8. */
   piecesPerItem: number
@@ -106,7 +108,8 @@ const DEFAULTS: SwarmcdnParams = {
   k: 20,
   alpha: 3,
   requestTimeoutMs: 5000,
-  keepAliveIntervalS: 120,
+  keepAliveIntervalS: 600,
+  disconnectDetectS: 30,
   targetAttachments: 3,
   maxCandidates: 16,
   maxLeaves: 200,
@@ -116,7 +119,7 @@ const DEFAULTS: SwarmcdnParams = {
   minSupernodesPerRegion: 3,
   minSpareUploadBytesPerSec: 512 * 1024,
   refreshIntervalS: 600,
-  joinSpreadS: 120,
+  joinSpreadS: 600,
   piecesPerItem: 8,
   maxSourcesPerDownload: 5,
   maxRequestsPerSource: 2,
@@ -579,6 +582,9 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         countRegion(-1)
         dropAnnouncements()
         const out: Array<Effect<SimMessage>> = []
+        // The connections this process held (its supernodes, or its leaves) close with it.
+        const peers = [...(leaf?.attached() ?? []).map(c => dir.nodeOf(c)), ...(index?.leafPeerIds() ?? []).map(Number)]
+        if (peers.length > 0) out.push({ type: 'disconnect', peers, afterMs: p.disconnectDetectS * 1000 })
         for (const d of downloads?.values() ?? []) {
           out.push({ type: 'observe', name: 'bytes.aborted', value: (d.session?.verified.count ?? 0) * d.pieceBytes })
           out.push({ type: 'download', itemRank: d.itemRank, startMs: d.startMs, bytes: 0, completed: false })
@@ -621,14 +627,23 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         return out
       },
       nextDeadlineMs: () => {
-        let m = Math.min(nextRefreshAtMs, nextPolicyAtMs)
-        const consider = (t: number | undefined): void => { if (t !== undefined && t < m) m = t }
-        consider(dht?.nextDeadlineMs())
-        consider(index?.nextDeadlineMs())
-        consider(leaf?.nextDeadlineMs())
-        if (driverReqs != null) for (const r of driverReqs.values()) consider(r.deadlineMs)
-        if (downloads != null) for (const d of downloads.values()) consider(d.session?.nextTimeoutMs())
-        if (pendingProvides.size > 0 && dht != null) consider(provideRetryAtMs)
+        // Called after every input: no closures, no allocation.
+        // The refresh runs only once the node's join time has come (see onTimer): a promote-self before it must not spin the timer.
+        let m = Math.min(Math.max(nextRefreshAtMs, joinAtMs), nextPolicyAtMs)
+        let t = dht?.nextDeadlineMs()
+        if (t !== undefined && t < m) m = t
+        t = index?.nextDeadlineMs()
+        if (t !== undefined && t < m) m = t
+        t = leaf?.nextDeadlineMs()
+        if (t !== undefined && t < m) m = t
+        if (driverReqs != null) for (const r of driverReqs.values()) if (r.deadlineMs < m) m = r.deadlineMs
+        if (downloads != null) {
+          for (const d of downloads.values()) {
+            t = d.session?.nextTimeoutMs()
+            if (t !== undefined && t < m) m = t
+          }
+        }
+        if (pendingProvides.size > 0 && dht != null && provideRetryAtMs < m) m = provideRetryAtMs
         return m
       },
       onRequest: (nowMs, itemRank, sizeBytes) => {
@@ -645,6 +660,12 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         }
         d.found = new Map((index?.localProviders(self, keyOf(itemRank)) ?? []).map(c => [c.peerId, c]))
         if (!startLookupFor(nowMs, itemRank, undefined, out)) startPieces(nowMs, d, [...d.found.values()], out)
+        return out
+      },
+      onPeerDisconnected: (nowMs, peer) => {
+        const out: Array<Effect<SimMessage>> = []
+        if (leaf != null) execLeaf(nowMs, leaf.peerDisconnected(nowMs, String(peer)), out)
+        if (index != null) execSn(nowMs, index.peerDisconnected(nowMs, String(peer)), out)
         return out
       },
       onTransferSent: (_nowMs: number) => {

@@ -53,6 +53,8 @@ export interface DhtNodeInit {
   alpha?: number
   /** Time a peer has to answer any request, in ms. Default 5000. */
   requestTimeoutMs?: number
+  /** A full bucket's least-recently-seen contact heard from within this long is not pinged (RoutingTable pingFreshMs), in ms. Default 15 min (BEP 5's "good" node). */
+  pingFreshMs?: number
   /** Most requests one lookup sends. Default 100. */
   maxRpcsPerLookup?: number
   /** Lookups running at once; more are refused with DhtBusyError. Default 64. */
@@ -143,6 +145,7 @@ export class DhtNode {
     this.nextRequestId = init.nextRequestId ?? requestIdCounter()
     this.table = new RoutingTable({
       localId: init.self.id,
+      pingFreshMs: init.pingFreshMs ?? 15 * 60 * 1000,
       kBucketSize: this.k,
       regionOf: this.regionOf,
       maxPerRegionPerBucket: init.maxPerRegionPerBucket,
@@ -206,7 +209,9 @@ export class DhtNode {
   /** Announces that we provide `key`, now and every `republishIntervalMs` until `unprovide`. */
   provide (nowMs: number, key: Key): { lookupId: number, effects: DhtEffect[] } {
     this.providers.add(nowMs, key, this.self)
-    this.provided.set(keyToHex(key), { key, nextAtMs: nowMs + this.republishIntervalMs })
+    const hex = keyToHex(key)
+    this.provided.delete(hex) // re-insert: `provided` stays in republish-time order
+    this.provided.set(hex, { key, nextAtMs: nowMs + this.republishIntervalMs })
     return this.startLookup(nowMs, key, 'find-node', 'provide')
   }
 
@@ -224,11 +229,16 @@ export class DhtNode {
     return this.startLookup(nowMs, this.self.id, 'find-node', 'bootstrap', undefined, [], seeds)
   }
 
-  /** Earliest time `handleTimeout` has work, or undefined. */
+  /**
+   * Earliest time `handleTimeout` has work, or undefined. O(1): requests
+   * are kept in send order and provided keys in republish order, each with
+   * a constant delay, so a map's first entry is its earliest deadline
+   * (time passed in never goes backwards).
+   */
   nextDeadlineMs (): number | undefined {
     let min = this.nextPruneAtMs
-    for (const o of this.outstanding.values()) if (min === undefined || o.deadlineMs < min) min = o.deadlineMs
-    for (const p of this.provided.values()) if (min === undefined || p.nextAtMs < min) min = p.nextAtMs
+    for (const o of this.outstanding.values()) { if (min === undefined || o.deadlineMs < min) min = o.deadlineMs; break }
+    for (const p of this.provided.values()) { if (min === undefined || p.nextAtMs < min) min = p.nextAtMs; break }
     return min
   }
 
@@ -236,12 +246,12 @@ export class DhtNode {
   handleTimeout (nowMs: number): DhtEffect[] {
     const out: DhtEffect[] = []
     for (const [id, o] of this.outstanding) {
-      if (o.deadlineMs > nowMs) continue
+      if (o.deadlineMs > nowMs) break // send order: the rest are younger
       this.outstanding.delete(id)
       out.push(...this.requestFailed(nowMs, o))
     }
     for (const p of this.provided.values()) {
-      if (p.nextAtMs > nowMs) continue
+      if (p.nextAtMs > nowMs) break // republish order; a re-provided key moves to the end
       if (this.lookups.size >= this.maxConcurrentLookups) break // retried at the next timeout
       out.push(...this.provide(nowMs, p.key).effects)
     }

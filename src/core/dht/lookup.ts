@@ -14,7 +14,7 @@
  * - A candidate's hop is one more than the hop of the peer that named it
  *   (seeds are hop 1); candidates beyond `maxHops` are never asked.
  */
-import { compareDistance, keyToHex, keysEqual, type Key } from '../ids.js'
+import { compareDistance, distancePrefix, keyToHex, keysEqual, type Key } from '../ids.js'
 import { capPerRegion, prefixRegionOf, type Contact, type RegionOf } from './contact.js'
 
 /** Which RPC the lookup sends. */
@@ -71,7 +71,8 @@ export interface LookupResult {
 
 type CandidateState = 'new' | 'inflight' | 'done' | 'failed'
 
-interface Candidate { contact: Contact, hex: string, hop: number, state: CandidateState, deadlineMs: number }
+/** `dist`: distancePrefix to the target, the cheap first sort key. */
+interface Candidate { contact: Contact, hex: string, hop: number, state: CandidateState, deadlineMs: number, dist: number }
 
 /** One iterative lookup; feed it responses, failures and time, send what it returns. */
 export class Lookup {
@@ -196,13 +197,13 @@ export class Lookup {
       if (keysEqual(contact.id, this.localId)) continue
       const hex = keyToHex(contact.id)
       if (this.byHex.has(hex)) continue
-      const c: Candidate = { contact, hex, hop, state: 'new', deadlineMs: 0 }
+      const c: Candidate = { contact, hex, hop, state: 'new', deadlineMs: 0, dist: distancePrefix(this.target, contact.id) }
       this.byHex.set(hex, c)
       this.candidates.push(c)
       added = true
     }
     if (!added) return
-    this.candidates.sort((a, b) => compareDistance(this.target, a.contact.id, b.contact.id))
+    this.candidates.sort((a, b) => (a.dist - b.dist) || compareDistance(this.target, a.contact.id, b.contact.id))
     if (this.candidates.length > this.maxCandidates) {
       // Forget far candidates that are not in flight; in-flight ones must stay to match their answers.
       const keep: Candidate[] = []

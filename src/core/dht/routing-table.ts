@@ -14,12 +14,15 @@
  * - A full bucket does not evict: k-bucket emits 'ping' with its least
  *   recently seen contacts; we return those to ping, remember the candidate,
  *   and evict a pinged contact only when the ping fails (Maymounkov and
- *   Mazières 2002, section 2.2: old live contacts are preferred).
+ *   Mazières 2002, section 2.2: old live contacts are preferred). A contact
+ *   heard from within `pingFreshMs` counts as live without a ping (BEP 5's
+ *   "good" node: responded or queried us in the last 15 minutes), so a busy
+ *   node does not ping its whole table again for every new candidate.
  * - "Closest" is ordered by exact byte-wise XOR (compareDistance); k-bucket's
  *   numeric distance loses precision past 53 bits and is never used.
  */
 import KBucket from 'k-bucket'
-import { compareDistance, keyToHex, keysEqual, type Key } from '../ids.js'
+import { compareDistance, distancePrefix, keyToHex, keysEqual, type Key } from '../ids.js'
 import { prefixRegionOf, type Contact, type RegionOf } from './contact.js'
 
 /** Options of a RoutingTable; every field but `localId` is optional. */
@@ -38,6 +41,8 @@ export interface RoutingTableInit {
   maxPerRegionInTable?: number
   /** Most eviction pings outstanding at once (each remembers one candidate). Default 64. */
   maxPendingPings?: number
+  /** A least-recently-seen contact heard from within this long is live: the candidate is dropped unpinged. Default 0 (always ping). */
+  pingFreshMs?: number
 }
 
 /** Outcome of `addAuthenticated`; `ping` lists contacts the owner must ping (status 'ping'). */
@@ -58,6 +63,7 @@ export class RoutingTable {
   private readonly maxPerRegionPerBucket: number
   private readonly maxPerRegionInTable: number
   private readonly maxPendingPings: number
+  private readonly pingFreshMs: number
   private readonly regionCounts = new Map<string, number>()
   /** pinged contact (hex id) -> candidate waiting for its slot */
   private readonly pending = new Map<string, Contact>()
@@ -70,6 +76,7 @@ export class RoutingTable {
     this.maxPerRegionPerBucket = init.maxPerRegionPerBucket ?? 2
     this.maxPerRegionInTable = init.maxPerRegionInTable ?? 10
     this.maxPendingPings = init.maxPendingPings ?? 64
+    this.pingFreshMs = init.pingFreshMs ?? 0
     this.kb = new KBucket<Entry>({
       localNodeId: init.localId,
       numberOfNodesPerKBucket: this.kBucketSize,
@@ -125,6 +132,7 @@ export class RoutingTable {
     if (old == null) return this.kb.get(contact.id) != null ? { status: 'added' } : { status: 'dropped' }
     const toPing: Contact[] = []
     for (const o of old) {
+      if (nowMs - o.vectorClock < this.pingFreshMs) continue // seen lately: live, keep it unpinged
       const hex = keyToHex(o.id)
       if (this.pending.has(hex)) continue
       if (this.pending.size >= this.maxPendingPings) break
@@ -186,8 +194,12 @@ export class RoutingTable {
         found.push(...node.contacts)
       }
     }
-    found.sort((a, b) => compareDistance(target, a.id, b.id))
-    return found.slice(0, n).map(toContact)
+    // Sort by a precomputed 48-bit distance prefix; full byte-wise XOR only breaks its ties.
+    const byDist = found.map(e => ({ e, d: distancePrefix(target, e.id) }))
+    byDist.sort((a, b) => (a.d - b.d) || compareDistance(target, a.e.id, b.e.id))
+    const out: Contact[] = []
+    for (let i = 0; i < byDist.length && i < n; i++) out.push(toContact(byDist[i].e))
+    return out
   }
 
   private bucketOf (id: Key): Entry[] {

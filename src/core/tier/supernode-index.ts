@@ -179,7 +179,7 @@ export class SupernodeIndex {
     }
     const leaf = this.leaves.get(from.peerId)
     if (m.type === 'attach') {
-      if (leaf != null) { leaf.lastSeenMs = nowMs; return reply(this.attachOk(m.requestId)) }
+      if (leaf != null) { this.seen(from.peerId, leaf, nowMs); return reply(this.attachOk(m.requestId)) }
       if (this.overloaded || this.leaves.size >= this.maxLeaves) {
         const alternatives = this.alternatives(from).filter(c => c.peerId !== this.self.peerId && c.peerId !== from.peerId).slice(0, this.maxAlternatives)
         return reply({ type: 'attach-busy', requestId: m.requestId, alternatives })
@@ -188,7 +188,7 @@ export class SupernodeIndex {
       return reply(this.attachOk(m.requestId))
     }
     if (leaf == null) return reply({ type: 'error', requestId: m.requestId, code: 'not-attached' })
-    leaf.lastSeenMs = nowMs
+    this.seen(from.peerId, leaf, nowMs)
     switch (m.type) {
       case 'keep-alive': return reply({ type: 'ack', requestId: m.requestId })
       case 'register': {
@@ -263,23 +263,43 @@ export class SupernodeIndex {
   /** The connection to `peerId` closed: a leaf is dropped with its keys at once. */
   peerDisconnected (_nowMs: number, peerId: string): SupernodeEffect[] { return this.dropLeaf(peerId) }
 
-  /** Earliest time `handleTimeout` has work, or undefined. */
+  /**
+   * Earliest time `handleTimeout` has work, or undefined. O(1): leaves are
+   * kept in last-seen order and queries / forwards in start order (their
+   * deadlines are a constant after it), so each map's first entry is its
+   * earliest deadline (time passed in never goes backwards).
+   */
   nextDeadlineMs (): number | undefined {
     let min: number | undefined
-    const consider = (t: number): void => { if (min === undefined || t < min) min = t }
-    for (const l of this.leaves.values()) consider(l.lastSeenMs + this.leafTimeoutMs)
-    for (const q of this.pending.values()) consider(q.deadlineMs)
-    for (const f of this.forwards.values()) consider(f.deadlineMs)
+    const l = firstValue(this.leaves)
+    if (l != null) min = l.lastSeenMs + this.leafTimeoutMs
+    const q = firstValue(this.pending)
+    if (q != null && (min === undefined || q.deadlineMs < min)) min = q.deadlineMs
+    const f = firstValue(this.forwards)
+    if (f != null && (min === undefined || f.deadlineMs < min)) min = f.deadlineMs
     return min
   }
 
   /** Drops silent leaves and answers queries whose budget ran out. */
   handleTimeout (nowMs: number): SupernodeEffect[] {
     const out: SupernodeEffect[] = []
-    for (const [peerId, l] of this.leaves) if (l.lastSeenMs + this.leafTimeoutMs <= nowMs) out.push(...this.dropLeaf(peerId))
+    for (const [peerId, l] of this.leaves) {
+      if (l.lastSeenMs + this.leafTimeoutMs > nowMs) break // last-seen order: the rest are younger
+      out.push(...this.dropLeaf(peerId))
+    }
     for (const [id, f] of this.forwards) if (f.deadlineMs <= nowMs) out.push(...this.forwardAnswered(nowMs, { peerId: f.peerId } as Contact, id, []))
     for (const [token, q] of this.pending) if (q.deadlineMs <= nowMs) out.push(...this.answer(token, q))
     return out
+  }
+
+  /** Peer ids of the attached leaves (the binding closes their connections on shutdown). */
+  leafPeerIds (): string[] { return [...this.leaves.keys()] }
+
+  /** Marks a leaf as just heard from; re-inserting keeps `leaves` in last-seen order. */
+  private seen (peerId: string, leaf: Leaf, nowMs: number): void {
+    leaf.lastSeenMs = nowMs
+    this.leaves.delete(peerId)
+    this.leaves.set(peerId, leaf)
   }
 
   private attachOk (requestId: number): DhtMessage {
@@ -361,4 +381,9 @@ export class SupernodeIndex {
     for (const hex of l.keys) out.push(...this.removeHolder(peerId, hex))
     return out
   }
+}
+
+function firstValue<V> (m: Map<unknown, V>): V | undefined {
+  for (const v of m.values()) return v
+  return undefined
 }
