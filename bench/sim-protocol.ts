@@ -7,9 +7,10 @@
  * simulated hours reached within the budget, peak RSS, and the ratio
  * protocol / baseline.
  *
- *   node_modules/.bin/node dist/bench/sim-protocol.js [--peers 10000,100000] [--budget-s 600] [--skip-baseline]
+ *   node_modules/.bin/node dist/bench/sim-protocol.js [--peers 10000,100000] [--budget-s 600] [--duration-h 24] [--skip-baseline]
  */
 import { runScenario, type RunResult } from '../sim/run-scenario.js'
+import { MESSAGE_COUNTS } from '../sim/node/protocol-host.js'
 import { resolveScenario } from '../sim/scenario/load-scenario.js'
 
 const args = process.argv.slice(2)
@@ -17,11 +18,13 @@ const opt = (name: string, def: string): string => { const i = args.indexOf(name
 const sizes = opt('--peers', '10000,100000').split(',').map(Number)
 const budgetS = Number(opt('--budget-s', '600'))
 const skipBaseline = args.includes('--skip-baseline')
+// Shorter runs for quick A/B loops (e.g. --duration-h 2 at 10^4).
+const durationS = Math.round(Number(opt('--duration-h', '24')) * 3600)
 
 function scenario (peers: number, kind: 'origin-baseline' | 'swarmcdn'): ReturnType<typeof resolveScenario> {
   return resolveScenario({
     name: `bench-protocol-${peers}`,
-    durationS: 86400,
+    durationS,
     sampleIntervalS: 300,
     network: { asCount: 1000 },
     populations: [
@@ -60,6 +63,7 @@ for (const peers of sizes) {
     const m = x.r.summary.metrics
     return `${label} ${peers.toLocaleString('en')} peers: ${x.r.perf.events} events, ${(x.r.summary.simulatedS / 3600).toFixed(2)} h simulated${x.aborted ? ' (budget hit)' : ''}, wall ${(x.r.perf.wallMs / 1000).toFixed(1)} s, ${Math.round(x.r.perf.eventsPerSec)} events/s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB, offload ${m.originOffload.value == null ? 'n/a' : ((m.originOffload.value as number) * 100).toFixed(1) + '%'}, completed ${(m.requests.value as { completed: number }).completed}`
   }
+  if (MESSAGE_COUNTS != null) { console.log('messages sent by type:', JSON.stringify(Object.fromEntries([...MESSAGE_COUNTS].sort((a, b) => b[1] - a[1])))); MESSAGE_COUNTS.clear() }
   if (base != null) console.log(line('baseline', base))
   console.log(line('protocol', proto))
   if (base != null) {

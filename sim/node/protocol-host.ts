@@ -36,6 +36,9 @@ import type { Effect, NodeAdapter, NodeAdapterFactory } from './node-adapter.js'
 import { ROLE_SEEDER, type TrafficFlow, type World } from './world.js'
 
 /** Hosts the protocol adapters of every online node. */
+/** Messages sent per type, counted only when SIM_MESSAGE_COUNTS=1 (profiling aid for the benchmark; off by default). */
+export const MESSAGE_COUNTS: Map<string, number> | null = process.env.SIM_MESSAGE_COUNTS === '1' ? new Map() : null
+
 export class ProtocolHost<M> implements TrafficFlow {
   private readonly adapters: Array<NodeAdapter<M> | undefined>
   private readonly timerAtMs: Float64Array
@@ -114,6 +117,7 @@ export class ProtocolHost<M> implements TrafficFlow {
     for (const e of effects) {
       switch (e.type) {
         case 'send': {
+          if (MESSAGE_COUNTS != null) { const t = (e.message as { type?: string }).type ?? '?'; MESSAGE_COUNTS.set(t, (MESSAGE_COUNTS.get(t) ?? 0) + 1) }
           const slot = this.alloc(node, e.to, e.message, e.sizeBytes)
           this.sim.schedule(nowMs + w.net.messageDelayMs(node, e.to, e.sizeBytes, this.jitter), this.kMsg, e.to, slot)
           break

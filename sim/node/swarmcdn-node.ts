@@ -376,8 +376,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         } else {
           if (e.purpose === 'bootstrap' && dht != null) for (const k of dht.providedKeys()) pendingProvides.set(keyToHex(k), k)
           if (e.purpose === 'provide') {
-            const item = itemOfHex.get(keyToHex(e.target))
-            if (item !== undefined && !announced.has(item) && dht?.providedKeys().some(k => keyToHex(k) === keyToHex(e.target)) === true) { announced.add(item); announcers[item]++ }
+            if (dht?.isProviding(e.target) === true) markAnnounced(e.target)
           }
           const li = lookupItems.get(e.lookupId)
           if (li == null) continue
@@ -448,13 +447,22 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
       }
     }
 
+    const markAnnounced = (key: Key): void => {
+      const item = itemOfHex.get(keyToHex(key))
+      if (item !== undefined && !announced.has(item)) { announced.add(item); announcers[item]++ }
+    }
+
     const drainProvides = (nowMs: number, out: Array<Effect<SimMessage>>): void => {
       if (dht == null) { pendingProvides.clear(); return }
       if (nowMs < provideRetryAtMs) return
       let started = 0
       for (const [hex, key] of pendingProvides) {
         if (started >= PROVIDES_PER_ROUND) break
-        try { execDht(nowMs, dht.provide(nowMs, key).effects, out) } catch (err) { if (err instanceof DhtBusyError) break; throw err }
+        try {
+          const r = dht.provide(nowMs, key)
+          execDht(nowMs, r.effects, out)
+          if (r.lookupId === undefined) markAnnounced(key) // records of a recent announcement are still live
+        } catch (err) { if (err instanceof DhtBusyError) break; throw err }
         pendingProvides.delete(hex)
         started++
       }

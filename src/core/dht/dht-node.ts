@@ -18,6 +18,13 @@
  * - `provide` stores our own record, finds the k closest and sends them
  *   add-provider; it is repeated every `republishIntervalMs` until
  *   `unprovide`. Expired records are pruned every `pruneIntervalMs`.
+ * - A key provided again soon after `unprovide` (a supernode whose last
+ *   leaf holding it left, then another leaf registered it) is not looked up
+ *   again while the records of its last announcement still outlive the next
+ *   republish (announced less than TTL - republishIntervalMs ago): remote
+ *   records stay for their TTL whether or not we unprovide, so the repeat
+ *   lookup and k add-provider would change nothing. At most
+ *   MAX_RECENT_ANNOUNCEMENTS such keys are remembered.
  * - Every request we send fails after `requestTimeoutMs`.
  * - A get-providers lookup reports providers as it finds them
  *   (`lookup-providers`, only the new ones) before its `lookup-done`: the
@@ -107,6 +114,9 @@ interface Outstanding { to: Contact, purpose: Purpose, deadlineMs: number }
 
 interface RunningLookup { lookup: Lookup, purpose: LookupPurpose, reportedProviders: number }
 
+/** Keys remembered after `unprovide` with the time of their last announcement (bounds DhtNode memory). */
+export const MAX_RECENT_ANNOUNCEMENTS = 10_000
+
 /** A Kademlia DHT member: routing table, provider store, lookups, rate limits. */
 export class DhtNode {
   readonly self: Contact
@@ -126,7 +136,11 @@ export class DhtNode {
   private readonly nextRequestId: RequestIdSource
   private readonly outstanding = new Map<number, Outstanding>()
   private readonly lookups = new Map<number, RunningLookup>()
-  private readonly provided = new Map<string, { key: Key, nextAtMs: number }>()
+  /** Our keys in republish order; `announcedAtMs`: when a provide lookup last sent their add-provider. */
+  private readonly provided = new Map<string, { key: Key, nextAtMs: number, announcedAtMs?: number }>()
+  /** key hex -> announcedAtMs of keys unprovided lately, in unprovide order (at most MAX_RECENT_ANNOUNCEMENTS). */
+  private readonly unprovidedAnnouncedAtMs = new Map<string, number>()
+  private readonly announceReuseMs: number
   private nextLookupId = 1
   private nextPruneAtMs: number | undefined
 
@@ -152,6 +166,7 @@ export class DhtNode {
       maxPerRegionInTable: init.maxPerRegionInTable
     })
     this.providers = new ProviderStore(init.providerStore)
+    this.announceReuseMs = this.providers.recordTtlMs - this.republishIntervalMs
     this.limiter = new RateLimiter(init.rateLimit)
   }
 
@@ -206,20 +221,41 @@ export class DhtNode {
     return this.startLookup(nowMs, key, 'get-providers', 'get-providers', wantedProviders, local)
   }
 
-  /** Announces that we provide `key`, now and every `republishIntervalMs` until `unprovide`. */
-  provide (nowMs: number, key: Key): { lookupId: number, effects: DhtEffect[] } {
+  /**
+   * Announces that we provide `key`, now and every `republishIntervalMs` until `unprovide`.
+   * `lookupId` is undefined when the records of a recent announcement are still live (no lookup).
+   */
+  provide (nowMs: number, key: Key): { lookupId: number | undefined, effects: DhtEffect[] } {
     this.providers.add(nowMs, key, this.self)
     const hex = keyToHex(key)
+    const prev = this.provided.get(hex)
     this.provided.delete(hex) // re-insert: `provided` stays in republish-time order
-    this.provided.set(hex, { key, nextAtMs: nowMs + this.republishIntervalMs })
+    const at = this.unprovidedAnnouncedAtMs.get(hex)
+    this.unprovidedAnnouncedAtMs.delete(hex)
+    if (prev == null && at !== undefined && nowMs - at < this.announceReuseMs) {
+      // The next republish (at nowMs + republishIntervalMs) still comes before those records expire.
+      this.provided.set(hex, { key, nextAtMs: nowMs + this.republishIntervalMs, announcedAtMs: at })
+      return { lookupId: undefined, effects: [] }
+    }
+    this.provided.set(hex, { key, nextAtMs: nowMs + this.republishIntervalMs, announcedAtMs: prev?.announcedAtMs })
     return this.startLookup(nowMs, key, 'find-node', 'provide')
   }
 
   /** Stops republishing `key` (remote records then expire after their TTL). */
   unprovide (key: Key): void {
-    this.provided.delete(keyToHex(key))
+    const hex = keyToHex(key)
+    const at = this.provided.get(hex)?.announcedAtMs
+    this.provided.delete(hex)
     this.providers.remove(this.self.peerId, key)
+    if (at === undefined) return
+    this.unprovidedAnnouncedAtMs.set(hex, at)
+    if (this.unprovidedAnnouncedAtMs.size > MAX_RECENT_ANNOUNCEMENTS) {
+      for (const h of this.unprovidedAnnouncedAtMs.keys()) { this.unprovidedAnnouncedAtMs.delete(h); break }
+    }
   }
+
+  /** True while we announce `key` (provide without unprovide since). */
+  isProviding (key: Key): boolean { return this.provided.has(keyToHex(key)) }
 
   /** Keys we announce. */
   providedKeys (): Key[] { return [...this.provided.values()].map(p => p.key) }
@@ -258,6 +294,7 @@ export class DhtNode {
     if (this.nextPruneAtMs === undefined) this.nextPruneAtMs = nowMs + this.pruneIntervalMs
     else if (this.nextPruneAtMs <= nowMs) {
       this.providers.prune(nowMs)
+      for (const [h, at] of this.unprovidedAnnouncedAtMs) if (nowMs - at >= this.announceReuseMs) this.unprovidedAnnouncedAtMs.delete(h)
       this.nextPruneAtMs = nowMs + this.pruneIntervalMs
     }
     return out
@@ -379,6 +416,8 @@ export class DhtNode {
     const result = running.lookup.result()
     out.push({ type: 'lookup-done', lookupId, purpose: running.purpose, target: running.lookup.target, result })
     if (running.purpose === 'provide') {
+      const entry = this.provided.get(keyToHex(running.lookup.target))
+      if (result.closest.length > 0 && entry != null) entry.announcedAtMs = nowMs
       for (const c of result.closest) {
         const requestId = this.nextRequestId()
         this.outstanding.set(requestId, { to: c, purpose: { kind: 'add-provider' }, deadlineMs: nowMs + this.requestTimeoutMs })

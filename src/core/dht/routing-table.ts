@@ -50,7 +50,8 @@ export type AddContactResult =
   | { status: 'added' | 'updated' | 'rejected-self' | 'rejected-region' | 'dropped' }
   | { status: 'ping', ping: Contact[] }
 
-interface Entry extends Contact { vectorClock: number }
+/** A stored contact; `region` is regionOf(contact), computed once at insertion (a per-offer scan of the bucket needs it). */
+interface Entry extends Contact { vectorClock: number, region: string | null }
 
 interface KNode { contacts: Entry[] | null, left: KNode, right: KNode }
 
@@ -112,9 +113,9 @@ export class RoutingTable {
   addAuthenticated (contact: Contact, nowMs: number): AddContactResult {
     if (keysEqual(contact.id, this.localId)) return { status: 'rejected-self' }
     const existing = this.kb.get(contact.id)
-    const entry: Entry = { ...toContact(contact), addrs: contact.addrs.slice(), vectorClock: nowMs }
     if (existing != null) {
-      this.kb.add(entry)
+      // The arbiter keeps the incumbent's addresses: only its last-seen time and place in the bucket change.
+      this.kb.add({ ...existing, vectorClock: nowMs })
       return { status: 'updated' }
     }
     const region = this.regionOf(contact)
@@ -122,9 +123,10 @@ export class RoutingTable {
       if (this.regionCount(region) >= this.maxPerRegionInTable) return { status: 'rejected-region' }
       const bucket = this.bucketOf(contact.id)
       let inBucket = 0
-      for (const c of bucket) if (this.regionOf(c) === region) inBucket++
+      for (const c of bucket) if (c.region === region) inBucket++
       if (inBucket >= this.maxPerRegionPerBucket) return { status: 'rejected-region' }
     }
+    const entry: Entry = { ...toContact(contact), addrs: contact.addrs.slice(), vectorClock: nowMs, region }
     this.pingRequest = undefined
     this.kb.add(entry)
     const old = this.pingRequest as Entry[] | undefined
@@ -209,8 +211,8 @@ export class RoutingTable {
     return node.contacts
   }
 
-  private count (c: Contact, delta: number): void {
-    const r = this.regionOf(c)
+  private count (c: Entry, delta: number): void {
+    const r = c.region
     if (r == null) return
     const n = (this.regionCounts.get(r) ?? 0) + delta
     if (n <= 0) this.regionCounts.delete(r)

@@ -21,6 +21,12 @@
  * - A failed or busy candidate backs off with "full jitter": a uniform delay
  *   in [0, min(backoffMaxMs, backoffBaseMs * 2^(failures-1))).
  *   attach-busy alternatives join the candidates and are tried at once.
+ * - A candidate that answered attach-busy is full (it keeps its leaves until
+ *   they leave, minutes to hours): it is not asked again for a uniform
+ *   delay in [busyBackoffMs / 2, busyBackoffMs), and when the candidate
+ *   list is over `maxCandidates` such candidates are forgotten before
+ *   others, so the alternatives it named are kept and tried instead of the
+ *   same full supernodes being asked again every minute.
  * - When fewer than `minAttachments` are attached or pending and no
  *   candidate is usable, the tier is too thin here: the leaf emits
  *   `promote-self` (at most once per `selfPromoteIntervalMs`); the owner
@@ -71,6 +77,8 @@ export interface LeafAttachmentInit {
   backoffBaseMs?: number
   /** Longest backoff, in ms. Default 60 000. */
   backoffMaxMs?: number
+  /** Backoff after attach-busy, in ms (uniform in [half, whole)). Default 300 000. */
+  busyBackoffMs?: number
   /** Least time between two promote-self effects, in ms. Default 60 000. */
   selfPromoteIntervalMs?: number
   /** Shared request id allocator. Default a private counter. */
@@ -89,7 +97,7 @@ type ReqKind = 'attach' | 'register' | 'unregister' | 'keep-alive' | 'query'
 
 interface Outstanding { peerId: string, kind: ReqKind, deadlineMs: number, queryId?: number }
 interface Attachment { contact: Contact, attached: boolean, keepAliveIntervalMs: number, nextKeepAliveAtMs: number, keepAliveInFlight: boolean }
-interface Backoff { failures: number, retryAtMs: number }
+interface Backoff { failures: number, retryAtMs: number, busy: boolean }
 interface PendingQuery { key: Key, tried: Set<string> }
 
 /** Leaf-side tier state machine. */
@@ -107,6 +115,7 @@ export class LeafAttachment {
   private readonly reattachJitterMs: number
   private readonly backoffBaseMs: number
   private readonly backoffMaxMs: number
+  private readonly busyBackoffMs: number
   private readonly selfPromoteIntervalMs: number
   private readonly nextRequestId: RequestIdSource
   private candidates: Contact[] = []
@@ -133,6 +142,7 @@ export class LeafAttachment {
     this.reattachJitterMs = init.reattachJitterMs ?? 5000
     this.backoffBaseMs = init.backoffBaseMs ?? 1000
     this.backoffMaxMs = init.backoffMaxMs ?? 60_000
+    this.busyBackoffMs = init.busyBackoffMs ?? 300_000
     this.selfPromoteIntervalMs = init.selfPromoteIntervalMs ?? 60_000
     this.nextRequestId = init.nextRequestId ?? requestIdCounter()
   }
@@ -154,10 +164,17 @@ export class LeafAttachment {
     for (const c of contacts) if (c.peerId !== this.self.peerId && !byPeer.has(c.peerId)) byPeer.set(c.peerId, c)
     let ranked = this.rank([...byPeer.values()])
     if (ranked.length > this.maxCandidates) {
-      // Never forget a supernode we are attached to.
-      const keep = ranked.slice(0, this.maxCandidates)
-      for (const c of ranked.slice(this.maxCandidates)) if (this.attachments.has(c.peerId)) keep.push(c)
-      ranked = keep
+      // Never forget a supernode we are attached to; forget full (busy) ones before the others.
+      const keep = new Set<string>()
+      for (const c of ranked) if (this.attachments.has(c.peerId)) keep.add(c.peerId)
+      for (const c of ranked) if (keep.size < this.maxCandidates && !this.isBusy(nowMs, c.peerId)) keep.add(c.peerId)
+      for (const c of ranked) if (keep.size < this.maxCandidates) keep.add(c.peerId)
+      ranked = ranked.filter(c => keep.has(c.peerId))
+    }
+    // Backoffs of forgotten candidates matter only until they expire (bounds the map).
+    if (this.backoff.size > this.maxCandidates) {
+      const listed = new Set(ranked.map(c => c.peerId))
+      for (const [id, b] of this.backoff) if (b.retryAtMs <= nowMs && !listed.has(id)) this.backoff.delete(id)
     }
     this.candidates = ranked
     return this.fill(nowMs)
@@ -206,7 +223,7 @@ export class LeafAttachment {
       case 'attach': {
         if (a == null) return []
         if (m.type === 'attach-busy') {
-          const out = this.lose(nowMs, from.peerId, 'busy')
+          const out = this.lose(nowMs, from.peerId, 'busy', true)
           out.push(...this.addCandidates(nowMs, m.alternatives))
           return out
         }
@@ -294,13 +311,21 @@ export class LeafAttachment {
     return this.attachments.has(o.peerId) ? this.lose(nowMs, o.peerId, `${o.kind} timed out`) : []
   }
 
-  private lose (nowMs: number, peerId: string, reason: string): LeafEffect[] {
+  private isBusy (nowMs: number, peerId: string): boolean {
+    const b = this.backoff.get(peerId)
+    return b != null && b.busy && b.retryAtMs > nowMs
+  }
+
+  private lose (nowMs: number, peerId: string, reason: string, busy = false): LeafEffect[] {
     const a = this.attachments.get(peerId)
     if (a == null) return []
     this.attachments.delete(peerId)
-    const b = this.backoff.get(peerId) ?? { failures: 0, retryAtMs: 0 }
+    const b = this.backoff.get(peerId) ?? { failures: 0, retryAtMs: 0, busy }
     b.failures++
-    b.retryAtMs = nowMs + this.random() * Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (b.failures - 1))
+    b.busy = busy
+    b.retryAtMs = busy
+      ? nowMs + this.busyBackoffMs * (0.5 + 0.5 * this.random())
+      : nowMs + this.random() * Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (b.failures - 1))
     this.backoff.set(peerId, b)
     const out: LeafEffect[] = []
     if (a.attached) out.push({ type: 'detached', supernode: a.contact, reason })

@@ -46,6 +46,39 @@ describe('core/dht/dht-node limits and republish', () => {
     expect(republish.some(e => e.type === 'send' && e.message.type === 'find-node')).to.equal(true)
   })
 
+  it('does not look a key up again when it is provided again while its last announcement is still live', () => {
+    const self = makeContact('self')
+    const other = makeContact('other')
+    const node = new DhtNode({ self })
+    node.peerAuthenticated(0, other)
+    const find = node.provide(0, key).effects.find(e => e.type === 'send')!
+    if (find.type !== 'send') throw new Error('no find-node')
+    node.handleMessage(1, other, { type: 'find-node-reply', requestId: find.message.requestId, closer: [] })
+    node.unprovide(key)
+    expect(node.isProviding(key)).to.equal(false)
+    // 11 h later: records stored at t = 1 live until 24 h, the next republish (23 h) comes first.
+    const again = node.provide(11 * HOUR, key)
+    expect(again.lookupId).to.equal(undefined)
+    expect(again.effects).to.deep.equal([])
+    expect(node.isProviding(key)).to.equal(true)
+    expect(node.handleTimeout(23 * HOUR).some(e => e.type === 'send' && e.message.type === 'find-node')).to.equal(true)
+    // Past TTL - republish interval after the announcement, a new provide looks up again.
+    const node2 = new DhtNode({ self })
+    node2.peerAuthenticated(0, other)
+    const f2 = node2.provide(0, key).effects.find(e => e.type === 'send')!
+    if (f2.type !== 'send') throw new Error('no find-node')
+    node2.handleMessage(1, other, { type: 'find-node-reply', requestId: f2.message.requestId, closer: [] })
+    node2.unprovide(key)
+    expect(node2.provide(12 * HOUR + 2, key).lookupId).to.not.equal(undefined)
+  })
+
+  it('looks a key up again when its earlier provide reached nobody', () => {
+    const node = new DhtNode({ self: makeContact('self') })
+    node.provide(0, key) // empty table: the lookup ends at once, no add-provider went out
+    node.unprovide(key)
+    expect(node.provide(1000, key).lookupId).to.not.equal(undefined)
+  })
+
   it('answers a flood with rate-limited, then drops and penalizes the flooder', () => {
     const node = new DhtNode({ self: makeContact('self'), rateLimit: { ratePerSec: 1, burst: 5, banScore: -20 } })
     const flooder = makeContact('flooder')

@@ -156,6 +156,29 @@ describe('core/tier leaf attachment and supernode index', () => {
     void net
   })
 
+  it('does not ask a supernode that answered busy again for minutes, and keeps the alternatives it named', () => {
+    const cands = Array.from({ length: 4 }, (_, i) => makeContact(`sn${i}`))
+    const leaf = new LeafAttachment({ self: makeContact('leaf'), random: () => 0, targetAttachments: 1, maxCandidates: 4, busyBackoffMs: 300_000 })
+    const asked: string[] = []
+    let pending = leaf.addCandidates(0, cands)
+    let t = 0
+    // Every supernode answers busy; the first names an alternative although the list is full (4).
+    while (pending.length > 0 && t < 140_000) {
+      const next: LeafEffect[] = []
+      for (const e of pending) {
+        if (e.type !== 'send' || e.message.type !== 'attach') continue
+        asked.push(e.to.peerId)
+        next.push(...leaf.handleMessage(t, e.to, { type: 'attach-busy', requestId: e.message.requestId, alternatives: e.to.peerId === 'sn0' ? [makeContact('sn-alt')] : [] }))
+      }
+      t += 1000
+      pending = [...next, ...leaf.handleTimeout(t)]
+    }
+    expect(asked).to.deep.equal(['sn0', 'sn1', 'sn2', 'sn3', 'sn-alt'])
+    // Backoff after busy is at least busyBackoffMs / 2 (random 0): nothing before 150 s, a retry after.
+    for (; t < 149_000; t += 1000) expect(leaf.handleTimeout(t).filter(e => e.type === 'send')).to.deep.equal([])
+    expect(leaf.handleTimeout(151_000).some(e => e.type === 'send' && e.message.type === 'attach')).to.equal(true)
+  })
+
   it('survives losing a quarter of its supernodes: every leaf ends attached, no supernode sheds a leaf', () => {
     // 6 survivors x 110 slots = 660 >= 200 leaves x 3 attachments.
     const { net, supers } = setup(8, 200, 110, 5)
