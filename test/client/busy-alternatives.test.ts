@@ -8,19 +8,11 @@ import { startSwarmPeer, type SwarmPeer } from '../../src/client/swarm-peer.js'
 import type { OverlayInit } from '../../src/net/dht-service.js'
 import { AsnResolver } from '../../src/core/proximity/asn-resolver.js'
 import { loadPrefixTableFiles } from '../../src/client/prefix-table-files.js'
+import { waitFor, LOOPBACK_LIMITS } from '../helpers/wait-for.js'
 
 const TABLE = fileURLToPath(new URL('../../../test/fixtures/loopback-as.csv', import.meta.url))
 const PIECE = 16 * 1024
 const FAST: OverlayInit = { requestTimeoutMs: 1500, keepAliveIntervalMs: 1000, refreshIntervalMs: 1000, attachWaitMs: 5000 }
-const LOOPBACK_LIMITS = { inboundConnectionsPerSecPerHost: 1000, maxIncomingPendingConnections: 100 }
-
-async function waitFor (what: string, cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const start = Date.now()
-  while (!await cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
 
 describe('client: a busy seeder answers "busy, try these peers" from its overlay (loopback)', function () {
   this.timeout(60_000)

@@ -12,6 +12,7 @@ import type { OverlayInit } from '../../src/net/dht-service.js'
 import type { VerifiedManifest } from '../../src/core/content/manifest.js'
 import { AsnResolver } from '../../src/core/proximity/asn-resolver.js'
 import { loadPrefixTableFiles } from '../../src/client/prefix-table-files.js'
+import { waitFor, LOOPBACK_LIMITS } from '../helpers/wait-for.js'
 
 const TABLE = fileURLToPath(new URL('../../../test/fixtures/loopback-as.csv', import.meta.url))
 /** 16 pieces per item; 2 requests in flight per source (below) so one source does not take them all. */
@@ -31,16 +32,6 @@ const FAST: OverlayInit = {
   refreshIntervalMs: 1000,
   attachWaitMs: 5000,
   leaf: { reattachJitterMs: 300, backoffBaseMs: 200, backoffMaxMs: 1000, selfPromoteIntervalMs: 1000 }
-}
-const LOOPBACK_LIMITS = { inboundConnectionsPerSecPerHost: 1000, maxIncomingPendingConnections: 100 }
-
-async function waitFor (what: string, cond: () => boolean, timeoutMs: number): Promise<number> {
-  const start = Date.now()
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  return Date.now() - start
 }
 
 describe('client/peer: overlay + swarm in one runtime (31 nodes, real libp2p on loopback)', function () {

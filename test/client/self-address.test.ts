@@ -6,16 +6,9 @@ import { AsnResolver } from '../../src/core/proximity/asn-resolver.js'
 import { loadPrefixTableFiles } from '../../src/client/prefix-table-files.js'
 import { chooseSelfAddress } from '../../src/core/proximity/public-address.js'
 import { formatIpAddress } from '../../src/core/proximity/ip-address.js'
+import { waitFor } from '../helpers/wait-for.js'
 
 const TABLE = fileURLToPath(new URL('../../../test/fixtures/loopback-as.csv', import.meta.url))
-
-async function waitFor (what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
-  const start = Date.now()
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 25))
-  }
-}
 
 describe('core/proximity chooseSelfAddress', () => {
   const text = (a: ReturnType<typeof chooseSelfAddress>): string | undefined => a != null ? formatIpAddress(a) : undefined
@@ -55,7 +48,7 @@ describe('client/self-address: the swarm ranker follows identify (loopback)', fu
     expect(me.ranker.sameAs(me.ranker.place(near.peerId, near.multiaddrs[0]))).to.equal(false)
 
     await me.node.dial(far.node.getMultiaddrs()[0])
-    await waitFor('identify to report the observed address', () => me.ranker.self.asn === 64604, 10_000)
+    await waitFor('identify to report the observed address', () => me.ranker.self.asn === 64604, 10_000, 25)
     expect(me.ranker.self.address != null ? formatIpAddress(me.ranker.self.address) : undefined).to.equal('127.4.0.1')
     expect(me.ranker.sameAs(me.ranker.place(near.peerId, near.multiaddrs[0]))).to.equal(true)
     expect(me.ranker.rank([far, near], where)[0]).to.equal(near)
@@ -65,7 +58,7 @@ describe('client/self-address: the swarm ranker follows identify (loopback)', fu
     const far = await swarm({ listenMultiaddrs: ['/ip4/127.1.0.1/tcp/0'] })
     const me = await swarm({ node: await hiddenNode('127.4.0.1'), selfAddress: '127.2.0.9' })
     await me.node.dial(far.node.getMultiaddrs()[0])
-    await waitFor('the connection to be identified', () => me.node.getPeers().length > 0, 10_000)
+    await waitFor('the connection to be identified', () => me.node.getPeers().length > 0, 10_000, 25)
     await new Promise(resolve => setTimeout(resolve, 300))
     expect(me.ranker.self.asn).to.equal(64602)
   })

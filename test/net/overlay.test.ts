@@ -11,6 +11,7 @@ import { DHT_PROTOCOL } from '../../src/net/protocol-ids.js'
 import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MAX_DHT_MESSAGE_BYTES } from '../../src/core/messages/dht-messages.js'
+import { waitFor, LOOPBACK_LIMITS } from '../helpers/wait-for.js'
 
 const TABLE = fileURLToPath(new URL('../../../test/fixtures/loopback-as.csv', import.meta.url))
 
@@ -23,20 +24,8 @@ const FAST: OverlayInit = {
   leaf: { reattachJitterMs: 300, backoffBaseMs: 200, backoffMaxMs: 1000, selfPromoteIntervalMs: 1000 }
 }
 
-/** On loopback every dial comes from 127.0.0.1: lift libp2p's per-host inbound rate limit. */
-const LOOPBACK_LIMITS = { inboundConnectionsPerSecPerHost: 1000, maxIncomingPendingConnections: 100 }
 
 interface Member { node: SwarmNode, overlay: OverlayService, role: OverlayRole, ip: string }
-
-/** Waits until `cond()` holds, polling every 50 ms, failing after `timeoutMs`. */
-async function waitFor (what: string, cond: () => boolean, timeoutMs: number): Promise<number> {
-  const start = Date.now()
-  while (!cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 50))
-  }
-  return Date.now() - start
-}
 
 describe('net/overlay (real libp2p on loopback)', function () {
   this.timeout(60_000)

@@ -6,18 +6,10 @@ import { startOriginSeeder, originUploadPolicy, DEFAULT_ORIGIN_BUSY_THRESHOLD_RE
 import { startPeer, type Peer } from '../../src/client/peer.js'
 import { startSwarmPeer, type SwarmDownloadResult, type SwarmPeer } from '../../src/client/swarm-peer.js'
 import type { OverlayInit } from '../../src/net/dht-service.js'
+import { waitFor, LOOPBACK_LIMITS } from '../helpers/wait-for.js'
 
 const PIECE = 16 * 1024
 const FAST: OverlayInit = { requestTimeoutMs: 1500, keepAliveIntervalMs: 1000, refreshIntervalMs: 1000, attachWaitMs: 5000 }
-const LOOPBACK_LIMITS = { inboundConnectionsPerSecPerHost: 1000, maxIncomingPendingConnections: 100 }
-
-async function waitFor (what: string, cond: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const start = Date.now()
-  while (!await cond()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise(resolve => setTimeout(resolve, 100))
-  }
-}
 
 describe('seeders/origin-seeder: the origin runs the peer runtime\'s upload gate', function () {
   this.timeout(60_000)
