@@ -231,6 +231,8 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
     const upSinceMs = startMs
     let joinAtMs = startMs === 0 ? random() * p.joinSpreadS * 1000 : startMs
     let nextRefreshAtMs = joinAtMs
+    let joined = false
+    const refreshIntervalMs = p.refreshIntervalS * 1000
     let nextPolicyAtMs = fixed ? Infinity : startMs + p.policyIntervalS * 1000 * (0.5 + random())
     let discoveredViaAttached = false
     let downloads: Map<number, Download> | undefined
@@ -309,7 +311,8 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
     // ---- joining ----------------------------------------------------------
 
     const join = (nowMs: number, out: Array<Effect<SimMessage>>): void => {
-      nextRefreshAtMs = nowMs + p.refreshIntervalS * 1000
+      joined = true
+      nextRefreshAtMs = nowMs + refreshIntervalMs
       if (dht != null) {
         if (dht.table.size >= p.k) return
         const seeds = bootstrapList(node, rng)
@@ -322,6 +325,9 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
       const servers = [...leaf.attached().slice(0, 1), ...bootstrapList(node, rng)].slice(0, 2)
       for (const s of servers) driverRequest(nowMs, dir.nodeOf(s), { type: 'find-node', requestId: 0, target: self.id }, 'discover', 0, out)
     }
+
+    /** The periodic re-join has work: not joined yet, or short of attachments (leaf) or contacts (member). */
+    const refreshWanted = (): boolean => !joined || (leaf != null ? leaf.attachedCount < p.targetAttachments : dht != null && dht.table.size < p.k)
 
     const driverRequest = (nowMs: number, to: number, m: DhtMessage, kind: DriverRequest['kind'], itemRank: number, out: Array<Effect<SimMessage>>): void => {
       const requestId = ids()
@@ -629,7 +635,11 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
             if (d.session != null && t !== undefined && t <= nowMs) { d.session.onRequestTimeout(nowMs); pump(nowMs, d, out) }
           }
         }
-        if (nowMs >= joinAtMs && nowMs >= nextRefreshAtMs) { joinAtMs = 0; join(nowMs, out) }
+        if (nowMs >= joinAtMs && nowMs >= nextRefreshAtMs) {
+          // While the refresh had nothing to do its timer was not armed (an event per node per interval at scale); back on the same period.
+          if (joined && nowMs - nextRefreshAtMs >= 1000) nextRefreshAtMs += Math.ceil((nowMs - nextRefreshAtMs) / refreshIntervalMs) * refreshIntervalMs
+          if (nowMs >= nextRefreshAtMs) { joinAtMs = 0; join(nowMs, out) }
+        }
         if (nowMs >= nextPolicyAtMs) { nextPolicyAtMs = nowMs + p.policyIntervalS * 1000; checkPolicy(nowMs, out) }
         if (pendingProvides.size > 0) drainProvides(nowMs, out)
         return out
@@ -637,7 +647,8 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
       nextDeadlineMs: () => {
         // Called after every input: no closures, no allocation.
         // The refresh runs only once the node's join time has come (see onTimer): a promote-self before it must not spin the timer.
-        let m = Math.min(Math.max(nextRefreshAtMs, joinAtMs), nextPolicyAtMs)
+        let m = nextPolicyAtMs
+        if (refreshWanted()) m = Math.min(m, Math.max(nextRefreshAtMs, joinAtMs))
         let t = dht?.nextDeadlineMs()
         if (t !== undefined && t < m) m = t
         t = index?.nextDeadlineMs()

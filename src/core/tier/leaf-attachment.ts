@@ -26,7 +26,17 @@
  *   delay in [busyBackoffMs / 2, busyBackoffMs), and when the candidate
  *   list is over `maxCandidates` such candidates are forgotten before
  *   others, so the alternatives it named are kept and tried instead of the
- *   same full supernodes being asked again every minute.
+ *   same full supernodes being asked again every minute. Each further
+ *   busy answer in a row doubles that delay, up to `busyBackoffMaxMs`: a
+ *   supernode full now is most likely still full in ten minutes, and at
+ *   scale the retries of leaves that already have two attachments were most
+ *   of the tier's traffic.
+ * - A candidate that failed `forgetAfterFailures` times in a row (no answer,
+ *   an error, a dropped connection) is gone, not slow: it is forgotten,
+ *   unless the leaf would then know fewer than `targetAttachments`
+ *   candidates (after a mass restart the same few come back). Without this a
+ *   leaf kept cycling through dead supernodes from its bootstrap list every
+ *   few seconds for as long as it stayed short of attachments.
  * - When fewer than `minAttachments` are attached or pending and no
  *   candidate is usable, the tier is too thin here: the leaf emits
  *   `promote-self` (at most once per `selfPromoteIntervalMs`); the owner
@@ -77,8 +87,12 @@ export interface LeafAttachmentInit {
   backoffBaseMs?: number
   /** Longest backoff, in ms. Default 60 000. */
   backoffMaxMs?: number
-  /** Backoff after attach-busy, in ms (uniform in [half, whole)). Default 300 000. */
+  /** Backoff after attach-busy, in ms (uniform in [half, whole)); doubles with each busy answer in a row. Default 300 000. */
   busyBackoffMs?: number
+  /** Longest backoff after repeated attach-busy, in ms. Default 3 600 000. */
+  busyBackoffMaxMs?: number
+  /** Failures in a row after which a candidate is forgotten (if enough others remain). Default 4. */
+  forgetAfterFailures?: number
   /** Least time between two promote-self effects, in ms. Default 60 000. */
   selfPromoteIntervalMs?: number
   /** Shared request id allocator. Default a private counter. */
@@ -97,7 +111,7 @@ type ReqKind = 'attach' | 'register' | 'unregister' | 'keep-alive' | 'query'
 
 interface Outstanding { peerId: string, kind: ReqKind, deadlineMs: number, queryId?: number }
 interface Attachment { contact: Contact, attached: boolean, keepAliveIntervalMs: number, nextKeepAliveAtMs: number, keepAliveInFlight: boolean }
-interface Backoff { failures: number, retryAtMs: number, busy: boolean }
+interface Backoff { failures: number, busyAnswers: number, retryAtMs: number, busy: boolean }
 interface PendingQuery { key: Key, tried: Set<string> }
 
 /** Leaf-side tier state machine. */
@@ -116,6 +130,8 @@ export class LeafAttachment {
   private readonly backoffBaseMs: number
   private readonly backoffMaxMs: number
   private readonly busyBackoffMs: number
+  private readonly busyBackoffMaxMs: number
+  private readonly forgetAfterFailures: number
   private readonly selfPromoteIntervalMs: number
   private readonly nextRequestId: RequestIdSource
   private candidates: Contact[] = []
@@ -143,6 +159,8 @@ export class LeafAttachment {
     this.backoffBaseMs = init.backoffBaseMs ?? 1000
     this.backoffMaxMs = init.backoffMaxMs ?? 60_000
     this.busyBackoffMs = init.busyBackoffMs ?? 300_000
+    this.busyBackoffMaxMs = init.busyBackoffMaxMs ?? 3_600_000
+    this.forgetAfterFailures = init.forgetAfterFailures ?? 4
     this.selfPromoteIntervalMs = init.selfPromoteIntervalMs ?? 60_000
     this.nextRequestId = init.nextRequestId ?? requestIdCounter()
   }
@@ -150,6 +168,13 @@ export class LeafAttachment {
   /** Supernodes the leaf is attached to (attach-ok received), best first. */
   attached (): Contact[] {
     return this.candidatesInOrder().filter(c => this.attachments.get(c.peerId)?.attached === true)
+  }
+
+  /** Number of supernodes attached (attach-ok received); no allocation, for deadline checks. */
+  get attachedCount (): number {
+    let n = 0
+    for (const a of this.attachments.values()) if (a.attached) n++
+    return n
   }
 
   /** Keys currently held. */
@@ -320,13 +345,20 @@ export class LeafAttachment {
     const a = this.attachments.get(peerId)
     if (a == null) return []
     this.attachments.delete(peerId)
-    const b = this.backoff.get(peerId) ?? { failures: 0, retryAtMs: 0, busy }
-    b.failures++
+    const b = this.backoff.get(peerId) ?? { failures: 0, busyAnswers: 0, retryAtMs: 0, busy }
     b.busy = busy
-    b.retryAtMs = busy
-      ? nowMs + this.busyBackoffMs * (0.5 + 0.5 * this.random())
-      : nowMs + this.random() * Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (b.failures - 1))
+    if (busy) {
+      b.failures = 0 // it answered: alive, only full
+      b.busyAnswers++
+      b.retryAtMs = nowMs + Math.min(this.busyBackoffMaxMs, this.busyBackoffMs * 2 ** (b.busyAnswers - 1)) * (0.5 + 0.5 * this.random())
+    } else {
+      b.failures++
+      b.retryAtMs = nowMs + this.random() * Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (b.failures - 1))
+    }
     this.backoff.set(peerId, b)
+    if (!busy && b.failures >= this.forgetAfterFailures && this.candidates.length > this.targetAttachments) {
+      this.candidates = this.candidates.filter(c => c.peerId !== peerId)
+    }
     const out: LeafEffect[] = []
     if (a.attached) out.push({ type: 'detached', supernode: a.contact, reason })
     // Requests still out to it are moot; pending queries move on to the next supernode.

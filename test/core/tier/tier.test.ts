@@ -179,6 +179,49 @@ describe('core/tier leaf attachment and supernode index', () => {
     expect(leaf.handleTimeout(151_000).some(e => e.type === 'send' && e.message.type === 'attach')).to.equal(true)
   })
 
+  it('doubles the busy backoff for a supernode that stays full, up to busyBackoffMaxMs', () => {
+    const sn = makeContact('sn-full')
+    const leaf = new LeafAttachment({ self: makeContact('leaf'), random: () => 0, targetAttachments: 1, busyBackoffMs: 300_000, busyBackoffMaxMs: 1_200_000 })
+    const asks: number[] = []
+    const answer = (t: number, effects: LeafEffect[]): void => {
+      for (const e of effects) {
+        if (e.type !== 'send' || e.message.type !== 'attach') continue
+        asks.push(t)
+        leaf.handleMessage(t, sn, { type: 'attach-busy', requestId: e.message.requestId, alternatives: [] })
+      }
+    }
+    answer(0, leaf.addCandidates(0, [sn]))
+    for (let t = 1000; t <= 3_600_000; t += 1000) answer(t, leaf.handleTimeout(t))
+    // random 0 -> half of each step: 150 s, then 300 s, 600 s, then capped at 600 s (half of 1 200 s).
+    expect(asks.slice(0, 5)).to.deep.equal([0, 150_000, 450_000, 1_050_000, 1_650_000])
+  })
+
+  it('forgets a candidate that failed four times in a row, but never drops below targetAttachments candidates', () => {
+    const dead = makeContact('sn-dead')
+    const live = Array.from({ length: 3 }, (_, i) => makeContact(`sn-live${i}`))
+    const leaf = new LeafAttachment({ self: makeContact('leaf'), random: () => 0.5, targetAttachments: 1, backoffBaseMs: 1000 })
+    const toDead: number[] = []
+    let pending = leaf.addCandidates(0, [dead, ...live])
+    for (let t = 0; t <= 600_000; t += 500) {
+      for (const e of pending) {
+        if (e.type !== 'send' || e.message.type !== 'attach') continue
+        if (e.to.peerId === dead.peerId) { toDead.push(t); continue } // never answers
+        pending = leaf.handleMessage(t, e.to, { type: 'attach-busy', requestId: e.message.requestId, alternatives: [] })
+      }
+      pending = leaf.handleTimeout(t + 500)
+    }
+    expect(toDead).to.have.length(4)
+    // A leaf whose only candidate fails keeps it: after a mass restart the same supernodes come back.
+    const lonely = new LeafAttachment({ self: makeContact('leaf2'), random: () => 0.5, targetAttachments: 1 })
+    let sent = 0
+    let p2 = lonely.addCandidates(0, [dead])
+    for (let t = 0; t <= 600_000; t += 500) {
+      for (const e of p2) if (e.type === 'send' && e.message.type === 'attach' && e.to.peerId === dead.peerId) sent++
+      p2 = lonely.handleTimeout(t + 500)
+    }
+    expect(sent).to.be.greaterThan(4)
+  })
+
   it('survives losing a quarter of its supernodes: every leaf ends attached, no supernode sheds a leaf', () => {
     // 6 survivors x 110 slots = 660 >= 200 leaves x 3 attachments.
     const { net, supers } = setup(8, 200, 110, 5)
