@@ -8,6 +8,10 @@
  * passes its index as `arg`.
  */
 import { EventQueue, EventTimeError } from './event-queue.js'
+import type { NodeTimers } from './node-timers.js'
+
+/** Fires one node's timer (NodeTimers attached with `attachTimers`). */
+export type TimerHandler = (node: number, nowMs: number) => void
 
 /** Handles one event of a registered kind. */
 export type EventHandler = (node: number, arg: number, nowMs: number) => void
@@ -38,8 +42,20 @@ export class Simulator {
   private readonly handlers: EventHandler[] = []
   private readonly kindNames: string[] = []
 
+  private timers: NodeTimers | undefined
+  private onTimer: TimerHandler = () => {}
+
   constructor (initialQueueCapacity?: number) {
     this.queue = new EventQueue(initialQueueCapacity)
+  }
+
+  /**
+   * Drives `timers` with the queue: the earliest of both runs next, queued
+   * events first at equal times. A fired timer counts as one event.
+   */
+  attachTimers (timers: NodeTimers, onTimer: TimerHandler): void {
+    this.timers = timers
+    this.onTimer = onTimer
   }
 
   /** Registers a handler and returns the kind number to schedule it with. */
@@ -73,10 +89,20 @@ export class Simulator {
     const handlers = this.handlers
     let n = 0
     let nextProgress = every
-    while (q.size > 0 && q.peekTimeMs() <= untilMs) {
-      q.pop()
-      this.nowMs = q.topTimeMs
-      handlers[q.topKind](q.topNode, q.topArg, q.topTimeMs)
+    const timers = this.timers
+    for (;;) {
+      const tq = q.peekTimeMs()
+      const tt = timers === undefined ? Infinity : timers.peekTimeMs()
+      if (tq <= tt) {
+        if (!(tq <= untilMs) || q.size === 0) break
+        q.pop()
+        this.nowMs = q.topTimeMs
+        handlers[q.topKind](q.topNode, q.topArg, q.topTimeMs)
+      } else {
+        if (!(tt <= untilMs)) break
+        this.nowMs = tt
+        this.onTimer((timers as NodeTimers).popMin(), tt)
+      }
       n++
       if (n >= nextProgress) {
         nextProgress += every

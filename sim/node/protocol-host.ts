@@ -19,17 +19,17 @@
  *   ends. If the sender went away before the end, nothing arrives and no
  *   byte counts; otherwise the bytes count (seeder or peer, same AS or not)
  *   and the message is delivered.
- * - One timer per node: after every input the host asks the adapter for
- *   `nextDeadlineMs()` and schedules an event only if it is earlier than
- *   the one already pending; a stale event (its time is no longer the
- *   node's timer time, or the node's generation changed) is ignored, and a
- *   fire with nothing due just re-arms (lazy cancellation, no heap removal).
+ * - One timer per node (NodeTimers, beside the event queue): after every
+ *   input the host asks the adapter for `nextDeadlineMs()` and moves the
+ *   node's timer there, earlier or later, so it fires only when something
+ *   is due; going offline disarms it.
  * - Connection liveness is the transport's: a stopping node names the peers
  *   it had connections to (`disconnect`), and each one that is still the
  *   same process gets `onPeerDisconnected` after the given delay, unless
  *   the stopped node came back meanwhile (a new connection then exists).
  */
 import type { Rng } from '../engine/rng.js'
+import { NodeTimers } from '../engine/node-timers.js'
 import type { Simulator } from '../engine/simulator.js'
 import { RELATION_SAME_AS } from '../models/network.js'
 import type { Effect, NodeAdapter, NodeAdapterFactory } from './node-adapter.js'
@@ -41,11 +41,10 @@ export const MESSAGE_COUNTS: Map<string, number> | null = process.env.SIM_MESSAG
 
 export class ProtocolHost<M> implements TrafficFlow {
   private readonly adapters: Array<NodeAdapter<M> | undefined>
-  private readonly timerAtMs: Float64Array
+  private readonly timers: NodeTimers
   private readonly attachCount: Uint8Array
   private readonly jitter: Rng
   private readonly kMsg: number
-  private readonly kTimer: number
   private readonly kTransfer: number
   private readonly kGone: number
   // in-flight messages and transfers: parallel arrays indexed by slot, with a free list
@@ -71,11 +70,11 @@ export class ProtocolHost<M> implements TrafficFlow {
   constructor (private readonly world: World, private readonly sim: Simulator, private readonly factory: NodeAdapterFactory<M>, private readonly tiered: boolean) {
     const n = world.nodeCount
     this.adapters = new Array(n)
-    this.timerAtMs = new Float64Array(n).fill(Infinity)
+    this.timers = new NodeTimers(n)
     this.attachCount = new Uint8Array(n)
     this.jitter = world.streams.stream('jitter')
     this.kMsg = sim.registerKind('message', (node, slot, now) => this.onDeliver(node, slot, now))
-    this.kTimer = sim.registerKind('node-timer', (node, g, now) => this.onTimerEvent(node, g, now))
+    sim.attachTimers(this.timers, (node, now) => this.onTimerFired(node, now))
     this.kTransfer = sim.registerKind('transfer-done', (node, slot, now) => this.onTransferEnd(node, slot, now))
     this.kGone = sim.registerKind('peer-gone', (node, slot, now) => this.onPeerGone(node, slot, now))
   }
@@ -89,7 +88,7 @@ export class ProtocolHost<M> implements TrafficFlow {
     if (this.countsAsOrphan(node)) this.world.orphanLeaves++
     const a = this.factory(node, nowMs)
     this.adapters[node] = a
-    this.timerAtMs[node] = Infinity
+    this.timers.clear(node)
     this.exec(node, nowMs, a.start(nowMs))
   }
 
@@ -100,7 +99,7 @@ export class ProtocolHost<M> implements TrafficFlow {
     const a = this.adapters[node]
     if (a == null) return
     this.adapters[node] = undefined
-    this.timerAtMs[node] = Infinity
+    this.timers.clear(node)
     this.exec(node, nowMs, a.stop(nowMs))
   }
 
@@ -172,21 +171,16 @@ export class ProtocolHost<M> implements TrafficFlow {
     return this.tiered && w.role[node] !== ROLE_SEEDER && !w.isSupernode(node) && this.attachCount[node] === 0
   }
 
-  /** Schedules the node's timer at its next deadline, but not before `notBeforeMs`. */
+  /** Moves the node's timer to its next deadline, but not before `notBeforeMs`. */
   private arm (node: number, nowMs: number, notBeforeMs: number): void {
     const a = this.adapters[node]
     if (a == null) return
     const d = a.nextDeadlineMs()
-    if (d === undefined) return
-    const at = Math.max(nowMs, notBeforeMs, d)
-    if (at >= this.timerAtMs[node]) return
-    this.timerAtMs[node] = at
-    if (at <= this.world.scenario.durationS * 1000) this.sim.schedule(at, this.kTimer, node, this.world.gen[node])
+    const at = d === undefined ? Infinity : Math.max(nowMs, notBeforeMs, d)
+    this.timers.set(node, at <= this.world.scenario.durationS * 1000 ? at : Infinity)
   }
 
-  private onTimerEvent (node: number, g: number, nowMs: number): void {
-    if (this.world.gen[node] !== g || this.timerAtMs[node] !== nowMs) return
-    this.timerAtMs[node] = Infinity
+  private onTimerFired (node: number, nowMs: number): void {
     const a = this.adapters[node]
     if (a == null) return
     this.execTimer(node, nowMs, a.onTimer(nowMs))

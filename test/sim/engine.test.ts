@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { EventQueue, EventTimeError } from '../../sim/engine/event-queue.js'
 import { RngStreams } from '../../sim/engine/rng.js'
+import { NodeTimers } from '../../sim/engine/node-timers.js'
 import { Simulator } from '../../sim/engine/simulator.js'
 
 describe('sim/engine', () => {
@@ -50,5 +51,36 @@ describe('sim/engine', () => {
     expect(draw(a, 'churn', 3)).to.not.deep.equal(draw(a, 'churn', 4))
     expect(draw(a, 'churn')).to.not.deep.equal(draw(a, 'workload'))
     expect(draw(a, 'churn')).to.not.deep.equal(draw(c, 'churn'))
+  })
+
+  it('NodeTimers fires each node once at its latest setting, in (time, node) order, against a sorted reference', () => {
+    const streams = new RngStreams(7)
+    const rng = streams.stream('timers')
+    const n = 500
+    const timers = new NodeTimers(n)
+    const ref = new Map<number, number>()
+    for (let i = 0; i < 20_000; i++) {
+      const node = rng.int(n)
+      const r = rng.float()
+      if (r < 0.1) { timers.clear(node); ref.delete(node) } else { const t = Math.floor(r * 1000); timers.set(node, t); ref.set(node, t) }
+    }
+    const expected = [...ref].sort((a, b) => a[1] - b[1] || a[0] - b[0]).map(([node]) => node)
+    const fired: number[] = []
+    while (timers.size > 0) fired.push(timers.popMin())
+    expect(fired).to.deep.equal(expected)
+  })
+
+  it('a timer moved later fires only at its new time, and queued events go first at equal times', () => {
+    const sim = new Simulator()
+    const timers = new NodeTimers(4)
+    const log: string[] = []
+    const k = sim.registerKind('e', (node, _arg, now) => { log.push(`event ${node}@${now}`) })
+    sim.attachTimers(timers, (node, now) => { log.push(`timer ${node}@${now}`) })
+    timers.set(1, 100)
+    timers.set(1, 300) // a reply came: the 100 ms deadline no longer matters
+    timers.set(2, 200)
+    sim.schedule(200, k, 0, 0)
+    expect(sim.run(1000)).to.equal(3)
+    expect(log).to.deep.equal(['event 0@200', 'timer 2@200', 'timer 1@300'])
   })
 })
