@@ -4,7 +4,7 @@
  * simulator needs (the real xfer protocol's request / piece / reject,
  * keyed by catalog item instead of a content id; pieces carry no bytes).
  */
-import { checkDhtMessage, type DhtMessage } from '../../src/core/messages/dht-messages.js'
+import { estimateDhtMessageBytes, type DhtMessage } from '../../src/core/messages/dht-messages.js'
 
 /** Asks for piece `index` of catalog item `itemRank` (xfer `request`). */
 export interface PieceRequestMessage { type: 'piece-request', itemRank: number, index: number }
@@ -16,10 +16,10 @@ export interface PieceRejectMessage { type: 'piece-reject', itemRank: number, in
 /** Any message between simulated nodes. */
 export type SimMessage = DhtMessage | PieceRequestMessage | PieceMessage | PieceRejectMessage
 
-/** Size on the wire, bytes: checkDhtMessage's upper estimate (which also enforces the limits) or a small fixed frame. */
+/** Size on the wire, bytes: the core's upper estimate (checkDhtMessage's, unchecked: the core built it) or a small fixed frame. */
 export function simMessageBytes (m: SimMessage): number {
   if (m.type === 'piece-request' || m.type === 'piece' || m.type === 'piece-reject') return 24
-  return checkDhtMessage(m)
+  return estimateDhtMessageBytes(m)
 }
 
 /** True for the piece-exchange messages. */

@@ -112,16 +112,12 @@ export class RoutingTable {
    */
   addAuthenticated (contact: Contact, nowMs: number): AddContactResult {
     if (keysEqual(contact.id, this.localId)) return { status: 'rejected-self' }
-    const existing = this.kb.get(contact.id)
-    if (existing != null) {
-      // The arbiter keeps the incumbent's addresses: only its last-seen time and place in the bucket change.
-      this.kb.add({ ...existing, vectorClock: nowMs })
-      return { status: 'updated' }
-    }
+    const bucket = this.bucketOf(contact.id)
+    // Known: keep its addresses, only its last-seen time and place in the bucket change (what the arbiter does, without k-bucket's copies).
+    if (this.refreshIn(bucket, contact.id, nowMs)) return { status: 'updated' }
     const region = this.regionOf(contact)
     if (region != null) {
       if (this.regionCount(region) >= this.maxPerRegionInTable) return { status: 'rejected-region' }
-      const bucket = this.bucketOf(contact.id)
       let inBucket = 0
       for (const c of bucket) if (c.region === region) inBucket++
       if (inBucket >= this.maxPerRegionPerBucket) return { status: 'rejected-region' }
@@ -166,8 +162,19 @@ export class RoutingTable {
 
   /** Marks a contact as just seen (moves it to its bucket's tail); no-op for unknown ids. */
   touch (id: Key, nowMs: number): void {
-    const e = this.kb.get(id)
-    if (e != null) this.kb.add({ ...e, vectorClock: nowMs })
+    this.refreshIn(this.bucketOf(id), id, nowMs)
+  }
+
+  /** Moves `id` to the tail of its bucket (most recently seen) with last-seen `nowMs`; false when not stored. */
+  private refreshIn (bucket: Entry[], id: Key, nowMs: number): boolean {
+    for (let i = bucket.length - 1; i >= 0; i--) {
+      const e = bucket[i]
+      if (!keysEqual(e.id, id)) continue
+      if (nowMs > e.vectorClock) e.vectorClock = nowMs
+      if (i !== bucket.length - 1) { bucket.splice(i, 1); bucket.push(e) }
+      return true
+    }
+    return false
   }
 
   /** Removes a contact (vanished or misbehaving peer). */

@@ -111,7 +111,8 @@ type ReqKind = 'attach' | 'register' | 'unregister' | 'keep-alive' | 'query'
 
 interface Outstanding { peerId: string, kind: ReqKind, deadlineMs: number, queryId?: number }
 interface Attachment { contact: Contact, attached: boolean, keepAliveIntervalMs: number, nextKeepAliveAtMs: number, keepAliveInFlight: boolean }
-interface Backoff { failures: number, busyAnswers: number, retryAtMs: number, busy: boolean }
+/** `listed`: the peer is still among the candidates (kept current so nextDeadlineMs needs no lookup per candidate). */
+interface Backoff { failures: number, busyAnswers: number, retryAtMs: number, busy: boolean, listed: boolean }
 interface PendingQuery { key: Key, tried: Set<string> }
 
 /** Leaf-side tier state machine. */
@@ -197,9 +198,10 @@ export class LeafAttachment {
       ranked = ranked.filter(c => keep.has(c.peerId))
     }
     // Backoffs of forgotten candidates matter only until they expire (bounds the map).
-    if (this.backoff.size > this.maxCandidates) {
-      const listed = new Set(ranked.map(c => c.peerId))
-      for (const [id, b] of this.backoff) if (b.retryAtMs <= nowMs && !listed.has(id)) this.backoff.delete(id)
+    const listed = new Set(ranked.map(c => c.peerId))
+    for (const [id, b] of this.backoff) {
+      b.listed = listed.has(id)
+      if (!b.listed && this.backoff.size > this.maxCandidates && b.retryAtMs <= nowMs) this.backoff.delete(id)
     }
     this.candidates = ranked
     return this.fill(nowMs)
@@ -295,17 +297,15 @@ export class LeafAttachment {
 
   /** Earliest time `handleTimeout` has work, or undefined. */
   nextDeadlineMs (): number | undefined {
-    let min = this.fillAtMs
-    const consider = (t: number): void => { if (min === undefined || t < min) min = t }
-    for (const o of this.outstanding.values()) consider(o.deadlineMs)
-    for (const a of this.attachments.values()) if (a.attached && !a.keepAliveInFlight) consider(a.nextKeepAliveAtMs)
+    // Runs after every input of the owner: no closure, and backoffs are walked, not looked up per candidate.
+    let min = this.fillAtMs ?? Infinity
+    for (const o of this.outstanding.values()) if (o.deadlineMs < min) min = o.deadlineMs
+    for (const a of this.attachments.values()) if (a.attached && !a.keepAliveInFlight && a.nextKeepAliveAtMs < min) min = a.nextKeepAliveAtMs
     if (this.attachments.size < this.targetAttachments) {
-      for (const c of this.candidates) {
-        const b = this.backoff.get(c.peerId)
-        if (b != null && !this.attachments.has(c.peerId) && b.retryAtMs > (this.fillAtMs ?? -Infinity)) consider(b.retryAtMs)
-      }
+      const floor = this.fillAtMs ?? -Infinity
+      for (const [id, b] of this.backoff) if (b.listed && b.retryAtMs > floor && b.retryAtMs < min && !this.attachments.has(id)) min = b.retryAtMs
     }
-    return min
+    return min === Infinity ? undefined : min
   }
 
   /** Expires requests, sends due keep-alives and retries attachments at `nowMs`. */
@@ -345,7 +345,7 @@ export class LeafAttachment {
     const a = this.attachments.get(peerId)
     if (a == null) return []
     this.attachments.delete(peerId)
-    const b = this.backoff.get(peerId) ?? { failures: 0, busyAnswers: 0, retryAtMs: 0, busy }
+    const b = this.backoff.get(peerId) ?? { failures: 0, busyAnswers: 0, retryAtMs: 0, busy, listed: true }
     b.busy = busy
     if (busy) {
       b.failures = 0 // it answered: alive, only full
@@ -358,6 +358,7 @@ export class LeafAttachment {
     this.backoff.set(peerId, b)
     if (!busy && b.failures >= this.forgetAfterFailures && this.candidates.length > this.targetAttachments) {
       this.candidates = this.candidates.filter(c => c.peerId !== peerId)
+      b.listed = false
     }
     const out: LeafEffect[] = []
     if (a.attached) out.push({ type: 'detached', supernode: a.contact, reason })
