@@ -20,10 +20,12 @@ interface Ranked extends RankCandidate { c: Contact }
 export class SimDirectory {
   private readonly contacts: Array<Contact | undefined>
   private readonly places: Array<PeerPlace | undefined>
+  private readonly regions: Array<string | undefined>
 
   constructor (private readonly world: World) {
     this.contacts = new Array(world.nodeCount)
     this.places = new Array(world.nodeCount)
+    this.regions = new Array(world.nodeCount)
   }
 
   /** The node's contact (seeders carry `origin: true`). */
@@ -52,8 +54,13 @@ export class SimDirectory {
     return p
   }
 
-  /** Region label for the DHT diversity limits: the address's /16 (the core's default rule, without parsing strings). */
-  readonly regionOf: RegionOf = (c) => `v4:${this.world.net.ipOf[this.nodeOf(c)] >>> 16}`
+  /** Region label for the DHT diversity limits: the address's /16 (the core's default rule, without parsing strings), built once per node. */
+  readonly regionOf: RegionOf = (c) => {
+    const node = this.nodeOf(c)
+    let r = this.regions[node]
+    if (r === undefined) { r = `v4:${this.world.net.ipOf[node] >>> 16}`; this.regions[node] = r }
+    return r
+  }
 
   /** `contacts` ranked nearest to `self` first by the core's rankPeers (proximity off: tie keys only). */
   rank (self: number, contacts: readonly Contact[], proximity: boolean): Contact[] {

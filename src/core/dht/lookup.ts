@@ -14,7 +14,7 @@
  * - A candidate's hop is one more than the hop of the peer that named it
  *   (seeds are hop 1); candidates beyond `maxHops` are never asked.
  */
-import { compareDistance, distancePrefix, keyToHex, keysEqual, type Key } from '../ids.js'
+import { compareDistance, distancePrefix, keysEqual, type Key } from '../ids.js'
 import { capPerRegion, prefixRegionOf, type Contact, type RegionOf } from './contact.js'
 
 /** Which RPC the lookup sends. */
@@ -72,7 +72,7 @@ export interface LookupResult {
 type CandidateState = 'new' | 'inflight' | 'done' | 'failed'
 
 /** `dist`: distancePrefix to the target, the cheap first sort key. */
-interface Candidate { contact: Contact, hex: string, hop: number, state: CandidateState, deadlineMs: number, dist: number }
+interface Candidate { contact: Contact, hop: number, state: CandidateState, deadlineMs: number, dist: number }
 
 /** One iterative lookup; feed it responses, failures and time, send what it returns. */
 export class Lookup {
@@ -88,7 +88,8 @@ export class Lookup {
   private readonly wantedProviders: number
   private readonly regionOf: RegionOf
   private readonly maxPerRegionPerResponse: number
-  private readonly byHex = new Map<string, Candidate>()
+  /** Candidates by peer id (a contact's key is derived from its peer id: one per peer). */
+  private readonly byPeer = new Map<string, Candidate>()
   private candidates: Candidate[] = []
   private readonly providers = new Map<string, Contact>()
   private inflight = 0
@@ -195,24 +196,36 @@ export class Lookup {
     let added = false
     for (const contact of contacts) {
       if (keysEqual(contact.id, this.localId)) continue
-      const hex = keyToHex(contact.id)
-      if (this.byHex.has(hex)) continue
-      const c: Candidate = { contact, hex, hop, state: 'new', deadlineMs: 0, dist: distancePrefix(this.target, contact.id) }
-      this.byHex.set(hex, c)
-      this.candidates.push(c)
+      if (this.byPeer.has(contact.peerId)) continue
+      const c: Candidate = { contact, hop, state: 'new', deadlineMs: 0, dist: distancePrefix(this.target, contact.id) }
+      this.byPeer.set(contact.peerId, c)
+      this.insertSorted(c)
       added = true
     }
     if (!added) return
-    this.candidates.sort((a, b) => (a.dist - b.dist) || compareDistance(this.target, a.contact.id, b.contact.id))
     if (this.candidates.length > this.maxCandidates) {
       // Forget far candidates that are not in flight; in-flight ones must stay to match their answers.
       const keep: Candidate[] = []
       for (const c of this.candidates) {
         if (keep.length < this.maxCandidates || c.state === 'inflight') keep.push(c)
-        else this.byHex.delete(c.hex)
+        else this.byPeer.delete(c.contact.peerId)
       }
       this.candidates = keep
     }
+  }
+
+  /** Inserts after every candidate not farther (the order a stable sort gives); one response adds at most k. */
+  private insertSorted (c: Candidate): void {
+    const list = this.candidates
+    let lo = 0
+    let hi = list.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      const m = list[mid]
+      if (m.dist < c.dist || (m.dist === c.dist && compareDistance(this.target, m.contact.id, c.contact.id) <= 0)) lo = mid + 1
+      else hi = mid
+    }
+    list.splice(lo, 0, c)
   }
 
   private pump (nowMs: number): LookupRequest[] {

@@ -50,8 +50,12 @@ export type AddContactResult =
   | { status: 'added' | 'updated' | 'rejected-self' | 'rejected-region' | 'dropped' }
   | { status: 'ping', ping: Contact[] }
 
-/** A stored contact; `region` is regionOf(contact), computed once at insertion (a per-offer scan of the bucket needs it). */
-interface Entry extends Contact { vectorClock: number, region: string | null }
+/**
+ * A stored contact: the contact object itself (contacts are immutable values,
+ * handed out without copies), `region` = regionOf(contact) computed once at
+ * insertion (a per-offer scan of the bucket needs it).
+ */
+interface Entry { id: Key, contact: Contact, vectorClock: number, region: string | null }
 
 interface KNode { contacts: Entry[] | null, left: KNode, right: KNode }
 
@@ -66,6 +70,7 @@ export class RoutingTable {
   private readonly maxPendingPings: number
   private readonly pingFreshMs: number
   private readonly regionCounts = new Map<string, number>()
+  private contactCount = 0
   /** pinged contact (hex id) -> candidate waiting for its slot */
   private readonly pending = new Map<string, Contact>()
   private pingRequest: Entry[] | undefined
@@ -87,20 +92,21 @@ export class RoutingTable {
     })
     this.kb.on('added', (c: Entry) => { this.count(c, +1) })
     this.kb.on('removed', (c: Entry) => { this.count(c, -1) })
+    // The arbiter returns a new object for a known id: 'updated', not counted.
     this.kb.on('ping', (old: Entry[]) => { this.pingRequest = old })
   }
 
   /** Number of contacts in the table. */
-  get size (): number { return this.kb.count() }
+  get size (): number { return this.contactCount }
 
   /** Contact stored under `id`, or undefined. */
   get (id: Key): Contact | undefined {
     const e = this.kb.get(id)
-    return e == null ? undefined : toContact(e)
+    return e?.contact
   }
 
   /** Every contact, in no particular order. */
-  toArray (): Contact[] { return this.kb.toArray().map(toContact) }
+  toArray (): Contact[] { return this.kb.toArray().map(e => e.contact) }
 
   /** Contacts of `region` in the table. */
   regionCount (region: string): number { return this.regionCounts.get(region) ?? 0 }
@@ -122,7 +128,7 @@ export class RoutingTable {
       for (const c of bucket) if (c.region === region) inBucket++
       if (inBucket >= this.maxPerRegionPerBucket) return { status: 'rejected-region' }
     }
-    const entry: Entry = { ...toContact(contact), addrs: contact.addrs.slice(), vectorClock: nowMs, region }
+    const entry: Entry = { id: contact.id, contact: toContact(contact), vectorClock: nowMs, region }
     this.pingRequest = undefined
     this.kb.add(entry)
     const old = this.pingRequest as Entry[] | undefined
@@ -134,8 +140,8 @@ export class RoutingTable {
       const hex = keyToHex(o.id)
       if (this.pending.has(hex)) continue
       if (this.pending.size >= this.maxPendingPings) break
-      this.pending.set(hex, toContact(entry))
-      toPing.push(toContact(o))
+      this.pending.set(hex, entry.contact)
+      toPing.push(o.contact)
       // One free slot suffices for one candidate: ping more only to find a dead one faster.
     }
     return toPing.length === 0 ? { status: 'dropped' } : { status: 'ping', ping: toPing }
@@ -207,7 +213,7 @@ export class RoutingTable {
     const byDist = found.map(e => ({ e, d: distancePrefix(target, e.id) }))
     byDist.sort((a, b) => (a.d - b.d) || compareDistance(target, a.e.id, b.e.id))
     const out: Contact[] = []
-    for (let i = 0; i < byDist.length && i < n; i++) out.push(toContact(byDist[i].e))
+    for (let i = 0; i < byDist.length && i < n; i++) out.push(byDist[i].e.contact)
     return out
   }
 
@@ -219,6 +225,7 @@ export class RoutingTable {
   }
 
   private count (c: Entry, delta: number): void {
+    this.contactCount += delta
     const r = c.region
     if (r == null) return
     const n = (this.regionCounts.get(r) ?? 0) + delta
