@@ -437,7 +437,7 @@ export class DhtNode {
   }
 
   private closestExcept (target: Key, asker: Contact): Contact[] {
-    return this.table.closest(target, this.k + 1).filter(c => !keysEqual(c.id, asker.id)).slice(0, this.k)
+    return this.table.closest(target, this.k, asker.id)
   }
 
   private fault (nowMs: number, peerId: string, weight: number, reason: string): DhtEffect[] {

@@ -57,7 +57,7 @@ export type AddContactResult =
  */
 interface Entry { id: Key, contact: Contact, vectorClock: number, region: string | null }
 
-interface KNode { contacts: Entry[] | null, left: KNode, right: KNode }
+interface KNode { contacts: Entry[] | null, dontSplit: boolean, left: KNode, right: KNode }
 
 /** Kademlia routing table over k-bucket with exact ordering, diversity limits and ping-before-evict. */
 export class RoutingTable {
@@ -69,6 +69,7 @@ export class RoutingTable {
   private readonly maxPerRegionInTable: number
   private readonly maxPendingPings: number
   private readonly pingFreshMs: number
+  private readonly pingCount: number
   private readonly regionCounts = new Map<string, number>()
   private contactCount = 0
   /** pinged contact (hex id) -> candidate waiting for its slot */
@@ -83,10 +84,11 @@ export class RoutingTable {
     this.maxPerRegionInTable = init.maxPerRegionInTable ?? 10
     this.maxPendingPings = init.maxPendingPings ?? 64
     this.pingFreshMs = init.pingFreshMs ?? 0
+    this.pingCount = init.pingCount ?? 3
     this.kb = new KBucket<Entry>({
       localNodeId: init.localId,
       numberOfNodesPerKBucket: this.kBucketSize,
-      numberOfNodesToPing: init.pingCount ?? 3,
+      numberOfNodesToPing: this.pingCount,
       // Keep the live incumbent's addresses; a fresh object moves it to the tail as recently seen.
       arbiter: (incumbent, candidate) => ({ ...incumbent, vectorClock: Math.max(incumbent.vectorClock, candidate.vectorClock) })
     })
@@ -118,7 +120,8 @@ export class RoutingTable {
    */
   addAuthenticated (contact: Contact, nowMs: number): AddContactResult {
     if (keysEqual(contact.id, this.localId)) return { status: 'rejected-self' }
-    const bucket = this.bucketOf(contact.id)
+    const node = this.bucketNodeOf(contact.id)
+    const bucket = node.contacts as Entry[]
     // Known: keep its addresses, only its last-seen time and place in the bucket change (what the arbiter does, without k-bucket's copies).
     if (this.refreshIn(bucket, contact.id, nowMs)) return { status: 'updated' }
     const region = this.regionOf(contact)
@@ -127,6 +130,10 @@ export class RoutingTable {
       let inBucket = 0
       for (const c of bucket) if (c.region === region) inBucket++
       if (inBucket >= this.maxPerRegionPerBucket) return { status: 'rejected-region' }
+    }
+    if (node.dontSplit && bucket.length >= this.kBucketSize && this.freshHead(bucket, nowMs)) {
+      // What k-bucket would do (emit 'ping' with the bucket's head) when every head contact counts as live anyway: drop, without the copies.
+      return { status: 'dropped' }
     }
     const entry: Entry = { id: contact.id, contact: toContact(contact), vectorClock: nowMs, region }
     this.pingRequest = undefined
@@ -194,34 +201,55 @@ export class RoutingTable {
   /**
    * The `n` contacts closest to `target` by exact XOR distance. Walks
    * k-bucket's tree nearest subtree first (each subtree is one contiguous
-   * distance range, as k-bucket's own `closest` does) and sorts exactly.
+   * distance range, as k-bucket's own `closest` does) and orders exactly;
+   * `except` (typically the asker) is left out.
    */
-  closest (target: Key, n: number = this.kBucketSize): Contact[] {
-    const found: Entry[] = []
+  closest (target: Key, n: number = this.kBucketSize, except?: Key): Contact[] {
+    // Top n kept sorted by insertion (by a 48-bit distance prefix; full byte-wise XOR breaks its ties): no per-call objects.
+    const best: Entry[] = []
+    const bestD: number[] = []
+    let seen = 0
     const stack: KNode[] = [this.kb.root as unknown as KNode]
     let bit = 0
-    while (stack.length > 0 && found.length < n) {
+    while (stack.length > 0 && seen < n) {
       const node = stack.pop() as KNode
       if (node.contacts == null) {
         const near = bitAt(target, bit++) ? node.right : node.left
         stack.push(near === node.left ? node.right : node.left, near)
-      } else {
-        found.push(...node.contacts)
+        continue
+      }
+      for (const e of node.contacts) {
+        if (except !== undefined && keysEqual(e.id, except)) continue
+        seen++
+        const d = distancePrefix(target, e.id)
+        let i = best.length
+        while (i > 0 && (bestD[i - 1] > d || (bestD[i - 1] === d && compareDistance(target, best[i - 1].id, e.id) > 0))) i--
+        if (i >= n) continue
+        best.splice(i, 0, e)
+        bestD.splice(i, 0, d)
+        if (best.length > n) { best.pop(); bestD.pop() }
       }
     }
-    // Sort by a precomputed 48-bit distance prefix; full byte-wise XOR only breaks its ties.
-    const byDist = found.map(e => ({ e, d: distancePrefix(target, e.id) }))
-    byDist.sort((a, b) => (a.d - b.d) || compareDistance(target, a.e.id, b.e.id))
-    const out: Contact[] = []
-    for (let i = 0; i < byDist.length && i < n; i++) out.push(byDist[i].e.contact)
+    const out: Contact[] = new Array(best.length)
+    for (let i = 0; i < best.length; i++) out[i] = best[i].contact
     return out
   }
 
   private bucketOf (id: Key): Entry[] {
+    return this.bucketNodeOf(id).contacts as Entry[]
+  }
+
+  private bucketNodeOf (id: Key): KNode {
     let node = this.kb.root as unknown as KNode
     let bit = 0
     while (node.contacts == null) node = bitAt(id, bit++) ? node.right : node.left
-    return node.contacts
+    return node
+  }
+
+  /** True when the `pingCount` least recently seen contacts of a full bucket were all heard from within pingFreshMs. */
+  private freshHead (bucket: Entry[], nowMs: number): boolean {
+    for (let i = 0; i < this.pingCount && i < bucket.length; i++) if (nowMs - bucket[i].vectorClock >= this.pingFreshMs) return false
+    return true
   }
 
   private count (c: Entry, delta: number): void {
