@@ -58,7 +58,7 @@ export interface SwarmcdnParams {
   alpha: number
   /** DHT/tier request timeout, ms. Default 5000. */
   requestTimeoutMs: number
-  /** Leaf keep-alive interval, s (core default 15 s). Longer here because connection loss reaches the core as peerDisconnected (see disconnectDetectS); keep-alives then only catch a supernode that forgot the leaf. Default 600. */
+  /** Leaf keep-alive interval, s (core default 15 s). Longer here because connection loss reaches the core as peerDisconnected (see disconnectDetectS) and a demoted supernode refuses the next request at once (not-a-dht-node); keep-alives then only refresh the supernode's leaf timeout (3x). Default 1800 (600 cost a quarter of all events at 10^5 peers). */
   keepAliveIntervalS: number
   /** Delay before the peers of a node that went offline see its connection close (peerDisconnected), s. Default 30 (yamux's keep-alive ping interval: what a silent crash costs; a clean exit is faster). */
   disconnectDetectS: number
@@ -108,7 +108,7 @@ const DEFAULTS: SwarmcdnParams = {
   k: 20,
   alpha: 3,
   requestTimeoutMs: 5000,
-  keepAliveIntervalS: 600,
+  keepAliveIntervalS: 1800,
   disconnectDetectS: 30,
   targetAttachments: 3,
   maxCandidates: 16,
@@ -611,7 +611,11 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         if (m.type === 'piece-request' || m.type === 'piece' || m.type === 'piece-reject') { onPieceMessage(nowMs, from, m, out); return out }
         const c = dir.contact(from)
         if (isDhtRequest(m)) {
-          if (dht == null || index == null) return out // a leaf answers no DHT streams
+          if (dht == null || index == null) {
+            // A leaf does not serve the DHT protocol (the binding unlistens when it demotes): the stream fails at once, as this error.
+            out.push({ type: 'send', to: from, message: { type: 'error', requestId: m.requestId, code: 'not-a-dht-node' }, sizeBytes: 32 })
+            return out
+          }
           if (world.isSupernode(from) || world.role[from] === ROLE_SEEDER) execDht(nowMs, dht.peerAuthenticated(nowMs, c), out)
           execDht(nowMs, dht.handleMessage(nowMs, c, m), out)
           execSn(nowMs, index.handleMessage(nowMs, c, m), out)
