@@ -382,7 +382,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         } else {
           if (e.purpose === 'bootstrap' && dht != null) for (const k of dht.providedKeys()) pendingProvides.set(keyToHex(k), k)
           if (e.purpose === 'provide') {
-            if (dht?.isProviding(e.target) === true) markAnnounced(e.target)
+            if (e.announced === true && dht?.isProviding(e.target) === true) markAnnounced(e.target)
           }
           const li = lookupItems.get(e.lookupId)
           if (li == null) continue

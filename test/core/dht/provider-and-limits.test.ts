@@ -1,6 +1,7 @@
 import { expect } from 'chai'
 import { ProviderStore } from '../../../src/core/dht/provider-store.js'
-import { DhtNode } from '../../../src/core/dht/dht-node.js'
+import { DhtNode, type DhtEffect } from '../../../src/core/dht/dht-node.js'
+import type { Contact } from '../../../src/core/dht/contact.js'
 import { checkDhtMessage, DhtMessageLimitError, MAX_CONTACTS_PER_MESSAGE } from '../../../src/core/messages/dht-messages.js'
 import { keyFromBytes } from '../../../src/core/ids.js'
 import { makeContact } from './fake-network.js'
@@ -35,15 +36,15 @@ describe('core/dht/dht-node limits and republish', () => {
     node.peerAuthenticated(0, other)
     const first = node.provide(0, key).effects
     const find = first.find(e => e.type === 'send')!
-    expect(find.type === 'send' && find.message.type).to.equal('find-node')
+    expect(find.type === 'send' && find.message.type).to.equal('get-providers')
     expect(node.nextDeadlineMs()).to.equal(5000)
     if (find.type !== 'send') return
-    const after = node.handleMessage(1, other, { type: 'find-node-reply', requestId: find.message.requestId, closer: [] })
+    const after = node.handleMessage(1, other, { type: 'get-providers-reply', requestId: find.message.requestId, providers: [], closer: [] })
     const add = after.find(e => e.type === 'send' && e.message.type === 'add-provider')
     expect(add).to.not.equal(undefined)
     expect(node.nextDeadlineMs()).to.be.at.most(12 * HOUR)
     const republish = node.handleTimeout(12 * HOUR)
-    expect(republish.some(e => e.type === 'send' && e.message.type === 'find-node')).to.equal(true)
+    expect(republish.some(e => e.type === 'send' && e.message.type === 'get-providers')).to.equal(true)
   })
 
   it('does not look a key up again when it is provided again while its last announcement is still live', () => {
@@ -61,7 +62,7 @@ describe('core/dht/dht-node limits and republish', () => {
     expect(again.lookupId).to.equal(undefined)
     expect(again.effects).to.deep.equal([])
     expect(node.isProviding(key)).to.equal(true)
-    expect(node.handleTimeout(23 * HOUR).some(e => e.type === 'send' && e.message.type === 'find-node')).to.equal(true)
+    expect(node.handleTimeout(23 * HOUR).some(e => e.type === 'send' && e.message.type === 'get-providers')).to.equal(true)
     // Past TTL - republish interval after the announcement, a new provide looks up again.
     const node2 = new DhtNode({ self })
     node2.peerAuthenticated(0, other)
@@ -70,6 +71,33 @@ describe('core/dht/dht-node limits and republish', () => {
     node2.handleMessage(1, other, { type: 'find-node-reply', requestId: f2.message.requestId, closer: [] })
     node2.unprovide(key)
     expect(node2.provide(12 * HOUR + 2, key).lookupId).to.not.equal(undefined)
+  })
+
+  it('adds no record of its own for a key that already has wellProvidedAt other providers', () => {
+    const self = makeContact('self')
+    const other = makeContact('other')
+    const holders = Array.from({ length: 3 }, (_, i) => makeContact(`holder${i}`))
+    const run = (wellProvidedAt: number, providers: Contact[]): DhtEffect[] => {
+      const node = new DhtNode({ self, wellProvidedAt })
+      node.peerAuthenticated(0, other)
+      const ask = node.provide(0, key).effects.find(e => e.type === 'send')!
+      if (ask.type !== 'send') throw new Error('no lookup request')
+      return node.handleMessage(1, other, { type: 'get-providers-reply', requestId: ask.message.requestId, providers, closer: [] })
+    }
+    const adds = (effects: DhtEffect[]): number => effects.filter(e => e.type === 'send' && e.message.type === 'add-provider').length
+    const done = (effects: DhtEffect[]): boolean | undefined => { const d = effects.find(e => e.type === 'lookup-done'); return d?.type === 'lookup-done' ? d.announced : undefined }
+    const well = run(3, holders)
+    expect(adds(well)).to.equal(0)
+    expect(done(well)).to.equal(false)
+    // Our own record among those found does not count; two others are not enough.
+    const thin = run(3, [self, ...holders.slice(0, 2)])
+    expect(adds(thin)).to.equal(1)
+    expect(done(thin)).to.equal(true)
+    // Infinity: the classic provide, a find-node lookup and add-provider whatever exists.
+    const node = new DhtNode({ self, wellProvidedAt: Infinity })
+    node.peerAuthenticated(0, other)
+    const ask = node.provide(0, key).effects.find(e => e.type === 'send')!
+    expect(ask.type === 'send' && ask.message.type).to.equal('find-node')
   })
 
   it('looks a key up again when its earlier provide reached nobody', () => {
