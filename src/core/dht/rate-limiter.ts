@@ -10,6 +10,12 @@
  * `maxPeers` peers are tracked; the least recently seen is forgotten first
  * (a forgotten peer restarts with a full bucket and a clean score, which
  * bounds memory at the price of amnesty for long-idle peers).
+ * - A peer "at rest" (its bucket refilled, its score back to 0, no ban
+ *   running) is exactly what an untracked peer is, so it is forgotten
+ *   without any amnesty: each new peer tracked drops up to two rested
+ *   least-recently-seen ones. The map then holds only the recently active
+ *   peers instead of growing to `maxPeers` (at 10^6 simulated peers those
+ *   maps were most of a supernode's memory).
  */
 
 /** Options of a RateLimiter. */
@@ -52,6 +58,9 @@ export class RateLimiter {
     this.maxPeers = init.maxPeers ?? 10_000
   }
 
+  /** Peers currently tracked. */
+  get trackedPeers (): number { return this.peers.size }
+
   /** Spends one token of `peer` at `nowMs`; a refusal costs `refusalPenalty` score. */
   take (nowMs: number, peer: string, refusalPenalty = 5): TakeResult {
     const s = this.state(nowMs, peer)
@@ -78,6 +87,25 @@ export class RateLimiter {
     return s != null && nowMs < s.bannedUntilMs
   }
 
+  /** Drops up to `max` peers at rest (indistinguishable from untracked) among the 8 least recently seen: a penalized peer at the head does not block the rest. */
+  private forgetRested (nowMs: number, max: number): void {
+    let dropped = 0
+    let scanned = 0
+    for (const [peer, s] of this.peers) {
+      if (dropped >= max || scanned++ >= 8) return
+      if (!this.atRest(nowMs, s)) continue
+      this.peers.delete(peer)
+      dropped++
+    }
+  }
+
+  private atRest (nowMs: number, s: PeerState): boolean {
+    const idleMs = nowMs - s.lastMs
+    if (nowMs < s.bannedUntilMs) return false
+    if (s.tokens + idleMs * this.ratePerSec / 1000 < this.burst) return false
+    return s.score >= 0 || s.score + idleMs * this.recoveryPerHour / 3_600_000 >= 0
+  }
+
   private lower (nowMs: number, s: PeerState, weight: number): boolean {
     s.score -= weight
     if (s.score <= this.banScore && nowMs >= s.bannedUntilMs) {
@@ -91,6 +119,7 @@ export class RateLimiter {
     let s = this.peers.get(peer)
     if (s == null) {
       s = { tokens: this.burst, score: 0, lastMs: nowMs, bannedUntilMs: -Infinity }
+      this.forgetRested(nowMs, 2)
       if (this.peers.size >= this.maxPeers) {
         const oldest = this.peers.keys().next().value as string
         this.peers.delete(oldest)

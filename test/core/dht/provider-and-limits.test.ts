@@ -3,6 +3,7 @@ import { ProviderStore } from '../../../src/core/dht/provider-store.js'
 import { DhtNode, type DhtEffect } from '../../../src/core/dht/dht-node.js'
 import type { Contact } from '../../../src/core/dht/contact.js'
 import { checkDhtMessage, DhtMessageLimitError, MAX_CONTACTS_PER_MESSAGE } from '../../../src/core/messages/dht-messages.js'
+import { RateLimiter } from '../../../src/core/dht/rate-limiter.js'
 import { keyFromBytes } from '../../../src/core/ids.js'
 import { makeContact } from './fake-network.js'
 
@@ -128,6 +129,18 @@ describe('core/dht/dht-node limits and republish', () => {
     expect(node.handleMessage(1000, flooder, { type: 'ping', requestId: 99 })).to.have.length(0)
     node.peerAuthenticated(1000, flooder)
     expect(node.table.size).to.equal(0)
+  })
+
+  it('forgets peers at rest (full bucket, clean score) but keeps a penalized one until it recovered', () => {
+    const l = new RateLimiter({ ratePerSec: 10, burst: 20, recoveryPerHour: 50 })
+    l.fault(0, 'bad', 90) // score -90: recovers in 1.8 h
+    for (let i = 0; i < 5000; i++) l.take(1000 + i * 1000, `peer${i}`)
+    // One request a second from a new peer each time: only the last few are not yet refilled, plus the penalized one.
+    expect(l.trackedPeers).to.be.at.most(4)
+    expect(l.score(5000 * 1000, 'bad')).to.be.lessThan(0)
+    for (let i = 0; i < 2000; i++) l.take(6_000_000 + i * 1000, `late${i}`)
+    expect(l.score(8_000_000, 'bad')).to.equal(0)
+    expect(l.trackedPeers).to.be.at.most(3)
   })
 
   it('refills tokens over time for a well-behaved peer', () => {
