@@ -55,7 +55,7 @@ export type AddContactResult =
  * handed out without copies), `region` = regionOf(contact) computed once at
  * insertion (a per-offer scan of the bucket needs it).
  */
-interface Entry { id: Key, contact: Contact, vectorClock: number, region: string | null }
+interface Entry { id: Key, contact: Contact, vectorClock: number, region: string | null, failures?: number }
 
 interface KNode { contacts: Entry[] | null, dontSplit: boolean, left: KNode, right: KNode }
 
@@ -184,10 +184,25 @@ export class RoutingTable {
       const e = bucket[i]
       if (!keysEqual(e.id, id)) continue
       if (nowMs > e.vectorClock) e.vectorClock = nowMs
+      e.failures = undefined
       if (i !== bucket.length - 1) { bucket.splice(i, 1); bucket.push(e) }
       return true
     }
     return false
+  }
+
+  /**
+   * A request to `id` failed (no answer, dial error, not a DHT node any more).
+   * Returns its failures in a row (0 when not stored); any contact seen
+   * from it (refresh, answered ping) resets the count.
+   */
+  recordFailure (id: Key): number {
+    for (const e of this.bucketOf(id)) {
+      if (!keysEqual(e.id, id)) continue
+      e.failures = (e.failures ?? 0) + 1
+      return e.failures
+    }
+    return 0
   }
 
   /** Removes a contact (vanished or misbehaving peer). */
@@ -202,9 +217,10 @@ export class RoutingTable {
    * The `n` contacts closest to `target` by exact XOR distance. Walks
    * k-bucket's tree nearest subtree first (each subtree is one contiguous
    * distance range, as k-bucket's own `closest` does) and orders exactly;
-   * `except` (typically the asker) is left out.
+   * `except` (typically the asker) and contacts last heard from before
+   * `seenSinceMs` are left out.
    */
-  closest (target: Key, n: number = this.kBucketSize, except?: Key): Contact[] {
+  closest (target: Key, n: number = this.kBucketSize, except?: Key, seenSinceMs = -Infinity): Contact[] {
     // Top n kept sorted by insertion (by a 48-bit distance prefix; full byte-wise XOR breaks its ties): no per-call objects.
     const best: Entry[] = []
     const bestD: number[] = []
@@ -219,7 +235,7 @@ export class RoutingTable {
         continue
       }
       for (const e of node.contacts) {
-        if (except !== undefined && keysEqual(e.id, except)) continue
+        if ((except !== undefined && keysEqual(e.id, except)) || e.vectorClock < seenSinceMs) continue
         seen++
         const d = distancePrefix(target, e.id)
         let i = best.length

@@ -172,3 +172,41 @@ describe('core/messages/dht-messages', () => {
     expect(() => checkDhtMessage({ type: 'query', requestId: 1, key: new Uint8Array(3) })).to.throw(DhtMessageLimitError)
   })
 })
+
+describe('core/dht/dht-node dead contacts', () => {
+  const HOUR_MS = 3_600_000
+  const lookupRequestTo = (effects: DhtEffect[], peerId: string): number | undefined => {
+    for (const e of effects) if (e.type === 'send' && e.to.peerId === peerId && e.message.type === 'find-node') return e.message.requestId
+    return undefined
+  }
+
+  it('removes a table contact after two unanswered requests in a row, and at once on not-a-dht-node', () => {
+    const node = new DhtNode({ self: makeContact('self') })
+    const dead = makeContact('dead')
+    const demoted = makeContact('demoted')
+    node.peerAuthenticated(0, dead)
+    node.peerAuthenticated(0, demoted)
+    const first = node.findNode(0, keyFromBytes(new Uint8Array([7]))).effects
+    expect(lookupRequestTo(first, 'dead')).to.not.equal(undefined)
+    const toDemoted = lookupRequestTo(first, 'demoted')!
+    node.handleMessage(1, demoted, { type: 'error', requestId: toDemoted, code: 'not-a-dht-node' })
+    expect(node.table.get(demoted.id)).to.equal(undefined)
+    node.handleTimeout(10_000) // first timeout: a stall is possible, it stays
+    expect(node.table.get(dead.id)).to.not.equal(undefined)
+    node.findNode(20_000, keyFromBytes(new Uint8Array([8])))
+    node.handleTimeout(30_000)
+    expect(node.table.get(dead.id)).to.equal(undefined)
+  })
+
+  it('names only contacts heard from within pingFreshMs in its replies', () => {
+    const node = new DhtNode({ self: makeContact('self'), pingFreshMs: HOUR_MS })
+    const old = makeContact('old')
+    const fresh = makeContact('fresh')
+    const asker = makeContact('asker')
+    node.peerAuthenticated(0, old)
+    node.peerAuthenticated(HOUR_MS, fresh)
+    const reply = node.handleMessage(HOUR_MS + 1, asker, { type: 'find-node', requestId: 1, target: old.id })
+    const sent = reply.find(e => e.type === 'send')
+    expect(sent?.type === 'send' && sent.message.type === 'find-node-reply' && sent.message.closer.map(c => c.peerId)).to.deep.equal(['fresh'])
+  })
+})
