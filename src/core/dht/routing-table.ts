@@ -217,10 +217,9 @@ export class RoutingTable {
    * The `n` contacts closest to `target` by exact XOR distance. Walks
    * k-bucket's tree nearest subtree first (each subtree is one contiguous
    * distance range, as k-bucket's own `closest` does) and orders exactly;
-   * `except` (typically the asker) and contacts last heard from before
-   * `seenSinceMs` are left out.
+   * `except` (typically the asker) is left out.
    */
-  closest (target: Key, n: number = this.kBucketSize, except?: Key, seenSinceMs = -Infinity): Contact[] {
+  closest (target: Key, n: number = this.kBucketSize, except?: Key): Contact[] {
     // Top n kept sorted by insertion (by a 48-bit distance prefix; full byte-wise XOR breaks its ties): no per-call objects.
     const best: Entry[] = []
     const bestD: number[] = []
@@ -235,7 +234,7 @@ export class RoutingTable {
         continue
       }
       for (const e of node.contacts) {
-        if ((except !== undefined && keysEqual(e.id, except)) || e.vectorClock < seenSinceMs) continue
+        if (except !== undefined && keysEqual(e.id, except)) continue
         seen++
         const d = distancePrefix(target, e.id)
         let i = best.length

@@ -174,7 +174,6 @@ describe('core/messages/dht-messages', () => {
 })
 
 describe('core/dht/dht-node dead contacts', () => {
-  const HOUR_MS = 3_600_000
   const lookupRequestTo = (effects: DhtEffect[], peerId: string): number | undefined => {
     for (const e of effects) if (e.type === 'send' && e.to.peerId === peerId && e.message.type === 'find-node') return e.message.requestId
     return undefined
@@ -196,17 +195,5 @@ describe('core/dht/dht-node dead contacts', () => {
     node.findNode(20_000, keyFromBytes(new Uint8Array([8])))
     node.handleTimeout(30_000)
     expect(node.table.get(dead.id)).to.equal(undefined)
-  })
-
-  it('names only contacts heard from within pingFreshMs in its replies', () => {
-    const node = new DhtNode({ self: makeContact('self'), pingFreshMs: HOUR_MS })
-    const old = makeContact('old')
-    const fresh = makeContact('fresh')
-    const asker = makeContact('asker')
-    node.peerAuthenticated(0, old)
-    node.peerAuthenticated(HOUR_MS, fresh)
-    const reply = node.handleMessage(HOUR_MS + 1, asker, { type: 'find-node', requestId: 1, target: old.id })
-    const sent = reply.find(e => e.type === 'send')
-    expect(sent?.type === 'send' && sent.message.type === 'find-node-reply' && sent.message.closer.map(c => c.peerId)).to.deep.equal(['fresh'])
   })
 })
