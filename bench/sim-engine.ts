@@ -11,7 +11,7 @@
 import { EventQueue } from '../sim/engine/event-queue.js'
 import { RngStreams } from '../sim/engine/rng.js'
 import { runScenario } from '../sim/run-scenario.js'
-import { resolveScenario } from '../sim/scenario/load-scenario.js'
+import { cdnSteadyState } from './cdn-steady-state.js'
 
 const args = process.argv.slice(2)
 const arg = (name: string, def: number): number => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : def }
@@ -60,19 +60,7 @@ console.log(`queue, hold model, 1,000,000 pending: heap ${Math.round(heapOnly)} 
 
 for (const peers of [10_000, 100_000, 1_000_000]) {
   if (peers > maxPeers) break
-  const scenario = resolveScenario({
-    name: `bench-${peers}`,
-    durationS: 86400,
-    sampleIntervalS: 300,
-    network: { asCount: 1000 },
-    populations: [
-      { name: 'leaves', count: Math.round(peers * 0.98), churn: { preset: 'kad' } },
-      { name: 'supernodes', role: 'supernode', count: Math.round(peers * 0.02), churn: { preset: 'supernode' } }
-    ],
-    seeders: { count: 4 },
-    diurnal: { amplitude: 0.5 },
-    workload: { catalogItems: 10000, requestsPerOnlinePeerPerHour: 0.1, itemSizeBytes: { law: 'fixed', value: 50_000_000 } }
-  })
+  const scenario = cdnSteadyState(peers, { name: `bench-${peers}` })
   const ac = new AbortController()
   const t0 = performance.now()
   const r = runScenario(scenario, { signal: ac.signal, onProgress: () => { if (performance.now() - t0 > budgetS * 1000) ac.abort() } })

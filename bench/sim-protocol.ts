@@ -11,7 +11,8 @@
  */
 import { runScenario, type RunResult } from '../sim/run-scenario.js'
 import { MESSAGE_COUNTS } from '../sim/node/protocol-host.js'
-import { resolveScenario } from '../sim/scenario/load-scenario.js'
+import type { Scenario } from '../sim/scenario/scenario.js'
+import { cdnSteadyState } from './cdn-steady-state.js'
 
 const args = process.argv.slice(2)
 const opt = (name: string, def: string): string => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def }
@@ -21,21 +22,8 @@ const skipBaseline = args.includes('--skip-baseline')
 // Shorter runs for quick A/B loops (e.g. --duration-h 2 at 10^4).
 const durationS = Math.round(Number(opt('--duration-h', '24')) * 3600)
 
-function scenario (peers: number, kind: 'origin-baseline' | 'swarmcdn'): ReturnType<typeof resolveScenario> {
-  return resolveScenario({
-    name: `bench-protocol-${peers}`,
-    durationS,
-    sampleIntervalS: 300,
-    network: { asCount: 1000 },
-    populations: [
-      { name: 'leaves', count: Math.round(peers * 0.98), churn: { preset: 'kad' } },
-      { name: 'supernodes', role: 'supernode', count: Math.round(peers * 0.02), churn: { preset: 'supernode' } }
-    ],
-    seeders: { count: 4 },
-    diurnal: { amplitude: 0.5 },
-    workload: { catalogItems: 10000, requestsPerOnlinePeerPerHour: 0.1, itemSizeBytes: { law: 'fixed', value: 50_000_000 } },
-    protocol: { kind }
-  })
+function scenario (peers: number, kind: 'origin-baseline' | 'swarmcdn'): Scenario {
+  return cdnSteadyState(peers, { name: `bench-protocol-${peers}`, durationS, kind })
 }
 
 function timed (peers: number, kind: 'origin-baseline' | 'swarmcdn'): { r: RunResult, aborted: boolean } {

@@ -198,10 +198,12 @@ export class LeafAttachment {
       ranked = ranked.filter(c => keep.has(c.peerId))
     }
     // Backoffs of forgotten candidates matter only until they expire (bounds the map).
-    const listed = new Set(ranked.map(c => c.peerId))
-    for (const [id, b] of this.backoff) {
-      b.listed = listed.has(id)
-      if (!b.listed && this.backoff.size > this.maxCandidates && b.retryAtMs <= nowMs) this.backoff.delete(id)
+    if (this.backoff.size > 0) {
+      const listed = new Set(ranked.map(c => c.peerId))
+      for (const [id, b] of this.backoff) {
+        b.listed = listed.has(id)
+        if (!b.listed && this.backoff.size > this.maxCandidates && b.retryAtMs <= nowMs) this.backoff.delete(id)
+      }
     }
     this.candidates = ranked
     return this.fill(nowMs)
