@@ -8,11 +8,11 @@ import { publishFile } from '../../seeders/publish-file.js'
 import { startOriginSeeder, type OriginSeeder } from '../../seeders/origin-seeder.js'
 import { startPeer, type Peer } from '../../src/client/peer.js'
 import type { SwarmDownloadResult } from '../../src/client/swarm-peer.js'
-import type { OverlayInit } from '../../src/net/dht-service.js'
 import type { VerifiedManifest } from '../../src/core/content/manifest.js'
 import { AsnResolver } from '../../src/core/proximity/asn-resolver.js'
 import { loadPrefixTableFiles } from '../../src/client/prefix-table-files.js'
 import { waitFor, LOOPBACK_LIMITS } from '../helpers/wait-for.js'
+import { FAST_OVERLAY as FAST } from '../helpers/fast-overlay.js'
 
 const TABLE = fileURLToPath(new URL('../../../test/fixtures/loopback-as.csv', import.meta.url))
 /** 16 pieces per item; 2 requests in flight per source (below) so one source does not take them all. */
@@ -25,14 +25,6 @@ const SUPERNODES = 6
 /** Downloads start this far apart (after the first wave of 4). */
 const START_SPACING_MS = 60
 
-/** Small timers (as in test/net/overlay.test.ts): keep-alive 2 s, request timeout 3 s (a loaded CI machine stalls for over a second). */
-const FAST: OverlayInit = {
-  requestTimeoutMs: 3000,
-  keepAliveIntervalMs: 2000,
-  refreshIntervalMs: 1000,
-  attachWaitMs: 5000,
-  leaf: { reattachJitterMs: 300, backoffBaseMs: 200, backoffMaxMs: 1000, selfPromoteIntervalMs: 1000 }
-}
 
 describe('client/peer: overlay + swarm in one runtime (31 nodes, real libp2p on loopback)', function () {
   this.timeout(90_000)

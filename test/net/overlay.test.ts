@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { fileURLToPath } from 'node:url'
 import { randomBytes } from 'node:crypto'
 import { createSwarmNode, type SwarmNode } from '../../src/net/swarm-node.js'
-import { OverlayService, type OverlayInit } from '../../src/net/dht-service.js'
+import { OverlayService } from '../../src/net/dht-service.js'
 import { AsnResolver } from '../../src/core/proximity/asn-resolver.js'
 import { loadPrefixTableFiles } from '../../src/client/prefix-table-files.js'
 import { contentIdOf } from '../../src/core/content/content-id.js'
@@ -12,17 +12,10 @@ import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { MAX_DHT_MESSAGE_BYTES } from '../../src/core/messages/dht-messages.js'
 import { waitFor, LOOPBACK_LIMITS } from '../helpers/wait-for.js'
+import { FAST_OVERLAY as FAST } from '../helpers/fast-overlay.js'
 
 const TABLE = fileURLToPath(new URL('../../../test/fixtures/loopback-as.csv', import.meta.url))
 
-/** Small timers so recovery takes seconds: keep-alive 2 s, request timeout 3 s (a loaded CI machine stalls for over a second). */
-const FAST: OverlayInit = {
-  requestTimeoutMs: 3000,
-  keepAliveIntervalMs: 2000,
-  refreshIntervalMs: 1000,
-  attachWaitMs: 5000,
-  leaf: { reattachJitterMs: 300, backoffBaseMs: 200, backoffMaxMs: 1000, selfPromoteIntervalMs: 1000 }
-}
 
 
 interface Member { node: SwarmNode, overlay: OverlayService, role: OverlayRole, ip: string }

@@ -1,0 +1,10 @@
+import type { OverlayInit } from '../../src/net/dht-service.js'
+
+/** Small overlay timers so recovery takes seconds: keep-alive 2 s, request timeout 3 s (a loaded CI machine stalls for over a second). */
+export const FAST_OVERLAY: OverlayInit = {
+  requestTimeoutMs: 3000,
+  keepAliveIntervalMs: 2000,
+  refreshIntervalMs: 1000,
+  attachWaitMs: 5000,
+  leaf: { reattachJitterMs: 300, backoffBaseMs: 200, backoffMaxMs: 1000, selfPromoteIntervalMs: 1000 }
+}
