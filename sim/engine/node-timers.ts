@@ -31,9 +31,6 @@ export class NodeTimers {
   /** Armed timers. */
   get size (): number { return this.count }
 
-  /** The node's armed time, Infinity when disarmed. */
-  timeOf (node: number): number { return this.atMs[node] }
-
   /** Time of the earliest armed timer, Infinity when none. */
   peekTimeMs (): number { return this.count === 0 ? Infinity : this.atMs[this.heap[0]] }
 
