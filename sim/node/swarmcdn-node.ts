@@ -596,8 +596,8 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         countRegion(-1)
         dropAnnouncements()
         const out: Array<Effect<SimMessage>> = []
-        // The connections this process held (its supernodes, or its leaves) close with it.
-        const peers = [...(leaf?.attached() ?? []).map(c => dir.nodeOf(c)), ...(index?.leafPeerIds() ?? []).map(Number)]
+        // The connections this process held (its supernodes, or its leaves and DHT contacts) close with it.
+        const peers = [...(leaf?.attached() ?? []).map(c => dir.nodeOf(c)), ...(index?.leafPeerIds() ?? []).map(Number), ...(dht?.table.toArray() ?? []).map(c => dir.nodeOf(c))]
         if (peers.length > 0) out.push({ type: 'disconnect', peers, afterMs: p.disconnectDetectS * 1000 })
         for (const d of downloads?.values() ?? []) {
           out.push({ type: 'observe', name: 'bytes.aborted', value: (d.session?.verified.count ?? 0) * d.pieceBytes })
@@ -689,6 +689,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         const out: Array<Effect<SimMessage>> = []
         if (leaf != null) execLeaf(nowMs, leaf.peerDisconnected(nowMs, String(peer)), out)
         if (index != null) execSn(nowMs, index.peerDisconnected(nowMs, String(peer)), out)
+        dht?.peerDisconnected(dir.contact(peer).id)
         return out
       },
       onTransferSent: (_nowMs: number) => {

@@ -247,6 +247,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
     this.nextPolicyAtMs = now + this.policyIntervalMs
     this.on('peer:disconnect', (e: CustomEvent<PeerId>) => {
       const id = e.detail.toString()
+      this.dht?.peerDisconnected(keyOfPeerId(id))
       this.input(nowMs => [...(this.leaf?.peerDisconnected(nowMs, id) ?? []), ...(this.index?.peerDisconnected(nowMs, id) ?? [])])
     })
     this.on('peer:identify', (e: CustomEvent<{ peerId: PeerId, listenAddrs: Array<{ toString: () => string }>, protocols: string[], observedAddr?: { toString: () => string } }>) => {

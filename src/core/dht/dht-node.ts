@@ -35,15 +35,17 @@
  * - Every request we send fails after `requestTimeoutMs`. A table contact
  *   whose requests failed `evictAfterFailures` times in a row (no answer,
  *   undeliverable) is removed, and one that answers `not-a-dht-node` at
- *   once: it left or demoted. This only cleans the requester's own table: a
- *   departed contact still reaches others through the replies of nodes
- *   that never ask it themselves (at 10^4 simulated peers nearly half of
- *   all get-providers requests go to offline nodes). Two fixes were tried
- *   and not kept: naming only contacts heard from within pingFreshMs in
- *   replies (flat Kademlia lookup success fell from 0.99 to 0.91: fresh
- *   but far contacts displaced stale but close ones), and pinging every
- *   stale contact a reply names (liveness pings cost more events than the
- *   timeouts they saved).
+ *   once: it left or demoted. That only cleans the requester's own table;
+ *   what keeps a departed member out of everyone's replies is the
+ *   transport: the driver reports a closed connection (`peerDisconnected`),
+ *   and a contact whose connection closed is not named to others until it
+ *   is seen again, and is evicted at its first failed request. Before that
+ *   signal, at 10^4 simulated peers half of all get-providers requests went
+ *   to offline nodes. Two other fixes were tried and not kept: naming only
+ *   contacts heard from within pingFreshMs (flat Kademlia lookup success
+ *   fell from 0.99 to 0.91: fresh but far contacts displaced stale but close
+ *   ones), and pinging every stale contact a reply names (liveness pings
+ *   cost more events than the timeouts they saved).
  * - A get-providers lookup reports providers as it finds them
  *   (`lookup-providers`, only the new ones) before its `lookup-done`: the
  *   first answer usually names them all, while the lookup itself runs on
@@ -211,6 +213,14 @@ export class DhtNode {
     if (this.limiter.isBanned(nowMs, contact.peerId)) return []
     return this.pingEffects(nowMs, this.table.addAuthenticated(contact, nowMs))
   }
+
+  /**
+   * The connection to the DHT member with key `id` closed. Its table entry
+   * is no longer named to others, is replaced by the next candidate for a
+   * full bucket, and is evicted at its first failed request; any message
+   * from it makes it a good contact again.
+   */
+  peerDisconnected (id: Key): void { this.table.markDisconnected(id) }
 
   /** The driver found a protocol violation from `peerId` (bad frame, over-limit message). */
   protocolViolation (nowMs: number, peerId: string, reason: string): DhtEffect[] {
@@ -389,7 +399,7 @@ export class DhtNode {
     if (o.purpose.kind === 'ping') {
       return this.pingEffects(nowMs, this.table.pingFailed(o.to.id, nowMs))
     }
-    if (!alive && this.table.recordFailure(o.to.id) >= this.evictAfterFailures) this.table.remove(o.to.id)
+    if (!alive && (this.table.isDisconnected(o.to.id) || this.table.recordFailure(o.to.id) >= this.evictAfterFailures)) this.table.remove(o.to.id)
     if (o.purpose.kind === 'add-provider') return []
     const lookupId = o.purpose.lookupId
     const running = this.lookups.get(lookupId)
@@ -405,7 +415,7 @@ export class DhtNode {
       target,
       kind,
       localId: this.self.id,
-      seeds: [...this.table.closest(target, this.k), ...extraSeeds],
+      seeds: [...this.seedsFor(target), ...extraSeeds],
       k: this.k,
       alpha: this.alpha,
       requestTimeoutMs: this.requestTimeoutMs,
@@ -476,9 +486,15 @@ export class DhtNode {
     })
   }
 
-  /** What a reply names: the k closest contacts, never the asker. */
+  /** A lookup starts from the k closest contacts still connected (all of them when none is: a dead one costs a timeout, no seed costs the lookup). */
+  private seedsFor (target: Key): Contact[] {
+    const live = this.table.closest(target, this.k, undefined, true)
+    return live.length > 0 ? live : this.table.closest(target, this.k)
+  }
+
+  /** What a reply names: the k closest contacts, never the asker nor one whose connection closed. */
   private closestExcept (target: Key, asker: Contact): Contact[] {
-    return this.table.closest(target, this.k, asker.id)
+    return this.table.closest(target, this.k, asker.id, true)
   }
 
   private fault (nowMs: number, peerId: string, weight: number, reason: string): DhtEffect[] {

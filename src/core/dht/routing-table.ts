@@ -18,6 +18,11 @@
  *   heard from within `pingFreshMs` counts as live without a ping (BEP 5's
  *   "good" node: responded or queried us in the last 15 minutes), so a busy
  *   node does not ping its whole table again for every new candidate.
+ * - A contact whose connection closed (`markDisconnected`) is bad until it
+ *   is seen again: a full bucket replaces it with a new candidate without a
+ *   ping (BEP 5: "if any nodes in the bucket are known to have become bad,
+ *   one is replaced"), and `closest` leaves it out when asked to
+ *   (`connectedOnly`, for what a node tells others).
  * - "Closest" is ordered by exact byte-wise XOR (compareDistance); k-bucket's
  *   numeric distance loses precision past 53 bits and is never used.
  */
@@ -64,7 +69,7 @@ export type AddContactResult =
  * byte array, a separate heap object (at 10^5 simulated nodes those extra
  * memory loads per contact were most of `closest`'s time).
  */
-interface Entry { id: Key, contact: Contact, vectorClock: number, region: string | null, failures?: number, hi: number, lo: number }
+interface Entry { id: Key, contact: Contact, vectorClock: number, region: string | null, failures?: number, hi: number, lo: number, disconnected?: boolean }
 
 interface KNode { contacts: Entry[] | null, dontSplit: boolean, left: KNode, right: KNode }
 
@@ -140,6 +145,10 @@ export class RoutingTable {
       for (const c of bucket) if (c.region === region) inBucket++
       if (inBucket >= this.maxPerRegionPerBucket) return { status: 'rejected-region' }
     }
+    if (bucket.length >= this.kBucketSize) {
+      const gone = bucket.find(e => e.disconnected === true)
+      if (gone !== undefined) this.kb.remove(gone.id)
+    }
     if (node.dontSplit && bucket.length >= this.kBucketSize && this.freshHead(bucket, nowMs)) {
       // What k-bucket would do (emit 'ping' with the bucket's head) when every head contact counts as live anyway: drop, without the copies.
       return { status: 'dropped' }
@@ -195,6 +204,7 @@ export class RoutingTable {
       if (e.hi !== hi || e.lo !== lo || !keysEqual(e.id, id)) continue
       if (nowMs > e.vectorClock) e.vectorClock = nowMs
       e.failures = undefined
+      e.disconnected = undefined
       if (i !== bucket.length - 1) { bucket.splice(i, 1); bucket.push(e) }
       return true
     }
@@ -207,14 +217,22 @@ export class RoutingTable {
    * from it (refresh, answered ping) resets the count.
    */
   recordFailure (id: Key): number {
-    const hi = idHi(id); const lo = idLo(id)
-    for (const e of this.bucketOf(id)) {
-      if (e.hi !== hi || e.lo !== lo || !keysEqual(e.id, id)) continue
-      e.failures = (e.failures ?? 0) + 1
-      return e.failures
-    }
-    return 0
+    const e = this.entryOf(id)
+    if (e === undefined) return 0
+    e.failures = (e.failures ?? 0) + 1
+    return e.failures
   }
+
+  /** The connection to `id` closed: it is bad until seen again (see the rules). False when not stored. */
+  markDisconnected (id: Key): boolean {
+    const e = this.entryOf(id)
+    if (e === undefined) return false
+    e.disconnected = true
+    return true
+  }
+
+  /** True when `id` is stored and marked disconnected since it was last seen. */
+  isDisconnected (id: Key): boolean { return this.entryOf(id)?.disconnected === true }
 
   /** Removes a contact (vanished or misbehaving peer). */
   remove (id: Key): boolean {
@@ -228,9 +246,10 @@ export class RoutingTable {
    * The `n` contacts closest to `target` by exact XOR distance. Walks
    * k-bucket's tree nearest subtree first (each subtree is one contiguous
    * distance range, as k-bucket's own `closest` does) and orders exactly;
-   * `except` (typically the asker) is left out.
+   * `except` (typically the asker) is left out, and with `connectedOnly`
+   * so are contacts marked disconnected.
    */
-  closest (target: Key, n: number = this.kBucketSize, except?: Key): Contact[] {
+  closest (target: Key, n: number = this.kBucketSize, except?: Key, connectedOnly = false): Contact[] {
     // Top n kept sorted by insertion (by a 48-bit distance prefix; full byte-wise XOR breaks its ties): no per-call objects.
     const best: Entry[] = []
     const bestD: number[] = []
@@ -250,6 +269,7 @@ export class RoutingTable {
       for (const e of node.contacts) {
         const d = (th ^ e.hi) * 2 ** 24 + (tl ^ e.lo)
         if (d === exceptD && keysEqual(e.id, except as Key)) continue
+        if (connectedOnly && e.disconnected === true) continue
         seen++
         let i = best.length
         while (i > 0 && (bestD[i - 1] > d || (bestD[i - 1] === d && compareDistance(target, best[i - 1].id, e.id) > 0))) i--
@@ -262,6 +282,12 @@ export class RoutingTable {
     const out: Contact[] = new Array(best.length)
     for (let i = 0; i < best.length; i++) out[i] = best[i].contact
     return out
+  }
+
+  private entryOf (id: Key): Entry | undefined {
+    const hi = idHi(id); const lo = idLo(id)
+    for (const e of this.bucketOf(id)) if (e.hi === hi && e.lo === lo && keysEqual(e.id, id)) return e
+    return undefined
   }
 
   private bucketOf (id: Key): Entry[] {

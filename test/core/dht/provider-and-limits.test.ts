@@ -196,4 +196,33 @@ describe('core/dht/dht-node dead contacts', () => {
     node.handleTimeout(30_000)
     expect(node.table.get(dead.id)).to.equal(undefined)
   })
+
+  it('stops naming a contact whose connection closed, and evicts it at its first failed request', () => {
+    const node = new DhtNode({ self: makeContact('self') })
+    const asker = makeContact('asker')
+    const gone = makeContact('gone')
+    const back = makeContact('back')
+    for (const c of [asker, gone, back]) node.peerAuthenticated(0, c)
+    const target = keyFromBytes(new Uint8Array([9]))
+    const named = (nowMs: number): string[] => {
+      const e = node.handleMessage(nowMs, asker, { type: 'find-node', requestId: nowMs, target })
+      const m = e.find(x => x.type === 'send')
+      return m?.type === 'send' && m.message.type === 'find-node-reply' ? m.message.closer.map(c => c.peerId).sort() : []
+    }
+    expect(named(1)).to.deep.equal(['back', 'gone'])
+    node.peerDisconnected(gone.id)
+    node.peerDisconnected(back.id)
+    expect(named(2)).to.deep.equal([])
+    node.peerAuthenticated(3, back) // a new connection: good again
+    expect(named(4)).to.deep.equal(['back'])
+    // Our own lookups start from connected contacts while there are any.
+    expect(lookupRequestTo(node.findNode(5, target).effects, 'gone')).to.equal(undefined)
+    // When it is all a node knows, the lookup tries it, and one failure evicts it (two for a connected contact).
+    const lonely = new DhtNode({ self: makeContact('lonely') })
+    lonely.peerAuthenticated(0, gone)
+    lonely.peerDisconnected(gone.id)
+    expect(lookupRequestTo(lonely.findNode(1, target).effects, 'gone')).to.not.equal(undefined)
+    lonely.handleTimeout(10_000)
+    expect(lonely.table.get(gone.id)).to.equal(undefined)
+  })
 })

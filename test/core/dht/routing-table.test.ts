@@ -88,6 +88,24 @@ describe('core/dht/routing-table', () => {
     expect(t.get(far(9).id)?.peerId).to.equal('f9')
   })
 
+  it('replaces a disconnected contact of a full bucket without a ping, and leaves it out of connected-only closest', () => {
+    const local = idWith({ 0: 0xff })
+    const t = new RoutingTable({ localId: local, kBucketSize: 4 })
+    const far = (i: number): Contact => contactWithId(idWith({ 0: 0x01, 1: i }), `f${i}`)
+    for (let i = 0; i < 4; i++) t.addAuthenticated(far(i), i)
+    expect(t.markDisconnected(far(2).id)).to.equal(true)
+    expect(t.markDisconnected(far(7).id)).to.equal(false)
+    expect(t.closest(far(2).id, 4).map(c => c.peerId)).to.include('f2')
+    expect(t.closest(far(2).id, 4, undefined, true).map(c => c.peerId)).to.deep.equal(['f3', 'f0', 'f1'])
+    expect(t.addAuthenticated(far(9), 10).status).to.equal('added')
+    expect(t.get(far(2).id)).to.equal(undefined)
+    // Seen again before that: no longer disconnected, so the next candidate pings instead.
+    t.markDisconnected(far(3).id)
+    t.touch(far(3).id, 11)
+    expect(t.isDisconnected(far(3).id)).to.equal(false)
+    expect(t.addAuthenticated(far(8), 12).status).to.equal('ping')
+  })
+
   it('labels IPv4 /16 and IPv6 /32 regions and exempts local ranges', () => {
     expect(prefixRegionOf(makeContact('a', '8.8.4.4'))).to.equal('v4:8.8')
     expect(prefixRegionOf(makeContact('a', '172.20.1.1'))).to.equal(null)
