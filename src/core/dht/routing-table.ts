@@ -69,7 +69,8 @@ export type AddContactResult =
  * byte array, a separate heap object (at 10^5 simulated nodes those extra
  * memory loads per contact were most of `closest`'s time).
  */
-interface Entry { id: Key, contact: Contact, vectorClock: number, region: string | null, failures?: number, hi: number, lo: number, disconnected?: boolean }
+// Every field is set at creation: one object shape keeps the hot loops' property loads monomorphic.
+interface Entry { id: Key, contact: Contact, vectorClock: number, region: string | null, failures: number, hi: number, lo: number, disconnected: boolean }
 
 interface KNode { contacts: Entry[] | null, dontSplit: boolean, left: KNode, right: KNode }
 
@@ -146,14 +147,14 @@ export class RoutingTable {
       if (inBucket >= this.maxPerRegionPerBucket) return { status: 'rejected-region' }
     }
     if (bucket.length >= this.kBucketSize) {
-      const gone = bucket.find(e => e.disconnected === true)
+      const gone = bucket.find(e => e.disconnected)
       if (gone !== undefined) this.kb.remove(gone.id)
     }
     if (node.dontSplit && bucket.length >= this.kBucketSize && this.freshHead(bucket, nowMs)) {
       // What k-bucket would do (emit 'ping' with the bucket's head) when every head contact counts as live anyway: drop, without the copies.
       return { status: 'dropped' }
     }
-    const entry: Entry = { id: contact.id, contact: toContact(contact), vectorClock: nowMs, region, hi: idHi(contact.id), lo: idLo(contact.id) }
+    const entry: Entry = { id: contact.id, contact: toContact(contact), vectorClock: nowMs, region, failures: 0, hi: idHi(contact.id), lo: idLo(contact.id), disconnected: false }
     this.pingRequest = undefined
     this.kb.add(entry)
     const old = this.pingRequest as Entry[] | undefined
@@ -203,8 +204,8 @@ export class RoutingTable {
       const e = bucket[i]
       if (e.hi !== hi || e.lo !== lo || !keysEqual(e.id, id)) continue
       if (nowMs > e.vectorClock) e.vectorClock = nowMs
-      e.failures = undefined
-      e.disconnected = undefined
+      e.failures = 0
+      e.disconnected = false
       if (i !== bucket.length - 1) { bucket.splice(i, 1); bucket.push(e) }
       return true
     }
@@ -219,8 +220,7 @@ export class RoutingTable {
   recordFailure (id: Key): number {
     const e = this.entryOf(id)
     if (e === undefined) return 0
-    e.failures = (e.failures ?? 0) + 1
-    return e.failures
+    return ++e.failures
   }
 
   /** The connection to `id` closed: it is bad until seen again (see the rules). False when not stored. */
@@ -269,7 +269,7 @@ export class RoutingTable {
       for (const e of node.contacts) {
         const d = (th ^ e.hi) * 2 ** 24 + (tl ^ e.lo)
         if (d === exceptD && keysEqual(e.id, except as Key)) continue
-        if (connectedOnly && e.disconnected === true) continue
+        if (connectedOnly && e.disconnected) continue
         seen++
         let i = best.length
         while (i > 0 && (bestD[i - 1] > d || (bestD[i - 1] === d && compareDistance(target, best[i - 1].id, e.id) > 0))) i--
