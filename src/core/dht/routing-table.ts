@@ -250,14 +250,17 @@ export class RoutingTable {
    * so are contacts marked disconnected.
    */
   closest (target: Key, n: number = this.kBucketSize, except?: Key, connectedOnly = false): Contact[] {
-    // Top n kept sorted by insertion (by a 48-bit distance prefix; full byte-wise XOR breaks its ties): no per-call objects.
-    const best: Entry[] = []
-    const bestD: number[] = []
+    // Top n kept sorted by insertion (by a 48-bit distance prefix; full byte-wise XOR breaks its ties) in module scratch arrays: core is synchronous, and this runs for every find-node and get-providers a member answers.
+    if (bestD.length < n + 1) bestD = new Float64Array(2 * (n + 1))
+    const best = bestEntries
+    let count = 0
     const th = idHi(target); const tl = idLo(target)
     // The asker's own entry has exactly this prefix distance: compare whole ids only then.
     const exceptD = except === undefined ? -1 : (th ^ idHi(except)) * 2 ** 24 + (tl ^ idLo(except))
     let seen = 0
-    const stack: KNode[] = [this.kb.root as unknown as KNode]
+    const stack = walkStack
+    stack.length = 0
+    stack.push(this.kb.root as unknown as KNode)
     let bit = 0
     while (stack.length > 0 && seen < n) {
       const node = stack.pop() as KNode
@@ -271,16 +274,18 @@ export class RoutingTable {
         if (d === exceptD && keysEqual(e.id, except as Key)) continue
         if (connectedOnly && e.disconnected) continue
         seen++
-        let i = best.length
+        let i = count
         while (i > 0 && (bestD[i - 1] > d || (bestD[i - 1] === d && compareDistance(target, best[i - 1].id, e.id) > 0))) i--
         if (i >= n) continue
-        best.splice(i, 0, e)
-        bestD.splice(i, 0, d)
-        if (best.length > n) { best.pop(); bestD.pop() }
+        if (count < n) count++
+        for (let j = count - 1; j > i; j--) { best[j] = best[j - 1]; bestD[j] = bestD[j - 1] }
+        best[i] = e
+        bestD[i] = d
       }
     }
-    const out: Contact[] = new Array(best.length)
-    for (let i = 0; i < best.length; i++) out[i] = best[i].contact
+    stack.length = 0
+    const out: Contact[] = new Array(count)
+    for (let i = 0; i < count; i++) { out[i] = best[i].contact; best[i] = undefined as unknown as Entry }
     return out
   }
 
@@ -316,6 +321,11 @@ export class RoutingTable {
     else this.regionCounts.set(r, n)
   }
 }
+
+// closest()'s scratch: the best entries so far, their distance prefixes, and the tree walk's stack.
+const bestEntries: Entry[] = []
+let bestD = new Float64Array(64)
+const walkStack: KNode[] = []
 
 /** Bytes 0-2 of a key as a 24-bit integer. */
 function idHi (id: Key): number { return (id[0] << 16) | (id[1] << 8) | id[2] }
