@@ -186,6 +186,8 @@ export class LeafAttachment {
 
   /** Learns supernodes (from a seeder, a bootstrap list, attach-busy, a DHT reply) and attaches if short. */
   addCandidates (nowMs: number, contacts: readonly Contact[]): LeafEffect[] {
+    // Nothing new (attach-busy alternatives usually are known already): the ranking would not change.
+    if (!contacts.some(c => c.peerId !== this.self.peerId && !this.candidates.some(k => k.peerId === c.peerId))) return this.fill(nowMs)
     const byPeer = new Map(this.candidates.map(c => [c.peerId, c]))
     for (const c of contacts) if (c.peerId !== this.self.peerId && !byPeer.has(c.peerId)) byPeer.set(c.peerId, c)
     let ranked = this.rank([...byPeer.values()])
