@@ -39,6 +39,12 @@ interface PeerState { tokens: number, score: number, lastMs: number, bannedUntil
 /** Outcome of `take`: allowed, or refused (and whether the peer is now banned). */
 export interface TakeResult { allowed: boolean, banned: boolean }
 
+// take() runs for every request a node answers: its outcomes are shared constants, not a new object each.
+const ALLOWED: TakeResult = Object.freeze({ allowed: true, banned: false })
+const ALLOWED_BANNED: TakeResult = Object.freeze({ allowed: true, banned: true })
+const REFUSED: TakeResult = Object.freeze({ allowed: false, banned: false })
+const REFUSED_BANNED: TakeResult = Object.freeze({ allowed: false, banned: true })
+
 /** Token bucket per peer plus a misbehaviour score; time is passed in. */
 export class RateLimiter {
   private readonly ratePerSec: number
@@ -66,9 +72,9 @@ export class RateLimiter {
     const s = this.state(nowMs, peer)
     if (s.tokens >= 1) {
       s.tokens -= 1
-      return { allowed: true, banned: nowMs < s.bannedUntilMs }
+      return nowMs < s.bannedUntilMs ? ALLOWED_BANNED : ALLOWED
     }
-    return { allowed: false, banned: this.lower(nowMs, s, refusalPenalty) }
+    return this.lower(nowMs, s, refusalPenalty) ? REFUSED_BANNED : REFUSED
   }
 
   /** Lowers `peer`'s score by `weight` (a protocol violation); true when it is now banned. */
