@@ -399,7 +399,7 @@ export class DhtNode {
     if (o.purpose.kind === 'ping') {
       return this.pingEffects(nowMs, this.table.pingFailed(o.to.id, nowMs))
     }
-    if (!alive && (this.table.isDisconnected(o.to.id) || this.table.recordFailure(o.to.id) >= this.evictAfterFailures)) this.table.remove(o.to.id)
+    if (!alive) this.table.recordFailure(o.to.id, this.evictAfterFailures)
     if (o.purpose.kind === 'add-provider') return []
     const lookupId = o.purpose.lookupId
     const running = this.lookups.get(lookupId)

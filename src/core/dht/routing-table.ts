@@ -213,14 +213,17 @@ export class RoutingTable {
   }
 
   /**
-   * A request to `id` failed (no answer, dial error, not a DHT node any more).
-   * Returns its failures in a row (0 when not stored); any contact seen
-   * from it (refresh, answered ping) resets the count.
+   * A request to `id` failed (no answer, dial error). The contact is removed
+   * when that makes `evictAfterFailures` failures in a row, or at once when
+   * its connection closed (see the rules); any contact seen from it
+   * (refresh, answered ping) resets the count. True when it was removed.
    */
-  recordFailure (id: Key): number {
+  recordFailure (id: Key, evictAfterFailures: number): boolean {
     const e = this.entryOf(id)
-    if (e === undefined) return 0
-    return ++e.failures
+    if (e === undefined) return false
+    if (!e.disconnected && ++e.failures < evictAfterFailures) return false
+    this.remove(id)
+    return true
   }
 
   /** The connection to `id` closed: it is bad until seen again (see the rules). False when not stored. */
