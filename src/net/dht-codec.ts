@@ -138,7 +138,8 @@ export function encodeDhtFrame (frame: DhtFrameContent): Uint8Array {
     case 'attach-ok': f.keepAliveIntervalMs = m.keepAliveIntervalMs; f.leaves = m.leaves; f.maxLeaves = m.maxLeaves; break
     case 'attach-busy': f.alternatives = m.alternatives.map(contactOut); break
     case 'query-reply': f.providers = m.providers.map(contactOut); break
-    case 'register': case 'unregister': f.keys = m.keys as Array<Uint8Array<ArrayBuffer>>; break
+    case 'register': f.keys = m.keys as Array<Uint8Array<ArrayBuffer>>; f.indexOnly = m.indexOnly === true; break
+    case 'unregister': f.keys = m.keys as Array<Uint8Array<ArrayBuffer>>; break
     case 'error': f.errorCode = ERROR_OUT[m.code]; break
     default: break
   }
@@ -171,7 +172,7 @@ export function decodeDhtFrame (bytes: Uint8Array): DhtFrameContent {
     case DhtFrame.Type.ATTACH: message = { type: 'attach', requestId }; break
     case DhtFrame.Type.ATTACH_OK: message = { type: 'attach-ok', requestId, keepAliveIntervalMs: f.keepAliveIntervalMs, leaves: f.leaves, maxLeaves: f.maxLeaves }; break
     case DhtFrame.Type.ATTACH_BUSY: message = { type: 'attach-busy', requestId, alternatives: f.alternatives.map(contactIn) }; break
-    case DhtFrame.Type.REGISTER: message = { type: 'register', requestId, keys: f.keys.map(k => keyIn('register', k)) }; break
+    case DhtFrame.Type.REGISTER: message = f.indexOnly ? { type: 'register', requestId, keys: f.keys.map(k => keyIn('register', k)), indexOnly: true } : { type: 'register', requestId, keys: f.keys.map(k => keyIn('register', k)) }; break
     case DhtFrame.Type.UNREGISTER: message = { type: 'unregister', requestId, keys: f.keys.map(k => keyIn('unregister', k)) }; break
     case DhtFrame.Type.QUERY: message = f.localOnly ? { type: 'query', requestId, key: keyIn('query', f.key), localOnly: true } : { type: 'query', requestId, key: keyIn('query', f.key) }; break
     case DhtFrame.Type.QUERY_REPLY: message = { type: 'query-reply', requestId, providers: f.providers.map(contactIn) }; break

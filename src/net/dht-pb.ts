@@ -173,6 +173,7 @@ export interface DhtFrame {
   errorCode: DhtFrame.ErrorCode
   senderRole: DhtFrame.Role
   senderAddrs: string[]
+  indexOnly: boolean
 }
 
 export namespace DhtFrame {
@@ -356,6 +357,11 @@ export namespace DhtFrame {
           }
         }
 
+        if ((obj.indexOnly != null && obj.indexOnly !== false)) {
+          w.uint32(128)
+          w.bool(obj.indexOnly)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -375,7 +381,8 @@ export namespace DhtFrame {
           maxLeaves: 0,
           errorCode: ErrorCode.BAD_REQUEST,
           senderRole: Role.LEAF,
-          senderAddrs: []
+          senderAddrs: [],
+          indexOnly: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -468,6 +475,10 @@ export namespace DhtFrame {
               }
 
               obj.senderAddrs.push(reader.string())
+              break
+            }
+            case 16: {
+              obj.indexOnly = reader.bool()
               break
             }
             default: {
@@ -647,6 +658,13 @@ export namespace DhtFrame {
 
               break
             }
+            case 16: {
+              yield {
+                field: `${prefix}.indexOnly`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -775,6 +793,11 @@ export namespace DhtFrame {
     value: string
   }
 
+  export interface DhtFrameIndexOnlyFieldEvent {
+    field: '$.indexOnly'
+    value: boolean
+  }
+
   export function encode (obj: Partial<DhtFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, DhtFrame.codec())
   }
@@ -783,7 +806,7 @@ export namespace DhtFrame {
     return decodeMessage(buf, DhtFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DhtFrame>): Generator<DhtFrameTypeFieldEvent | DhtFrameRequestIdFieldEvent | DhtFrameTargetFieldEvent | DhtFrameKeyFieldEvent | DhtFrameCloserPeerIdFieldEvent | DhtFrameCloserAddrsFieldEvent | DhtFrameCloserOriginFieldEvent | DhtFrameProvidersPeerIdFieldEvent | DhtFrameProvidersAddrsFieldEvent | DhtFrameProvidersOriginFieldEvent | DhtFrameAlternativesPeerIdFieldEvent | DhtFrameAlternativesAddrsFieldEvent | DhtFrameAlternativesOriginFieldEvent | DhtFrameKeysFieldEvent | DhtFrameLocalOnlyFieldEvent | DhtFrameKeepAliveIntervalMsFieldEvent | DhtFrameLeavesFieldEvent | DhtFrameMaxLeavesFieldEvent | DhtFrameErrorCodeFieldEvent | DhtFrameSenderRoleFieldEvent | DhtFrameSenderAddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<DhtFrame>): Generator<DhtFrameTypeFieldEvent | DhtFrameRequestIdFieldEvent | DhtFrameTargetFieldEvent | DhtFrameKeyFieldEvent | DhtFrameCloserPeerIdFieldEvent | DhtFrameCloserAddrsFieldEvent | DhtFrameCloserOriginFieldEvent | DhtFrameProvidersPeerIdFieldEvent | DhtFrameProvidersAddrsFieldEvent | DhtFrameProvidersOriginFieldEvent | DhtFrameAlternativesPeerIdFieldEvent | DhtFrameAlternativesAddrsFieldEvent | DhtFrameAlternativesOriginFieldEvent | DhtFrameKeysFieldEvent | DhtFrameLocalOnlyFieldEvent | DhtFrameKeepAliveIntervalMsFieldEvent | DhtFrameLeavesFieldEvent | DhtFrameMaxLeavesFieldEvent | DhtFrameErrorCodeFieldEvent | DhtFrameSenderRoleFieldEvent | DhtFrameSenderAddrsFieldEvent | DhtFrameIndexOnlyFieldEvent> {
     return streamMessage(buf, DhtFrame.codec(), opts)
   }
 }

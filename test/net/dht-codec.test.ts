@@ -25,7 +25,7 @@ describe('net/dht-codec', () => {
       { type: 'get-providers', requestId: 5, key }, { type: 'get-providers-reply', requestId: 6, providers: [a], closer: [b] },
       { type: 'add-provider', requestId: 7, key }, { type: 'attach', requestId: 8 },
       { type: 'attach-ok', requestId: 9, keepAliveIntervalMs: 15000, leaves: 3, maxLeaves: 200 },
-      { type: 'attach-busy', requestId: 10, alternatives: [b] }, { type: 'register', requestId: 11, keys: [key, key] },
+      { type: 'attach-busy', requestId: 10, alternatives: [b] }, { type: 'register', requestId: 11, keys: [key, key] }, { type: 'register', requestId: 14, keys: [key], indexOnly: true },
       { type: 'unregister', requestId: 12, keys: [key] }, { type: 'query', requestId: 13, key, localOnly: true },
       { type: 'query', requestId: 14, key }, { type: 'query-reply', requestId: 15, providers: [a, b] },
       { type: 'keep-alive', requestId: 16 }, { type: 'ack', requestId: 2 ** 40 }, { type: 'error', requestId: 18, code: 'not-attached' }

@@ -45,8 +45,14 @@ export interface AttachMessage { type: 'attach', requestId: number }
 export interface AttachOkMessage { type: 'attach-ok', requestId: number, keepAliveIntervalMs: number, leaves: number, maxLeaves: number }
 /** The supernode is full or overloaded and names other supernodes to try. */
 export interface AttachBusyMessage { type: 'attach-busy', requestId: number, alternatives: Contact[] }
-/** A leaf declares content keys it holds; answered by `ack`. */
-export interface RegisterMessage { type: 'register', requestId: number, keys: Key[] }
+/**
+ * A leaf declares content keys it holds; answered by `ack`. With
+ * `indexOnly` the supernode indexes them (answers queries with this leaf)
+ * but does not announce them in the DHT: another of the leaf's supernodes
+ * does. A key registered index-only and later registered without it is
+ * upgraded (the leaf's announcing supernode was lost).
+ */
+export interface RegisterMessage { type: 'register', requestId: number, keys: Key[], indexOnly?: boolean }
 /** A leaf withdraws content keys; answered by `ack`. */
 export interface UnregisterMessage { type: 'unregister', requestId: number, keys: Key[] }
 /**

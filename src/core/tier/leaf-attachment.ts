@@ -10,6 +10,14 @@
  *   attach-ok it registers every held key (in messages of at most
  *   MAX_KEYS_PER_MESSAGE keys) and sends keep-alive every interval the
  *   supernode asked for (clamped to [1 s, keepAliveIntervalMs]).
+ * - Exactly one attached supernode, the announcer, is asked to announce the
+ *   leaf's keys in the DHT; the others get them `indexOnly` (they answer
+ *   queries with this leaf but publish no record for it). The first
+ *   attach-ok makes its supernode the announcer. When the announcer is lost,
+ *   the best-ranked supernode still attached becomes it and gets every held
+ *   key registered again without `indexOnly`; with none attached, the next
+ *   attach-ok does. One announcement per leaf is what a query needs to find
+ *   it; three (one per attachment) tripled the DHT's provide traffic.
  * - A supernode is lost when a keep-alive, register or attach gets no answer
  *   within `requestTimeoutMs`, an RPC fails, the connection drops, or it
  *   answers not-attached. While another attachment remains the leaf attaches
@@ -144,6 +152,8 @@ export class LeafAttachment {
   private nextQueryId = 1
   private fillAtMs: number | undefined
   private lastPromoteMs = -Infinity
+  /** Peer id of the attached supernode asked to announce our keys, if any. */
+  private announcer: string | undefined
 
   constructor (init: LeafAttachmentInit) {
     this.self = init.self
@@ -220,8 +230,13 @@ export class LeafAttachment {
     if (this.held.has(hex) || this.held.size >= this.maxHeldKeys) return []
     this.held.set(hex, key)
     const out: LeafEffect[] = []
-    for (const a of this.attachments.values()) if (a.attached) out.push(this.request(nowMs, a.contact, 'register', { type: 'register', requestId: 0, keys: [key] }))
+    for (const a of this.attachments.values()) if (a.attached) out.push(this.register(nowMs, a.contact, [key]))
     return out
+  }
+
+  /** The attached supernode asked to announce our keys in the DHT, if any. */
+  announcingSupernode (): Contact | undefined {
+    return this.announcer === undefined ? undefined : this.attachments.get(this.announcer)?.contact
   }
 
   /** The leaf no longer holds `key`: unregisters it. */
@@ -263,12 +278,8 @@ export class LeafAttachment {
         a.keepAliveIntervalMs = Math.max(1000, Math.min(this.keepAliveIntervalMs, m.keepAliveIntervalMs))
         a.nextKeepAliveAtMs = nowMs + a.keepAliveIntervalMs
         this.backoff.delete(from.peerId)
-        const out: LeafEffect[] = [{ type: 'attached', supernode: a.contact }]
-        const keys = [...this.held.values()]
-        for (let i = 0; i < keys.length; i += MAX_KEYS_PER_MESSAGE) {
-          out.push(this.request(nowMs, a.contact, 'register', { type: 'register', requestId: 0, keys: keys.slice(i, i + MAX_KEYS_PER_MESSAGE) }))
-        }
-        return out
+        if (this.announcer === undefined) this.announcer = from.peerId
+        return [{ type: 'attached', supernode: a.contact }, ...this.registerAll(nowMs, a.contact)]
       }
       case 'keep-alive':
         if (a != null) { a.keepAliveInFlight = false; a.nextKeepAliveAtMs = nowMs + a.keepAliveIntervalMs }
@@ -366,6 +377,14 @@ export class LeafAttachment {
     }
     const out: LeafEffect[] = []
     if (a.attached) out.push({ type: 'detached', supernode: a.contact, reason })
+    if (peerId === this.announcer) {
+      this.announcer = undefined
+      const next = this.attached()[0]
+      if (next != null) {
+        this.announcer = next.peerId
+        out.push(...this.registerAll(nowMs, next))
+      }
+    }
     // Requests still out to it are moot; pending queries move on to the next supernode.
     for (const [id, o] of this.outstanding) {
       if (o.peerId !== peerId) continue
@@ -414,6 +433,22 @@ export class LeafAttachment {
     }
     this.queries.delete(queryId)
     return [{ type: 'query-done', queryId, key: q.key, providers: [] }]
+  }
+
+  /** Registers `keys` with `to`, index-only unless `to` is the announcer. */
+  private register (nowMs: number, to: Contact, keys: Key[]): LeafEffect {
+    const message: DhtMessage = to.peerId === this.announcer
+      ? { type: 'register', requestId: 0, keys }
+      : { type: 'register', requestId: 0, keys, indexOnly: true }
+    return this.request(nowMs, to, 'register', message)
+  }
+
+  /** Registers every held key with `to`, in messages of at most MAX_KEYS_PER_MESSAGE keys. */
+  private registerAll (nowMs: number, to: Contact): LeafEffect[] {
+    const out: LeafEffect[] = []
+    const keys = [...this.held.values()]
+    for (let i = 0; i < keys.length; i += MAX_KEYS_PER_MESSAGE) out.push(this.register(nowMs, to, keys.slice(i, i + MAX_KEYS_PER_MESSAGE)))
+    return out
   }
 
   private request (nowMs: number, to: Contact, kind: ReqKind, message: DhtMessage, queryId?: number): LeafEffect {

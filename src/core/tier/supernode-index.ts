@@ -13,9 +13,15 @@
  *   lost a quarter of its members must not collapse as survivors fill up.
  *   While overloaded, queries are answered from the leaf index only.
  * - Each key held by at least one leaf (or by this node, `holdSelf`) is
- *   announced once with `dht-provide` and withdrawn with `dht-unprovide`
- *   when its last holder goes (aggregated provider records: one record per
- *   supernode, not per leaf). Index size is capped by `maxIndexedKeys` and
+ *   indexed; it is announced once with `dht-provide` while at least one of
+ *   its holders asked for that, and withdrawn with `dht-unprovide` when the
+ *   last such holder goes (aggregated provider records: one record per
+ *   supernode, not per leaf). This node itself always asks; a leaf asks
+ *   unless it registered the key `indexOnly`. A leaf registers with all its
+ *   supernodes but asks only one of them to announce: one record per leaf
+ *   is enough for a query to reach it, and every supernode announcing every
+ *   key of every leaf was 44% of all messages of a simulated CDN day
+ *   (docs/BENCHMARKS.md). Index size is capped by `maxIndexedKeys` and
  *   `maxKeysPerLeaf`; keys over the cap are refused (`too-many-keys`).
  * - A leaf's query is answered from the leaf index; when that yields fewer
  *   than `maxProvidersPerReply`, a `dht-get-providers` effect asks the DHT,
@@ -87,7 +93,10 @@ export type SupernodeEffect =
   | { type: 'dht-get-providers', token: number, key: Key }
   | { type: 'penalize', peer: string, reason: string }
 
-interface Leaf { contact: Contact, keys: Set<string>, lastSeenMs: number }
+/** `keys`: key hex -> true when this leaf asked us to announce it. */
+interface Leaf { contact: Contact, keys: Map<string, boolean>, lastSeenMs: number }
+/** `announcers`: holders that asked us to announce the key; we provide it while this is above 0. */
+interface IndexEntry { key: Key, holders: Set<string>, announcers: number }
 interface PendingQuery { asker: Contact, requestId: number, key: Key, found: Map<string, Contact>, forwards: Set<number>, deadlineMs: number, dhtDone: boolean, asked: Set<string>, originAsked: boolean }
 
 /** Supernode-side tier state machine: leaf index, aggregated announcements, query resolution, load shedding. */
@@ -110,7 +119,7 @@ export class SupernodeIndex {
   private readonly nextRequestId: RequestIdSource
   private readonly leaves = new Map<string, Leaf>()
   /** key hex -> holders (leaf peer ids, plus our own peer id for holdSelf) */
-  private readonly index = new Map<string, { key: Key, holders: Set<string> }>()
+  private readonly index = new Map<string, IndexEntry>()
   private readonly pending = new Map<number, PendingQuery>()
   /** forward request id -> query token */
   private readonly forwards = new Map<number, { token: number, peerId: string, deadlineMs: number }>()
@@ -149,10 +158,10 @@ export class SupernodeIndex {
   setOverloaded (overloaded: boolean): void { this.overloaded = overloaded }
 
   /** This node itself holds `key` (a seeder's catalog, a supernode's own downloads). */
-  holdSelf (key: Key): SupernodeEffect[] { return this.addHolder(this.self.peerId, key) ? [{ type: 'dht-provide', key }] : [] }
+  holdSelf (key: Key): SupernodeEffect[] { return this.addHolder(this.self.peerId, key, true) ? [{ type: 'dht-provide', key }] : [] }
 
   /** This node no longer holds `key` itself. */
-  dropSelf (key: Key): SupernodeEffect[] { return this.removeHolder(this.self.peerId, keyToHex(key)) }
+  dropSelf (key: Key): SupernodeEffect[] { return this.removeHolder(this.self.peerId, keyToHex(key), true) }
 
   /** Holders of `key` in this node's own index (leaves and itself), ranked for `asker` and never naming it. */
   localProviders (asker: Contact, key: Key): Contact[] { return this.localHits(asker, key) }
@@ -184,7 +193,7 @@ export class SupernodeIndex {
         const alternatives = this.alternatives(from).filter(c => c.peerId !== this.self.peerId && c.peerId !== from.peerId).slice(0, this.maxAlternatives)
         return reply({ type: 'attach-busy', requestId: m.requestId, alternatives })
       }
-      this.leaves.set(from.peerId, { contact: from, keys: new Set(), lastSeenMs: nowMs })
+      this.leaves.set(from.peerId, { contact: from, keys: new Map(), lastSeenMs: nowMs })
       return reply(this.attachOk(m.requestId))
     }
     if (leaf == null) return reply({ type: 'error', requestId: m.requestId, code: 'not-attached' })
@@ -194,12 +203,21 @@ export class SupernodeIndex {
       case 'register': {
         const out: SupernodeEffect[] = []
         let refused = false
+        const announce = m.indexOnly !== true
         for (const key of m.keys) {
           const hex = keyToHex(key)
-          if (leaf.keys.has(hex)) continue
+          const had = leaf.keys.get(hex)
+          if (had !== undefined) {
+            // Index-only before, announce now: the leaf lost the supernode that announced it.
+            if (announce && !had) {
+              leaf.keys.set(hex, true)
+              if (this.addAnnouncer(hex)) out.push({ type: 'dht-provide', key })
+            }
+            continue
+          }
           if (leaf.keys.size >= this.maxKeysPerLeaf || (!this.index.has(hex) && this.index.size >= this.maxIndexedKeys)) { refused = true; continue }
-          leaf.keys.add(hex)
-          if (this.addHolder(from.peerId, key)) out.push({ type: 'dht-provide', key })
+          leaf.keys.set(hex, announce)
+          if (this.addHolder(from.peerId, key, announce)) out.push({ type: 'dht-provide', key })
         }
         out.push(...reply(refused ? { type: 'error', requestId: m.requestId, code: 'too-many-keys' } : { type: 'ack', requestId: m.requestId }))
         return out
@@ -208,7 +226,8 @@ export class SupernodeIndex {
         const out: SupernodeEffect[] = []
         for (const key of m.keys) {
           const hex = keyToHex(key)
-          if (leaf.keys.delete(hex)) out.push(...this.removeHolder(from.peerId, hex))
+          const announced = leaf.keys.get(hex)
+          if (announced !== undefined) { leaf.keys.delete(hex); out.push(...this.removeHolder(from.peerId, hex, announced)) }
         }
         out.push(...reply({ type: 'ack', requestId: m.requestId }))
         return out
@@ -357,20 +376,32 @@ export class SupernodeIndex {
     return [{ type: 'send', to: q.asker, message: { type: 'query-reply', requestId: q.requestId, providers } }]
   }
 
-  private addHolder (peerId: string, key: Key): boolean {
+  /** Adds `peerId` as a holder of `key`; true when we must now start announcing it. */
+  private addHolder (peerId: string, key: Key, announce: boolean): boolean {
     const hex = keyToHex(key)
     let e = this.index.get(hex)
-    const first = e == null
-    if (e == null) { e = { key, holders: new Set() }; this.index.set(hex, e) }
+    if (e == null) { e = { key, holders: new Set(), announcers: 0 }; this.index.set(hex, e) }
+    if (e.holders.has(peerId)) return false
     e.holders.add(peerId)
-    return first
+    if (!announce) return false
+    e.announcers++
+    return e.announcers === 1
   }
 
-  private removeHolder (peerId: string, hex: string): SupernodeEffect[] {
+  /** A holder of indexed key `hex` now asks us to announce it; true when we must start. */
+  private addAnnouncer (hex: string): boolean {
     const e = this.index.get(hex)
-    if (e == null || !e.holders.delete(peerId) || e.holders.size > 0) return []
-    this.index.delete(hex)
-    return [{ type: 'dht-unprovide', key: e.key }]
+    if (e == null) return false
+    e.announcers++
+    return e.announcers === 1
+  }
+
+  private removeHolder (peerId: string, hex: string, announced: boolean): SupernodeEffect[] {
+    const e = this.index.get(hex)
+    if (e == null || !e.holders.delete(peerId)) return []
+    if (announced) e.announcers--
+    if (e.holders.size === 0) this.index.delete(hex)
+    return announced && e.announcers === 0 ? [{ type: 'dht-unprovide', key: e.key }] : []
   }
 
   private dropLeaf (peerId: string): SupernodeEffect[] {
@@ -378,7 +409,7 @@ export class SupernodeIndex {
     if (l == null) return []
     this.leaves.delete(peerId)
     const out: SupernodeEffect[] = []
-    for (const hex of l.keys) out.push(...this.removeHolder(peerId, hex))
+    for (const [hex, announced] of l.keys) out.push(...this.removeHolder(peerId, hex, announced))
     return out
   }
 }

@@ -113,7 +113,10 @@ describe('core/tier leaf attachment and supernode index', () => {
     expect(a.attached()).to.have.length(3)
     net.push(leaves[0], a.hold(net.nowMs, key))
     net.run(net.nowMs + 100)
-    expect(net.events.filter(e => e.e.type === 'dht-provide')).to.have.length(3)
+    // All three index it; only the leaf's announcer publishes a record.
+    for (const sn of a.attached()) expect(net.supers.get(sn.peerId)!.indexedKeys).to.equal(1)
+    const provides = net.events.filter(e => e.e.type === 'dht-provide')
+    expect(provides.map(e => e.peer)).to.deep.equal([a.announcingSupernode()!.peerId])
     const b = net.leaves.get('leaf1')!
     net.push(leaves[1], b.query(net.nowMs, key).effects)
     net.run(net.nowMs + 100)
@@ -138,6 +141,52 @@ describe('core/tier leaf attachment and supernode index', () => {
     expect(leaf.attached()).to.have.length(3)
     const newSn = reattached!.e.type === 'attached' ? reattached!.e.supernode.peerId : ''
     expect(net.supers.get(newSn)!.indexedKeys).to.equal(1)
+  })
+
+  it('hands the announcement to another attached supernode when its announcer dies', () => {
+    const { net, leaves } = setup(5, 1)
+    const leaf = net.leaves.get('leaf0')!
+    net.push(leaves[0], leaf.hold(net.nowMs, key))
+    net.run(net.nowMs + 10)
+    const first = leaf.announcingSupernode()!
+    expect(net.events.filter(e => e.e.type === 'dht-provide').map(e => e.peer)).to.deep.equal([first.peerId])
+    const diedAt = net.nowMs
+    net.dead.add(first.peerId)
+    net.run(diedAt + 60_000)
+    const next = leaf.announcingSupernode()!
+    expect(next.peerId).to.not.equal(first.peerId)
+    expect(leaf.attached().map(c => c.peerId)).to.include(next.peerId)
+    // Exactly one new announcement, by the new announcer; the replacement attachment only indexes.
+    const later = net.events.filter(e => e.e.type === 'dht-provide' && e.atMs > diedAt)
+    expect(later.map(e => e.peer)).to.deep.equal([next.peerId])
+    expect(leaf.attached()).to.have.length(3)
+    for (const sn of leaf.attached()) expect(net.supers.get(sn.peerId)!.indexedKeys).to.equal(1)
+  })
+
+  it('announces a key while one holder asks for it, and indexes index-only holders without announcing', () => {
+    const idx = new SupernodeIndex({ self: makeContact('sn') })
+    const l0 = makeContact('l0')
+    const l1 = makeContact('l1')
+    for (const l of [l0, l1]) idx.handleMessage(0, l, { type: 'attach', requestId: 1 })
+    const types = (effects: SupernodeEffect[]): string[] => effects.map(e => e.type === 'send' ? e.message.type : e.type)
+    expect(types(idx.handleMessage(1, l0, { type: 'register', requestId: 2, keys: [key], indexOnly: true }))).to.deep.equal(['ack'])
+    expect(idx.indexedKeys).to.equal(1)
+    expect(idx.localProviders(makeContact('asker'), key).map(c => c.peerId)).to.deep.equal(['l0'])
+    // Upgrade: the same leaf now asks us to announce.
+    expect(types(idx.handleMessage(2, l0, { type: 'register', requestId: 3, keys: [key] }))).to.deep.equal(['dht-provide', 'ack'])
+    expect(types(idx.handleMessage(3, l1, { type: 'register', requestId: 4, keys: [key] }))).to.deep.equal(['ack'])
+    expect(types(idx.handleMessage(4, l0, { type: 'unregister', requestId: 5, keys: [key] }))).to.deep.equal(['ack'])
+    // The last announcing holder goes: withdrawn, although an index-only holder stays indexed.
+    const l2 = makeContact('l2')
+    idx.handleMessage(5, l2, { type: 'attach', requestId: 6 })
+    idx.handleMessage(5, l2, { type: 'register', requestId: 7, keys: [key], indexOnly: true })
+    expect(types(idx.handleMessage(6, l1, { type: 'unregister', requestId: 8, keys: [key] }))).to.deep.equal(['dht-unprovide', 'ack'])
+    expect(idx.indexedKeys).to.equal(1)
+    // This node's own copy is always announced.
+    expect(types(idx.holdSelf(key))).to.deep.equal(['dht-provide'])
+    expect(types(idx.dropSelf(key))).to.deep.equal(['dht-unprovide'])
+    expect(types(idx.handleMessage(7, l2, { type: 'unregister', requestId: 9, keys: [key] }))).to.deep.equal(['ack'])
+    expect(idx.indexedKeys).to.equal(0)
   })
 
   it('answers busy with alternatives when full and never drops its existing leaves', () => {
