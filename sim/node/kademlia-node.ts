@@ -88,7 +88,8 @@ export function kademliaFactory (world: World, dir: SimDirectory, params: Record
   const create: NodeAdapterFactory<SimMessage> = (node, startMs) => {
     const rng = rngOf(node)
     const self = dir.contact(node)
-    const dht = new DhtNode({ self, k: p.k, alpha: p.alpha, regionOf: dir.regionOf, requestTimeoutMs: p.requestTimeoutMs, nextRequestId: requestIdCounter() })
+    // Classic Kademlia sees no closed connections (sim/README): BEP 5's 15 min freshness, not the core default.
+    const dht = new DhtNode({ self, k: p.k, alpha: p.alpha, regionOf: dir.regionOf, requestTimeoutMs: p.requestTimeoutMs, pingFreshMs: 15 * 60 * 1000, nextRequestId: requestIdCounter() })
     const measured = new Map<number, Measured>()
     const joinAtMs = startMs === 0 ? rng.float() * p.joinSpreadS * 1000 : startMs
     let nextJoinAtMs = joinAtMs

@@ -80,7 +80,15 @@ export interface DhtNodeInit {
   alpha?: number
   /** Time a peer has to answer any request, in ms. Default 5000. */
   requestTimeoutMs?: number
-  /** A full bucket's least-recently-seen contact heard from within this long is not pinged (RoutingTable pingFreshMs), in ms. Default 15 min (BEP 5's "good" node). */
+  /**
+   * A full bucket's least-recently-seen contact heard from within this long
+   * is not pinged (RoutingTable pingFreshMs), in ms. Default 1 h: drivers
+   * report closed connections, so a departed contact is normally replaced
+   * without a ping and the eviction ping only catches silent failures. With
+   * BEP 5's 15 min, 98% of eviction pings were answered, and ping/pong were
+   * 18% of a simulated CDN day's messages (10^4 peers; 8% with 1 h). A
+   * driver that cannot see connections close should pass 15 min.
+   */
   pingFreshMs?: number
   /** Other providers a provide lookup must find for us to skip adding our record; Infinity always adds. Default 20 (a get-providers answer's worth). */
   wellProvidedAt?: number
@@ -186,7 +194,7 @@ export class DhtNode {
     this.nextRequestId = init.nextRequestId ?? requestIdCounter()
     this.table = new RoutingTable({
       localId: init.self.id,
-      pingFreshMs: init.pingFreshMs ?? 15 * 60 * 1000,
+      pingFreshMs: init.pingFreshMs ?? 60 * 60 * 1000,
       kBucketSize: this.k,
       regionOf: this.regionOf,
       maxPerRegionPerBucket: init.maxPerRegionPerBucket,
