@@ -11,12 +11,20 @@
 import { EventQueue } from '../sim/engine/event-queue.js'
 import { RngStreams } from '../sim/engine/rng.js'
 import { runScenario } from '../sim/run-scenario.js'
+import { benchArgs } from './bench-args.js'
 import { cdnSteadyState } from './cdn-steady-state.js'
 
-const args = process.argv.slice(2)
-const arg = (name: string, def: number): number => { const i = args.indexOf(name); return i >= 0 ? Number(args[i + 1]) : def }
-const maxPeers = arg('--max-peers', 1_000_000)
-const budgetS = arg('--budget-s', 300)
+const USAGE = `usage: node_modules/.bin/node dist/bench/sim-engine.js [options]
+
+The event queue against a naive sorted array, then the simulator's models
+alone (no protocol) at 10^4 peers and up, one simulated day each.
+
+  --max-peers N   largest size run (default 1000000)
+  --budget-s S    wall-clock budget per run, in seconds (default 300)
+  --help          this text`
+const opts = benchArgs({ usage: USAGE, numbers: { 'max-peers': 1_000_000, 'budget-s': 300 } })
+const maxPeers = opts.numbers['max-peers']
+const budgetS = opts.numbers['budget-s']
 
 /** The baseline: keep an array sorted by (time, seq) and shift from the front. */
 class NaiveQueue {

@@ -12,15 +12,27 @@
 import { runScenario, type RunResult } from '../sim/run-scenario.js'
 import { MESSAGE_COUNTS } from '../sim/node/protocol-host.js'
 import type { Scenario } from '../sim/scenario/scenario.js'
+import { benchArgs } from './bench-args.js'
 import { cdnSteadyState } from './cdn-steady-state.js'
 
-const args = process.argv.slice(2)
-const opt = (name: string, def: string): string => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def }
-const sizes = opt('--peers', '10000,100000').split(',').map(Number)
-const budgetS = Number(opt('--budget-s', '600'))
-const skipBaseline = args.includes('--skip-baseline')
-// Shorter runs for quick A/B loops (e.g. --duration-h 2 at 10^4).
-const durationS = Math.round(Number(opt('--duration-h', '24')) * 3600)
+const USAGE = `usage: node_modules/.bin/node dist/bench/sim-protocol.js [options]
+
+The CDN steady state with the swarmcdn protocol on every node, beside the
+models-only origin baseline, one simulated day per size.
+
+  --peers N[,N...]   sizes to run (default 10000,100000)
+  --budget-s S       wall-clock budget per run, in seconds; a run over it
+                     stops and reports the simulated hours reached (default 600)
+  --duration-h H     simulated hours per run (default 24; e.g. 2 for quick A/B)
+  --skip-baseline    run the protocol only
+  --help             this text
+
+Set SIM_MESSAGE_COUNTS=1 to also print the messages sent by type.`
+const opts = benchArgs({ usage: USAGE, numbers: { 'budget-s': 600, 'duration-h': 24 }, lists: { peers: [10_000, 100_000] }, flags: ['skip-baseline'] })
+const sizes = opts.lists.peers
+const budgetS = opts.numbers['budget-s']
+const skipBaseline = opts.flags['skip-baseline']
+const durationS = Math.round(opts.numbers['duration-h'] * 3600)
 
 function scenario (peers: number, kind: 'origin-baseline' | 'swarmcdn'): Scenario {
   return cdnSteadyState(peers, { name: `bench-protocol-${peers}`, durationS, kind })
