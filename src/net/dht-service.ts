@@ -385,7 +385,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
         ...this.init.index,
         self,
         nextRequestId: this.ids,
-        alternatives: leaf => dht.table.closest(leaf.id, 8),
+        alternatives: () => dht.table.toArray(),
         rank: (asker, cands) => this.rankFor(this.placeOf(asker), cands)
       })
       await this.rpc.listen()

@@ -205,6 +205,21 @@ describe('core/tier leaf attachment and supernode index', () => {
     void net
   })
 
+  it('names as busy alternatives the known members ranked for the leaf, origin seeders last, never itself or the leaf', () => {
+    const sn = makeContact('sn-full')
+    const leaf = makeContact('l-new')
+    const origin = { ...makeContact('seeder'), origin: true }
+    const known = [origin, sn, leaf, ...Array.from({ length: 8 }, (_, i) => makeContact(`m${i}`))]
+    // The rank puts the seeder first and reverses the rest: the index must still list it last.
+    const rank = (_a: Contact, c: Contact[]): Contact[] => [...c].sort((x, y) => (x.origin === true ? -1 : y.origin === true ? 1 : y.peerId.localeCompare(x.peerId)))
+    const idx = new SupernodeIndex({ self: sn, maxLeaves: 0, maxAlternatives: 5, alternatives: () => known, rank })
+    const r = idx.handleMessage(0, leaf, { type: 'attach', requestId: 1 })[0]
+    expect(r.type === 'send' && r.message.type === 'attach-busy' && r.message.alternatives.map(c => c.peerId)).to.deep.equal(['m7', 'm6', 'm5', 'm4', 'm3'])
+    const few = new SupernodeIndex({ self: sn, maxLeaves: 0, maxAlternatives: 5, alternatives: () => [origin, makeContact('m0')], rank })
+    const r2 = few.handleMessage(0, leaf, { type: 'attach', requestId: 2 })[0]
+    expect(r2.type === 'send' && r2.message.type === 'attach-busy' && r2.message.alternatives.map(c => c.peerId)).to.deep.equal(['m0', 'seeder'])
+  })
+
   it('does not ask a supernode that answered busy again for minutes, and keeps the alternatives it named', () => {
     const cands = Array.from({ length: 4 }, (_, i) => makeContact(`sn${i}`))
     const leaf = new LeafAttachment({ self: makeContact('leaf'), random: () => 0, targetAttachments: 1, maxCandidates: 4, busyBackoffMs: 300_000 })
