@@ -147,10 +147,6 @@ const encoder = new TextEncoder()
 const PROVIDES_PER_ROUND = 8
 /** Time between two rounds of provide lookups while some wait, ms (dht-service retries after 100 ms). */
 const PROVIDE_ROUND_MS = 100
-/** Early re-discoveries per leaf session when a discovery server did not answer or named few supernodes (it left, or has not joined yet). */
-const DISCOVERY_RETRIES = 6
-/** Mean delay of the first early re-discovery, ms (uniform in [half, 1.5x)), doubling for each further one: servers still joining need time to fill a table. */
-const DISCOVERY_RETRY_MS = 10_000
 /** Bootstrap servers asked in one discovery / named in one bootstrap. */
 const BOOTSTRAP_CONTACTS = 4
 
@@ -217,25 +213,6 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
     return out
   }
 
-  /**
-   * Servers a leaf asks for supernodes: its first supernode, then entries of
-   * the shipped list (seeders and static supernodes) drawn uniformly. A
-   * find-node for a random id is answered from the server's far buckets,
-   * the same 20 contacts for half of all askers: when every leaf asked the
-   * first two seeders, ~300 of 2,000 supernodes took every first attach
-   * at 10^5 peers and answered ~1,100 attach-busy each in the first hour.
-   */
-  const discoveryServers = (node: number, attached: Contact[], rng: Rng): Contact[] => {
-    const out = attached.slice(0, 1)
-    const pool = staticSupernodes.length + seeders.length
-    for (let t = 0; t < 8 && out.length < 2 && pool > 0; t++) {
-      const i = rng.int(pool)
-      const c = i < seeders.length ? seeders[i] : staticSupernodes[i - seeders.length]
-      if (c !== node && !out.some(x => x.peerId === String(c))) out.push(dir.contact(c))
-    }
-    return out
-  }
-
   const create: NodeAdapterFactory<SimMessage> = (node, startMs) => {
     const rng = rngOf(node)
     const random = (): number => rng.float()
@@ -258,7 +235,6 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
     const refreshIntervalMs = p.refreshIntervalS * 1000
     let nextPolicyAtMs = fixed ? Infinity : startMs + p.policyIntervalS * 1000 * (0.5 + random())
     let discoveredViaAttached = false
-    let discoveryRetriesLeft = 0
     let downloads: Map<number, Download> | undefined
     let driverReqs: Map<number, DriverRequest> | undefined
     const pendingProvides = new Map<string, Key>()
@@ -311,7 +287,6 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
       })
       for (const item of held[node] ?? []) execLeaf(nowMs, leaf.hold(nowMs, keyOf(item)), out)
       discoveredViaAttached = false
-      discoveryRetriesLeft = DISCOVERY_RETRIES
       out.push({ type: 'attachments', count: 0 })
       if (nowMs >= joinAtMs) join(nowMs, out)
     }
@@ -347,7 +322,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         return
       }
       if (leaf == null || leaf.attached().length >= p.targetAttachments) return
-      const servers = discoveryServers(node, leaf.attached(), rng)
+      const servers = [...leaf.attached().slice(0, 1), ...bootstrapList(node, rng)].slice(0, 2)
       for (const s of servers) driverRequest(nowMs, dir.nodeOf(s), { type: 'find-node', requestId: 0, target: self.id }, 'discover', 0, out)
     }
 
@@ -367,15 +342,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
       if (r == null) return
       driverReqs?.delete(requestId)
       if (r.kind === 'discover') {
-        if (leaf == null) return
-        const named = m?.type === 'find-node-reply' ? m.closer : []
-        if (named.length > 0) execLeaf(nowMs, leaf.addCandidates(nowMs, named), out)
-        if (named.length < p.k / 2 && discoveryRetriesLeft > 0 && leaf.attachedCount < p.targetAttachments) {
-          // A server that left, or joined moments ago, names few or none; without this the leaf waited refreshIntervalS (10 min) for its next try.
-          const delayMs = DISCOVERY_RETRY_MS * 2 ** (DISCOVERY_RETRIES - discoveryRetriesLeft) * (0.5 + random())
-          discoveryRetriesLeft--
-          nextRefreshAtMs = Math.min(nextRefreshAtMs, nowMs + delayMs)
-        }
+        if (m?.type === 'find-node-reply' && leaf != null) execLeaf(nowMs, leaf.addCandidates(nowMs, m.closer), out)
         return
       }
       const d = downloads?.get(r.itemRank)
