@@ -385,7 +385,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> {
         ...this.init.index,
         self,
         nextRequestId: this.ids,
-        alternatives: () => dht.table.toArray(),
+        alternatives: leaf => dht.table.closest(leaf.id, 20),
         rank: (asker, cands) => this.rankFor(this.placeOf(asker), cands)
       })
       await this.rpc.listen()

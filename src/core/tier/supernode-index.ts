@@ -8,13 +8,12 @@
  *   Requests other than attach from a non-attached peer get `not-attached`.
  * - Load shedding: with `maxLeaves` leaves, or while the driver says the
  *   node is overloaded, a NEW leaf gets `attach-busy` with up to
- *   `maxAlternatives` other supernodes: the DHT members it knows, ranked
- *   for the leaf by `rank` (nearest first, a per-pair tie-break), origin
- *   seeders last. Not the members XOR-closest to the leaf's id: leaves learn
- *   their first candidates from a bootstrap server's far buckets, so the
- *   XOR-closest alternatives were the same few supernodes again, and at
- *   10^5 simulated peers 150 full supernodes answered ~10,000 attach-busy
- *   each in the first hour while 470 had no leaf at all. Existing leaves are never dropped
+ *   `maxAlternatives` other supernodes: the members `alternatives(leaf)`
+ *   lists (the drivers pass their routing table's 20 closest to the leaf's
+ *   id), ranked for the leaf by `rank` (nearest first, then a per-pair
+ *   tie-break), origin seeders last. The first few by XOR alone sent every
+ *   busy leaf of one id region to the same supernodes: at 10^5 simulated
+ *   peers ranking cut attach-busy by a fifth. Existing leaves are never dropped
  *   and the supernode never leaves the tier because of load: a tier that
  *   lost a quarter of its members must not collapse as survivors fill up.
  *   While overloaded, queries are answered from the leaf index only.
@@ -78,7 +77,7 @@ export interface SupernodeIndexInit {
   maxPendingQueries?: number
   /** Alternatives named in attach-busy. Default 5. */
   maxAlternatives?: number
-  /** DHT members this node knows (its routing table's contacts), from which attach-busy's alternatives are chosen. Default none. */
+  /** DHT members to choose attach-busy's alternatives from (e.g. the routing table's 20 closest to the leaf); they are ranked for the leaf. Default none. */
   alternatives?: (leaf: Contact) => Contact[]
   /** Provider ranking. Default: index order. */
   rank?: RankForAsker
