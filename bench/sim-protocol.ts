@@ -25,17 +25,22 @@ models-only origin baseline, one simulated day per size.
                      stops and reports the simulated hours reached (default 600)
   --duration-h H     simulated hours per run (default 24; e.g. 2 for quick A/B)
   --skip-baseline    run the protocol only
+  --shipped-list     leaves discover supernodes from random seeders and static
+                     supernodes (protocol param leafDiscovery 'shipped-list'),
+                     not from the seeders alone
   --help             this text
 
 Set SIM_MESSAGE_COUNTS=1 to also print the messages sent by type.`
-const opts = benchArgs({ usage: USAGE, numbers: { 'budget-s': 600, 'duration-h': 24 }, lists: { peers: [10_000, 100_000] }, flags: ['skip-baseline'] })
+const opts = benchArgs({ usage: USAGE, numbers: { 'budget-s': 600, 'duration-h': 24 }, lists: { peers: [10_000, 100_000] }, flags: ['skip-baseline', 'shipped-list'] })
 const sizes = opts.lists.peers
 const budgetS = opts.numbers['budget-s']
 const skipBaseline = opts.flags['skip-baseline']
 const durationS = Math.round(opts.numbers['duration-h'] * 3600)
 
 function scenario (peers: number, kind: 'origin-baseline' | 'swarmcdn'): Scenario {
-  return cdnSteadyState(peers, { name: `bench-protocol-${peers}`, durationS, kind })
+  const sc = cdnSteadyState(peers, { name: `bench-protocol-${peers}`, durationS, kind })
+  if (opts.flags['shipped-list'] && kind === 'swarmcdn') sc.protocol.params = { ...sc.protocol.params, leafDiscovery: 'shipped-list' }
+  return sc
 }
 
 function timed (peers: number, kind: 'origin-baseline' | 'swarmcdn'): { r: RunResult, aborted: boolean } {

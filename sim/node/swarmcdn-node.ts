@@ -80,6 +80,14 @@ export interface SwarmcdnParams {
   minSpareUploadBytesPerSec: number
   /** Re-join / rediscovery interval while short of contacts or attachments, s. Default 600. */
   refreshIntervalS: number
+  /**
+   * Where a leaf asks for supernodes (find-node of its own id, 2 servers, then its first supernode). 'seeders' (default): the
+   * seeders, as a peer shipping only its publisher's seeders would. 'shipped-list': entries drawn uniformly from the seeders and
+   * static supernodes, with an early re-discovery (after 5-15 s, doubling, up to DISCOVERY_RETRIES times a session) when a server
+   * names fewer than k/2 contacts. A server answers a random id from its far buckets, the same 20 contacts for half of all askers,
+   * so 'seeders' funnels every joining leaf onto a few supernodes (see sim/README, "Leaf discovery").
+   */
+  leafDiscovery: string
   /** Nodes online at t = 0 start joining at a uniform time in [0, joinSpreadS): the warm-up window, so the start-up burst is not every online node joining at once. Default 600. */
   joinSpreadS: number
   /** Pieces per item (coarse: the piece size is ceil(size / piecesPerItem)). Default 8. */
@@ -119,6 +127,7 @@ const DEFAULTS: SwarmcdnParams = {
   minSupernodesPerRegion: 3,
   minSpareUploadBytesPerSec: 512 * 1024,
   refreshIntervalS: 600,
+  leafDiscovery: 'seeders',
   joinSpreadS: 600,
   piecesPerItem: 8,
   maxSourcesPerDownload: 5,
@@ -139,10 +148,16 @@ export function swarmcdnParams (p: Record<string, unknown>): SwarmcdnParams {
     if (typeof v !== typeof (DEFAULTS as unknown as Record<string, unknown>)[k] && !Array.isArray(v)) throw new RangeError(`protocol.params.${k}: must be a ${typeof (DEFAULTS as unknown as Record<string, unknown>)[k]}`)
     out[k] = v
   }
+  if (!LEAF_DISCOVERY.includes(out.leafDiscovery as string)) throw new RangeError(`protocol.params.leafDiscovery: must be one of ${LEAF_DISCOVERY.join(', ')}`)
   return out as unknown as SwarmcdnParams
 }
 
+const LEAF_DISCOVERY = ['seeders', 'shipped-list']
 const encoder = new TextEncoder()
+/** Early re-discoveries per leaf session with leafDiscovery 'shipped-list' when a server did not answer or named few supernodes (it left, or has not joined yet). */
+const DISCOVERY_RETRIES = 6
+/** Mean delay of the first early re-discovery, ms (uniform in [half, 1.5x)), doubling for each further one: servers still joining need time to fill a table. */
+const DISCOVERY_RETRY_MS = 10_000
 /** Most DHT provide lookups started per timer round (the rest wait, as in dht-service). */
 const PROVIDES_PER_ROUND = 8
 /** Time between two rounds of provide lookups while some wait, ms (dht-service retries after 100 ms). */
@@ -215,6 +230,19 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
     return out
   }
 
+  /** leafDiscovery 'shipped-list': the leaf's first supernode, then entries of the seeders and static supernodes drawn uniformly. */
+  const shippedListServers = (node: number, attached: Contact[], rng: Rng): Contact[] => {
+    const out = attached.slice(0, 1)
+    const pool = staticSupernodes.length + seeders.length
+    for (let t = 0; t < 8 && out.length < 2 && pool > 0; t++) {
+      const i = rng.int(pool)
+      const c = i < seeders.length ? seeders[i] : staticSupernodes[i - seeders.length]
+      if (c !== node && !out.some(x => x.peerId === String(c))) out.push(dir.contact(c))
+    }
+    return out
+  }
+  const shippedList = p.leafDiscovery === 'shipped-list'
+
   const create: NodeAdapterFactory<SimMessage> = (node, startMs) => {
     const rng = rngOf(node)
     const random = (): number => rng.float()
@@ -237,6 +265,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
     const refreshIntervalMs = p.refreshIntervalS * 1000
     let nextPolicyAtMs = fixed ? Infinity : startMs + p.policyIntervalS * 1000 * (0.5 + random())
     let discoveredViaAttached = false
+    let discoveryRetriesLeft = 0
     let downloads: Map<number, Download> | undefined
     let driverReqs: Map<number, DriverRequest> | undefined
     const pendingProvides = new Map<string, Key>()
@@ -289,6 +318,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
       })
       for (const item of held[node] ?? []) execLeaf(nowMs, leaf.hold(nowMs, keyOf(item)), out)
       discoveredViaAttached = false
+      discoveryRetriesLeft = shippedList ? DISCOVERY_RETRIES : 0
       out.push({ type: 'attachments', count: 0 })
       if (nowMs >= joinAtMs) join(nowMs, out)
     }
@@ -324,7 +354,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         return
       }
       if (leaf == null || leaf.attached().length >= p.targetAttachments) return
-      const servers = [...leaf.attached().slice(0, 1), ...bootstrapList(node, rng)].slice(0, 2)
+      const servers = shippedList ? shippedListServers(node, leaf.attached(), rng) : [...leaf.attached().slice(0, 1), ...bootstrapList(node, rng)].slice(0, 2)
       for (const s of servers) driverRequest(nowMs, dir.nodeOf(s), { type: 'find-node', requestId: 0, target: self.id }, 'discover', 0, out)
     }
 
@@ -344,7 +374,15 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
       if (r == null) return
       driverReqs?.delete(requestId)
       if (r.kind === 'discover') {
-        if (m?.type === 'find-node-reply' && leaf != null) execLeaf(nowMs, leaf.addCandidates(nowMs, m.closer), out)
+        if (leaf == null) return
+        const named = m?.type === 'find-node-reply' ? m.closer : []
+        if (m?.type === 'find-node-reply') execLeaf(nowMs, leaf.addCandidates(nowMs, named), out)
+        if (named.length < p.k / 2 && discoveryRetriesLeft > 0 && leaf.attachedCount < p.targetAttachments) {
+          // A server that left, or joined moments ago, names few or none; without this the leaf waited refreshIntervalS (10 min) for its next try.
+          const delayMs = DISCOVERY_RETRY_MS * 2 ** (DISCOVERY_RETRIES - discoveryRetriesLeft) * (0.5 + random())
+          discoveryRetriesLeft--
+          nextRefreshAtMs = Math.min(nextRefreshAtMs, nowMs + delayMs)
+        }
         return
       }
       const d = downloads?.get(r.itemRank)

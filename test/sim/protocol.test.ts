@@ -3,6 +3,9 @@ import { runScenario } from '../../sim/run-scenario.js'
 import { runCompare } from '../../sim/run-compare.js'
 import { resolveScenario } from '../../sim/scenario/load-scenario.js'
 import { summaryJson } from '../../sim/output/write-outputs.js'
+import { SupernodeIndex } from '../../src/core/tier/supernode-index.js'
+import { swarmcdnParams } from '../../sim/node/swarmcdn-node.js'
+import { cdnSteadyState } from '../../bench/cdn-steady-state.js'
 
 const ITEM_BYTES = 20_000_000
 
@@ -76,6 +79,34 @@ describe('sim/protocol: swarmcdn on the core objects', function () {
     const flat = runs[2]
     expect(metric(flat, 'supernodeCount').max).to.equal(200) // every peer is a DHT member
     expect(metric(flat, 'leavesWithoutSupernode').count.max).to.equal(0)
+  })
+
+  it('with leafDiscovery shipped-list spreads the first attachments of 10^4 joining peers: attach-busy under 5% of attach-ok in the first hour', () => {
+    // Counted at the supernodes' own state machine. With every leaf asking the seeders, the few supernodes in
+    // their far buckets fill and answer busy (10,676 busy to 22,143 ok before attach-busy ranked its alternatives).
+    const counts = { ok: 0, busy: 0 }
+    const handle = SupernodeIndex.prototype.handleMessage
+    SupernodeIndex.prototype.handleMessage = function (this: SupernodeIndex, ...args: Parameters<SupernodeIndex['handleMessage']>) {
+      const out = handle.apply(this, args)
+      if (args[2].type === 'attach') for (const e of out) if (e.type === 'send') { if (e.message.type === 'attach-busy') counts.busy++; else if (e.message.type === 'attach-ok') counts.ok++ }
+      return out
+    }
+    try {
+      const sc = cdnSteadyState(10_000, { name: 'join-spread', durationS: 3600, kind: 'swarmcdn' })
+      const seeders = runScenario(sc)
+      const viaSeeders = { ...counts }
+      counts.ok = 0
+      counts.busy = 0
+      const shipped = runScenario({ ...sc, protocol: { ...sc.protocol, params: { leafDiscovery: 'shipped-list' } } })
+      expect(viaSeeders.busy).to.be.greaterThan(0.1 * viaSeeders.ok)
+      expect(counts.ok).to.be.greaterThan(15_000)
+      expect(counts.busy).to.be.lessThan(0.05 * counts.ok)
+      expect(metric(shipped, 'leavesWithoutSupernode').count.final).to.be.at.most(5)
+      expect(metric(seeders, 'leavesWithoutSupernode').count.final).to.be.at.most(5)
+    } finally {
+      SupernodeIndex.prototype.handleMessage = handle
+    }
+    expect(() => swarmcdnParams({ leafDiscovery: 'dns' })).to.throw(RangeError, /leafDiscovery: must be one of seeders, shipped-list/)
   })
 
   it('re-attaches leaves after losing 30% of the supernodes: orphans back under 1% within keep-alive + timeout + backoff', () => {
