@@ -13,7 +13,7 @@
  *   id), ranked for the leaf by `rank` (nearest first, then a per-pair
  *   tie-break), origin seeders last. The first few by XOR alone sent every
  *   busy leaf of one id region to the same supernodes: at 10^5 simulated
- *   peers ranking cut attach-busy by a fifth. Existing leaves are never dropped
+ *   peers ranking cut first-hour attach-busy by a quarter. Existing leaves are never dropped
  *   and the supernode never leaves the tier because of load: a tier that
  *   lost a quarter of its members must not collapse as survivors fill up.
  *   While overloaded, queries are answered from the leaf index only.
