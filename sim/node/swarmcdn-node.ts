@@ -215,15 +215,20 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
   const unreachable = new Set(p.unreachableClasses.map(name => world.scenario.network.accessClasses.findIndex(c => c.name === name)).filter(i => i >= 0))
   const adapters: Array<SwarmcdnAdapter | undefined> = new Array(n)
 
-  /** A random bootstrap list: seeders first, then static supernodes (what a real peer ships with). */
-  const bootstrapList = (node: number, rng: Rng): Contact[] => {
-    const out: Contact[] = []
-    const pool = staticSupernodes.length > 0 ? staticSupernodes : (seeders.length > 0 ? seeders : [])
-    for (const s of seeders) if (s !== node && out.length < 2) out.push(dir.contact(s))
-    for (let t = 0; t < 8 && out.length < BOOTSTRAP_CONTACTS && pool.length > 0; t++) {
+  /** Appends up to `upTo` - out.length distinct entries of `pool` drawn uniformly (8 draws at most), never `node` itself. */
+  const drawInto = (out: Contact[], pool: readonly number[], upTo: number, node: number, rng: Rng): void => {
+    for (let t = 0; t < 8 && out.length < upTo && pool.length > 0; t++) {
       const c = pool[rng.int(pool.length)]
       if (c !== node && !out.some(x => x.peerId === String(c))) out.push(dir.contact(c))
     }
+  }
+
+  /** A random bootstrap list: seeders first, then static supernodes (what a real peer ships with). */
+  const bootstrapList = (node: number, rng: Rng): Contact[] => {
+    const out: Contact[] = []
+    const pool = staticSupernodes.length > 0 ? staticSupernodes : seeders
+    for (const s of seeders) if (s !== node && out.length < 2) out.push(dir.contact(s))
+    drawInto(out, pool, BOOTSTRAP_CONTACTS, node, rng)
     if (out.length === 0 && !p.supernodes) {
       for (let t = 0; t < 8 && out.length < BOOTSTRAP_CONTACTS; t++) { const c = rng.int(world.peerCount); if (c !== node) out.push(dir.contact(c)) }
     }
@@ -231,14 +236,10 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
   }
 
   /** leafDiscovery 'shipped-list': the leaf's first supernode, then entries of the seeders and static supernodes drawn uniformly. */
+  const shippedPool = [...seeders, ...staticSupernodes]
   const shippedListServers = (node: number, attached: Contact[], rng: Rng): Contact[] => {
     const out = attached.slice(0, 1)
-    const pool = staticSupernodes.length + seeders.length
-    for (let t = 0; t < 8 && out.length < 2 && pool > 0; t++) {
-      const i = rng.int(pool)
-      const c = i < seeders.length ? seeders[i] : staticSupernodes[i - seeders.length]
-      if (c !== node && !out.some(x => x.peerId === String(c))) out.push(dir.contact(c))
-    }
+    drawInto(out, shippedPool, 2, node, rng)
     return out
   }
   const shippedList = p.leafDiscovery === 'shipped-list'
@@ -375,9 +376,9 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
       driverReqs?.delete(requestId)
       if (r.kind === 'discover') {
         if (leaf == null) return
-        const named = m?.type === 'find-node-reply' ? m.closer : []
-        if (m?.type === 'find-node-reply') execLeaf(nowMs, leaf.addCandidates(nowMs, named), out)
-        if (named.length < p.k / 2 && discoveryRetriesLeft > 0 && leaf.attachedCount < p.targetAttachments) {
+        let named = 0
+        if (m?.type === 'find-node-reply') { named = m.closer.length; execLeaf(nowMs, leaf.addCandidates(nowMs, m.closer), out) }
+        if (named < p.k / 2 && discoveryRetriesLeft > 0 && leaf.attachedCount < p.targetAttachments) {
           // A server that left, or joined moments ago, names few or none; without this the leaf waited refreshIntervalS (10 min) for its next try.
           const delayMs = DISCOVERY_RETRY_MS * 2 ** (DISCOVERY_RETRIES - discoveryRetriesLeft) * (0.5 + random())
           discoveryRetriesLeft--

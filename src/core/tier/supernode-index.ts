@@ -380,7 +380,6 @@ export class SupernodeIndex {
     return [{ type: 'send', to: q.asker, message: { type: 'query-reply', requestId: q.requestId, providers } }]
   }
 
-  /** Adds `peerId` as a holder of `key`; true when we must now start announcing it. */
   /** Up to maxAlternatives known members for a leaf we cannot take: nearest it first, origin seeders after supernodes. */
   private alternativesFor (leaf: Contact): Contact[] {
     const known = this.alternatives(leaf).filter(c => c.peerId !== this.self.peerId && c.peerId !== leaf.peerId)
@@ -391,23 +390,20 @@ export class SupernodeIndex {
     return out
   }
 
+  /** Adds `peerId` as a holder of `key`; true when we must now start announcing it. */
   private addHolder (peerId: string, key: Key, announce: boolean): boolean {
     const hex = keyToHex(key)
     let e = this.index.get(hex)
     if (e == null) { e = { key, holders: new Set(), announcers: 0 }; this.index.set(hex, e) }
     if (e.holders.has(peerId)) return false
     e.holders.add(peerId)
-    if (!announce) return false
-    e.announcers++
-    return e.announcers === 1
+    return announce && countAnnouncer(e)
   }
 
   /** A holder of indexed key `hex` now asks us to announce it; true when we must start. */
   private addAnnouncer (hex: string): boolean {
     const e = this.index.get(hex)
-    if (e == null) return false
-    e.announcers++
-    return e.announcers === 1
+    return e != null && countAnnouncer(e)
   }
 
   private removeHolder (peerId: string, hex: string, announced: boolean): SupernodeEffect[] {
@@ -426,6 +422,12 @@ export class SupernodeIndex {
     for (const [hex, announced] of l.keys) out.push(...this.removeHolder(peerId, hex, announced))
     return out
   }
+}
+
+/** One more holder of `e` asks us to announce it; true when it is the first (we must start). */
+function countAnnouncer (e: IndexEntry): boolean {
+  e.announcers++
+  return e.announcers === 1
 }
 
 function firstValue<V> (m: Map<unknown, V>): V | undefined {
