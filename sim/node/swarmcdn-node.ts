@@ -56,6 +56,8 @@ export interface SwarmcdnParams {
   k: number
   /** Lookup parallelism. Default 3. */
   alpha: number
+  /** Closest candidates that must have answered for a get-providers lookup to end (DhtNode providerLookupResiliency; k = 20 is the Kademlia paper's rule). Default 3. */
+  providerLookupResiliency: number
   /** DHT/tier request timeout, ms. Default 5000. */
   requestTimeoutMs: number
   /** Leaf keep-alive interval, s (core default 15 s). Longer here because connection loss reaches the core as peerDisconnected (see disconnectDetectS) and a demoted supernode refuses the next request at once (not-a-dht-node); keep-alives then only refresh the supernode's leaf timeout (3x). Default 1800 (600 cost a quarter of all events at 10^5 peers). */
@@ -115,6 +117,7 @@ const DEFAULTS: SwarmcdnParams = {
   supernodes: true,
   k: 20,
   alpha: 3,
+  providerLookupResiliency: 3,
   requestTimeoutMs: 5000,
   keepAliveIntervalS: 1800,
   disconnectDetectS: 30,
@@ -291,7 +294,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
     }
 
     const becomeMember = (nowMs: number, out: Array<Effect<SimMessage>>): void => {
-      dht = new DhtNode({ self, k: p.k, alpha: p.alpha, regionOf: dir.regionOf, requestTimeoutMs: p.requestTimeoutMs, nextRequestId: ids })
+      dht = new DhtNode({ self, k: p.k, alpha: p.alpha, providerLookupResiliency: p.providerLookupResiliency, regionOf: dir.regionOf, requestTimeoutMs: p.requestTimeoutMs, nextRequestId: ids })
       const table = dht.table
       index = new SupernodeIndex({
         self,

@@ -49,8 +49,12 @@
  * - A get-providers lookup reports providers as it finds them
  *   (`lookup-providers`, only the new ones) before its `lookup-done`: the
  *   first answer usually names them all, while the lookup itself runs on
- *   until the k closest answered, which a slow or dead contact stretches to
+ *   until its closest answered, which a slow or dead contact stretches to
  *   a full request timeout.
+ * - get-providers lookups (queries and provides) end once the
+ *   `providerLookupResiliency` (3) closest have answered, as
+ *   go-libp2p-kad-dht does; find-node lookups wait for all k. A provide
+ *   stores its record on the k closest the lookup knows, asked or not.
  */
 import { keyToHex, keysEqual, type Key } from '../ids.js'
 import type { DhtMessage, DhtRequest } from '../messages/dht-messages.js'
@@ -96,6 +100,18 @@ export interface DhtNodeInit {
   evictAfterFailures?: number
   /** Most requests one lookup sends. Default 100. */
   maxRpcsPerLookup?: number
+  /**
+   * Closest candidates that must have answered for a get-providers lookup
+   * (a query's or a provide's) to end: Lookup `resiliency`,
+   * go-libp2p-kad-dht's beta. Default 3, as go-libp2p-kad-dht. The paper's
+   * rule (k: all k closest answered) cost a simulated 10^4-peer CDN day 24%
+   * more events and doubled the median query lookup latency, for 3 fewer
+   * answered lookups in 4,600. find-node lookups keep the paper's rule: a
+   * joining node's self-lookup is how the nodes near it learn it, and flat
+   * Kademlia lookups after losing 30% of the nodes found their target less
+   * often (0.92 vs 0.95+) with 3.
+   */
+  providerLookupResiliency?: number
   /** Lookups running at once; more are refused with DhtBusyError. Default 64. */
   maxConcurrentLookups?: number
   /** Region labelling for every diversity limit. Default IPv4 /16, IPv6 /32, local exempt. */
@@ -160,6 +176,7 @@ export class DhtNode {
   private readonly alpha: number
   private readonly requestTimeoutMs: number
   private readonly maxRpcsPerLookup: number
+  private readonly providerLookupResiliency: number
   private readonly maxConcurrentLookups: number
   private readonly regionOf: RegionOf
   private readonly maxPerRegionPerResponse: number
@@ -185,6 +202,7 @@ export class DhtNode {
     this.alpha = init.alpha ?? 3
     this.requestTimeoutMs = init.requestTimeoutMs ?? 5000
     this.maxRpcsPerLookup = init.maxRpcsPerLookup ?? 100
+    this.providerLookupResiliency = init.providerLookupResiliency ?? 3
     this.maxConcurrentLookups = init.maxConcurrentLookups ?? 64
     this.regionOf = init.regionOf ?? prefixRegionOf
     this.maxPerRegionPerResponse = init.maxPerRegionPerResponse ?? 2
@@ -428,6 +446,7 @@ export class DhtNode {
       alpha: this.alpha,
       requestTimeoutMs: this.requestTimeoutMs,
       maxRpcs: this.maxRpcsPerLookup,
+      resiliency: kind === 'get-providers' ? this.providerLookupResiliency : this.k,
       wantedProviders,
       regionOf: this.regionOf,
       maxPerRegionPerResponse: this.maxPerRegionPerResponse
@@ -471,12 +490,12 @@ export class DhtNode {
     }
     let others = 0
     for (const p of result.providers) if (p.peerId !== this.self.peerId) others++
-    const announce = others < this.wellProvidedAt && result.closest.length > 0
+    const announce = others < this.wellProvidedAt && result.closestKnown.length > 0
     out.push({ type: 'lookup-done', lookupId, purpose: running.purpose, target: running.lookup.target, result, announced: announce })
     if (announce) {
       const entry = this.provided.get(keyToHex(running.lookup.target))
       if (entry != null) entry.announcedAtMs = nowMs
-      for (const c of result.closest) {
+      for (const c of result.closestKnown) {
         const requestId = this.nextRequestId()
         this.outstanding.set(requestId, { to: c, purpose: { kind: 'add-provider' }, deadlineMs: nowMs + this.requestTimeoutMs })
         out.push({ type: 'send', to: c, message: { type: 'add-provider', requestId, key: running.lookup.target } })

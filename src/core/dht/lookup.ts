@@ -8,9 +8,11 @@
  *   `maxCandidates` closest are remembered, the local node never is.
  * - From one response at most `k` contacts are taken, and at most
  *   `maxPerRegionPerResponse` of one region (exempt regions unlimited).
- * - The lookup ends when the k closest non-failed candidates have all
- *   answered, when nothing is left to ask, when `maxRpcs` requests were
- *   sent, or (get-providers) when `wantedProviders` providers were found.
+ * - The lookup ends when the `resiliency` closest non-failed candidates
+ *   have all answered (the paper's rule is all k; go-libp2p-kad-dht's
+ *   "beta" stops at 3), when nothing is left to ask, when `maxRpcs`
+ *   requests were sent, or (get-providers) when `wantedProviders`
+ *   providers were found.
  * - A candidate's hop is one more than the hop of the peer that named it
  *   (seeds are hop 1); candidates beyond `maxHops` are never asked.
  */
@@ -44,6 +46,14 @@ export interface LookupInit {
   maxCandidates?: number
   /** get-providers: stop after this many distinct providers. Default 20. */
   wantedProviders?: number
+  /**
+   * Closest non-failed candidates that must have answered for the lookup to
+   * end (go-libp2p-kad-dht's beta). Default k, the paper's rule: every one
+   * of the k closest answered. Lower ends a lookup once it has converged,
+   * without asking the rest of the k closest; `closestKnown` then holds
+   * candidates nobody asked.
+   */
+  resiliency?: number
   /** Region labelling for the per-response cap. Default `prefixRegionOf`. */
   regionOf?: RegionOf
   /** Most contacts of one region taken from one response. Default 2. */
@@ -57,6 +67,8 @@ export interface LookupRequest { to: Contact, kind: LookupKind, target: Key }
 export interface LookupResult {
   /** The k closest peers that answered, closest first. */
   closest: Contact[]
+  /** The k closest peers not known to have failed, answered or never asked, closest first (where to store a record). */
+  closestKnown: Contact[]
   /** Distinct providers found (get-providers). */
   providers: Contact[]
   /** Hop depth of the closest peer that answered (0 if none did). */
@@ -69,7 +81,8 @@ export interface LookupResult {
   exhausted: boolean
 }
 
-type CandidateState = 'new' | 'inflight' | 'done' | 'failed'
+/** `abandoned`: still in flight when the lookup ended; neither answered nor failed. */
+type CandidateState = 'new' | 'inflight' | 'done' | 'failed' | 'abandoned'
 
 /** `dist`: distancePrefix to the target, the cheap first sort key. */
 interface Candidate { contact: Contact, hop: number, state: CandidateState, deadlineMs: number, dist: number }
@@ -86,6 +99,7 @@ export class Lookup {
   private readonly maxHops: number
   private readonly maxCandidates: number
   private readonly wantedProviders: number
+  private readonly resiliency: number
   private readonly regionOf: RegionOf
   private readonly maxPerRegionPerResponse: number
   /** Candidates by peer id (a contact's key is derived from its peer id: one per peer). */
@@ -108,6 +122,7 @@ export class Lookup {
     this.maxHops = init.maxHops ?? 12
     this.maxCandidates = init.maxCandidates ?? 4 * this.k
     this.wantedProviders = init.wantedProviders ?? 20
+    this.resiliency = Math.max(1, Math.min(this.k, init.resiliency ?? this.k))
     this.regionOf = init.regionOf ?? prefixRegionOf
     this.maxPerRegionPerResponse = init.maxPerRegionPerResponse ?? 2
     this.addCandidates(init.seeds, 1)
@@ -171,8 +186,14 @@ export class Lookup {
   /** Outcome so far (final once `done`). */
   result (): LookupResult {
     const answered = this.candidates.filter(c => c.state === 'done').slice(0, this.k)
+    const known: Contact[] = []
+    for (const c of this.candidates) {
+      if (known.length >= this.k) break
+      if (c.state !== 'failed') known.push(c.contact)
+    }
     return {
       closest: answered.map(c => c.contact),
+      closestKnown: known,
       providers: [...this.providers.values()],
       hops: answered.length > 0 ? answered[0].hop : 0,
       rpcs: this.rpcs,
@@ -235,6 +256,7 @@ export class Lookup {
     // Walk the k closest non-failed candidates; ask the unasked ones, alpha at a time.
     let live = 0
     let waiting = false
+    if (this.resiliency < this.k && this.converged()) return this.finish()
     for (const c of this.candidates) {
       if (c.state === 'failed') continue
       if (live++ >= this.k) break
@@ -253,10 +275,21 @@ export class Lookup {
     return out
   }
 
+  /** True when the `resiliency` closest candidates not failed (nor past maxHops, which will never be asked) have all answered. */
+  private converged (): boolean {
+    let answered = 0
+    for (const c of this.candidates) {
+      if (c.state === 'failed' || (c.state === 'new' && c.hop > this.maxHops)) continue
+      if (c.state !== 'done') return false
+      if (++answered >= this.resiliency) return true
+    }
+    return false // fewer live candidates than that: the lookup ends when nothing is left to ask
+  }
+
   private finish (): LookupRequest[] {
     this.finished = true
     // Answers that arrive after the end are ignored; nothing in flight is awaited any more.
-    for (const c of this.candidates) if (c.state === 'inflight') c.state = 'failed'
+    for (const c of this.candidates) if (c.state === 'inflight') c.state = 'abandoned'
     this.inflight = 0
     return []
   }

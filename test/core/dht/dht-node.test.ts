@@ -60,6 +60,33 @@ describe('core/dht/dht-node', () => {
     expect(done.result.providers.map(p => p.peerId)).to.deep.equal([provider.peerId])
   })
 
+  it('stores a record on the 20 closest, and a get-providers lookup ends once the 3 closest answered', () => {
+    const key = keyFromBytes(new TextEncoder().encode('content-resiliency'))
+    const provider = contacts[17]
+    net.done.length = 0
+    net.push(provider, net.nodes.get(provider.peerId)!.provide(net.nowMs, key).effects)
+    net.run()
+    // closestKnown: the provide's add-provider reaches the true 20 closest, asked by the lookup or not.
+    const holders = contacts.filter(c => c !== provider && net.nodes.get(c.peerId)!.providers.get(net.nowMs, key).length > 0).map(c => c.peerId)
+    expect(holders.sort()).to.deep.equal(trueClosest(contacts.filter(c => c !== provider), key, 20).sort())
+    let providerRpcs = 0
+    let findRpcs = 0
+    for (let t = 0; t < 10; t++) {
+      const asker = contacts[(t * 29 + 3) % contacts.length]
+      net.done.length = 0
+      net.push(asker, net.nodes.get(asker.peerId)!.getProviders(net.nowMs, key).effects)
+      net.push(asker, net.nodes.get(asker.peerId)!.findNode(net.nowMs, key).effects)
+      net.run()
+      const gp = net.done.find(d => d.purpose === 'get-providers')!.result
+      expect(gp.providers.map(p => p.peerId)).to.include(provider.peerId)
+      providerRpcs += gp.rpcs
+      findRpcs += net.done.find(d => d.purpose === 'find-node')!.result.rpcs
+    }
+    // find-node keeps the paper's rule (all 20 closest answered): at least 20 requests each.
+    expect(findRpcs).to.be.at.least(200)
+    expect(providerRpcs).to.be.below(findRpcs / 2)
+  })
+
   it('still converges on the live closest when a quarter of the nodes vanished', () => {
     const rnd = seededRandom(99)
     for (const c of contacts.slice(1)) if (rnd() < 0.25) net.dead.add(c.peerId)

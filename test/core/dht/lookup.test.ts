@@ -79,4 +79,49 @@ describe('core/dht/lookup', () => {
     expect(l.result().rpcs).to.equal(4)
     expect(l.result().exhausted).to.equal(true)
   })
+
+  it('with resiliency 3 ends once the 3 closest answered, and reports the unasked closest as known', () => {
+    // Seeds are the 8 closest: every answer names nobody closer, so the lookup has converged after the first three answers.
+    const seeds = sorted.slice(0, 8)
+    const l = new Lookup({ target, kind: 'get-providers', localId: local, seeds, k: 8, alpha: 3, resiliency: 3 })
+    const reqs = l.start(0)
+    expect(reqs.map(r => r.to.peerId)).to.deep.equal(seeds.slice(0, 3).map(c => c.peerId))
+    // Each answer frees a slot that goes to the next candidate: two requests are still in flight when the third answer ends it.
+    for (const r of reqs) l.onResponse(1, r.to.peerId, [])
+    expect(l.done).to.equal(true)
+    expect(l.result().rpcs).to.equal(5)
+    expect(l.result().closest.map(c => c.peerId)).to.deep.equal(seeds.slice(0, 3).map(c => c.peerId))
+    expect(l.result().closestKnown.map(c => c.peerId)).to.deep.equal(seeds.map(c => c.peerId))
+  })
+
+  it('by default (resiliency k) asks every one of the k closest', () => {
+    const seeds = sorted.slice(0, 8)
+    const l = new Lookup({ target, kind: 'get-providers', localId: local, seeds, k: 8, alpha: 3 })
+    let reqs = l.start(0)
+    while (reqs.length > 0) { const r = reqs.shift()!; reqs.push(...l.onResponse(1, r.to.peerId, [])) }
+    expect(l.done).to.equal(true)
+    expect(l.result().rpcs).to.equal(8)
+  })
+
+  it('with resiliency 3 keeps going while a closer contact is named, and leaves a failed one out', () => {
+    const far = sorted.slice(10, 16)
+    const l = new Lookup({ target, kind: 'get-providers', localId: local, seeds: far, k: 6, alpha: 3, resiliency: 3 })
+    const reqs = l.start(0)
+    const asked = reqs.map(r => r.to.peerId)
+    let pending = [...reqs.slice(1), ...l.onFailure(1, reqs[0].to.peerId)]
+    // The first answer names the two closest of all: they must be asked before the lookup may end.
+    let first = true
+    while (pending.length > 0 && !l.done) {
+      const r = pending.shift()!
+      const more = l.onResponse(2, r.to.peerId, first ? sorted.slice(0, 2) : [])
+      first = false
+      asked.push(...more.map(m => m.to.peerId))
+      pending.push(...more)
+    }
+    expect(asked).to.include.members(sorted.slice(0, 2).map(c => c.peerId))
+    expect(l.done).to.equal(true)
+    const answered = l.result().closest.map(c => c.peerId)
+    expect(answered.slice(0, 3)).to.deep.equal([sorted[0], sorted[1], far[1]].map(c => c.peerId))
+    expect(l.result().closestKnown.map(c => c.peerId)).to.not.include(reqs[0].to.peerId)
+  })
 })
