@@ -53,7 +53,7 @@ function timed (peers: number, kind: 'origin-baseline' | 'swarmcdn'): { r: RunRe
       const t = performance.now()
       if (t - lastLog > 30_000) {
         lastLog = t
-        console.log(`  … ${kind} ${peers}: ${(nowMs / 3.6e6).toFixed(2)} h simulated, ${events} events, ${((t - t0) / 1000).toFixed(0)} s wall, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`)
+        console.log(`  … ${kind} ${peers}: ${(nowMs / 3.6e6).toFixed(2)} h simulated, ${events} events, ${((t - t0) / 1000).toFixed(0)} s wall, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB (peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)}), heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`)
       }
       if (t - t0 > budgetS * 1000) ac.abort()
     }
