@@ -36,7 +36,7 @@ import { isDhtRequest, type DhtMessage } from '../../src/core/messages/dht-messa
 import { Bitfield } from '../../src/core/swarm/bitfield.js'
 import { DownloadSession, type SessionEffect } from '../../src/core/swarm/download-session.js'
 import { LeafAttachment, type LeafEffect } from '../../src/core/tier/leaf-attachment.js'
-import { SupernodeIndex, type SupernodeEffect } from '../../src/core/tier/supernode-index.js'
+import { SupernodeIndex, type RankForAsker, type SupernodeEffect } from '../../src/core/tier/supernode-index.js'
 import { SupernodePolicy, type OverlayRole } from '../../src/core/tier/supernode-policy.js'
 import type { ProtocolFactory } from './kademlia-node.js'
 import type { Effect, NodeAdapter, NodeAdapterFactory } from './node-adapter.js'
@@ -191,562 +191,684 @@ export interface SwarmcdnAdapter extends NodeAdapter<SimMessage> {
   leafCount: () => number | undefined
 }
 
-/** Factory of swarmcdn node adapters for one world. */
-export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record<string, unknown>): ProtocolFactory {
-  const p = swarmcdnParams(params)
-  const n = world.nodeCount
-  const rngs: Array<Rng | undefined> = new Array(n)
-  const rngOf = (node: number): Rng => { let r = rngs[node]; if (r == null) { r = world.streams.stream('swarmcdn-node', node); rngs[node] = r } return r }
+interface LookupItem { itemRank: number, token?: number, own: boolean, startMs: number, answerable: boolean }
+
+/** Nearest announcers first, with an origin among the first three (as dht-service.forwardOrder). */
+function forwardOrder (ranked: Contact[]): Contact[] {
+  const at = ranked.findIndex(c => c.origin === true)
+  if (at >= 3) { const [o] = ranked.splice(at, 1); ranked.splice(2, 0, o) }
+  return ranked
+}
+
+/** What every node of one world shares: built once per factory, so a node carries one reference to it instead of a closure context. */
+class SwarmcdnShared {
+  readonly p: SwarmcdnParams
+  readonly world: World
+  readonly dir: SimDirectory
+  private readonly rngs: Array<Rng | undefined>
   /** Items each node holds (on disk: survives restarts). */
-  const held: Array<number[] | undefined> = new Array(n)
-  const asCount = world.net.ases.members.length
-  const regionSupernodes = new Int32Array(asCount)
-  const regionLeaves = new Int32Array(asCount)
-  const keys: Array<Key | undefined> = new Array(world.scenario.workload.catalogItems + 1)
-  const itemOfHex = new Map<string, number>()
-  const keyOf = (item: number): Key => {
-    let k = keys[item]
-    if (k == null) { k = keyFromBytes(encoder.encode(`sim-item-${item}`)); keys[item] = k; itemOfHex.set(keyToHex(k), item) }
+  readonly held: Array<number[] | undefined>
+  readonly regionSupernodes: Int32Array
+  readonly regionLeaves: Int32Array
+  private readonly keys: Array<Key | undefined>
+  readonly itemOfHex: Map<string, number>
+  /** DHT members currently announcing each item (to tell an unanswerable lookup from a failed one). */
+  readonly announcers: Int32Array
+  readonly staticSupernodes: number[]
+  readonly seeders: number[]
+  readonly unreachable: Set<number>
+  readonly adapters: Array<SwarmcdnAdapter | undefined>
+  /** leafDiscovery 'shipped-list': the seeders and static supernodes. */
+  readonly shippedPool: number[]
+  readonly shippedList: boolean
+  readonly pieceTimeoutMs: number
+  readonly refreshIntervalMs: number
+  /** SupernodeIndex's provider ranking depends on the asker alone: one function serves every supernode. */
+  readonly rankForAsker: RankForAsker
+
+  constructor (world: World, dir: SimDirectory, p: SwarmcdnParams) {
+    const n = world.nodeCount
+    this.p = p
+    this.world = world
+    this.dir = dir
+    this.rngs = new Array(n)
+    this.held = new Array(n)
+    const asCount = world.net.ases.members.length
+    this.regionSupernodes = new Int32Array(asCount)
+    this.regionLeaves = new Int32Array(asCount)
+    this.keys = new Array(world.scenario.workload.catalogItems + 1)
+    this.itemOfHex = new Map()
+    this.announcers = new Int32Array(world.scenario.workload.catalogItems + 1)
+    this.staticSupernodes = []
+    for (let i = 0; i < world.peerCount; i++) if (world.role[i] === ROLE_SUPERNODE) this.staticSupernodes.push(i)
+    this.seeders = []
+    for (let s = world.seederBase; s < n; s++) this.seeders.push(s)
+    this.unreachable = new Set(p.unreachableClasses.map(name => world.scenario.network.accessClasses.findIndex(c => c.name === name)).filter(i => i >= 0))
+    this.adapters = new Array(n)
+    this.shippedPool = [...this.seeders, ...this.staticSupernodes]
+    this.shippedList = p.leafDiscovery === 'shipped-list'
+    this.pieceTimeoutMs = p.pieceTimeoutS * 1000
+    this.refreshIntervalMs = p.refreshIntervalS * 1000
+    this.rankForAsker = (asker, cands) => dir.rank(dir.nodeOf(asker), cands, p.proximity)
+  }
+
+  rngOf (node: number): Rng {
+    let r = this.rngs[node]
+    if (r == null) { r = this.world.streams.stream('swarmcdn-node', node); this.rngs[node] = r }
+    return r
+  }
+
+  keyOf (item: number): Key {
+    let k = this.keys[item]
+    if (k == null) { k = keyFromBytes(encoder.encode(`sim-item-${item}`)); this.keys[item] = k; this.itemOfHex.set(keyToHex(k), item) }
     return k
   }
-  /** DHT members currently announcing each item (to tell an unanswerable lookup from a failed one). */
-  const announcers = new Int32Array(world.scenario.workload.catalogItems + 1)
-  const staticSupernodes: number[] = []
-  for (let i = 0; i < world.peerCount; i++) if (world.role[i] === ROLE_SUPERNODE) staticSupernodes.push(i)
-  const seeders: number[] = []
-  for (let s = world.seederBase; s < n; s++) seeders.push(s)
-  const unreachable = new Set(p.unreachableClasses.map(name => world.scenario.network.accessClasses.findIndex(c => c.name === name)).filter(i => i >= 0))
-  const adapters: Array<SwarmcdnAdapter | undefined> = new Array(n)
 
   /** Appends up to `upTo` - out.length distinct entries of `pool` drawn uniformly (8 draws at most), never `node` itself. */
-  const drawInto = (out: Contact[], pool: readonly number[], upTo: number, node: number, rng: Rng): void => {
+  drawInto (out: Contact[], pool: readonly number[], upTo: number, node: number, rng: Rng): void {
     for (let t = 0; t < 8 && out.length < upTo && pool.length > 0; t++) {
       const c = pool[rng.int(pool.length)]
-      if (c !== node && !out.some(x => x.peerId === String(c))) out.push(dir.contact(c))
+      if (c !== node && !out.some(x => x.peerId === String(c))) out.push(this.dir.contact(c))
     }
   }
 
   /** A random bootstrap list: seeders first, then static supernodes (what a real peer ships with). */
-  const bootstrapList = (node: number, rng: Rng): Contact[] => {
+  bootstrapList (node: number, rng: Rng): Contact[] {
     const out: Contact[] = []
-    const pool = staticSupernodes.length > 0 ? staticSupernodes : seeders
-    for (const s of seeders) if (s !== node && out.length < 2) out.push(dir.contact(s))
-    drawInto(out, pool, BOOTSTRAP_CONTACTS, node, rng)
-    if (out.length === 0 && !p.supernodes) {
-      for (let t = 0; t < 8 && out.length < BOOTSTRAP_CONTACTS; t++) { const c = rng.int(world.peerCount); if (c !== node) out.push(dir.contact(c)) }
+    const pool = this.staticSupernodes.length > 0 ? this.staticSupernodes : this.seeders
+    for (const s of this.seeders) if (s !== node && out.length < 2) out.push(this.dir.contact(s))
+    this.drawInto(out, pool, BOOTSTRAP_CONTACTS, node, rng)
+    if (out.length === 0 && !this.p.supernodes) {
+      for (let t = 0; t < 8 && out.length < BOOTSTRAP_CONTACTS; t++) { const c = rng.int(this.world.peerCount); if (c !== node) out.push(this.dir.contact(c)) }
     }
     return out
   }
 
   /** leafDiscovery 'shipped-list': the leaf's first supernode, then entries of the seeders and static supernodes drawn uniformly. */
-  const shippedPool = [...seeders, ...staticSupernodes]
-  const shippedListServers = (node: number, attached: Contact[], rng: Rng): Contact[] => {
+  shippedListServers (node: number, attached: Contact[], rng: Rng): Contact[] {
     const out = attached.slice(0, 1)
-    drawInto(out, shippedPool, 2, node, rng)
+    this.drawInto(out, this.shippedPool, 2, node, rng)
     return out
   }
-  const shippedList = p.leafDiscovery === 'shipped-list'
+}
 
-  const create: NodeAdapterFactory<SimMessage> = (node, startMs) => {
-    const rng = rngOf(node)
-    const random = (): number => rng.float()
-    const self = dir.contact(node)
-    const asIdx = world.net.asOf[node]
-    const isSeeder = world.role[node] === ROLE_SEEDER
-    const fixed = isSeeder || world.role[node] === ROLE_SUPERNODE || !p.supernodes
-    const ids: RequestIdSource = requestIdCounter()
-    const policy = new SupernodePolicy({ random, minUptimeMs: p.minUptimeS * 1000, targetLeavesPerSupernode: p.targetLeavesPerSupernode, minSupernodesPerRegion: p.minSupernodesPerRegion, minSpareUploadBytesPerSec: p.minSpareUploadBytesPerSec })
-    const pieceTimeoutMs = p.pieceTimeoutS * 1000
-    let role: OverlayRole = isSeeder ? 'seeder' : 'leaf'
-    let dht: DhtNode | undefined
-    let index: SupernodeIndex | undefined
-    let leaf: LeafAttachment | undefined
-    let roleSinceMs = startMs
-    const upSinceMs = startMs
-    let joinAtMs = startMs === 0 ? random() * p.joinSpreadS * 1000 : startMs
-    let nextRefreshAtMs = joinAtMs
-    let joined = false
-    const refreshIntervalMs = p.refreshIntervalS * 1000
-    let nextPolicyAtMs = fixed ? Infinity : startMs + p.policyIntervalS * 1000 * (0.5 + random())
-    let discoveredViaAttached = false
-    let discoveryRetriesLeft = 0
-    let downloads: Map<number, Download> | undefined
-    let driverReqs: Map<number, DriverRequest> | undefined
-    const pendingProvides = new Map<string, Key>()
-    let provideRetryAtMs = 0
-    const lookupItems = new Map<number, { itemRank: number, token?: number, own: boolean, startMs: number, answerable: boolean }>()
-    const announced = new Set<number>()
-    let uploadsActive = 0
-    let uploadQueue: UploadJob[] | undefined
-    let stopped = false
+/**
+ * One online node's stack. A class, not closures over create's scope: at
+ * 10^6 peers ~41 closures per node (and their contexts) cost ~0.7 GiB. Every
+ * field is set in the constructor, in one order, so all nodes share one
+ * hidden class; the maps that usually stay empty are created on first use.
+ */
+class SwarmcdnNode implements SwarmcdnAdapter {
+  private readonly s: SwarmcdnShared
+  private readonly node: number
+  private readonly rng: Rng
+  /** Bound once: the core objects keep it and call it as their own method. */
+  private readonly random: () => number
+  private readonly self: Contact
+  private readonly asIdx: number
+  private readonly isSeeder: boolean
+  private readonly fixed: boolean
+  private readonly ids: RequestIdSource
+  private readonly policy: SupernodePolicy
+  private role: OverlayRole
+  private dht: DhtNode | undefined
+  private index: SupernodeIndex | undefined
+  private leaf: LeafAttachment | undefined
+  private roleSinceMs: number
+  private readonly upSinceMs: number
+  private joinAtMs: number
+  private nextRefreshAtMs: number
+  private joined: boolean
+  private nextPolicyAtMs: number
+  private discoveredViaAttached: boolean
+  private discoveryRetriesLeft: number
+  private downloads: Map<number, Download> | undefined
+  private driverReqs: Map<number, DriverRequest> | undefined
+  private pendingProvides: Map<string, Key> | undefined
+  private provideRetryAtMs: number
+  private lookupItems: Map<number, LookupItem> | undefined
+  private announced: Set<number> | undefined
+  private uploadsActive: number
+  private uploadQueue: UploadJob[] | undefined
+  private stopped: boolean
 
-    const holds = (item: number): boolean => held[node]?.includes(item) === true
-
-    const rankSupernodes = (cands: Contact[]): Contact[] => {
-      const ranked = dir.rank(node, cands, p.proximity)
-      return [...ranked.filter(c => c.origin !== true), ...ranked.filter(c => c.origin === true)]
-    }
-
-    const countRegion = (sign: number): void => {
-      if (isSeeder) return
-      if (role === 'supernode') regionSupernodes[asIdx] += sign
-      else regionLeaves[asIdx] += sign
-    }
-
-    const becomeMember = (nowMs: number, out: Array<Effect<SimMessage>>): void => {
-      dht = new DhtNode({ self, k: p.k, alpha: p.alpha, providerLookupResiliency: p.providerLookupResiliency, regionOf: dir.regionOf, requestTimeoutMs: p.requestTimeoutMs, nextRequestId: ids })
-      const table = dht.table
-      index = new SupernodeIndex({
-        self,
-        maxLeaves: p.maxLeaves,
-        keepAliveIntervalMs: p.keepAliveIntervalS * 1000,
-        requestTimeoutMs: p.requestTimeoutMs,
-        alternatives: (l) => table.closest(l.id, ALTERNATIVES_CONSIDERED),
-        rank: (asker, cands) => dir.rank(dir.nodeOf(asker), cands, p.proximity),
-        nextRequestId: ids
-      })
-      for (const item of held[node] ?? []) execSn(nowMs, index.holdSelf(keyOf(item)), out)
-      if (nowMs >= joinAtMs) join(nowMs, out)
-    }
-
-    const becomeLeaf = (nowMs: number, out: Array<Effect<SimMessage>>): void => {
-      leaf = new LeafAttachment({
-        self,
-        random,
-        rank: rankSupernodes,
-        targetAttachments: p.targetAttachments,
-        maxCandidates: p.maxCandidates,
-        requestTimeoutMs: p.requestTimeoutMs,
-        keepAliveIntervalMs: p.keepAliveIntervalS * 1000,
-        nextRequestId: ids
-      })
-      for (const item of held[node] ?? []) execLeaf(nowMs, leaf.hold(nowMs, keyOf(item)), out)
-      discoveredViaAttached = false
-      discoveryRetriesLeft = shippedList ? DISCOVERY_RETRIES : 0
-      out.push({ type: 'attachments', count: 0 })
-      if (nowMs >= joinAtMs) join(nowMs, out)
-    }
-
-    const dropAnnouncements = (): void => {
-      for (const item of announced) announcers[item]--
-      announced.clear()
-    }
-
-    const setRole = (nowMs: number, next: OverlayRole, out: Array<Effect<SimMessage>>): void => {
-      countRegion(-1)
-      role = next
-      roleSinceMs = nowMs
-      countRegion(+1)
-      dropAnnouncements()
-      pendingProvides.clear()
-      lookupItems.clear()
-      if (next === 'supernode') { leaf = undefined; becomeMember(nowMs, out) } else { dht = undefined; index = undefined; becomeLeaf(nowMs, out) }
-      out.push({ type: 'role', supernode: next === 'supernode' })
-    }
-
-    // ---- joining ----------------------------------------------------------
-
-    const join = (nowMs: number, out: Array<Effect<SimMessage>>): void => {
-      joined = true
-      nextRefreshAtMs = nowMs + refreshIntervalMs
-      if (dht != null) {
-        if (dht.table.size >= p.k) return
-        const seeds = bootstrapList(node, rng)
-        for (const c of leaf?.attached() ?? []) seeds.push(c)
-        if (seeds.length === 0) return
-        try { execDht(nowMs, dht.bootstrap(nowMs, seeds).effects, out) } catch (err) { if (!(err instanceof DhtBusyError)) throw err }
-        return
-      }
-      if (leaf == null || leaf.attached().length >= p.targetAttachments) return
-      const servers = shippedList ? shippedListServers(node, leaf.attached(), rng) : [...leaf.attached().slice(0, 1), ...bootstrapList(node, rng)].slice(0, 2)
-      for (const s of servers) driverRequest(nowMs, dir.nodeOf(s), { type: 'find-node', requestId: 0, target: self.id }, 'discover', 0, out)
-    }
-
-    /** The periodic re-join has work: not joined yet, or short of attachments (leaf) or contacts (member). */
-    const refreshWanted = (): boolean => !joined || (leaf != null ? leaf.attachedCount < p.targetAttachments : dht != null && dht.table.size < p.k)
-
-    const driverRequest = (nowMs: number, to: number, m: DhtMessage, kind: DriverRequest['kind'], itemRank: number, out: Array<Effect<SimMessage>>): void => {
-      const requestId = ids()
-      driverReqs ??= new Map()
-      driverReqs.set(requestId, { kind, itemRank, deadlineMs: nowMs + p.requestTimeoutMs })
-      const message = { ...m, requestId } as DhtMessage
-      out.push({ type: 'send', to, message, sizeBytes: simMessageBytes(message) })
-    }
-
-    const driverAnswered = (nowMs: number, requestId: number, m: DhtMessage | undefined, out: Array<Effect<SimMessage>>): void => {
-      const r = driverReqs?.get(requestId)
-      if (r == null) return
-      driverReqs?.delete(requestId)
-      if (r.kind === 'discover') {
-        if (leaf == null) return
-        let named = 0
-        if (m?.type === 'find-node-reply') { named = m.closer.length; execLeaf(nowMs, leaf.addCandidates(nowMs, m.closer), out) }
-        if (named < p.k / 2 && discoveryRetriesLeft > 0 && leaf.attachedCount < p.targetAttachments) {
-          // A server that left, or joined moments ago, names few or none; without this the leaf waited refreshIntervalS (10 min) for its next try.
-          const delayMs = DISCOVERY_RETRY_MS * 2 ** (DISCOVERY_RETRIES - discoveryRetriesLeft) * (0.5 + random())
-          discoveryRetriesLeft--
-          nextRefreshAtMs = Math.min(nextRefreshAtMs, nowMs + delayMs)
-        }
-        return
-      }
-      const d = downloads?.get(r.itemRank)
-      if (d?.found == null) return
-      if (m?.type === 'query-reply') for (const c of m.providers) if (c.peerId !== self.peerId) d.found.set(c.peerId, c)
-      d.forwardsLeft = (d.forwardsLeft ?? 1) - 1
-      if (d.forwardsLeft <= 0) startPieces(nowMs, d, [...d.found.values()], out)
-    }
-
-    // ---- machines' effects ----------------------------------------------
-
-    const send = (to: Contact, message: DhtMessage, out: Array<Effect<SimMessage>>): void => {
-      out.push({ type: 'send', to: dir.nodeOf(to), message, sizeBytes: simMessageBytes(message) })
-    }
-
-    const startLookupFor = (nowMs: number, itemRank: number, token: number | undefined, out: Array<Effect<SimMessage>>): boolean => {
-      if (dht == null) return false
-      try {
-        const l = dht.getProviders(nowMs, keyOf(itemRank))
-        lookupItems.set(l.lookupId, { itemRank, token, own: token === undefined, startMs: nowMs, answerable: announcers[itemRank] > (announced.has(itemRank) ? 1 : 0) })
-        execDht(nowMs, l.effects, out)
-        return true
-      } catch (err) {
-        if (!(err instanceof DhtBusyError)) throw err
-        return false
-      }
-    }
-
-    function execDht (nowMs: number, effects: DhtEffect[], out: Array<Effect<SimMessage>>): void {
-      for (const e of effects) {
-        if (e.type === 'send') send(e.to, e.message, out)
-        else if (e.type === 'penalize') out.push({ type: 'observe', name: 'dht.penalized', value: 1 })
-        else if (e.type === 'lookup-providers') {
-          // Forward a leaf's query to announcers as soon as the lookup names them (as dht-service does).
-          const li = lookupItems.get(e.lookupId)
-          if (li?.token !== undefined && index != null) execSn(nowMs, index.providersSeen(nowMs, li.token, forwardOrder(dir.rank(node, e.providers.filter(c => c.peerId !== self.peerId), p.proximity))), out)
-        } else {
-          if (e.purpose === 'bootstrap' && dht != null) for (const k of dht.providedKeys()) pendingProvides.set(keyToHex(k), k)
-          if (e.purpose === 'provide') {
-            if (e.announced === true && dht?.isProviding(e.target) === true) markAnnounced(e.target)
-          }
-          const li = lookupItems.get(e.lookupId)
-          if (li == null) continue
-          lookupItems.delete(e.lookupId)
-          if (li.answerable) {
-            out.push({ type: 'observe', name: 'lookup.success', value: e.result.providers.some(c => c.peerId !== self.peerId) ? 1 : 0 })
-            out.push({ type: 'observe', name: 'lookup.hops', value: e.result.hops })
-            out.push({ type: 'observe', name: 'lookup.latencyMs', value: nowMs - li.startMs })
-          }
-          const ranked = dir.rank(node, e.result.providers.filter(c => c.peerId !== self.peerId), p.proximity)
-          if (li.token !== undefined && index != null) execSn(nowMs, index.providersFound(nowMs, li.token, forwardOrder(ranked)), out)
-          else if (li.own) ownLookupDone(nowMs, li.itemRank, forwardOrder(ranked), out)
-        }
-      }
-    }
-
-    /** Nearest announcers first, with an origin among the first three (as dht-service.forwardOrder). */
-    const forwardOrder = (ranked: Contact[]): Contact[] => {
-      const at = ranked.findIndex(c => c.origin === true)
-      if (at >= 3) { const [o] = ranked.splice(at, 1); ranked.splice(2, 0, o) }
-      return ranked
-    }
-
-    function execSn (nowMs: number, effects: SupernodeEffect[], out: Array<Effect<SimMessage>>): void {
-      for (const e of effects) {
-        switch (e.type) {
-          case 'send': send(e.to, e.message, out); break
-          case 'dht-provide': pendingProvides.set(keyToHex(e.key), e.key); break
-          case 'dht-unprovide': {
-            pendingProvides.delete(keyToHex(e.key))
-            dht?.unprovide(e.key)
-            const item = itemOfHex.get(keyToHex(e.key))
-            if (item !== undefined && announced.delete(item)) announcers[item]--
-            break
-          }
-          case 'dht-get-providers':
-            if (!startLookupFor(nowMs, itemOfHex.get(keyToHex(e.key)) ?? 0, e.token, out) && index != null) execSn(nowMs, index.providersFound(nowMs, e.token, []), out)
-            break
-          case 'penalize': out.push({ type: 'observe', name: 'dht.penalized', value: 1 }); break
-        }
-      }
-    }
-
-    function execLeaf (nowMs: number, effects: LeafEffect[], out: Array<Effect<SimMessage>>): void {
-      for (const e of effects) {
-        switch (e.type) {
-          case 'send': send(e.to, e.message, out); break
-          case 'attached':
-          case 'detached':
-            out.push({ type: 'attachments', count: leaf?.attached().length ?? 0 })
-            if (e.type === 'attached' && !discoveredViaAttached) {
-              // Ask the first supernode for the servers nearest our id: candidates spread over the whole tier.
-              discoveredViaAttached = true
-              driverRequest(nowMs, dir.nodeOf(e.supernode), { type: 'find-node', requestId: 0, target: self.id }, 'discover', 0, out)
-            }
-            break
-          case 'query-done': {
-            const item = itemOfHex.get(keyToHex(e.key))
-            const d = item === undefined ? undefined : downloads?.get(item)
-            if (d != null && d.session == null) startPieces(nowMs, d, e.providers, out)
-            break
-          }
-          case 'promote-self':
-            checkPolicy(nowMs, out)
-            nextRefreshAtMs = Math.min(nextRefreshAtMs, nowMs + 1000)
-            break
-        }
-      }
-    }
-
-    const markAnnounced = (key: Key): void => {
-      const item = itemOfHex.get(keyToHex(key))
-      if (item !== undefined && !announced.has(item)) { announced.add(item); announcers[item]++ }
-    }
-
-    const drainProvides = (nowMs: number, out: Array<Effect<SimMessage>>): void => {
-      if (dht == null) { pendingProvides.clear(); return }
-      if (nowMs < provideRetryAtMs) return
-      let started = 0
-      for (const [hex, key] of pendingProvides) {
-        if (started >= PROVIDES_PER_ROUND) break
-        try {
-          const r = dht.provide(nowMs, key)
-          execDht(nowMs, r.effects, out)
-          if (r.lookupId === undefined) markAnnounced(key) // records of a recent announcement are still live
-        } catch (err) { if (err instanceof DhtBusyError) break; throw err }
-        pendingProvides.delete(hex)
-        started++
-      }
-      provideRetryAtMs = nowMs + PROVIDE_ROUND_MS
-    }
-
-    const checkPolicy = (nowMs: number, out: Array<Effect<SimMessage>>): void => {
-      if (fixed) return
-      const spare = world.net.upBps[node] * Math.max(0, 1 - uploadsActive / p.uploadSlots)
-      const d = policy.decide({
-        nowMs,
-        role,
-        upSinceMs,
-        roleSinceMs,
-        reachable: !unreachable.has(world.net.classOf[node]),
-        spareUploadBytesPerSec: spare,
-        regionSupernodes: regionSupernodes[asIdx],
-        regionLeaves: Math.max(1, regionLeaves[asIdx])
-      })
-      if (d.action === 'promote') setRole(nowMs, 'supernode', out)
-      else if (d.action === 'demote') setRole(nowMs, 'leaf', out)
-    }
-
-    // ---- content ------------------------------------------------------------
-
-    const ownLookupDone = (nowMs: number, itemRank: number, announcersRanked: Contact[], out: Array<Effect<SimMessage>>): void => {
-      const d = downloads?.get(itemRank)
-      if (d?.found == null || d.session != null) return
-      const targets = announcersRanked.slice(0, 3)
-      d.forwardsLeft = targets.length
-      if (targets.length === 0) { startPieces(nowMs, d, [...d.found.values()], out); return }
-      for (const t of targets) driverRequest(nowMs, dir.nodeOf(t), { type: 'query', requestId: 0, key: keyOf(itemRank), localOnly: true }, 'forward', itemRank, out)
-    }
-
-    const startPieces = (nowMs: number, d: Download, providers: Contact[], out: Array<Effect<SimMessage>>): void => {
-      const pieces = Math.max(1, Math.ceil(d.sizeBytes / d.pieceBytes))
-      const session = new DownloadSession(pieces, { maxRequestsPerSource: p.maxRequestsPerSource, maxRequestsTotal: p.maxRequestsPerSource * (p.maxSourcesPerDownload + seeders.length), requestTimeoutMs: pieceTimeoutMs, maxRequestsPerPiece: p.maxRequestsPerPiece, random })
-      d.session = d.session ?? session
-      d.found = undefined
-      const full = Bitfield.full(pieces)
-      const peers = dir.rank(node, providers.filter(c => c.peerId !== self.peerId && c.origin !== true), p.proximity).slice(0, p.maxSourcesPerDownload)
-      for (const c of peers) session.addSource(c.peerId, full)
-      for (const s of seeders) session.addSource(String(s), full, { isOrigin: true })
-      pump(nowMs, d, out)
-    }
-
-    const pump = (nowMs: number, d: Download, out: Array<Effect<SimMessage>>): void => {
-      const s = d.session as DownloadSession
-      if (s.isComplete) { finish(nowMs, d, out); return }
-      requestPieces(nowMs, d, s.nextRequests(nowMs), out)
-      if (s.stats().requestsInFlight === 0) {
-        // Nobody can serve what is missing (every origin down or gone): give up.
-        downloads?.delete(d.itemRank)
-        out.push({ type: 'observe', name: 'bytes.aborted', value: s.verified.count * d.pieceBytes })
-        out.push({ type: 'download', itemRank: d.itemRank, startMs: d.startMs, bytes: 0, completed: false })
-      }
-    }
-
-    const requestPieces = (_nowMs: number, d: Download, effects: SessionEffect[], out: Array<Effect<SimMessage>>): void => {
-      for (const e of effects) {
-        if (e.type !== 'request') continue // cancels: the uploader finishes what it started (no cancel message in the model)
-        out.push({ type: 'send', to: Number(e.sourceId), message: { type: 'piece-request', itemRank: d.itemRank, index: e.index }, sizeBytes: 24 })
-      }
-    }
-
-    const finish = (nowMs: number, d: Download, out: Array<Effect<SimMessage>>): void => {
-      downloads?.delete(d.itemRank)
-      const h = held[node] ?? []
-      if (!h.includes(d.itemRank)) h.push(d.itemRank)
-      held[node] = h
-      out.push({ type: 'download', itemRank: d.itemRank, startMs: d.startMs, bytes: d.sizeBytes, completed: true })
-      const key = keyOf(d.itemRank)
-      if (leaf != null) execLeaf(nowMs, leaf.hold(nowMs, key), out)
-      if (index != null) execSn(nowMs, index.holdSelf(key), out)
-    }
-
-    const pieceBytesOf = (item: number, index: number): number => {
-      const size = world.itemSizeBytes[item - 1]
-      const pb = Math.ceil(size / p.piecesPerItem)
-      return Math.max(0, Math.min(pb, size - index * pb))
-    }
-
-    const serve = (job: UploadJob, out: Array<Effect<SimMessage>>): void => {
-      uploadsActive++
-      out.push({ type: 'transfer', to: job.to, message: { type: 'piece', itemRank: job.itemRank, index: job.index }, bytes: pieceBytesOf(job.itemRank, job.index) })
-    }
-
-    const onPieceMessage = (nowMs: number, from: number, m: SimMessage, out: Array<Effect<SimMessage>>): void => {
-      if (m.type === 'piece-request') {
-        if (!isSeeder && !holds(m.itemRank)) { out.push({ type: 'send', to: from, message: { type: 'piece-reject', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 }); return }
-        const job = { to: from, itemRank: m.itemRank, index: m.index }
-        if (uploadsActive < (isSeeder ? p.seederUploadSlots : p.uploadSlots)) { serve(job, out); return }
-        uploadQueue ??= []
-        if (isSeeder || uploadQueue.length < p.uploadQueue) uploadQueue.push(job)
-        else out.push({ type: 'send', to: from, message: { type: 'piece-reject', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 })
-        return
-      }
-      if (m.type !== 'piece' && m.type !== 'piece-reject') return
-      const d = downloads?.get(m.itemRank)
-      const s = d?.session
-      if (d == null || s == null) {
-        if (m.type === 'piece') out.push({ type: 'observe', name: 'bytes.duplicate', value: pieceBytesOf(m.itemRank, m.index) })
-        return
-      }
-      if (m.type === 'piece-reject') s.onRequestRejected(String(from), m.index)
-      else if (s.onPieceReceived(String(from), m.index)) s.onPieceVerified(String(from), m.index, nowMs)
-      else out.push({ type: 'observe', name: 'bytes.duplicate', value: pieceBytesOf(m.itemRank, m.index) })
-      pump(nowMs, d, out)
-    }
-
-    // ---- the adapter --------------------------------------------------------
-
-    const adapter: SwarmcdnAdapter = {
-      start: (nowMs) => {
-        const out: Array<Effect<SimMessage>> = []
-        countRegion(+1)
-        if (isSeeder) becomeMember(nowMs, out)
-        else if (fixed) { role = 'leaf'; countRegion(-1); role = 'supernode'; countRegion(+1); becomeMember(nowMs, out); out.push({ type: 'role', supernode: true }) } else { becomeLeaf(nowMs, out); out.push({ type: 'role', supernode: false }) }
-        adapters[node] = adapter
-        return out
-      },
-      stop: (nowMs) => {
-        stopped = true
-        adapters[node] = undefined
-        countRegion(-1)
-        dropAnnouncements()
-        const out: Array<Effect<SimMessage>> = []
-        // The connections this process held (its supernodes, or its leaves and DHT contacts) close with it.
-        const peers = [...(leaf?.attached() ?? []).map(c => dir.nodeOf(c)), ...(index?.leafPeerIds() ?? []).map(Number), ...(dht?.table.toArray() ?? []).map(c => dir.nodeOf(c))]
-        if (peers.length > 0) out.push({ type: 'disconnect', peers, afterMs: p.disconnectDetectS * 1000 })
-        for (const d of downloads?.values() ?? []) {
-          out.push({ type: 'observe', name: 'bytes.aborted', value: (d.session?.verified.count ?? 0) * d.pieceBytes })
-          out.push({ type: 'download', itemRank: d.itemRank, startMs: d.startMs, bytes: 0, completed: false })
-        }
-        void nowMs
-        return out
-      },
-      onMessage: (nowMs, from, m) => {
-        const out: Array<Effect<SimMessage>> = []
-        if (m.type === 'piece-request' || m.type === 'piece' || m.type === 'piece-reject') { onPieceMessage(nowMs, from, m, out); return out }
-        const c = dir.contact(from)
-        if (isDhtRequest(m)) {
-          if (dht == null || index == null) {
-            // A leaf does not serve the DHT protocol (the binding unlistens when it demotes): the stream fails at once, as this error.
-            out.push({ type: 'send', to: from, message: { type: 'error', requestId: m.requestId, code: 'not-a-dht-node' }, sizeBytes: 32 })
-            return out
-          }
-          if (world.isSupernode(from) || world.role[from] === ROLE_SEEDER) execDht(nowMs, dht.peerAuthenticated(nowMs, c), out)
-          execDht(nowMs, dht.handleMessage(nowMs, c, m), out)
-          execSn(nowMs, index.handleMessage(nowMs, c, m), out)
-          return out
-        }
-        if (dht?.ownsRequest(m.requestId) === true) execDht(nowMs, dht.handleMessage(nowMs, c, m), out)
-        else if (index?.ownsRequest(m.requestId) === true) execSn(nowMs, index.handleMessage(nowMs, c, m), out)
-        else if (leaf?.ownsRequest(m.requestId) === true) execLeaf(nowMs, leaf.handleMessage(nowMs, c, m), out)
-        else driverAnswered(nowMs, m.requestId, m, out)
-        return out
-      },
-      onTimer: (nowMs) => {
-        const out: Array<Effect<SimMessage>> = []
-        if (dht != null) execDht(nowMs, dht.handleTimeout(nowMs), out)
-        if (index != null) execSn(nowMs, index.handleTimeout(nowMs), out)
-        if (leaf != null) execLeaf(nowMs, leaf.handleTimeout(nowMs), out)
-        if (driverReqs != null) for (const [id, r] of driverReqs) if (r.deadlineMs <= nowMs) driverAnswered(nowMs, id, undefined, out)
-        if (downloads != null) {
-          for (const d of [...downloads.values()]) {
-            const t = d.session?.nextTimeoutMs()
-            if (d.session != null && t !== undefined && t <= nowMs) { d.session.onRequestTimeout(nowMs); pump(nowMs, d, out) }
-          }
-        }
-        if (nowMs >= joinAtMs && nowMs >= nextRefreshAtMs) {
-          // While the refresh had nothing to do its timer was not armed (an event per node per interval at scale); back on the same period.
-          if (joined && nowMs - nextRefreshAtMs >= 1000) nextRefreshAtMs += Math.ceil((nowMs - nextRefreshAtMs) / refreshIntervalMs) * refreshIntervalMs
-          if (nowMs >= nextRefreshAtMs) { joinAtMs = 0; join(nowMs, out) }
-        }
-        if (nowMs >= nextPolicyAtMs) { nextPolicyAtMs = nowMs + p.policyIntervalS * 1000; checkPolicy(nowMs, out) }
-        if (pendingProvides.size > 0) drainProvides(nowMs, out)
-        return out
-      },
-      nextDeadlineMs: () => {
-        // Called after every input: no closures, no allocation.
-        // The refresh runs only once the node's join time has come (see onTimer): a promote-self before it must not spin the timer.
-        let m = nextPolicyAtMs
-        if (refreshWanted()) m = Math.min(m, Math.max(nextRefreshAtMs, joinAtMs))
-        let t = dht?.nextDeadlineMs()
-        if (t !== undefined && t < m) m = t
-        t = index?.nextDeadlineMs()
-        if (t !== undefined && t < m) m = t
-        t = leaf?.nextDeadlineMs()
-        if (t !== undefined && t < m) m = t
-        if (driverReqs != null) for (const r of driverReqs.values()) if (r.deadlineMs < m) m = r.deadlineMs
-        if (downloads != null) {
-          for (const d of downloads.values()) {
-            t = d.session?.nextTimeoutMs()
-            if (t !== undefined && t < m) m = t
-          }
-        }
-        if (pendingProvides.size > 0 && dht != null && provideRetryAtMs < m) m = provideRetryAtMs
-        return m
-      },
-      onRequest: (nowMs, itemRank, sizeBytes) => {
-        const out: Array<Effect<SimMessage>> = []
-        if (holds(itemRank)) { out.push({ type: 'observe', name: 'request.local', value: 1 }); return out }
-        if (downloads?.has(itemRank) === true) { out.push({ type: 'observe', name: 'request.ongoing', value: 1 }); return out }
-        const d: Download = { itemRank, startMs: nowMs, pieceBytes: Math.ceil(sizeBytes / p.piecesPerItem), sizeBytes }
-        downloads ??= new Map()
-        downloads.set(itemRank, d)
-        if (isSeeder) { finish(nowMs, d, out); return out }
-        if (leaf != null) {
-          execLeaf(nowMs, leaf.query(nowMs, keyOf(itemRank)).effects, out)
-          return out
-        }
-        d.found = new Map((index?.localProviders(self, keyOf(itemRank)) ?? []).map(c => [c.peerId, c]))
-        if (!startLookupFor(nowMs, itemRank, undefined, out)) startPieces(nowMs, d, [...d.found.values()], out)
-        return out
-      },
-      onPeerDisconnected: (nowMs, peer) => {
-        const out: Array<Effect<SimMessage>> = []
-        if (leaf != null) execLeaf(nowMs, leaf.peerDisconnected(nowMs, String(peer)), out)
-        if (index != null) execSn(nowMs, index.peerDisconnected(nowMs, String(peer)), out)
-        dht?.peerDisconnected(dir.contact(peer).id)
-        return out
-      },
-      onTransferSent: (_nowMs: number) => {
-        const out: Array<Effect<SimMessage>> = []
-        uploadsActive--
-        const next = uploadQueue?.shift()
-        if (next != null && !stopped) serve(next, out)
-        return out
-      },
-      leafCount: () => index?.leafCount
-    }
-    return adapter
+  constructor (s: SwarmcdnShared, node: number, startMs: number) {
+    const { p, world } = s
+    this.s = s
+    this.node = node
+    const rng = s.rngOf(node)
+    this.rng = rng
+    this.random = rng.float.bind(rng)
+    this.self = s.dir.contact(node)
+    this.asIdx = world.net.asOf[node]
+    this.isSeeder = world.role[node] === ROLE_SEEDER
+    this.fixed = this.isSeeder || world.role[node] === ROLE_SUPERNODE || !p.supernodes
+    this.ids = requestIdCounter()
+    this.policy = new SupernodePolicy({ random: this.random, minUptimeMs: p.minUptimeS * 1000, targetLeavesPerSupernode: p.targetLeavesPerSupernode, minSupernodesPerRegion: p.minSupernodesPerRegion, minSpareUploadBytesPerSec: p.minSpareUploadBytesPerSec })
+    this.role = this.isSeeder ? 'seeder' : 'leaf'
+    this.dht = undefined
+    this.index = undefined
+    this.leaf = undefined
+    this.roleSinceMs = startMs
+    this.upSinceMs = startMs
+    this.joinAtMs = startMs === 0 ? this.random() * p.joinSpreadS * 1000 : startMs
+    this.nextRefreshAtMs = this.joinAtMs
+    this.joined = false
+    this.nextPolicyAtMs = this.fixed ? Infinity : startMs + p.policyIntervalS * 1000 * (0.5 + this.random())
+    this.discoveredViaAttached = false
+    this.discoveryRetriesLeft = 0
+    this.downloads = undefined
+    this.driverReqs = undefined
+    this.pendingProvides = undefined
+    this.provideRetryAtMs = 0
+    this.lookupItems = undefined
+    this.announced = undefined
+    this.uploadsActive = 0
+    this.uploadQueue = undefined
+    this.stopped = false
   }
+
+  private holds (item: number): boolean { return this.s.held[this.node]?.includes(item) === true }
+
+  private rankSupernodes (cands: Contact[]): Contact[] {
+    const ranked = this.s.dir.rank(this.node, cands, this.s.p.proximity)
+    return [...ranked.filter(c => c.origin !== true), ...ranked.filter(c => c.origin === true)]
+  }
+
+  private countRegion (sign: number): void {
+    if (this.isSeeder) return
+    if (this.role === 'supernode') this.s.regionSupernodes[this.asIdx] += sign
+    else this.s.regionLeaves[this.asIdx] += sign
+  }
+
+  private becomeMember (nowMs: number, out: Array<Effect<SimMessage>>): void {
+    const { p, dir } = this.s
+    this.dht = new DhtNode({ self: this.self, k: p.k, alpha: p.alpha, providerLookupResiliency: p.providerLookupResiliency, regionOf: dir.regionOf, requestTimeoutMs: p.requestTimeoutMs, nextRequestId: this.ids })
+    const table = this.dht.table
+    this.index = new SupernodeIndex({
+      self: this.self,
+      maxLeaves: p.maxLeaves,
+      keepAliveIntervalMs: p.keepAliveIntervalS * 1000,
+      requestTimeoutMs: p.requestTimeoutMs,
+      alternatives: (l) => table.closest(l.id, ALTERNATIVES_CONSIDERED),
+      rank: this.s.rankForAsker,
+      nextRequestId: this.ids
+    })
+    for (const item of this.s.held[this.node] ?? []) this.execSn(nowMs, this.index.holdSelf(this.s.keyOf(item)), out)
+    if (nowMs >= this.joinAtMs) this.join(nowMs, out)
+  }
+
+  private becomeLeaf (nowMs: number, out: Array<Effect<SimMessage>>): void {
+    const p = this.s.p
+    this.leaf = new LeafAttachment({
+      self: this.self,
+      random: this.random,
+      rank: this.rankSupernodes.bind(this),
+      targetAttachments: p.targetAttachments,
+      maxCandidates: p.maxCandidates,
+      requestTimeoutMs: p.requestTimeoutMs,
+      keepAliveIntervalMs: p.keepAliveIntervalS * 1000,
+      nextRequestId: this.ids
+    })
+    for (const item of this.s.held[this.node] ?? []) this.execLeaf(nowMs, this.leaf.hold(nowMs, this.s.keyOf(item)), out)
+    this.discoveredViaAttached = false
+    this.discoveryRetriesLeft = this.s.shippedList ? DISCOVERY_RETRIES : 0
+    out.push({ type: 'attachments', count: 0 })
+    if (nowMs >= this.joinAtMs) this.join(nowMs, out)
+  }
+
+  private dropAnnouncements (): void {
+    if (this.announced == null) return
+    for (const item of this.announced) this.s.announcers[item]--
+    this.announced.clear()
+  }
+
+  private setRole (nowMs: number, next: OverlayRole, out: Array<Effect<SimMessage>>): void {
+    this.countRegion(-1)
+    this.role = next
+    this.roleSinceMs = nowMs
+    this.countRegion(+1)
+    this.dropAnnouncements()
+    this.pendingProvides?.clear()
+    this.lookupItems?.clear()
+    if (next === 'supernode') { this.leaf = undefined; this.becomeMember(nowMs, out) } else { this.dht = undefined; this.index = undefined; this.becomeLeaf(nowMs, out) }
+    out.push({ type: 'role', supernode: next === 'supernode' })
+  }
+
+  // ---- joining ----------------------------------------------------------
+
+  private join (nowMs: number, out: Array<Effect<SimMessage>>): void {
+    const s = this.s
+    this.joined = true
+    this.nextRefreshAtMs = nowMs + s.refreshIntervalMs
+    if (this.dht != null) {
+      if (this.dht.table.size >= s.p.k) return
+      const seeds = s.bootstrapList(this.node, this.rng)
+      for (const c of this.leaf?.attached() ?? []) seeds.push(c)
+      if (seeds.length === 0) return
+      try { this.execDht(nowMs, this.dht.bootstrap(nowMs, seeds).effects, out) } catch (err) { if (!(err instanceof DhtBusyError)) throw err }
+      return
+    }
+    if (this.leaf == null || this.leaf.attached().length >= s.p.targetAttachments) return
+    const servers = s.shippedList ? s.shippedListServers(this.node, this.leaf.attached(), this.rng) : [...this.leaf.attached().slice(0, 1), ...s.bootstrapList(this.node, this.rng)].slice(0, 2)
+    for (const server of servers) this.driverRequest(nowMs, s.dir.nodeOf(server), { type: 'find-node', requestId: 0, target: this.self.id }, 'discover', 0, out)
+  }
+
+  /** The periodic re-join has work: not joined yet, or short of attachments (leaf) or contacts (member). */
+  private refreshWanted (): boolean {
+    return !this.joined || (this.leaf != null ? this.leaf.attachedCount < this.s.p.targetAttachments : this.dht != null && this.dht.table.size < this.s.p.k)
+  }
+
+  private driverRequest (nowMs: number, to: number, m: DhtMessage, kind: DriverRequest['kind'], itemRank: number, out: Array<Effect<SimMessage>>): void {
+    const requestId = this.ids()
+    this.driverReqs ??= new Map()
+    this.driverReqs.set(requestId, { kind, itemRank, deadlineMs: nowMs + this.s.p.requestTimeoutMs })
+    const message = { ...m, requestId } as DhtMessage
+    out.push({ type: 'send', to, message, sizeBytes: simMessageBytes(message) })
+  }
+
+  private driverAnswered (nowMs: number, requestId: number, m: DhtMessage | undefined, out: Array<Effect<SimMessage>>): void {
+    const p = this.s.p
+    const r = this.driverReqs?.get(requestId)
+    if (r == null) return
+    this.driverReqs?.delete(requestId)
+    if (r.kind === 'discover') {
+      if (this.leaf == null) return
+      let named = 0
+      if (m?.type === 'find-node-reply') { named = m.closer.length; this.execLeaf(nowMs, this.leaf.addCandidates(nowMs, m.closer), out) }
+      if (named < p.k / 2 && this.discoveryRetriesLeft > 0 && this.leaf.attachedCount < p.targetAttachments) {
+        // A server that left, or joined moments ago, names few or none; without this the leaf waited refreshIntervalS (10 min) for its next try.
+        const delayMs = DISCOVERY_RETRY_MS * 2 ** (DISCOVERY_RETRIES - this.discoveryRetriesLeft) * (0.5 + this.random())
+        this.discoveryRetriesLeft--
+        this.nextRefreshAtMs = Math.min(this.nextRefreshAtMs, nowMs + delayMs)
+      }
+      return
+    }
+    const d = this.downloads?.get(r.itemRank)
+    if (d?.found == null) return
+    if (m?.type === 'query-reply') for (const c of m.providers) if (c.peerId !== this.self.peerId) d.found.set(c.peerId, c)
+    d.forwardsLeft = (d.forwardsLeft ?? 1) - 1
+    if (d.forwardsLeft <= 0) this.startPieces(nowMs, d, [...d.found.values()], out)
+  }
+
+  // ---- machines' effects ----------------------------------------------
+
+  private send (to: Contact, message: DhtMessage, out: Array<Effect<SimMessage>>): void {
+    out.push({ type: 'send', to: this.s.dir.nodeOf(to), message, sizeBytes: simMessageBytes(message) })
+  }
+
+  private startLookupFor (nowMs: number, itemRank: number, token: number | undefined, out: Array<Effect<SimMessage>>): boolean {
+    if (this.dht == null) return false
+    try {
+      const l = this.dht.getProviders(nowMs, this.s.keyOf(itemRank))
+      this.lookupItems ??= new Map()
+      this.lookupItems.set(l.lookupId, { itemRank, token, own: token === undefined, startMs: nowMs, answerable: this.s.announcers[itemRank] > (this.announced?.has(itemRank) === true ? 1 : 0) })
+      this.execDht(nowMs, l.effects, out)
+      return true
+    } catch (err) {
+      if (!(err instanceof DhtBusyError)) throw err
+      return false
+    }
+  }
+
+  private execDht (nowMs: number, effects: DhtEffect[], out: Array<Effect<SimMessage>>): void {
+    const { p, dir } = this.s
+    for (const e of effects) {
+      if (e.type === 'send') this.send(e.to, e.message, out)
+      else if (e.type === 'penalize') out.push({ type: 'observe', name: 'dht.penalized', value: 1 })
+      else if (e.type === 'lookup-providers') {
+        // Forward a leaf's query to announcers as soon as the lookup names them (as dht-service does).
+        const li = this.lookupItems?.get(e.lookupId)
+        if (li?.token !== undefined && this.index != null) this.execSn(nowMs, this.index.providersSeen(nowMs, li.token, forwardOrder(dir.rank(this.node, e.providers.filter(c => c.peerId !== this.self.peerId), p.proximity))), out)
+      } else {
+        if (e.purpose === 'bootstrap' && this.dht != null) {
+          for (const k of this.dht.providedKeys()) {
+            this.pendingProvides ??= new Map()
+            this.pendingProvides.set(keyToHex(k), k)
+          }
+        }
+        if (e.purpose === 'provide') {
+          if (e.announced === true && this.dht?.isProviding(e.target) === true) this.markAnnounced(e.target)
+        }
+        const li = this.lookupItems?.get(e.lookupId)
+        if (li == null) continue
+        this.lookupItems?.delete(e.lookupId)
+        if (li.answerable) {
+          out.push({ type: 'observe', name: 'lookup.success', value: e.result.providers.some(c => c.peerId !== this.self.peerId) ? 1 : 0 })
+          out.push({ type: 'observe', name: 'lookup.hops', value: e.result.hops })
+          out.push({ type: 'observe', name: 'lookup.latencyMs', value: nowMs - li.startMs })
+        }
+        const ranked = dir.rank(this.node, e.result.providers.filter(c => c.peerId !== this.self.peerId), p.proximity)
+        if (li.token !== undefined && this.index != null) this.execSn(nowMs, this.index.providersFound(nowMs, li.token, forwardOrder(ranked)), out)
+        else if (li.own) this.ownLookupDone(nowMs, li.itemRank, forwardOrder(ranked), out)
+      }
+    }
+  }
+
+  private execSn (nowMs: number, effects: SupernodeEffect[], out: Array<Effect<SimMessage>>): void {
+    const s = this.s
+    for (const e of effects) {
+      switch (e.type) {
+        case 'send': this.send(e.to, e.message, out); break
+        case 'dht-provide':
+          this.pendingProvides ??= new Map()
+          this.pendingProvides.set(keyToHex(e.key), e.key)
+          break
+        case 'dht-unprovide': {
+          this.pendingProvides?.delete(keyToHex(e.key))
+          this.dht?.unprovide(e.key)
+          const item = s.itemOfHex.get(keyToHex(e.key))
+          if (item !== undefined && this.announced?.delete(item) === true) s.announcers[item]--
+          break
+        }
+        case 'dht-get-providers':
+          if (!this.startLookupFor(nowMs, s.itemOfHex.get(keyToHex(e.key)) ?? 0, e.token, out) && this.index != null) this.execSn(nowMs, this.index.providersFound(nowMs, e.token, []), out)
+          break
+        case 'penalize': out.push({ type: 'observe', name: 'dht.penalized', value: 1 }); break
+      }
+    }
+  }
+
+  private execLeaf (nowMs: number, effects: LeafEffect[], out: Array<Effect<SimMessage>>): void {
+    const s = this.s
+    for (const e of effects) {
+      switch (e.type) {
+        case 'send': this.send(e.to, e.message, out); break
+        case 'attached':
+        case 'detached':
+          out.push({ type: 'attachments', count: this.leaf?.attached().length ?? 0 })
+          if (e.type === 'attached' && !this.discoveredViaAttached) {
+            // Ask the first supernode for the servers nearest our id: candidates spread over the whole tier.
+            this.discoveredViaAttached = true
+            this.driverRequest(nowMs, s.dir.nodeOf(e.supernode), { type: 'find-node', requestId: 0, target: this.self.id }, 'discover', 0, out)
+          }
+          break
+        case 'query-done': {
+          const item = s.itemOfHex.get(keyToHex(e.key))
+          const d = item === undefined ? undefined : this.downloads?.get(item)
+          if (d != null && d.session == null) this.startPieces(nowMs, d, e.providers, out)
+          break
+        }
+        case 'promote-self':
+          this.checkPolicy(nowMs, out)
+          this.nextRefreshAtMs = Math.min(this.nextRefreshAtMs, nowMs + 1000)
+          break
+      }
+    }
+  }
+
+  private markAnnounced (key: Key): void {
+    const item = this.s.itemOfHex.get(keyToHex(key))
+    if (item === undefined) return
+    this.announced ??= new Set()
+    if (!this.announced.has(item)) { this.announced.add(item); this.s.announcers[item]++ }
+  }
+
+  private drainProvides (nowMs: number, out: Array<Effect<SimMessage>>): void {
+    const pending = this.pendingProvides
+    if (pending == null) return
+    if (this.dht == null) { pending.clear(); return }
+    if (nowMs < this.provideRetryAtMs) return
+    let started = 0
+    for (const [hex, key] of pending) {
+      if (started >= PROVIDES_PER_ROUND) break
+      try {
+        const r = this.dht.provide(nowMs, key)
+        this.execDht(nowMs, r.effects, out)
+        if (r.lookupId === undefined) this.markAnnounced(key) // records of a recent announcement are still live
+      } catch (err) { if (err instanceof DhtBusyError) break; throw err }
+      pending.delete(hex)
+      started++
+    }
+    this.provideRetryAtMs = nowMs + PROVIDE_ROUND_MS
+  }
+
+  private checkPolicy (nowMs: number, out: Array<Effect<SimMessage>>): void {
+    if (this.fixed) return
+    const { p, world } = this.s
+    const spare = world.net.upBps[this.node] * Math.max(0, 1 - this.uploadsActive / p.uploadSlots)
+    const d = this.policy.decide({
+      nowMs,
+      role: this.role,
+      upSinceMs: this.upSinceMs,
+      roleSinceMs: this.roleSinceMs,
+      reachable: !this.s.unreachable.has(world.net.classOf[this.node]),
+      spareUploadBytesPerSec: spare,
+      regionSupernodes: this.s.regionSupernodes[this.asIdx],
+      regionLeaves: Math.max(1, this.s.regionLeaves[this.asIdx])
+    })
+    if (d.action === 'promote') this.setRole(nowMs, 'supernode', out)
+    else if (d.action === 'demote') this.setRole(nowMs, 'leaf', out)
+  }
+
+  // ---- content ------------------------------------------------------------
+
+  private ownLookupDone (nowMs: number, itemRank: number, announcersRanked: Contact[], out: Array<Effect<SimMessage>>): void {
+    const d = this.downloads?.get(itemRank)
+    if (d?.found == null || d.session != null) return
+    const targets = announcersRanked.slice(0, 3)
+    d.forwardsLeft = targets.length
+    if (targets.length === 0) { this.startPieces(nowMs, d, [...d.found.values()], out); return }
+    for (const t of targets) this.driverRequest(nowMs, this.s.dir.nodeOf(t), { type: 'query', requestId: 0, key: this.s.keyOf(itemRank), localOnly: true }, 'forward', itemRank, out)
+  }
+
+  private startPieces (nowMs: number, d: Download, providers: Contact[], out: Array<Effect<SimMessage>>): void {
+    const { p, seeders } = this.s
+    const pieces = Math.max(1, Math.ceil(d.sizeBytes / d.pieceBytes))
+    const session = new DownloadSession(pieces, { maxRequestsPerSource: p.maxRequestsPerSource, maxRequestsTotal: p.maxRequestsPerSource * (p.maxSourcesPerDownload + seeders.length), requestTimeoutMs: this.s.pieceTimeoutMs, maxRequestsPerPiece: p.maxRequestsPerPiece, random: this.random })
+    d.session = d.session ?? session
+    d.found = undefined
+    const full = Bitfield.full(pieces)
+    const peers = this.s.dir.rank(this.node, providers.filter(c => c.peerId !== this.self.peerId && c.origin !== true), p.proximity).slice(0, p.maxSourcesPerDownload)
+    for (const c of peers) session.addSource(c.peerId, full)
+    for (const s of seeders) session.addSource(String(s), full, { isOrigin: true })
+    this.pump(nowMs, d, out)
+  }
+
+  private pump (nowMs: number, d: Download, out: Array<Effect<SimMessage>>): void {
+    const s = d.session as DownloadSession
+    if (s.isComplete) { this.finish(nowMs, d, out); return }
+    this.requestPieces(nowMs, d, s.nextRequests(nowMs), out)
+    if (s.stats().requestsInFlight === 0) {
+      // Nobody can serve what is missing (every origin down or gone): give up.
+      this.downloads?.delete(d.itemRank)
+      out.push({ type: 'observe', name: 'bytes.aborted', value: s.verified.count * d.pieceBytes })
+      out.push({ type: 'download', itemRank: d.itemRank, startMs: d.startMs, bytes: 0, completed: false })
+    }
+  }
+
+  private requestPieces (_nowMs: number, d: Download, effects: SessionEffect[], out: Array<Effect<SimMessage>>): void {
+    for (const e of effects) {
+      if (e.type !== 'request') continue // cancels: the uploader finishes what it started (no cancel message in the model)
+      out.push({ type: 'send', to: Number(e.sourceId), message: { type: 'piece-request', itemRank: d.itemRank, index: e.index }, sizeBytes: 24 })
+    }
+  }
+
+  private finish (nowMs: number, d: Download, out: Array<Effect<SimMessage>>): void {
+    const held = this.s.held
+    this.downloads?.delete(d.itemRank)
+    const h = held[this.node] ?? []
+    if (!h.includes(d.itemRank)) h.push(d.itemRank)
+    held[this.node] = h
+    out.push({ type: 'download', itemRank: d.itemRank, startMs: d.startMs, bytes: d.sizeBytes, completed: true })
+    const key = this.s.keyOf(d.itemRank)
+    if (this.leaf != null) this.execLeaf(nowMs, this.leaf.hold(nowMs, key), out)
+    if (this.index != null) this.execSn(nowMs, this.index.holdSelf(key), out)
+  }
+
+  private pieceBytesOf (item: number, index: number): number {
+    const size = this.s.world.itemSizeBytes[item - 1]
+    const pb = Math.ceil(size / this.s.p.piecesPerItem)
+    return Math.max(0, Math.min(pb, size - index * pb))
+  }
+
+  private serve (job: UploadJob, out: Array<Effect<SimMessage>>): void {
+    this.uploadsActive++
+    out.push({ type: 'transfer', to: job.to, message: { type: 'piece', itemRank: job.itemRank, index: job.index }, bytes: this.pieceBytesOf(job.itemRank, job.index) })
+  }
+
+  private onPieceMessage (nowMs: number, from: number, m: SimMessage, out: Array<Effect<SimMessage>>): void {
+    const p = this.s.p
+    if (m.type === 'piece-request') {
+      if (!this.isSeeder && !this.holds(m.itemRank)) { out.push({ type: 'send', to: from, message: { type: 'piece-reject', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 }); return }
+      const job = { to: from, itemRank: m.itemRank, index: m.index }
+      if (this.uploadsActive < (this.isSeeder ? p.seederUploadSlots : p.uploadSlots)) { this.serve(job, out); return }
+      this.uploadQueue ??= []
+      if (this.isSeeder || this.uploadQueue.length < p.uploadQueue) this.uploadQueue.push(job)
+      else out.push({ type: 'send', to: from, message: { type: 'piece-reject', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 })
+      return
+    }
+    if (m.type !== 'piece' && m.type !== 'piece-reject') return
+    const d = this.downloads?.get(m.itemRank)
+    const s = d?.session
+    if (d == null || s == null) {
+      if (m.type === 'piece') out.push({ type: 'observe', name: 'bytes.duplicate', value: this.pieceBytesOf(m.itemRank, m.index) })
+      return
+    }
+    if (m.type === 'piece-reject') s.onRequestRejected(String(from), m.index)
+    else if (s.onPieceReceived(String(from), m.index)) s.onPieceVerified(String(from), m.index, nowMs)
+    else out.push({ type: 'observe', name: 'bytes.duplicate', value: this.pieceBytesOf(m.itemRank, m.index) })
+    this.pump(nowMs, d, out)
+  }
+
+  // ---- the adapter --------------------------------------------------------
+
+  start (nowMs: number): Array<Effect<SimMessage>> {
+    const out: Array<Effect<SimMessage>> = []
+    this.countRegion(+1)
+    if (this.isSeeder) this.becomeMember(nowMs, out)
+    else if (this.fixed) { this.role = 'leaf'; this.countRegion(-1); this.role = 'supernode'; this.countRegion(+1); this.becomeMember(nowMs, out); out.push({ type: 'role', supernode: true }) } else { this.becomeLeaf(nowMs, out); out.push({ type: 'role', supernode: false }) }
+    this.s.adapters[this.node] = this
+    return out
+  }
+
+  stop (nowMs: number): Array<Effect<SimMessage>> {
+    const dir = this.s.dir
+    this.stopped = true
+    this.s.adapters[this.node] = undefined
+    this.countRegion(-1)
+    this.dropAnnouncements()
+    const out: Array<Effect<SimMessage>> = []
+    // The connections this process held (its supernodes, or its leaves and DHT contacts) close with it.
+    const peers = [...(this.leaf?.attached() ?? []).map(c => dir.nodeOf(c)), ...(this.index?.leafPeerIds() ?? []).map(Number), ...(this.dht?.table.toArray() ?? []).map(c => dir.nodeOf(c))]
+    if (peers.length > 0) out.push({ type: 'disconnect', peers, afterMs: this.s.p.disconnectDetectS * 1000 })
+    for (const d of this.downloads?.values() ?? []) {
+      out.push({ type: 'observe', name: 'bytes.aborted', value: (d.session?.verified.count ?? 0) * d.pieceBytes })
+      out.push({ type: 'download', itemRank: d.itemRank, startMs: d.startMs, bytes: 0, completed: false })
+    }
+    void nowMs
+    return out
+  }
+
+  onMessage (nowMs: number, from: number, m: SimMessage): Array<Effect<SimMessage>> {
+    const out: Array<Effect<SimMessage>> = []
+    if (m.type === 'piece-request' || m.type === 'piece' || m.type === 'piece-reject') { this.onPieceMessage(nowMs, from, m, out); return out }
+    const { world, dir } = this.s
+    const c = dir.contact(from)
+    if (isDhtRequest(m)) {
+      if (this.dht == null || this.index == null) {
+        // A leaf does not serve the DHT protocol (the binding unlistens when it demotes): the stream fails at once, as this error.
+        out.push({ type: 'send', to: from, message: { type: 'error', requestId: m.requestId, code: 'not-a-dht-node' }, sizeBytes: 32 })
+        return out
+      }
+      if (world.isSupernode(from) || world.role[from] === ROLE_SEEDER) this.execDht(nowMs, this.dht.peerAuthenticated(nowMs, c), out)
+      this.execDht(nowMs, this.dht.handleMessage(nowMs, c, m), out)
+      this.execSn(nowMs, this.index.handleMessage(nowMs, c, m), out)
+      return out
+    }
+    if (this.dht?.ownsRequest(m.requestId) === true) this.execDht(nowMs, this.dht.handleMessage(nowMs, c, m), out)
+    else if (this.index?.ownsRequest(m.requestId) === true) this.execSn(nowMs, this.index.handleMessage(nowMs, c, m), out)
+    else if (this.leaf?.ownsRequest(m.requestId) === true) this.execLeaf(nowMs, this.leaf.handleMessage(nowMs, c, m), out)
+    else this.driverAnswered(nowMs, m.requestId, m, out)
+    return out
+  }
+
+  onTimer (nowMs: number): Array<Effect<SimMessage>> {
+    const out: Array<Effect<SimMessage>> = []
+    if (this.dht != null) this.execDht(nowMs, this.dht.handleTimeout(nowMs), out)
+    if (this.index != null) this.execSn(nowMs, this.index.handleTimeout(nowMs), out)
+    if (this.leaf != null) this.execLeaf(nowMs, this.leaf.handleTimeout(nowMs), out)
+    if (this.driverReqs != null) for (const [id, r] of this.driverReqs) if (r.deadlineMs <= nowMs) this.driverAnswered(nowMs, id, undefined, out)
+    if (this.downloads != null) {
+      for (const d of [...this.downloads.values()]) {
+        const t = d.session?.nextTimeoutMs()
+        if (d.session != null && t !== undefined && t <= nowMs) { d.session.onRequestTimeout(nowMs); this.pump(nowMs, d, out) }
+      }
+    }
+    if (nowMs >= this.joinAtMs && nowMs >= this.nextRefreshAtMs) {
+      const refreshIntervalMs = this.s.refreshIntervalMs
+      // While the refresh had nothing to do its timer was not armed (an event per node per interval at scale); back on the same period.
+      if (this.joined && nowMs - this.nextRefreshAtMs >= 1000) this.nextRefreshAtMs += Math.ceil((nowMs - this.nextRefreshAtMs) / refreshIntervalMs) * refreshIntervalMs
+      if (nowMs >= this.nextRefreshAtMs) { this.joinAtMs = 0; this.join(nowMs, out) }
+    }
+    if (nowMs >= this.nextPolicyAtMs) { this.nextPolicyAtMs = nowMs + this.s.p.policyIntervalS * 1000; this.checkPolicy(nowMs, out) }
+    if (this.pendingProvides != null && this.pendingProvides.size > 0) this.drainProvides(nowMs, out)
+    return out
+  }
+
+  nextDeadlineMs (): number | undefined {
+    // Called after every input: no closures, no allocation.
+    // The refresh runs only once the node's join time has come (see onTimer): a promote-self before it must not spin the timer.
+    let m = this.nextPolicyAtMs
+    if (this.refreshWanted()) m = Math.min(m, Math.max(this.nextRefreshAtMs, this.joinAtMs))
+    let t = this.dht?.nextDeadlineMs()
+    if (t !== undefined && t < m) m = t
+    t = this.index?.nextDeadlineMs()
+    if (t !== undefined && t < m) m = t
+    t = this.leaf?.nextDeadlineMs()
+    if (t !== undefined && t < m) m = t
+    if (this.driverReqs != null) for (const r of this.driverReqs.values()) if (r.deadlineMs < m) m = r.deadlineMs
+    if (this.downloads != null) {
+      for (const d of this.downloads.values()) {
+        t = d.session?.nextTimeoutMs()
+        if (t !== undefined && t < m) m = t
+      }
+    }
+    if (this.pendingProvides != null && this.pendingProvides.size > 0 && this.dht != null && this.provideRetryAtMs < m) m = this.provideRetryAtMs
+    return m
+  }
+
+  onRequest (nowMs: number, itemRank: number, sizeBytes: number): Array<Effect<SimMessage>> {
+    const out: Array<Effect<SimMessage>> = []
+    if (this.holds(itemRank)) { out.push({ type: 'observe', name: 'request.local', value: 1 }); return out }
+    if (this.downloads?.has(itemRank) === true) { out.push({ type: 'observe', name: 'request.ongoing', value: 1 }); return out }
+    const d: Download = { itemRank, startMs: nowMs, pieceBytes: Math.ceil(sizeBytes / this.s.p.piecesPerItem), sizeBytes }
+    this.downloads ??= new Map()
+    this.downloads.set(itemRank, d)
+    if (this.isSeeder) { this.finish(nowMs, d, out); return out }
+    if (this.leaf != null) {
+      this.execLeaf(nowMs, this.leaf.query(nowMs, this.s.keyOf(itemRank)).effects, out)
+      return out
+    }
+    d.found = new Map((this.index?.localProviders(this.self, this.s.keyOf(itemRank)) ?? []).map(c => [c.peerId, c]))
+    if (!this.startLookupFor(nowMs, itemRank, undefined, out)) this.startPieces(nowMs, d, [...d.found.values()], out)
+    return out
+  }
+
+  onPeerDisconnected (nowMs: number, peer: number): Array<Effect<SimMessage>> {
+    const out: Array<Effect<SimMessage>> = []
+    if (this.leaf != null) this.execLeaf(nowMs, this.leaf.peerDisconnected(nowMs, String(peer)), out)
+    if (this.index != null) this.execSn(nowMs, this.index.peerDisconnected(nowMs, String(peer)), out)
+    this.dht?.peerDisconnected(this.s.dir.contact(peer).id)
+    return out
+  }
+
+  onTransferSent (_nowMs: number): Array<Effect<SimMessage>> {
+    const out: Array<Effect<SimMessage>> = []
+    this.uploadsActive--
+    const next = this.uploadQueue?.shift()
+    if (next != null && !this.stopped) this.serve(next, out)
+    return out
+  }
+
+  leafCount (): number | undefined { return this.index?.leafCount }
+}
+
+/** Factory of swarmcdn node adapters for one world. */
+export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record<string, unknown>): ProtocolFactory {
+  const shared = new SwarmcdnShared(world, dir, swarmcdnParams(params))
+  const adapters = shared.adapters
+  const create: NodeAdapterFactory<SimMessage> = (node, startMs) => new SwarmcdnNode(shared, node, startMs)
 
   const observer = (host: ProtocolHost<SimMessage>): SimObserver => ({
     onSample: (nowMs) => {
