@@ -53,7 +53,10 @@ function timed (peers: number, kind: 'origin-baseline' | 'swarmcdn'): { r: RunRe
       const t = performance.now()
       if (t - lastLog > 30_000) {
         lastLog = t
-        console.log(`  … ${kind} ${peers}: ${(nowMs / 3.6e6).toFixed(2)} h simulated, ${events} events, ${((t - t0) / 1000).toFixed(0)} s wall, RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB (peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)}), heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB`)
+        const mem = process.memoryUsage()
+        // CPU above wall means V8's helper threads (concurrent marking, sweeping) were busy: the GC share a profile of the main thread misses.
+        const cpuS = (process.cpuUsage().user + process.cpuUsage().system) / 1e6
+        console.log(`  … ${kind} ${peers}: ${(nowMs / 3.6e6).toFixed(2)} h simulated, ${events} events, ${((t - t0) / 1000).toFixed(0)} s wall, ${cpuS.toFixed(0)} s CPU, RSS ${(mem.rss / 2 ** 20).toFixed(0)} MiB (peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)}), heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} of ${(mem.heapTotal / 2 ** 20).toFixed(0)} MiB`)
       }
       if (t - t0 > budgetS * 1000) ac.abort()
     }
