@@ -14,6 +14,11 @@ import { MESSAGE_COUNTS } from '../sim/node/protocol-host.js'
 import type { Scenario } from '../sim/scenario/scenario.js'
 import { benchArgs } from './bench-args.js'
 import { cdnSteadyState } from './cdn-steady-state.js'
+import { rerunWithSimFlags } from '../src/cli/node-flags.js'
+
+// Measure what `swarmcdn sim` runs: the simulator's V8 flags (SIM_NODE_FLAGS).
+const rerunStatus = await rerunWithSimFlags()
+if (rerunStatus !== undefined) process.exit(rerunStatus)
 
 const USAGE = `usage: node_modules/.bin/node dist/bench/sim-protocol.js [options]
 

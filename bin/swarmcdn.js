@@ -7,14 +7,12 @@ if (major < 22) {
   process.exit(1)
 }
 // The small young generation that keeps a download's memory low costs the
-// simulator (millions of short-lived events) about a third of its speed
-// (measured: 30 s vs 22 s on lose-supernodes-30pct), so `sim` runs in a
-// child without it.
-const semiSpaceFlag = /^--max-semi-space-size=/
-if (process.argv[2] === 'sim' && process.execArgv.some(f => semiSpaceFlag.test(f))) {
-  const { spawnSync } = await import('node:child_process')
-  const execArgv = process.execArgv.filter(f => !semiSpaceFlag.test(f))
-  const child = spawnSync(process.execPath, [...execArgv, ...process.argv.slice(1)], { stdio: 'inherit' })
-  process.exit(child.status ?? 1)
+// simulator (millions of short-lived events) about a third of its speed,
+// so `sim` runs in a child with the simulator's own V8 flags instead
+// (SIM_NODE_FLAGS in src/cli/node-flags.ts says why).
+if (process.argv[2] === 'sim') {
+  const { rerunWithSimFlags } = await import('../dist/src/cli/node-flags.js')
+  const status = await rerunWithSimFlags()
+  if (status !== undefined) process.exit(status)
 }
 await import('../dist/src/cli/main.js')

@@ -12,3 +12,44 @@
  * 186-200 -> 161-171 MiB, client CPU 5.4-5.8 -> 3.3-3.6 s.
  */
 export const SWARMCDN_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2']
+
+/**
+ * V8 flags of a simulator process (`swarmcdn sim`, bench/sim-protocol.ts,
+ * bench/sim-engine.ts): a fixed 64 MiB semi-space and compaction on every
+ * full GC.
+ *
+ * Why: a simulation keeps millions of objects alive for a short while (a
+ * message in flight, a lookup, a timer's state) and the more nodes, the
+ * more allocation happens before they die. With V8's default young
+ * generation they are promoted and die in the old generation; at 10^6
+ * peers that old space ends up at a quarter occupancy over 12+ GiB of
+ * pages, V8 then runs memory-reducing full GCs (one paused 16.9 s) and
+ * the main thread spent 19% of its time in GC. A 64 MiB semi-space lets
+ * them die young; compacting on every full GC keeps the old space dense.
+ * Measured (docs/BENCHMARKS.md, session 6): 10^5 peers x 3 simulated h
+ * 60.1 -> 44.7 s with a lower peak RSS (1.37 -> 1.27 GB); 10^6, simulated
+ * hours 5-6: 44k -> 85k events/s.
+ */
+export const SIM_NODE_FLAGS: readonly string[] = ['--min-semi-space-size=64', '--max-semi-space-size=64', '--compact-on-every-full-gc']
+
+/** `execArgv` with every semi-space flag replaced by SIM_NODE_FLAGS, or undefined when it already has exactly those. */
+export function simExecArgv (execArgv: readonly string[]): string[] | undefined {
+  const name = (flag: string): string => flag.split('=')[0]
+  const own = new Set(SIM_NODE_FLAGS.map(name))
+  const wanted = [...execArgv.filter(f => !own.has(name(f))), ...SIM_NODE_FLAGS]
+  if (wanted.length === execArgv.length && SIM_NODE_FLAGS.every(f => execArgv.includes(f))) return undefined
+  return wanted
+}
+
+/**
+ * Runs the current script again in a child node with SIM_NODE_FLAGS (the
+ * other flags and arguments kept) unless this process has them; returns
+ * the child's exit code, or undefined when this process should go on.
+ */
+export async function rerunWithSimFlags (): Promise<number | undefined> {
+  const execArgv = simExecArgv(process.execArgv)
+  if (execArgv === undefined) return undefined
+  const { spawnSync } = await import('node:child_process')
+  const child = spawnSync(process.execPath, [...execArgv, ...process.argv.slice(1)], { stdio: 'inherit' })
+  return child.status ?? 1
+}
