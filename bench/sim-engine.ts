@@ -13,11 +13,7 @@ import { RngStreams } from '../sim/engine/rng.js'
 import { runScenario } from '../sim/run-scenario.js'
 import { benchArgs } from './bench-args.js'
 import { cdnSteadyState } from './cdn-steady-state.js'
-import { rerunWithSimFlags } from '../src/cli/node-flags.js'
-
-// Measure what `swarmcdn sim` runs: the simulator's V8 flags (SIM_NODE_FLAGS).
-const rerunStatus = await rerunWithSimFlags()
-if (rerunStatus !== undefined) process.exit(rerunStatus)
+import './sim-flags.js'
 
 const USAGE = `usage: node_modules/.bin/node dist/bench/sim-engine.js [options]
 

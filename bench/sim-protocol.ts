@@ -14,11 +14,7 @@ import { MESSAGE_COUNTS } from '../sim/node/protocol-host.js'
 import type { Scenario } from '../sim/scenario/scenario.js'
 import { benchArgs } from './bench-args.js'
 import { cdnSteadyState } from './cdn-steady-state.js'
-import { rerunWithSimFlags } from '../src/cli/node-flags.js'
-
-// Measure what `swarmcdn sim` runs: the simulator's V8 flags (SIM_NODE_FLAGS).
-const rerunStatus = await rerunWithSimFlags()
-if (rerunStatus !== undefined) process.exit(rerunStatus)
+import './sim-flags.js'
 
 const USAGE = `usage: node_modules/.bin/node dist/bench/sim-protocol.js [options]
 
@@ -60,7 +56,8 @@ function timed (peers: number, kind: 'origin-baseline' | 'swarmcdn'): { r: RunRe
         lastLog = t
         const mem = process.memoryUsage()
         // CPU above wall means V8's helper threads (concurrent marking, sweeping) were busy: the GC share a profile of the main thread misses.
-        const cpuS = (process.cpuUsage().user + process.cpuUsage().system) / 1e6
+        const cpu = process.cpuUsage()
+        const cpuS = (cpu.user + cpu.system) / 1e6
         console.log(`  … ${kind} ${peers}: ${(nowMs / 3.6e6).toFixed(2)} h simulated, ${events} events, ${((t - t0) / 1000).toFixed(0)} s wall, ${cpuS.toFixed(0)} s CPU, RSS ${(mem.rss / 2 ** 20).toFixed(0)} MiB (peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)}), heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} of ${(mem.heapTotal / 2 ** 20).toFixed(0)} MiB`)
       }
       if (t - t0 > budgetS * 1000) ac.abort()

@@ -12,7 +12,7 @@ if (major < 22) {
 // (SIM_NODE_FLAGS in src/cli/node-flags.ts says why).
 if (process.argv[2] === 'sim') {
   const { rerunWithSimFlags } = await import('../dist/src/cli/node-flags.js')
-  const status = await rerunWithSimFlags()
+  const status = rerunWithSimFlags()
   if (status !== undefined) process.exit(status)
 }
 await import('../dist/src/cli/main.js')

@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process'
+
 /**
  * V8 flags every `swarmcdn` process runs with (bin/swarmcdn.js passes them
  * on its shebang line; a test keeps the two in step).
@@ -46,10 +48,9 @@ export function simExecArgv (execArgv: readonly string[]): string[] | undefined 
  * other flags and arguments kept) unless this process has them; returns
  * the child's exit code, or undefined when this process should go on.
  */
-export async function rerunWithSimFlags (): Promise<number | undefined> {
+export function rerunWithSimFlags (): number | undefined {
   const execArgv = simExecArgv(process.execArgv)
   if (execArgv === undefined) return undefined
-  const { spawnSync } = await import('node:child_process')
   const child = spawnSync(process.execPath, [...execArgv, ...process.argv.slice(1)], { stdio: 'inherit' })
   return child.status ?? 1
 }
