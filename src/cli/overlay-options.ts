@@ -6,7 +6,7 @@
 import { type Command, Option } from 'commander'
 import { BOOTSTRAP_ENV, resolveBootstrap } from '../client/bootstrap-config.js'
 import { parseIpAddress } from '../core/proximity/ip-address.js'
-import type { OverlayService } from '../net/dht-service.js'
+import type { OverlayService } from '../net/overlay-service.js'
 import type { ContentId } from '../core/content/content-id.js'
 import type { ProviderFinder, ProviderInfo } from '../client/swarm-peer.js'
 

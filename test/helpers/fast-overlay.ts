@@ -1,4 +1,4 @@
-import type { OverlayInit } from '../../src/net/dht-service.js'
+import type { OverlayInit } from '../../src/net/overlay-service.js'
 
 /** Small overlay timers so recovery takes seconds: keep-alive 2 s, request timeout 3 s (a loaded CI machine stalls for over a second). */
 export const FAST_OVERLAY: OverlayInit = {

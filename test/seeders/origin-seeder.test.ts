@@ -5,7 +5,7 @@ import { makeFixture, type Fixture } from '../helpers/content-fixture.js'
 import { startOriginSeeder, originUploadPolicy, DEFAULT_ORIGIN_BUSY_THRESHOLD_REQUESTERS, type OriginSeeder } from '../../seeders/origin-seeder.js'
 import { startPeer, type Peer } from '../../src/client/peer.js'
 import { startSwarmPeer, type SwarmDownloadResult, type SwarmPeer } from '../../src/client/swarm-peer.js'
-import type { OverlayInit } from '../../src/net/dht-service.js'
+import type { OverlayInit } from '../../src/net/overlay-service.js'
 import { waitFor, LOOPBACK_LIMITS } from '../helpers/wait-for.js'
 
 const PIECE = 16 * 1024

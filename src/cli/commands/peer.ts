@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { parseContentId } from '../../core/content/content-id.js'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { startPeer } from '../../client/peer.js'
-import type { OverlayRoleSetting } from '../../net/dht-service.js'
+import type { OverlayRoleSetting } from '../../net/overlay-service.js'
 import { parseListenMultiaddr } from '../parse-options.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, untilSignal, type OverlayCliOptions } from '../overlay-options.js'
 

@@ -1,0 +1,406 @@
+/**
+ * The libp2p shell of the overlay peer: turns the pure OverlayPeer's
+ * effects (src/core/peer) into DHT streams (DhtRpc), hang-ups and events,
+ * and libp2p's inputs (frames, identify, closed connections, one timer)
+ * into the peer's. It offers the API downloaders use — `findProviders`,
+ * `announce`, `withdraw` — and a status. Every overlay decision (who
+ * answers, which machine a reply belongs to, discovery, forwards, role
+ * changes) lives in the peer; the only rules here are I/O:
+ * - a request goes out on its own stream with the timeout the peer names;
+ *   a response goes back on the stream its request came in on;
+ * - only a member listens on the DHT protocol (a leaf's streams fail at
+ *   once, as the peer's `not-a-dht-node` says);
+ * - ranking places come from the prefix table (AsnResolver) over the
+ *   addresses a contact carries; this peer's own place from `publicIp`,
+ *   else a public identify-observed address, else its listen address.
+ */
+import { randomInt } from 'node:crypto'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { multiaddr } from '@multiformats/multiaddr'
+import { TypedEventEmitter } from 'main-event'
+import type { PeerId } from '@libp2p/interface'
+import type { SwarmNode } from './swarm-node.js'
+import { DhtRpc, DhtRpcError, type DhtRpcInit } from './dht-rpc.js'
+import { keyOfPeerId, type DhtFrameContent } from './dht-codec.js'
+import { DHT_PROTOCOL } from './protocol-ids.js'
+import type { Contact } from '../core/dht/contact.js'
+import { isDhtRequest, MAX_ADDRS_PER_CONTACT, type DhtMessage } from '../core/messages/dht-messages.js'
+import type { Key } from '../core/ids.js'
+import { keyToHex } from '../core/ids.js'
+import { contentKey, parseContentId, type ContentId } from '../core/content/content-id.js'
+import { AsnResolver } from '../core/proximity/asn-resolver.js'
+import { peerTieKey, type PeerPlace } from '../core/proximity/peer-ranking.js'
+import { ipOfMultiaddr, pickPublicAddress } from '../core/proximity/public-address.js'
+import { addressScope, formatIpAddress, type IpAddress } from '../core/proximity/ip-address.js'
+import { OverlayPeer, type OverlayEffect, type OverlayPeerHost, type PolicyMeasurements } from '../core/peer/overlay-peer.js'
+import { resolveOverlayOptions, type OverlayPeerInit, type OverlayRoleSetting } from '../core/peer/overlay-options.js'
+import type { OverlayRole } from '../core/tier/supernode-policy.js'
+
+export type { OverlayRoleSetting } from '../core/peer/overlay-options.js'
+
+/** One provider of an item, as findProviders returns it (nearest first). */
+export interface ProviderInfo {
+  /** libp2p peer id string. */
+  peerId: string
+  /** Where to dial it (multiaddr strings without /p2p/; dial with the peer id). */
+  multiaddrs: string[]
+  /** It declared itself an origin seeder (holds every item of its publisher; use as the fallback). */
+  origin: boolean
+  /** AS number of its first address by our prefix table; 0 when unknown. */
+  asn: number
+}
+
+/** What `status()` reports. */
+export interface OverlayStatus {
+  peerId: string
+  role: OverlayRole
+  /** Supernodes this peer is attached to (leaves only). */
+  attached: Array<{ peerId: string, multiaddrs: string[] }>
+  /** Contacts in the DHT routing table (supernodes and seeders only). */
+  routingTableSize: number
+  /** Leaves attached to this peer (supernodes and seeders only). */
+  leaves: number
+  /** Items this peer announces. */
+  itemsHeld: number
+  /** This peer's address as used for proximity, and its AS (0 = unknown). */
+  publicAddress: string | undefined
+  asn: number
+}
+
+/** Events of an OverlayService (`noun:verb`, detail objects are plain JSON). */
+export interface OverlayEvents {
+  'role:changed': CustomEvent<{ role: OverlayRole, previous: OverlayRole | undefined, reason: string }>
+  'supernode:attached': CustomEvent<{ peerId: string, multiaddrs: string[] }>
+  'supernode:detached': CustomEvent<{ peerId: string, reason: string }>
+  'provider:announced': CustomEvent<{ contentId: ContentId }>
+  'provider:withdrawn': CustomEvent<{ contentId: ContentId }>
+  'providers:found': CustomEvent<{ contentId: ContentId, providers: number, origins: number }>
+  'peer:penalized': CustomEvent<{ peerId: string, reason: string }>
+  'overlay:error': CustomEvent<{ message: string }>
+}
+
+/** Options of an OverlayService: the peer's (OverlayPeerInit, one default each) plus what only the libp2p shell knows. */
+export interface OverlayInit extends OverlayPeerInit {
+  /** Bootstrap multiaddrs, each ending in /p2p/PEER_ID (supernodes or seeders). Default none. */
+  bootstrap?: string[]
+  /** Our public IP as configured (`--public-ip`); otherwise identify's observed addresses, then our listen addresses. */
+  publicIp?: string
+  /** Address → AS for proximity ranking. Default: an empty table (every AS unknown, ranking by shared prefix). */
+  asnResolver?: AsnResolver
+  /** Whether others can dial us, for promotion. Default: true when our address is public or `publicIp` is set (not yet measured: see README, "Known limits"). */
+  reachable?: boolean
+  /** Upload not used by transfers, in bytes/s, for promotion. Default 1 MiB/s (not yet measured: see README, "Known limits"). */
+  spareUploadBytesPerSec?: number
+  /** Stream limits of the DHT protocol (its request timeout is the peer's). */
+  rpc?: Omit<DhtRpcInit, 'requestTimeoutMs'>
+  /** Uniform random in [0, 1). Default crypto-based. */
+  random?: () => number
+}
+
+/** Thrown by findProviders when the overlay is stopped or not started. */
+export class OverlayStoppedError extends Error {
+  override name = 'OverlayStoppedError'
+  readonly code = 'ERR_OVERLAY_STOPPED'
+}
+
+/** Items one peer may announce; more are refused (the core caps leaves at 100 000 keys too). */
+export const MAX_HELD_ITEMS = 100_000
+/** Observed addresses kept from identify for pickPublicAddress. */
+export const MAX_OBSERVED = 64
+
+function cryptoRandom (): number { return randomInt(0, 2 ** 47) / 2 ** 47 }
+
+function stripP2p (addr: string): string { return addr.replace(/\/p2p\/[^/]+$/, '') }
+
+/** Parses a bootstrap multiaddr (must end in /p2p/PEER_ID) into a contact. */
+export function contactOfMultiaddr (addr: string): Contact {
+  const ma = multiaddr(addr)
+  const peerId = ma.getComponents().findLast(c => c.name === 'p2p')?.value
+  if (peerId == null) throw new TypeError(`bootstrap address needs /p2p/PEER_ID: ${addr}`)
+  return { id: keyOfPeerId(peerId), peerId, addrs: [stripP2p(addr)] }
+}
+
+/** The overlay of one peer over libp2p: the shell of an OverlayPeer, and the provider API. */
+export class OverlayService extends TypedEventEmitter<OverlayEvents> implements OverlayPeerHost {
+  private readonly peer: OverlayPeer
+  private readonly rpc: DhtRpc
+  private readonly resolver: AsnResolver
+  private readonly held = new Map<string, { key: Key, contentId: ContentId }>()
+  private readonly observed: string[] = []
+  private readonly inboundWaiters = new Map<string, (m: DhtMessage | undefined) => void>()
+  private readonly findWaiters = new Map<number, (providers: Contact[]) => void>()
+  private readonly listeners: Array<[string, (e: any) => void]> = []
+  private timer: NodeJS.Timeout | undefined
+  private timerAtMs: number | undefined
+  private running = false
+  private listening: Promise<void> = Promise.resolve()
+
+  constructor (readonly node: SwarmNode, private readonly init: OverlayInit = {}) {
+    super()
+    const options = resolveOverlayOptions(init)
+    this.resolver = init.asnResolver ?? new AsnResolver()
+    const me = node.peerId.toString()
+    const bootstrap = (init.bootstrap ?? []).map(contactOfMultiaddr).filter(c => c.peerId !== me)
+    this.peer = new OverlayPeer(this.selfContact(), this, init.random ?? cryptoRandom, bootstrap, options)
+    this.rpc = new DhtRpc(node, {
+      onRequest: async (remote, request, signal) => await this.onRequest(remote, request, signal),
+      onViolation: (peerId, reason) => {
+        this.emit('overlay:error', { message: `protocol violation by ${peerId}: ${reason}` })
+        this.input(nowMs => this.peer.protocolViolation(nowMs, peerId, reason))
+      }
+    }, { ...init.rpc, requestTimeoutMs: options.requestTimeoutMs, inboundTimeoutMs: init.rpc?.inboundTimeoutMs ?? options.queryTimeoutMs })
+  }
+
+  /** The current role ('leaf' before start). */
+  get role (): OverlayRole { return this.peer.role }
+
+  /** Joins the overlay: takes the configured role and bootstraps. */
+  async start (): Promise<void> {
+    if (this.running) return
+    this.running = true
+    this.on('peer:disconnect', (e: CustomEvent<PeerId>) => {
+      const peerId = e.detail.toString()
+      this.input(nowMs => this.peer.peerDisconnected(nowMs, { id: keyOfPeerId(peerId), peerId, addrs: [] }))
+    })
+    this.on('peer:identify', (e: CustomEvent<{ peerId: PeerId, listenAddrs: Array<{ toString: () => string }>, protocols: string[], observedAddr?: { toString: () => string } }>) => {
+      const r = e.detail
+      if (r.observedAddr != null) {
+        this.observed.push(r.observedAddr.toString())
+        if (this.observed.length > MAX_OBSERVED) this.observed.shift()
+      }
+      if (!r.protocols.includes(DHT_PROTOCOL)) return
+      const peerId = r.peerId.toString()
+      const addrs = r.listenAddrs.map(a => stripP2p(a.toString())).slice(0, MAX_ADDRS_PER_CONTACT)
+      this.input(nowMs => this.peer.dhtServerSeen(nowMs, { id: keyOfPeerId(peerId), peerId, addrs }))
+    })
+    this.input(nowMs => this.peer.start(nowMs))
+    await this.listening
+  }
+
+  /** Leaves the overlay: stops timers and RPCs (the libp2p node is the caller's to stop). */
+  async stop (): Promise<void> {
+    if (!this.running) return
+    this.input(nowMs => this.peer.stop(nowMs))
+    this.running = false
+    if (this.timer != null) clearTimeout(this.timer)
+    for (const [name, fn] of this.listeners) this.node.removeEventListener(name as 'peer:disconnect', fn)
+    this.listeners.length = 0
+    for (const w of this.inboundWaiters.values()) w(undefined)
+    await this.rpc.stop()
+  }
+
+  /** Announces that this peer holds `contentId` (call after an item is complete and verified). */
+  announce (contentId: ContentId): void {
+    const id = parseContentId(contentId)
+    const key = contentKey(id)
+    const hex = keyToHex(key)
+    if (this.held.has(hex)) return
+    if (this.held.size >= MAX_HELD_ITEMS) throw new RangeError(`a peer announces at most ${MAX_HELD_ITEMS} items`)
+    this.held.set(hex, { key, contentId: id })
+    this.input(nowMs => this.peer.hold(nowMs, key))
+    this.emit('provider:announced', { contentId: id })
+  }
+
+  /** Withdraws an announcement (the item was deleted). */
+  withdraw (contentId: ContentId): void {
+    const id = parseContentId(contentId)
+    const key = contentKey(id)
+    if (!this.held.delete(keyToHex(key))) return
+    this.input(nowMs => this.peer.drop(nowMs, key))
+    this.emit('provider:withdrawn', { contentId: id })
+  }
+
+  /**
+   * Finds peers that hold `contentId`, nearest first (the peer's find: a
+   * leaf asks its supernodes, a member the DHT and the announcers). Never
+   * includes this peer. Resolves [] when nothing is found; rejects only on
+   * abort or stop.
+   */
+  async findProviders (contentId: ContentId, options: { signal?: AbortSignal } = {}): Promise<ProviderInfo[]> {
+    if (!this.running) throw new OverlayStoppedError('overlay not running')
+    const id = parseContentId(contentId)
+    const signal = options.signal
+    signal?.throwIfAborted()
+    const contacts = await new Promise<Contact[]>((resolve, reject) => {
+      let findId = -1
+      const onAbort = (): void => { this.findWaiters.delete(findId); reject(signal?.reason) }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.input(nowMs => {
+        const f = this.peer.find(nowMs, contentKey(id))
+        findId = f.findId
+        this.findWaiters.set(findId, providers => { signal?.removeEventListener('abort', onAbort); resolve(providers) })
+        return f.effects
+      })
+    })
+    const out = contacts.map(c => ({ peerId: c.peerId, multiaddrs: [...c.addrs], origin: c.origin === true, asn: this.placeOf(c).asn }))
+    this.emit('providers:found', { contentId: id, providers: out.length, origins: out.filter(p => p.origin).length })
+    return out
+  }
+
+  /** A snapshot for `swarmcdn status` and the peer's JSON events. */
+  status (): OverlayStatus {
+    const place = this.selfPlace()
+    return {
+      peerId: this.node.peerId.toString(),
+      role: this.role,
+      attached: this.peer.attached().map(c => ({ peerId: c.peerId, multiaddrs: c.addrs })),
+      routingTableSize: this.peer.routingTableSize,
+      leaves: this.peer.leafCount ?? 0,
+      itemsHeld: this.held.size,
+      publicAddress: place.address != null ? formatIpAddress(place.address) : undefined,
+      asn: place.asn
+    }
+  }
+
+  /** Switches role now (tests, operators); re-announces held items in the new role. */
+  async setRole (role: OverlayRole, reason: string): Promise<void> {
+    this.input(nowMs => this.peer.setRole(nowMs, role, reason))
+    await this.listening
+  }
+
+  // ---- OverlayPeerHost: what the peer asks of its world -------------------------
+
+  placeOf (c: Contact): PeerPlace {
+    const address = this.addressOf(c)
+    return { address, asn: this.resolver.asnOf(address), tieKey: peerTieKey(c.id, address) }
+  }
+
+  selfPlace (): PeerPlace {
+    // Observed addresses win only when public (learned through a NAT); otherwise
+    // our own listen address says more (on loopback every outbound dial comes from 127.0.0.1).
+    let address: IpAddress | undefined
+    if (this.init.publicIp != null) address = pickPublicAddress([], { overrideIp: this.init.publicIp })
+    else {
+      const observed = pickPublicAddress(this.observed)
+      address = observed != null && addressScope(observed) === 'public' ? observed : undefined
+      address ??= pickPublicAddress(this.peer.contact.addrs) ?? observed
+    }
+    return { address, asn: this.resolver.asnOf(address), tieKey: peerTieKey(this.peer.contact.id, address) }
+  }
+
+  heldKeys (): Iterable<Key> { return [...this.held.values()].map(h => h.key) }
+
+  policyInputs (): PolicyMeasurements {
+    const place = this.selfPlace()
+    return {
+      reachable: this.init.reachable ?? (this.init.publicIp != null || (place.address != null && addressScope(place.address) === 'public')),
+      spareUploadBytesPerSec: this.init.spareUploadBytesPerSec ?? 1024 * 1024
+    }
+  }
+
+  // ---- inputs and effects ----------------------------------------------------
+
+  /** Feeds one input to the peer, performs its effects, re-arms the one timer. */
+  private input (fn: (nowMs: number) => OverlayEffect[]): void {
+    if (!this.running) return
+    const nowMs = Math.floor(performance.now())
+    this.peer.updateSelf(this.selfContact())
+    for (const e of fn(nowMs)) this.perform(e)
+    this.arm()
+  }
+
+  private perform (e: OverlayEffect): void {
+    switch (e.type) {
+      case 'send': this.send(e.to, e.message); break
+      case 'penalize':
+        this.emit('peer:penalized', { peerId: e.peer, reason: e.reason })
+        void this.node.hangUp(peerIdFromString(e.peer)).catch(() => {})
+        break
+      case 'role-changed':
+        this.listening = (e.role === 'leaf' ? this.rpc.unlisten() : this.rpc.listen()).catch((err: Error) => { this.emit('overlay:error', { message: err.message }) })
+        this.emit('role:changed', { role: e.role, previous: e.previous, reason: e.reason })
+        break
+      case 'attached': this.emit('supernode:attached', { peerId: e.supernode.peerId, multiaddrs: e.supernode.addrs }); break
+      case 'detached': this.emit('supernode:detached', { peerId: e.supernode.peerId, reason: e.reason }); break
+      case 'providers-found': {
+        const w = this.findWaiters.get(e.findId)
+        this.findWaiters.delete(e.findId)
+        w?.(e.providers)
+        break
+      }
+    }
+  }
+
+  private send (to: Contact, message: DhtMessage): void {
+    if (!isDhtRequest(message)) {
+      this.inboundWaiters.get(`${to.peerId} ${message.requestId}`)?.(message)
+      return
+    }
+    void this.rpc.request(to, this.frame(message), { timeoutMs: this.peer.requestTimeoutFor(message) }).then(response => {
+      const from = this.contactOf(to.peerId, response.senderAddrs.length > 0 ? response.senderAddrs : to.addrs, response.senderRole)
+      this.input(nowMs => this.peer.message(nowMs, from, response.senderRole, response.message))
+    }, (err: Error) => {
+      if (!(err instanceof DhtRpcError)) this.emit('overlay:error', { message: err.message })
+      this.input(nowMs => this.peer.rpcFailed(nowMs, message.requestId))
+    })
+  }
+
+  private async onRequest (remote: PeerId, request: DhtFrameContent, signal: AbortSignal): Promise<DhtFrameContent | undefined> {
+    if (!this.running) return undefined
+    const peerId = remote.toString()
+    const from = this.contactOf(peerId, request.senderAddrs, request.senderRole)
+    const m = request.message
+    const waitKey = `${peerId} ${m.requestId}`
+    if (this.inboundWaiters.has(waitKey)) return undefined
+    let answer: DhtMessage | undefined
+    const answered = new Promise<DhtMessage | undefined>(resolve => {
+      this.inboundWaiters.set(waitKey, msg => { answer = msg; resolve(msg) })
+      signal.addEventListener('abort', () => { resolve(undefined) }, { once: true })
+    })
+    this.input(nowMs => this.peer.message(nowMs, from, request.senderRole, m))
+    // Only a leaf's query may be answered later (after a DHT lookup); anything else unanswered now never will be.
+    if (answer === undefined && m.type !== 'query') { this.inboundWaiters.delete(waitKey); return undefined }
+    try {
+      const msg = await answered
+      return msg == null ? undefined : this.frame(msg)
+    } finally {
+      this.inboundWaiters.delete(waitKey)
+    }
+  }
+
+  private arm (): void {
+    if (!this.running) return
+    const at = this.peer.nextDeadlineMs()
+    if (at === undefined) return
+    if (this.timer != null && this.timerAtMs !== undefined && this.timerAtMs <= at) return
+    if (this.timer != null) clearTimeout(this.timer)
+    this.timerAtMs = at
+    this.timer = setTimeout(() => {
+      this.timer = undefined
+      this.timerAtMs = undefined
+      this.input(nowMs => this.peer.timer(nowMs))
+    }, Math.max(0, Math.min(at - performance.now(), 2 ** 31 - 1)))
+    this.timer.unref()
+  }
+
+  // ---- contacts ------------------------------------------------------------------
+
+  private frame (message: DhtMessage): DhtFrameContent {
+    return { message, senderRole: this.role, senderAddrs: this.peer.contact.addrs }
+  }
+
+  private selfContact (): Contact {
+    const addrs = this.node.getMultiaddrs().map(a => stripP2p(a.toString())).slice(0, MAX_ADDRS_PER_CONTACT)
+    return { id: keyOfPeerId(this.node.peerId.toString()), peerId: this.node.peerId.toString(), addrs }
+  }
+
+  private contactOf (peerId: string, addrs: readonly string[], role: OverlayRole): Contact {
+    const c: Contact = { id: keyOfPeerId(peerId), peerId, addrs: addrs.map(stripP2p).slice(0, MAX_ADDRS_PER_CONTACT) }
+    if (role === 'seeder') c.origin = true
+    return c
+  }
+
+  private addressOf (c: Contact): IpAddress | undefined {
+    for (const a of c.addrs) { const ip = ipOfMultiaddr(a); if (ip != null) return ip }
+    return undefined
+  }
+
+  private on<K extends 'peer:disconnect' | 'peer:identify'> (name: K, fn: (e: any) => void): void {
+    this.node.addEventListener(name, fn)
+    this.listeners.push([name, fn])
+  }
+
+  private emit<K extends keyof OverlayEvents> (name: K, detail: OverlayEvents[K]['detail']): void {
+    this.safeDispatchEvent(name, { detail })
+  }
+}
