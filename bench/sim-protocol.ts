@@ -71,7 +71,7 @@ for (const peers of sizes) {
   const proto = timed(peers, 'swarmcdn')
   const line = (label: string, x: { r: RunResult, aborted: boolean }): string => {
     const m = x.r.summary.metrics
-    return `${label} ${peers.toLocaleString('en')} peers: ${x.r.perf.events} events, ${(x.r.summary.simulatedS / 3600).toFixed(2)} h simulated${x.aborted ? ' (budget hit)' : ''}, wall ${(x.r.perf.wallMs / 1000).toFixed(1)} s, ${Math.round(x.r.perf.eventsPerSec)} events/s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB, offload ${m.originOffload.value == null ? 'n/a' : ((m.originOffload.value as number) * 100).toFixed(1) + '%'}, completed ${(m.requests.value as { completed: number }).completed}`
+    return `${label} ${peers.toLocaleString('en')} peers: ${x.r.perf.events} events, ${(x.r.summary.simulatedS / 3600).toFixed(2)} h simulated${x.aborted ? ' (budget hit)' : ''}, wall ${(x.r.perf.wallMs / 1000).toFixed(1)} s, ${Math.round(x.r.perf.eventsPerSec)} events/s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB, offload ${m.originOffload.value == null ? 'n/a' : ((m.originOffload.value as number) * 100).toFixed(1) + '%'}, intra-AS ${m.intraAsPeerByteShare.value == null ? 'n/a' : ((m.intraAsPeerByteShare.value as number) * 100).toFixed(1) + '%'}, completed ${(m.requests.value as { completed: number }).completed}`
   }
   if (MESSAGE_COUNTS != null) { console.log('messages sent by type:', JSON.stringify(Object.fromEntries([...MESSAGE_COUNTS].sort((a, b) => b[1] - a[1])))); MESSAGE_COUNTS.clear() }
   if (base != null) console.log(line('baseline', base))

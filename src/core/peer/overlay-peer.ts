@@ -90,8 +90,9 @@ export type OverlayEffect =
   | { type: 'detached', supernode: Contact, reason: string }
   /** The answer to `find(findId)`: holders, nearest first, never this peer. */
   | { type: 'providers-found', findId: number, key: Key, providers: Contact[] }
-  /** A get-providers lookup ended (a find's or a leaf query's): for metrics. */
-  | { type: 'lookup-measured', key: Key, hops: number, latencyMs: number, foundOthers: boolean }
+  /** A get-providers lookup (a find's or a leaf query's) started / ended: for metrics. */
+  | { type: 'lookup-started', lookupId: number, key: Key }
+  | { type: 'lookup-measured', lookupId: number, key: Key, hops: number, latencyMs: number, foundOthers: boolean }
   /** This peer's DHT record for `key` is live / withdrawn (for metrics). */
   | { type: 'announced', key: Key }
   | { type: 'withdrawn', key: Key }
@@ -569,6 +570,7 @@ export class OverlayPeer {
       const l = this.dht.getProviders(nowMs, key)
       this.lookups ??= new Map()
       this.lookups.set(l.lookupId, { findId, token, key, startMs: nowMs })
+      out.push({ type: 'lookup-started', lookupId: l.lookupId, key })
       this.execDht(nowMs, l.effects, out)
       return true
     } catch (err) {
@@ -622,7 +624,7 @@ export class OverlayPeer {
           const w = this.lookups?.get(e.lookupId)
           if (w === undefined) break
           this.lookups?.delete(e.lookupId)
-          out.push({ type: 'lookup-measured', key: w.key, hops: e.result.hops, latencyMs: nowMs - w.startMs, foundOthers: e.result.providers.some(c => c.peerId !== this.self.peerId) })
+          out.push({ type: 'lookup-measured', lookupId: e.lookupId, key: w.key, hops: e.result.hops, latencyMs: nowMs - w.startMs, foundOthers: e.result.providers.some(c => c.peerId !== this.self.peerId) })
           const announcers = this.forwardOrder(e.result.providers)
           if (w.token !== 0) {
             if (this.index != null) this.execIndex(nowMs, this.index.providersFound(nowMs, w.token, announcers), out)
