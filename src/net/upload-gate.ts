@@ -1,45 +1,23 @@
 /**
- * The upload policy of a serving node, as an UploadGate for the xfer
- * server: upload slots (the pure UploadSlots choker, re-run on a timer and
- * whenever a requester comes or goes), a total upload rate limit (the pure
- * TokenBucket), and an origin's "busy" mode.
- *
- * Busy mode (issue 4, popular vs long tail): with `busyThresholdRequesters`
- * set, an item with fewer concurrent requesters than the threshold is
- * served to everyone (the long tail: the seeder alone serves it), and an
- * item with at least that many is served through the upload slots only;
- * the others get `choke` and treat it as "use peers" (the requesters of a
- * popular item find each other through the same provider finder). Without
- * the threshold, slots always apply (a peer's normal policy). On a busy
- * item the origin also spreads pieces (`spreadPieces`, default on with the
- * threshold): each piece once before repeating any, by the pure PieceSpread
- * (core/swarm/origin-spread.ts, with the busy decision `isBusyItem`).
- * With `alternatives`, a busy item's chokes and spread rejects name other
- * holders ("busy, try these peers"), so a requester that knew only the
- * origin gets peers; `offerAlternatives` re-sends the choke once the
- * owner has found holders it did not know when the choke went out.
+ * The libp2p shell of the core upload policy (core/swarm/upload-policy.ts:
+ * upload slots, busy mode, piece spreading) for the xfer server: it admits
+ * each stream's requester, pushes the policy's choke/unchoke changes to
+ * the streams, runs the policy's one timer, and paces sent bytes with the
+ * pure TokenBucket (the total upload rate limit). With `alternatives`, a
+ * busy item's chokes and spread rejects name other holders ("busy, try
+ * these peers"); `offerAlternatives` re-sends the choke once the owner
+ * has found holders it did not know when the choke went out. The
+ * decisions are the policy's; the simulator drives the same object.
  */
 import type { PeerAlternative, XferMessage } from '../core/messages/xfer-messages.js'
-import { UploadSlots, type UploadRequester, type UploadSlotsInit } from '../core/swarm/upload-slots.js'
 import { TokenBucket } from '../core/swarm/token-bucket.js'
-import { PieceSpread, isBusyItem } from '../core/swarm/origin-spread.js'
+import { UploadPolicy, type PolicyRequester, type UploadPolicyInit } from '../core/swarm/upload-policy.js'
 import type { RequesterInfo, UploadGate, UploadTicket } from './xfer-server.js'
 
-/** Time over which received bytes count as a peer's reciprocation rate, ms. */
-const RECIPROCATION_WINDOW_MS = 20_000
-/** Most peers whose received bytes are tracked for reciprocation. */
-const MAX_TRACKED_PEERS = 4096
-
-/** Options for SwarmUploadGate. */
-export interface SwarmUploadGateInit extends UploadSlotsInit {
+/** Options for SwarmUploadGate: the policy's (UploadPolicyInit, whose `rank`/`isNear` take RequesterInfo here) plus the rate limit. */
+export interface SwarmUploadGateInit extends Omit<UploadPolicyInit, 'rank' | 'isNear'> {
   /** Total upload rate over all requesters, bytes/s. Default: unlimited. */
   uploadBytesPerSec?: number
-  /** Busy mode (see the file's comment): requesters of one item from which slots apply. Default: slots always apply. */
-  busyThresholdRequesters?: number
-  /** On a busy item, serve each piece once before repeating any (see core/swarm/origin-spread.ts). Default: true when busyThresholdRequesters is set. */
-  spreadPieces?: boolean
-  /** PieceSpread's repeatAfterMs. Default DEFAULT_SPREAD_REPEAT_AFTER_MS (10 s). */
-  spreadRepeatAfterMs?: number
   /** Orders requesters nearest first (rankPeers over their addresses). Default: arrival order. */
   rank?: (requesters: RequesterInfo[]) => RequesterInfo[]
   /** True for a requester in our near class (same AS by rankPeers' rule 1), for `nearFirst`. Default: nobody is near. */
@@ -48,65 +26,49 @@ export interface SwarmUploadGateInit extends UploadSlotsInit {
   alternatives?: (requester: RequesterInfo) => PeerAlternative[]
 }
 
-interface Admitted {
-  key: string
-  who: RequesterInfo
-  push: (msg: XferMessage) => void
-  choked: boolean
-}
+interface Stream { who: RequesterInfo, push: (msg: XferMessage) => void }
+type Who = PolicyRequester & { info: RequesterInfo }
 
-/** Upload slots + rate limit + busy mode for one node (see the file's comment). */
+/** The upload policy of one node over xfer streams (see the file's comment). */
 export class SwarmUploadGate implements UploadGate {
-  private readonly slots: UploadSlots
+  private readonly policy: UploadPolicy
   private readonly bucket: TokenBucket | undefined
-  private readonly admitted = new Map<string, Admitted>()
-  /** Item -> what a busy origin served of it; dropped when its last requester leaves. */
-  private readonly spreads = new Map<string, PieceSpread>()
-  /** Item -> admitted requesters. */
-  private readonly requestersOf = new Map<string, number>()
-  /** Pieces declined by the spread rule (tests and metrics). */
-  piecesDeclined = 0
-  private readonly received = new Map<string, Array<{ atMs: number, bytes: number }>>()
+  private readonly streams = new Map<string, Stream>()
   private timer: ReturnType<typeof setTimeout> | undefined
   private nextKey = 0
   private stopped = false
   /** Piece bytes that passed the gate (sent or about to be). */
   bytesUploaded = 0
-  /** Chokes sent so far (tests and metrics). */
-  chokesSent = 0
 
   /** A gate with the given policy. */
   constructor (private readonly init: SwarmUploadGateInit = {}) {
-    this.slots = new UploadSlots(init)
+    const { rank, isNear } = init
+    this.policy = new UploadPolicy({
+      ...init,
+      rank: rank == null ? undefined : whos => { const back = new Map(whos.map(w => [(w as Who).info, w])); return rank(whos.map(w => (w as Who).info)).map(info => back.get(info) as Who) },
+      isNear: isNear == null ? undefined : w => isNear((w as Who).info)
+    })
     if (init.uploadBytesPerSec != null) this.bucket = new TokenBucket(init.uploadBytesPerSec, Math.max(init.uploadBytesPerSec / 4, 64 * 1024))
   }
 
+  /** Pieces declined by the spread rule (tests and metrics). */
+  get piecesDeclined (): number { return this.policy.piecesDeclined }
+  /** Chokes sent so far (tests and metrics). */
+  get chokesSent (): number { return this.policy.chokes }
+
   /** Records `bytes` received from `peerId` (our download from it): its reciprocation. */
-  recordReceived (peerId: string, bytes: number): void {
-    let list = this.received.get(peerId)
-    if (list == null) {
-      if (this.received.size >= MAX_TRACKED_PEERS) this.received.delete(this.received.keys().next().value as string)
-      list = []
-      this.received.set(peerId, list)
-    }
-    list.push({ atMs: Date.now(), bytes })
-  }
+  recordReceived (peerId: string, bytes: number): void { this.policy.recordReceived(Date.now(), peerId, bytes) }
 
   /** Requesters currently unchoked. */
-  unchokedCount (): number {
-    let n = 0
-    for (const a of this.admitted.values()) if (!a.choked) n++
-    return n
-  }
+  unchokedCount (): number { return this.policy.unchokedCount() }
 
   admit (who: RequesterInfo, push: (msg: XferMessage) => void): UploadTicket {
     const key = `${who.peerId}#${this.nextKey++}`
-    const entry: Admitted = { key, who, push, choked: true }
-    this.admitted.set(key, entry)
     const item = who.contentId.toString()
-    this.requestersOf.set(item, (this.requestersOf.get(item) ?? 0) + 1)
-    this.decide(key)
-    if (entry.choked) this.chokesSent++
+    this.streams.set(key, { who, push })
+    const policyWho: Who = { item, peerId: who.peerId, pieceCount: who.pieceCount, remoteAddr: who.remoteAddr, info: who }
+    this.apply(this.policy.admit(Date.now(), key, policyWho))
+    const policy = this.policy
     const pace = async (bytes: number, signal?: AbortSignal): Promise<void> => {
       this.bytesUploaded += bytes
       if (this.bucket == null) return
@@ -114,44 +76,23 @@ export class SwarmUploadGate implements UploadGate {
       if (waitMs > 0) await sleep(waitMs, signal)
     }
     return {
-      get choked () { return entry.choked },
+      get choked () { return policy.isChoked(key) },
       pace,
-      admitPiece: (index: number): boolean => {
-        if (this.init.spreadPieces === false || who.pieceCount == null) return true
-        if (!isBusyItem(this.requestersOf.get(item) ?? 0, this.init.busyThresholdRequesters)) return true
-        let spread = this.spreads.get(item)
-        if (spread == null) {
-          spread = new PieceSpread(who.pieceCount, { repeatAfterMs: this.init.spreadRepeatAfterMs })
-          this.spreads.set(item, spread)
-        }
-        const ok = spread.request(Date.now(), index, key)
-        if (!ok) this.piecesDeclined++
-        return ok
-      },
-      alternatives: (): PeerAlternative[] => {
-        if (this.init.alternatives == null || !isBusyItem(this.requestersOf.get(item) ?? 0, this.init.busyThresholdRequesters)) return []
-        return this.init.alternatives(who)
-      },
+      admitPiece: (index: number): boolean => this.policy.admitPiece(Date.now(), key, index),
+      alternatives: (): PeerAlternative[] => this.init.alternatives == null || !this.policy.isBusy(item) ? [] : this.init.alternatives(who),
       release: () => {
-        if (!this.admitted.delete(key)) return
-        const n = (this.requestersOf.get(item) ?? 1) - 1
-        if (n <= 0) { this.requestersOf.delete(item); this.spreads.delete(item) } else { this.requestersOf.set(item, n); this.spreads.get(item)?.forget(key) }
-        this.decide(undefined)
+        if (!this.streams.delete(key)) return
+        this.apply(this.policy.release(Date.now(), key))
       }
     }
   }
 
   /** Re-sends choke (now naming alternatives) to every choked requester of `contentId` when the item is busy: holders were found after the first choke. */
   offerAlternatives (contentId: string): number {
-    if (this.stopped || this.init.alternatives == null) return 0
-    if (!isBusyItem(this.requestersOf.get(contentId) ?? 0, this.init.busyThresholdRequesters)) return 0
-    let n = 0
-    for (const a of this.admitted.values()) {
-      if (!a.choked || a.who.contentId !== contentId) continue
-      a.push({ type: 'choke' })
-      n++
-    }
-    return n
+    if (this.stopped || this.init.alternatives == null || !this.policy.isBusy(contentId)) return 0
+    const keys = this.policy.chokedOf(contentId)
+    for (const key of keys) this.streams.get(key)?.push({ type: 'choke' })
+    return keys.length
   }
 
   /** Stops the rechoke timer. */
@@ -160,53 +101,15 @@ export class SwarmUploadGate implements UploadGate {
     if (this.timer != null) clearTimeout(this.timer)
   }
 
-  private reciprocation (peerId: string, nowMs: number): number {
-    const list = this.received.get(peerId)
-    if (list == null) return 0
-    while (list.length > 0 && nowMs - list[0].atMs > RECIPROCATION_WINDOW_MS) list.shift()
-    let sum = 0
-    for (const r of list) sum += r.bytes
-    return sum * 1000 / RECIPROCATION_WINDOW_MS
-  }
-
-  private decide (freshKey: string | undefined): void {
+  /** Pushes the policy's changes to their streams and re-arms the one timer. */
+  private apply (changes: Array<{ key: string, choked: boolean }>): void {
     if (this.stopped) return
-    const nowMs = Date.now()
-    const all = [...this.admitted.values()]
-    const perItem = new Map<string, number>()
-    for (const a of all) perItem.set(a.who.contentId, (perItem.get(a.who.contentId) ?? 0) + 1)
-    const threshold = this.init.busyThresholdRequesters
-    const managed = all.filter(a => threshold == null || isBusyItem(perItem.get(a.who.contentId) ?? 0, threshold))
-    const managedKeys = new Set(managed.map(a => a.key))
-    const ranked = this.init.rank != null ? this.init.rank(managed.map(a => a.who)) : managed.map(a => a.who)
-    const rankOf = new Map<RequesterInfo, number>(ranked.map((w, i) => [w, i]))
-    const requesters: UploadRequester[] = managed.map(a => ({
-      id: a.key,
-      rank: rankOf.get(a.who) ?? ranked.length,
-      reciprocationBytesPerSec: this.reciprocation(a.who.peerId, nowMs),
-      near: this.init.isNear?.(a.who) ?? false
-    }))
-    this.slots.update(nowMs, requesters)
-    for (const a of all) {
-      const choked = managedKeys.has(a.key) ? !this.slots.isUnchoked(a.key) : false
-      if (choked === a.choked) continue
-      a.choked = choked
-      // A fresh requester learns its initial state from the handshake reply; later changes are pushed.
-      if (a.key !== freshKey) {
-        if (choked) this.chokesSent++
-        a.push({ type: choked ? 'choke' : 'unchoke' })
-      }
-    }
-    this.schedule()
-  }
-
-  private schedule (): void {
+    for (const c of changes) this.streams.get(c.key)?.push({ type: c.choked ? 'choke' : 'unchoke' })
     if (this.timer != null) clearTimeout(this.timer)
     this.timer = undefined
-    if (this.stopped || this.admitted.size === 0) return
-    const dueMs = this.slots.nextDeadlineMs()
-    if (!Number.isFinite(dueMs)) return
-    this.timer = setTimeout(() => { this.timer = undefined; this.decide(undefined) }, Math.max(0, dueMs - Date.now()))
+    const dueMs = this.policy.nextDeadlineMs()
+    if (dueMs === undefined) return
+    this.timer = setTimeout(() => { this.timer = undefined; this.apply(this.policy.timer(Date.now())) }, Math.max(0, dueMs - Date.now()))
     this.timer.unref?.()
   }
 }

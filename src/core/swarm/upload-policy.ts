@@ -1,0 +1,199 @@
+/**
+ * The upload policy of one serving node, sans-IO: who is served now and
+ * what a busy origin serves. The libp2p shell (src/net/upload-gate.ts)
+ * and the simulator shell (sim/node/swarmcdn-node.ts) drive the same
+ * object: they admit requesters as streams (or simulated requesters)
+ * arrive, release them when they leave, ask before serving a piece, and
+ * turn the returned changes into choke/unchoke messages.
+ *
+ * Rules:
+ * - Upload slots (UploadSlots: BitTorrent's choking, near first,
+ *   reciprocation, optimistic slot) decide who is unchoked, recomputed on
+ *   every admit and release and at `nextDeadlineMs`.
+ * - Busy mode (`busyThresholdRequesters`): an item with fewer concurrent
+ *   requesters than the threshold is served to everyone (the long tail:
+ *   only the origin has it); from the threshold on, its requesters go
+ *   through the slots and the choked ones are told to use peers. Without
+ *   a threshold the slots always apply (a peer's normal policy).
+ * - On a busy item the origin spreads pieces (`spreadPieces`, default on
+ *   with the threshold): each piece once before repeating any
+ *   (PieceSpread, core/swarm/origin-spread.ts).
+ * - Reciprocation: bytes received from a peer over the last
+ *   RECIPROCATION_WINDOW_MS count as its upload rate to us.
+ */
+import { UploadSlots, type UploadRequester, type UploadSlotsInit } from './upload-slots.js'
+import { PieceSpread, isBusyItem } from './origin-spread.js'
+
+/** Time over which received bytes count as a peer's reciprocation rate, ms. */
+export const RECIPROCATION_WINDOW_MS = 20_000
+/** Most peers whose received bytes are tracked for reciprocation. */
+export const MAX_TRACKED_PEERS = 4096
+
+/** Options for UploadPolicy (the slots' options plus busy mode). */
+export interface UploadPolicyInit extends UploadSlotsInit {
+  /** Busy mode (see the file's rules): requesters of one item from which slots apply. Default: slots always apply. */
+  busyThresholdRequesters?: number
+  /** On a busy item, serve each piece once before repeating any. Default: true when busyThresholdRequesters is set. */
+  spreadPieces?: boolean
+  /** PieceSpread's repeatAfterMs. Default DEFAULT_SPREAD_REPEAT_AFTER_MS (10 s). */
+  spreadRepeatAfterMs?: number
+  /** Orders requesters nearest first (rankPeers over their addresses). Default: arrival order. */
+  rank?: (requesters: PolicyRequester[]) => PolicyRequester[]
+  /** True for a requester in this node's near class (same AS by rankPeers' rule 1), for `nearFirst`. Default: nobody is near. */
+  isNear?: (requester: PolicyRequester) => boolean
+}
+
+/** One admitted requester: an item asked by a peer. */
+export interface PolicyRequester {
+  /** The item asked for (a content id, or a simulated item's name). */
+  item: string
+  /** The requester's peer id (reciprocation is per peer). */
+  peerId: string
+  /** Pieces of the item, for the spread rule; undefined: no spreading. */
+  pieceCount?: number
+  /** The requester's address as the connection shows it (multiaddr), for `rank` and `isNear`. */
+  remoteAddr?: string
+}
+
+/** A requester whose state changed: send it choke or unchoke. */
+export interface ChokeChange { key: string, choked: boolean }
+
+interface Admitted { who: PolicyRequester, choked: boolean }
+
+/** Upload slots + busy mode + piece spreading for one node (see the file's rules). */
+export class UploadPolicy {
+  private readonly slots: UploadSlots
+  private readonly threshold: number | undefined
+  private readonly spread: boolean
+  private readonly admitted = new Map<string, Admitted>()
+  /** Item -> what a busy origin served of it; dropped when its last requester leaves. */
+  private readonly spreads = new Map<string, PieceSpread>()
+  /** Item -> admitted requesters. */
+  private readonly requestersOf = new Map<string, number>()
+  private readonly received = new Map<string, Array<{ atMs: number, bytes: number }>>()
+  /** Pieces declined by the spread rule (metrics). */
+  piecesDeclined = 0
+  /** Chokes decided so far (metrics). */
+  chokes = 0
+
+  constructor (private readonly init: UploadPolicyInit = {}) {
+    this.slots = new UploadSlots(init)
+    this.threshold = init.busyThresholdRequesters
+    this.spread = init.spreadPieces ?? this.threshold != null
+  }
+
+  /** Requesters admitted now. */
+  get size (): number { return this.admitted.size }
+
+  /** True while requester `key` must not be served. */
+  isChoked (key: string): boolean { return this.admitted.get(key)?.choked ?? true }
+
+  /** Requesters unchoked now. */
+  unchokedCount (): number {
+    let n = 0
+    for (const a of this.admitted.values()) if (!a.choked) n++
+    return n
+  }
+
+  /** True when `item` has enough requesters to be busy (its choked requesters should use peers). */
+  isBusy (item: string): boolean { return isBusyItem(this.requestersOf.get(item) ?? 0, this.threshold) }
+
+  /** Choked requesters of `item` (to name alternatives to them again). */
+  chokedOf (item: string): string[] {
+    const out: string[] = []
+    for (const [key, a] of this.admitted) if (a.choked && a.who.item === item) out.push(key)
+    return out
+  }
+
+  /** Admits requester `key`; returns the OTHER requesters whose state changed (the new one reads `isChoked(key)`). */
+  admit (nowMs: number, key: string, who: PolicyRequester): ChokeChange[] {
+    if (this.admitted.has(key)) return []
+    this.admitted.set(key, { who, choked: true })
+    this.requestersOf.set(who.item, (this.requestersOf.get(who.item) ?? 0) + 1)
+    const changes = this.decide(nowMs)
+    const mine = changes.findIndex(c => c.key === key)
+    if (mine >= 0) changes.splice(mine, 1)
+    if (this.isChoked(key)) this.chokes++
+    return changes
+  }
+
+  /** Requester `key` left: frees its slot. */
+  release (nowMs: number, key: string): ChokeChange[] {
+    const a = this.admitted.get(key)
+    if (a == null) return []
+    this.admitted.delete(key)
+    const item = a.who.item
+    const n = (this.requestersOf.get(item) ?? 1) - 1
+    if (n <= 0) { this.requestersOf.delete(item); this.spreads.delete(item) } else { this.requestersOf.set(item, n); this.spreads.get(item)?.forget(key) }
+    return this.decide(nowMs)
+  }
+
+  /** Asked before serving piece `index` to `key`: false declines it for now (a busy origin's spread rule). */
+  admitPiece (nowMs: number, key: string, index: number): boolean {
+    const a = this.admitted.get(key)
+    if (a == null || !this.spread || a.who.pieceCount == null || !this.isBusy(a.who.item)) return true
+    let spread = this.spreads.get(a.who.item)
+    if (spread == null) {
+      spread = new PieceSpread(a.who.pieceCount, { repeatAfterMs: this.init.spreadRepeatAfterMs })
+      this.spreads.set(a.who.item, spread)
+    }
+    const ok = spread.request(nowMs, index, key)
+    if (!ok) this.piecesDeclined++
+    return ok
+  }
+
+  /** Records `bytes` received from `peerId` (our download from it): its reciprocation. */
+  recordReceived (nowMs: number, peerId: string, bytes: number): void {
+    let list = this.received.get(peerId)
+    if (list == null) {
+      if (this.received.size >= MAX_TRACKED_PEERS) this.received.delete(this.received.keys().next().value as string)
+      list = []
+      this.received.set(peerId, list)
+    }
+    list.push({ atMs: nowMs, bytes })
+  }
+
+  /** When `timer` should run even if nothing happens, ms; undefined with nobody admitted. */
+  nextDeadlineMs (): number | undefined {
+    if (this.admitted.size === 0) return undefined
+    const t = this.slots.nextDeadlineMs()
+    return Number.isFinite(t) ? t : undefined
+  }
+
+  /** Periodic recomputation (rechoke, optimistic rotation). */
+  timer (nowMs: number): ChokeChange[] { return this.decide(nowMs) }
+
+  private reciprocation (peerId: string, nowMs: number): number {
+    const list = this.received.get(peerId)
+    if (list == null) return 0
+    while (list.length > 0 && nowMs - list[0].atMs > RECIPROCATION_WINDOW_MS) list.shift()
+    let sum = 0
+    for (const r of list) sum += r.bytes
+    return sum * 1000 / RECIPROCATION_WINDOW_MS
+  }
+
+  private decide (nowMs: number): ChokeChange[] {
+    const managed: Array<[string, Admitted]> = []
+    for (const entry of this.admitted) if (this.threshold == null || this.isBusy(entry[1].who.item)) managed.push(entry)
+    const whos = managed.map(([, a]) => a.who)
+    const ranked = this.init.rank != null ? this.init.rank(whos) : whos
+    const rankOf = new Map<PolicyRequester, number>(ranked.map((w, i) => [w, i]))
+    const requesters: UploadRequester[] = managed.map(([key, a]) => ({
+      id: key,
+      rank: rankOf.get(a.who) ?? ranked.length,
+      reciprocationBytesPerSec: this.reciprocation(a.who.peerId, nowMs),
+      near: this.init.isNear?.(a.who) ?? false
+    }))
+    this.slots.update(nowMs, requesters)
+    const managedKeys = new Set(requesters.map(r => r.id))
+    const changes: ChokeChange[] = []
+    for (const [key, a] of this.admitted) {
+      const choked = managedKeys.has(key) ? !this.slots.isUnchoked(key) : false
+      if (choked === a.choked) continue
+      a.choked = choked
+      if (choked) this.chokes++
+      changes.push({ key, choked })
+    }
+    return changes
+  }
+}
