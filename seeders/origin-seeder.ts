@@ -19,59 +19,10 @@ import { AsnResolver } from '../src/core/proximity/asn-resolver.js'
 import { loadPrefixTableFiles } from '../src/client/prefix-table-files.js'
 import { startPeer, type Peer, type PeerInit } from '../src/client/peer.js'
 
-/**
- * Default requesters of one item from which an origin goes busy. The swarm
- * benchmark (docs/BENCHMARKS.md "Swarm download") measured 4 with 20 peers:
- * seeder upload 1.4-1.6 item copies instead of 20, while an item asked by
- * up to 3 clients at once (the long tail) is never choked.
- */
-export const DEFAULT_ORIGIN_BUSY_THRESHOLD_REQUESTERS = 4
-/** Default regular upload slots of a busy origin (per busy item set; the long tail is never choked). */
-export const DEFAULT_ORIGIN_UPLOAD_SLOTS = 4
-/** Default optimistic upload slots of a busy origin. */
-export const DEFAULT_ORIGIN_OPTIMISTIC_SLOTS = 1
-/** Default rechoke period of an origin, ms: shorter than a peer's 10 s so slots move on while a burst of requesters is still downloading. */
-export const DEFAULT_ORIGIN_RECHOKE_INTERVAL_MS = 2_000
-/** Default optimistic rotation period of an origin, ms. */
-export const DEFAULT_ORIGIN_OPTIMISTIC_INTERVAL_MS = 3_000
+import { originUploadPolicy, type OriginUploadInit } from '../src/core/swarm/upload-policy.js'
 
-/** The origin's upload policy (all optional; defaults above). */
-export interface OriginUploadInit {
-  /** Regular upload slots on busy items. Default DEFAULT_ORIGIN_UPLOAD_SLOTS (4). */
-  regularSlots?: number
-  /** Optimistic upload slots on busy items. Default 1. */
-  optimisticSlots?: number
-  /** Total upload rate over all requesters, bytes/s. Default: unlimited. */
-  uploadBytesPerSec?: number
-  /** Requesters of one item from which it is busy; `false` turns busy mode off (everyone served, no slots). Default 4. */
-  busyThresholdRequesters?: number | false
-  /** Spread a busy item's pieces (each once before any twice). Default true. */
-  spreadPieces?: boolean
-  /** Regular-slot recomputation period, ms. Default 2 s. */
-  rechokeIntervalMs?: number
-  /** Optimistic rotation period, ms. Default 3 s. */
-  optimisticIntervalMs?: number
-}
-
-/** The upload gate options of an origin, defaults resolved (see OriginUploadInit). */
-export function originUploadPolicy (init: OriginUploadInit = {}): NonNullable<PeerInit['upload']> {
-  const threshold = init.busyThresholdRequesters ?? DEFAULT_ORIGIN_BUSY_THRESHOLD_REQUESTERS
-  for (const [name, v] of Object.entries({ regularSlots: init.regularSlots, optimisticSlots: init.optimisticSlots, uploadBytesPerSec: init.uploadBytesPerSec, busyThresholdRequesters: threshold === false ? undefined : threshold })) {
-    if (v != null && !(v >= (name === 'optimisticSlots' ? 0 : 1))) throw new RangeError(`origin upload ${name} must be ${name === 'optimisticSlots' ? '>= 0' : '>= 1'}, got ${v}`)
-  }
-  const base = { ...(init.uploadBytesPerSec != null ? { uploadBytesPerSec: init.uploadBytesPerSec } : {}) }
-  // Busy mode off: the seeder of old, everyone served (within the rate limit).
-  if (threshold === false) return { ...base, regularSlots: Infinity }
-  return {
-    ...base,
-    regularSlots: init.regularSlots ?? DEFAULT_ORIGIN_UPLOAD_SLOTS,
-    optimisticSlots: init.optimisticSlots ?? DEFAULT_ORIGIN_OPTIMISTIC_SLOTS,
-    busyThresholdRequesters: threshold,
-    spreadPieces: init.spreadPieces ?? true,
-    rechokeIntervalMs: init.rechokeIntervalMs ?? DEFAULT_ORIGIN_RECHOKE_INTERVAL_MS,
-    optimisticIntervalMs: init.optimisticIntervalMs ?? DEFAULT_ORIGIN_OPTIMISTIC_INTERVAL_MS
-  }
-}
+/** The origin's upload policy lives in the core, where the simulator's seeders run it too. */
+export { DEFAULT_ORIGIN_BUSY_THRESHOLD_REQUESTERS, DEFAULT_ORIGIN_UPLOAD_SLOTS, DEFAULT_ORIGIN_OPTIMISTIC_SLOTS, DEFAULT_ORIGIN_RECHOKE_INTERVAL_MS, DEFAULT_ORIGIN_OPTIMISTIC_INTERVAL_MS, originUploadPolicy, type OriginUploadInit } from '../src/core/swarm/upload-policy.js'
 
 /** Options for startOriginSeeder. */
 export interface OriginSeederInit {

@@ -1,8 +1,9 @@
 /**
  * What simulated nodes send each other: the DHT/tier vocabulary of
- * src/core/messages unchanged, plus the three piece-exchange messages the
- * simulator needs (the real xfer protocol's request / piece / reject,
- * keyed by catalog item instead of a content id; pieces carry no bytes).
+ * src/core/messages unchanged, plus the piece-exchange messages of the
+ * real xfer protocol the model needs (request, piece, reject, choke,
+ * unchoke, a busy origin's decline, and the end of a requester's stream),
+ * keyed by catalog item instead of a content id; pieces carry no bytes.
  */
 import { estimateDhtMessageBytes, type DhtMessage } from '../../src/core/messages/dht-messages.js'
 
@@ -13,16 +14,28 @@ export interface PieceMessage { type: 'piece', itemRank: number, index: number }
 /** The sender will not serve it: does not hold the item, or every upload slot and queue place is taken (xfer `reject`). */
 export interface PieceRejectMessage { type: 'piece-reject', itemRank: number, index: number }
 
+/** The uploader's upload policy choked / unchoked this requester for `itemRank` (xfer `choke` / `unchoke`). */
+export interface ChokeMessage { type: 'choke' | 'unchoke', itemRank: number }
+/** A busy origin declined piece `index` for now: ask peers (xfer `reject` with the spread reason). */
+export interface PieceDeclineMessage { type: 'piece-decline', itemRank: number, index: number }
+/** The requester is done with `itemRank` at this uploader (its xfer stream closed): its upload slot is free. */
+export interface LeaveMessage { type: 'leave', itemRank: number }
+
+/** A piece-exchange message. */
+export type XferSimMessage = PieceRequestMessage | PieceMessage | PieceRejectMessage | ChokeMessage | PieceDeclineMessage | LeaveMessage
+
 /** Any message between simulated nodes. */
-export type SimMessage = DhtMessage | PieceRequestMessage | PieceMessage | PieceRejectMessage
+export type SimMessage = DhtMessage | XferSimMessage
 
 /** Size on the wire, bytes: the core's upper estimate (checkDhtMessage's, unchecked: the core built it) or a small fixed frame. */
 export function simMessageBytes (m: SimMessage): number {
-  if (m.type === 'piece-request' || m.type === 'piece' || m.type === 'piece-reject') return 24
+  if (isPieceMessage(m)) return 24
   return estimateDhtMessageBytes(m)
 }
 
 /** True for the piece-exchange messages. */
-export function isPieceMessage (m: SimMessage): m is PieceRequestMessage | PieceMessage | PieceRejectMessage {
-  return m.type === 'piece-request' || m.type === 'piece' || m.type === 'piece-reject'
+export function isPieceMessage (m: SimMessage): m is XferSimMessage {
+  return XFER_TYPES.has(m.type)
 }
+
+const XFER_TYPES = new Set<string>(['piece-request', 'piece', 'piece-reject', 'choke', 'unchoke', 'piece-decline', 'leave'])

@@ -23,6 +23,7 @@ import { keyFromBytes, keyToHex, type Key } from '../../src/core/ids.js'
 import type { Contact } from '../../src/core/dht/contact.js'
 import { Bitfield } from '../../src/core/swarm/bitfield.js'
 import { DownloadSession } from '../../src/core/swarm/download-session.js'
+import { DEFAULT_PEER_UPLOAD_SLOTS, originUploadPolicy, UploadPolicy, type ChokeChange, type UploadPolicyInit } from '../../src/core/swarm/upload-policy.js'
 import type { OverlayRole } from '../../src/core/tier/supernode-policy.js'
 import type { PeerPlace } from '../../src/core/proximity/peer-ranking.js'
 import { OverlayPeer, type OverlayEffect, type OverlayPeerHost, type PolicyMeasurements } from '../../src/core/peer/overlay-peer.js'
@@ -32,7 +33,7 @@ import type { Effect, NodeAdapter, NodeAdapterFactory } from './node-adapter.js'
 import type { SimObserver } from './observer.js'
 import type { ProtocolHost } from './protocol-host.js'
 import type { SimDirectory } from './sim-directory.js'
-import { isPieceMessage, simMessageBytes, type SimMessage } from './sim-messages.js'
+import { isPieceMessage, simMessageBytes, type SimMessage, type XferSimMessage } from './sim-messages.js'
 import { ROLE_SEEDER, ROLE_SUPERNODE, type World } from './world.js'
 
 /** protocol.params of a swarmcdn scenario; every field optional (defaults in swarmcdnParams). */
@@ -93,12 +94,6 @@ export interface SwarmcdnParams {
   maxRequestsPerPiece: number
   /** A piece request unanswered this long goes elsewhere, s. Default 600. */
   pieceTimeoutS: number
-  /** Concurrent uploads of a peer. Default 4. */
-  uploadSlots: number
-  /** Queued piece requests of a peer beyond its slots. Default 8. */
-  uploadQueue: number
-  /** Concurrent uploads of a seeder (its queue is unbounded). Default 64. */
-  seederUploadSlots: number
   /** Access classes that cannot be dialled from outside (never promoted). Default ['mobile']. */
   unreachableClasses: string[]
 }
@@ -129,9 +124,6 @@ const DEFAULTS: SwarmcdnParams = {
   maxRequestsPerSource: 2,
   maxRequestsPerPiece: 1,
   pieceTimeoutS: 600,
-  uploadSlots: 4,
-  uploadQueue: 8,
-  seederUploadSlots: 64,
   unreachableClasses: ['mobile']
 }
 
@@ -158,9 +150,15 @@ interface Download {
   sizeBytes: number
   /** The overlay find in flight for this download's sources. */
   findId: number
+  /** Nodes this download asked for pieces (they hold an upload slot or a place in line for it until `leave`). */
+  sources?: number[]
+  /** When a declined piece may be asked again, with nothing else in flight. */
+  retryAtMs?: number
 }
 
-interface UploadJob { to: number, itemRank: number, index: number }
+/** Upload slots of a node in all (regular + optimistic), for the spare-upload measurement. */
+const UPLOAD_SLOTS_IN_ALL = DEFAULT_PEER_UPLOAD_SLOTS + 1
+
 
 /** The swarmcdn adapter as the runner sees it (leafCount for the load samples). */
 export interface SwarmcdnAdapter extends NodeAdapter<SimMessage> {
@@ -190,6 +188,9 @@ class SwarmcdnShared {
   readonly unreachable: Set<number>
   readonly adapters: Array<SwarmcdnNode | undefined>
   readonly pieceTimeoutMs: number
+  /** What `swarmcdn seed` runs (busy mode, spreading) and what `swarmcdn peer` runs: the core's defaults, once. */
+  readonly originPolicy: UploadPolicyInit = originUploadPolicy()
+  readonly peerPolicy: UploadPolicyInit = { regularSlots: DEFAULT_PEER_UPLOAD_SLOTS }
 
   constructor (world: World, dir: SimDirectory, p: SwarmcdnParams) {
     const n = world.nodeCount
@@ -269,8 +270,10 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
   private announced: Set<number> | undefined
   /** Lookups in flight that could succeed when they started (lookup.* metrics count only these). */
   private answerable: Set<number> | undefined
+  /** Transfers this node is sending now (for the policy's spare-upload input). */
   private uploadsActive: number
-  private uploadQueue: UploadJob[] | undefined
+  /** The node's upload policy: the core's, as `swarmcdn seed` (seeders) or `swarmcdn peer` (everyone else) runs it. */
+  private uploads: UploadPolicy | undefined
   private stopped: boolean
 
   constructor (s: SwarmcdnShared, node: number, startMs: number) {
@@ -288,7 +291,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     this.announced = undefined
     this.answerable = undefined
     this.uploadsActive = 0
-    this.uploadQueue = undefined
+    this.uploads = undefined
     this.stopped = false
   }
 
@@ -301,7 +304,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     const { p, world } = this.s
     return {
       reachable: !this.s.unreachable.has(world.net.classOf[this.node]),
-      spareUploadBytesPerSec: world.net.upBps[this.node] * Math.max(0, 1 - this.uploadsActive / p.uploadSlots),
+      spareUploadBytesPerSec: world.net.upBps[this.node] * Math.max(0, 1 - this.uploadsActive / UPLOAD_SLOTS_IN_ALL),
       regionSupernodes: this.s.regionSupernodes[this.asIdx],
       regionLeaves: Math.max(1, this.s.regionLeaves[this.asIdx])
     }
@@ -377,40 +380,55 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     const session = new DownloadSession(pieces, { maxRequestsPerSource: p.maxRequestsPerSource, maxRequestsTotal: p.maxRequestsPerSource * (p.maxSourcesPerDownload + seeders.length), requestTimeoutMs: this.s.pieceTimeoutMs, maxRequestsPerPiece: p.maxRequestsPerPiece, random: this.random })
     d.session = session
     const full = Bitfield.full(pieces)
-    let peers = 0
+    const sources: number[] = []
     for (const c of providers) {
-      if (peers >= p.maxSourcesPerDownload) break
+      if (sources.length >= p.maxSourcesPerDownload) break
       if (c.origin === true) continue
       session.addSource(c.peerId, full)
-      peers++
+      sources.push(Number(c.peerId))
     }
-    for (const s of seeders) session.addSource(String(s), full, { isOrigin: true })
+    for (const s of seeders) { session.addSource(String(s), full, { isOrigin: true }); sources.push(s) }
+    d.sources = sources
     this.pump(nowMs, d, out)
   }
 
   private pump (nowMs: number, d: Download, out: Array<Effect<SimMessage>>): void {
     const s = d.session as DownloadSession
+    d.retryAtMs = undefined
     if (s.isComplete) { this.finish(nowMs, d, out); return }
     for (const e of s.nextRequests(nowMs)) {
       if (e.type !== 'request') continue // cancels: the uploader finishes what it started (no cancel message in the model)
       out.push({ type: 'send', to: Number(e.sourceId), message: { type: 'piece-request', itemRank: d.itemRank, index: e.index }, sizeBytes: 24 })
     }
-    if (s.stats().requestsInFlight === 0) {
-      // Nobody can serve what is missing (every origin down or gone): give up.
-      this.downloads?.delete(d.itemRank)
-      out.push({ type: 'observe', name: 'bytes.aborted', value: s.verified.count * d.pieceBytes })
-      out.push({ type: 'download', itemRank: d.itemRank, startMs: d.startMs, bytes: 0, completed: false })
-    }
+    const st = s.stats()
+    if (st.requestsInFlight > 0 || st.chokedSources > 0) return // an answer, an unchoke or a closed connection pumps again
+    d.retryAtMs = s.nextDeclineExpiryMs(nowMs)
+    if (d.retryAtMs !== undefined) return
+    // Nobody can serve what is missing (every origin down or gone): give up.
+    this.endDownload(d, out)
+    out.push({ type: 'observe', name: 'bytes.aborted', value: s.verified.count * d.pieceBytes })
+    out.push({ type: 'download', itemRank: d.itemRank, startMs: d.startMs, bytes: 0, completed: false })
+  }
+
+  /** The download is over: its xfer streams close (every source frees the slot or the place in line it gave us). */
+  private endDownload (d: Download, out: Array<Effect<SimMessage>>): void {
+    this.downloads?.delete(d.itemRank)
+    for (const to of d.sources ?? []) out.push({ type: 'send', to, message: { type: 'leave', itemRank: d.itemRank }, sizeBytes: 24 })
   }
 
   private finish (nowMs: number, d: Download, out: Array<Effect<SimMessage>>): void {
     const held = this.s.held
-    this.downloads?.delete(d.itemRank)
+    this.endDownload(d, out)
     const h = held[this.node] ?? []
     if (!h.includes(d.itemRank)) h.push(d.itemRank)
     held[this.node] = h
     out.push({ type: 'download', itemRank: d.itemRank, startMs: d.startMs, bytes: d.sizeBytes, completed: true })
     this.perform(nowMs, this.peer.hold(nowMs, this.s.keyOf(d.itemRank)), out)
+  }
+
+  private piecesOf (item: number): number {
+    const size = this.s.world.itemSizeBytes[item - 1]
+    return Math.max(1, Math.ceil(size / Math.ceil(size / this.s.p.piecesPerItem)))
   }
 
   private pieceBytesOf (item: number, index: number): number {
@@ -419,32 +437,60 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     return Math.max(0, Math.min(pb, size - index * pb))
   }
 
-  private serve (job: UploadJob, out: Array<Effect<SimMessage>>): void {
-    this.uploadsActive++
-    out.push({ type: 'transfer', to: job.to, message: { type: 'piece', itemRank: job.itemRank, index: job.index }, bytes: this.pieceBytesOf(job.itemRank, job.index) })
+  /** The upload policy (created on the first request: most peers never upload). */
+  private policy (): UploadPolicy {
+    this.uploads ??= new UploadPolicy(this.isSeeder ? this.s.originPolicy : this.s.peerPolicy)
+    return this.uploads
   }
 
-  private onPieceMessage (nowMs: number, from: number, m: SimMessage, out: Array<Effect<SimMessage>>): void {
-    const p = this.s.p
-    if (m.type === 'piece-request') {
-      if (!this.isSeeder && !this.holds(m.itemRank)) { out.push({ type: 'send', to: from, message: { type: 'piece-reject', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 }); return }
-      const job = { to: from, itemRank: m.itemRank, index: m.index }
-      if (this.uploadsActive < (this.isSeeder ? p.seederUploadSlots : p.uploadSlots)) { this.serve(job, out); return }
-      this.uploadQueue ??= []
-      if (this.isSeeder || this.uploadQueue.length < p.uploadQueue) this.uploadQueue.push(job)
-      else out.push({ type: 'send', to: from, message: { type: 'piece-reject', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 })
-      return
+  private chokeChanges (changes: ChokeChange[], out: Array<Effect<SimMessage>>): void {
+    for (const c of changes) {
+      const at = c.key.indexOf(':')
+      out.push({ type: 'send', to: Number(c.key.slice(0, at)), message: { type: c.choked ? 'choke' : 'unchoke', itemRank: Number(c.key.slice(at + 1)) }, sizeBytes: 24 })
     }
-    if (m.type !== 'piece' && m.type !== 'piece-reject') return
+  }
+
+  /** A requester's message to this node as an uploader: the xfer server's rules over the core upload policy. */
+  private onUpload (nowMs: number, from: number, m: XferSimMessage, out: Array<Effect<SimMessage>>): void {
+    const key = `${from}:${m.itemRank}`
+    if (m.type === 'leave') { if (this.uploads != null) this.chokeChanges(this.uploads.release(nowMs, key), out); return }
+    if (m.type !== 'piece-request') return
+    if (!this.isSeeder && !this.holds(m.itemRank)) { out.push({ type: 'send', to: from, message: { type: 'piece-reject', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 }); return }
+    const policy = this.policy()
+    if (!policy.has(key)) {
+      // The first request stands for the handshake: the requester learns its state at once.
+      const near = this.s.world.net.asOf[from] === this.asIdx
+      this.chokeChanges(policy.admit(nowMs, key, { item: String(m.itemRank), peerId: String(from), pieceCount: this.piecesOf(m.itemRank), near }), out)
+      if (policy.isChoked(key)) { out.push({ type: 'send', to: from, message: { type: 'choke', itemRank: m.itemRank }, sizeBytes: 24 }); return }
+    }
+    // A request that crossed our choke is dropped: the requester put it back in its pool when the choke arrived.
+    if (policy.isChoked(key)) return
+    if (!policy.admitPiece(nowMs, key, m.index)) { out.push({ type: 'send', to: from, message: { type: 'piece-decline', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 }); return }
+    this.uploadsActive++
+    out.push({ type: 'transfer', to: from, message: { type: 'piece', itemRank: m.itemRank, index: m.index }, bytes: this.pieceBytesOf(m.itemRank, m.index) })
+  }
+
+  /** An uploader's answer to this node as a requester. */
+  private onDownload (nowMs: number, from: number, m: XferSimMessage, out: Array<Effect<SimMessage>>): void {
     const d = this.downloads?.get(m.itemRank)
     const s = d?.session
     if (d == null || s == null) {
       if (m.type === 'piece') out.push({ type: 'observe', name: 'bytes.duplicate', value: this.pieceBytesOf(m.itemRank, m.index) })
       return
     }
-    if (m.type === 'piece-reject') s.onRequestRejected(String(from), m.index)
-    else if (s.onPieceReceived(String(from), m.index)) s.onPieceVerified(String(from), m.index, nowMs)
-    else out.push({ type: 'observe', name: 'bytes.duplicate', value: this.pieceBytesOf(m.itemRank, m.index) })
+    const source = String(from)
+    switch (m.type) {
+      case 'piece-reject': s.onRequestRejected(source, m.index); break
+      case 'piece-decline': s.onRequestDeclined(source, m.index, nowMs); break
+      case 'choke': s.choke(source); break
+      case 'unchoke': s.unchoke(source); break
+      case 'piece':
+        this.uploads?.recordReceived(nowMs, source, this.pieceBytesOf(m.itemRank, m.index))
+        if (s.onPieceReceived(source, m.index)) s.onPieceVerified(source, m.index, nowMs)
+        else out.push({ type: 'observe', name: 'bytes.duplicate', value: this.pieceBytesOf(m.itemRank, m.index) })
+        break
+      default: return
+    }
     this.pump(nowMs, d, out)
   }
 
@@ -466,6 +512,8 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     if (this.announced != null) { for (const item of this.announced) this.s.announcers[item]--; this.announced.clear() }
     // The connections this process held (its supernodes, or its leaves and DHT contacts) close with it.
     const peers = this.peer.connectedPeerIds().map(Number)
+    for (const d of this.downloads?.values() ?? []) for (const n of d.sources ?? []) peers.push(n)
+    for (const peerId of this.uploads?.peerIds() ?? []) peers.push(Number(peerId))
     this.peer.stop(nowMs)
     if (peers.length > 0) out.push({ type: 'disconnect', peers, afterMs: this.s.p.disconnectDetectS * 1000 })
     for (const d of this.downloads?.values() ?? []) {
@@ -477,7 +525,11 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
 
   onMessage (nowMs: number, from: number, m: SimMessage): Array<Effect<SimMessage>> {
     const out: Array<Effect<SimMessage>> = []
-    if (isPieceMessage(m)) { this.onPieceMessage(nowMs, from, m, out); return out }
+    if (isPieceMessage(m)) {
+      if (m.type === 'piece-request' || m.type === 'leave') this.onUpload(nowMs, from, m, out)
+      else this.onDownload(nowMs, from, m, out)
+      return out
+    }
     this.perform(nowMs, this.peer.message(nowMs, this.s.dir.contact(from), this.s.roleOf(from), m), out)
     return out
   }
@@ -487,8 +539,9 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     this.perform(nowMs, this.peer.timer(nowMs), out)
     if (this.downloads != null) {
       for (const d of [...this.downloads.values()]) {
-        const t = d.session?.nextTimeoutMs()
-        if (d.session != null && t !== undefined && t <= nowMs) { d.session.onRequestTimeout(nowMs); this.pump(nowMs, d, out) }
+        if (d.session == null) continue
+        const t = d.session.nextTimeoutMs()
+        if (t !== undefined && t <= nowMs) { d.session.onRequestTimeout(nowMs); this.pump(nowMs, d, out) } else if (d.retryAtMs !== undefined && d.retryAtMs <= nowMs) this.pump(nowMs, d, out)
       }
     }
     return out
@@ -501,6 +554,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
       for (const d of this.downloads.values()) {
         const t = d.session?.nextTimeoutMs()
         if (t !== undefined && t < m) m = t
+        if (d.retryAtMs !== undefined && d.retryAtMs < m) m = d.retryAtMs
       }
     }
     return m === Infinity ? undefined : m
@@ -523,14 +577,22 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
   onPeerDisconnected (nowMs: number, peer: number): Array<Effect<SimMessage>> {
     const out: Array<Effect<SimMessage>> = []
     this.perform(nowMs, this.peer.peerDisconnected(nowMs, this.s.dir.contact(peer)), out)
+    // Its xfer streams closed too: a requester frees its slot, a source leaves our downloads.
+    if (this.uploads != null) this.chokeChanges(this.uploads.releasePeer(nowMs, String(peer)), out)
+    if (this.downloads != null) {
+      for (const d of [...this.downloads.values()]) {
+        if (d.session == null || d.sources?.includes(peer) !== true) continue
+        d.session.removeSource(String(peer))
+        d.sources = d.sources.filter(n => n !== peer)
+        this.pump(nowMs, d, out)
+      }
+    }
     return out
   }
 
   onTransferSent (_nowMs: number): Array<Effect<SimMessage>> {
     const out: Array<Effect<SimMessage>> = []
     this.uploadsActive--
-    const next = this.uploadQueue?.shift()
-    if (next != null && !this.stopped) this.serve(next, out)
     return out
   }
 

@@ -23,6 +23,7 @@ import { registerManifestProtocol } from '../net/manifest-protocol.js'
 import { registerXferProtocol } from '../net/xfer-server.js'
 import { MANIFEST_PROTOCOL, XFER_PROTOCOL } from '../net/protocol-ids.js'
 import { SwarmUploadGate, type SwarmUploadGateInit } from '../net/upload-gate.js'
+import { DEFAULT_PEER_UPLOAD_SLOTS } from '../core/swarm/upload-policy.js'
 import type { RequesterInfo, UploadGate, UploadTicket } from '../net/xfer-server.js'
 import type { XferMessage } from '../core/messages/xfer-messages.js'
 import { MAX_XFER_ALTERNATIVES, MAX_ALTERNATIVE_ADDRS } from '../net/xfer-codec.js'
@@ -53,8 +54,8 @@ export { DEFAULT_MAX_PEERS, DEFAULT_MAX_FAR_PEERS } from '../core/swarm/source-a
 export const DEFAULT_REFIND_INTERVAL_MS = 5_000
 /** Default requests in flight per source in a swarm download. */
 export const DEFAULT_SWARM_REQUESTS_PER_SOURCE = 8
-/** Default regular upload slots of a peer. */
-export const DEFAULT_PEER_UPLOAD_SLOTS = 4
+/** Default regular upload slots of a peer (in the core, where the simulator's peers use it too). */
+export { DEFAULT_PEER_UPLOAD_SLOTS } from '../core/swarm/upload-policy.js'
 
 /** Options for startSwarmPeer. */
 export interface SwarmPeerInit {

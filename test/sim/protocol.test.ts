@@ -43,12 +43,13 @@ describe('sim/protocol: swarmcdn on the core objects', function () {
     expect(r.completed + r.servedLocally + r.joinedOngoing).to.equal(r.total)
   })
 
-  it('conserves bytes: seeder bytes + peer bytes = completed downloads x item size (+ duplicates, + partial aborted)', () => {
+  it('conserves bytes: seeder bytes + peer bytes = completed downloads x item size + duplicates (+ partial aborted)', () => {
     const b = metric(run, 'bytes')
     const r = metric(run, 'requests')
-    expect(b.duplicate).to.equal(0)
     expect(b.ofAbortedDownloads).to.equal(0)
-    expect(b.fromSeeders + b.fromPeers).to.equal(r.completed * ITEM_BYTES)
+    expect(b.fromSeeders + b.fromPeers).to.equal(r.completed * ITEM_BYTES + b.duplicate)
+    // A choke puts the requester's outstanding requests back in its pool while the uploader finishes the transfers it started (as in BitTorrent): a few pieces arrive twice.
+    expect(b.duplicate).to.be.below(0.05 * (b.fromSeeders + b.fromPeers))
   })
 
   it('offloads the origin when many peers want the same item', () => {

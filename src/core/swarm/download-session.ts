@@ -136,6 +136,8 @@ export interface SessionStats {
   verifiedPieces: number
   requestsInFlight: number
   sources: number
+  /** Sources that choked us and have not unchoked (a driver waits for them rather than giving up). */
+  chokedSources: number
   bannedSources: number
   endgame: boolean
 }
@@ -244,6 +246,7 @@ export class DownloadSession {
       verifiedPieces: this.done.count,
       requestsInFlight: this.totalInFlight,
       sources: this.sources.size,
+      chokedSources: [...this.sources.values()].filter(src => src.choked).length,
       bannedSources: this.banned.size,
       endgame: this.inEndgame
     }
@@ -385,6 +388,15 @@ export class DownloadSession {
     let bySource = this.declined.get(index)
     if (bySource == null) { bySource = new Map(); this.declined.set(index, bySource) }
     bySource.set(sourceId, nowMs + this.declineBackoffMs)
+  }
+
+  /** When the earliest decline back-off ends (ms): a declined piece may be asked again then; undefined if none is pending. */
+  nextDeclineExpiryMs (nowMs: number): number | undefined {
+    let earliest: number | undefined
+    for (const bySource of this.declined.values()) {
+      for (const untilMs of bySource.values()) if (untilMs > nowMs && (earliest === undefined || untilMs < earliest)) earliest = untilMs
+    }
+    return earliest
   }
 
   /** When the next request would time out (ms), or undefined if none is outstanding: for the driver's timer. */

@@ -53,6 +53,8 @@ export interface PolicyRequester {
   pieceCount?: number
   /** The requester's address as the connection shows it (multiaddr), for `rank` and `isNear`. */
   remoteAddr?: string
+  /** In this node's near class (same AS), when the caller knows it without `isNear`. Default false. */
+  near?: boolean
 }
 
 /** A requester whose state changed: send it choke or unchoke. */
@@ -84,6 +86,9 @@ export class UploadPolicy {
 
   /** Requesters admitted now. */
   get size (): number { return this.admitted.size }
+
+  /** True when requester `key` is admitted. */
+  has (key: string): boolean { return this.admitted.has(key) }
 
   /** True while requester `key` must not be served. */
   isChoked (key: string): boolean { return this.admitted.get(key)?.choked ?? true }
@@ -117,15 +122,36 @@ export class UploadPolicy {
     return changes
   }
 
+  /** Peer ids with a requester admitted now. */
+  peerIds (): string[] {
+    const out = new Set<string>()
+    for (const a of this.admitted.values()) out.add(a.who.peerId)
+    return [...out]
+  }
+
+  /** Every requester of `peerId` left (its connection closed). */
+  releasePeer (nowMs: number, peerId: string): ChokeChange[] {
+    const keys: string[] = []
+    for (const [key, a] of this.admitted) if (a.who.peerId === peerId) keys.push(key)
+    if (keys.length === 0) return []
+    for (const key of keys.slice(0, -1)) this.dropAdmitted(key)
+    return this.release(nowMs, keys[keys.length - 1])
+  }
+
   /** Requester `key` left: frees its slot. */
   release (nowMs: number, key: string): ChokeChange[] {
+    if (!this.dropAdmitted(key)) return []
+    return this.decide(nowMs)
+  }
+
+  private dropAdmitted (key: string): boolean {
     const a = this.admitted.get(key)
-    if (a == null) return []
+    if (a == null) return false
     this.admitted.delete(key)
     const item = a.who.item
     const n = (this.requestersOf.get(item) ?? 1) - 1
     if (n <= 0) { this.requestersOf.delete(item); this.spreads.delete(item) } else { this.requestersOf.set(item, n); this.spreads.get(item)?.forget(key) }
-    return this.decide(nowMs)
+    return true
   }
 
   /** Asked before serving piece `index` to `key`: false declines it for now (a busy origin's spread rule). */
@@ -182,7 +208,7 @@ export class UploadPolicy {
       id: key,
       rank: rankOf.get(a.who) ?? ranked.length,
       reciprocationBytesPerSec: this.reciprocation(a.who.peerId, nowMs),
-      near: this.init.isNear?.(a.who) ?? false
+      near: this.init.isNear?.(a.who) ?? a.who.near === true
     }))
     this.slots.update(nowMs, requesters)
     const managedKeys = new Set(requesters.map(r => r.id))
@@ -195,5 +221,61 @@ export class UploadPolicy {
       changes.push({ key, choked })
     }
     return changes
+  }
+}
+
+/**
+ * Default requesters of one item from which an origin goes busy. The swarm
+ * benchmark (docs/BENCHMARKS.md "Swarm download") measured 4 with 20 peers:
+ * seeder upload 1.4-1.6 item copies instead of 20, while an item asked by
+ * up to 3 clients at once (the long tail) is never choked.
+ */
+export const DEFAULT_ORIGIN_BUSY_THRESHOLD_REQUESTERS = 4
+/** Default regular upload slots of a busy origin (per busy item set; the long tail is never choked). */
+export const DEFAULT_ORIGIN_UPLOAD_SLOTS = 4
+/** Default optimistic upload slots of a busy origin. */
+export const DEFAULT_ORIGIN_OPTIMISTIC_SLOTS = 1
+/** Default rechoke period of an origin, ms: shorter than a peer's 10 s so slots move on while a burst of requesters is still downloading. */
+export const DEFAULT_ORIGIN_RECHOKE_INTERVAL_MS = 2_000
+/** Default optimistic rotation period of an origin, ms. */
+export const DEFAULT_ORIGIN_OPTIMISTIC_INTERVAL_MS = 3_000
+/** Default regular upload slots of a peer (BitTorrent's classic 4). */
+export const DEFAULT_PEER_UPLOAD_SLOTS = 4
+
+/** The origin's upload policy (all optional; defaults above). */
+export interface OriginUploadInit {
+  /** Regular upload slots on busy items. Default DEFAULT_ORIGIN_UPLOAD_SLOTS (4). */
+  regularSlots?: number
+  /** Optimistic upload slots on busy items. Default 1. */
+  optimisticSlots?: number
+  /** Total upload rate over all requesters, bytes/s. Default: unlimited. */
+  uploadBytesPerSec?: number
+  /** Requesters of one item from which it is busy; `false` turns busy mode off (everyone served, no slots). Default 4. */
+  busyThresholdRequesters?: number | false
+  /** Spread a busy item's pieces (each once before any twice). Default true. */
+  spreadPieces?: boolean
+  /** Regular-slot recomputation period, ms. Default 2 s. */
+  rechokeIntervalMs?: number
+  /** Optimistic rotation period, ms. Default 3 s. */
+  optimisticIntervalMs?: number
+}
+
+/** The upload policy of an origin seeder, defaults resolved (see OriginUploadInit): what `swarmcdn seed` and the simulator's seeders run. */
+export function originUploadPolicy (init: OriginUploadInit = {}): UploadPolicyInit & { uploadBytesPerSec?: number } {
+  const threshold = init.busyThresholdRequesters ?? DEFAULT_ORIGIN_BUSY_THRESHOLD_REQUESTERS
+  for (const [name, v] of Object.entries({ regularSlots: init.regularSlots, optimisticSlots: init.optimisticSlots, uploadBytesPerSec: init.uploadBytesPerSec, busyThresholdRequesters: threshold === false ? undefined : threshold })) {
+    if (v != null && !(v >= (name === 'optimisticSlots' ? 0 : 1))) throw new RangeError(`origin upload ${name} must be ${name === 'optimisticSlots' ? '>= 0' : '>= 1'}, got ${v}`)
+  }
+  const base = { ...(init.uploadBytesPerSec != null ? { uploadBytesPerSec: init.uploadBytesPerSec } : {}) }
+  // Busy mode off: the seeder of old, everyone served (within the rate limit).
+  if (threshold === false) return { ...base, regularSlots: Infinity }
+  return {
+    ...base,
+    regularSlots: init.regularSlots ?? DEFAULT_ORIGIN_UPLOAD_SLOTS,
+    optimisticSlots: init.optimisticSlots ?? DEFAULT_ORIGIN_OPTIMISTIC_SLOTS,
+    busyThresholdRequesters: threshold,
+    spreadPieces: init.spreadPieces ?? true,
+    rechokeIntervalMs: init.rechokeIntervalMs ?? DEFAULT_ORIGIN_RECHOKE_INTERVAL_MS,
+    optimisticIntervalMs: init.optimisticIntervalMs ?? DEFAULT_ORIGIN_OPTIMISTIC_INTERVAL_MS
   }
 }
