@@ -6,6 +6,7 @@
  * keyed by catalog item instead of a content id; pieces carry no bytes.
  */
 import { estimateDhtMessageBytes, type DhtMessage } from '../../src/core/messages/dht-messages.js'
+import type { Bitfield } from '../../src/core/swarm/bitfield.js'
 
 /** Asks for piece `index` of catalog item `itemRank` (xfer `request`). */
 export interface PieceRequestMessage { type: 'piece-request', itemRank: number, index: number }
@@ -21,14 +22,22 @@ export interface PieceDeclineMessage { type: 'piece-decline', itemRank: number, 
 /** The requester is done with `itemRank` at this uploader (its xfer stream closed): its upload slot is free. */
 export interface LeaveMessage { type: 'leave', itemRank: number }
 
+/** Opens a requester's stream for `itemRank` at an uploader (xfer handshake). */
+export interface HelloMessage { type: 'hello', itemRank: number }
+/** The uploader's handshake: it holds the item (`have`: the pieces it holds, undefined for all), and whether the requester starts choked; or `found: false`. */
+export interface HandshakeMessage { type: 'handshake', itemRank: number, found: boolean, have: Bitfield | undefined, choked: boolean }
+/** The uploader now holds piece `index` (xfer `have`). */
+export interface HaveMessage { type: 'have', itemRank: number, index: number }
+
 /** A piece-exchange message. */
-export type XferSimMessage = PieceRequestMessage | PieceMessage | PieceRejectMessage | ChokeMessage | PieceDeclineMessage | LeaveMessage
+export type XferSimMessage = PieceRequestMessage | PieceMessage | PieceRejectMessage | ChokeMessage | PieceDeclineMessage | LeaveMessage | HelloMessage | HandshakeMessage | HaveMessage
 
 /** Any message between simulated nodes. */
 export type SimMessage = DhtMessage | XferSimMessage
 
 /** Size on the wire, bytes: the core's upper estimate (checkDhtMessage's, unchecked: the core built it) or a small fixed frame. */
 export function simMessageBytes (m: SimMessage): number {
+  if (m.type === 'handshake') return 24 + (m.have?.bytes.length ?? 0)
   if (isPieceMessage(m)) return 24
   return estimateDhtMessageBytes(m)
 }
@@ -38,4 +47,4 @@ export function isPieceMessage (m: SimMessage): m is XferSimMessage {
   return XFER_TYPES.has(m.type)
 }
 
-const XFER_TYPES = new Set<string>(['piece-request', 'piece', 'piece-reject', 'choke', 'unchoke', 'piece-decline', 'leave'])
+const XFER_TYPES = new Set<string>(['piece-request', 'piece', 'piece-reject', 'choke', 'unchoke', 'piece-decline', 'leave', 'hello', 'handshake', 'have'])

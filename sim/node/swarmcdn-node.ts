@@ -23,6 +23,7 @@ import { keyFromBytes, keyToHex, type Key } from '../../src/core/ids.js'
 import type { Contact } from '../../src/core/dht/contact.js'
 import { Bitfield } from '../../src/core/swarm/bitfield.js'
 import { DownloadSession } from '../../src/core/swarm/download-session.js'
+import { DEFAULT_MAX_FAR_PEERS, DEFAULT_MAX_PEERS, SourceChooser, type ChosenSource } from '../../src/core/swarm/source-admission.js'
 import { DEFAULT_PEER_UPLOAD_SLOTS, originUploadPolicy, UploadPolicy, type ChokeChange, type UploadPolicyInit } from '../../src/core/swarm/upload-policy.js'
 import type { OverlayRole } from '../../src/core/tier/supernode-policy.js'
 import type { PeerPlace } from '../../src/core/proximity/peer-ranking.js'
@@ -86,8 +87,10 @@ export interface SwarmcdnParams {
   joinSpreadS: number
   /** Pieces per item (coarse: the piece size is ceil(size / piecesPerItem)). Default 8. */
   piecesPerItem: number
-  /** Peer sources a download uses (nearest first), plus every origin seeder. Default 5. */
+  /** Peer sources a download uses at most (SourceChooser maxPeers; origins come on top), as `swarmcdn get`. Default DEFAULT_MAX_PEERS (8). */
   maxSourcesPerDownload: number
+  /** Far peer sources at most when the downloader's AS is known (SourceChooser maxFarPeers), as `swarmcdn get`. Default DEFAULT_MAX_FAR_PEERS (4). */
+  maxFarPeers: number
   /** Outstanding piece requests per source. Default 2. */
   maxRequestsPerSource: number
   /** Sources one piece may be requested from at once in endgame (DownloadSession maxRequestsPerPiece). Default 1: the model has no mid-transfer cancel, so with coarse pieces a duplicate would cost a whole piece. */
@@ -120,7 +123,8 @@ const DEFAULTS: SwarmcdnParams = {
   maxKnownServers: 0,
   joinSpreadS: 600,
   piecesPerItem: 8,
-  maxSourcesPerDownload: 5,
+  maxSourcesPerDownload: DEFAULT_MAX_PEERS,
+  maxFarPeers: DEFAULT_MAX_FAR_PEERS,
   maxRequestsPerSource: 2,
   maxRequestsPerPiece: 1,
   pieceTimeoutS: 600,
@@ -150,8 +154,11 @@ interface Download {
   sizeBytes: number
   /** The overlay find in flight for this download's sources. */
   findId: number
-  /** Nodes this download asked for pieces (they hold an upload slot or a place in line for it until `leave`). */
+  /** Nodes this download opened a stream to (they hold an upload slot or a place in line for it until `leave`). */
   sources?: number[]
+  /** Sources whose handshake has not arrived yet, with what the chooser said of them; forgotten at handshakeDeadlineMs. */
+  opening?: Map<number, ChosenSource>
+  handshakeDeadlineMs?: number
   /** When a declined piece may be asked again, with nothing else in flight. */
   retryAtMs?: number
 }
@@ -375,21 +382,25 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
   private holds (item: number): boolean { return this.s.held[this.node]?.includes(item) === true }
 
   private startPieces (nowMs: number, d: Download, providers: Contact[], out: Array<Effect<SimMessage>>): void {
-    const { p, seeders } = this.s
-    const pieces = Math.max(1, Math.ceil(d.sizeBytes / d.pieceBytes))
-    const session = new DownloadSession(pieces, { maxRequestsPerSource: p.maxRequestsPerSource, maxRequestsTotal: p.maxRequestsPerSource * (p.maxSourcesPerDownload + seeders.length), requestTimeoutMs: this.s.pieceTimeoutMs, maxRequestsPerPiece: p.maxRequestsPerPiece, random: this.random })
-    d.session = session
-    const full = Bitfield.full(pieces)
-    const sources: number[] = []
-    for (const c of providers) {
-      if (sources.length >= p.maxSourcesPerDownload) break
-      if (c.origin === true) continue
-      session.addSource(c.peerId, full)
-      sources.push(Number(c.peerId))
+    const { p, seeders, world } = this.s
+    const pieces = this.piecesOf(d.itemRank)
+    d.session = new DownloadSession(pieces, { maxRequestsPerSource: p.maxRequestsPerSource, maxRequestsTotal: p.maxRequestsPerSource * (p.maxSourcesPerDownload + seeders.length), requestTimeoutMs: this.s.pieceTimeoutMs, maxRequestsPerPiece: p.maxRequestsPerPiece, random: this.random, stripeKey: String(this.node) })
+    // The peer's choice, as `swarmcdn get` makes it: near peers first, at most maxFarPeers far ones; every seeder as origin (the manifest names them).
+    const chooser = new SourceChooser({ self: String(this.node), maxPeers: p.maxSourcesPerDownload, maxFarPeers: p.maxFarPeers, knowsOwnAs: p.proximity, proximity: p.proximity })
+    const asOf = world.net.asOf
+    const candidates = providers.map(c => ({ peerId: c.peerId, origin: c.origin === true, near: asOf[Number(c.peerId)] === this.asIdx }))
+    for (const s of seeders) candidates.push({ peerId: String(s), origin: true, near: asOf[s] === this.asIdx })
+    d.opening = new Map()
+    d.sources = []
+    for (const c of chooser.choose(candidates)) {
+      const to = Number(c.peerId)
+      d.opening.set(to, c)
+      d.sources.push(to)
+      out.push({ type: 'send', to, message: { type: 'hello', itemRank: d.itemRank }, sizeBytes: 24 })
     }
-    for (const s of seeders) { session.addSource(String(s), full, { isOrigin: true }); sources.push(s) }
-    d.sources = sources
-    this.pump(nowMs, d, out)
+    d.handshakeDeadlineMs = nowMs + p.requestTimeoutMs
+    // Held as it arrives: announced now, its verified pieces served to others while it downloads.
+    this.perform(nowMs, this.peer.hold(nowMs, this.s.keyOf(d.itemRank)), out)
   }
 
   private pump (nowMs: number, d: Download, out: Array<Effect<SimMessage>>): void {
@@ -401,11 +412,12 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
       out.push({ type: 'send', to: Number(e.sourceId), message: { type: 'piece-request', itemRank: d.itemRank, index: e.index }, sizeBytes: 24 })
     }
     const st = s.stats()
-    if (st.requestsInFlight > 0 || st.chokedSources > 0) return // an answer, an unchoke or a closed connection pumps again
-    d.retryAtMs = s.nextDeclineExpiryMs(nowMs)
+    if (st.requestsInFlight > 0 || st.chokedSources > 0 || (d.opening?.size ?? 0) > 0) return // an answer, an unchoke, a handshake or a closed connection pumps again
+    d.retryAtMs = s.nextWakeMs(nowMs)
     if (d.retryAtMs !== undefined) return
-    // Nobody can serve what is missing (every origin down or gone): give up.
+    // Nobody can serve what is missing (every origin down or gone): give up, and stop announcing it.
     this.endDownload(d, out)
+    if (!this.holds(d.itemRank)) this.perform(nowMs, this.peer.drop(nowMs, this.s.keyOf(d.itemRank)), out)
     out.push({ type: 'observe', name: 'bytes.aborted', value: s.verified.count * d.pieceBytes })
     out.push({ type: 'download', itemRank: d.itemRank, startMs: d.startMs, bytes: 0, completed: false })
   }
@@ -450,24 +462,39 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     }
   }
 
+  /** True when this node can serve piece `index` of `item` now (a seeder holds every item; a peer what it completed or verified so far). */
+  private holdsPiece (item: number, index: number): boolean {
+    return this.isSeeder || this.holds(item) || this.downloads?.get(item)?.session?.verified.get(index) === true
+  }
+
   /** A requester's message to this node as an uploader: the xfer server's rules over the core upload policy. */
   private onUpload (nowMs: number, from: number, m: XferSimMessage, out: Array<Effect<SimMessage>>): void {
     const key = `${from}:${m.itemRank}`
     if (m.type === 'leave') { if (this.uploads != null) this.chokeChanges(this.uploads.release(nowMs, key), out); return }
-    if (m.type !== 'piece-request') return
-    if (!this.isSeeder && !this.holds(m.itemRank)) { out.push({ type: 'send', to: from, message: { type: 'piece-reject', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 }); return }
-    const policy = this.policy()
-    if (!policy.has(key)) {
-      // The first request stands for the handshake: the requester learns its state at once.
+    if (m.type === 'hello') {
+      const partial = this.isSeeder || this.holds(m.itemRank) ? undefined : this.downloads?.get(m.itemRank)?.session?.verified
+      if (!this.isSeeder && !this.holds(m.itemRank) && partial == null) { out.push({ type: 'send', to: from, message: { type: 'handshake', itemRank: m.itemRank, found: false, have: undefined, choked: true }, sizeBytes: 24 }); return }
+      const policy = this.policy()
       const near = this.s.world.net.asOf[from] === this.asIdx
       this.chokeChanges(policy.admit(nowMs, key, { item: String(m.itemRank), peerId: String(from), pieceCount: this.piecesOf(m.itemRank), near }), out)
-      if (policy.isChoked(key)) { out.push({ type: 'send', to: from, message: { type: 'choke', itemRank: m.itemRank }, sizeBytes: 24 }); return }
+      const message: SimMessage = { type: 'handshake', itemRank: m.itemRank, found: true, have: partial?.clone(), choked: policy.isChoked(key) }
+      out.push({ type: 'send', to: from, message, sizeBytes: simMessageBytes(message) })
+      return
     }
-    // A request that crossed our choke is dropped: the requester put it back in its pool when the choke arrived.
-    if (policy.isChoked(key)) return
+    if (m.type !== 'piece-request') return
+    const policy = this.uploads
+    // No stream (it never said hello, or we restarted), or a request that crossed our choke: dropped, as BitTorrent does.
+    if (policy == null || !policy.has(key) || policy.isChoked(key)) return
+    if (!this.holdsPiece(m.itemRank, m.index)) { out.push({ type: 'send', to: from, message: { type: 'piece-reject', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 }); return }
     if (!policy.admitPiece(nowMs, key, m.index)) { out.push({ type: 'send', to: from, message: { type: 'piece-decline', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 }); return }
     this.uploadsActive++
     out.push({ type: 'transfer', to: from, message: { type: 'piece', itemRank: m.itemRank, index: m.index }, bytes: this.pieceBytesOf(m.itemRank, m.index) })
+  }
+
+  /** Tells this node's requesters of `item` that it now holds piece `index`. */
+  private announceHave (item: number, index: number, out: Array<Effect<SimMessage>>): void {
+    if (this.uploads == null) return
+    for (const key of this.uploads.keysOf(String(item))) out.push({ type: 'send', to: Number(key.slice(0, key.indexOf(':'))), message: { type: 'have', itemRank: item, index }, sizeBytes: 24 })
   }
 
   /** An uploader's answer to this node as a requester. */
@@ -480,14 +507,24 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     }
     const source = String(from)
     switch (m.type) {
+      case 'handshake': {
+        const c = d.opening?.get(from)
+        if (c == null) return
+        d.opening?.delete(from)
+        if (d.opening?.size === 0) d.handshakeDeadlineMs = undefined
+        if (!m.found) { d.sources = d.sources?.filter(n => n !== from); break }
+        s.addSource(source, m.have ?? Bitfield.full(s.pieceCount), { isOrigin: c.isOrigin, preference: c.preference, stripeKey: source })
+        if (m.choked) s.choke(source)
+        break
+      }
+      case 'have': s.have(source, m.index, nowMs); break
       case 'piece-reject': s.onRequestRejected(source, m.index); break
       case 'piece-decline': s.onRequestDeclined(source, m.index, nowMs); break
       case 'choke': s.choke(source); break
       case 'unchoke': s.unchoke(source); break
       case 'piece':
         this.uploads?.recordReceived(nowMs, source, this.pieceBytesOf(m.itemRank, m.index))
-        if (s.onPieceReceived(source, m.index)) s.onPieceVerified(source, m.index, nowMs)
-        else out.push({ type: 'observe', name: 'bytes.duplicate', value: this.pieceBytesOf(m.itemRank, m.index) })
+        if (s.onPieceReceived(source, m.index)) { s.onPieceVerified(source, m.index, nowMs); this.announceHave(m.itemRank, m.index, out) } else out.push({ type: 'observe', name: 'bytes.duplicate', value: this.pieceBytesOf(m.itemRank, m.index) })
         break
       default: return
     }
@@ -526,7 +563,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
   onMessage (nowMs: number, from: number, m: SimMessage): Array<Effect<SimMessage>> {
     const out: Array<Effect<SimMessage>> = []
     if (isPieceMessage(m)) {
-      if (m.type === 'piece-request' || m.type === 'leave') this.onUpload(nowMs, from, m, out)
+      if (m.type === 'piece-request' || m.type === 'leave' || m.type === 'hello') this.onUpload(nowMs, from, m, out)
       else this.onDownload(nowMs, from, m, out)
       return out
     }
@@ -540,6 +577,11 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     if (this.downloads != null) {
       for (const d of [...this.downloads.values()]) {
         if (d.session == null) continue
+        if (d.handshakeDeadlineMs !== undefined && d.handshakeDeadlineMs <= nowMs) {
+          // Sources that never answered the handshake (offline): forgotten.
+          d.handshakeDeadlineMs = undefined
+          if (d.opening != null && d.opening.size > 0) { d.sources = d.sources?.filter(n => !(d.opening as Map<number, ChosenSource>).has(n)); d.opening.clear(); this.pump(nowMs, d, out); continue }
+        }
         const t = d.session.nextTimeoutMs()
         if (t !== undefined && t <= nowMs) { d.session.onRequestTimeout(nowMs); this.pump(nowMs, d, out) } else if (d.retryAtMs !== undefined && d.retryAtMs <= nowMs) this.pump(nowMs, d, out)
       }
@@ -555,6 +597,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
         const t = d.session?.nextTimeoutMs()
         if (t !== undefined && t < m) m = t
         if (d.retryAtMs !== undefined && d.retryAtMs < m) m = d.retryAtMs
+        if (d.handshakeDeadlineMs !== undefined && d.handshakeDeadlineMs < m) m = d.handshakeDeadlineMs
       }
     }
     return m === Infinity ? undefined : m

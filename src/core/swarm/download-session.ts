@@ -390,12 +390,17 @@ export class DownloadSession {
     bySource.set(sourceId, nowMs + this.declineBackoffMs)
   }
 
-  /** When the earliest decline back-off ends (ms): a declined piece may be asked again then; undefined if none is pending. */
-  nextDeclineExpiryMs (nowMs: number): number | undefined {
+  /**
+   * When nextRequests may answer differently with no other input, ms: a
+   * decline back-off ends, or a near source's stripe goes idle (its pieces
+   * fall back to us). Undefined when nothing is pending. A driver with
+   * nothing in flight pumps again then.
+   */
+  nextWakeMs (nowMs: number): number | undefined {
     let earliest: number | undefined
-    for (const bySource of this.declined.values()) {
-      for (const untilMs of bySource.values()) if (untilMs > nowMs && (earliest === undefined || untilMs < earliest)) earliest = untilMs
-    }
+    const consider = (t: number): void => { if (t > nowMs && (earliest === undefined || t < earliest)) earliest = t }
+    for (const bySource of this.declined.values()) for (const untilMs of bySource.values()) consider(untilMs)
+    for (const src of this.stripeOwners) if (src.lastProgressMs !== undefined) consider(src.lastProgressMs + this.stripeIdleMs)
     return earliest
   }
 

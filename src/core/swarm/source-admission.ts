@@ -52,3 +52,62 @@ export function admitPeers<T> (ranked: ReadonlyArray<SourceCandidate<T>>, curren
   }
   return out
 }
+
+/** A provider as a download's source chooser sees it: ranked nearest first by the caller (rankPeers); `near` is the same-AS class. */
+export interface ProviderCandidate {
+  peerId: string
+  /** It declared itself an origin seeder: a fallback source, outside the peer count. */
+  origin: boolean
+  near: boolean
+}
+
+/** A source to add to the download's session, with the session's preference (near in [0, 1), far in [1, 2)). */
+export interface ChosenSource { peerId: string, isOrigin: boolean, preference: number }
+
+/** Options of a SourceChooser: admitPeers' limits, plus who we are and whether proximity is on. */
+export interface SourceChooserInit extends SourceAdmissionInit {
+  /** Our own peer id: never a source. */
+  self: string
+  /** Proximity ranking on: without it nobody is near. Default true. */
+  proximity?: boolean
+}
+
+/**
+ * Which providers one download takes as sources, answer after answer:
+ * every origin not used yet (fallback), and the peers admitPeers admits,
+ * each with a preference from its rank (near peers first). The libp2p
+ * client and the simulator both ask this object.
+ */
+export class SourceChooser {
+  private readonly used = new Set<string>()
+  private readonly count = { near: 0, far: 0 }
+
+  constructor (private readonly init: SourceChooserInit) {}
+
+  /** Sources to add from a finder answer (`ranked` nearest first). */
+  choose (ranked: readonly ProviderCandidate[]): ChosenSource[] {
+    const out: ChosenSource[] = []
+    const proximity = this.init.proximity !== false
+    const peers: Array<{ c: ProviderCandidate, position: number }> = []
+    let position = 0
+    for (const c of ranked) {
+      if (c.peerId === this.init.self) continue
+      if (c.origin) {
+        if (this.used.has(c.peerId)) continue
+        this.used.add(c.peerId)
+        out.push({ peerId: c.peerId, isOrigin: true, preference: 0 })
+        continue
+      }
+      const at = position++
+      if (!this.used.has(c.peerId)) peers.push({ c, position: at })
+    }
+    const near = (c: ProviderCandidate): boolean => proximity && c.near
+    for (const { c, position: at } of admitPeers(peers.map(p => ({ item: p, near: near(p.c) })), this.count, { ...this.init, knowsOwnAs: proximity && this.init.knowsOwnAs === true })) {
+      this.used.add(c.peerId)
+      if (near(c)) this.count.near++; else this.count.far++
+      const step = at / Math.max(1, position)
+      out.push({ peerId: c.peerId, isOrigin: false, preference: (near(c) ? 0 : 1) + 0.99 * step })
+    }
+    return out
+  }
+}

@@ -103,6 +103,13 @@ export class UploadPolicy {
   /** True when `item` has enough requesters to be busy (its choked requesters should use peers). */
   isBusy (item: string): boolean { return isBusyItem(this.requestersOf.get(item) ?? 0, this.threshold) }
 
+  /** Every requester of `item` (to tell them `have`). */
+  keysOf (item: string): string[] {
+    const out: string[] = []
+    for (const [key, a] of this.admitted) if (a.who.item === item) out.push(key)
+    return out
+  }
+
   /** Choked requesters of `item` (to name alternatives to them again). */
   chokedOf (item: string): string[] {
     const out: string[] = []
