@@ -23,7 +23,7 @@ import { keyFromBytes, keyToHex, type Key } from '../../src/core/ids.js'
 import type { Contact } from '../../src/core/dht/contact.js'
 import { Bitfield } from '../../src/core/swarm/bitfield.js'
 import { DownloadSession } from '../../src/core/swarm/download-session.js'
-import { DEFAULT_MAX_FAR_PEERS, DEFAULT_MAX_PEERS, SourceChooser, type ChosenSource } from '../../src/core/swarm/source-admission.js'
+import { DEFAULT_MAX_FAR_PEERS, DEFAULT_MAX_PEERS, DEFAULT_REFIND_INTERVAL_MS, SourceChooser, type ChosenSource } from '../../src/core/swarm/source-admission.js'
 import { DEFAULT_PEER_UPLOAD_SLOTS, originUploadPolicy, UploadPolicy, type ChokeChange, type UploadPolicyInit } from '../../src/core/swarm/upload-policy.js'
 import type { OverlayRole } from '../../src/core/tier/supernode-policy.js'
 import type { PeerPlace } from '../../src/core/proximity/peer-ranking.js'
@@ -91,6 +91,8 @@ export interface SwarmcdnParams {
   maxSourcesPerDownload: number
   /** Far peer sources at most when the downloader's AS is known (SourceChooser maxFarPeers), as `swarmcdn get`. Default DEFAULT_MAX_FAR_PEERS (4). */
   maxFarPeers: number
+  /** Time between two finds of one download for more sources, s (as `swarmcdn get`'s refind). Default DEFAULT_REFIND_INTERVAL_MS / 1000 (5). */
+  refindIntervalS: number
   /** Outstanding piece requests per source. Default 2. */
   maxRequestsPerSource: number
   /** Sources one piece may be requested from at once in endgame (DownloadSession maxRequestsPerPiece). Default 1: the model has no mid-transfer cancel, so with coarse pieces a duplicate would cost a whole piece. */
@@ -125,6 +127,7 @@ const DEFAULTS: SwarmcdnParams = {
   piecesPerItem: 8,
   maxSourcesPerDownload: DEFAULT_MAX_PEERS,
   maxFarPeers: DEFAULT_MAX_FAR_PEERS,
+  refindIntervalS: DEFAULT_REFIND_INTERVAL_MS / 1000,
   maxRequestsPerSource: 2,
   maxRequestsPerPiece: 1,
   pieceTimeoutS: 600,
@@ -161,6 +164,10 @@ interface Download {
   handshakeDeadlineMs?: number
   /** When a declined piece may be asked again, with nothing else in flight. */
   retryAtMs?: number
+  /** The download's source choice, kept across finds. */
+  chooser?: SourceChooser
+  /** When the next find for more sources starts (undefined while one runs). */
+  refindAtMs?: number
 }
 
 /** Upload slots of a node in all (regular + optimistic), for the spare-upload measurement. */
@@ -338,7 +345,10 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
         case 'providers-found': {
           const item = s.itemOf(e.key)
           const d = item === undefined ? undefined : this.downloads?.get(item)
-          if (d != null && d.session == null && d.findId === e.findId && !this.stopped) this.startPieces(nowMs, d, e.providers, out)
+          if (d == null || d.findId !== e.findId || this.stopped) break
+          const added = d.session == null ? this.startPieces(nowMs, d, e.providers, out) : this.addSources(nowMs, d, e.providers, out)
+          const after = d.chooser?.refindAfter(added)
+          d.refindAtMs = after === undefined ? undefined : nowMs + after
           break
         }
         case 'lookup-started': {
@@ -381,26 +391,36 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
 
   private holds (item: number): boolean { return this.s.held[this.node]?.includes(item) === true }
 
-  private startPieces (nowMs: number, d: Download, providers: Contact[], out: Array<Effect<SimMessage>>): void {
+  /** Starts the pieces phase with the first find's answer; returns the peer sources added. */
+  private startPieces (nowMs: number, d: Download, providers: Contact[], out: Array<Effect<SimMessage>>): number {
     const { p, seeders, world } = this.s
     const pieces = this.piecesOf(d.itemRank)
     d.session = new DownloadSession(pieces, { maxRequestsPerSource: p.maxRequestsPerSource, maxRequestsTotal: p.maxRequestsPerSource * (p.maxSourcesPerDownload + seeders.length), requestTimeoutMs: this.s.pieceTimeoutMs, maxRequestsPerPiece: p.maxRequestsPerPiece, random: this.random, stripeKey: String(this.node) })
     // The peer's choice, as `swarmcdn get` makes it: near peers first, at most maxFarPeers far ones; every seeder as origin (the manifest names them).
-    const chooser = new SourceChooser({ self: String(this.node), maxPeers: p.maxSourcesPerDownload, maxFarPeers: p.maxFarPeers, knowsOwnAs: p.proximity, proximity: p.proximity })
-    const asOf = world.net.asOf
-    const candidates = providers.map(c => ({ peerId: c.peerId, origin: c.origin === true, near: asOf[Number(c.peerId)] === this.asIdx }))
-    for (const s of seeders) candidates.push({ peerId: String(s), origin: true, near: asOf[s] === this.asIdx })
+    d.chooser = new SourceChooser({ self: String(this.node), maxPeers: p.maxSourcesPerDownload, maxFarPeers: p.maxFarPeers, knowsOwnAs: p.proximity, proximity: p.proximity, refindIntervalMs: p.refindIntervalS * 1000 })
     d.opening = new Map()
     d.sources = []
-    for (const c of chooser.choose(candidates)) {
-      const to = Number(c.peerId)
-      d.opening.set(to, c)
-      d.sources.push(to)
-      out.push({ type: 'send', to, message: { type: 'hello', itemRank: d.itemRank }, sizeBytes: 24 })
-    }
-    d.handshakeDeadlineMs = nowMs + p.requestTimeoutMs
+    const added = this.addSources(nowMs, d, providers, out, seeders)
     // Held as it arrives: announced now, its verified pieces served to others while it downloads.
     this.perform(nowMs, this.peer.hold(nowMs, this.s.keyOf(d.itemRank)), out)
+    return added
+  }
+
+  /** Opens streams to the sources the chooser takes from `providers` (and `origins`); returns the peer sources added. */
+  private addSources (nowMs: number, d: Download, providers: Contact[], out: Array<Effect<SimMessage>>, origins: readonly number[] = []): number {
+    let peers = 0
+    const asOf = this.s.world.net.asOf
+    const candidates = providers.map(c => ({ peerId: c.peerId, origin: c.origin === true, near: asOf[Number(c.peerId)] === this.asIdx }))
+    for (const s of origins) candidates.push({ peerId: String(s), origin: true, near: asOf[s] === this.asIdx })
+    for (const c of (d.chooser as SourceChooser).choose(candidates)) {
+      const to = Number(c.peerId)
+      d.opening?.set(to, c)
+      d.sources?.push(to)
+      if (!c.isOrigin) peers++
+      out.push({ type: 'send', to, message: { type: 'hello', itemRank: d.itemRank }, sizeBytes: 24 })
+    }
+    if ((d.opening?.size ?? 0) > 0) d.handshakeDeadlineMs ??= nowMs + this.s.p.requestTimeoutMs
+    return peers
   }
 
   private pump (nowMs: number, d: Download, out: Array<Effect<SimMessage>>): void {
@@ -512,9 +532,12 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
         if (c == null) return
         d.opening?.delete(from)
         if (d.opening?.size === 0) d.handshakeDeadlineMs = undefined
-        if (!m.found) { d.sources = d.sources?.filter(n => n !== from); break }
+        if (!m.found) { d.sources = d.sources?.filter(n => n !== from); d.chooser?.lost(source, this.s.world.net.asOf[from] === this.asIdx); break }
         s.addSource(source, m.have ?? Bitfield.full(s.pieceCount), { isOrigin: c.isOrigin, preference: c.preference, stripeKey: source })
         if (m.choked) s.choke(source)
+        // The first requests wait for every handshake (or its deadline): with the model's coarse pieces, an origin that
+        // answered first would take a quarter of the item before the peers' bitfields arrive (real pieces are 1 MiB, a few hundred per item).
+        if ((d.opening?.size ?? 0) > 0) return
         break
       }
       case 'have': s.have(source, m.index, nowMs); break
@@ -577,6 +600,12 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     if (this.downloads != null) {
       for (const d of [...this.downloads.values()]) {
         if (d.session == null) continue
+        if (d.refindAtMs !== undefined && d.refindAtMs <= nowMs) {
+          d.refindAtMs = undefined
+          const f = this.peer.find(nowMs, this.s.keyOf(d.itemRank))
+          d.findId = f.findId
+          this.perform(nowMs, f.effects, out)
+        }
         if (d.handshakeDeadlineMs !== undefined && d.handshakeDeadlineMs <= nowMs) {
           // Sources that never answered the handshake (offline): forgotten.
           d.handshakeDeadlineMs = undefined
@@ -598,6 +627,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
         if (t !== undefined && t < m) m = t
         if (d.retryAtMs !== undefined && d.retryAtMs < m) m = d.retryAtMs
         if (d.handshakeDeadlineMs !== undefined && d.handshakeDeadlineMs < m) m = d.handshakeDeadlineMs
+        if (d.refindAtMs !== undefined && d.refindAtMs < m) m = d.refindAtMs
       }
     }
     return m === Infinity ? undefined : m
@@ -627,6 +657,8 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
         if (d.session == null || d.sources?.includes(peer) !== true) continue
         d.session.removeSource(String(peer))
         d.sources = d.sources.filter(n => n !== peer)
+        d.chooser?.lost(String(peer), this.s.world.net.asOf[peer] === this.asIdx)
+        if (d.refindAtMs === undefined && d.chooser != null) { const after = d.chooser.refindAfter(1); if (after !== undefined) d.refindAtMs = nowMs + after }
         this.pump(nowMs, d, out)
       }
     }

@@ -31,7 +31,7 @@ import { ContentStore } from '../store/content-store.js'
 import type { ContentProvider } from '../net/content-provider.js'
 import { downloadContent, DownloadFailedError, type DownloadInit, type DownloadResult, type DownloadSource } from './download-content.js'
 import { ProximityRanker } from './proximity-ranker.js'
-import { admitPeers, DEFAULT_MAX_PEERS } from '../core/swarm/source-admission.js'
+import { admitPeers, DEFAULT_MAX_PEERS, DEFAULT_REFIND_INTERVAL_MS } from '../core/swarm/source-admission.js'
 import { SwarmContentProvider } from './swarm-provider.js'
 import { SelfAddressTracker } from './self-address.js'
 
@@ -50,8 +50,8 @@ export type ProviderFinder = (contentId: ContentId, options: { signal?: AbortSig
 
 /** Default peer sources per download (origins come on top). */
 export { DEFAULT_MAX_PEERS, DEFAULT_MAX_FAR_PEERS } from '../core/swarm/source-admission.js'
-/** Default time between provider finder queries during a download, ms. */
-export const DEFAULT_REFIND_INTERVAL_MS = 5_000
+/** Default time between provider finder queries during a download, ms (in the core, where the simulator uses it too). */
+export { DEFAULT_REFIND_INTERVAL_MS } from '../core/swarm/source-admission.js'
 /** Default requests in flight per source in a swarm download. */
 export const DEFAULT_SWARM_REQUESTS_PER_SOURCE = 8
 /** Default regular upload slots of a peer (in the core, where the simulator's peers use it too). */

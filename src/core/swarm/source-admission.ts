@@ -17,6 +17,10 @@
 
 /** Default peer sources of one download (origins come on top). */
 export const DEFAULT_MAX_PEERS = 8
+/** Default time between two finds of one download (peers that joined since, sources that left), ms; it doubles after each find that added no peer. */
+export const DEFAULT_REFIND_INTERVAL_MS = 5_000
+/** Longest time between two finds of one download, ms (a long-tail item nobody else holds). */
+export const MAX_REFIND_INTERVAL_MS = 60_000
 /** Default far peer sources of one download when the downloader knows its AS: half the places stay for near peers. */
 export const DEFAULT_MAX_FAR_PEERS = 4
 
@@ -70,6 +74,8 @@ export interface SourceChooserInit extends SourceAdmissionInit {
   self: string
   /** Proximity ranking on: without it nobody is near. Default true. */
   proximity?: boolean
+  /** Base time between finds, ms. Default DEFAULT_REFIND_INTERVAL_MS (5 s). */
+  refindIntervalMs?: number
 }
 
 /**
@@ -81,8 +87,34 @@ export interface SourceChooserInit extends SourceAdmissionInit {
 export class SourceChooser {
   private readonly used = new Set<string>()
   private readonly count = { near: 0, far: 0 }
+  private refindMs: number
 
-  constructor (private readonly init: SourceChooserInit) {}
+  constructor (private readonly init: SourceChooserInit) {
+    this.refindMs = init.refindIntervalMs ?? DEFAULT_REFIND_INTERVAL_MS
+  }
+
+  /** Peer sources chosen so far. */
+  get peers (): number { return this.count.near + this.count.far }
+
+  /**
+   * When to find again after an answer that added `addedPeers`, ms from
+   * now, or undefined when the download has all the peers it may use: the
+   * base interval after a useful answer, doubling (up to
+   * MAX_REFIND_INTERVAL_MS) after each answer that added nobody.
+   */
+  refindAfter (addedPeers: number): number | undefined {
+    if (this.peers >= (this.init.maxPeers ?? DEFAULT_MAX_PEERS)) return undefined
+    const base = this.init.refindIntervalMs ?? DEFAULT_REFIND_INTERVAL_MS
+    this.refindMs = addedPeers > 0 ? base : Math.min(MAX_REFIND_INTERVAL_MS, this.refindMs * 2)
+    return this.refindMs
+  }
+
+  /** A peer source left (its connection closed): its place may be filled again. */
+  lost (peerId: string, near: boolean): void {
+    if (!this.used.has(peerId)) return
+    if (near && this.count.near > 0) this.count.near--
+    else if (this.count.far > 0) this.count.far--
+  }
 
   /** Sources to add from a finder answer (`ranked` nearest first). */
   choose (ranked: readonly ProviderCandidate[]): ChosenSource[] {
