@@ -10,7 +10,7 @@
  */
 import { RngStreams } from './engine/rng.js'
 import { Simulator } from './engine/simulator.js'
-import { kademliaFactory } from './node/kademlia-node.js'
+import { kademliaFactory, type NodeInspection } from './node/kademlia-node.js'
 import { OriginBaselineFlow } from './node/origin-baseline.js'
 import { ProtocolHost } from './node/protocol-host.js'
 import { SimDirectory } from './node/sim-directory.js'
@@ -48,6 +48,8 @@ export interface RunResult {
   perf: { wallMs: number, events: number, eventsPerSec: number, maxRssBytes: number, messagesDelivered: number, messagesDropped: number }
   metrics: MetricsObserver
   world: World
+  /** Each online node's protocol state at the end of the run (wired protocols). */
+  inspect: (node: number) => NodeInspection | undefined
 }
 
 const FLOWS = {
@@ -66,6 +68,7 @@ export function runScenario (scenario: Scenario, init: RunScenarioInit = {}): Ru
   const kind = scenario.protocol.kind
   let transfers: () => number
   let host: ProtocolHost<SimMessage> | null = null
+  let inspect: RunResult['inspect'] = () => undefined
   if (kind === 'origin-baseline') {
     const flow = new OriginBaselineFlow(world, sim)
     world.flow = flow
@@ -77,6 +80,7 @@ export function runScenario (scenario: Scenario, init: RunScenarioInit = {}): Ru
     host = h
     world.flow = h
     if (factory.observer != null) world.addObserver(factory.observer(h))
+    if (factory.inspect != null) inspect = factory.inspect
     transfers = () => h.transfersInFlight
   }
   const metrics = new MetricsObserver(world, transfers)
@@ -107,6 +111,7 @@ export function runScenario (scenario: Scenario, init: RunScenarioInit = {}): Ru
       messagesDropped: host?.messagesDropped ?? 0
     },
     metrics,
-    world
+    world,
+    inspect
   }
 }

@@ -74,6 +74,17 @@ interface Measured { startMs: number, target: number, kind: 'find-node' | 'get-p
 export interface ProtocolFactory {
   create: NodeAdapterFactory<SimMessage>
   observer?: (host: ProtocolHost<SimMessage>) => SimObserver
+  /** What an online node's protocol state is now (tests, debugging); undefined when it is offline. */
+  inspect?: (node: number) => NodeInspection | undefined
+}
+
+/** One node's protocol state as a test reads it. */
+export interface NodeInspection {
+  role: 'leaf' | 'supernode' | 'seeder'
+  /** Supernodes a leaf is attached to (node indices). */
+  attachedTo: number[]
+  /** Chokes its upload policy decided so far. */
+  uploadChokes: number
 }
 
 /** Factory of flat-Kademlia node adapters for one world. */

@@ -29,7 +29,7 @@ import type { OverlayRole } from '../../src/core/tier/supernode-policy.js'
 import type { PeerPlace } from '../../src/core/proximity/peer-ranking.js'
 import { OverlayPeer, type OverlayEffect, type OverlayPeerHost, type PolicyMeasurements } from '../../src/core/peer/overlay-peer.js'
 import { resolveOverlayOptions, type OverlayRoleSetting, type ResolvedOverlayOptions } from '../../src/core/peer/overlay-options.js'
-import type { ProtocolFactory } from './kademlia-node.js'
+import type { NodeInspection, ProtocolFactory } from './kademlia-node.js'
 import type { Effect, NodeAdapter, NodeAdapterFactory } from './node-adapter.js'
 import type { SimObserver } from './observer.js'
 import type { ProtocolHost } from './protocol-host.js'
@@ -672,6 +672,9 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
   }
 
   leafCount (): number | undefined { return this.peer.leafCount }
+
+  /** Chokes this node's upload policy decided (inspection). */
+  get uploadChokes (): number { return this.uploads?.chokes ?? 0 }
 }
 
 /** Factory of swarmcdn node adapters for one world. */
@@ -691,5 +694,9 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
       void host
     }
   })
-  return { create, observer }
+  const inspect = (node: number): NodeInspection | undefined => {
+    const a = adapters[node]
+    return a == null ? undefined : { role: a.peer.role, attachedTo: a.peer.attached().map(c => Number(c.peerId)), uploadChokes: a.uploadChokes }
+  }
+  return { create, observer, inspect }
 }

@@ -79,6 +79,7 @@ export class World {
   private readonly kDown: number
   private readonly kRequest: number
   private readonly kFlash: number
+  private readonly kScripted: number
   private readonly kFault: number
   private readonly kSample: number
   private readonly kRestartDown: number
@@ -125,6 +126,10 @@ export class World {
     this.kRestartDown = sim.registerKind('restart-down', (node, downMs, now) => { if (this.online[node] === 1) this.takeDown(node, now, 'fault', downMs) })
     this.kRequest = sim.registerKind('request', (_n, _a, now) => this.onRequestArrival(now))
     this.kFlash = sim.registerKind('flash-request', (_n, k, now) => this.onFlashArrival(k, now))
+    this.kScripted = sim.registerKind('scripted-request', (_n, k, now) => {
+      const r = this.scenario.workload.requests[k]
+      if (r.node < this.peerCount && this.online[r.node] === 1) this.request(r.node, r.itemRank, now)
+    })
     this.kFault = sim.registerKind('fault', (_n, k, now) => this.applyFault(k, now))
     this.kSample = sim.registerKind('sample', (_n, _a, now) => {
       for (const o of this.observers) o.onSample?.(now)
@@ -164,6 +169,7 @@ export class World {
     this.sim.schedule(0, this.kSample, -1, 0)
     if (this.maxRequestRatePerSec > 0) this.scheduleAt(poissonGapMs(this.maxRequestRatePerSec, this.workloadRng), this.kRequest, -1, 0)
     this.scenario.workload.flashCrowds.forEach((f, k) => this.scheduleAt(f.atS * 1000, this.kFlash, -1, k))
+    this.scenario.workload.requests.forEach((r, k) => this.scheduleAt(r.atS * 1000, this.kScripted, -1, k))
     this.scenario.faults.forEach((f, k) => this.scheduleAt(f.atS * 1000, this.kFault, -1, k))
   }
 

@@ -8,7 +8,7 @@ import { basename } from 'node:path'
 import { CHURN_PRESETS } from '../models/churn.js'
 import { type Law, LawError, validateLaw, weibullScaleForMean } from '../models/distributions.js'
 import { type AccessClass, DEFAULT_ACCESS_CLASSES } from '../models/network.js'
-import type { Fault, FlashCrowd, Population, Scenario } from './scenario.js'
+import type { Fault, FlashCrowd, Population, Scenario, ScriptedRequest } from './scenario.js'
 
 /** Thrown for an invalid scenario; `field` is the offending path. */
 export class ScenarioError extends Error {
@@ -156,6 +156,15 @@ function flashCrowd (v: unknown, path: string, catalogItems: number): FlashCrowd
   }
 }
 
+function scriptedRequest (v: unknown, path: string, catalogItems: number): ScriptedRequest {
+  const o = obj(v, path, ['atS', 'node', 'itemRank'])
+  return {
+    atS: num(o, 'atS', path, undefined, { min: 0 }),
+    node: num(o, 'node', path, undefined, { min: 0, integer: true }),
+    itemRank: num(o, 'itemRank', path, 1, { min: 1, max: catalogItems, integer: true })
+  }
+}
+
 function accessClass (v: unknown, path: string): AccessClass {
   const o = obj(v, path, ['name', 'share', 'upBytesPerSec', 'downBytesPerSec'])
   return {
@@ -178,7 +187,7 @@ export function resolveScenario (json: unknown, defaultName = 'scenario'): Scena
   if (pops.length === 0) throw new ScenarioError('populations', 'needs at least one population')
   const seeders = obj(top.seeders, 'seeders', ['count', 'upBytesPerSec', 'downBytesPerSec'])
   const diurnal = obj(top.diurnal, 'diurnal', ['amplitude', 'peakHour'])
-  const wl = obj(top.workload, 'workload', ['catalogItems', 'zipfExponent', 'itemSizeBytes', 'requestsPerOnlinePeerPerHour', 'flashCrowds'])
+  const wl = obj(top.workload, 'workload', ['catalogItems', 'zipfExponent', 'itemSizeBytes', 'requestsPerOnlinePeerPerHour', 'flashCrowds', 'requests'])
   const catalogItems = num(wl, 'catalogItems', 'workload', 1000, { min: 1, max: 10_000_000, integer: true })
   const proto = obj(top.protocol, 'protocol', ['kind', 'params'])
   if (proto.params !== undefined && !isObj(proto.params)) throw new ScenarioError('protocol.params', 'must be an object')
@@ -215,7 +224,8 @@ export function resolveScenario (json: unknown, defaultName = 'scenario'): Scena
       zipfExponent: num(wl, 'zipfExponent', 'workload', 0.8, { min: 0 }),
       itemSizeBytes: law(wl.itemSizeBytes, 'workload.itemSizeBytes', { law: 'fixed', value: 100 * 1024 * 1024 }),
       requestsPerOnlinePeerPerHour: num(wl, 'requestsPerOnlinePeerPerHour', 'workload', 0, { min: 0 }),
-      flashCrowds: arr(wl, 'flashCrowds', 'workload').map((f, i) => flashCrowd(f, `workload.flashCrowds[${i}]`, catalogItems))
+      flashCrowds: arr(wl, 'flashCrowds', 'workload').map((f, i) => flashCrowd(f, `workload.flashCrowds[${i}]`, catalogItems)),
+      requests: arr(wl, 'requests', 'workload').map((r, i) => scriptedRequest(r, `workload.requests[${i}]`, catalogItems))
     },
     faults: arr(top, 'faults', '').map((f, i) => fault(f, `faults[${i}]`, durationS)),
     protocol: {

@@ -54,6 +54,9 @@ export interface FlashCrowd {
   decayS: number
 }
 
+/** One request of a script: node `node` (index over the populations in order) asks for `itemRank` at `atS` (skipped if it is offline then). */
+export interface ScriptedRequest { atS: number, node: number, itemRank: number }
+
 /** A fully resolved scenario. */
 export interface Scenario {
   /** Short name; default the file name. */
@@ -101,6 +104,8 @@ export interface Scenario {
     requestsPerOnlinePeerPerHour: number
     /** Flash crowds; default none. */
     flashCrowds: FlashCrowd[]
+    /** Requests at fixed times by fixed nodes (scripts, conformance tests); default none. */
+    requests: ScriptedRequest[]
   }
   /** Scheduled faults; default none. */
   faults: Fault[]
