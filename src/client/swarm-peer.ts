@@ -373,7 +373,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           timer.unref?.()
         }
       })
-      await provider.completeDownload(contentId, outputPath)
+      await provider.completeDownload(contentId, result.outputPath)
       return { ...result, bytesBySource }
     } catch (err) {
       if (manifest != null) await provider.removeDownload(contentId)

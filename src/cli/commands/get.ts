@@ -9,11 +9,12 @@ import { AsnResolver } from '../../core/proximity/asn-resolver.js'
 import { parseContentId } from '../../core/content/content-id.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from 'commander'
-import { assertOutputDirExists, parseListenMultiaddr, parsePeerMultiaddr } from '../parse-options.js'
+import { assertOutputDirExists, parseByteSize, parseListenMultiaddr, parsePeerMultiaddr } from '../parse-options.js'
+import { DEFAULT_MAX_ITEM_SIZE_BYTES, formatBytes, OutputExistsError } from '../../client/download-target.js'
 
 interface GetOptions extends OverlayCliOptions {
   peer: string[], origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
-  uploadSlots?: number, uploadLimit?: number, findTimeout: number
+  uploadSlots?: number, uploadLimit?: number, findTimeout: number, force: boolean, wait: boolean, maxItemSize: number
 }
 
 /** What `get` downloads with: a swarm peer alone (`--peer`/`--origin`) or the peer runtime in the overlay. */
@@ -44,7 +45,10 @@ export function registerGet (program: Command): void {
     .option('--store <dir>', 'add the completed item to this content store (and serve it from there)')
     .option('--upload-slots <n>', 'peers served at once; the rest are choked (default 4)', parsePositiveInt)
     .option('--upload-limit <bytesPerSec>', 'total upload rate limit in bytes/s (default: unlimited)', parsePositiveInt)
-    .requiredOption('-o, --output <file>', 'where to write the item')
+    .requiredOption('-o, --output <file>', 'where to write the item (an existing directory: saved inside it under the item\'s name)')
+    .option('--force', 'overwrite an existing file at the output that is not this item', false)
+    .option('--wait', 'if another swarmcdn process is downloading into the same output, wait for it instead of exiting', false)
+    .option('--max-item-size <bytes>', `refuse items larger than this (e.g. 50GiB, 2TiB; default ${formatBytes(DEFAULT_MAX_ITEM_SIZE_BYTES)})`, parseByteSize, DEFAULT_MAX_ITEM_SIZE_BYTES)
     .option('--json', 'print one JSON progress object per line', false)
     .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePositiveInt, DEFAULT_FIND_TIMEOUT_SEC)
   addOverlayOptions(cmd)
@@ -107,6 +111,14 @@ export function registerGet (program: Command): void {
             if (opts.json) process.stdout.write(JSON.stringify({ event: 'source-error', address: addr, error: err.message }) + '\n')
           },
           signal: ac.signal,
+          overwrite: opts.force,
+          waitForLock: opts.wait,
+          maxItemSizeBytes: opts.maxItemSize,
+          onLockWait: owner => {
+            const who = owner == null ? 'another process' : `process ${owner.pid}`
+            if (opts.json) process.stdout.write(JSON.stringify({ event: 'waiting', reason: 'output-locked', pid: owner?.pid }) + '\n')
+            else process.stderr.write(`waiting for ${who}, which is downloading into ${opts.output}\n`)
+          },
           onManifest: m => {
             if (opts.json) {
               process.stdout.write(JSON.stringify({ event: 'manifest', contentId: m.contentId, name: m.name, mediaType: m.mediaType, lengthBytes: m.lengthBytes, pieceCount: m.pieceCount }) + '\n')
@@ -127,14 +139,19 @@ export function registerGet (program: Command): void {
             }
             onProgress(p)
           }
+        }).catch((err: unknown) => {
+          if (err instanceof OutputExistsError) throw new OutputExistsError(`${err.message}; pass --force to overwrite it, or -o to save elsewhere`)
+          throw err
         })
         bar?.stop()
         const secs = result.elapsedMs / 1000
         const mibps = result.manifest.lengthBytes / 1048576 / Math.max(secs, 0.001)
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: opts.output, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource) }) + '\n')
+          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: result.outputPath, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource) }) + '\n')
+        } else if (result.fetchedPieces === 0 && result.resumedPieces === result.manifest.pieceCount) {
+          process.stderr.write(`${result.outputPath} is already complete (${result.manifest.lengthBytes} bytes, ${result.manifest.pieceCount} pieces verified)\n`)
         } else {
-          process.stderr.write(`saved ${opts.output} (${result.manifest.lengthBytes} bytes, ${result.manifest.pieceCount} pieces verified${result.resumedPieces > 0 ? `, ${result.resumedPieces} resumed` : ''}) in ${secs.toFixed(1)} s, ${mibps.toFixed(1)} MiB/s\n`)
+          process.stderr.write(`saved ${result.outputPath} (${result.manifest.lengthBytes} bytes, ${result.manifest.pieceCount} pieces verified${result.resumedPieces > 0 ? `, ${result.resumedPieces} resumed` : ''}) in ${secs.toFixed(1)} s, ${mibps.toFixed(1)} MiB/s\n`)
           const t = swarm.stats().traffic
           process.stderr.write(`  ${mib(t.downloadedFromPeersBytes)} from peers, ${mib(t.downloadedFromSeedersBytes)} from seeders, ${result.bytesBySource.size} source(s):\n`)
           for (const [addr, bytes] of result.bytesBySource) process.stderr.write(`  ${mib(bytes)} from ${addr}\n`)
