@@ -127,6 +127,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
       proximity: init.proximity,
       upload: init.upload,
       announce: id => { overlay.announce(id) },
+      withdraw: id => { overlay.withdraw(id) },
       // A busy seeder names the holders its overlay knows in its chokes and spread rejects.
       alternativesFinder: overlayFinder(overlay)
     })

@@ -90,6 +90,8 @@ export interface SwarmPeerInit {
   upload?: Omit<SwarmUploadGateInit, 'rank' | 'isNear'>
   /** Called when this peer starts holding an item (store items at start, each download once its manifest verified): the overlay's `announce`. */
   announce?: (contentId: ContentId) => void | Promise<void>
+  /** Called when a download announced with `announce` failed and this peer holds none of the item: the overlay's `withdraw`. Default: nothing. */
+  withdraw?: (contentId: ContentId) => void
   /**
    * Where a busy origin finds other holders to name in its chokes and
    * spread rejects ("busy, try these peers"; the overlay's findProviders).
@@ -376,7 +378,11 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
       await provider.completeDownload(contentId, result.outputPath)
       return { ...result, bytesBySource }
     } catch (err) {
-      if (manifest != null) await provider.removeDownload(contentId)
+      if (manifest != null) {
+        await provider.removeDownload(contentId)
+        // Announced when the manifest verified: a failed download must not leave others asking us for it.
+        if (!provider.has(contentId)) init.withdraw?.(contentId)
+      }
       throw err
     } finally {
       if (timer != null) clearInterval(timer)
