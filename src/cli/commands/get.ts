@@ -10,6 +10,7 @@ import { parseContentId } from '../../core/content/content-id.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from 'commander'
 import { assertOutputDirExists, parseByteSize, parseListenMultiaddr, parsePeerMultiaddr } from '../parse-options.js'
+import { exitWithinDeadline } from '../exit-deadline.js'
 import { DEFAULT_MAX_ITEM_SIZE_BYTES, formatBytes, OutputExistsError } from '../../client/download-target.js'
 
 interface GetOptions extends OverlayCliOptions {
@@ -77,7 +78,7 @@ export function registerGet (program: Command): void {
       }
       const swarm = runtime.swarm
       const ac = new AbortController()
-      const onSignal = (): void => { ac.abort(new Error('interrupted; run the same command again to resume')) }
+      const onSignal = (): void => { exitWithinDeadline(); ac.abort(new Error('interrupted; run the same command again to resume')) }
       process.once('SIGINT', onSignal)
       process.once('SIGTERM', onSignal)
       const tty = process.stderr.isTTY && !opts.json

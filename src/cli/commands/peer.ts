@@ -11,6 +11,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander'
 import { startPeer } from '../../client/peer.js'
 import type { OverlayRoleSetting } from '../../net/dht-service.js'
 import { OutputPathError, parseListenMultiaddr } from '../parse-options.js'
+import { exitWithinDeadline } from '../exit-deadline.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, untilSignal, type OverlayCliOptions } from '../overlay-options.js'
 
 interface PeerOptions extends OverlayCliOptions {
@@ -86,6 +87,7 @@ export function registerPeer (program: Command): void {
         }
       })
       const signal = await untilSignal()
+      exitWithinDeadline()
       stopping.abort(new Error('stopped'))
       await Promise.all(downloads)
       await peer.stop()

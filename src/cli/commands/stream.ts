@@ -9,6 +9,7 @@ import { fetchManifest } from '../../net/manifest-protocol.js'
 import { StreamingDownload } from '../../client/streaming-download.js'
 import { startStreamingGateway, StreamingItems } from '../../client/streaming-gateway.js'
 import { parseNonNegativeInt, parsePeerMultiaddr } from '../parse-options.js'
+import { exitWithinDeadline } from '../exit-deadline.js'
 import { assertOutputWritable, resolveOutputPath } from '../../client/download-target.js'
 import type { DownloadProgress, DownloadSource } from '../../client/download-content.js'
 import { startPeer, type Peer } from '../../client/peer.js'
@@ -71,7 +72,7 @@ Example:
       if (opts.peer.length === 0 && bootstrap.length === 0) throw new NoSourceError()
       const ac = new AbortController()
       const stop = (why: string): void => { if (!ac.signal.aborted) ac.abort(new Error(why)) }
-      const onSignal = (): void => { stop('interrupted') }
+      const onSignal = (): void => { exitWithinDeadline(); stop('interrupted') }
       process.once('SIGINT', onSignal)
       process.once('SIGTERM', onSignal)
       const emit = (obj: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(obj) + '\n') }
