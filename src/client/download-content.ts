@@ -108,6 +108,8 @@ export interface DownloadInit {
    * one (preference 1, "far"), at most MAX_ALTERNATIVE_SOURCES per download.
    */
   onAlternatives?: (alternatives: PeerAlternative[], fromSource: string) => void
+  /** Called when a source's handshake succeeded, with what it said it is (`announcedOrigin`: a publisher's origin seeder, by its own handshake). */
+  onSourceConnected?: (address: string, info: { announcedOrigin: boolean }) => void
   /** Replace a file already at the output path that is not this item. Default false: OutputExistsError. */
   overwrite?: boolean
   /** When another process downloads into the same output: wait for it (then resume or find the item done) instead of FileLockedError. Default false. */
@@ -337,8 +339,10 @@ async function runSession (
       const sourceId = addr.toString()
       try {
         const conn = await XferConnection.open(node, addr, manifest, { signal, handshakeTimeoutMs: init.connectTimeoutMs, maxRequests: perSource, have: partial.verified })
-        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: source.isOrigin ?? false, preference: source.preference, stripeKey: addr.getComponents().findLast(c => c.name === 'p2p')?.value })) { conn.fail(new Error('duplicate source')); return }
+        // An origin is spared while peers can serve, whether we were told so or it says so itself.
+        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: (source.isOrigin ?? false) || conn.remoteIsOrigin, preference: source.preference, stripeKey: addr.getComponents().findLast(c => c.name === 'p2p')?.value })) { conn.fail(new Error('duplicate source')); return }
         conns.set(sourceId, conn)
+        init.onSourceConnected?.(sourceId, { announcedOrigin: conn.remoteIsOrigin })
         active++
         void serve(sourceId, conn)
         pump()

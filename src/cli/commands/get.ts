@@ -60,9 +60,11 @@ export function registerGet (program: Command): void {
       const bootstrap = await bootstrapOf(opts)
       if (opts.peer.length + opts.origin.length === 0 && bootstrap.length === 0) throw new NoSourceError()
       const given = [...opts.origin.map(a => ({ address: a, isOrigin: true })), ...opts.peer.map(a => ({ address: a, isOrigin: false }))]
-      const providers = given.map(g => providerOf(g.address, g.isOrigin)).filter(p => p != null)
+      const providers = opts.peer.map(a => providerOf(a, false)).filter(p => p != null)
       // Addresses without a peer id can't be ranked or de-duplicated by peer: dial them as given.
-      const direct = given.filter(g => providerOf(g.address, g.isOrigin) == null)
+      // --origin only tells the piece picker to spare a source; whether its bytes
+      // count as from an origin is what the source says itself (its xfer handshake).
+      const direct = given.filter(g => g.isOrigin || providerOf(g.address, false) == null)
       const upload = { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) }
       const listen = opts.listen.length > 0 ? opts.listen : ['/ip4/0.0.0.0/tcp/0']
       let runtime: Runtime
