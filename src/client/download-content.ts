@@ -21,7 +21,7 @@ import { XferConnection } from '../net/xfer-client.js'
 import type { Bitfield } from '../core/swarm/bitfield.js'
 import { PartialDownload } from './partial-download.js'
 import { acquireFileLock, type LockOwner } from './file-lock.js'
-import { assertOutputWritable, isCompleteCopy, resolveOutputPath } from './download-target.js'
+import { assertOutputWritable, isCompleteCopy, outputError, resolveOutputPath } from './download-target.js'
 
 /** Bytes of pieces we let one source have in flight: 8 x 1 MiB hides a fast link's round trip. */
 export const IN_FLIGHT_BYTES_PER_SOURCE = 8 * 1024 * 1024
@@ -181,7 +181,7 @@ export async function downloadContent (contentIdText: string, outputPath: string
     await assertOutputWritable(target, { overwrite: true })
     const lock = await acquireFileLock(PartialDownload.lockPath(target), {
       wait: init.waitForLock, signal: init.signal, onWait: init.onLockWait, what: `the download into ${target}`
-    })
+    }).catch((err: unknown) => { throw outputError(err, target) })
     try {
       // Checked under the lock: a process we waited for may just have finished this very item.
       if (await isCompleteCopy(target, manifest)) {
@@ -194,6 +194,7 @@ export async function downloadContent (contentIdText: string, outputPath: string
       throw err
     }
     const partial = await PartialDownload.open(target, manifest, { lock, maxItemSizeBytes: init.maxItemSizeBytes })
+      .catch((err: unknown) => { throw outputError(err, target) })
     init.onPartialOpened?.(partial)
     const perSource = init.maxRequestsPerSource ?? clamp(Math.floor((init.inFlightBytesPerSource ?? IN_FLIGHT_BYTES_PER_SOURCE) / manifest.pieceSizeBytes), 2, 64)
     const session = new DownloadSession(manifest.pieceCount, {
@@ -210,10 +211,11 @@ export async function downloadContent (contentIdText: string, outputPath: string
         await runSession(node, manifest, session, partial, addrs, sources, perSource, init, noteFailure, failed, () => { fetchedPieces++ })
       }
     } catch (err) {
-      await partial.close()
-      throw err
+      // The first fault is the one to report; a close that fails too (a full disk) must not hide it.
+      await partial.close().catch(() => {})
+      throw outputError(err, target)
     }
-    await partial.complete()
+    await partial.complete().catch((err: unknown) => { throw outputError(err, target) })
     return { manifest, outputPath: target, fetchedPieces, resumedPieces: partial.resumedPieces, elapsedMs: Date.now() - started }
   } finally {
     if (init.node == null) await node.stop()

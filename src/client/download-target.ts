@@ -122,6 +122,27 @@ export async function assertRoomForItem (path: string, manifest: Pick<VerifiedMa
   }
 }
 
+/** What the file-system errors a user can cause mean, for one-line messages. */
+const FS_REASONS: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'the disk is full',
+  EDQUOT: 'the disk quota is exceeded',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'part of the path is a file, not a directory',
+  ENOENT: 'its folder does not exist (any more)',
+  ENAMETOOLONG: 'the name is too long',
+  EMFILE: 'too many open files'
+}
+
+/** A raw file-system error (EACCES, ENOSPC, ...) while preparing or writing `path`, as an OutputPathError; anything else unchanged. */
+export function outputError (err: unknown, path: string): unknown {
+  const code = (err as NodeJS.ErrnoException)?.code
+  if (code == null || !(code in FS_REASONS) || (err as Error).name !== 'Error') return err
+  return new OutputPathError(`cannot write ${path}: ${FS_REASONS[code]}`, { cause: err })
+}
+
 /** Bytes in binary units for messages (1.5 GiB). */
 export function formatBytes (bytes: number): string {
   const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB']

@@ -130,4 +130,26 @@ describe('cli: swarmcdn get never loses a user\'s file', function () {
       await slow.stop()
     }
   })
+
+  it('stream and peer --get refuse an output another live process holds, naming its pid', async () => {
+    const out = join(fx.dir, 'held.mp4')
+    // This test process holds the lock: a live pid on this host.
+    await writeFile(PartialDownload.lockPath(out), JSON.stringify({ pid: process.pid, hostname: hostname(), nonce: 'test' }))
+    try {
+      const stream = await runCli(['stream', fx.manifest.contentId, '--peer', seeder.multiaddrs[0], '-o', out], { timeoutMs: 20_000, env: { SWARMCDN_DEBUG: '' } })
+      expect(stream.code).to.equal(1)
+      expect(lines(stream.stderr)).to.deep.equal([`swarmcdn: the download into ${out} is in use by process ${process.pid} (lock ${PartialDownload.lockPath(out)})`])
+      expect(stream.stdout).to.not.match(/streaming/)
+      const dir = join(fx.dir, 'held-dir')
+      await mkdir(dir)
+      await writeFile(PartialDownload.lockPath(join(dir, 'talk.mp4')), JSON.stringify({ pid: process.pid, hostname: hostname(), nonce: 'test' }))
+      const peer = startCli(['peer', '--bootstrap', seeder.multiaddrs[0], '--listen', '/ip4/127.0.0.1/tcp/0', '--get', fx.manifest.contentId, '--output-dir', dir, '--json', '--prefix-table', 'test/fixtures/loopback-as.csv'])
+      children.push(peer)
+      const failed = await peer.waitFor(e => e.event === 'download:error', 30_000)
+      expect(failed.error).to.equal(`the download into ${join(dir, 'talk.mp4')} is in use by process ${process.pid} (lock ${PartialDownload.lockPath(join(dir, 'talk.mp4'))})`)
+      expect(await readdir(dir)).to.deep.equal(['talk.mp4.swarmcdn-partial.lock'])
+    } finally {
+      await rm(PartialDownload.lockPath(out), { force: true })
+    }
+  })
 })

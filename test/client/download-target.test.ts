@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { makeFixture, type Fixture } from '../helpers/content-fixture.js'
-import { assertOutputWritable, assertRoomForItem, DiskSpaceError, isCompleteCopy, ItemTooLargeError, itemFileName, OutputExistsError, OutputPathError, resolveOutputPath } from '../../src/client/download-target.js'
+import { assertOutputWritable, assertRoomForItem, DiskSpaceError, isCompleteCopy, ItemTooLargeError, itemFileName, OutputExistsError, OutputPathError, outputError, resolveOutputPath } from '../../src/client/download-target.js'
 import { PartialDownload } from '../../src/client/partial-download.js'
 import type { VerifiedManifest } from '../../src/core/content/manifest.js'
 
@@ -64,5 +64,18 @@ describe('client: download target checks (output path, overwrite, size, free spa
     const err = await PartialDownload.open(join(dir, 'huge.bin'), claiming(2 ** 45), { maxItemSizeBytes: Infinity }).then(() => undefined, (e: unknown) => e)
     expect(err).to.be.instanceOf(DiskSpaceError)
     expect(await readdir(dir)).to.deep.equal([])
+  })
+
+  it('turns a raw file-system error into one line naming the output, and leaves other errors alone', () => {
+    const raw = Object.assign(new Error("EACCES: permission denied, open '/media/x.mp4.swarmcdn-partial.lock'"), { code: 'EACCES' })
+    const e = outputError(raw, '/media/x.mp4')
+    expect(e).to.be.instanceOf(OutputPathError)
+    expect((e as Error).message).to.equal('cannot write /media/x.mp4: permission denied')
+    const full = outputError(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }), 'x.mp4')
+    expect((full as Error).message).to.equal('cannot write x.mp4: the disk is full')
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })
+    expect(outputError(refused, 'x.mp4')).to.equal(refused)
+    const ours = new DiskSpaceError('no room')
+    expect(outputError(ours, 'x.mp4')).to.equal(ours)
   })
 })
