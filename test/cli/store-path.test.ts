@@ -22,7 +22,7 @@ describe('cli: store paths that are wrong say so in one line', function () {
   })
 
   it('seed --create-store starts an empty store', async () => {
-    const seed = startCli(['seed', '--store', join(dir, 'fresh'), '--create-store', '--listen', '/ip4/127.0.0.1/tcp/0', '--json'])
+    const seed = startCli(['seed', '--store', join(dir, 'fresh'), '--create-store', '--listen', '/ip4/127.0.0.1/tcp/0', '--json', '--prefix-table', 'test/fixtures/loopback-as.csv'])
     try {
       const listening = await seed.waitFor(e => e.event === 'listening', 20_000)
       expect(listening.items).to.equal(0)
