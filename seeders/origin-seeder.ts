@@ -26,8 +26,10 @@ export { DEFAULT_ORIGIN_BUSY_THRESHOLD_REQUESTERS, DEFAULT_ORIGIN_UPLOAD_SLOTS, 
 
 /** Options for startOriginSeeder. */
 export interface OriginSeederInit {
-  /** The content store directory to serve (created if missing). Ignored when `store` is given. */
+  /** The content store directory to serve (created if missing, unless `createStore` is false). Ignored when `store` is given. */
   storeDir?: string
+  /** Create `storeDir` when it does not exist. Default true (the CLI passes false unless --create-store: a mistyped path would serve nothing). */
+  createStore?: boolean
   /** An already open store (or any ContentProvider, e.g. a test's wrapper) to serve. */
   store?: ContentProvider
   /** libp2p listen multiaddrs. Default `/ip4/127.0.0.1/tcp/0`. */
@@ -82,7 +84,7 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
   let opened: ContentStore | undefined
   if (init.store == null) {
     if (init.storeDir == null) throw new TypeError('startOriginSeeder needs storeDir or store')
-    opened = await ContentStore.open(init.storeDir)
+    opened = await ContentStore.open(init.storeDir, { create: init.createStore })
   }
   const store = opened ?? (init.store instanceof ContentStore ? init.store : undefined)
   if (init.http != null && store == null) {

@@ -1,8 +1,8 @@
 /**
  * The adapter host: runs one NodeAdapter (a set of src/core objects) per
- * online node and turns their effects into engine events. It is the
- * simulator's twin of the libp2p binding (src/net/dht-service.ts) and holds
- * no protocol logic.
+ * online node and turns their effects into engine events: messages,
+ * transfers and timers in virtual time. It holds no protocol logic (the
+ * libp2p shell's counterpart is the swarm node's streams and timers).
  *
  * Rules:
  * - A node's adapter is built when it comes online and discarded when it

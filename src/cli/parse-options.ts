@@ -5,11 +5,11 @@
 import { InvalidArgumentError } from 'commander'
 import { multiaddr } from '@multiformats/multiaddr'
 import { stat } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { assertOutputWritable, OutputPathError } from '../client/download-target.js'
 
-const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3 }
+const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tib: 1024 ** 4 }
 
-/** Parses a byte size such as `1048576`, `256KiB`, `1MiB`. */
+/** Parses a byte size such as `1048576`, `256KiB`, `1MiB`, `2TiB`. */
 export function parseByteSize (text: string): number {
   const m = /^(\d+)\s*([a-z]*)$/i.exec(text.trim())
   const unit = m?.[2].toLowerCase() ?? ''
@@ -51,16 +51,11 @@ export function parsePeerMultiaddr (text: string, previous: string[] | undefined
   return [...(previous ?? []), text]
 }
 
-/** Thrown when an output file cannot be created where the user asked. */
-export class OutputPathError extends Error {
-  override name = 'OutputPathError'
-  code = 'ERR_OUTPUT_PATH'
-}
+export { OutputPathError }
 
-/** Throws OutputPathError unless the directory `file` would be written into exists. */
+/** Throws OutputPathError unless the directory `file` would be written into exists (checked again, with the final name, once the manifest is in). */
 export async function assertOutputDirExists (file: string): Promise<void> {
-  const dir = dirname(file)
-  const st = await stat(dir).catch(() => undefined)
-  if (st == null) throw new OutputPathError(`cannot write ${file}: directory ${dir} does not exist`)
-  if (!st.isDirectory()) throw new OutputPathError(`cannot write ${file}: ${dir} is not a directory`)
+  // An existing directory is fine: the item is saved inside it under its name.
+  if ((await stat(file).catch(() => undefined))?.isDirectory() === true) return
+  await assertOutputWritable(file, { overwrite: true })
 }

@@ -20,6 +20,8 @@ import { ContentNotFoundError, fetchManifest } from '../net/manifest-protocol.js
 import { XferConnection } from '../net/xfer-client.js'
 import type { Bitfield } from '../core/swarm/bitfield.js'
 import { PartialDownload } from './partial-download.js'
+import { acquireFileLock, type LockOwner } from './file-lock.js'
+import { assertOutputWritable, isCompleteCopy, outputError, resolveOutputPath } from './download-target.js'
 
 /** Bytes of pieces we let one source have in flight: 8 x 1 MiB hides a fast link's round trip. */
 export const IN_FLIGHT_BYTES_PER_SOURCE = 8 * 1024 * 1024
@@ -106,6 +108,16 @@ export interface DownloadInit {
    * one (preference 1, "far"), at most MAX_ALTERNATIVE_SOURCES per download.
    */
   onAlternatives?: (alternatives: PeerAlternative[], fromSource: string) => void
+  /** Called when a source's handshake succeeded, with what it said it is (`announcedOrigin`: a publisher's origin seeder, by its own handshake). */
+  onSourceConnected?: (address: string, info: { announcedOrigin: boolean }) => void
+  /** Replace a file already at the output path that is not this item. Default false: OutputExistsError. */
+  overwrite?: boolean
+  /** When another process downloads into the same output: wait for it (then resume or find the item done) instead of FileLockedError. Default false. */
+  waitForLock?: boolean
+  /** Called once when waitForLock waits for another process, with the lock's holder. */
+  onLockWait?: (owner: LockOwner | undefined) => void
+  /** Largest item accepted, bytes. Default DEFAULT_MAX_ITEM_SIZE_BYTES (1 TiB, download-target.ts). */
+  maxItemSizeBytes?: number
 }
 
 /** Sources the default onAlternatives adds to one download at most. */
@@ -114,6 +126,7 @@ export const MAX_ALTERNATIVE_SOURCES = 8
 /** What a finished download did. */
 export interface DownloadResult {
   manifest: VerifiedManifest
+  /** Where the item is: the output path given, or the item's file name inside it when that was a directory. */
   outputPath: string
   /** Pieces fetched in this run (not counting resumed ones). */
   fetchedPieces: number
@@ -122,10 +135,13 @@ export interface DownloadResult {
 }
 
 /**
- * Downloads `contentId` into `outputPath` from `sources`. Resumes from
- * `outputPath.swarmcdn-partial(.state)` when present. Throws
- * InvalidContentIdError, DownloadFailedError (naming each source's fault),
- * or the abort reason; on abort the partial state is saved for a resume.
+ * Downloads `contentId` into `outputPath` (a file, or an existing directory
+ * to save in under the manifest's file name) from `sources`. Resumes from
+ * `outputPath.swarmcdn-partial(.state)` when present, holding its lock
+ * while it runs. Throws InvalidContentIdError, DownloadFailedError (naming
+ * each source's fault), OutputExistsError, OutputPathError,
+ * FileLockedError, ItemTooLargeError, DiskSpaceError, or the abort
+ * reason; on abort the partial state is saved for a resume.
  */
 export async function downloadContent (contentIdText: string, outputPath: string, sources: DownloadSource[], init: DownloadInit = {}): Promise<DownloadResult> {
   const contentId = parseContentId(contentIdText)
@@ -160,8 +176,25 @@ export async function downloadContent (contentIdText: string, outputPath: string
     }
     init.onManifest?.(manifest)
 
-    // 2. The on-disk side, resumed if possible.
-    const partial = await PartialDownload.open(outputPath, manifest)
+    // 2. The on-disk side, resumed if possible, ours alone while we run.
+    const target = await resolveOutputPath(outputPath, manifest)
+    await assertOutputWritable(target, { overwrite: true })
+    const lock = await acquireFileLock(PartialDownload.lockPath(target), {
+      wait: init.waitForLock, signal: init.signal, onWait: init.onLockWait, what: `the download into ${target}`
+    }).catch((err: unknown) => { throw outputError(err, target) })
+    try {
+      // Checked under the lock: a process we waited for may just have finished this very item.
+      if (await isCompleteCopy(target, manifest)) {
+        await lock.release()
+        return { manifest, outputPath: target, fetchedPieces: 0, resumedPieces: manifest.pieceCount, elapsedMs: Date.now() - started }
+      }
+      await assertOutputWritable(target, { overwrite: init.overwrite, hint: 'it is not this item' })
+    } catch (err) {
+      await lock.release()
+      throw err
+    }
+    const partial = await PartialDownload.open(target, manifest, { lock, maxItemSizeBytes: init.maxItemSizeBytes })
+      .catch((err: unknown) => { throw outputError(err, target) })
     init.onPartialOpened?.(partial)
     const perSource = init.maxRequestsPerSource ?? clamp(Math.floor((init.inFlightBytesPerSource ?? IN_FLIGHT_BYTES_PER_SOURCE) / manifest.pieceSizeBytes), 2, 64)
     const session = new DownloadSession(manifest.pieceCount, {
@@ -178,11 +211,12 @@ export async function downloadContent (contentIdText: string, outputPath: string
         await runSession(node, manifest, session, partial, addrs, sources, perSource, init, noteFailure, failed, () => { fetchedPieces++ })
       }
     } catch (err) {
-      await partial.close()
-      throw err
+      // The first fault is the one to report; a close that fails too (a full disk) must not hide it.
+      await partial.close().catch(() => {})
+      throw outputError(err, target)
     }
-    await partial.complete()
-    return { manifest, outputPath, fetchedPieces, resumedPieces: partial.resumedPieces, elapsedMs: Date.now() - started }
+    await partial.complete().catch((err: unknown) => { throw outputError(err, target) })
+    return { manifest, outputPath: target, fetchedPieces, resumedPieces: partial.resumedPieces, elapsedMs: Date.now() - started }
   } finally {
     if (init.node == null) await node.stop()
   }
@@ -307,8 +341,10 @@ async function runSession (
       const sourceId = addr.toString()
       try {
         const conn = await XferConnection.open(node, addr, manifest, { signal, handshakeTimeoutMs: init.connectTimeoutMs, maxRequests: perSource, have: partial.verified })
-        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: source.isOrigin ?? false, preference: source.preference, stripeKey: addr.getComponents().findLast(c => c.name === 'p2p')?.value })) { conn.fail(new Error('duplicate source')); return }
+        // An origin is spared while peers can serve, whether we were told so or it says so itself.
+        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: (source.isOrigin ?? false) || conn.remoteIsOrigin, preference: source.preference, stripeKey: addr.getComponents().findLast(c => c.name === 'p2p')?.value })) { conn.fail(new Error('duplicate source')); return }
         conns.set(sourceId, conn)
+        init.onSourceConnected?.(sourceId, { announcedOrigin: conn.remoteIsOrigin })
         active++
         void serve(sourceId, conn)
         pump()

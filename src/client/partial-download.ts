@@ -18,8 +18,17 @@
  * only the pieces that no longer verify, and a state file that does not
  * parse is discarded with the partial data. The output name appears only
  * when every piece is there (rename), so OUTPUT is complete or absent.
+ *
+ * One process at a time: the caller holds `OUTPUT.swarmcdn-partial.lock`
+ * (file-lock.ts) from before it looks at these files until close() or
+ * complete() released it, so two downloads into one output never share a
+ * state file. The item's size is checked against the maximum item size and
+ * the free space before the data file is extended to the item's length.
+ * A download closed with no verified piece leaves nothing behind.
  */
 import { open, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises'
+import type { FileLock } from './file-lock.js'
+import { assertRoomForItem } from './download-target.js'
 import { randomBytes } from 'node:crypto'
 import { Bitfield } from '../core/swarm/bitfield.js'
 import type { VerifiedManifest } from '../core/content/manifest.js'
@@ -35,6 +44,8 @@ export const STATE_SAVE_INTERVAL_MS = 1000
 export const STATE_SAVE_UNSAVED_BYTES = 1024 * 1024
 /** Chunks per writev call: below every platform's IOV_MAX (1024 on Linux). */
 const MAX_WRITEV_CHUNKS = 512
+/** Suffix (after PARTIAL_SUFFIX) of the lock file held while a process works on the download. */
+export const LOCK_SUFFIX = '.lock'
 /** Format tag of the state file. */
 const STATE_FORMAT = 'swarmcdn-partial/1'
 
@@ -47,6 +58,14 @@ export interface PartialState {
   pieceCount: number
   /** Verified pieces, as a base64 bitfield (BitTorrent bit order). */
   verified: string
+}
+
+/** Options for PartialDownload.open. */
+export interface PartialDownloadInit {
+  /** The held lock on this output (PartialDownload.lockPath), released by close()/complete(). Default: none (the caller guarantees one user). */
+  lock?: FileLock
+  /** Largest item accepted, bytes. Default DEFAULT_MAX_ITEM_SIZE_BYTES (download-target.ts). */
+  maxItemSizeBytes?: number
 }
 
 /** The on-disk side of one download. */
@@ -65,7 +84,8 @@ export class PartialDownload {
     private readonly fh: FileHandle,
     resumed: Bitfield,
     /** Pieces found verified on disk when the download was opened. */
-    readonly resumedPieces: number
+    readonly resumedPieces: number,
+    private readonly lock: FileLock | undefined
   ) {
     this.written = resumed.clone()
     this.saved = resumed.clone()
@@ -75,9 +95,25 @@ export class PartialDownload {
   static partialPath (outputPath: string): string { return outputPath + PARTIAL_SUFFIX }
   /** Path of the state file. */
   static statePath (outputPath: string): string { return outputPath + PARTIAL_SUFFIX + STATE_SUFFIX }
+  /** Path of the lock file (see the file's comment). */
+  static lockPath (outputPath: string): string { return outputPath + PARTIAL_SUFFIX + LOCK_SUFFIX }
 
-  /** Opens the partial download for `outputPath`, resuming if a state file for the same item is there; otherwise starts afresh. */
-  static async open (outputPath: string, manifest: VerifiedManifest): Promise<PartialDownload> {
+  /**
+   * Opens the partial download for `outputPath`, resuming if a state file
+   * for the same item is there; otherwise starts afresh. Takes over `init.lock`
+   * (released by close()/complete(), or here if opening fails). Throws
+   * ItemTooLargeError or DiskSpaceError before the data file grows.
+   */
+  static async open (outputPath: string, manifest: VerifiedManifest, init: PartialDownloadInit = {}): Promise<PartialDownload> {
+    try {
+      return await PartialDownload.openLocked(outputPath, manifest, init)
+    } catch (err) {
+      await init.lock?.release()
+      throw err
+    }
+  }
+
+  private static async openLocked (outputPath: string, manifest: VerifiedManifest, init: PartialDownloadInit): Promise<PartialDownload> {
     const dataPath = PartialDownload.partialPath(outputPath)
     let claimed = new Bitfield(manifest.pieceCount)
     try {
@@ -94,12 +130,15 @@ export class PartialDownload {
     let resumed: Bitfield
     try {
       resumed = claimed.count > 0 ? await reverify(fh, manifest, claimed) : claimed
+      // Before the file grows to the item's length: a validly signed 4 TB manifest must not fill the disk.
+      await assertRoomForItem(outputPath, manifest, { maxItemSizeBytes: init.maxItemSizeBytes, presentBytes: Math.min(manifest.lengthBytes, resumed.count * manifest.pieceSizeBytes) })
       await fh.truncate(manifest.lengthBytes)
     } catch (err) {
       await fh.close()
+      if (claimed.count === 0) await rm(dataPath, { force: true })
       throw err
     }
-    const pd = new PartialDownload(outputPath, manifest, fh, resumed, resumed.count)
+    const pd = new PartialDownload(outputPath, manifest, fh, resumed, resumed.count, init.lock)
     // A fresh start, or a state file that claimed pieces which no longer verify: record the truth now.
     if (resumed.count === 0 || resumed.count !== claimed.count) await pd.save()
     return pd
@@ -167,26 +206,42 @@ export class PartialDownload {
     return this.saved.count
   }
 
-  /** Saves state and closes the file, leaving the partial download to resume later. */
+  /** Saves state and closes the file, leaving the partial download to resume later (or no files at all when no piece verified); releases the lock. */
   async close (): Promise<void> {
     if (this.closed) return
     this.finishing = true
-    while (this.saving != null) await this.saving.catch(() => {})
-    await this.save()
-    this.closed = true
-    await this.fh.close()
+    try {
+      while (this.saving != null) await this.saving.catch(() => {})
+      if (this.written.count === 0) {
+        this.closed = true
+        await this.fh.close()
+        // Nothing worth resuming: no empty preallocated file, no state file.
+        await rm(PartialDownload.statePath(this.outputPath), { force: true })
+        await rm(PartialDownload.partialPath(this.outputPath), { force: true })
+        return
+      }
+      await this.save()
+      this.closed = true
+      await this.fh.close()
+    } finally {
+      await this.lock?.release()
+    }
   }
 
   /** Every piece is there: sync, move the data to OUTPUT and remove the state file. */
   async complete (): Promise<void> {
     if (!this.written.isFull) throw new Error('download is not complete')
     this.finishing = true
-    while (this.saving != null) await this.saving.catch(() => {})
-    await this.fh.datasync()
-    this.closed = true
-    await this.fh.close()
-    await rename(PartialDownload.partialPath(this.outputPath), this.outputPath)
-    await rm(PartialDownload.statePath(this.outputPath), { force: true })
+    try {
+      while (this.saving != null) await this.saving.catch(() => {})
+      await this.fh.datasync()
+      this.closed = true
+      await this.fh.close()
+      await rename(PartialDownload.partialPath(this.outputPath), this.outputPath)
+      await rm(PartialDownload.statePath(this.outputPath), { force: true })
+    } finally {
+      await this.lock?.release()
+    }
   }
 }
 

@@ -126,7 +126,10 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
       selfAddress: init.publicIp,
       proximity: init.proximity,
       upload: init.upload,
+      // A seeder says so in its xfer handshake too, for clients that dial it directly.
+      origin: (init.role ?? init.overlay?.role) === 'seeder',
       announce: id => { overlay.announce(id) },
+      withdraw: id => { overlay.withdraw(id) },
       // A busy seeder names the holders its overlay knows in its chokes and spread rejects.
       alternativesFinder: overlayFinder(overlay)
     })

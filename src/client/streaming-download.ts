@@ -84,8 +84,10 @@ export class StreamingDownload implements StreamableItem {
 
   /**
    * Starts downloading `contentId` into `outputPath` (resuming a partial
-   * download there) and resolves once the manifest verified; rejects if no
-   * source gives a manifest.
+   * download there) and resolves once the manifest verified and the
+   * download holds its output; rejects if no source gives a manifest or
+   * the output can't be taken (FileLockedError, OutputExistsError,
+   * ItemTooLargeError, DiskSpaceError).
    */
   static async start (contentId: string, outputPath: string, sources: DownloadSource[], init: StreamingDownloadInit = {}): Promise<StreamingDownload> {
     let self: StreamingDownload | undefined
@@ -93,6 +95,8 @@ export class StreamingDownload implements StreamableItem {
     const verifiedEarly: number[] = []
     let gotManifest!: (m: VerifiedManifest) => void
     const manifestP = new Promise<VerifiedManifest>(resolve => { gotManifest = resolve })
+    let gotControl!: () => void
+    const controlP = new Promise<void>(resolve => { gotControl = resolve })
     const done = downloadContent(contentId, outputPath, sources, {
       ...init,
       // The downloader's default pipeline is deep (8 MiB per source); a streaming one is shallow so a seek queues behind little.
@@ -100,9 +104,12 @@ export class StreamingDownload implements StreamableItem {
       onManifest: m => {
         gotManifest(m)
       },
-      onControl: c => { if (self != null) self.attach(c); else control = c },
+      onControl: c => { gotControl(); if (self != null) self.attach(c); else control = c },
       onPieceVerified: i => { if (self != null) self.onVerified(i); else verifiedEarly.push(i) }
     })
+    // Not before the download holds its output (lock, size and space checks passed): a stream
+    // whose file another process is writing must fail here, not play on without a download.
+    await Promise.race([controlP, done])
     const m = await Promise.race([manifestP, done.then(r => r.manifest)])
     self = new StreamingDownload(m, outputPath, done, init.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES)
     const me = self

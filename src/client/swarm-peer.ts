@@ -21,6 +21,7 @@ import { AsnResolver } from '../core/proximity/asn-resolver.js'
 import { createSwarmNode, type SwarmNode } from '../net/swarm-node.js'
 import { registerManifestProtocol } from '../net/manifest-protocol.js'
 import { registerXferProtocol } from '../net/xfer-server.js'
+import { registerOriginXferProtocol } from '../net/origin-xfer.js'
 import { MANIFEST_PROTOCOL, XFER_PROTOCOL } from '../net/protocol-ids.js'
 import { SwarmUploadGate, type SwarmUploadGateInit } from '../net/upload-gate.js'
 import { DEFAULT_PEER_UPLOAD_SLOTS } from '../core/swarm/upload-policy.js'
@@ -41,7 +42,7 @@ export interface ProviderInfo {
   peerId: string
   /** Dialable multiaddrs (with or without /p2p/PEER_ID). */
   multiaddrs: string[]
-  /** A publisher's origin seeder (fallback source). Default false. */
+  /** A publisher's origin seeder (fallback source), as it announced itself (a provider record's origin flag). Default false. */
   isOrigin?: boolean
 }
 
@@ -91,6 +92,10 @@ export interface SwarmPeerInit {
   upload?: Omit<SwarmUploadGateInit, 'rank' | 'isNear'>
   /** Called when this peer starts holding an item (store items at start, each download once its manifest verified): the overlay's `announce`. */
   announce?: (contentId: ContentId) => void | Promise<void>
+  /** This peer is a publisher's origin seeder: its xfer handshake says so. Default false. */
+  origin?: boolean
+  /** Called when a download announced with `announce` failed and this peer holds none of the item: the overlay's `withdraw`. Default: nothing. */
+  withdraw?: (contentId: ContentId) => void
   /**
    * Where a busy origin finds other holders to name in its chokes and
    * spread rejects ("busy, try these peers"; the overlay's findProviders).
@@ -262,7 +267,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
   const shutdown = new AbortController()
   const served: ContentProvider = init.provider ?? provider
   await registerManifestProtocol(node, served)
-  await registerXferProtocol(node, served, { signal: shutdown.signal, gate: accounting })
+  if (init.origin === true) await registerOriginXferProtocol(node, served, { signal: shutdown.signal, gate: accounting })
+  else await registerXferProtocol(node, served, { signal: shutdown.signal, gate: accounting })
   const multiaddrs = node.getMultiaddrs().map(a => a.toString())
   const announce = (id: ContentId): void => {
     if (init.announce == null) return
@@ -319,11 +325,13 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
       } catch { return [] }
     }
 
+    // A source given directly counts as a peer until its handshake says it is an origin
+    // (its isOrigin is how the user named it: a hint for the piece picker, not what it is).
     for (const s of dl.sources ?? []) {
       const address = s.address.toString()
       const id = peerIdOf(address) ?? address
       used.add(id)
-      if (s.isOrigin === true) { live.origins.add(id); originAddrs.add(address) } else live.peers.add(id)
+      live.peers.add(id)
     }
     let initial = [...(dl.sources ?? []), ...choose(await find())]
     if (initial.length === 0 && dl.finder != null) {
@@ -354,6 +362,14 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         signal,
         node,
         onManifest: m => { manifest = m; announce(m.contentId); dl.onManifest?.(m) },
+        onSourceConnected: (address, info) => {
+          if (info.announcedOrigin) {
+            originAddrs.add(address)
+            const id = peerIdOf(address) ?? address
+            if (live.peers.delete(id)) live.origins.add(id)
+          }
+          dl.onSourceConnected?.(address, info)
+        },
         onPartialOpened: partial => { if (manifest != null) provider.addDownload(manifest, partial) },
         onPieceStored: (index, source, lengthBytes) => {
           provider.pieceStored(contentId, index)
@@ -374,10 +390,14 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           timer.unref?.()
         }
       })
-      await provider.completeDownload(contentId, outputPath)
+      await provider.completeDownload(contentId, result.outputPath)
       return { ...result, bytesBySource }
     } catch (err) {
-      if (manifest != null) await provider.removeDownload(contentId)
+      if (manifest != null) {
+        await provider.removeDownload(contentId)
+        // Announced when the manifest verified: a failed download must not leave others asking us for it.
+        if (!provider.has(contentId)) init.withdraw?.(contentId)
+      }
       throw err
     } finally {
       if (timer != null) clearInterval(timer)

@@ -76,6 +76,32 @@ function listenError (err: unknown): unknown {
   return new ListenError(`could not listen on ${causes.length > 0 ? causes.join('; ') : 'the given addresses'}`, { cause: err })
 }
 
+/**
+ * libp2p's address manager re-reads our addresses 1 s (a debounce) after a
+ * transport's listener closes, and does not cancel that timer on stop: a
+ * stopped node kept the process alive for a second, so `get` took over
+ * 1 s to exit on SIGTERM. A listener closes during or just after stop, so
+ * this service cancels the timer on every such close once stopping began
+ * (its handler runs after the address manager's, registered earlier).
+ */
+function quietStop (): (components: { addressManager: unknown, events: EventTarget }) => { start: () => void, beforeStop: () => void, stop: () => void, afterStop: () => void } {
+  return components => {
+    let stopping = false
+    const cancel = (): void => {
+      const am = components.addressManager as { _updatePeerStoreAddresses?: { stop?: () => void } }
+      am._updatePeerStoreAddresses?.stop?.()
+    }
+    components.events.addEventListener('transport:close', () => { if (stopping) cancel() })
+    return {
+      // libp2p calls beforeStop/afterStop only on services that also have start and stop.
+      start: () => {},
+      beforeStop: () => { stopping = true },
+      stop: () => {},
+      afterStop: cancel
+    }
+  }
+}
+
 async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
   const localAddress = init.dialLocalAddress ?? loopbackDialAddress(init.listenMultiaddrs ?? [])
   return await createLibp2p({
@@ -86,7 +112,7 @@ async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
     streamMuxers: [yamux({
       streamOptions: { maxStreamWindowSize: init.maxStreamWindowBytes ?? DEFAULT_MAX_STREAM_WINDOW_BYTES }
     })],
-    services: { identify: identify() },
+    services: { identify: identify(), quietStop: quietStop() },
     connectionManager: {
       inboundConnectionThreshold: init.inboundConnectionsPerSecPerHost ?? 100,
       ...(init.maxIncomingPendingConnections != null ? { maxIncomingPendingConnections: init.maxIncomingPendingConnections } : {})

@@ -45,7 +45,9 @@ export class XferConnection {
     /** The pieces the source said it holds. */
     readonly remoteBitfield: Bitfield,
     /** The source's peer id, as a string. */
-    readonly remotePeer: string
+    readonly remotePeer: string,
+    /** The source said in its handshake that it is a publisher's origin seeder (older sources never say so). */
+    readonly remoteIsOrigin: boolean
   ) {}
 
   /** Dials `target`, handshakes for `manifest`'s item; throws ContentNotFoundError if the source lacks it. */
@@ -71,7 +73,7 @@ export class XferConnection {
       } catch (err) {
         throw new MalformedFrameError((err as Error).message)
       }
-      return new XferConnection(framed, manifest, remote, conn.remotePeer.toString())
+      return new XferConnection(framed, manifest, remote, conn.remotePeer.toString(), reply.origin === true)
     } catch (err) {
       stream.abort(err as Error)
       throw err

@@ -50,7 +50,7 @@ function decodeOrThrow<T> (what: string, fn: () => T): T {
 /** Encodes one xfer message. */
 export function encodeXferMessage (msg: XferMessage): Uint8Array {
   switch (msg.type) {
-    case 'handshake': return XferFrame.encode({ type: XferFrame.Type.HANDSHAKE, contentId: msg.contentId, bitfield: msg.bitfield as Uint8Array<ArrayBuffer> })
+    case 'handshake': return XferFrame.encode({ type: XferFrame.Type.HANDSHAKE, contentId: msg.contentId, bitfield: msg.bitfield as Uint8Array<ArrayBuffer>, origin: msg.origin === true })
     case 'have': return XferFrame.encode({ type: XferFrame.Type.HAVE, index: msg.index })
     case 'request': return XferFrame.encode({ type: XferFrame.Type.REQUEST, index: msg.index })
     case 'piece': return XferFrame.encode({ type: XferFrame.Type.PIECE, index: msg.index, data: msg.data as Uint8Array<ArrayBuffer> })
@@ -66,8 +66,13 @@ export function encodeXferMessage (msg: XferMessage): Uint8Array {
 export function decodeXferMessage (bytes: Uint8Array): XferMessage {
   const f = decodeOrThrow('xfer', () => XferFrame.decode(bytes, { limits: XFER_DECODE_LIMITS }))
   if (f.alternatives.length > 0 && f.type !== XferFrame.Type.CHOKE && f.type !== XferFrame.Type.REJECT) throw new MalformedFrameError(`alternatives on a ${String(f.type)} frame`)
+  if (f.origin && f.type !== XferFrame.Type.HANDSHAKE) throw new MalformedFrameError(`origin flag on a ${String(f.type)} frame`)
   switch (f.type) {
-    case XferFrame.Type.HANDSHAKE: return { type: 'handshake', contentId: decodeOrThrow('xfer', () => parseContentId(f.contentId)), bitfield: f.bitfield }
+    case XferFrame.Type.HANDSHAKE: {
+      const handshake: XferMessage = { type: 'handshake', contentId: decodeOrThrow('xfer', () => parseContentId(f.contentId)), bitfield: f.bitfield }
+      if (f.origin) handshake.origin = true
+      return handshake
+    }
     case XferFrame.Type.HAVE: return { type: 'have', index: f.index }
     case XferFrame.Type.REQUEST: return { type: 'request', index: f.index }
     case XferFrame.Type.PIECE: return { type: 'piece', index: f.index, data: f.data }

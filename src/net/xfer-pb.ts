@@ -11,6 +11,7 @@ export interface XferFrame {
   data: Uint8Array<ArrayBuffer>
   reason: string
   alternatives: PeerAlternative[]
+  origin: boolean
 }
 
 export namespace XferFrame {
@@ -90,6 +91,11 @@ export namespace XferFrame {
           }
         }
 
+        if ((obj.origin != null && obj.origin !== false)) {
+          w.uint32(64)
+          w.bool(obj.origin)
+        }
+
         if (opts.lengthDelimited !== false) {
           w.ldelim()
         }
@@ -101,7 +107,8 @@ export namespace XferFrame {
           index: 0,
           data: uint8ArrayAlloc(0),
           reason: '',
-          alternatives: []
+          alternatives: [],
+          origin: false
         }
 
         const end = length == null ? reader.len : reader.pos + length
@@ -142,6 +149,10 @@ export namespace XferFrame {
               obj.alternatives.push(PeerAlternative.codec().decode(reader, reader.uint32(), {
                 limits: opts.limits?.alternatives$
               }))
+              break
+            }
+            case 8: {
+              obj.origin = reader.bool()
               break
             }
             default: {
@@ -223,6 +234,13 @@ export namespace XferFrame {
 
               break
             }
+            case 8: {
+              yield {
+                field: `${prefix}.origin`,
+                value: reader.bool()
+              }
+              break
+            }
             default: {
               reader.skipType(tag & 7)
               break
@@ -277,6 +295,11 @@ export namespace XferFrame {
     value: string
   }
 
+  export interface XferFrameOriginFieldEvent {
+    field: '$.origin'
+    value: boolean
+  }
+
   export function encode (obj: Partial<XferFrame>): Uint8Array<ArrayBuffer> {
     return encodeMessage(obj, XferFrame.codec())
   }
@@ -285,7 +308,7 @@ export namespace XferFrame {
     return decodeMessage(buf, XferFrame.codec(), opts)
   }
 
-  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<XferFrame>): Generator<XferFrameTypeFieldEvent | XferFrameContentIdFieldEvent | XferFrameBitfieldFieldEvent | XferFrameIndexFieldEvent | XferFrameDataFieldEvent | XferFrameReasonFieldEvent | XferFrameAlternativesPeerIdFieldEvent | XferFrameAlternativesMultiaddrsFieldEvent> {
+  export function stream (buf: Uint8Array | Uint8ArrayList, opts?: DecodeOptions<XferFrame>): Generator<XferFrameTypeFieldEvent | XferFrameContentIdFieldEvent | XferFrameBitfieldFieldEvent | XferFrameIndexFieldEvent | XferFrameDataFieldEvent | XferFrameReasonFieldEvent | XferFrameAlternativesPeerIdFieldEvent | XferFrameAlternativesMultiaddrsFieldEvent | XferFrameOriginFieldEvent> {
     return streamMessage(buf, XferFrame.codec(), opts)
   }
 }

@@ -27,6 +27,18 @@ export class ContentStoreError extends Error {
   readonly code = 'ERR_CONTENT_STORE'
 }
 
+/** The store folder does not exist and opening was told not to create it (`seed` without --create-store). */
+export class StoreMissingError extends Error {
+  override name = 'StoreMissingError'
+  readonly code = 'ERR_STORE_MISSING'
+}
+
+/** Options for ContentStore.open. */
+export interface ContentStoreInit {
+  /** Create the store when its folder does not exist. Default true. */
+  create?: boolean
+}
+
 /** How many item files the store keeps open at once for piece reads. */
 const MAX_OPEN_FILES = 64
 /** Copy buffer for adding items, in bytes. */
@@ -39,10 +51,29 @@ export class ContentStore {
 
   private constructor (readonly dir: string) {}
 
-  /** Opens (creating if needed) a store and loads every item's manifest; items that fail verification are skipped and reported in `skipped`. */
-  static async open (dir: string): Promise<ContentStore> {
+  /**
+   * Opens a store and loads every item's manifest; items that fail
+   * verification are skipped and reported in `skipped`. A missing store is
+   * created unless `init.create` is false (then StoreMissingError). A path
+   * that is (or runs through) a file is a ContentStoreError in one line.
+   */
+  static async open (dir: string, init: ContentStoreInit = {}): Promise<ContentStore> {
     const store = new ContentStore(dir)
-    await mkdir(join(dir, 'items'), { recursive: true })
+    const st = await stat(dir).catch((err: NodeJS.ErrnoException) => err)
+    if (st instanceof Error) {
+      if (st.code === 'ENOTDIR') throw new ContentStoreError(`store ${dir} is not a directory: part of its path is a file`)
+      if (st.code !== 'ENOENT') throw new ContentStoreError(`cannot open store ${dir}: ${st.message}`)
+      if (init.create === false) throw new StoreMissingError(`no content store at ${dir} (check the path; swarmcdn publish --store ${dir} creates one, or pass --create-store to start an empty one)`)
+    } else if (!st.isDirectory()) {
+      throw new ContentStoreError(`store ${dir} is a file, not a directory`)
+    }
+    try {
+      await mkdir(join(dir, 'items'), { recursive: true })
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw new ContentStoreError(`store ${dir} is not a content store: ${join(dir, 'items')} is a file`)
+      throw new ContentStoreError(`cannot create store ${dir}: ${(err as Error).message}`)
+    }
     for (const entry of await readdir(join(dir, 'items'))) {
       if (entry.startsWith('.')) continue
       try {

@@ -108,7 +108,7 @@ describe('cli: bad input gives one clear line and exit 1', function () {
     await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
     const port = (server.address() as { port: number }).port
     try {
-      expectOneLineError(await runCli(['seed', '--store', join(dir, 'empty-store'), '--listen', `/ip4/127.0.0.1/tcp/${port}`], { env: NO_DEBUG }),
+      expectOneLineError(await runCli(['seed', '--store', join(dir, 'empty-store'), '--create-store', '--listen', `/ip4/127.0.0.1/tcp/${port}`], { env: NO_DEBUG }),
         new RegExp(`^swarmcdn: could not listen on /ip4/127\\.0\\.0\\.1/tcp/${port}: listen EADDRINUSE`))
     } finally {
       server.close()

@@ -2,7 +2,6 @@ import { expect } from 'chai'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { makeFixture, countingProvider, type Fixture } from '../helpers/content-fixture.js'
-import { startOriginSeeder } from '../../seeders/origin-seeder.js'
 import { startSwarmPeer, staticFinder, type SwarmPeer, type ProviderInfo } from '../../src/client/swarm-peer.js'
 import { loadPrefixTableFiles } from '../../src/client/prefix-table-files.js'
 import { AsnResolver } from '../../src/core/proximity/asn-resolver.js'
@@ -38,8 +37,8 @@ describe('client/swarm-peer: multi-source downloads and uploads (loopback)', fun
   })
 
   it('bans a lying peer and completes from the others', async () => {
-    const liar = await startOriginSeeder({ store: countingProvider(fx.store, () => true) })
-    cleanups.push(liar.stop)
+    // A regular peer that lies (an origin seeder would say so in its handshake and be spared while the good peer serves).
+    const liar = await peer({ provider: countingProvider(fx.store, () => true) })
     const good = await peer({ store: fx.store })
     const me = await peer()
     const errors: string[] = []

@@ -83,3 +83,26 @@ describe('net/xfer-codec: alternatives in a busy answer', () => {
     for (const bytes of bad) expect(() => decodeXferMessage(bytes)).to.throw(MalformedFrameError)
   })
 })
+
+describe('net/xfer-codec: the origin flag in a handshake', () => {
+  const contentId = 'bafkreifualh2ao7dlxyjkhhxpy4kvv4jxjc2pmc6nzvkkdjuv7ax6jmniq'
+  const bitfield = new Uint8Array([0xff, 0x80])
+
+  it('round-trips origin: true, and a regular peer\'s handshake has no origin key', () => {
+    expect(decodeXferMessage(encodeXferMessage({ type: 'handshake', contentId, bitfield, origin: true }))).to.deep.equal({ type: 'handshake', contentId, bitfield, origin: true })
+    expect(decodeXferMessage(encodeXferMessage({ type: 'handshake', contentId, bitfield }))).to.deep.equal({ type: 'handshake', contentId, bitfield })
+  })
+
+  it('keeps a regular peer\'s handshake byte for byte what older versions sent (field 8 absent)', () => {
+    const bytes = encodeXferMessage({ type: 'handshake', contentId, bitfield, origin: false })
+    const old = XferFrame.encode({ type: XferFrame.Type.HANDSHAKE, contentId, bitfield: bitfield as Uint8Array<ArrayBuffer> })
+    expect(Buffer.from(bytes).toString('hex')).to.equal(Buffer.from(old).toString('hex'))
+    // An origin's handshake is the old bytes plus field 8 (key 0x40, true), which older decoders skip as unknown.
+    expect(Buffer.from(encodeXferMessage({ type: 'handshake', contentId, bitfield, origin: true })).toString('hex')).to.equal(Buffer.from(old).toString('hex') + '4001')
+  })
+
+  it('rejects the origin flag on any frame but a handshake', () => {
+    const bad = XferFrame.encode({ type: XferFrame.Type.HAVE, index: 1, origin: true })
+    expect(() => decodeXferMessage(bad)).to.throw(MalformedFrameError, /origin flag on a HAVE frame/)
+  })
+})

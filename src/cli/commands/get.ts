@@ -9,11 +9,13 @@ import { AsnResolver } from '../../core/proximity/asn-resolver.js'
 import { parseContentId } from '../../core/content/content-id.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from 'commander'
-import { assertOutputDirExists, parseListenMultiaddr, parsePeerMultiaddr } from '../parse-options.js'
+import { assertOutputDirExists, parseByteSize, parseListenMultiaddr, parsePeerMultiaddr } from '../parse-options.js'
+import { exitWithinDeadline } from '../exit-deadline.js'
+import { DEFAULT_MAX_ITEM_SIZE_BYTES, formatBytes, OutputExistsError } from '../../client/download-target.js'
 
 interface GetOptions extends OverlayCliOptions {
   peer: string[], origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
-  uploadSlots?: number, uploadLimit?: number, findTimeout: number
+  uploadSlots?: number, uploadLimit?: number, findTimeout: number, force: boolean, wait: boolean, maxItemSize: number
 }
 
 /** What `get` downloads with: a swarm peer alone (`--peer`/`--origin`) or the peer runtime in the overlay. */
@@ -44,7 +46,10 @@ export function registerGet (program: Command): void {
     .option('--store <dir>', 'add the completed item to this content store (and serve it from there)')
     .option('--upload-slots <n>', 'peers served at once; the rest are choked (default 4)', parsePositiveInt)
     .option('--upload-limit <bytesPerSec>', 'total upload rate limit in bytes/s (default: unlimited)', parsePositiveInt)
-    .requiredOption('-o, --output <file>', 'where to write the item')
+    .requiredOption('-o, --output <file>', 'where to write the item (an existing directory: saved inside it under the item\'s name)')
+    .option('--force', 'overwrite an existing file at the output that is not this item', false)
+    .option('--wait', 'if another swarmcdn process is downloading into the same output, wait for it instead of exiting', false)
+    .option('--max-item-size <bytes>', `refuse items larger than this (e.g. 50GiB, 2TiB; default ${formatBytes(DEFAULT_MAX_ITEM_SIZE_BYTES)})`, parseByteSize, DEFAULT_MAX_ITEM_SIZE_BYTES)
     .option('--json', 'print one JSON progress object per line', false)
     .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePositiveInt, DEFAULT_FIND_TIMEOUT_SEC)
   addOverlayOptions(cmd)
@@ -55,9 +60,11 @@ export function registerGet (program: Command): void {
       const bootstrap = await bootstrapOf(opts)
       if (opts.peer.length + opts.origin.length === 0 && bootstrap.length === 0) throw new NoSourceError()
       const given = [...opts.origin.map(a => ({ address: a, isOrigin: true })), ...opts.peer.map(a => ({ address: a, isOrigin: false }))]
-      const providers = given.map(g => providerOf(g.address, g.isOrigin)).filter(p => p != null)
+      const providers = opts.peer.map(a => providerOf(a, false)).filter(p => p != null)
       // Addresses without a peer id can't be ranked or de-duplicated by peer: dial them as given.
-      const direct = given.filter(g => providerOf(g.address, g.isOrigin) == null)
+      // --origin only tells the piece picker to spare a source; whether its bytes
+      // count as from an origin is what the source says itself (its xfer handshake).
+      const direct = given.filter(g => g.isOrigin || providerOf(g.address, false) == null)
       const upload = { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) }
       const listen = opts.listen.length > 0 ? opts.listen : ['/ip4/0.0.0.0/tcp/0']
       let runtime: Runtime
@@ -73,7 +80,7 @@ export function registerGet (program: Command): void {
       }
       const swarm = runtime.swarm
       const ac = new AbortController()
-      const onSignal = (): void => { ac.abort(new Error('interrupted; run the same command again to resume')) }
+      const onSignal = (): void => { exitWithinDeadline(); ac.abort(new Error('interrupted; run the same command again to resume')) }
       process.once('SIGINT', onSignal)
       process.once('SIGTERM', onSignal)
       const tty = process.stderr.isTTY && !opts.json
@@ -107,6 +114,14 @@ export function registerGet (program: Command): void {
             if (opts.json) process.stdout.write(JSON.stringify({ event: 'source-error', address: addr, error: err.message }) + '\n')
           },
           signal: ac.signal,
+          overwrite: opts.force,
+          waitForLock: opts.wait,
+          maxItemSizeBytes: opts.maxItemSize,
+          onLockWait: owner => {
+            const who = owner == null ? 'another process' : `process ${owner.pid}`
+            if (opts.json) process.stdout.write(JSON.stringify({ event: 'waiting', reason: 'output-locked', pid: owner?.pid }) + '\n')
+            else process.stderr.write(`waiting for ${who}, which is downloading into ${opts.output}\n`)
+          },
           onManifest: m => {
             if (opts.json) {
               process.stdout.write(JSON.stringify({ event: 'manifest', contentId: m.contentId, name: m.name, mediaType: m.mediaType, lengthBytes: m.lengthBytes, pieceCount: m.pieceCount }) + '\n')
@@ -127,14 +142,19 @@ export function registerGet (program: Command): void {
             }
             onProgress(p)
           }
+        }).catch((err: unknown) => {
+          if (err instanceof OutputExistsError) throw new OutputExistsError(`${err.message}; pass --force to overwrite it, or -o to save elsewhere`)
+          throw err
         })
         bar?.stop()
         const secs = result.elapsedMs / 1000
         const mibps = result.manifest.lengthBytes / 1048576 / Math.max(secs, 0.001)
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: opts.output, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource) }) + '\n')
+          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: result.outputPath, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource) }) + '\n')
+        } else if (result.fetchedPieces === 0 && result.resumedPieces === result.manifest.pieceCount) {
+          process.stderr.write(`${result.outputPath} is already complete (${result.manifest.lengthBytes} bytes, ${result.manifest.pieceCount} pieces verified)\n`)
         } else {
-          process.stderr.write(`saved ${opts.output} (${result.manifest.lengthBytes} bytes, ${result.manifest.pieceCount} pieces verified${result.resumedPieces > 0 ? `, ${result.resumedPieces} resumed` : ''}) in ${secs.toFixed(1)} s, ${mibps.toFixed(1)} MiB/s\n`)
+          process.stderr.write(`saved ${result.outputPath} (${result.manifest.lengthBytes} bytes, ${result.manifest.pieceCount} pieces verified${result.resumedPieces > 0 ? `, ${result.resumedPieces} resumed` : ''}) in ${secs.toFixed(1)} s, ${mibps.toFixed(1)} MiB/s\n`)
           const t = swarm.stats().traffic
           process.stderr.write(`  ${mib(t.downloadedFromPeersBytes)} from peers, ${mib(t.downloadedFromSeedersBytes)} from seeders, ${result.bytesBySource.size} source(s):\n`)
           for (const [addr, bytes] of result.bytesBySource) process.stderr.write(`  ${mib(bytes)} from ${addr}\n`)

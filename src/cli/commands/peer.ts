@@ -5,12 +5,13 @@
  * There is no control protocol: more downloads mean another `--get` at the
  * next start, or `swarmcdn get ... --seed` as its own peer.
  */
-import { join } from 'node:path'
+import { mkdir } from 'node:fs/promises'
 import { parseContentId } from '../../core/content/content-id.js'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { startPeer } from '../../client/peer.js'
 import type { OverlayRoleSetting } from '../../net/overlay-service.js'
-import { parseListenMultiaddr } from '../parse-options.js'
+import { OutputPathError, parseListenMultiaddr } from '../parse-options.js'
+import { exitWithinDeadline } from '../exit-deadline.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, untilSignal, type OverlayCliOptions } from '../overlay-options.js'
 
 interface PeerOptions extends OverlayCliOptions {
@@ -37,7 +38,7 @@ export function registerPeer (program: Command): void {
       return v
     }))
     .addOption(new Option('--get <content-id>', 'download this item through the overlay at start, serving it as it arrives (repeatable)').argParser(collect))
-    .option('--output-dir <dir>', 'where --get saves items, as DIR/CONTENT_ID (with --store they also join the store)', '.')
+    .option('--output-dir <dir>', 'where --get saves items, as DIR/NAME from the manifest (created if missing; with --store they also join the store)', '.')
     .option('--upload-slots <n>', 'peers served at once; the rest are choked (default 4)', parsePositiveInt)
     .option('--upload-limit <bytesPerSec>', 'total upload rate limit in bytes/s (default: unlimited)', parsePositiveInt)
     .option('--json', 'print one JSON event per line', false)
@@ -46,6 +47,8 @@ export function registerPeer (program: Command): void {
     .action(async (opts: PeerOptions) => {
       const bootstrap = await bootstrapOf(opts)
       const gets = (opts.get ?? []).map(id => parseContentId(id))
+      // Before we announce anything: a download that can't be saved must not make us a provider.
+      if (gets.length > 0) await createOutputDir(opts.outputDir)
       const peer = await startPeer({
         upload: { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) },
         storeDir: opts.store,
@@ -70,23 +73,36 @@ export function registerPeer (program: Command): void {
       const stopping = new AbortController()
       const emit = (obj: Record<string, unknown>, text: string): void => { process.stdout.write(opts.json ? JSON.stringify(obj) + '\n' : text + '\n') }
       const downloads = gets.map(async contentId => {
-        const output = join(opts.outputDir, contentId)
-        emit({ event: 'download:started', contentId, output }, `downloading ${contentId} to ${output}`)
+        // The folder: the item is saved inside it under the manifest's file name.
+        const output = opts.outputDir
+        emit({ event: 'download:started', contentId, output }, `downloading ${contentId} into ${output}`)
         try {
           const r = await peer.download(contentId, output, { signal: stopping.signal })
           const bySource = Object.fromEntries(r.bytesBySource)
-          emit({ event: 'download:done', contentId, output, lengthBytes: r.manifest.lengthBytes, elapsedMs: r.elapsedMs, sources: r.bytesBySource.size, bytesBySource: bySource },
-            `downloaded ${contentId} (${r.manifest.lengthBytes} bytes) in ${(r.elapsedMs / 1000).toFixed(1)} s from ${r.bytesBySource.size} source(s); serving it`)
+          emit({ event: 'download:done', contentId, output: r.outputPath, lengthBytes: r.manifest.lengthBytes, elapsedMs: r.elapsedMs, sources: r.bytesBySource.size, bytesBySource: bySource },
+            `downloaded ${contentId} to ${r.outputPath} (${r.manifest.lengthBytes} bytes) in ${(r.elapsedMs / 1000).toFixed(1)} s from ${r.bytesBySource.size} source(s); serving it`)
         } catch (err) {
           if (stopping.signal.aborted) return
           emit({ event: 'download:error', contentId, error: (err as Error).message }, `swarmcdn: download of ${contentId} failed: ${(err as Error).message}`)
         }
       })
       const signal = await untilSignal()
+      exitWithinDeadline()
       stopping.abort(new Error('stopped'))
       await Promise.all(downloads)
       await peer.stop()
       if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped', signal }) + '\n')
       else process.stdout.write(`stopped (${signal})\n`)
     })
+}
+
+/** The folder --get saves into, created with its parents; a file in the way is one clear line. */
+async function createOutputDir (dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true })
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new OutputPathError(`cannot use --output-dir ${dir}: it or a folder above it is a file`)
+    throw new OutputPathError(`cannot create --output-dir ${dir}: ${(err as Error).message}`)
+  }
 }

@@ -15,6 +15,7 @@ interface SeedOptions extends OverlayCliOptions {
   busyThreshold: number
   /** false with --no-busy. */
   busy: boolean
+  createStore: boolean
 }
 
 function parsePositive (text: string): number {
@@ -27,7 +28,8 @@ function parsePositive (text: string): number {
 export function registerSeed (program: Command): void {
   const cmd = program.command('seed')
     .description('Run an origin seeder: serve every item in a content store over libp2p until SIGINT/SIGTERM.')
-    .requiredOption('--store <dir>', 'the content store directory (from swarmcdn publish)')
+    .requiredOption('--store <dir>', 'the content store directory (from swarmcdn publish); must exist unless --create-store')
+    .option('--create-store', 'create the store directory if it does not exist (and serve nothing until items are published into it)', false)
     .option('--listen <multiaddr>', 'listen address (repeatable)', parseListenMultiaddr, [] as string[])
     .option('--http <host:port>', 'also serve the store over plain HTTP (web seed: /c/ID, /c/ID/NAME, /c/ID/manifest with byte ranges); port 0 picks one', parseHostPort)
     .option('--upload-slots <n>', 'requesters of busy items served at once (plus 1 optimistic); the rest are choked and told which peers hold the item', parsePositive, DEFAULT_ORIGIN_UPLOAD_SLOTS)
@@ -40,6 +42,7 @@ export function registerSeed (program: Command): void {
     .action(async (opts: SeedOptions) => {
       const seeder = await startOriginSeeder({
         storeDir: opts.store,
+        createStore: opts.createStore,
         listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'],
         bootstrap: await bootstrapOf(opts),
         prefixTablePaths: opts.prefixTable ?? defaultPrefixTablePaths(),

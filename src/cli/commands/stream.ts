@@ -1,8 +1,6 @@
 import type { Command } from 'commander'
 import { InvalidArgumentError } from 'commander'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { stat } from 'node:fs/promises'
-import { join } from 'node:path'
 import cliProgress from 'cli-progress'
 import { multiaddr } from '@multiformats/multiaddr'
 import { parseContentId } from '../../core/content/content-id.js'
@@ -10,7 +8,9 @@ import { createSwarmNode } from '../../net/swarm-node.js'
 import { fetchManifest } from '../../net/manifest-protocol.js'
 import { StreamingDownload } from '../../client/streaming-download.js'
 import { startStreamingGateway, StreamingItems } from '../../client/streaming-gateway.js'
-import { assertOutputDirExists, parseNonNegativeInt, parsePeerMultiaddr } from '../parse-options.js'
+import { parseNonNegativeInt, parsePeerMultiaddr } from '../parse-options.js'
+import { exitWithinDeadline } from '../exit-deadline.js'
+import { assertOutputWritable, resolveOutputPath } from '../../client/download-target.js'
 import type { DownloadProgress, DownloadSource } from '../../client/download-content.js'
 import { startPeer, type Peer } from '../../client/peer.js'
 import { DEFAULT_REFIND_INTERVAL_MS, type ProviderInfo } from '../../client/swarm-peer.js'
@@ -56,7 +56,7 @@ export function registerStream (program: Command): void {
     .option('--peer <multiaddr>', 'a source to download from (repeatable); without it, sources are found through the overlay (--bootstrap)', parsePeerMultiaddr, [] as string[])
     .option('--port <n>', 'gateway port on 127.0.0.1 (0 = any free port)', parsePort, 0)
     .option('--player <cmd>', 'start this player on the URL and exit when it exits: mpv, vlc, or a command line (run without a shell)')
-    .option('-o, --output <file>', 'where to save the item (default: ./NAME from the manifest)')
+    .option('-o, --output <file>', 'where to save the item; a directory saves inside it (default: ./NAME from the manifest)')
     .option('--json', 'print one JSON object per line (url, progress, done)', false)
     .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePort, DEFAULT_FIND_TIMEOUT_SEC)
   addOverlayOptions(cmd)
@@ -72,7 +72,7 @@ Example:
       if (opts.peer.length === 0 && bootstrap.length === 0) throw new NoSourceError()
       const ac = new AbortController()
       const stop = (why: string): void => { if (!ac.signal.aborted) ac.abort(new Error(why)) }
-      const onSignal = (): void => { stop('interrupted') }
+      const onSignal = (): void => { exitWithinDeadline(); stop('interrupted') }
       process.once('SIGINT', onSignal)
       process.once('SIGTERM', onSignal)
       const emit = (obj: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(obj) + '\n') }
@@ -93,11 +93,9 @@ Example:
         }
         // The manifest first, for the default file name; the download fetches it again from its sources (a small message).
         const manifest = await firstManifest(node, sources, contentId, ac.signal)
-        const output = opts.output ?? join('.', manifest.name)
-        if (await stat(output).then(() => true, () => false)) {
-          throw new StreamArgumentError(`${output} exists (a finished download?); play it directly or pass -o to save elsewhere`)
-        }
-        await assertOutputDirExists(output)
+        // -o DIR (or none: the current folder) saves under the item's name, as `get` does.
+        const output = await resolveOutputPath(opts.output ?? '.', manifest)
+        await assertOutputWritable(output, { hint: 'a finished download? play it directly or pass -o to save elsewhere' })
         let lastJsonMs = 0
         const started = Date.now()
         const onProgress = (p: DownloadProgress): void => {

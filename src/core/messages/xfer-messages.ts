@@ -6,8 +6,12 @@
  */
 import type { ContentId } from '../content/content-id.js'
 
-/** Opens an xfer stream for one item: what the sender already holds. Sent first by both sides. */
-export interface HandshakeMessage { type: 'handshake', contentId: ContentId, bitfield: Uint8Array }
+/**
+ * Opens an xfer stream for one item: what the sender already holds. Sent
+ * first by both sides. `origin`: the serving side is a publisher's origin
+ * seeder (absent means no, as from older peers).
+ */
+export interface HandshakeMessage { type: 'handshake', contentId: ContentId, bitfield: Uint8Array, origin?: boolean }
 /** The sender now holds piece `index`. */
 export interface HaveMessage { type: 'have', index: number }
 /** Asks for piece `index`. */
