@@ -32,7 +32,7 @@ import { ContentStore } from '../store/content-store.js'
 import type { ContentProvider } from '../net/content-provider.js'
 import { downloadContent, DownloadFailedError, type DownloadInit, type DownloadResult, type DownloadSource } from './download-content.js'
 import { ProximityRanker } from './proximity-ranker.js'
-import { admitPeers, DEFAULT_MAX_PEERS, DEFAULT_REFIND_INTERVAL_MS } from '../core/swarm/source-admission.js'
+import { DEFAULT_MAX_PEERS, SourceChooser } from '../core/swarm/source-admission.js'
 import { SwarmContentProvider } from './swarm-provider.js'
 import { SelfAddressTracker } from './self-address.js'
 
@@ -280,8 +280,6 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     const contentId = parseContentId(contentIdText)
     const maxPeers = dl.maxPeers ?? DEFAULT_MAX_PEERS
     const bytesBySource = new Map<string, number>()
-    const used = new Set<string>()
-    const peerCount = { near: 0, far: 0 }
     const local = new AbortController()
     const signal = dl.signal == null ? local.signal : AbortSignal.any([dl.signal, local.signal])
     if (running.has(contentId)) throw new TypeError(`already downloading ${contentId}`)
@@ -289,30 +287,26 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     running.set(contentId, live)
     const originAddrs = new Set<string>()
 
-    /** New sources from `providers`: ranked, not ourselves, not already used, at most maxPeers peers in all. */
+    // Which providers become sources, and when to find again, is the core's rule (SourceChooser): the simulator's downloads use it too.
+    const chooser = new SourceChooser({ self: peerId, maxPeers, maxFarPeers: dl.maxFarPeers, knowsOwnAs: ranker.proximity && ranker.self.asn !== 0, proximity: ranker.proximity, refindIntervalMs: dl.refindIntervalMs })
+    const near = (p: ProviderInfo): boolean => ranker.proximity && ranker.sameAs(ranker.place(p.peerId, p.multiaddrs[0]))
+    /** New sources from `providers` (origins, then peers nearest first). */
     const choose = (providers: ProviderInfo[]): DownloadSource[] => {
-      const fresh = providers.filter(p => p.peerId !== peerId && p.multiaddrs.length > 0)
-      const origins = fresh.filter(p => p.isOrigin === true)
-      const peers = ranker.rank(fresh.filter(p => p.isOrigin !== true), p => ({ peerId: p.peerId, addr: p.multiaddrs[0] }))
+      const fresh = providers.filter(p => p.multiaddrs.length > 0)
+      const ranked = [...fresh.filter(p => p.isOrigin === true), ...ranker.rank(fresh.filter(p => p.isOrigin !== true), p => ({ peerId: p.peerId, addr: p.multiaddrs[0] }))]
+      const byId = new Map(ranked.map(p => [p.peerId, p]))
       const out: DownloadSource[] = []
-      const key = (p: ProviderInfo): string => p.peerId
-      for (const o of origins) {
-        if (used.has(key(o))) continue
-        used.add(key(o))
-        live.origins.add(o.peerId)
-        const address = withPeerId(o.multiaddrs[0], o.peerId)
-        originAddrs.add(address)
-        out.push({ address, isOrigin: true })
-      }
-      const fresh2 = peers.map((p, i) => ({ p, i })).filter(({ p }) => !used.has(key(p)))
-      const near = (p: ProviderInfo): boolean => ranker.proximity && ranker.sameAs(ranker.place(p.peerId, p.multiaddrs[0]))
-      const admitted = admitPeers(fresh2.map(c => ({ item: c, near: near(c.p) })), peerCount,
-        { maxPeers, maxFarPeers: dl.maxFarPeers, knowsOwnAs: ranker.proximity && ranker.self.asn !== 0 })
-      for (const { p, i } of admitted) {
-        used.add(key(p))
-        if (near(p)) peerCount.near++; else peerCount.far++
-        live.peers.add(p.peerId)
-        out.push({ address: withPeerId(p.multiaddrs[0], p.peerId), preference: preferenceOf(ranker, p, i, peers.length) })
+      for (const c of chooser.choose(ranked.map(p => ({ peerId: p.peerId, origin: p.isOrigin === true, near: near(p) })))) {
+        const p = byId.get(c.peerId) as ProviderInfo
+        const address = withPeerId(p.multiaddrs[0], p.peerId)
+        if (c.isOrigin) {
+          live.origins.add(p.peerId)
+          originAddrs.add(address)
+          out.push({ address, isOrigin: true })
+        } else {
+          live.peers.add(p.peerId)
+          out.push({ address, preference: c.preference })
+        }
       }
       return out
     }
@@ -330,7 +324,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     for (const s of dl.sources ?? []) {
       const address = s.address.toString()
       const id = peerIdOf(address) ?? address
-      used.add(id)
+      chooser.exclude(id)
       live.peers.add(id)
     }
     let initial = [...(dl.sources ?? []), ...choose(await find())]
@@ -347,7 +341,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
       }
     }
     let manifest: VerifiedManifest | undefined
-    let timer: ReturnType<typeof setInterval> | undefined
+    let timer: ReturnType<typeof setTimeout> | undefined
     let addSource: ((s: DownloadSource) => void) | undefined
     try {
       const result = await downloadContent(contentId, outputPath, initial, {
@@ -384,10 +378,20 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         onSessionStarted: add => {
           addSource = add
           if (dl.finder == null) return
-          timer = setInterval(() => {
-            void find().then(found => { for (const s of choose(found)) add(s) })
-          }, dl.refindIntervalMs ?? DEFAULT_REFIND_INTERVAL_MS)
-          timer.unref?.()
+          // Find again while short of peers: soon after a useful answer, less and less often after empty ones (SourceChooser.refindAfter).
+          const refindAfter = (added: number): void => {
+            const afterMs = chooser.refindAfter(added)
+            if (afterMs === undefined || signal.aborted) return
+            timer = setTimeout(() => {
+              void find().then(found => {
+                const fresh = choose(found)
+                for (const s of fresh) add(s)
+                refindAfter(fresh.filter(s => s.isOrigin !== true).length)
+              })
+            }, afterMs)
+            timer.unref?.()
+          }
+          refindAfter(initial.filter(s => s.isOrigin !== true).length)
         }
       })
       await provider.completeDownload(contentId, result.outputPath)
@@ -400,7 +404,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
       }
       throw err
     } finally {
-      if (timer != null) clearInterval(timer)
+      if (timer != null) clearTimeout(timer)
       running.delete(contentId)
       local.abort()
     }
@@ -480,13 +484,6 @@ class AlternativesCache {
 /** A static ProviderFinder over a fixed (or growing) list. */
 export function staticFinder (providers: ProviderInfo[] | (() => ProviderInfo[])): ProviderFinder {
   return async () => typeof providers === 'function' ? providers() : providers
-}
-
-/** Preference from rank position: same-AS peers in [0, 1) (the session's "near" class), the rest in [1, 2); without proximity nobody is near. */
-function preferenceOf (ranker: ProximityRanker, p: ProviderInfo, position: number, count: number): number {
-  const step = position / Math.max(1, count)
-  if (!ranker.proximity) return 1 + 0.99 * step
-  return (ranker.sameAs(ranker.place(p.peerId, p.multiaddrs[0])) ? 0 : 1) + 0.99 * step
 }
 
 function withoutPeerId (addr: string): string {

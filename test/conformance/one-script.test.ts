@@ -19,6 +19,7 @@ import { startOriginSeeder, type OriginSeeder } from '../../seeders/origin-seede
 import { startPeer, type Peer } from '../../src/client/peer.js'
 import type { SwarmDownloadResult } from '../../src/client/swarm-peer.js'
 import { waitFor, LOOPBACK_LIMITS } from '../helpers/wait-for.js'
+import type { ContentProvider } from '../../src/net/content-provider.js'
 import { FAST_OVERLAY } from '../helpers/fast-overlay.js'
 import { runScenario } from '../../sim/run-scenario.js'
 import { resolveScenario } from '../../sim/scenario/load-scenario.js'
@@ -124,7 +125,13 @@ describe('conformance: one script through the simulator shell and through libp2p
   })
 
   it('real libp2p nodes reach the same outcomes, origin share within the tolerance', async () => {
-    seeder = await startOriginSeeder({ store: slowProvider(fx.store, SCRIPT.originPieceMs), listenMultiaddrs: ['/ip4/127.1.0.1/tcp/0'], overlay: FAST_OVERLAY })
+    // The origin serves nothing until every leaf has asked (as the simulated one, whose requests all fall inside one second):
+    // on a loaded machine the first downloads must not end before the last start, or the origin never sees a crowd.
+    let openOrigin!: () => void
+    const opened = new Promise<void>(resolve => { openOrigin = resolve })
+    const slow = slowProvider(fx.store, SCRIPT.originPieceMs)
+    const origin: ContentProvider = { has: id => slow.has(id), manifest: id => slow.manifest(id), readPiece: async (id, i) => { await opened; return await slow.readPiece(id, i) } }
+    seeder = await startOriginSeeder({ store: origin, listenMultiaddrs: ['/ip4/127.1.0.1/tcp/0'], overlay: FAST_OVERLAY })
     // The seeder serves through a slowed provider, not its store: it announces the item itself.
     seeder.overlay.announce(fx.manifest.contentId)
     const start = async (role: 'leaf' | 'supernode', ip: string, bootstrap: string[]): Promise<Peer> => {
@@ -146,6 +153,7 @@ describe('conformance: one script through the simulator shell and through libp2p
       if (i + 1 === SCRIPT.stopSupernodeAfterRequests) { stopped.add(lost); await lost.stop() }
       await new Promise(resolve => setTimeout(resolve, SCRIPT.requestSpacingMs))
     }
+    openOrigin()
     const results = await Promise.all(runs)
     for (const r of results) expect(Buffer.compare(await readFile(r.outputPath), fx.data), r.outputPath).to.equal(0)
     await waitFor('leaves detached from the stopped supernode', () => leaves.every(l => !l.overlay.status().attached.some(a => a.peerId === lost.peerId)), 15_000)

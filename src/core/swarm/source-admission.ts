@@ -109,6 +109,9 @@ export class SourceChooser {
     return this.refindMs
   }
 
+  /** A source the caller added itself (given on the command line): never chosen again. */
+  exclude (peerId: string): void { this.used.add(peerId) }
+
   /** A peer source left (its connection closed): its place may be filled again. */
   lost (peerId: string, near: boolean): void {
     if (!this.used.has(peerId)) return
