@@ -17,7 +17,7 @@ import { startWebSeed, type WebSeed } from './web-seed.js'
 import type { OverlayInit, OverlayService } from '../src/net/overlay-service.js'
 import { AsnResolver } from '../src/core/proximity/asn-resolver.js'
 import { loadPrefixTableFiles } from '../src/client/prefix-table-files.js'
-import { startPeer, type Peer, type PeerInit } from '../src/client/peer.js'
+import { startPeer, type Peer, type PeerInit, type PeerOverlayInit } from '../src/client/peer.js'
 
 import { originUploadPolicy, type OriginUploadInit } from '../src/core/swarm/upload-policy.js'
 
@@ -50,8 +50,14 @@ export interface OriginSeederInit {
   bootstrap?: string[]
   /** Prefix-table files for proximity ranking of the leaves it indexes. Default none (AS unknown). */
   prefixTablePaths?: string[]
+  /** An AS resolver instead of prefixTablePaths (tests with many nodes share one). */
+  asnResolver?: AsnResolver
+  /** Configured public IP (`--public-ip`). Default: observed by identify. */
+  publicIp?: string
+  /** Rank by proximity. Default true. */
+  proximity?: boolean
   /** Further overlay options (timers, limits); role is always 'seeder'. */
-  overlay?: OverlayInit
+  overlay?: PeerOverlayInit
   /** Upload policy: slots, rate limit, busy mode (see OriginUploadInit for defaults). */
   upload?: OriginUploadInit
   /** libp2p connection limits (an origin facing a burst of clients raises them). */
@@ -100,10 +106,10 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
       provider: init.store != null && init.store !== store ? init.store : undefined,
       listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/127.0.0.1/tcp/0'],
       privateKey: init.privateKey,
-      bootstrap: init.bootstrap ?? init.overlay?.bootstrap,
-      publicIp: init.overlay?.publicIp,
-      proximity: init.overlay?.proximity,
-      asnResolver: init.overlay?.asnResolver ?? new AsnResolver(init.prefixTablePaths != null && init.prefixTablePaths.length > 0 ? loadPrefixTableFiles(init.prefixTablePaths) : undefined),
+      bootstrap: init.bootstrap,
+      publicIp: init.publicIp,
+      proximity: init.proximity,
+      asnResolver: init.asnResolver ?? new AsnResolver(init.prefixTablePaths != null && init.prefixTablePaths.length > 0 ? loadPrefixTableFiles(init.prefixTablePaths) : undefined),
       overlay: init.overlay,
       upload,
       node: init.node

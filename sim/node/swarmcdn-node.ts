@@ -1,22 +1,17 @@
 /**
  * The swarmcdn peer in the simulator: the shell of one OverlayPeer
  * (src/core/peer) per online node, the same object the libp2p shell
- * (src/net/overlay-service.ts) drives, plus the modelled piece exchange.
- * The overlay's decisions (roles, discovery, finds, forwards, provides,
- * promotion) are the peer's; this file turns its effects into simulated
- * messages and metrics, and answers its host questions from the model.
- *
- * What the model abstracts (sim/README.md, "What the simulator abstracts"):
- * - a message's frame carries the sender's current role, as the real
- *   frame's senderRole does; connections close `disconnectDetectS` after
- *   a node goes offline;
- * - pieces travel as fair-share transfers with no bytes and always verify;
- * - a download's sources: the nearest `maxSourcesPerDownload` non-origin
- *   providers the peer found, plus every origin seeder (as isOrigin
- *   fallback), all assumed to hold the whole item;
- * - uploads: at most `uploadSlots` at once (seeders `seederUploadSlots`),
- *   then a FIFO of `uploadQueue` requests; beyond that, or for an item not
- *   held, `piece-reject` (NOT yet the real upload policy: see sim/README).
+ * (src/net/overlay-service.ts) drives, plus the modelled piece exchange
+ * over the core's UploadPolicy, SourceChooser and DownloadSession. The
+ * decisions are the core's; this file turns effects into simulated
+ * messages and metrics and answers the peer's host questions from the
+ * model. What the model abstracts (sim/README.md, "What the simulator
+ * abstracts"): frames carry the sender's current role; connections close
+ * `disconnectDetectS` after a node goes offline; pieces are fair-share
+ * transfers with no bytes that always verify; a download's first requests
+ * wait for every handshake (coarse pieces); every seeder is an origin
+ * source of every download (as if the manifest named them); a busy
+ * origin's chokes name no alternatives.
  */
 import type { Rng } from '../engine/rng.js'
 import { keyFromBytes, keyToHex, type Key } from '../../src/core/ids.js'
@@ -508,6 +503,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     if (!this.holdsPiece(m.itemRank, m.index)) { out.push({ type: 'send', to: from, message: { type: 'piece-reject', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 }); return }
     if (!policy.admitPiece(nowMs, key, m.index)) { out.push({ type: 'send', to: from, message: { type: 'piece-decline', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 }); return }
     this.uploadsActive++
+    if (this.peer.role !== 'leaf') this.peer.reportLoad({ uploadUtilization: policy.slotUtilization() })
     out.push({ type: 'transfer', to: from, message: { type: 'piece', itemRank: m.itemRank, index: m.index }, bytes: this.pieceBytesOf(m.itemRank, m.index) })
   }
 
@@ -668,6 +664,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
   onTransferSent (_nowMs: number): Array<Effect<SimMessage>> {
     const out: Array<Effect<SimMessage>> = []
     this.uploadsActive--
+    if (this.uploads != null && this.peer.role !== 'leaf') this.peer.reportLoad({ uploadUtilization: this.uploads.slotUtilization() })
     return out
   }
 

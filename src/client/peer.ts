@@ -22,6 +22,9 @@ import type { ContentId } from '../core/content/content-id.js'
 import { loadPrefixTableFiles } from './prefix-table-files.js'
 import { startSwarmPeer, type ProviderFinder, type SwarmDownloadInit, type SwarmDownloadResult, type SwarmItemStats, type SwarmPeer, type SwarmPeerInit, type SwarmTraffic } from './swarm-peer.js'
 
+/** The overlay options that are not fields of PeerInit itself (each option is given in one place). */
+export type PeerOverlayInit = Omit<OverlayInit, 'role' | 'bootstrap' | 'publicIp' | 'proximity' | 'asnResolver'>
+
 /** Options of startPeer. */
 export interface PeerInit {
   /** Content store to serve and announce (created if missing); completed downloads join it. Default: none (downloads are served from their output files). */
@@ -46,8 +49,8 @@ export interface PeerInit {
   proximity?: boolean
   /** Stable identity. Default a fresh key. */
   privateKey?: PrivateKey
-  /** Further overlay options (timers, limits). */
-  overlay?: OverlayInit
+  /** Further overlay options (timers, limits); role, bootstrap, publicIp, proximity and the AS resolver are the fields above, set once. */
+  overlay?: PeerOverlayInit
   /** Upload policy: `regularSlots` (default 4), `uploadBytesPerSec` (default unlimited), periods. */
   upload?: SwarmPeerInit['upload']
   /** libp2p connection limits. */
@@ -99,11 +102,12 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
   const node = await createSwarmNode({ listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/0.0.0.0/tcp/0'], privateKey: init.privateKey, ...init.node })
   const overlay = new OverlayService(node, {
     ...init.overlay,
-    role: init.role ?? init.overlay?.role ?? 'auto',
-    bootstrap: init.bootstrap ?? init.overlay?.bootstrap,
-    publicIp: init.publicIp ?? init.overlay?.publicIp,
-    proximity: init.proximity ?? init.overlay?.proximity,
-    asnResolver: resolver
+    role: init.role ?? 'auto',
+    bootstrap: init.bootstrap,
+    publicIp: init.publicIp,
+    proximity: init.proximity,
+    asnResolver: resolver,
+    uploadUtilization: () => swarm?.gate.slotUtilization() ?? 0
   })
   let swarm: SwarmPeer | undefined
   const status = (): PeerStatus => {
@@ -127,7 +131,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
       proximity: init.proximity,
       upload: init.upload,
       // A seeder says so in its xfer handshake too, for clients that dial it directly.
-      origin: (init.role ?? init.overlay?.role) === 'seeder',
+      origin: init.role === 'seeder',
       announce: id => { overlay.announce(id) },
       withdraw: id => { overlay.withdraw(id) },
       // A busy seeder names the holders its overlay knows in its chokes and spread rejects.

@@ -15,6 +15,7 @@
  *   else a public identify-observed address, else its listen address.
  */
 import { randomInt } from 'node:crypto'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
@@ -95,7 +96,12 @@ export interface OverlayInit extends OverlayPeerInit {
   rpc?: Omit<DhtRpcInit, 'requestTimeoutMs'>
   /** Uniform random in [0, 1). Default crypto-based. */
   random?: () => number
+  /** The node's upload load, reported to the peer every LOAD_REPORT_INTERVAL_MS with the event-loop lag (a supernode sheds new leaves when loaded). Default: no upload load. */
+  uploadUtilization?: () => number
 }
+
+/** How often a member reports its load (upload slots in use, event-loop lag p99) to the peer, ms. */
+export const LOAD_REPORT_INTERVAL_MS = 1000
 
 /** Thrown by findProviders when the overlay is stopped or not started. */
 export class OverlayStoppedError extends Error {
@@ -132,6 +138,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   private readonly listeners: Array<[string, (e: any) => void]> = []
   private timer: NodeJS.Timeout | undefined
   private timerAtMs: number | undefined
+  private loadTimer: NodeJS.Timeout | undefined
+  private readonly lag = monitorEventLoopDelay({ resolution: 20 })
   private running = false
   private listening: Promise<void> = Promise.resolve()
 
@@ -174,6 +182,9 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
       this.input(nowMs => this.peer.dhtServerSeen(nowMs, { id: keyOfPeerId(peerId), peerId, addrs }))
     })
     this.input(nowMs => this.peer.start(nowMs))
+    this.lag.enable()
+    this.loadTimer = setInterval(() => { this.reportLoad() }, LOAD_REPORT_INTERVAL_MS)
+    this.loadTimer.unref()
     await this.listening
   }
 
@@ -183,6 +194,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     this.input(nowMs => this.peer.stop(nowMs))
     this.running = false
     if (this.timer != null) clearTimeout(this.timer)
+    if (this.loadTimer != null) clearInterval(this.loadTimer)
+    this.lag.disable()
     for (const [name, fn] of this.listeners) this.node.removeEventListener(name as 'peer:disconnect', fn)
     this.listeners.length = 0
     for (const w of this.inboundWaiters.values()) w(undefined)
@@ -289,6 +302,14 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   }
 
   // ---- inputs and effects ----------------------------------------------------
+
+  /** Measures, the peer decides: upload slots in use and the event loop's lag over the last interval. */
+  private reportLoad (): void {
+    if (this.role === 'leaf') return
+    const eventLoopLagMs = this.lag.percentile(99) / 1e6
+    this.lag.reset()
+    this.peer.reportLoad({ uploadUtilization: this.init.uploadUtilization?.() ?? 0, eventLoopLagMs })
+  }
 
   /** Feeds one input to the peer, performs its effects, re-arms the one timer. */
   private input (fn: (nowMs: number) => OverlayEffect[]): void {

@@ -62,6 +62,9 @@ export class SwarmUploadGate implements UploadGate {
   /** Requesters currently unchoked. */
   unchokedCount (): number { return this.policy.unchokedCount() }
 
+  /** Share of the upload slots in use, 0-1 (UploadPolicy.slotUtilization). */
+  slotUtilization (): number { return this.policy.slotUtilization() }
+
   admit (who: RequesterInfo, push: (msg: XferMessage) => void): UploadTicket {
     const key = `${who.peerId}#${this.nextKey++}`
     const item = who.contentId.toString()

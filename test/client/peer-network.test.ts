@@ -88,7 +88,7 @@ describe('client/peer: overlay + swarm in one runtime (31 nodes, real libp2p on 
   }
 
   it(`${LEAVES} leaves find providers through the overlay and each completes a download from several sources`, async () => {
-    seeder = await startOriginSeeder({ store: slowProvider(fx.store, SEEDER_PIECE_DELAY_MS), listenMultiaddrs: ['/ip4/127.1.0.1/tcp/0'], overlay: { ...FAST, asnResolver: resolver } })
+    seeder = await startOriginSeeder({ store: slowProvider(fx.store, SEEDER_PIECE_DELAY_MS), listenMultiaddrs: ['/ip4/127.1.0.1/tcp/0'], asnResolver: resolver, overlay: FAST })
     seeder.overlay.announce(fx.manifest.contentId)
     seeder.overlay.announce(second.contentId)
     for (let i = 0; i < SUPERNODES; i++) supers.push(await peer('supernode', `127.${1 + (i % 4)}.0.${10 + i}`, [seeder.multiaddrs[0]]))

@@ -46,7 +46,8 @@ export function registerSeed (program: Command): void {
         listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'],
         bootstrap: await bootstrapOf(opts),
         prefixTablePaths: opts.prefixTable ?? defaultPrefixTablePaths(),
-        overlay: { proximity: opts.proximity, publicIp: opts.publicIp },
+        proximity: opts.proximity,
+        publicIp: opts.publicIp,
         http: opts.http,
         upload: {
           regularSlots: opts.uploadSlots,

@@ -21,7 +21,7 @@
  * - Reciprocation: bytes received from a peer over the last
  *   RECIPROCATION_WINDOW_MS count as its upload rate to us.
  */
-import { UploadSlots, type UploadRequester, type UploadSlotsInit } from './upload-slots.js'
+import { DEFAULT_OPTIMISTIC_SLOTS, DEFAULT_REGULAR_SLOTS, UploadSlots, type UploadRequester, type UploadSlotsInit } from './upload-slots.js'
 import { PieceSpread, isBusyItem } from './origin-spread.js'
 
 /** Time over which received bytes count as a peer's reciprocation rate, ms. */
@@ -73,6 +73,8 @@ export class UploadPolicy {
   /** Item -> admitted requesters. */
   private readonly requestersOf = new Map<string, number>()
   private readonly received = new Map<string, Array<{ atMs: number, bytes: number }>>()
+  /** Unchoked requesters holding a slot, as of the last decision. */
+  private slotsHeld = 0
   /** Pieces declined by the spread rule (metrics). */
   piecesDeclined = 0
   /** Chokes decided so far (metrics). */
@@ -92,6 +94,17 @@ export class UploadPolicy {
 
   /** True while requester `key` must not be served. */
   isChoked (key: string): boolean { return this.admitted.get(key)?.choked ?? true }
+
+  /**
+   * Share of the upload slots in use (0-1): unchoked requesters that hold a
+   * slot over regular + optimistic slots; 0 with unlimited slots. The
+   * overlay peer's load input (a supernode sheds new leaves near 1).
+   */
+  slotUtilization (): number {
+    const slots = (this.init.regularSlots ?? DEFAULT_REGULAR_SLOTS) + (this.init.optimisticSlots ?? DEFAULT_OPTIMISTIC_SLOTS)
+    if (!Number.isFinite(slots) || slots <= 0) return 0
+    return Math.min(1, this.slotsHeld / slots)
+  }
 
   /** Requesters unchoked now. */
   unchokedCount (): number {
@@ -219,6 +232,8 @@ export class UploadPolicy {
     }))
     this.slots.update(nowMs, requesters)
     const managedKeys = new Set(requesters.map(r => r.id))
+    this.slotsHeld = 0
+    for (const r of requesters) if (this.slots.isUnchoked(r.id)) this.slotsHeld++
     const changes: ChokeChange[] = []
     for (const [key, a] of this.admitted) {
       const choked = managedKeys.has(key) ? !this.slots.isUnchoked(key) : false

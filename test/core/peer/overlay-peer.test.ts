@@ -1,0 +1,117 @@
+import { expect } from 'chai'
+import { keyFromBytes, type Key } from '../../../src/core/ids.js'
+import type { Contact } from '../../../src/core/dht/contact.js'
+import { OverlayPeer, type OverlayEffect, type OverlayPeerHost, type PolicyMeasurements } from '../../../src/core/peer/overlay-peer.js'
+import { OverlayOptionError, resolveOverlayOptions, type OverlayPeerInit } from '../../../src/core/peer/overlay-options.js'
+import type { PeerPlace } from '../../../src/core/proximity/peer-ranking.js'
+import type { DhtMessage } from '../../../src/core/messages/dht-messages.js'
+
+const enc = new TextEncoder()
+const contact = (name: string, origin = false): Contact => ({ id: keyFromBytes(enc.encode(name)), peerId: name, addrs: [`/ip4/127.0.0.${name.length}/tcp/1`], ...(origin ? { origin } : {}) })
+const key = (name: string): Key => keyFromBytes(enc.encode(name))
+
+/** A host that knows nothing about places and holds `held`. */
+class Host implements OverlayPeerHost {
+  held: Key[] = []
+  measurements: PolicyMeasurements = { reachable: false, spareUploadBytesPerSec: 0 }
+  placeOf (c: Contact): PeerPlace { return { address: undefined, asn: 0, tieKey: c.id[0] } }
+  selfPlace (): PeerPlace { return { address: undefined, asn: 0, tieKey: 0 } }
+  heldKeys (): Iterable<Key> { return this.held }
+  policyInputs (): PolicyMeasurements { return this.measurements }
+}
+
+function peer (role: OverlayPeerInit['role'], init: OverlayPeerInit = {}, bootstrap: Contact[] = []): { p: OverlayPeer, host: Host } {
+  const host = new Host()
+  const p = new OverlayPeer(contact(`self-${String(role)}`), host, mulberry32(7), bootstrap, { ...init, role })
+  return { p, host }
+}
+
+/** A small seeded uniform [0, 1) generator (tests pass randomness in, as the simulator does). */
+function mulberry32 (seed: number): () => number {
+  let a = seed
+  return () => {
+    a = (a + 0x6D2B79F5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+const sends = (effects: OverlayEffect[]): Array<{ to: string, message: DhtMessage }> =>
+  effects.flatMap(e => e.type === 'send' ? [{ to: e.to.peerId, message: e.message }] : [])
+
+describe('core/peer/overlay-peer', () => {
+  it('answers a DHT request with not-a-dht-node while it is a leaf', () => {
+    const { p } = peer('leaf')
+    p.start(0)
+    const out = sends(p.message(10, contact('asker'), 'supernode', { type: 'ping', requestId: 7 }))
+    expect(out).to.deep.equal([{ to: 'asker', message: { type: 'error', requestId: 7, code: 'not-a-dht-node' } }])
+  })
+
+  it('a supernode sheds a new leaf while the host reports full upload slots, and takes it once load falls', () => {
+    const { p } = peer('supernode')
+    p.start(0)
+    p.reportLoad({ uploadUtilization: 1 })
+    const busy = sends(p.message(10, contact('leaf-a'), 'leaf', { type: 'attach', requestId: 1 }))
+    expect(busy.map(s => s.message.type)).to.deep.equal(['attach-busy'])
+    p.reportLoad({ uploadUtilization: 0.2, eventLoopLagMs: 5 })
+    const ok = sends(p.message(20, contact('leaf-b'), 'leaf', { type: 'attach', requestId: 2 }))
+    expect(ok.map(s => s.message.type)).to.deep.equal(['attach-ok'])
+    p.reportLoad({ eventLoopLagMs: 400 })
+    expect(sends(p.message(30, contact('leaf-c'), 'leaf', { type: 'attach', requestId: 3 })).map(s => s.message.type)).to.deep.equal(['attach-busy'])
+  })
+
+  it('a leaf with no supernode waits attachWaitMs for one, then answers its find with nobody', () => {
+    const { p } = peer('leaf', { attachWaitMs: 2000 })
+    p.start(0)
+    const f = p.find(100, key('item'))
+    expect(f.effects.filter(e => e.type === 'providers-found')).to.have.length(0)
+    expect(p.nextDeadlineMs()).to.be.at.most(2100)
+    const done = p.timer(2100).filter(e => e.type === 'providers-found')
+    expect(done).to.deep.equal([{ type: 'providers-found', findId: f.findId, key: key('item'), providers: [] }])
+  })
+
+  it('a leaf asks two bootstrap servers for supernodes near its id, then attaches to what they name', () => {
+    const seeds = [contact('seed-1', true), contact('seed-2', true), contact('seed-3', true)]
+    const { p } = peer('leaf', {}, seeds)
+    const asks = sends(p.start(0)).filter(s => s.message.type === 'find-node')
+    expect(asks).to.have.length(2)
+    const sn = contact('supernode-1')
+    const out = sends(p.message(50, seeds.find(s => s.peerId === asks[0].to) as Contact, 'seeder', { type: 'find-node-reply', requestId: asks[0].message.requestId, closer: [sn] }))
+    // The supernode is tried before the seeder that named it (origins last).
+    const attach = out.filter(s => s.message.type === 'attach')
+    expect(attach[0].to).to.equal('supernode-1')
+  })
+
+  it('a role change withdraws the old role\'s records, answers finds in flight and re-registers held keys', () => {
+    const { p, host } = peer('auto')
+    host.held = [key('held')]
+    p.start(0)
+    const f = p.find(10, key('wanted'))
+    const out = p.setRole(20, 'supernode', 'test')
+    expect(out.find(e => e.type === 'role-changed')).to.deep.include({ role: 'supernode', previous: 'leaf' })
+    expect(out.filter(e => e.type === 'providers-found').map(e => (e as { findId: number }).findId)).to.deep.equal([f.findId])
+    expect(p.role).to.equal('supernode')
+    const back = p.setRole(30, 'leaf', 'test')
+    expect(back.filter(e => e.type === 'withdrawn')).to.have.length(1)
+  })
+
+  it('promotes itself when the policy says the region lacks supernodes, and not when it is unreachable', () => {
+    const policy = { minUptimeMs: 1000, minSpareUploadBytesPerSec: 1, minSupernodesPerRegion: 1, targetLeavesPerSupernode: 1 }
+    const reachable = peer('auto', { policyIntervalMs: 10_000, policy })
+    reachable.host.measurements = { reachable: true, spareUploadBytesPerSec: 1e6, regionSupernodes: 0, regionLeaves: 5 }
+    reachable.p.start(0)
+    const unreachable = peer('auto', { policyIntervalMs: 10_000, policy })
+    unreachable.host.measurements = { reachable: false, spareUploadBytesPerSec: 1e6, regionSupernodes: 0, regionLeaves: 5 }
+    unreachable.p.start(0)
+    for (let t = 0; t <= 60_000; t += 1000) { reachable.p.timer(t); unreachable.p.timer(t) }
+    expect(reachable.p.role).to.equal('supernode')
+    expect(unreachable.p.role).to.equal('leaf')
+  })
+
+  it('rejects bad options with OverlayOptionError', () => {
+    expect(() => resolveOverlayOptions({ k: 0 })).to.throw(OverlayOptionError, /k must be an integer >= 1/)
+    expect(() => resolveOverlayOptions({ requestTimeoutMs: -1 })).to.throw(OverlayOptionError, /requestTimeoutMs/)
+    expect(resolveOverlayOptions({ requestTimeoutMs: 3000 }).queryTimeoutMs).to.equal(6000)
+  })
+})

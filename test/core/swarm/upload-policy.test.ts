@@ -1,0 +1,57 @@
+import { expect } from 'chai'
+import { originUploadPolicy, UploadPolicy } from '../../../src/core/swarm/upload-policy.js'
+import { SourceChooser, MAX_REFIND_INTERVAL_MS } from '../../../src/core/swarm/source-admission.js'
+
+describe('core/swarm/upload-policy', () => {
+  it('an origin serves the long tail to everyone and chokes the crowd of a busy item beyond 4 + 1 slots', () => {
+    const p = new UploadPolicy(originUploadPolicy())
+    for (let i = 0; i < 3; i++) p.admit(0, `r${i}`, { item: 'tail', peerId: `p${i}`, pieceCount: 8 })
+    expect([0, 1, 2].every(i => !p.isChoked(`r${i}`))).to.equal(true)
+    expect(p.slotUtilization()).to.equal(0) // the long tail holds no slot
+    for (let i = 0; i < 8; i++) p.admit(10, `c${i}`, { item: 'hit', peerId: `q${i}`, pieceCount: 8 })
+    const unchoked = [...Array(8).keys()].filter(i => !p.isChoked(`c${i}`))
+    expect(unchoked).to.have.length(5)
+    expect(p.isBusy('hit')).to.equal(true)
+    expect(p.slotUtilization()).to.equal(1)
+    // A busy item's pieces are spread: the same piece twice in a row is declined.
+    const [a, b] = unchoked
+    expect(p.admitPiece(20, `c${a}`, 3)).to.equal(true)
+    expect(p.admitPiece(20, `c${b}`, 3)).to.equal(false)
+  })
+
+  it('a closed connection releases every requester of that peer and hands its slot on', () => {
+    const p = new UploadPolicy({ regularSlots: 1, optimisticSlots: 0 })
+    p.admit(0, 'a:1', { item: '1', peerId: 'a' })
+    p.admit(0, 'a:2', { item: '2', peerId: 'a' })
+    p.admit(0, 'b:1', { item: '1', peerId: 'b' })
+    expect(p.isChoked('b:1')).to.equal(true)
+    const changes = p.releasePeer(5, 'a')
+    expect(p.size).to.equal(1)
+    expect(changes).to.deep.include({ key: 'b:1', choked: false })
+  })
+})
+
+describe('core/swarm/source-admission: SourceChooser', () => {
+  it('takes origins as fallbacks, near peers first, never itself, and refinds less often while answers add nobody', () => {
+    const c = new SourceChooser({ self: 'me', maxPeers: 3, maxFarPeers: 1, knowsOwnAs: true, refindIntervalMs: 1000 })
+    const chosen = c.choose([
+      { peerId: 'o', origin: true, near: false },
+      { peerId: 'me', origin: false, near: true },
+      { peerId: 'far1', origin: false, near: false },
+      { peerId: 'near1', origin: false, near: true },
+      { peerId: 'far2', origin: false, near: false }
+    ])
+    expect(chosen.map(s => [s.peerId, s.isOrigin])).to.deep.equal([['o', true], ['far1', false], ['near1', false]])
+    expect(chosen.find(s => s.peerId === 'near1')?.preference).to.be.below(1)
+    expect(chosen.find(s => s.peerId === 'far1')?.preference).to.be.at.least(1)
+    expect(c.refindAfter(2)).to.equal(1000)
+    expect(c.refindAfter(0)).to.equal(2000)
+    expect(c.refindAfter(0)).to.equal(4000)
+    for (let i = 0; i < 10; i++) c.refindAfter(0)
+    expect(c.refindAfter(0)).to.equal(MAX_REFIND_INTERVAL_MS)
+    expect(c.choose([{ peerId: 'near2', origin: false, near: true }]).map(s => s.peerId)).to.deep.equal(['near2'])
+    expect(c.refindAfter(1)).to.equal(undefined) // full: 3 peers
+    c.lost('near2', true)
+    expect(c.refindAfter(0)).to.be.a('number')
+  })
+})
