@@ -49,6 +49,10 @@ export interface OverlayPeerInit {
   provideRoundMs?: number
   /** Members a full supernode ranks for a busy leaf's alternatives (its table's closest to the leaf). Default 20. */
   alternativesConsidered?: number
+  /** Share of the upload slots in use (reportLoad) from which a supernode sheds new leaves, 0-1. Default 0.95. */
+  overloadUploadUtilization?: number
+  /** Event-loop lag (reportLoad, the p99 of the last second) from which a supernode sheds new leaves, ms: the process stalled for that long. Default 500. */
+  overloadEventLoopLagMs?: number
   /** Thresholds of SupernodePolicy (random is the peer's). */
   policy?: Omit<SupernodePolicyInit, 'random'>
   /** Overrides for DhtNode (alpha, republish, rate limits, region limits). */
@@ -81,6 +85,8 @@ export interface ResolvedOverlayOptions {
   providesPerRound: number
   provideRoundMs: number
   alternativesConsidered: number
+  overloadUploadUtilization: number
+  overloadEventLoopLagMs: number
   policy: Omit<SupernodePolicyInit, 'random'>
   dht: NonNullable<OverlayPeerInit['dht']>
   leaf: NonNullable<OverlayPeerInit['leaf']>
@@ -121,6 +127,8 @@ export function resolveOverlayOptions (init: OverlayPeerInit = {}): ResolvedOver
     providesPerRound: count('providesPerRound', init.providesPerRound ?? 8, 1),
     provideRoundMs: positive('provideRoundMs', init.provideRoundMs ?? 100),
     alternativesConsidered: count('alternativesConsidered', init.alternativesConsidered ?? 20, 0),
+    overloadUploadUtilization: positive('overloadUploadUtilization', init.overloadUploadUtilization ?? 0.95),
+    overloadEventLoopLagMs: positive('overloadEventLoopLagMs', init.overloadEventLoopLagMs ?? 500),
     policy: init.policy ?? {},
     dht: init.dht ?? {},
     leaf: init.leaf ?? {},

@@ -97,11 +97,6 @@ export type OverlayEffect =
   | { type: 'announced', key: Key }
   | { type: 'withdrawn', key: Key }
 
-/** Thresholds of the load the host reports (reportLoad). */
-export const OVERLOAD_UPLOAD_UTILIZATION = 0.95
-/** Event-loop lag from which a supernode sheds new leaves, ms. */
-export const OVERLOAD_EVENT_LOOP_LAG_MS = 250
-
 type Effects = OverlayEffect[]
 interface OwnRequest { kind: 'discover' | 'forward' | 'probe', deadlineMs: number, findId: number }
 interface Find { key: Key, found: Map<string, Contact>, forwardsLeft: number, attachDeadlineMs: number | undefined }
@@ -323,7 +318,8 @@ export class OverlayPeer {
 
   /** The host's load now (a supernode sheds new leaves while overloaded): upload in use / capacity, event-loop lag. */
   reportLoad (load: { uploadUtilization?: number, eventLoopLagMs?: number }): void {
-    this.index?.setOverloaded((load.uploadUtilization ?? 0) >= OVERLOAD_UPLOAD_UTILIZATION || (load.eventLoopLagMs ?? 0) >= OVERLOAD_EVENT_LOOP_LAG_MS)
+    const o = this.options
+    this.index?.setOverloaded((load.uploadUtilization ?? 0) >= o.overloadUploadUtilization || (load.eventLoopLagMs ?? 0) >= o.overloadEventLoopLagMs)
   }
 
   /** Earliest time `timer` has work, or undefined. Allocates nothing (runs after every input). */

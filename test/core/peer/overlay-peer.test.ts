@@ -57,7 +57,7 @@ describe('core/peer/overlay-peer', () => {
     p.reportLoad({ uploadUtilization: 0.2, eventLoopLagMs: 5 })
     const ok = sends(p.message(20, contact('leaf-b'), 'leaf', { type: 'attach', requestId: 2 }))
     expect(ok.map(s => s.message.type)).to.deep.equal(['attach-ok'])
-    p.reportLoad({ eventLoopLagMs: 400 })
+    p.reportLoad({ eventLoopLagMs: 600 })
     expect(sends(p.message(30, contact('leaf-c'), 'leaf', { type: 'attach', requestId: 3 })).map(s => s.message.type)).to.deep.equal(['attach-busy'])
   })
 
