@@ -18,6 +18,9 @@ import type { OverlayInit, OverlayService } from '../src/net/dht-service.js'
 import { AsnResolver } from '../src/core/proximity/asn-resolver.js'
 import { loadPrefixTableFiles } from '../src/client/prefix-table-files.js'
 import { startPeer, type Peer, type PeerInit } from '../src/client/peer.js'
+import { offenderGuardOf } from '../src/net/offender-guard.js'
+import type { OffenseLedgerInit } from '../src/core/abuse/offense-ledger.js'
+import type { XferServingLimits } from '../src/net/xfer-server.js'
 
 /**
  * Default requesters of one item from which an origin goes busy. The swarm
@@ -103,6 +106,10 @@ export interface OriginSeederInit {
   upload?: OriginUploadInit
   /** libp2p connection limits (an origin facing a burst of clients raises them). */
   node?: PeerInit['node']
+  /** Offender policy of every protocol (see core/abuse/offense-ledger.ts). Default: 3 offenses in 10 min ban a peer for 10 min. */
+  offenders?: OffenseLedgerInit
+  /** Limits of the xfer server against hostile requesters (see XferProtocolInit for defaults). */
+  xfer?: XferServingLimits
 }
 
 /** A running origin seeder. */
@@ -152,9 +159,10 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
       proximity: init.overlay?.proximity,
       asnResolver: init.overlay?.asnResolver ?? new AsnResolver(init.prefixTablePaths != null && init.prefixTablePaths.length > 0 ? loadPrefixTableFiles(init.prefixTablePaths) : undefined),
       overlay: init.overlay,
-      upload,
+      upload: { ...upload, ...(init.xfer != null ? { xfer: init.xfer } : {}) },
       node: init.node
     })
+    if (init.offenders != null) offenderGuardOf(peer.node).configure(init.offenders)
   } catch (err) {
     await opened?.close()
     throw err

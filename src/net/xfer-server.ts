@@ -14,6 +14,12 @@
  * choke and spread reject carries the ticket's `alternatives` when it has
  * any (a busy origin's "busy, try these peers"). A provider with `watch` (a
  * download in progress) makes us send `have` as pieces verify.
+ *
+ * Offenders: a frame that does not decode, breaks the protocol (a request
+ * before the handshake, a second handshake) or is trickled past the frame
+ * deadline resets the stream and counts against the requester in the
+ * node's offender guard (net/offender-guard.ts); a banned requester's
+ * streams are reset on arrival.
  */
 import type { Stream } from '@libp2p/interface'
 import type { ContentProvider } from './content-provider.js'
@@ -23,7 +29,8 @@ import type { ContentId } from '../core/content/content-id.js'
 import { Bitfield } from '../core/swarm/bitfield.js'
 import { SPREAD_DECLINE_REASON } from '../core/swarm/origin-spread.js'
 import { XFER_PROTOCOL } from './protocol-ids.js'
-import { FramedStream, withTimeout } from './framed-stream.js'
+import { FramedStream, isPeerFault, withTimeout } from './framed-stream.js'
+import { offenderGuardOf, PeerBannedError } from './offender-guard.js'
 import { decodeXferMessage, encodeXferMessage, encodePieceFrame, MalformedFrameError, MAX_CONTROL_FRAME_BYTES } from './xfer-codec.js'
 
 /** Requests one stream may have queued at the server. */
@@ -178,24 +185,32 @@ export interface XferProtocolInit {
   writeTimeoutMs?: number
   /** Concurrent inbound xfer streams per connection. Default 32. */
   maxInboundStreams?: number
+  /** Time a request frame may take to arrive whole after its first byte, ms. Default DEFAULT_FRAME_TIMEOUT_MS (10 s). */
+  frameTimeoutMs?: number
   /** Aborts every stream being served (node shutdown). */
   signal?: AbortSignal
   /** Upload policy (slots, rate limit, busy); default: serve every requester at full speed. */
   gate?: UploadGate
 }
 
+/** The limits of registerXferProtocol a node's owner sets (the rest is wiring). */
+export type XferServingLimits = Pick<XferProtocolInit, 'idleTimeoutMs' | 'writeTimeoutMs' | 'frameTimeoutMs' | 'maxInboundStreams'>
+
 /** Serves pieces from `provider` on `node`. */
 export async function registerXferProtocol (node: SwarmNode, provider: ContentProvider, init: XferProtocolInit = {}): Promise<void> {
+  const guard = offenderGuardOf(node)
   await node.handle(XFER_PROTOCOL, async (stream: Stream, connection) => {
-    await serveXferStream(stream, new XferResponder(provider, { peerId: connection.remotePeer.toString(), remoteAddr: connection.remoteAddr.toString(), gate: init.gate }), init)
+    const peerId = connection.remotePeer.toString()
+    if (guard.refuses(peerId)) { stream.abort(new PeerBannedError('peer is banned for repeated protocol violations')); return }
+    await serveXferStream(stream, new XferResponder(provider, { peerId, remoteAddr: connection.remoteAddr.toString(), gate: init.gate }), init, reason => { guard.offense(peerId, 'xfer', reason) })
   }, { maxInboundStreams: init.maxInboundStreams ?? 32 })
 }
 
-/** The one function that moves xfer frames between a stream and a responder. */
-export async function serveXferStream (stream: Stream, responder: XferResponder, init: XferProtocolInit = {}): Promise<void> {
+/** The one function that moves xfer frames between a stream and a responder; `onOffense` hears what the requester got wrong. */
+export async function serveXferStream (stream: Stream, responder: XferResponder, init: XferProtocolInit = {}, onOffense?: (reason: string) => void): Promise<void> {
   const idleMs = init.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS
   const writeMs = init.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS
-  const framed = new FramedStream(stream, { maxFrameBytes: MAX_CONTROL_FRAME_BYTES })
+  const framed = new FramedStream(stream, { maxFrameBytes: MAX_CONTROL_FRAME_BYTES, frameTimeoutMs: init.frameTimeoutMs })
   const outbox: XferMessage[] = []
   let readerDone = false
   let wake: (() => void) | undefined
@@ -240,6 +255,7 @@ export async function serveXferStream (stream: Stream, responder: XferResponder,
     await framed.close(withTimeout(init.signal, writeMs))
   } catch (err) {
     responder.close()
+    if (isPeerFault(err)) onOffense?.((err as Error).message)
     stream.abort(err as Error)
     poke()
     await Promise.allSettled([reader, writer])
