@@ -13,7 +13,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { ContentStore } from '../src/store/content-store.js'
 import type { SwarmNode } from '../src/net/swarm-node.js'
 import type { ContentProvider } from '../src/net/content-provider.js'
-import { startWebSeed, type WebSeed } from './web-seed.js'
+import { startWebSeed, type WebSeed, type WebSeedInit } from './web-seed.js'
 import type { OverlayInit, OverlayService } from '../src/net/dht-service.js'
 import { AsnResolver } from '../src/core/proximity/asn-resolver.js'
 import { loadPrefixTableFiles } from '../src/client/prefix-table-files.js'
@@ -54,6 +54,10 @@ export interface OriginUploadInit {
   rechokeIntervalMs?: number
   /** Optimistic rotation period, ms. Default 3 s. */
   optimisticIntervalMs?: number
+  /** A slot holder that asks for and receives nothing this long gives its slot to a requester that asks, ms. Default DEFAULT_IDLE_SLOT_MS (5 s). */
+  idleSlotMs?: number
+  /** A peer whose stream stopped reading stays choked this long, ms. Default DEFAULT_STALL_PENALTY_MS (60 s). */
+  stallPenaltyMs?: number
 }
 
 /** The upload gate options of an origin, defaults resolved (see OriginUploadInit). */
@@ -62,7 +66,11 @@ export function originUploadPolicy (init: OriginUploadInit = {}): NonNullable<Pe
   for (const [name, v] of Object.entries({ regularSlots: init.regularSlots, optimisticSlots: init.optimisticSlots, uploadBytesPerSec: init.uploadBytesPerSec, busyThresholdRequesters: threshold === false ? undefined : threshold })) {
     if (v != null && !(v >= (name === 'optimisticSlots' ? 0 : 1))) throw new RangeError(`origin upload ${name} must be ${name === 'optimisticSlots' ? '>= 0' : '>= 1'}, got ${v}`)
   }
-  const base = { ...(init.uploadBytesPerSec != null ? { uploadBytesPerSec: init.uploadBytesPerSec } : {}) }
+  const base = {
+    ...(init.uploadBytesPerSec != null ? { uploadBytesPerSec: init.uploadBytesPerSec } : {}),
+    ...(init.idleSlotMs != null ? { idleSlotMs: init.idleSlotMs } : {}),
+    ...(init.stallPenaltyMs != null ? { stallPenaltyMs: init.stallPenaltyMs } : {})
+  }
   // Busy mode off: the seeder of old, everyone served (within the rate limit).
   if (threshold === false) return { ...base, regularSlots: Infinity }
   return {
@@ -92,6 +100,8 @@ export interface OriginSeederInit {
    * Needs a ContentStore (storeDir, or a ContentStore as `store`).
    */
   http?: { host: string, port: number }
+  /** Connection limits of the web seed (see WebSeedInit for defaults: 256 connections, 32 per address, 10 s header deadline, 256 B/s minimum header rate, 10 s stalled responses). */
+  httpLimits?: Pick<WebSeedInit, 'maxConnections' | 'maxConnectionsPerAddress' | 'headersTimeoutMs' | 'minRequestBytesPerSec' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxRequestsPerSocket' | 'idleSocketTimeoutMs' | 'stalledResponseMs'>
   /**
    * Overlay peers to join through (multiaddrs ending in /p2p/PEER_ID). A
    * seeder is always a permanent DHT member (role 'seeder') and announces
@@ -171,7 +181,7 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
   let web: WebSeed | undefined
   if (init.http != null && store != null) {
     try {
-      web = await startWebSeed({ store, host: init.http.host, port: init.http.port, signal: shutdown.signal })
+      web = await startWebSeed({ ...init.httpLimits, store, host: init.http.host, port: init.http.port, signal: shutdown.signal })
     } catch (err) {
       shutdown.abort()
       await peer.stop()

@@ -206,6 +206,11 @@ class AccountingGate implements UploadGate {
       get choked () { return ticket.choked },
       admitPiece: ticket.admitPiece,
       alternatives: ticket.alternatives,
+      stalled: ticket.stalled,
+      unqueued: ticket.unqueued,
+      sent: ticket.sent,
+      reading: ticket.reading,
+      requested: ticket.requested,
       pace: async (bytes, signal) => {
         this.uploaded.set(id, (this.uploaded.get(id) ?? 0) + bytes)
         await ticket.pace(bytes, signal)

@@ -18,6 +18,18 @@
  * holders ("busy, try these peers"), so a requester that knew only the
  * origin gets peers; `offerAlternatives` re-sends the choke once the
  * owner has found holders it did not know when the choke went out.
+ *
+ * Stalled requesters (issue "hostile peers"): a requester whose stream
+ * stopped reading (the xfer server's stall clock, `ticket.stalled`) loses
+ * its slot with the stream, and every other stream of the same peer is
+ * choked for `stallPenaltyMs` (default 60 s) whatever the item's state, so
+ * a peer that holds slots without reading cannot take them back with its
+ * next stream; the slots go at once to requesters that read. Idle slot
+ * holders too: a requester holding a slot that has asked for nothing and
+ * been sent nothing for `idleSlotMs` (default 5 s) gives the slot up at
+ * once (it is choked) and waits behind every requester that asks, until
+ * it asks again (BitTorrent gives slots to interested peers only; a
+ * choked requester's request is its "interested").
  */
 import type { PeerAlternative, XferMessage } from '../core/messages/xfer-messages.js'
 import { UploadSlots, type UploadRequester, type UploadSlotsInit } from '../core/swarm/upload-slots.js'
@@ -27,8 +39,12 @@ import type { RequesterInfo, UploadGate, UploadTicket } from './xfer-server.js'
 
 /** Time over which received bytes count as a peer's reciprocation rate, ms. */
 const RECIPROCATION_WINDOW_MS = 20_000
-/** Most peers whose received bytes are tracked for reciprocation. */
+/** Most peers whose received bytes are tracked for reciprocation, and most peers penalized at once. */
 const MAX_TRACKED_PEERS = 4096
+/** Default time a peer whose stream stalled is kept choked, ms. */
+export const DEFAULT_STALL_PENALTY_MS = 60_000
+/** Default time a slot holder may ask for and receive nothing before its slot goes to someone who asks, ms. */
+export const DEFAULT_IDLE_SLOT_MS = 5_000
 
 /** Options for SwarmUploadGate. */
 export interface SwarmUploadGateInit extends UploadSlotsInit {
@@ -46,6 +62,10 @@ export interface SwarmUploadGateInit extends UploadSlotsInit {
   isNear?: (requester: RequesterInfo) => boolean
   /** Other holders of a busy item to name to `requester`, nearest to it first (synchronous: answer from what is known now). Default: none. */
   alternatives?: (requester: RequesterInfo) => PeerAlternative[]
+  /** Time a peer whose stream stopped reading stays choked on all its streams, ms. Default DEFAULT_STALL_PENALTY_MS (60 s). */
+  stallPenaltyMs?: number
+  /** Time a slot holder may ask for and receive nothing before its slot goes to a requester that asks, ms. Default DEFAULT_IDLE_SLOT_MS (5 s). */
+  idleSlotMs?: number
 }
 
 interface Admitted {
@@ -53,6 +73,18 @@ interface Admitted {
   who: RequesterInfo
   push: (msg: XferMessage) => void
   choked: boolean
+  /** Its stream stalled and is being reset: no message goes to it any more. */
+  stalledOut?: boolean
+  /** It asked for more after receiving a piece: its admitted pieces count for the spread at once. */
+  reads: boolean
+  /** Pieces admitted before it was known to read, counted for the spread only when sent (at most one stream's queue). */
+  unrecorded: Set<number>
+  /** Pieces sent before it was known to read: given back to the spread if it stalls (at most one stream's queue). */
+  sentUnconfirmed: number[]
+  /** Last time it asked for a piece, was sent one, or was unchoked. */
+  lastActiveMs: number
+  /** It held a slot idle: it waits behind requesters that ask until it asks again. */
+  idle: boolean
 }
 
 /** Upload slots + rate limit + busy mode for one node (see the file's comment). */
@@ -74,6 +106,10 @@ export class SwarmUploadGate implements UploadGate {
   bytesUploaded = 0
   /** Chokes sent so far (tests and metrics). */
   chokesSent = 0
+  /** Requesters whose stream stalled so far (tests and metrics). */
+  stallsSeen = 0
+  /** Peer -> until when it is choked for a stalled stream (at most MAX_TRACKED_PEERS). */
+  private readonly penalized = new Map<string, number>()
 
   /** A gate with the given policy. */
   constructor (private readonly init: SwarmUploadGateInit = {}) {
@@ -101,7 +137,7 @@ export class SwarmUploadGate implements UploadGate {
 
   admit (who: RequesterInfo, push: (msg: XferMessage) => void): UploadTicket {
     const key = `${who.peerId}#${this.nextKey++}`
-    const entry: Admitted = { key, who, push, choked: true }
+    const entry: Admitted = { key, who, push, choked: true, reads: false, unrecorded: new Set(), sentUnconfirmed: [], lastActiveMs: Date.now(), idle: false }
     this.admitted.set(key, entry)
     const item = who.contentId.toString()
     this.requestersOf.set(item, (this.requestersOf.get(item) ?? 0) + 1)
@@ -124,13 +160,49 @@ export class SwarmUploadGate implements UploadGate {
           spread = new PieceSpread(who.pieceCount, { repeatAfterMs: this.init.spreadRepeatAfterMs })
           this.spreads.set(item, spread)
         }
-        const ok = spread.request(Date.now(), index, key)
+        // A requester that has read nothing yet may never read: what it is admitted counts once it was sent.
+        const ok = entry.reads ? spread.request(Date.now(), index, key) : spread.check(Date.now(), index, key)
         if (!ok) this.piecesDeclined++
+        else if (!entry.reads) entry.unrecorded.add(index)
         return ok
       },
       alternatives: (): PeerAlternative[] => {
         if (this.init.alternatives == null || !isBusyItem(this.requestersOf.get(item) ?? 0, this.init.busyThresholdRequesters)) return []
         return this.init.alternatives(who)
+      },
+      unqueued: (indices: readonly number[]) => {
+        const spread = this.spreads.get(item)
+        for (const i of indices) {
+          if (entry.unrecorded.delete(i)) continue
+          spread?.unserve(i)
+        }
+      },
+      requested: () => {
+        entry.lastActiveMs = Date.now()
+        if (!entry.idle) return
+        entry.idle = false
+        this.decide(undefined)
+      },
+      sent: (index: number) => {
+        entry.lastActiveMs = Date.now()
+        if (entry.unrecorded.delete(index)) this.spreads.get(item)?.recordServed(Date.now(), index)
+        if (!entry.reads) entry.sentUnconfirmed.push(index)
+      },
+      reading: () => {
+        entry.reads = true
+        entry.sentUnconfirmed.length = 0
+      },
+      stalled: () => {
+        this.stallsSeen++
+        // What it was sent but never read did not reach anyone who can pass it on.
+        const spread = this.spreads.get(item)
+        for (const i of entry.sentUnconfirmed.splice(0)) spread?.unserve(i)
+        this.penalized.delete(who.peerId)
+        this.penalized.set(who.peerId, Date.now() + (this.init.stallPenaltyMs ?? DEFAULT_STALL_PENALTY_MS))
+        if (this.penalized.size > MAX_TRACKED_PEERS) this.penalized.delete(this.penalized.keys().next().value as string)
+        // Its slot goes with the stream (release follows); its other streams are choked now.
+        entry.stalledOut = true
+        this.decide(undefined)
       },
       release: () => {
         if (!this.admitted.delete(key)) return
@@ -172,25 +244,41 @@ export class SwarmUploadGate implements UploadGate {
   private decide (freshKey: string | undefined): void {
     if (this.stopped) return
     const nowMs = Date.now()
+    for (const [peerId, untilMs] of this.penalized) if (untilMs <= nowMs) this.penalized.delete(peerId)
     const all = [...this.admitted.values()]
+    const penalized = (a: Admitted): boolean => a.stalledOut === true || this.penalized.has(a.who.peerId)
     const perItem = new Map<string, number>()
     for (const a of all) perItem.set(a.who.contentId, (perItem.get(a.who.contentId) ?? 0) + 1)
     const threshold = this.init.busyThresholdRequesters
-    const managed = all.filter(a => threshold == null || isBusyItem(perItem.get(a.who.contentId) ?? 0, threshold))
+    const idleSlotMs = this.init.idleSlotMs ?? DEFAULT_IDLE_SLOT_MS
+    // A slot held idle is taken back now: left out of this update, the slots forget it and give its place to the best waiting.
+    const eligible = (a: Admitted): boolean => !penalized(a) && (threshold == null || isBusyItem(perItem.get(a.who.contentId) ?? 0, threshold))
+    const justIdled = new Set<string>()
+    // With unlimited slots nobody waits for one: idleness costs nothing.
+    if (this.init.regularSlots !== Infinity) {
+      for (const a of all) {
+        if (!a.choked && !a.idle && eligible(a) && nowMs - a.lastActiveMs >= idleSlotMs) { a.idle = true; justIdled.add(a.key) }
+      }
+    }
+    const managed = all.filter(a => eligible(a) && !justIdled.has(a.key))
     const managedKeys = new Set(managed.map(a => a.key))
     const ranked = this.init.rank != null ? this.init.rank(managed.map(a => a.who)) : managed.map(a => a.who)
     const rankOf = new Map<RequesterInfo, number>(ranked.map((w, i) => [w, i]))
+    // An idle requester ranks behind every requester that asks.
     const requesters: UploadRequester[] = managed.map(a => ({
       id: a.key,
-      rank: rankOf.get(a.who) ?? ranked.length,
-      reciprocationBytesPerSec: this.reciprocation(a.who.peerId, nowMs),
-      near: this.init.isNear?.(a.who) ?? false
+      rank: (rankOf.get(a.who) ?? ranked.length) + (a.idle ? ranked.length + 1 : 0),
+      reciprocationBytesPerSec: a.idle ? 0 : this.reciprocation(a.who.peerId, nowMs),
+      near: !a.idle && (this.init.isNear?.(a.who) ?? false)
     }))
     this.slots.update(nowMs, requesters)
     for (const a of all) {
-      const choked = managedKeys.has(a.key) ? !this.slots.isUnchoked(a.key) : false
+      const managedHere = managedKeys.has(a.key) || justIdled.has(a.key)
+      const choked = penalized(a) || (managedHere ? !this.slots.isUnchoked(a.key) : false)
       if (choked === a.choked) continue
       a.choked = choked
+      if (!choked) a.lastActiveMs = nowMs
+      if (a.stalledOut === true) continue
       // A fresh requester learns its initial state from the handshake reply; later changes are pushed.
       if (a.key !== freshKey) {
         if (choked) this.chokesSent++
@@ -204,7 +292,19 @@ export class SwarmUploadGate implements UploadGate {
     if (this.timer != null) clearTimeout(this.timer)
     this.timer = undefined
     if (this.stopped || this.admitted.size === 0) return
-    const dueMs = this.slots.nextDeadlineMs()
+    let dueMs = this.slots.nextDeadlineMs()
+    // A penalty that ends must unchoke its peer even when the slots have nothing due.
+    for (const untilMs of this.penalized.values()) dueMs = Math.min(dueMs, untilMs)
+    // A slot holder that goes idle must give its slot up on time.
+    const idleSlotMs = this.init.idleSlotMs ?? DEFAULT_IDLE_SLOT_MS
+    // (Only deadlines still ahead: one that passed without idling its holder was not eligible, e.g. a long-tail item, and must not spin the timer.)
+    const nowMs = Date.now()
+    if (this.init.regularSlots !== Infinity) {
+      for (const a of this.admitted.values()) {
+        const idleAtMs = a.lastActiveMs + idleSlotMs
+        if (!a.choked && !a.idle && idleAtMs > nowMs) dueMs = Math.min(dueMs, idleAtMs)
+      }
+    }
     if (!Number.isFinite(dueMs)) return
     this.timer = setTimeout(() => { this.timer = undefined; this.decide(undefined) }, Math.max(0, dueMs - Date.now()))
     this.timer.unref?.()

@@ -51,3 +51,50 @@ export async function trickle (stream: Stream, bytes: Uint8Array, gapMs: number)
   }
   return bytes.length
 }
+
+/** Options of startNonReaders. */
+export interface NonReadersInit {
+  /** Item to ask for. */
+  contentId: string
+  /** Pieces of the item (requests go to 0..requests-1 modulo this). */
+  pieceCount: number
+  /** xfer streams opened. */
+  streams: number
+  /** Requests sent on each stream after the handshake. */
+  requests: number
+}
+
+/**
+ * Opens `streams` xfer streams that each send a handshake and `requests`
+ * requests and then never read: the stream is paused, so its yamux window
+ * is never reopened and the server's writes wait for a drain that does
+ * not come. Resolves once every stream has sent its requests (streams the
+ * server refused are counted, not retried).
+ */
+export async function startNonReaders (attacker: SwarmNode, target: string, init: NonReadersInit): Promise<{ opened: number, refused: number, streams: Stream[] }> {
+  const { encodeXferMessage } = await import('../../src/net/xfer-codec.js')
+  const { parseContentId } = await import('../../src/core/content/content-id.js')
+  const { XFER_PROTOCOL } = await import('../../src/net/protocol-ids.js')
+  const contentId = parseContentId(init.contentId)
+  const streams: Stream[] = []
+  let refused = 0
+  const one = async (): Promise<void> => {
+    let s: Stream
+    try {
+      s = await openStream(attacker, target, XFER_PROTOCOL)
+    } catch {
+      refused++
+      return
+    }
+    try {
+      s.pause()
+      streams.push(s)
+      s.send(frame(encodeXferMessage({ type: 'handshake', contentId, bitfield: new Uint8Array(Math.ceil(init.pieceCount / 8)) })))
+      for (let i = 0; i < init.requests; i++) s.send(frame(encodeXferMessage({ type: 'request', index: i % init.pieceCount })))
+    } catch {
+      refused++
+    }
+  }
+  await Promise.all(Array.from({ length: init.streams }, one))
+  return { opened: streams.length, refused, streams }
+}
