@@ -2,7 +2,8 @@
  * A slowloris attacker for the adversarial tests: keeps `sockets`
  * connections to a loopback HTTP server, each sending a request line and
  * then one header line every `lineGapMs`, never finishing the headers;
- * a socket the server closes is reopened (at most `maxOpens` in all).
+ * a socket the server closes is reopened after `reopenDelayMs` (at most
+ * `maxOpens` in all), so the attack keeps its pressure as long as it runs.
  */
 import { connect, type Socket } from 'node:net'
 
@@ -12,6 +13,8 @@ export interface Slowloris {
   opened: () => number
   /** Sockets connected now. */
   connected: () => number
+  /** True while the attack still reopens what the server closes (maxOpens not reached). */
+  live: () => boolean
   /** Stops and destroys every socket. */
   stop: () => void
 }
@@ -26,8 +29,10 @@ export interface SlowlorisInit {
   localAddress?: string
   /** Time between header lines, ms. Default 1000 (the issue's attack). */
   lineGapMs?: number
-  /** Most sockets opened over the run. Default 20 x sockets. */
+  /** Most sockets opened over the run. Default 100 x sockets. */
   maxOpens?: number
+  /** Wait before reopening a closed socket, ms. Default 250. */
+  reopenDelayMs?: number
 }
 
 /** Starts the attack (loopback targets only). */
@@ -37,7 +42,7 @@ export function startSlowloris (init: SlowlorisInit): Slowloris {
   let connected = 0
   let opened = 0
   let stopped = false
-  const maxOpens = init.maxOpens ?? 20 * init.sockets
+  const maxOpens = init.maxOpens ?? 100 * init.sockets
   const open = (): void => {
     if (stopped || opened >= maxOpens) return
     opened++
@@ -56,14 +61,15 @@ export function startSlowloris (init: SlowlorisInit): Slowloris {
       if (timer != null) clearInterval(timer)
       if (wasConnected) connected--
       live.delete(s)
-      // Reopen on the next turn so a refused socket does not spin.
-      setTimeout(open, 10)
+      // Reopen after a pause, so a refused socket does not spin.
+      setTimeout(open, init.reopenDelayMs ?? 250)
     })
   }
   for (let i = 0; i < init.sockets; i++) open()
   return {
     opened: () => opened,
     connected: () => connected,
+    live: () => !stopped && opened < maxOpens,
     stop: () => {
       stopped = true
       for (const s of live) s.destroy()

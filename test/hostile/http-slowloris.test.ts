@@ -75,6 +75,7 @@ describe('hostile: slowloris against the HTTP servers', function () {
       // Outlive the header deadline, so the slots are held as long as the attack can hold them.
       await new Promise(resolve => setTimeout(resolve, HEADERS_TIMEOUT_MS))
       const attacked = await medianGet(url, 5, fx.manifest.lengthBytes, 5000)
+      expect(a.live(), 'the attack was still running').to.equal(true)
       const stats = web.connections()
       expect(attacked, `median GET ${attacked} ms under attack vs ${quiet} ms quiet`).to.be.below(Math.max(2 * quiet, 250))
       expect(stats.refused + stats.evicted + stats.tooSlow).to.be.above(0)
@@ -95,6 +96,7 @@ describe('hostile: slowloris against the HTTP servers', function () {
     await waitFor('the attack to open its sockets', () => a.opened() >= ATTACK_SOCKETS, 10_000)
     await new Promise(resolve => setTimeout(resolve, HEADERS_TIMEOUT_MS))
     const attacked = await medianGet(url, 5, fx.manifest.lengthBytes, 5000)
+    expect(a.live(), 'the attack was still running').to.equal(true)
     expect(attacked, `median GET ${attacked} ms under attack vs ${quiet} ms quiet`).to.be.below(Math.max(2 * quiet, 250))
     expect(gateway.connections().evicted + gateway.connections().refused).to.be.above(0)
   })
