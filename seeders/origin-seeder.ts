@@ -13,11 +13,14 @@ import type { PrivateKey } from '@libp2p/interface'
 import { ContentStore } from '../src/store/content-store.js'
 import type { SwarmNode } from '../src/net/swarm-node.js'
 import type { ContentProvider } from '../src/net/content-provider.js'
-import { startWebSeed, type WebSeed } from './web-seed.js'
+import { startWebSeed, type WebSeed, type WebSeedInit } from './web-seed.js'
 import type { OverlayInit, OverlayService } from '../src/net/overlay-service.js'
 import { AsnResolver } from '../src/core/proximity/asn-resolver.js'
 import { loadPrefixTableFiles } from '../src/client/prefix-table-files.js'
 import { startPeer, type Peer, type PeerInit, type PeerOverlayInit } from '../src/client/peer.js'
+import { offenderGuardOf } from '../src/net/offender-guard.js'
+import type { OffenseLedgerInit } from '../src/core/abuse/offense-ledger.js'
+import type { XferServingLimits } from '../src/net/xfer-server.js'
 
 import { originUploadPolicy, type OriginUploadInit } from '../src/core/swarm/upload-policy.js'
 
@@ -42,6 +45,8 @@ export interface OriginSeederInit {
    * Needs a ContentStore (storeDir, or a ContentStore as `store`).
    */
   http?: { host: string, port: number }
+  /** Connection limits of the web seed (see WebSeedInit for defaults: 256 connections, 32 per address, 10 s header deadline, 256 B/s minimum header rate, 10 s stalled responses). */
+  httpLimits?: Pick<WebSeedInit, 'maxConnections' | 'maxConnectionsPerAddress' | 'headersTimeoutMs' | 'minRequestBytesPerSec' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxRequestsPerSocket' | 'idleSocketTimeoutMs' | 'stalledResponseMs'>
   /**
    * Overlay peers to join through (multiaddrs ending in /p2p/PEER_ID). A
    * seeder is always a permanent DHT member (role 'seeder') and announces
@@ -62,6 +67,10 @@ export interface OriginSeederInit {
   upload?: OriginUploadInit
   /** libp2p connection limits (an origin facing a burst of clients raises them). */
   node?: PeerInit['node']
+  /** Offender policy of every protocol (see core/abuse/offense-ledger.ts). Default: 3 offenses in 10 min ban a peer for 10 min. */
+  offenders?: OffenseLedgerInit
+  /** Limits of the xfer server against hostile requesters (see XferProtocolInit for defaults). */
+  xfer?: XferServingLimits
 }
 
 /** A running origin seeder. */
@@ -111,9 +120,10 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
       proximity: init.proximity,
       asnResolver: init.asnResolver ?? new AsnResolver(init.prefixTablePaths != null && init.prefixTablePaths.length > 0 ? loadPrefixTableFiles(init.prefixTablePaths) : undefined),
       overlay: init.overlay,
-      upload,
+      upload: { ...upload, ...(init.xfer != null ? { xfer: init.xfer } : {}) },
       node: init.node
     })
+    if (init.offenders != null) offenderGuardOf(peer.node).configure(init.offenders)
   } catch (err) {
     await opened?.close()
     throw err
@@ -122,7 +132,7 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
   let web: WebSeed | undefined
   if (init.http != null && store != null) {
     try {
-      web = await startWebSeed({ store, host: init.http.host, port: init.http.port, signal: shutdown.signal })
+      web = await startWebSeed({ ...init.httpLimits, store, host: init.http.host, port: init.http.port, signal: shutdown.signal })
     } catch (err) {
       shutdown.abort()
       await peer.stop()

@@ -21,6 +21,7 @@ import type { VerifiedManifest } from '../src/core/content/manifest.js'
 import { sendRange } from '../src/http/send-range.js'
 import { closerFor, contentDisposition, createItemServer, isReadMethod, listenOn, parseItemTarget, resolveItemServerLimits, sendPlainText } from '../src/http/item-server.js'
 import type { ContentStore } from '../src/store/content-store.js'
+import type { ConnectionGuardStats } from '../src/http/connection-guard.js'
 import { WebSeedMetrics, type WebSeedRoute } from './web-seed-metrics.js'
 
 /** Media type of the signed manifest route. */
@@ -31,10 +32,14 @@ export const WEBSEED_DEFAULTS = {
   host: '127.0.0.1',
   port: 0,
   maxConnections: 256,
+  maxConnectionsPerAddress: 32,
   headersTimeoutMs: 10_000,
+  minRequestBytesPerSec: 256,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
-  idleSocketTimeoutMs: 60_000
+  maxRequestsPerSocket: 1000,
+  idleSocketTimeoutMs: 60_000,
+  stalledResponseMs: 10_000
 } as const
 
 /** Options for startWebSeed. */
@@ -47,10 +52,18 @@ export interface WebSeedInit {
   port?: number
   /** Closes the web seed when aborted. */
   signal?: AbortSignal
-  /** Open connections at once; further connections are closed on arrival (net.Server.maxConnections). Default 256. */
+  /** Open connections at once; when full, a newcomer takes the slot of a connection that has not sent its request yet (or whose client stopped reading), else it is closed. Default 256. */
   maxConnections?: number
-  /** Time allowed to receive a request's headers, in ms. Default 10 000 (slowloris guard). */
+  /** Open connections from one IP address; more are closed on arrival, so one host cannot take every slot. Default 32. */
+  maxConnectionsPerAddress?: number
+  /** Time allowed to receive a request's headers, in ms, enforced to within 250 ms (slowloris guard). Default 10 000. */
   headersTimeoutMs?: number
+  /** Least average rate at which a client sends its request headers, bytes/s; slower is cut after 1 s (one header line a second is slowloris). Default 256. */
+  minRequestBytesPerSec?: number
+  /** Requests served on one kept-alive connection before it is closed. Default 1000. */
+  maxRequestsPerSocket?: number
+  /** A response whose client stopped reading (no bytes accepted) for this long is cut and its slot freed, in ms. Default 10 000. */
+  stalledResponseMs?: number
   /** Time allowed to receive a whole request, in ms (not the response). Default 30 000. */
   requestTimeoutMs?: number
   /** How long an idle keep-alive connection is kept, in ms. Default 5 000. */
@@ -69,6 +82,8 @@ export interface WebSeed {
   port: number
   /** Bytes served per item, and the prom-client counters. */
   metrics: WebSeedMetrics
+  /** Connections open, refused, evicted, cut as too slow or stalled (see src/http/connection-guard.ts). */
+  connections: () => ConnectionGuardStats
   /** Stops listening, cuts open responses (their sources are destroyed) and resolves when the server has closed. */
   close: () => Promise<void>
 }
@@ -90,7 +105,7 @@ export async function startWebSeed (init: WebSeedInit): Promise<WebSeed> {
   const limits = resolveItemServerLimits(init, WEBSEED_DEFAULTS, message => new WebSeedError(message))
   signal?.throwIfAborted()
   const metrics = new WebSeedMetrics(init.registry)
-  const server = createItemServer(limits, handle)
+  const { server, connections } = createItemServer(limits, handle)
 
   function plain (res: ServerResponse, status: number, message: string, extra: Record<string, string> = {}): void {
     metrics.addResponse(status)
@@ -164,5 +179,5 @@ export async function startWebSeed (init: WebSeedInit): Promise<WebSeed> {
 
   const { address, url } = await listenOn(server, host, limits.port, message => new WebSeedError(message))
   const close = closerFor(server, signal)
-  return { url, port: address.port, metrics, close }
+  return { url, port: address.port, metrics, connections, close }
 }

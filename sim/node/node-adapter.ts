@@ -59,8 +59,8 @@ export interface NodeAdapter<M> {
   onTimer: (nowMs: number) => Array<Effect<M>>
   /** Earliest time `onTimer` has work, or undefined. */
   nextDeadlineMs: () => number | undefined
-  /** A `transfer` this node started has ended (delivered or not): its upload slot is free. */
-  onTransferSent?: (nowMs: number) => Array<Effect<M>>
+  /** A `transfer` of `message` this node started to `to` has ended (delivered or not): its upload slot is free. */
+  onTransferSent?: (nowMs: number, to: number, message: M) => Array<Effect<M>>
   /** The connection to node `peer` closed (it went offline; see the `disconnect` effect). */
   onPeerDisconnected?: (nowMs: number, peer: number) => Array<Effect<M>>
   /** The workload asks this node to fetch catalog item `itemRank` of `sizeBytes`. */

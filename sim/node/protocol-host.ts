@@ -229,7 +229,7 @@ export class ProtocolHost<M> implements TrafficFlow {
     w.net.activeUploads[from]--; w.net.activeDownloads[to]--
     this.transfersInFlight--
     const sender = senderOk ? this.adapters[from] : undefined
-    if (sender?.onTransferSent != null) this.exec(from, nowMs, sender.onTransferSent(nowMs))
+    if (sender?.onTransferSent != null) this.exec(from, nowMs, sender.onTransferSent(nowMs, to, msg))
     if (!senderOk || !receiverOk) return
     const fromSeeder = w.role[from] === ROLE_SEEDER
     const sameAs = w.net.relation(from, to) === RELATION_SAME_AS

@@ -283,6 +283,8 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
   private uploadsActive: number
   /** The node's upload policy: the core's, as `swarmcdn seed` (seeders) or `swarmcdn peer` (everyone else) runs it. */
   private uploads: UploadPolicy | undefined
+  /** When the upload policy's timer is due (rechoke, optimistic rotation, idle slots, penalties). */
+  private uploadsDueMs: number | undefined
   private stopped: boolean
 
   constructor (s: SwarmcdnShared, node: number, startMs: number) {
@@ -301,6 +303,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     this.answerable = undefined
     this.uploadsActive = 0
     this.uploads = undefined
+    this.uploadsDueMs = undefined
     this.stopped = false
   }
 
@@ -464,6 +467,11 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     return Math.max(0, Math.min(pb, size - index * pb))
   }
 
+  /** Re-reads when the upload policy's timer is due (after every input that can change it). */
+  private armUploads (nowMs: number): void {
+    if (this.uploads != null) this.uploadsDueMs = this.uploads.nextDeadlineMs(nowMs)
+  }
+
   /** The upload policy (created on the first request: most peers never upload). */
   private policy (): UploadPolicy {
     this.uploads ??= new UploadPolicy(this.isSeeder ? this.s.originPolicy : this.s.peerPolicy)
@@ -498,8 +506,14 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     }
     if (m.type !== 'piece-request') return
     const policy = this.uploads
-    // No stream (it never said hello, or we restarted), or a request that crossed our choke: dropped, as BitTorrent does.
-    if (policy == null || !policy.has(key) || policy.isChoked(key)) return
+    // No stream (it never said hello, or we restarted): dropped.
+    if (policy == null || !policy.has(key)) return
+    // A simulated requester reads everything it asks for; its request is also its "interested".
+    this.chokeChanges(policy.requested(nowMs, key), out)
+    policy.reading(key)
+    // A request that crossed our choke: the requester keeps what it asked before the choke in flight (this model's
+    // uploader has no queue to drop), so it hears this one is not coming, as a decline (ask others, or us later).
+    if (policy.isChoked(key)) { out.push({ type: 'send', to: from, message: { type: 'piece-decline', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 }); return }
     if (!this.holdsPiece(m.itemRank, m.index)) { out.push({ type: 'send', to: from, message: { type: 'piece-reject', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 }); return }
     if (!policy.admitPiece(nowMs, key, m.index)) { out.push({ type: 'send', to: from, message: { type: 'piece-decline', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 }); return }
     this.uploadsActive++
@@ -539,7 +553,8 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
       case 'have': s.have(source, m.index, nowMs); break
       case 'piece-reject': s.onRequestRejected(source, m.index); break
       case 'piece-decline': s.onRequestDeclined(source, m.index, nowMs); break
-      case 'choke': s.choke(source); break
+      // The uploader has no queue: what it accepted is on the wire and arrives (BitTorrent drops only queued requests).
+      case 'choke': s.choke(source, true); break
       case 'unchoke': s.unchoke(source); break
       case 'piece':
         this.uploads?.recordReceived(nowMs, source, this.pieceBytesOf(m.itemRank, m.index))
@@ -582,8 +597,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
   onMessage (nowMs: number, from: number, m: SimMessage): Array<Effect<SimMessage>> {
     const out: Array<Effect<SimMessage>> = []
     if (isPieceMessage(m)) {
-      if (m.type === 'piece-request' || m.type === 'leave' || m.type === 'hello') this.onUpload(nowMs, from, m, out)
-      else this.onDownload(nowMs, from, m, out)
+      if (m.type === 'piece-request' || m.type === 'leave' || m.type === 'hello') { this.onUpload(nowMs, from, m, out); this.armUploads(nowMs) } else this.onDownload(nowMs, from, m, out)
       return out
     }
     this.perform(nowMs, this.peer.message(nowMs, this.s.dir.contact(from), this.s.roleOf(from), m), out)
@@ -593,6 +607,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
   onTimer (nowMs: number): Array<Effect<SimMessage>> {
     const out: Array<Effect<SimMessage>> = []
     this.perform(nowMs, this.peer.timer(nowMs), out)
+    if (this.uploads != null && this.uploadsDueMs !== undefined && this.uploadsDueMs <= nowMs) this.chokeChanges(this.uploads.timer(nowMs), out)
     if (this.downloads != null) {
       for (const d of [...this.downloads.values()]) {
         if (d.session == null) continue
@@ -611,12 +626,14 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
         if (t !== undefined && t <= nowMs) { d.session.onRequestTimeout(nowMs); this.pump(nowMs, d, out) } else if (d.retryAtMs !== undefined && d.retryAtMs <= nowMs) this.pump(nowMs, d, out)
       }
     }
+    this.armUploads(nowMs)
     return out
   }
 
   nextDeadlineMs (): number | undefined {
     // Called after every input: no closures, no allocation.
     let m = this.peer.nextDeadlineMs() ?? Infinity
+    if (this.uploadsDueMs !== undefined && this.uploadsDueMs < m) m = this.uploadsDueMs
     if (this.downloads != null) {
       for (const d of this.downloads.values()) {
         const t = d.session?.nextTimeoutMs()
@@ -647,7 +664,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     const out: Array<Effect<SimMessage>> = []
     this.perform(nowMs, this.peer.peerDisconnected(nowMs, this.s.dir.contact(peer)), out)
     // Its xfer streams closed too: a requester frees its slot, a source leaves our downloads.
-    if (this.uploads != null) this.chokeChanges(this.uploads.releasePeer(nowMs, String(peer)), out)
+    if (this.uploads != null) { this.chokeChanges(this.uploads.releasePeer(nowMs, String(peer)), out); this.armUploads(nowMs) }
     if (this.downloads != null) {
       for (const d of [...this.downloads.values()]) {
         if (d.session == null || d.sources?.includes(peer) !== true) continue
@@ -661,9 +678,10 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     return out
   }
 
-  onTransferSent (_nowMs: number): Array<Effect<SimMessage>> {
+  onTransferSent (nowMs: number, to: number, m: SimMessage): Array<Effect<SimMessage>> {
     const out: Array<Effect<SimMessage>> = []
     this.uploadsActive--
+    if (this.uploads != null && m.type === 'piece') { this.uploads.sent(nowMs, `${to}:${m.itemRank}`, m.index); this.armUploads(nowMs) }
     if (this.uploads != null && this.peer.role !== 'leaf') this.peer.reportLoad({ uploadUtilization: this.uploads.slotUtilization() })
     return out
   }

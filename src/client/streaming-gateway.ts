@@ -29,6 +29,7 @@ import type { ContentId } from '../core/content/content-id.js'
 import { sendRange } from '../http/send-range.js'
 import { closerFor, contentDisposition, createItemServer, isReadMethod, listenOn, parseItemTarget, resolveItemServerLimits, sendPlainText } from '../http/item-server.js'
 import type { StreamableItem } from './streaming-download.js'
+import type { ConnectionGuardStats } from '../http/connection-guard.js'
 
 /** What the gateway streams from: the items opened for streaming, by content id. */
 export interface StreamingCatalog {
@@ -41,10 +42,16 @@ export const GATEWAY_DEFAULTS = {
   host: '127.0.0.1',
   port: 0,
   maxConnections: 64,
+  // Every client of a loopback gateway has the same address: the per-address cap is the total.
+  maxConnectionsPerAddress: 64,
   headersTimeoutMs: 10_000,
+  minRequestBytesPerSec: 256,
   requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
-  idleSocketTimeoutMs: 300_000
+  maxRequestsPerSocket: 1000,
+  idleSocketTimeoutMs: 300_000,
+  // A paused player stops reading: as long as the idle limit (when full, a stalled response still yields its slot after 1 s).
+  stalledResponseMs: 300_000
 } as const
 
 /** Options for startStreamingGateway. */
@@ -57,10 +64,18 @@ export interface StreamingGatewayInit {
   port?: number
   /** Closes the gateway when aborted. */
   signal?: AbortSignal
-  /** Open connections at once. Default 64. */
+  /** Open connections at once; when full, a newcomer takes the slot of a connection that has not sent its request yet (slowloris) or whose client stopped reading. Default 64. */
   maxConnections?: number
-  /** Time allowed to receive a request's headers, ms. Default 10 000. */
+  /** Open connections from one address. Default 64 (loopback clients all share 127.0.0.1). */
+  maxConnectionsPerAddress?: number
+  /** Time allowed to receive a request's headers, ms, enforced to within 250 ms. Default 10 000. */
   headersTimeoutMs?: number
+  /** Least average rate of a request's headers, bytes/s; slower is cut after 1 s. Default 256. */
+  minRequestBytesPerSec?: number
+  /** Requests served on one kept-alive connection. Default 1000. */
+  maxRequestsPerSocket?: number
+  /** A response whose player stopped reading for this long is cut, ms. Default 300 000 (a paused player). */
+  stalledResponseMs?: number
   /** Time allowed to receive a whole request, ms. Default 30 000. */
   requestTimeoutMs?: number
   /** Idle keep-alive connection lifetime, ms. Default 5 000. */
@@ -81,6 +96,8 @@ export interface StreamingGateway {
   urlFor: (item: StreamableItem) => string
   /** Responses being sent now. */
   activeResponses: () => number
+  /** Connections open, refused, evicted, cut as too slow or stalled (see src/http/connection-guard.ts). */
+  connections: () => ConnectionGuardStats
   /** Stops listening, cuts open responses, resolves when closed. */
   close: () => Promise<void>
 }
@@ -102,7 +119,7 @@ export async function startStreamingGateway (init: StreamingGatewayInit): Promis
 
   let allowedHosts = new Set<string>()
   let active = 0
-  const server = createItemServer(limits, async (req, res) => {
+  const { server, connections } = createItemServer(limits, async (req, res) => {
     active++
     res.once('close', () => { active-- })
     await handle(req, res)
@@ -161,6 +178,7 @@ export async function startStreamingGateway (init: StreamingGatewayInit): Promis
     port: address.port,
     urlFor: item => `${url}/c/${item.manifest.contentId}/${encodeURIComponent(item.manifest.name)}`,
     activeResponses: () => active,
+    connections,
     close
   }
 }

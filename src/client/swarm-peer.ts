@@ -20,8 +20,7 @@ import type { VerifiedManifest } from '../core/content/manifest.js'
 import { AsnResolver } from '../core/proximity/asn-resolver.js'
 import { createSwarmNode, type SwarmNode } from '../net/swarm-node.js'
 import { registerManifestProtocol } from '../net/manifest-protocol.js'
-import { registerXferProtocol } from '../net/xfer-server.js'
-import { registerOriginXferProtocol } from '../net/origin-xfer.js'
+import { registerXferProtocol, type XferServingLimits } from '../net/xfer-server.js'
 import { MANIFEST_PROTOCOL, XFER_PROTOCOL } from '../net/protocol-ids.js'
 import { SwarmUploadGate, type SwarmUploadGateInit } from '../net/upload-gate.js'
 import { DEFAULT_PEER_UPLOAD_SLOTS } from '../core/swarm/upload-policy.js'
@@ -89,7 +88,10 @@ export interface SwarmPeerInit {
   /** Rank by AS and prefix (downloads and uploads). Default true. */
   proximity?: boolean
   /** Upload policy: regular slots (default 4), optimistic slots (default 1), periods, `uploadBytesPerSec` (default unlimited), `busyThresholdRequesters`. */
-  upload?: Omit<SwarmUploadGateInit, 'rank' | 'isNear'>
+  upload?: Omit<SwarmUploadGateInit, 'rank' | 'isNear'> & {
+    /** Limits of the xfer server that protect this uploader from requesters (frame deadline, stall and stream caps; see XferProtocolInit for defaults). */
+    xfer?: XferServingLimits
+  }
   /** Called when this peer starts holding an item (store items at start, each download once its manifest verified): the overlay's `announce`. */
   announce?: (contentId: ContentId) => void | Promise<void>
   /** This peer is a publisher's origin seeder: its xfer handshake says so. Default false. */
@@ -209,6 +211,11 @@ class AccountingGate implements UploadGate {
       get choked () { return ticket.choked },
       admitPiece: ticket.admitPiece,
       alternatives: ticket.alternatives,
+      stalled: ticket.stalled,
+      unqueued: ticket.unqueued,
+      sent: ticket.sent,
+      reading: ticket.reading,
+      requested: ticket.requested,
       pace: async (bytes, signal) => {
         this.uploaded.set(id, (this.uploaded.get(id) ?? 0) + bytes)
         await ticket.pace(bytes, signal)
@@ -246,9 +253,10 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
   const altCache = init.alternativesFinder != null && init.upload?.busyThresholdRequesters != null
     ? new AlternativesCache(init.alternativesFinder, peerId, id => { gate.offerAlternatives(id) })
     : undefined
+  const { xfer: xferLimits, ...uploadPolicy } = init.upload ?? {}
   const gate: SwarmUploadGate = new SwarmUploadGate({
     regularSlots: DEFAULT_PEER_UPLOAD_SLOTS,
-    ...init.upload,
+    ...uploadPolicy,
     rank: requesters => ranker.rank(requesters, r => ({ peerId: r.peerId, addr: r.remoteAddr })),
     isNear: r => ranker.proximity && ranker.sameAs(ranker.place(r.peerId, r.remoteAddr)),
     alternatives: altCache == null
@@ -267,8 +275,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
   const shutdown = new AbortController()
   const served: ContentProvider = init.provider ?? provider
   await registerManifestProtocol(node, served)
-  if (init.origin === true) await registerOriginXferProtocol(node, served, { signal: shutdown.signal, gate: accounting })
-  else await registerXferProtocol(node, served, { signal: shutdown.signal, gate: accounting })
+  await registerXferProtocol(node, served, { ...xferLimits, signal: shutdown.signal, gate: accounting, origin: init.origin === true })
   const multiaddrs = node.getMultiaddrs().map(a => a.toString())
   const announce = (id: ContentId): void => {
     if (init.announce == null) return

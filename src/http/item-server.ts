@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { parseContentId, type ContentId } from '../core/content/content-id.js'
+import { guardConnections, type ConnectionGuardStats } from './connection-guard.js'
 
 /** Where a request for an item points, or why it points nowhere. */
 export type ItemTarget =
@@ -98,14 +99,27 @@ export function isReadMethod (req: IncomingMessage): boolean {
   return req.method === 'GET' || req.method === 'HEAD'
 }
 
-/** Connection limits and timeouts an item server takes; every field in ms except `maxConnections` and `port`. */
+/** Connection limits and timeouts an item server takes (see connection-guard.ts for the rules). */
 export interface ItemServerLimits {
   port: number
+  /** Sockets at once. */
   maxConnections: number
+  /** Sockets at once from one remote address. */
+  maxConnectionsPerAddress: number
+  /** Longest wait for a request's headers, ms (a real deadline). */
   headersTimeoutMs: number
+  /** Least average rate of a request's headers, bytes/s. */
+  minRequestBytesPerSec: number
+  /** Time to receive a whole request, ms. */
   requestTimeoutMs: number
+  /** Idle keep-alive lifetime, ms. */
   keepAliveTimeoutMs: number
+  /** Requests served on one kept-alive socket before it is closed. */
+  maxRequestsPerSocket: number
+  /** No bytes moving either way for this long closes a socket, ms. */
   idleSocketTimeoutMs: number
+  /** A response whose client stopped reading for this long is cut, ms. */
+  stalledResponseMs: number
 }
 
 /** Fills `init` from `defaults` and rejects invalid values with `makeError(message)`. */
@@ -120,11 +134,22 @@ export function resolveItemServerLimits (init: Partial<ItemServerLimits>, defaul
   return {
     port,
     maxConnections: positive('maxConnections'),
+    maxConnectionsPerAddress: positive('maxConnectionsPerAddress'),
     headersTimeoutMs: positive('headersTimeoutMs'),
+    minRequestBytesPerSec: positive('minRequestBytesPerSec'),
     requestTimeoutMs: positive('requestTimeoutMs'),
     keepAliveTimeoutMs: positive('keepAliveTimeoutMs'),
-    idleSocketTimeoutMs: positive('idleSocketTimeoutMs')
+    maxRequestsPerSocket: positive('maxRequestsPerSocket'),
+    idleSocketTimeoutMs: positive('idleSocketTimeoutMs'),
+    stalledResponseMs: positive('stalledResponseMs')
   }
+}
+
+/** An item server and its connection accounting. */
+export interface GuardedServer {
+  server: Server
+  /** What the connection guard did so far (tests, metrics). */
+  connections: () => ConnectionGuardStats
 }
 
 /**
@@ -132,9 +157,9 @@ export function resolveItemServerLimits (init: Partial<ItemServerLimits>, defaul
  * the contract; a bug that does becomes a 500 or a cut connection rather
  * than an unhandled rejection.
  */
-export function createItemServer (limits: ItemServerLimits, handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Server {
+export function createItemServer (limits: ItemServerLimits, handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>): GuardedServer {
   const server = createServer({
-    // node requires headersTimeout <= requestTimeout
+    // node requires headersTimeout <= requestTimeout; connection-guard.ts enforces the header deadline precisely
     headersTimeout: Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs),
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs
@@ -144,9 +169,11 @@ export function createItemServer (limits: ItemServerLimits, handle: (req: Incomi
       else res.destroy()
     })
   })
-  server.maxConnections = limits.maxConnections
+  server.maxRequestsPerSocket = limits.maxRequestsPerSocket
   // without a 'timeout' listener node destroys the idle socket, which is what we want
   server.timeout = limits.idleSocketTimeoutMs
   answerClientErrors(server)
-  return server
+  // Our own accounting instead of server.maxConnections: that one refuses newcomers, not the sockets that hold slots idle.
+  const connections = guardConnections(server, limits)
+  return { server, connections }
 }

@@ -29,6 +29,8 @@ import {
 export class DhtFrameError extends Error {
   override name = 'DhtFrameError'
   readonly code = 'ERR_DHT_FRAME'
+  /** Always the sender's fault: counts against it (net/offender-guard.ts). */
+  readonly peerFault = true
 }
 
 /** One decoded frame: the message and what the sender says about itself. */

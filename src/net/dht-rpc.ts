@@ -12,7 +12,11 @@
  * `onViolation`, which the service turns into the core's
  * protocolViolation. Timeouts and closed streams are failures, not
  * violations. Inbound requests waiting for an answer are bounded
- * (`maxPendingInbound`); outbound RPCs too (`maxOutboundRpcs`).
+ * (`maxPendingInbound`); outbound RPCs too (`maxOutboundRpcs`). Every
+ * inbound violation (a frame trickled past the frame deadline included)
+ * also counts against the peer in the node's offender guard
+ * (net/offender-guard.ts), the policy every protocol shares, and a peer it
+ * banned gets its DHT streams reset on arrival.
  */
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -21,7 +25,8 @@ import type { SwarmNode } from './swarm-node.js'
 import type { Contact } from '../core/dht/contact.js'
 import { isDhtRequest, MAX_DHT_MESSAGE_BYTES } from '../core/messages/dht-messages.js'
 import { DHT_PROTOCOL } from './protocol-ids.js'
-import { FramedStream, FrameError, withTimeout } from './framed-stream.js'
+import { FramedStream, isPeerFault, withTimeout } from './framed-stream.js'
+import { offenderGuardOf, PeerBannedError } from './offender-guard.js'
 import { decodeDhtFrame, DhtFrameError, encodeDhtFrame, type DhtFrameContent } from './dht-codec.js'
 
 /** An RPC that could not complete: dial failure, timeout, reset, no answer, or too many in flight. */
@@ -58,15 +63,6 @@ export function dialTargetsOf (node: SwarmNode, to: Contact): PeerId | Multiaddr
   if (node.getConnections(peerId).length > 0 || to.addrs.length === 0) return peerId
   const suffix = `/p2p/${to.peerId}`
   return to.addrs.map(a => multiaddr(a.endsWith(suffix) ? a : a + suffix))
-}
-
-/**
- * True for a frame the peer got wrong (oversize, malformed length,
- * truncated); a stream that failed underneath (reset, connection lost) is
- * FrameError too but says so with "stream failed", and is nobody's fault.
- */
-function isPeerFault (err: unknown): boolean {
-  return err instanceof FrameError && !err.message.startsWith('stream failed')
 }
 
 /** Request/response transport of the DHT protocol over libp2p streams. */
@@ -145,6 +141,12 @@ export class DhtRpc {
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
     const remote = connection.remotePeer
+    const guard = offenderGuardOf(this.node)
+    if (guard.refuses(remote.toString())) { stream.abort(new PeerBannedError('peer is banned for repeated protocol violations')); return }
+    const violation = (reason: string): void => {
+      guard.offense(remote.toString(), 'dht', reason)
+      this.handlers.onViolation(remote.toString(), reason)
+    }
     if (this.inbound >= this.maxPendingInbound) { stream.abort(new DhtRpcError('too many pending DHT requests')); return }
     this.inbound++
     const signal = withTimeout(this.shutdown.signal, this.inboundTimeoutMs)
@@ -158,7 +160,7 @@ export class DhtRpc {
         if (!isDhtRequest(request.message)) throw new DhtFrameError(`a ${request.message.type} response where a request belongs`)
       } catch (err) {
         stream.abort(err as Error)
-        this.handlers.onViolation(remote.toString(), (err as Error).message)
+        violation((err as Error).message)
         return
       }
       const response = await this.handlers.onRequest(remote, request, signal)
@@ -166,7 +168,7 @@ export class DhtRpc {
       await framed.write(encodeDhtFrame(response), signal)
       await framed.close(signal)
     } catch (err) {
-      if (isPeerFault(err)) this.handlers.onViolation(remote.toString(), (err as Error).message)
+      if (isPeerFault(err)) violation((err as Error).message)
       stream.abort(err as Error)
     } finally {
       this.inbound--

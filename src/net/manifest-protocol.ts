@@ -2,7 +2,10 @@
  * `/swarmcdn/manifest/1.0.0`: one request (a content id), one response
  * (the signed manifest bytes or not-found) per stream. The requester
  * verifies the bytes against the id it asked for, so a server can't
- * substitute another item.
+ * substitute another item. A request that does not decode, or one
+ * trickled past the frame deadline, counts against the requester in the
+ * node's offender guard (net/offender-guard.ts); a banned peer's streams
+ * are reset on arrival.
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { PeerId, Stream } from '@libp2p/interface'
@@ -12,7 +15,8 @@ import type { ManifestRequest, ManifestResponse } from '../core/messages/xfer-me
 import type { ContentId } from '../core/content/content-id.js'
 import { openSignedManifest, type VerifiedManifest } from '../core/content/manifest.js'
 import { MANIFEST_PROTOCOL } from './protocol-ids.js'
-import { FramedStream, FrameError, withTimeout } from './framed-stream.js'
+import { FramedStream, FrameError, isPeerFault, withTimeout } from './framed-stream.js'
+import { offenderGuardOf, PeerBannedError } from './offender-guard.js'
 import { decodeManifestRequest, decodeManifestResponse, encodeManifestRequest, encodeManifestResponse, MAX_MANIFEST_REQUEST_BYTES, MAX_MANIFEST_RESPONSE_BYTES } from './xfer-codec.js'
 
 /** Default time for a whole manifest exchange, in ms. */
@@ -36,21 +40,33 @@ export interface ManifestProtocolInit {
   timeoutMs?: number
   /** Concurrent inbound manifest streams per connection. Default 8. */
   maxInboundStreams?: number
+  /** Time the request frame may take after its first byte, ms. Default DEFAULT_FRAME_TIMEOUT_MS (10 s). */
+  frameTimeoutMs?: number
 }
 
 /** Serves manifests from `provider` on `node`. */
 export async function registerManifestProtocol (node: SwarmNode, provider: ContentProvider, init: ManifestProtocolInit = {}): Promise<void> {
   const timeoutMs = init.timeoutMs ?? DEFAULT_MANIFEST_TIMEOUT_MS
-  await node.handle(MANIFEST_PROTOCOL, async (stream: Stream) => {
+  const guard = offenderGuardOf(node)
+  await node.handle(MANIFEST_PROTOCOL, async (stream: Stream, connection) => {
+    const peerId = connection.remotePeer.toString()
+    if (guard.refuses(peerId)) { stream.abort(new PeerBannedError('peer is banned for repeated protocol violations')); return }
     const signal = AbortSignal.timeout(timeoutMs)
-    const framed = new FramedStream(stream, { maxFrameBytes: MAX_MANIFEST_REQUEST_BYTES })
+    const framed = new FramedStream(stream, { maxFrameBytes: MAX_MANIFEST_REQUEST_BYTES, frameTimeoutMs: init.frameTimeoutMs })
     try {
       const frame = await framed.read(signal)
-      if (frame == null) { stream.abort(new FrameError('manifest stream closed before a request')); return }
-      const res = answerManifestRequest(provider, decodeManifestRequest(frame))
+      if (frame == null) { stream.abort(new FrameError('manifest stream closed before a request', { peerFault: false })); return }
+      let req: ManifestRequest
+      try {
+        req = decodeManifestRequest(frame)
+      } catch (err) {
+        throw new FrameError(`malformed manifest request: ${(err as Error).message}`)
+      }
+      const res = answerManifestRequest(provider, req)
       await framed.write(encodeManifestResponse(res), signal)
       await framed.close(signal)
     } catch (err) {
+      if (isPeerFault(err)) guard.offense(peerId, 'manifest', (err as Error).message)
       stream.abort(err as Error)
     }
   }, { maxInboundStreams: init.maxInboundStreams ?? 8 })

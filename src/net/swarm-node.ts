@@ -9,6 +9,8 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
+import { OffenderGuard, setOffenderGuard } from './offender-guard.js'
+import type { OffenseLedgerInit } from '../core/abuse/offense-ledger.js'
 
 /** Options for createSwarmNode. */
 export interface SwarmNodeInit {
@@ -35,6 +37,8 @@ export interface SwarmNodeInit {
    * the OS's choice.
    */
   dialLocalAddress?: string
+  /** Offender policy limits of the node (see core/abuse/offense-ledger.ts; change later with offenderGuardOf(node).configure). Default: 3 offenses in 10 min ban for 10 min. */
+  offenders?: OffenseLedgerInit
 }
 
 /** The loopback-model dial source for `listen` (see SwarmNodeInit.dialLocalAddress), or undefined. */
@@ -104,7 +108,9 @@ function quietStop (): (components: { addressManager: unknown, events: EventTarg
 
 async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
   const localAddress = init.dialLocalAddress ?? loopbackDialAddress(init.listenMultiaddrs ?? [])
-  return await createLibp2p({
+  // The gater needs the guard before the node exists; the node is attached to it after.
+  const guard = new OffenderGuard(init.offenders)
+  const node: SwarmNode = await createLibp2p({
     ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
     addresses: { listen: init.listenMultiaddrs ?? [] },
     transports: [tcp(localAddress != null ? { dialOpts: { localAddress } as TCPSocketOptions } : {})],
@@ -116,6 +122,13 @@ async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
     connectionManager: {
       inboundConnectionThreshold: init.inboundConnectionsPerSecPerHost ?? 100,
       ...(init.maxIncomingPendingConnections != null ? { maxIncomingPendingConnections: init.maxIncomingPendingConnections } : {})
+    },
+    // A banned peer's reconnects are refused once it has proven its identity (Noise), before any stream opens.
+    connectionGater: {
+      denyInboundEncryptedConnection: peerId => guard.refuses(peerId.toString()),
+      denyOutboundEncryptedConnection: peerId => guard.refuses(peerId.toString())
     }
   })
+  setOffenderGuard(node, guard)
+  return node
 }

@@ -6,8 +6,10 @@
  * pure TokenBucket (the total upload rate limit). With `alternatives`, a
  * busy item's chokes and spread rejects name other holders ("busy, try
  * these peers"); `offerAlternatives` re-sends the choke once the owner
- * has found holders it did not know when the choke went out. The
- * decisions are the policy's; the simulator drives the same object.
+ * has found holders it did not know when the choke went out. The xfer
+ * server tells the policy what each stream does (asked, sent, reads,
+ * stalled, unqueued); the decisions, stalled and idle requesters
+ * included, are the policy's, and the simulator drives the same object.
  */
 import type { PeerAlternative, XferMessage } from '../core/messages/xfer-messages.js'
 import { TokenBucket } from '../core/swarm/token-bucket.js'
@@ -53,6 +55,8 @@ export class SwarmUploadGate implements UploadGate {
 
   /** Pieces declined by the spread rule (tests and metrics). */
   get piecesDeclined (): number { return this.policy.piecesDeclined }
+  /** Requesters whose stream stalled so far (tests and metrics). */
+  get stallsSeen (): number { return this.policy.stallsSeen }
   /** Chokes sent so far (tests and metrics). */
   get chokesSent (): number { return this.policy.chokes }
 
@@ -83,6 +87,11 @@ export class SwarmUploadGate implements UploadGate {
       pace,
       admitPiece: (index: number): boolean => this.policy.admitPiece(Date.now(), key, index),
       alternatives: (): PeerAlternative[] => this.init.alternatives == null || !this.policy.isBusy(item) ? [] : this.init.alternatives(who),
+      unqueued: (indices: readonly number[]) => { this.policy.unqueued(key, indices) },
+      requested: () => { this.apply(this.policy.requested(Date.now(), key)) },
+      sent: (index: number) => { this.policy.sent(Date.now(), key, index) },
+      reading: () => { this.policy.reading(key) },
+      stalled: () => { this.apply(this.policy.stalled(Date.now(), key)) },
       release: () => {
         if (!this.streams.delete(key)) return
         this.apply(this.policy.release(Date.now(), key))
@@ -110,7 +119,7 @@ export class SwarmUploadGate implements UploadGate {
     for (const c of changes) this.streams.get(c.key)?.push({ type: c.choked ? 'choke' : 'unchoke' })
     if (this.timer != null) clearTimeout(this.timer)
     this.timer = undefined
-    const dueMs = this.policy.nextDeadlineMs()
+    const dueMs = this.policy.nextDeadlineMs(Date.now())
     if (dueMs === undefined) return
     this.timer = setTimeout(() => { this.timer = undefined; this.apply(this.policy.timer(Date.now())) }, Math.max(0, dueMs - Date.now()))
     this.timer.unref?.()

@@ -23,6 +23,9 @@ export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 15_000
 /** Default time one control write may wait, ms. */
 const CONTROL_WRITE_TIMEOUT_MS = 30_000
 
+/** Time a piece frame may take to arrive whole after its first byte, ms (1 MiB at 17 KiB/s). */
+export const PIECE_FRAME_TIMEOUT_MS = 60_000
+
 /** Options for XferConnection.open. */
 export interface XferConnectionInit {
   signal?: AbortSignal
@@ -58,7 +61,8 @@ export class XferConnection {
     const bitfieldBytes = Math.ceil(manifest.pieceCount / 8)
     const maxFrameBytes = Math.max(manifest.pieceSizeBytes, bitfieldBytes) + XFER_FRAME_OVERHEAD_BYTES
     // Everything we asked for may arrive before we read it: size the buffer for that, and no more.
-    const framed = new FramedStream(stream, { maxFrameBytes, maxBufferedBytes: ((init.maxRequests ?? 8) + 2) * maxFrameBytes })
+    // A piece frame is large and a slow source is not an attacker: the frame deadline is the piece's, not a control frame's.
+    const framed = new FramedStream(stream, { maxFrameBytes, maxBufferedBytes: ((init.maxRequests ?? 8) + 2) * maxFrameBytes, frameTimeoutMs: PIECE_FRAME_TIMEOUT_MS })
     try {
       const have = init.have ?? new Bitfield(manifest.pieceCount)
       await framed.write(encodeXferMessage({ type: 'handshake', contentId: manifest.contentId, bitfield: have.toBytes() }), signal)

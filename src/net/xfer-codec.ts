@@ -37,6 +37,8 @@ const XFER_DECODE_LIMITS = { alternatives: MAX_XFER_ALTERNATIVES, alternatives$:
 export class MalformedFrameError extends Error {
   override name = 'MalformedFrameError'
   readonly code = 'ERR_MALFORMED_FRAME'
+  /** Always the sender's fault: counts against it (net/offender-guard.ts). */
+  readonly peerFault = true
 }
 
 function decodeOrThrow<T> (what: string, fn: () => T): T {

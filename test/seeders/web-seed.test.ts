@@ -1,4 +1,5 @@
 import { expect } from 'chai'
+import { waitFor } from '../helpers/wait-for.js'
 import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto'
 import { mkdtemp, readdir, readlink, rm, writeFile } from 'node:fs/promises'
 import { request, type IncomingMessage } from 'node:http'
@@ -252,13 +253,28 @@ describe('seeders/web-seed', function () {
     expect(text).to.match(/swarmcdn_webseed_responses_total\{status="206"\} \d+/)
   })
 
-  it('refuses connections beyond maxConnections', async () => {
+  it('gives the slot of a connection that sent no request to a newcomer when full (maxConnections)', async () => {
     const small = await startWebSeed({ store, port: 0, maxConnections: 1 })
     const holder = connect(small.port, '127.0.0.1')
     try {
       await new Promise<void>((resolve, reject) => { holder.once('connect', resolve); holder.once('error', reject) })
-      // give the server a moment to count the held connection
-      await new Promise(resolve => setTimeout(resolve, 50))
+      await waitFor('the server counts the held connection', () => small.connections().open === 1, 3000)
+      const closed = new Promise<void>(resolve => { holder.once('close', () => { resolve() }) })
+      const body = await (await fetch(item(movie).replace(seed.url, small.url), { signal: AbortSignal.timeout(3000) })).arrayBuffer()
+      expect(body.byteLength).to.equal(movie.lengthBytes)
+      await closed
+      expect(small.connections().evicted).to.equal(1)
+    } finally {
+      holder.destroy()
+      await small.close()
+    }
+  })
+
+  it('refuses a newcomer when every slot is answering a client that reads (maxConnections)', async () => {
+    const small = await startWebSeed({ store, port: 0, maxConnections: 1 })
+    const busy = await open(`${small.url}/c/${big.contentId}`)
+    try {
+      busy.res.resume()
       let failed = false
       try {
         await (await fetch(item(movie).replace(seed.url, small.url), { signal: AbortSignal.timeout(3000) })).arrayBuffer()
@@ -266,8 +282,9 @@ describe('seeders/web-seed', function () {
         failed = true
       }
       expect(failed).to.equal(true)
+      expect(small.connections().refused).to.be.at.least(1)
     } finally {
-      holder.destroy()
+      busy.destroy()
       await small.close()
     }
   })

@@ -1,6 +1,11 @@
 import type { Command } from 'commander'
 import { InvalidArgumentError } from 'commander'
 import { DEFAULT_ORIGIN_BUSY_THRESHOLD_REQUESTERS, DEFAULT_ORIGIN_UPLOAD_SLOTS, startOriginSeeder } from '../../../seeders/origin-seeder.js'
+import { WEBSEED_DEFAULTS } from '../../../seeders/web-seed.js'
+import { DEFAULT_STALL_TIMEOUT_MS } from '../../net/xfer-server.js'
+import { DEFAULT_FRAME_TIMEOUT_MS } from '../../net/framed-stream.js'
+import { DEFAULT_MAX_QUEUED_REQUESTS_PER_NETWORK, DEFAULT_MAX_QUEUED_REQUESTS_PER_PEER, DEFAULT_MAX_STREAMS_PER_NETWORK, DEFAULT_MAX_STREAMS_PER_PEER } from '../../core/swarm/requester-quotas.js'
+import { DEFAULT_BAN_MS, DEFAULT_MAX_OFFENSES } from '../../core/abuse/offense-ledger.js'
 import { defaultPrefixTablePaths } from '../../client/prefix-table-files.js'
 import { parseByteSize, parseHostPort, parseListenMultiaddr, parseNonNegativeInt } from '../parse-options.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, type OverlayCliOptions } from '../overlay-options.js'
@@ -16,6 +21,19 @@ interface SeedOptions extends OverlayCliOptions {
   /** false with --no-busy. */
   busy: boolean
   createStore: boolean
+  stallTimeout: number
+  frameTimeout: number
+  maxStreamsPerPeer: number
+  maxStreamsPerNetwork: number
+  maxQueuedPerPeer: number
+  maxQueuedPerNetwork: number
+  banAfter: number
+  banTime: number
+  httpMaxConnections: number
+  httpMaxPerAddress: number
+  httpHeadersTimeout: number
+  httpMinRequestRate: number
+  httpStalledResponse: number
 }
 
 function parsePositive (text: string): number {
@@ -37,8 +55,22 @@ export function registerSeed (program: Command): void {
     .option('--busy-threshold <n>', 'requesters of one item at once from which it is busy: below, everyone is served at full speed (long tail); from there, upload slots, piece spreading and "busy, try these peers"', parsePositive, DEFAULT_ORIGIN_BUSY_THRESHOLD_REQUESTERS)
     .option('--no-busy', 'never go busy: serve every requester of every item (within --upload-limit)')
     .option('--json', 'print one JSON object per line', false)
+    // Limits that protect the publisher from hostile peers and clients (README "Protecting a seeder").
+    .option('--stall-timeout <ms>', 'a requester that reads nothing of a piece for this long loses its stream and slot, is choked for 60 s and counts as an offender; one that asks for nothing this long gives its slot to one that asks', parsePositive, DEFAULT_STALL_TIMEOUT_MS)
+    .option('--frame-timeout <ms>', 'a piece-exchange frame must arrive whole this long after its first byte (trickled frames are cut; other protocols use 10 s)', parsePositive, DEFAULT_FRAME_TIMEOUT_MS)
+    .option('--max-streams-per-peer <n>', 'piece streams one peer may have open at once', parsePositive, DEFAULT_MAX_STREAMS_PER_PEER)
+    .option('--max-streams-per-network <n>', 'piece streams one network (IPv4 /24, IPv6 /48) may have open at once', parsePositive, DEFAULT_MAX_STREAMS_PER_NETWORK)
+    .option('--max-queued-per-peer <n>', 'piece requests one peer may have queued at once', parsePositive, DEFAULT_MAX_QUEUED_REQUESTS_PER_PEER)
+    .option('--max-queued-per-network <n>', 'piece requests one network may have queued at once', parsePositive, DEFAULT_MAX_QUEUED_REQUESTS_PER_NETWORK)
+    .option('--ban-after <n>', 'offenses (bad or trickled frames, protocol violations, stalled streams) within 10 min that get a peer disconnected and refused', parsePositive, DEFAULT_MAX_OFFENSES)
+    .option('--ban-time <ms>', 'how long a banned peer is refused', parsePositive, DEFAULT_BAN_MS)
+    .option('--http-max-connections <n>', 'web seed connections at once; when full, a newcomer takes the slot of one that sent no request yet', parsePositive, WEBSEED_DEFAULTS.maxConnections)
+    .option('--http-max-per-address <n>', 'web seed connections from one IP address', parsePositive, WEBSEED_DEFAULTS.maxConnectionsPerAddress)
+    .option('--http-headers-timeout <ms>', 'web seed: a request\'s headers must arrive whole within this (slowloris guard)', parsePositive, WEBSEED_DEFAULTS.headersTimeoutMs)
+    .option('--http-min-request-rate <bytesPerSec>', 'web seed: slower request headers are cut after 1 s', parsePositive, WEBSEED_DEFAULTS.minRequestBytesPerSec)
+    .option('--http-stalled-response <ms>', 'web seed: a client that reads nothing of a response for this long is cut', parsePositive, WEBSEED_DEFAULTS.stalledResponseMs)
   addOverlayOptions(cmd)
-    .addHelpText('after', '\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001 --http 0.0.0.0:8080\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n  web seed on http://0.0.0.0:8080/c/CONTENT_ID\n')
+    .addHelpText('after', '\nHostile peers and clients: the stall, frame, stream, queue and ban limits above keep\npeers that do not read or send garbage from taking the upload slots and memory;\nthe --http-* limits keep slowloris clients from taking the web seed\'s connections.\nMemory one hostile peer can hold: --max-streams-per-peer pieces, for --stall-timeout.\n\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001 --http 0.0.0.0:8080\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n  web seed on http://0.0.0.0:8080/c/CONTENT_ID\n')
     .action(async (opts: SeedOptions) => {
       const seeder = await startOriginSeeder({
         storeDir: opts.store,
@@ -49,10 +81,30 @@ export function registerSeed (program: Command): void {
         proximity: opts.proximity,
         publicIp: opts.publicIp,
         http: opts.http,
+        httpLimits: {
+          maxConnections: opts.httpMaxConnections,
+          maxConnectionsPerAddress: opts.httpMaxPerAddress,
+          headersTimeoutMs: opts.httpHeadersTimeout,
+          minRequestBytesPerSec: opts.httpMinRequestRate,
+          stalledResponseMs: opts.httpStalledResponse
+        },
+        xfer: {
+          stallTimeoutMs: opts.stallTimeout,
+          frameTimeoutMs: opts.frameTimeout,
+          quotas: {
+            maxStreamsPerPeer: opts.maxStreamsPerPeer,
+            maxStreamsPerNetwork: opts.maxStreamsPerNetwork,
+            maxQueuedRequestsPerPeer: opts.maxQueuedPerPeer,
+            maxQueuedRequestsPerNetwork: opts.maxQueuedPerNetwork
+          }
+        },
+        offenders: { maxOffenses: opts.banAfter, banMs: opts.banTime },
         upload: {
           regularSlots: opts.uploadSlots,
           uploadBytesPerSec: opts.uploadLimit,
-          busyThresholdRequesters: opts.busy ? opts.busyThreshold : false
+          busyThresholdRequesters: opts.busy ? opts.busyThreshold : false,
+          // One knob for "holds a slot and does nothing with it": not reading, or not asking.
+          idleSlotMs: opts.stallTimeout
         }
       })
       printOverlayEvents(seeder.overlay, opts.json)

@@ -285,12 +285,18 @@ export class DownloadSession {
     }
   }
 
-  /** The source choked us: its outstanding requests go back to the pool and it gets none until unchoke(). */
-  choke (sourceId: string): void {
+  /**
+   * The source choked us: it gets no request until unchoke(), and its
+   * outstanding requests go back to the pool (the source dropped its queue),
+   * unless `onTheWire`: the source had already started sending them all (a
+   * server with no queue, as the simulator models one), so they stay in
+   * flight and their pieces are awaited.
+   */
+  choke (sourceId: string, onTheWire = false): void {
     const src = this.sources.get(sourceId)
     if (src == null) return
     src.choked = true
-    for (const index of [...src.inFlight.keys()]) this.dropRequest(src, index)
+    if (!onTheWire) for (const index of [...src.inFlight.keys()]) this.dropRequest(src, index)
   }
 
   /** The source unchoked us: it may be asked again. */

@@ -65,6 +65,26 @@ export class PieceSpread {
 
   /** Decides one request of `requester` at `nowMs`: true (and recorded as served) or false (decline: ask peers). */
   request (nowMs: number, index: number, requester = ''): boolean {
+    return this.decide(nowMs, index, requester, true)
+  }
+
+  /**
+   * Like request, but a yes is not recorded: for a requester that has not
+   * yet read anything (it may never read), whose piece is recorded with
+   * `recordServed` once it was actually sent. A no is recorded as a
+   * decline, so the second-ask rule still applies.
+   */
+  check (nowMs: number, index: number, requester = ''): boolean {
+    return this.decide(nowMs, index, requester, false)
+  }
+
+  /** Piece `index` went out to a requester `check` admitted: count it as served now. */
+  recordServed (nowMs: number, index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.pieceCount) return
+    this.countServed(nowMs, index)
+  }
+
+  private decide (nowMs: number, index: number, requester: string, record: boolean): boolean {
     if (!Number.isInteger(index) || index < 0 || index >= this.pieceCount) return false
     const c = this.served[index]
     const declined = this.declinedTo.get(requester)
@@ -73,12 +93,33 @@ export class PieceSpread {
       return false
     }
     declined?.delete(index)
+    if (record) this.countServed(nowMs, index)
+    return true
+  }
+
+  private countServed (nowMs: number, index: number): void {
+    const c = this.served[index]
     this.served[index] = c + 1
     this.lastServedMs[index] = nowMs
     this.countOf[c]--
     this.countOf[c + 1] = (this.countOf[c + 1] ?? 0) + 1
     while (this.countOf[this.minServed] === 0) this.minServed++
-    return true
+  }
+
+  /**
+   * A request passed by `request` was dropped before its piece went out (a
+   * choke, a cancel, a requester that stopped reading): the piece counts
+   * as served once less, so requests that were never read cannot make a
+   * busy origin decline the piece to everyone else.
+   */
+  unserve (index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.pieceCount) return
+    const c = this.served[index]
+    if (c === 0) return
+    this.served[index] = c - 1
+    this.countOf[c]--
+    this.countOf[c - 1]++
+    if (c - 1 < this.minServed) this.minServed = c - 1
   }
 
   /** The requester left: drop what was declined to it. */

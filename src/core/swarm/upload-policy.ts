@@ -20,14 +20,30 @@
  *   (PieceSpread, core/swarm/origin-spread.ts).
  * - Reciprocation: bytes received from a peer over the last
  *   RECIPROCATION_WINDOW_MS count as its upload rate to us.
+ * - Slots go to requesters that read (hostile peers). A requester whose
+ *   stream stopped reading (`stalled`) loses its slot with the stream, and
+ *   every other requester of the same peer is choked for `stallPenaltyMs`
+ *   whatever its item, so a peer that holds slots without reading cannot
+ *   take them back with its next stream. A slot holder that has asked for
+ *   nothing and been sent nothing for `idleSlotMs`, with no piece on its
+ *   way (a slow link is not idleness), gives its slot up (it is choked) and waits behind every requester that asks until it asks again
+ *   (BitTorrent gives slots to interested peers only). Until a requester
+ *   has shown it reads (`reading`), the pieces the spread rule admits for
+ *   it count as served only once sent, and pieces it was sent but never
+ *   read are counted back when it stalls: requests that are never read
+ *   cannot make a busy origin decline those pieces to everyone else.
  */
 import { DEFAULT_OPTIMISTIC_SLOTS, DEFAULT_REGULAR_SLOTS, UploadSlots, type UploadRequester, type UploadSlotsInit } from './upload-slots.js'
 import { PieceSpread, isBusyItem } from './origin-spread.js'
 
 /** Time over which received bytes count as a peer's reciprocation rate, ms. */
 export const RECIPROCATION_WINDOW_MS = 20_000
-/** Most peers whose received bytes are tracked for reciprocation. */
+/** Most peers whose received bytes are tracked for reciprocation, and most peers penalized at once. */
 export const MAX_TRACKED_PEERS = 4096
+/** Default time a peer whose stream stalled is kept choked, ms. */
+export const DEFAULT_STALL_PENALTY_MS = 60_000
+/** Default time a slot holder may ask for and receive nothing before its slot goes to someone who asks, ms. */
+export const DEFAULT_IDLE_SLOT_MS = 5_000
 
 /** Options for UploadPolicy (the slots' options plus busy mode). */
 export interface UploadPolicyInit extends UploadSlotsInit {
@@ -37,6 +53,10 @@ export interface UploadPolicyInit extends UploadSlotsInit {
   spreadPieces?: boolean
   /** PieceSpread's repeatAfterMs. Default DEFAULT_SPREAD_REPEAT_AFTER_MS (10 s). */
   spreadRepeatAfterMs?: number
+  /** A peer whose stream stopped reading stays choked on all its streams this long, ms. Default DEFAULT_STALL_PENALTY_MS (60 s). */
+  stallPenaltyMs?: number
+  /** A slot holder that asks for and receives nothing this long gives its slot to a requester that asks, ms. Default DEFAULT_IDLE_SLOT_MS (5 s). */
+  idleSlotMs?: number
   /** Orders requesters nearest first (rankPeers over their addresses). Default: arrival order. */
   rank?: (requesters: PolicyRequester[]) => PolicyRequester[]
   /** True for a requester in this node's near class (same AS by rankPeers' rule 1), for `nearFirst`. Default: nobody is near. */
@@ -60,7 +80,24 @@ export interface PolicyRequester {
 /** A requester whose state changed: send it choke or unchoke. */
 export interface ChokeChange { key: string, choked: boolean }
 
-interface Admitted { who: PolicyRequester, choked: boolean }
+interface Admitted {
+  who: PolicyRequester
+  choked: boolean
+  /** Its stream stalled and is being reset: no change is reported for it any more. */
+  stalledOut: boolean
+  /** It asked for more after receiving a piece: its admitted pieces count for the spread at once. */
+  reads: boolean
+  /** Pieces admitted before it was known to read, counted for the spread only when sent (at most one stream's queue). */
+  unrecorded: Set<number> | undefined
+  /** Pieces sent before it was known to read: given back to the spread if it stalls (at most one stream's queue). */
+  sentUnconfirmed: number[] | undefined
+  /** Last time it asked for a piece, was sent one, or was unchoked. */
+  lastActiveMs: number
+  /** Pieces admitted and not yet sent or dropped: a requester with a piece on its way is not idle, however slow its link. */
+  pending: number
+  /** It held a slot idle: it waits behind requesters that ask until it asks again. */
+  idle: boolean
+}
 
 /** Upload slots + busy mode + piece spreading for one node (see the file's rules). */
 export class UploadPolicy {
@@ -75,6 +112,12 @@ export class UploadPolicy {
   private readonly received = new Map<string, Array<{ atMs: number, bytes: number }>>()
   /** Unchoked requesters holding a slot, as of the last decision. */
   private slotsHeld = 0
+  /** Peer -> until when it is choked for a stalled stream (at most MAX_TRACKED_PEERS). */
+  private readonly penalized = new Map<string, number>()
+  private readonly stallPenaltyMs: number
+  private readonly idleSlotMs: number
+  /** Requesters whose stream stalled so far (metrics). */
+  stallsSeen = 0
   /** Pieces declined by the spread rule (metrics). */
   piecesDeclined = 0
   /** Chokes decided so far (metrics). */
@@ -84,6 +127,8 @@ export class UploadPolicy {
     this.slots = new UploadSlots(init)
     this.threshold = init.busyThresholdRequesters
     this.spread = init.spreadPieces ?? this.threshold != null
+    this.stallPenaltyMs = init.stallPenaltyMs ?? DEFAULT_STALL_PENALTY_MS
+    this.idleSlotMs = init.idleSlotMs ?? DEFAULT_IDLE_SLOT_MS
   }
 
   /** Requesters admitted now. */
@@ -133,7 +178,7 @@ export class UploadPolicy {
   /** Admits requester `key`; returns the OTHER requesters whose state changed (the new one reads `isChoked(key)`). */
   admit (nowMs: number, key: string, who: PolicyRequester): ChokeChange[] {
     if (this.admitted.has(key)) return []
-    this.admitted.set(key, { who, choked: true })
+    this.admitted.set(key, { who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false })
     this.requestersOf.set(who.item, (this.requestersOf.get(who.item) ?? 0) + 1)
     const changes = this.decide(nowMs)
     const mine = changes.findIndex(c => c.key === key)
@@ -177,15 +222,76 @@ export class UploadPolicy {
   /** Asked before serving piece `index` to `key`: false declines it for now (a busy origin's spread rule). */
   admitPiece (nowMs: number, key: string, index: number): boolean {
     const a = this.admitted.get(key)
-    if (a == null || !this.spread || a.who.pieceCount == null || !this.isBusy(a.who.item)) return true
+    if (a == null) return true
+    if (!this.spread || a.who.pieceCount == null || !this.isBusy(a.who.item)) { a.pending++; return true }
     let spread = this.spreads.get(a.who.item)
     if (spread == null) {
       spread = new PieceSpread(a.who.pieceCount, { repeatAfterMs: this.init.spreadRepeatAfterMs })
       this.spreads.set(a.who.item, spread)
     }
-    const ok = spread.request(nowMs, index, key)
+    // A requester that has read nothing yet may never read: what it is admitted counts once it was sent.
+    const ok = a.reads ? spread.request(nowMs, index, key) : spread.check(nowMs, index, key)
     if (!ok) this.piecesDeclined++
+    else {
+      a.pending++
+      if (!a.reads) (a.unrecorded ??= new Set()).add(index)
+    }
     return ok
+  }
+
+  /** Requests `admitPiece` passed were dropped unserved (choke, cancel, stream end, a stalled write): the spread counts them back. */
+  unqueued (key: string, indices: readonly number[]): void {
+    const a = this.admitted.get(key)
+    if (a == null) return
+    const spread = this.spreads.get(a.who.item)
+    a.pending = Math.max(0, a.pending - indices.length)
+    for (const i of indices) {
+      if (a.unrecorded?.delete(i) === true) continue
+      spread?.unserve(i)
+    }
+  }
+
+  /** The requester sent a request (served or not: while choked it is its "interested"); an idle one is back in line. */
+  requested (nowMs: number, key: string): ChokeChange[] {
+    const a = this.admitted.get(key)
+    if (a == null) return []
+    a.lastActiveMs = nowMs
+    if (!a.idle) return []
+    a.idle = false
+    return this.decide(nowMs)
+  }
+
+  /** Piece `index` went out whole to `key` (handed to the transport: not proof it reads). */
+  sent (nowMs: number, key: string, index: number): void {
+    const a = this.admitted.get(key)
+    if (a == null) return
+    a.lastActiveMs = nowMs
+    if (a.pending > 0) a.pending--
+    if (a.unrecorded?.delete(index) === true) this.spreads.get(a.who.item)?.recordServed(nowMs, index)
+    if (!a.reads) (a.sentUnconfirmed ??= []).push(index)
+  }
+
+  /** `key` asked for more after a piece was sent to it: it reads what it asks for. */
+  reading (key: string): void {
+    const a = this.admitted.get(key)
+    if (a == null) return
+    a.reads = true
+    a.sentUnconfirmed = undefined
+  }
+
+  /** `key` stopped reading (its stream is being reset; `release` follows): its peer's other requesters are choked for stallPenaltyMs. */
+  stalled (nowMs: number, key: string): ChokeChange[] {
+    const a = this.admitted.get(key)
+    if (a == null) return []
+    this.stallsSeen++
+    // What it was sent but never read did not reach anyone who can pass it on.
+    const spread = this.spreads.get(a.who.item)
+    for (const i of a.sentUnconfirmed?.splice(0) ?? []) spread?.unserve(i)
+    this.penalized.delete(a.who.peerId)
+    this.penalized.set(a.who.peerId, nowMs + this.stallPenaltyMs)
+    if (this.penalized.size > MAX_TRACKED_PEERS) this.penalized.delete(this.penalized.keys().next().value as string)
+    a.stalledOut = true
+    return this.decide(nowMs)
   }
 
   /** Records `bytes` received from `peerId` (our download from it): its reciprocation. */
@@ -199,11 +305,21 @@ export class UploadPolicy {
     list.push({ atMs: nowMs, bytes })
   }
 
-  /** When `timer` should run even if nothing happens, ms; undefined with nobody admitted. */
-  nextDeadlineMs (): number | undefined {
+  /** When `timer` should run even if nothing happens, ms (rechoke, rotation, a penalty ending, a slot going idle); undefined with nobody admitted. */
+  nextDeadlineMs (nowMs: number): number | undefined {
     if (this.admitted.size === 0) return undefined
-    const t = this.slots.nextDeadlineMs()
-    return Number.isFinite(t) ? t : undefined
+    let due = this.slots.nextDeadlineMs()
+    // A penalty that ends must unchoke its peer even when the slots have nothing due.
+    for (const untilMs of this.penalized.values()) due = Math.min(due, untilMs)
+    // A slot holder that goes idle must give its slot up on time (only deadlines still ahead: one that passed
+    // without idling its holder was not eligible, e.g. a long-tail item, and must not spin the timer).
+    if (this.init.regularSlots !== Infinity) {
+      for (const a of this.admitted.values()) {
+        const idleAtMs = a.lastActiveMs + this.idleSlotMs
+        if (!a.choked && !a.idle && a.pending === 0 && idleAtMs > nowMs && (this.threshold == null || this.isBusy(a.who.item))) due = Math.min(due, idleAtMs)
+      }
+    }
+    return Number.isFinite(due) ? due : undefined
   }
 
   /** Periodic recomputation (rechoke, optimistic rotation). */
@@ -219,16 +335,28 @@ export class UploadPolicy {
   }
 
   private decide (nowMs: number): ChokeChange[] {
+    for (const [peerId, untilMs] of this.penalized) if (untilMs <= nowMs) this.penalized.delete(peerId)
+    const isPenalized = (a: Admitted): boolean => a.stalledOut || this.penalized.has(a.who.peerId)
+    const eligible = (a: Admitted): boolean => !isPenalized(a) && (this.threshold == null || this.isBusy(a.who.item))
+    // A slot held idle is taken back now: left out of this update, the slots forget it and give its place to the best waiting.
+    const justIdled = new Set<string>()
+    // With unlimited slots nobody waits for one: idleness costs nothing.
+    if (this.init.regularSlots !== Infinity) {
+      for (const [key, a] of this.admitted) {
+        if (!a.choked && !a.idle && a.pending === 0 && eligible(a) && nowMs - a.lastActiveMs >= this.idleSlotMs) { a.idle = true; justIdled.add(key) }
+      }
+    }
     const managed: Array<[string, Admitted]> = []
-    for (const entry of this.admitted) if (this.threshold == null || this.isBusy(entry[1].who.item)) managed.push(entry)
+    for (const entry of this.admitted) if (eligible(entry[1]) && !justIdled.has(entry[0])) managed.push(entry)
     const whos = managed.map(([, a]) => a.who)
     const ranked = this.init.rank != null ? this.init.rank(whos) : whos
     const rankOf = new Map<PolicyRequester, number>(ranked.map((w, i) => [w, i]))
+    // An idle requester ranks behind every requester that asks.
     const requesters: UploadRequester[] = managed.map(([key, a]) => ({
       id: key,
-      rank: rankOf.get(a.who) ?? ranked.length,
-      reciprocationBytesPerSec: this.reciprocation(a.who.peerId, nowMs),
-      near: this.init.isNear?.(a.who) ?? a.who.near === true
+      rank: (rankOf.get(a.who) ?? ranked.length) + (a.idle ? ranked.length + 1 : 0),
+      reciprocationBytesPerSec: a.idle ? 0 : this.reciprocation(a.who.peerId, nowMs),
+      near: !a.idle && (this.init.isNear?.(a.who) ?? a.who.near === true)
     }))
     this.slots.update(nowMs, requesters)
     const managedKeys = new Set(requesters.map(r => r.id))
@@ -236,9 +364,12 @@ export class UploadPolicy {
     for (const r of requesters) if (this.slots.isUnchoked(r.id)) this.slotsHeld++
     const changes: ChokeChange[] = []
     for (const [key, a] of this.admitted) {
-      const choked = managedKeys.has(key) ? !this.slots.isUnchoked(key) : false
+      const managedHere = managedKeys.has(key) || justIdled.has(key)
+      const choked = isPenalized(a) || (managedHere ? !this.slots.isUnchoked(key) : false)
       if (choked === a.choked) continue
       a.choked = choked
+      if (!choked) a.lastActiveMs = nowMs
+      if (a.stalledOut) continue
       if (choked) this.chokes++
       changes.push({ key, choked })
     }
@@ -280,6 +411,10 @@ export interface OriginUploadInit {
   rechokeIntervalMs?: number
   /** Optimistic rotation period, ms. Default 3 s. */
   optimisticIntervalMs?: number
+  /** A slot holder that asks for and receives nothing this long gives its slot to a requester that asks, ms. Default DEFAULT_IDLE_SLOT_MS (5 s). */
+  idleSlotMs?: number
+  /** A peer whose stream stopped reading stays choked this long, ms. Default DEFAULT_STALL_PENALTY_MS (60 s). */
+  stallPenaltyMs?: number
 }
 
 /** The upload policy of an origin seeder, defaults resolved (see OriginUploadInit): what `swarmcdn seed` and the simulator's seeders run. */
@@ -288,7 +423,11 @@ export function originUploadPolicy (init: OriginUploadInit = {}): UploadPolicyIn
   for (const [name, v] of Object.entries({ regularSlots: init.regularSlots, optimisticSlots: init.optimisticSlots, uploadBytesPerSec: init.uploadBytesPerSec, busyThresholdRequesters: threshold === false ? undefined : threshold })) {
     if (v != null && !(v >= (name === 'optimisticSlots' ? 0 : 1))) throw new RangeError(`origin upload ${name} must be ${name === 'optimisticSlots' ? '>= 0' : '>= 1'}, got ${v}`)
   }
-  const base = { ...(init.uploadBytesPerSec != null ? { uploadBytesPerSec: init.uploadBytesPerSec } : {}) }
+  const base = {
+    ...(init.uploadBytesPerSec != null ? { uploadBytesPerSec: init.uploadBytesPerSec } : {}),
+    ...(init.idleSlotMs != null ? { idleSlotMs: init.idleSlotMs } : {}),
+    ...(init.stallPenaltyMs != null ? { stallPenaltyMs: init.stallPenaltyMs } : {})
+  }
   // Busy mode off: the seeder of old, everyone served (within the rate limit).
   if (threshold === false) return { ...base, regularSlots: Infinity }
   return {

@@ -35,3 +35,24 @@ describe('core/swarm/origin-spread', () => {
     expect(isBusyItem(100, undefined)).to.equal(false)
   })
 })
+
+describe('core/swarm/origin-spread: requests that were never read', () => {
+  it('unserve gives a dropped piece back, so others are not declined it', () => {
+    const s = new PieceSpread(2)
+    expect(s.request(0, 0, 'x')).to.equal(true)
+    expect(s.request(1, 0, 'y')).to.equal(false)
+    s.unserve(0)
+    expect(s.servedCount(0)).to.equal(0)
+    expect(s.request(2, 0, 'z')).to.equal(true)
+  })
+
+  it('check admits without counting, recordServed counts once the piece went out', () => {
+    const s = new PieceSpread(2)
+    expect(s.check(0, 0, 'x')).to.equal(true)
+    expect(s.servedCount(0)).to.equal(0)
+    expect(s.request(1, 0, 'y')).to.equal(true)
+    s.recordServed(2, 0)
+    expect(s.servedCount(0)).to.equal(2)
+    expect(s.check(3, 0, 'z')).to.equal(false)
+  })
+})

@@ -1,0 +1,100 @@
+/**
+ * An attacker for the adversarial tests: a bare libp2p node that opens
+ * protocol streams on a target and writes raw bytes, with bounded waits.
+ * Its traffic goes only to loopback targets.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import type { Stream } from '@libp2p/interface'
+import { createSwarmNode, type SwarmNode } from '../../src/net/swarm-node.js'
+
+/** Starts an attacker node dialing from `localAddress` (a 127.x address). */
+export async function startAttacker (localAddress?: string): Promise<SwarmNode> {
+  return await createSwarmNode({ listenMultiaddrs: [], dialLocalAddress: localAddress })
+}
+
+/** Opens `protocol` on `target` (a loopback multiaddr with /p2p/). */
+export async function openStream (attacker: SwarmNode, target: string, protocol: string, timeoutMs = 5000): Promise<Stream> {
+  if (!/^\/ip4\/127\./.test(target)) throw new Error(`attacks go to loopback only, not ${target}`)
+  return await attacker.dialProtocol(multiaddr(target), protocol, { signal: AbortSignal.timeout(timeoutMs) })
+}
+
+/** A varint length-prefixed frame around `body`. */
+export function frame (body: Uint8Array): Uint8Array {
+  const len: number[] = []
+  let n = body.length
+  while (n >= 0x80) { len.push((n & 0x7f) | 0x80); n >>>= 7 }
+  len.push(n)
+  return Uint8Array.from([...len, ...body])
+}
+
+/** A frame of bytes that decode as no protocol's message. */
+export function garbageFrame (bytes = 32): Uint8Array {
+  return frame(new Uint8Array(bytes).fill(0xff))
+}
+
+/** Resolves when `stream` is closed or reset (true), or after `timeoutMs` (false). */
+export async function closedWithin (stream: Stream, timeoutMs: number): Promise<boolean> {
+  if (stream.status !== 'open') return true
+  return await new Promise<boolean>(resolve => {
+    const t = setTimeout(() => { stream.removeEventListener('close', onClose); resolve(false) }, timeoutMs)
+    const onClose = (): void => { clearTimeout(t); resolve(true) }
+    stream.addEventListener('close', onClose, { once: true })
+  })
+}
+
+/** Sends `bytes` one at a time, `gapMs` apart, until done or the stream closes; resolves with the bytes sent. */
+export async function trickle (stream: Stream, bytes: Uint8Array, gapMs: number): Promise<number> {
+  for (let i = 0; i < bytes.length; i++) {
+    if (stream.status !== 'open' || stream.writeStatus !== 'writable') return i
+    try { stream.send(bytes.subarray(i, i + 1)) } catch { return i }
+    await new Promise(resolve => setTimeout(resolve, gapMs))
+  }
+  return bytes.length
+}
+
+/** Options of startNonReaders. */
+export interface NonReadersInit {
+  /** Item to ask for. */
+  contentId: string
+  /** Pieces of the item (requests go to 0..requests-1 modulo this). */
+  pieceCount: number
+  /** xfer streams opened. */
+  streams: number
+  /** Requests sent on each stream after the handshake. */
+  requests: number
+}
+
+/**
+ * Opens `streams` xfer streams that each send a handshake and `requests`
+ * requests and then never read: the stream is paused, so its yamux window
+ * is never reopened and the server's writes wait for a drain that does
+ * not come. Resolves once every stream has sent its requests (streams the
+ * server refused are counted, not retried).
+ */
+export async function startNonReaders (attacker: SwarmNode, target: string, init: NonReadersInit): Promise<{ opened: number, refused: number, streams: Stream[] }> {
+  const { encodeXferMessage } = await import('../../src/net/xfer-codec.js')
+  const { parseContentId } = await import('../../src/core/content/content-id.js')
+  const { XFER_PROTOCOL } = await import('../../src/net/protocol-ids.js')
+  const contentId = parseContentId(init.contentId)
+  const streams: Stream[] = []
+  let refused = 0
+  const one = async (): Promise<void> => {
+    let s: Stream
+    try {
+      s = await openStream(attacker, target, XFER_PROTOCOL)
+    } catch {
+      refused++
+      return
+    }
+    try {
+      s.pause()
+      streams.push(s)
+      s.send(frame(encodeXferMessage({ type: 'handshake', contentId, bitfield: new Uint8Array(Math.ceil(init.pieceCount / 8)) })))
+      for (let i = 0; i < init.requests; i++) s.send(frame(encodeXferMessage({ type: 'request', index: i % init.pieceCount })))
+    } catch {
+      refused++
+    }
+  }
+  await Promise.all(Array.from({ length: init.streams }, one))
+  return { opened: streams.length, refused, streams }
+}
