@@ -25,8 +25,9 @@
  *   every other requester of the same peer is choked for `stallPenaltyMs`
  *   whatever its item, so a peer that holds slots without reading cannot
  *   take them back with its next stream. A slot holder that has asked for
- *   nothing and been sent nothing for `idleSlotMs`, with no piece on its
- *   way (a slow link is not idleness), gives its slot up (it is choked) and waits behind every requester that asks until it asks again
+ *   nothing and been sent nothing for `idleSlotMs` gives its slot up (it is
+ *   choked) unless it has shown it reads and has a piece on its way (a
+ *   slow link is not idleness) and waits behind every requester that asks until it asks again
  *   (BitTorrent gives slots to interested peers only). Until a requester
  *   has shown it reads (`reading`), the pieces the spread rule admits for
  *   it count as served only once sent, and pieces it was sent but never
@@ -316,7 +317,7 @@ export class UploadPolicy {
     if (this.init.regularSlots !== Infinity) {
       for (const a of this.admitted.values()) {
         const idleAtMs = a.lastActiveMs + this.idleSlotMs
-        if (!a.choked && !a.idle && a.pending === 0 && idleAtMs > nowMs && (this.threshold == null || this.isBusy(a.who.item))) due = Math.min(due, idleAtMs)
+        if (!a.choked && !a.idle && (a.pending === 0 || !a.reads) && idleAtMs > nowMs && (this.threshold == null || this.isBusy(a.who.item))) due = Math.min(due, idleAtMs)
       }
     }
     return Number.isFinite(due) ? due : undefined
@@ -343,7 +344,7 @@ export class UploadPolicy {
     // With unlimited slots nobody waits for one: idleness costs nothing.
     if (this.init.regularSlots !== Infinity) {
       for (const [key, a] of this.admitted) {
-        if (!a.choked && !a.idle && a.pending === 0 && eligible(a) && nowMs - a.lastActiveMs >= this.idleSlotMs) { a.idle = true; justIdled.add(key) }
+        if (!a.choked && !a.idle && (a.pending === 0 || !a.reads) && eligible(a) && nowMs - a.lastActiveMs >= this.idleSlotMs) { a.idle = true; justIdled.add(key) }
       }
     }
     const managed: Array<[string, Admitted]> = []
