@@ -10,7 +10,11 @@
 //
 // bin/swarmcdn.js runs the bundle when it is at least as new as tsc's
 // output, else tsc's output, so a `npx tsc` alone never runs stale code.
+import { rmSync } from 'node:fs'
 import { build } from 'esbuild'
+
+// Chunk names carry a content hash: clear out the previous build's.
+rmSync('dist/cli', { recursive: true, force: true })
 
 await build({
   entryPoints: { main: 'dist/src/cli/main.js' },

@@ -57,4 +57,3 @@ describe('cli/commands index', () => {
     expect(loadedCode(['get', '--help'])).to.include('function createLibp2p')
   })
 })
-})
