@@ -9,6 +9,7 @@
 import { Command, CommanderError } from 'commander'
 import { COMMANDS, commandNamed } from './commands/index.js'
 import { reportFatal } from './fatal.js'
+import { packageVersion } from './package-version.js'
 
 // Commander prints its own parse errors; errors thrown from inside an action
 // (even commander's InvalidArgumentError) are ours to print.
@@ -17,6 +18,7 @@ let commanderPrinted = false
 const program = new Command()
   .name('swarmcdn')
   .description('Peer-to-peer content distribution: publish, seed, download, stream and simulate.')
+  .version(packageVersion(), '-V, --version', 'print the version of swarmcdn')
   .showHelpAfterError('(run with --help for usage)')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => { commanderPrinted = true; write(text) } })

@@ -16,6 +16,12 @@ export function registerAsn (program: Command): void {
     .argument('<address...>', 'IPv4 or IPv6 addresses')
     .addOption(new Option('--table <file>', 'prefix table: ip-location-db CSV or CAIDA pfx2as (repeatable; default: the @ip-location-db/asn v4 and v6 CSVs)').argParser(collect))
     .option('--json', 'one JSON object per line')
+    .addHelpText('after', `
+Example:
+  $ swarmcdn asn 8.8.8.8 2606:4700:4700::1111
+  8.8.8.8\tAS15169\tGoogle LLC
+  2606:4700:4700::1111\tAS13335\tCloudflare, Inc.
+`)
     .action((addresses: string[], opts: { table?: string[], json?: boolean }) => {
       // Validate every address before the (slow) table load.
       const parsed = addresses.map((text) => parseIpAddress(text))

@@ -16,6 +16,13 @@ export function registerSim (program: Command): void {
     .option('--out <dir>', 'output directory (default sim-out/<scenario name>)')
     .option('--json', 'print summary.json to stdout instead of a table')
     .option('--compare', 'also run with proximity off and with supernodes off (swarmcdn scenarios); writes compare.json and compare.csv')
+    .addHelpText('after', `
+Example:
+  $ swarmcdn sim sim/scenarios/flash-crowd-small.json --seed 1 --out /tmp/simout
+  scenario flash-crowd-small  seed 1  protocol swarmcdn (wired)
+  ...
+  outputs  /tmp/simout/summary.json, /tmp/simout/perf.json, /tmp/simout/timeseries.csv, ...
+`)
     .action(async (scenarioPath: string, opts: { seed?: string, out?: string, json?: boolean, compare?: boolean }) => {
       const { loadScenario } = await import('../../../sim/scenario/load-scenario.js')
       const { runScenario } = await import('../../../sim/run-scenario.js')
