@@ -5,7 +5,9 @@
  * baselines in the same run: a bare `node -e 0` of the same runtime (what
  * no command can beat) and `curl` of the same item from the seeder's web
  * seed (what the user compared with). Also, same run: the same `get` from
- * tsc's unbundled output (what the bundle buys) and `asn 8.8.8.8` with the
+ * tsc's unbundled output (what the bundle buys), the same `get` run as a
+ * command (bin/swarmcdn.js executed: its shell line picks the Node, as for
+ * an installed swarmcdn) and `asn 8.8.8.8` with the
  * prebuilt table block against the same table parsed from its CSVs.
  *
  *   node_modules/.bin/node dist/bench/command-start.js [--runs 15]
@@ -116,6 +118,7 @@ async function main (): Promise<void> {
       { name: 'node -e 0 (baseline: runtime start)', argv: [node, '-e', '0'] },
       ...(hasCurl ? [{ name: 'curl from the web seed (baseline)', argv: ['curl', '-sf', '-o', out, `${seeder.http}/c/${manifest.contentId}`], before: fresh }] : []),
       { name: 'swarmcdn get 1 KB', argv: [...swarmcdn, ...getArgs], before: fresh, env },
+      { name: 'swarmcdn get 1 KB, as a command (its shell line)', argv: [launcher, ...getArgs], before: fresh, env },
       { name: 'swarmcdn get 1 KB, tsc output unbundled', argv: [node, ...SWARMCDN_NODE_FLAGS, unbundled, ...getArgs], before: fresh, env },
       ...(oldNode != null ? [{ name: `swarmcdn get 1 KB, launcher on ${oldNode}`, argv: [oldNode, launcher, ...getArgs], before: fresh, env }] : []),
       { name: 'swarmcdn --help', argv: [...swarmcdn, '--help'], env },

@@ -1,8 +1,14 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
-// Thin launcher: the CLI is compiled to dist/ by `npm ci` (the prepare script).
-// The shebang flags are SWARMCDN_NODE_FLAGS (src/cli/node-flags.ts says why).
-// This file must parse and run on old Node versions too: it is what tells
-// them to step aside for the Node 24 that swarmcdn installs with it.
+#!/bin/sh
+':' //; p=$(readlink -f "$0" 2>/dev/null || echo "$0"); d=${p%/*}/..; for n in "$d/node_modules/node/bin/node" "$d/../node/bin/node"; do [ -x "$n" ] && exec "$n" --max-semi-space-size=2 "$p" "$@"; done; exec node --max-semi-space-size=2 "$p" "$@"
+// The launcher, both a POSIX shell script and an ES module. As a command,
+// the shell line above runs this file on the Node 24 runtime installed
+// with swarmcdn (the npm package `node`, nested or beside swarmcdn),
+// whatever `node` the PATH has, with SWARMCDN_NODE_FLAGS
+// (src/cli/node-flags.ts says why; a test keeps the two in step). As
+// JavaScript that line is a string and a comment. Started by another node
+// (`node bin/swarmcdn.js`, tests), this module goes on below; a node
+// older than 22 hands over to the bundled runtime (runOnBundledNode).
+// The CLI itself is compiled to dist/ by `npm ci` (the prepare script).
 import { spawn } from 'node:child_process'
 import { statSync } from 'node:fs'
 import module from 'node:module'
