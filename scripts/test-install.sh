@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs swarmcdn the way a user does and uses it from another folder:
 # npm pack, npm install -g into a temporary prefix, then keygen, publish,
-# seed, get and asn from a temporary folder, all with the machine's own
+# seed, get, asn and sim from a temporary folder, all with the machine's own
 # node (which may be older than 22: the launcher then runs the Node 24
 # installed with the package). Not part of `npm test`: it takes ~30 s and
 # fetches the dependencies through npm (from its cache when it can).
@@ -50,6 +50,8 @@ check "asn with the shipped table's path, from another folder" test "$(swarmcdn 
 check "asn with the default table" test "$(swarmcdn asn 8.8.8.8 | cut -f2)" = "AS15169"
 printf '127.0.0.0,127.255.255.255,64999,Here\n' > mine.csv
 check "asn with a relative --table in the current folder" test "$(swarmcdn asn 127.9.0.1 --table mine.csv | cut -f2)" = "AS64999"
+
+check "sim runs a shipped scenario by name" bash -c "swarmcdn sim flash-crowd-small --out simout > /dev/null && test -s simout/summary.json"
 
 head -c 300000 /dev/urandom > item.bin
 swarmcdn keygen --out k.key > /dev/null
