@@ -14,14 +14,22 @@
  * (a copy of an older build inside this checkout, so node_modules resolve)
  * adds a swarmcdn client run from that build to every round.
  *
+ * Whole commands, same rounds: `swarmcdn get` run as a user runs it (a
+ * fresh process through bin/swarmcdn.js, timed from spawn to exit: start,
+ * libp2p, dial, manifest, every piece verified and written, rename, exit)
+ * against the raw-stream child timed the same way and `curl` from the web
+ * seed writing to disk (SWARMCDN_BENCH_NO_COMMANDS=1 leaves them out).
+ * CPU and peak RSS of a whole command come from /usr/bin/time when the
+ * machine has it (apt-get install time).
+ *
  * The seeder runs in a child process with the flags `swarmcdn seed` runs
  * with (SWARMCDN_BENCH_SEEDER_IN_PROCESS=1: in this process); each client runs in a child process so
  * its CPU time and peak RSS are its own (peak RSS as VmHWM: see peakRssMiB). Bounded: each client run is killed
  * after BENCH_RUN_TIMEOUT_MS.
  */
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { generateKeyPairSync, randomFillSync } from 'node:crypto'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { mkdtemp, open, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -45,7 +53,10 @@ const BENCH_RUN_TIMEOUT_MS = 10 * 60_000
 interface ClientReport {
   mode: string
   bytes: number
+  /** Measured inside the child, from before its first dial to the last byte (module loading and exit excluded). */
   ms: number
+  /** From spawning the process to its exit, as seen by this process. */
+  wallMs?: number
   cpuMs: number
   /** The client's own peak RSS: VmHWM of its address space (Linux), else maxRSS. */
   maxRssMiB: number
@@ -155,6 +166,7 @@ const compareScript = process.env.SWARMCDN_BENCH_COMPARE
 async function runChild (args: string[], script = fileURLToPath(import.meta.url)): Promise<ClientReport> {
   return await new Promise((resolve, reject) => {
     // Every client runs with the V8 flags `swarmcdn` itself runs with (bin/swarmcdn.js), baselines included.
+    const t0 = performance.now()
     const p = spawn(process.execPath, [...nodeFlags, script, '--child', ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
     let out = ''
     p.stdout.on('data', (d: Buffer) => { out += d.toString() })
@@ -162,7 +174,39 @@ async function runChild (args: string[], script = fileURLToPath(import.meta.url)
     p.on('exit', code => {
       clearTimeout(timer)
       if (code !== 0) { reject(new Error(`${args[0]} client exited ${code}`)); return }
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as ClientReport)
+      resolve({ ...JSON.parse(out.trim().split('\n').pop()!) as ClientReport, wallMs: performance.now() - t0 })
+    })
+  })
+}
+
+const GNU_TIME = '/usr/bin/time'
+const hasGnuTime = existsSync(GNU_TIME)
+const LAUNCHER = fileURLToPath(new URL('../../bin/swarmcdn.js', import.meta.url))
+
+/**
+ * Runs a whole command (`argv`), which must leave `bytes` bytes in `out`;
+ * timed from spawn to exit. Under /usr/bin/time when present, for the
+ * command's own CPU time and peak RSS (NaN without it).
+ */
+async function runCommand (mode: string, argv: string[], out: string, bytes: number): Promise<ClientReport> {
+  const marker = 'SWARMCDN_BENCH_TIME'
+  const full = hasGnuTime ? [GNU_TIME, '-f', `${marker} %U %S %M`, ...argv] : argv
+  return await new Promise((resolve, reject) => {
+    const t0 = performance.now()
+    const p = spawn(full[0], full.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] })
+    let err = ''
+    p.stderr.on('data', (d: Buffer) => { err += d.toString() })
+    const timer = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`${mode} timed out`)) }, BENCH_RUN_TIMEOUT_MS)
+    p.on('exit', code => {
+      const wallMs = performance.now() - t0
+      clearTimeout(timer)
+      if (code !== 0) { reject(new Error(`${mode} exited ${String(code)}: ${err.trim()}`)); return }
+      const size = statSync(out, { throwIfNoEntry: false })?.size
+      if (size !== bytes) { reject(new Error(`${mode} left ${String(size)} bytes in ${out}, expected ${bytes}`)); return }
+      const m = new RegExp(`${marker} ([\\d.]+) ([\\d.]+) (\\d+)`).exec(err)
+      const cpuMs = m == null ? Number.NaN : (Number(m[1]) + Number(m[2])) * 1000
+      const rssMiB = m == null ? Number.NaN : Number(m[3]) / 1024
+      resolve({ mode, bytes, ms: wallMs, wallMs, cpuMs, maxRssMiB: rssMiB, ruMaxRssMiB: rssMiB })
     })
   })
 }
@@ -189,7 +233,11 @@ async function main (): Promise<void> {
     const mibps = (r: ClientReport): number => r.bytes / 1048576 / (r.ms / 1000)
     const row = (name: string, r: ClientReport): string =>
       `| ${name} | ${mibps(r).toFixed(1)} | ${(r.cpuMs / 1000).toFixed(2)} | ${r.maxRssMiB.toFixed(0)} |`
-    const results: Array<{ raw: ClientReport, swarm: ClientReport, http: ClientReport, before?: ClientReport }> = []
+    const results: Array<{ raw: ClientReport, swarm: ClientReport, http: ClientReport, before?: ClientReport, command?: ClientReport, curl?: ClientReport }> = []
+    const withCommands = process.env.SWARMCDN_BENCH_NO_COMMANDS !== '1'
+    const hasCurl = withCommands && spawnSync('curl', ['--version']).status === 0
+    /** Throughput over the whole process, spawn to exit. */
+    const wallMibps = (r: ClientReport): number => r.bytes / 1048576 / ((r.wallMs ?? r.ms) / 1000)
     console.log(`item: ${sizeMiB} MiB, ${manifest.pieceCount} pieces of ${PIECE_SIZE_BYTES / 1048576} MiB, loopback, client in a child process with flags [${nodeFlags.join(' ')}], seeder ${process.env.SWARMCDN_BENCH_SEEDER_IN_PROCESS === '1' ? 'in the bench process' : `in a child process with flags [${SWARMCDN_NODE_FLAGS.join(' ')}]`}, ${rounds} round(s)`)
     console.log('| round | client | MiB/s | client CPU s | client peak RSS (VmHWM) MiB |')
     console.log('| --- | --- | --- | --- | --- |')
@@ -209,11 +257,27 @@ async function main (): Promise<void> {
       if (k % 2 === 1) before = await runBefore()
       const http = await runChild(['http', itemUrl, manifest.contentId, out])
       await rm(out, { force: true })
-      results.push({ raw, swarm, http, before })
+      let command: ClientReport | undefined
+      let curl: ClientReport | undefined
+      if (withCommands) {
+        command = await runCommand('swarmcdn get', [process.execPath, ...nodeFlags, LAUNCHER, 'get', manifest.contentId, '--peer', addr, '-o', out], out, manifest.lengthBytes)
+        await rm(out, { force: true })
+        if (hasCurl) {
+          curl = await runCommand('curl', ['curl', '-sf', '-o', out, itemUrl], out, manifest.lengthBytes)
+          await rm(out, { force: true })
+        }
+      }
+      results.push({ raw, swarm, http, before, command, curl })
       console.log(`| ${k} ${row('raw libp2p stream (baseline)', raw).slice(2)}`)
       console.log(`| ${k} ${row('swarmcdn get (verify + write to disk)', swarm).slice(2)}`)
       console.log(`| ${k} ${row('HTTP web seed, node:http to disk (baseline)', http).slice(2)}`)
       if (before != null) console.log(`| ${k} ${row(`swarmcdn get, compared build (${compareScript!})`, before).slice(2)}`)
+      const wallRow = (name: string, r: ClientReport): string => `| ${k} | ${name} | ${wallMibps(r).toFixed(1)} | ${(r.cpuMs / 1000).toFixed(2)} | ${r.maxRssMiB.toFixed(0)} |`
+      if (command != null) {
+        console.log(wallRow('whole process: raw libp2p stream child, spawn to exit (baseline)', raw))
+        console.log(wallRow('whole command: swarmcdn get (bin/swarmcdn.js), spawn to exit', command))
+        if (curl != null) console.log(wallRow('whole command: curl from the web seed to disk (baseline)', curl))
+      }
     }
     await seeder.stop()
     for (const [k, { raw, swarm, http, before }] of results.entries()) {
@@ -222,10 +286,16 @@ async function main (): Promise<void> {
         `swarmcdn client peak RSS ${swarm.maxRssMiB.toFixed(0)} MiB (target < 200)` +
         (before == null ? '' : `; compared build: ${(mibps(before) / mibps(raw) * 100).toFixed(0)}% of raw, this build / compared ${(mibps(swarm) / mibps(before)).toFixed(2)}x`))
     }
+    for (const [k, { raw, command, curl }] of results.entries()) {
+      if (command == null) continue
+      console.log(`round ${k + 1} whole commands: swarmcdn get ${(command.wallMs! / 1000).toFixed(2)} s = ${(wallMibps(command) / wallMibps(raw) * 100).toFixed(0)}% of the raw stream child's throughput spawn to exit (goal >= 90%), ${(wallMibps(command) / mibps(raw) * 100).toFixed(0)}% of the raw stream's transfer alone` +
+        (curl == null ? '' : `, ${(wallMibps(command) / wallMibps(curl) * 100).toFixed(0)}% of curl's (goal >= 90%)`) +
+        `; the in-process get's transfer alone (its own process, same round) took ${(results[k].swarm.ms / 1000).toFixed(2)} s; CPU ${(command.cpuMs / 1000).toFixed(2)} s (curl ${((curl?.cpuMs ?? Number.NaN) / 1000).toFixed(2)} s)`)
+    }
     const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
     console.log(`median swarmcdn/raw ${(median(results.map(r => mibps(r.swarm) / mibps(r.raw))) * 100).toFixed(0)}%` +
       (compareScript == null ? '' : `, compared build ${(median(results.map(r => mibps(r.before!) / mibps(r.raw))) * 100).toFixed(0)}%`))
-    console.log(JSON.stringify({ sizeMiB, rounds: results.map(r => ({ ...r, ratioRaw: mibps(r.swarm) / mibps(r.raw), ratioHttp: mibps(r.swarm) / mibps(r.http) })) }))
+    console.log(JSON.stringify({ sizeMiB, rounds: results.map(r => ({ ...r, ratioRaw: mibps(r.swarm) / mibps(r.raw), ratioHttp: mibps(r.swarm) / mibps(r.http), ...(r.command == null ? {} : { commandRatioRaw: wallMibps(r.command) / wallMibps(r.raw), ...(r.curl == null ? {} : { commandRatioCurl: wallMibps(r.command) / wallMibps(r.curl) }) }) })) }))
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

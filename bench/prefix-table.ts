@@ -5,13 +5,17 @@
  * searched by the same bisection), plus peer ranking against a naive
  * comparator sort with a SHA-256 pair hash.
  *
+ * The default table is also loaded from its prebuilt binary block (what
+ * every swarmcdn process does, src/client/prefix-table-binary.ts) against
+ * parsing the CSVs, same run.
+ *
  * Run: node_modules/.bin/node --expose-gc dist/bench/prefix-table.js
  */
 import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
 import { parse } from 'csv-parse/sync'
 import { IPv4, IPv6 } from 'ip-num'
-import { defaultPrefixTablePaths, loadPrefixTableFiles } from '../src/client/prefix-table-files.js'
+import { defaultPrefixTablePaths, loadPrefixTableCsvs, loadPrefixTableFiles, writeDefaultPrefixTableBinary } from '../src/client/prefix-table-files.js'
 import { formatIpAddress, ipv4FromNumber, parseIpAddress, sharedPrefixBits, type IpAddress } from '../src/core/proximity/ip-address.js'
 import { rankPeers, peerTieKey, type RankCandidate, type PeerPlace } from '../src/core/proximity/peer-ranking.js'
 
@@ -69,9 +73,10 @@ const out: string[] = []
 const line = (s: string): void => { out.push(s); console.log(s) }
 
 // --- load ---
+writeDefaultPrefixTableBinary()
 let before = retained()
 let t = performance.now()
-let table = loadPrefixTableFiles(paths)
+let table = loadPrefixTableCsvs(paths)
 const loadMs = performance.now() - t
 const tableBytes = retained() - before
 line(`table: ${table.v4RangeCount} IPv4 + ${table.v6RangeCount} IPv6 ranges, ${table.orgCount} distinct orgs`)
@@ -82,6 +87,13 @@ let naive: { v4: NaiveRange[], v6: NaiveRange[] } | undefined = naiveLoad(paths)
 const naiveLoadMs = performance.now() - t
 const naiveBytes = retained() - before
 line(`load:   typed-array table ${loadMs.toFixed(0)} ms, baseline (csv-parse + ip-num + objects) ${naiveLoadMs.toFixed(0)} ms → ${(naiveLoadMs / loadMs).toFixed(1)}x faster`)
+before = retained()
+t = performance.now()
+const fromBlock = loadPrefixTableFiles(paths)
+const blockMs = performance.now() - t
+const blockBytes = retained() - before
+if (fromBlock.rangeCount !== table.rangeCount) throw new Error('the binary block and the CSVs disagree')
+line(`load binary block: ${blockMs.toFixed(0)} ms, ${(blockBytes / MiB).toFixed(1)} MiB; parsing the CSVs into the typed-array table ${loadMs.toFixed(0)} ms → ${(loadMs / blockMs).toFixed(0)}x faster`)
 line(`memory: typed-array table ${(tableBytes / MiB).toFixed(1)} MiB, baseline ${(naiveBytes / MiB).toFixed(1)} MiB → ${(naiveBytes / tableBytes).toFixed(1)}x smaller`)
 
 // --- lookups ---

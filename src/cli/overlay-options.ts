@@ -9,6 +9,7 @@ import { parseIpAddress } from '../core/proximity/ip-address.js'
 import type { OverlayService } from '../net/overlay-service.js'
 import type { ContentId } from '../core/content/content-id.js'
 import type { ProviderFinder, ProviderInfo } from '../client/swarm-peer.js'
+import { collectPrefixTable, PREFIX_TABLE_NAMES_HELP } from './prefix-table-arg.js'
 
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value]
 
@@ -26,7 +27,7 @@ export function addOverlayOptions (cmd: Command): Command {
   return cmd
     .addOption(new Option('--bootstrap <multiaddr>', `overlay peer to join through, ending in /p2p/PEER_ID (repeatable; also ${BOOTSTRAP_ENV}, comma/space separated)`).argParser(collect))
     .option('--config <file>', 'JSON config file: { "bootstrap": ["/ip4/.../tcp/.../p2p/..."] }')
-    .addOption(new Option('--prefix-table <file>', 'prefix table for AS lookups: ip-location-db CSV or CAIDA pfx2as (repeatable; default: the @ip-location-db/asn tables)').argParser(collect))
+    .addOption(new Option('--prefix-table <file>', `prefix table for AS lookups: ip-location-db CSV or CAIDA pfx2as, ${PREFIX_TABLE_NAMES_HELP} (repeatable; default: the @ip-location-db/asn tables)`).argParser(collectPrefixTable))
     .option('--no-proximity', 'do not rank peers by AS and shared prefix')
     .addOption(new Option('--public-ip <ip>', 'this peer\'s public IP (default: learned from identify)').argParser((v: string) => { parseIpAddress(v); return v }))
 }

@@ -5,10 +5,12 @@
  * the @ip-location-db/asn CSV. Several files (IPv4 + IPv6, or several
  * sources) build one table.
  */
-import { readFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
+import { findPackageRoot } from './package-root.js'
+import { decodePrefixTable, encodePrefixTable, prefixTableStamp } from './prefix-table-binary.js'
 import { PrefixTable, PrefixTableBuilder } from '../core/proximity/prefix-table.js'
 import { PrefixTableFormatError } from '../core/proximity/prefix-table-format-error.js'
 import { addIpLocationDbLines } from '../core/proximity/ip-location-db-loader.js'
@@ -28,6 +30,67 @@ export function defaultPrefixTablePaths (): string[] {
   // The package has no "main" or "exports"; find it through its package.json.
   const dir = dirname(createRequire(import.meta.url).resolve('@ip-location-db/asn/package.json'))
   return [join(dir, 'asn-ipv4.csv'), join(dir, 'asn-ipv6.csv')]
+}
+
+/** The installed @ip-location-db/asn package's folder. */
+function ipLocationDbDir (): string {
+  return dirname(createRequire(import.meta.url).resolve('@ip-location-db/asn/package.json'))
+}
+
+/**
+ * Where the prebuilt binary form of the default table lives: in the
+ * package's dist/, written by writeDefaultPrefixTableBinary at build time
+ * (`npm run build`, prepare, so `npm pack` ships it). The table package
+ * is pinned to one version in package.json so that the shipped block
+ * matches the CSVs installed with it; the stamp check catches the rest.
+ */
+export function defaultPrefixTableBinaryPath (): string {
+  const root = findPackageRoot(import.meta.url)
+  if (root === undefined) throw new PrefixTableFileError('cannot find the swarmcdn package folder for the prebuilt prefix table')
+  return join(root.dir, 'dist', 'prefix-tables', 'ip-location-db-asn.bin')
+}
+
+/**
+ * What the default table is built from: the package's version and the
+ * byte sizes of its two CSVs. A block with another stamp is stale.
+ */
+export function defaultPrefixTableStamp (): string {
+  const dir = ipLocationDbDir()
+  const { version } = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }
+  const sizes = defaultPrefixTablePaths().map(p => `${p.split('/').pop() ?? p}:${statSync(p).size}`)
+  return `@ip-location-db/asn@${version} ${sizes.join(' ')}`
+}
+
+/** The default table from its binary form, or undefined when that is missing or stale. */
+function loadDefaultPrefixTableBinary (paths: readonly string[]): PrefixTable | undefined {
+  let bytes: Buffer
+  try { bytes = readFileSync(defaultPrefixTableBinaryPath()) } catch { return undefined }
+  return decodePrefixTable(bytes, defaultPrefixTableStamp(), paths)
+}
+
+/**
+ * Builds the binary form of the default table from the CSVs unless a
+ * fresh one is there; returns its path and whether it was (re)written.
+ * The file is written to a temporary name and renamed, so a reader never
+ * sees half of it.
+ */
+export function writeDefaultPrefixTableBinary (): { path: string, written: boolean } {
+  const path = defaultPrefixTableBinaryPath()
+  const stamp = defaultPrefixTableStamp()
+  try {
+    if (prefixTableStamp(readFileSync(path)) === stamp) return { path, written: false }
+  } catch {}
+  const bytes = encodePrefixTable(loadPrefixTableCsvs(defaultPrefixTablePaths()), stamp)
+  mkdirSync(dirname(path), { recursive: true })
+  const tmp = `${path}.${process.pid}.tmp`
+  writeFileSync(tmp, bytes)
+  renameSync(tmp, path)
+  return { path, written: true }
+}
+
+const isDefault = (paths: readonly string[]): boolean => {
+  const d = defaultPrefixTablePaths()
+  return paths.length === d.length && paths.every((p, i) => p === d[i])
 }
 
 /** Lines of a UTF-8 buffer, decoded one at a time so the whole file is never one big string. */
@@ -67,8 +130,16 @@ function readError (path: string, err: unknown): PrefixTableFileError {
   return new PrefixTableFileError(`cannot read prefix table ${path}: ${e.code ?? e.message}`)
 }
 
-/** Builds one table from files (default: the @ip-location-db/asn v4 + v6 CSVs). */
+/**
+ * Builds one table from files (default: the @ip-location-db/asn v4 + v6
+ * CSVs, read from their prebuilt binary form when it is fresh).
+ */
 export function loadPrefixTableFiles (paths: readonly string[] = defaultPrefixTablePaths()): PrefixTable {
+  return (isDefault(paths) ? loadDefaultPrefixTableBinary(paths) : undefined) ?? loadPrefixTableCsvs(paths)
+}
+
+/** Builds one table by parsing the files themselves. */
+export function loadPrefixTableCsvs (paths: readonly string[]): PrefixTable {
   const builder = new PrefixTableBuilder()
   for (const path of paths) {
     let buf: Buffer

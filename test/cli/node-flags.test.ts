@@ -4,9 +4,12 @@ import { spawnSync } from 'node:child_process'
 import { SIM_NODE_FLAGS, SWARMCDN_NODE_FLAGS, simExecArgv } from '../../src/cli/node-flags.js'
 
 describe('cli/node-flags', () => {
-  it('bin/swarmcdn.js starts node with exactly SWARMCDN_NODE_FLAGS', () => {
-    const shebang = readFileSync('bin/swarmcdn.js', 'utf8').split('\n')[0]
-    expect(shebang).to.equal(`#!/usr/bin/env -S node ${SWARMCDN_NODE_FLAGS.join(' ')}`)
+  it('bin/swarmcdn.js starts node with exactly SWARMCDN_NODE_FLAGS, on every path of its shell line', () => {
+    const [shebang, shell] = readFileSync('bin/swarmcdn.js', 'utf8').split('\n')
+    expect(shebang).to.equal('#!/bin/sh')
+    const execs = [...shell.matchAll(/exec (\S+) (.*?) "\$p" "\$@"/g)]
+    expect(execs.map(m => m[1])).to.deep.equal(['"$n"', 'node'])
+    for (const m of execs) expect(m[2]).to.equal(SWARMCDN_NODE_FLAGS.join(' '))
   })
 
   it('names only flags this node accepts', () => {

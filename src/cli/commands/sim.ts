@@ -5,22 +5,30 @@
  * pay for it). A failing run prints its seed so it can be replayed.
  */
 import type { Command } from 'commander'
+import { resolveScenarioArg, SHIPPED_SCENARIO_DIR } from '../shipped-file-arg.js'
 
 /** Registers the `sim` subcommand. */
 export function registerSim (program: Command): void {
   program
     .command('sim')
     .description('Run a simulator scenario (sim/scenarios/*.json) and write summary.json, CSV time series and SVG charts')
-    .argument('<scenario>', 'scenario JSON file')
+    .argument('<scenario>', `scenario JSON file, or the name of one shipped with swarmcdn (${SHIPPED_SCENARIO_DIR}/NAME.json, e.g. flash-crowd-small)`)
     .option('--seed <n>', 'run seed (overrides the scenario), integer in [0, 2^32)')
     .option('--out <dir>', 'output directory (default sim-out/<scenario name>)')
     .option('--json', 'print summary.json to stdout instead of a table')
     .option('--compare', 'also run with proximity off and with supernodes off (swarmcdn scenarios); writes compare.json and compare.csv')
+    .addHelpText('after', `
+Example:
+  $ swarmcdn sim flash-crowd-small --seed 1 --out /tmp/simout
+  scenario flash-crowd-small  seed 1  protocol swarmcdn (wired)
+  ...
+  outputs  /tmp/simout/summary.json, /tmp/simout/perf.json, /tmp/simout/timeseries.csv, ...
+`)
     .action(async (scenarioPath: string, opts: { seed?: string, out?: string, json?: boolean, compare?: boolean }) => {
       const { loadScenario } = await import('../../../sim/scenario/load-scenario.js')
       const { runScenario } = await import('../../../sim/run-scenario.js')
       const { writeOutputs, summaryJson } = await import('../../../sim/output/write-outputs.js')
-      const scenario = loadScenario(scenarioPath)
+      const scenario = loadScenario(resolveScenarioArg(scenarioPath))
       let seed = scenario.seed
       if (opts.seed !== undefined) {
         seed = Number(opts.seed)

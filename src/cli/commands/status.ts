@@ -15,6 +15,18 @@ export function registerStatus (program: Command): void {
     .description('Show a running peer\'s overlay status: role, attached supernodes, routing table size, items held.')
     .requiredOption('--peer <multiaddr>', 'the peer, ending in /p2p/PEER_ID')
     .option('--json', 'print the raw JSON document', false)
+    .addHelpText('after', `
+Example:
+  $ swarmcdn status --peer /ip4/127.2.0.2/tcp/4003/p2p/12D3KooWMBy6...
+  peer             12D3KooWMBy6...
+  role             leaf
+  address          127.2.0.2 (AS64602)
+  attached to      12D3KooWSG6g...
+                   12D3KooWQy1g...
+  routing table    0 contacts
+  leaves           0
+  items held       0 announced, 0 in store
+`)
     .action(async (opts: { peer: string, json: boolean }) => {
       const target = multiaddr(opts.peer)
       const node = await createSwarmNode()
