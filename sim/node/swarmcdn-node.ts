@@ -13,17 +13,16 @@
  * source of every download (as if the manifest named them); a busy
  * origin's chokes name no alternatives.
  */
-import type { Rng } from '../engine/rng.js'
-import { keyFromBytes, keyToHex, type Key } from '../../src/core/ids.js'
+import type { Key } from '../../src/core/ids.js'
 import type { Contact } from '../../src/core/dht/contact.js'
 import { Bitfield } from '../../src/core/swarm/bitfield.js'
 import { DownloadSession } from '../../src/core/swarm/download-session.js'
-import { DEFAULT_MAX_FAR_PEERS, DEFAULT_MAX_PEERS, DEFAULT_REFIND_INTERVAL_MS, SourceChooser, type ChosenSource } from '../../src/core/swarm/source-admission.js'
-import { DEFAULT_PEER_UPLOAD_SLOTS, originUploadPolicy, UploadPolicy, type ChokeChange, type UploadPolicyInit } from '../../src/core/swarm/upload-policy.js'
+import { SourceChooser, type ChosenSource } from '../../src/core/swarm/source-admission.js'
+import { DEFAULT_PEER_UPLOAD_SLOTS, UploadPolicy, type ChokeChange } from '../../src/core/swarm/upload-policy.js'
 import type { OverlayRole } from '../../src/core/tier/supernode-policy.js'
 import type { PeerPlace } from '../../src/core/proximity/peer-ranking.js'
 import { OverlayPeer, type OverlayEffect, type OverlayPeerHost, type PolicyMeasurements } from '../../src/core/peer/overlay-peer.js'
-import { resolveOverlayOptions, type OverlayRoleSetting, type ResolvedOverlayOptions } from '../../src/core/peer/overlay-options.js'
+import type { OverlayRoleSetting } from '../../src/core/peer/overlay-options.js'
 import type { NodeInspection, ProtocolFactory } from './kademlia-node.js'
 import type { Effect, NodeAdapter, NodeAdapterFactory } from './node-adapter.js'
 import type { SimObserver } from './observer.js'
@@ -31,118 +30,10 @@ import type { ProtocolHost } from './protocol-host.js'
 import type { SimDirectory } from './sim-directory.js'
 import { isPieceMessage, simMessageBytes, type SimMessage, type XferSimMessage } from './sim-messages.js'
 import { ROLE_SEEDER, ROLE_SUPERNODE, type World } from './world.js'
+import { swarmcdnParams } from './swarmcdn-params.js'
+import { SwarmcdnShared } from './swarmcdn-shared.js'
 
-/** protocol.params of a swarmcdn scenario; every field optional (defaults in swarmcdnParams). */
-export interface SwarmcdnParams {
-  /** Rank by AS and shared prefix (false: tie keys only, for comparison). Default true. */
-  proximity: boolean
-  /** Supernode tier on; false = every peer is a DHT member and queries the DHT itself. Default true. */
-  supernodes: boolean
-  /** Kademlia k. Default 20. */
-  k: number
-  /** Lookup parallelism. Default 3. */
-  alpha: number
-  /** Closest candidates that must have answered for a get-providers lookup to end (DhtNode providerLookupResiliency; k = 20 is the Kademlia paper's rule). Default 3. */
-  providerLookupResiliency: number
-  /** DHT/tier request timeout, ms. Default 5000. */
-  requestTimeoutMs: number
-  /** Leaf keep-alive interval, s (core default 15 s). Longer here because connection loss reaches the core as peerDisconnected (see disconnectDetectS) and a demoted supernode refuses the next request at once (not-a-dht-node); keep-alives then only refresh the supernode's leaf timeout (3x). Default 1800 (600 cost a quarter of all events at 10^5 peers). */
-  keepAliveIntervalS: number
-  /** Delay before the peers of a node that went offline see its connection close (peerDisconnected), s. Default 30 (yamux's keep-alive ping interval: what a silent crash costs; a clean exit is faster). */
-  disconnectDetectS: number
-  /** Supernodes a leaf attaches to. Default 3. */
-  targetAttachments: number
-  /** Supernodes a leaf remembers. Default 16 (core default 64; memory at 10^6 peers). */
-  maxCandidates: number
-  /** Leaves per supernode before attach-busy. Default 200. */
-  maxLeaves: number
-  /** SupernodePolicy check interval, s. Default 600. */
-  policyIntervalS: number
-  /** SupernodePolicy minUptimeMs, in s. Default 1800. */
-  minUptimeS: number
-  /** SupernodePolicy targetLeavesPerSupernode. Default 50. */
-  targetLeavesPerSupernode: number
-  /** SupernodePolicy minSupernodesPerRegion. Default 3. */
-  minSupernodesPerRegion: number
-  /** SupernodePolicy minSpareUploadBytesPerSec. Default 524288. */
-  minSpareUploadBytesPerSec: number
-  /** Re-join / rediscovery interval while short of contacts or attachments, s. Default 600. */
-  refreshIntervalS: number
-  /**
-   * The bootstrap list every peer ships with, from which a leaf draws the servers it asks for supernodes (the peer's discovery
-   * rule: its first supernode, then `discoveryServers` entries drawn uniformly, early re-discovery when a server names few) and
-   * a member draws its bootstrap contacts. 'seeders' (default): the seeders, as a peer shipping only its publisher's seeders
-   * would. 'shipped-list': the seeders and the static supernodes. A server answers a random id from its far buckets, the same
-   * 20 contacts for half of all askers, so 'seeders' funnels joining leaves onto a few supernodes (see sim/README, "Leaf discovery").
-   */
-  leafDiscovery: string
-  /** DHT servers each peer remembers beyond its machines' own lists (OverlayPeer maxKnownServers; 256 in the real peer). Default 0: memory at 10^6 peers, and the simulator's policy inputs come from the model. */
-  maxKnownServers: number
-  /** Nodes online at t = 0 start joining at a uniform time in [0, joinSpreadS): the warm-up window, so the start-up burst is not every online node joining at once. Default 600. */
-  joinSpreadS: number
-  /** Pieces per item (coarse: the piece size is ceil(size / piecesPerItem)). Default 8. */
-  piecesPerItem: number
-  /** Peer sources a download uses at most (SourceChooser maxPeers; origins come on top), as `swarmcdn get`. Default DEFAULT_MAX_PEERS (8). */
-  maxSourcesPerDownload: number
-  /** Far peer sources at most when the downloader's AS is known (SourceChooser maxFarPeers), as `swarmcdn get`. Default DEFAULT_MAX_FAR_PEERS (4). */
-  maxFarPeers: number
-  /** Time between two finds of one download for more sources, s (as `swarmcdn get`'s refind). Default DEFAULT_REFIND_INTERVAL_MS / 1000 (5). */
-  refindIntervalS: number
-  /** Outstanding piece requests per source. Default 2. */
-  maxRequestsPerSource: number
-  /** Sources one piece may be requested from at once in endgame (DownloadSession maxRequestsPerPiece). Default 1: the model has no mid-transfer cancel, so with coarse pieces a duplicate would cost a whole piece. */
-  maxRequestsPerPiece: number
-  /** A piece request unanswered this long goes elsewhere, s. Default 600. */
-  pieceTimeoutS: number
-  /** Access classes that cannot be dialled from outside (never promoted). Default ['mobile']. */
-  unreachableClasses: string[]
-}
-
-const DEFAULTS: SwarmcdnParams = {
-  proximity: true,
-  supernodes: true,
-  k: 20,
-  alpha: 3,
-  providerLookupResiliency: 3,
-  requestTimeoutMs: 5000,
-  keepAliveIntervalS: 1800,
-  disconnectDetectS: 30,
-  targetAttachments: 3,
-  maxCandidates: 16,
-  maxLeaves: 200,
-  policyIntervalS: 600,
-  minUptimeS: 1800,
-  targetLeavesPerSupernode: 50,
-  minSupernodesPerRegion: 3,
-  minSpareUploadBytesPerSec: 512 * 1024,
-  refreshIntervalS: 600,
-  leafDiscovery: 'seeders',
-  maxKnownServers: 0,
-  joinSpreadS: 600,
-  piecesPerItem: 8,
-  maxSourcesPerDownload: DEFAULT_MAX_PEERS,
-  maxFarPeers: DEFAULT_MAX_FAR_PEERS,
-  refindIntervalS: DEFAULT_REFIND_INTERVAL_MS / 1000,
-  maxRequestsPerSource: 2,
-  maxRequestsPerPiece: 1,
-  pieceTimeoutS: 600,
-  unreachableClasses: ['mobile']
-}
-
-/** Resolves swarmcdn params over the defaults; unknown names are errors. */
-export function swarmcdnParams (p: Record<string, unknown>): SwarmcdnParams {
-  const out: Record<string, unknown> = { ...DEFAULTS }
-  for (const [k, v] of Object.entries(p)) {
-    if (!(k in DEFAULTS)) throw new RangeError(`protocol.params.${k}: unknown swarmcdn parameter`)
-    if (typeof v !== typeof (DEFAULTS as unknown as Record<string, unknown>)[k] && !Array.isArray(v)) throw new RangeError(`protocol.params.${k}: must be a ${typeof (DEFAULTS as unknown as Record<string, unknown>)[k]}`)
-    out[k] = v
-  }
-  if (!LEAF_DISCOVERY.includes(out.leafDiscovery as string)) throw new RangeError(`protocol.params.leafDiscovery: must be one of ${LEAF_DISCOVERY.join(', ')}`)
-  return out as unknown as SwarmcdnParams
-}
-
-const LEAF_DISCOVERY = ['seeders', 'shipped-list']
-const encoder = new TextEncoder()
+export { swarmcdnParams, type SwarmcdnParams } from './swarmcdn-params.js'
 
 interface Download {
   itemRank: number
@@ -173,88 +64,6 @@ const UPLOAD_SLOTS_IN_ALL = DEFAULT_PEER_UPLOAD_SLOTS + 1
 export interface SwarmcdnAdapter extends NodeAdapter<SimMessage> {
   /** Leaves attached, when a supernode; undefined otherwise. */
   leafCount: () => number | undefined
-}
-
-/** What every node of one world shares: built once per factory, so a node carries one reference to it instead of a closure context. */
-class SwarmcdnShared {
-  readonly p: SwarmcdnParams
-  readonly world: World
-  readonly dir: SimDirectory
-  /** The overlay peer's options, resolved once for every node. */
-  readonly overlay: ResolvedOverlayOptions
-  /** The bootstrap list every peer ships with (one array, shared). */
-  readonly bootstrap: Contact[]
-  private readonly rngs: Array<Rng | undefined>
-  /** Items each node holds (on disk: survives restarts). */
-  readonly held: Array<number[] | undefined>
-  readonly regionSupernodes: Int32Array
-  readonly regionLeaves: Int32Array
-  private readonly keys: Array<Key | undefined>
-  readonly itemOfHex: Map<string, number>
-  /** DHT members currently announcing each item (to tell an unanswerable lookup from a failed one). */
-  readonly announcers: Int32Array
-  readonly seeders: number[]
-  readonly unreachable: Set<number>
-  readonly adapters: Array<SwarmcdnNode | undefined>
-  readonly pieceTimeoutMs: number
-  /** What `swarmcdn seed` runs (busy mode, spreading) and what `swarmcdn peer` runs: the core's defaults, once. */
-  readonly originPolicy: UploadPolicyInit = originUploadPolicy()
-  readonly peerPolicy: UploadPolicyInit = { regularSlots: DEFAULT_PEER_UPLOAD_SLOTS }
-
-  constructor (world: World, dir: SimDirectory, p: SwarmcdnParams) {
-    const n = world.nodeCount
-    this.p = p
-    this.world = world
-    this.dir = dir
-    this.rngs = new Array(n)
-    this.held = new Array(n)
-    const asCount = world.net.ases.members.length
-    this.regionSupernodes = new Int32Array(asCount)
-    this.regionLeaves = new Int32Array(asCount)
-    this.keys = new Array(world.scenario.workload.catalogItems + 1)
-    this.itemOfHex = new Map()
-    this.announcers = new Int32Array(world.scenario.workload.catalogItems + 1)
-    this.seeders = []
-    for (let s = world.seederBase; s < n; s++) this.seeders.push(s)
-    const staticSupernodes: number[] = []
-    for (let i = 0; i < world.peerCount; i++) if (world.role[i] === ROLE_SUPERNODE) staticSupernodes.push(i)
-    this.bootstrap = [...this.seeders, ...(p.leafDiscovery === 'shipped-list' ? staticSupernodes : [])].map(i => dir.contact(i))
-    this.unreachable = new Set(p.unreachableClasses.map(name => world.scenario.network.accessClasses.findIndex(c => c.name === name)).filter(i => i >= 0))
-    this.adapters = new Array(n)
-    this.pieceTimeoutMs = p.pieceTimeoutS * 1000
-    this.overlay = resolveOverlayOptions({
-      proximity: p.proximity,
-      k: p.k,
-      requestTimeoutMs: p.requestTimeoutMs,
-      keepAliveIntervalMs: p.keepAliveIntervalS * 1000,
-      refreshIntervalMs: p.refreshIntervalS * 1000,
-      policyIntervalMs: p.policyIntervalS * 1000,
-      maxKnownServers: p.maxKnownServers,
-      policy: { minUptimeMs: p.minUptimeS * 1000, targetLeavesPerSupernode: p.targetLeavesPerSupernode, minSupernodesPerRegion: p.minSupernodesPerRegion, minSpareUploadBytesPerSec: p.minSpareUploadBytesPerSec },
-      dht: { alpha: p.alpha, providerLookupResiliency: p.providerLookupResiliency, regionOf: dir.regionOf },
-      leaf: { targetAttachments: p.targetAttachments, maxCandidates: p.maxCandidates },
-      index: { maxLeaves: p.maxLeaves }
-    })
-  }
-
-  rngOf (node: number): Rng {
-    let r = this.rngs[node]
-    if (r == null) { r = this.world.streams.stream('swarmcdn-node', node); this.rngs[node] = r }
-    return r
-  }
-
-  keyOf (item: number): Key {
-    let k = this.keys[item]
-    if (k == null) { k = keyFromBytes(encoder.encode(`sim-item-${item}`)); this.keys[item] = k; this.itemOfHex.set(keyToHex(k), item) }
-    return k
-  }
-
-  itemOf (key: Key): number | undefined { return this.itemOfHex.get(keyToHex(key)) }
-
-  /** The role a node declares in its frames now (its overlay peer's, or the static one while it is offline). */
-  roleOf (node: number): OverlayRole {
-    return this.adapters[node]?.peer.role ?? (this.world.role[node] === ROLE_SEEDER ? 'seeder' : 'leaf')
-  }
 }
 
 /**
@@ -313,7 +122,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
   selfPlace (): PeerPlace { return this.s.dir.place(this.node) }
   heldKeys (): Iterable<Key> { return (this.s.held[this.node] ?? []).map(item => this.s.keyOf(item)) }
   policyInputs (): PolicyMeasurements {
-    const { p, world } = this.s
+    const { world } = this.s
     return {
       reachable: !this.s.unreachable.has(world.net.classOf[this.node]),
       spareUploadBytesPerSec: world.net.upBps[this.node] * Math.max(0, 1 - this.uploadsActive / UPLOAD_SLOTS_IN_ALL),
@@ -391,7 +200,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
 
   /** Starts the pieces phase with the first find's answer; returns the peer sources added. */
   private startPieces (nowMs: number, d: Download, providers: Contact[], out: Array<Effect<SimMessage>>): number {
-    const { p, seeders, world } = this.s
+    const { p, seeders } = this.s
     const pieces = this.piecesOf(d.itemRank)
     d.session = new DownloadSession(pieces, { maxRequestsPerSource: p.maxRequestsPerSource, maxRequestsTotal: p.maxRequestsPerSource * (p.maxSourcesPerDownload + seeders.length), requestTimeoutMs: this.s.pieceTimeoutMs, maxRequestsPerPiece: p.maxRequestsPerPiece, random: this.random, stripeKey: String(this.node) })
     // The peer's choice, as `swarmcdn get` makes it: near peers first, at most maxFarPeers far ones; every seeder as origin (the manifest names them).

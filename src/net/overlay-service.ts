@@ -17,11 +17,10 @@
 import { randomInt } from 'node:crypto'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { multiaddr } from '@multiformats/multiaddr'
 import { TypedEventEmitter } from 'main-event'
 import type { PeerId } from '@libp2p/interface'
 import type { SwarmNode } from './swarm-node.js'
-import { DhtRpc, DhtRpcError, type DhtRpcInit } from './dht-rpc.js'
+import { DhtRpc, DhtRpcError } from './dht-rpc.js'
 import { keyOfPeerId, type DhtFrameContent } from './dht-codec.js'
 import { DHT_PROTOCOL } from './protocol-ids.js'
 import type { Contact } from '../core/dht/contact.js'
@@ -30,109 +29,25 @@ import type { Key } from '../core/ids.js'
 import { keyToHex } from '../core/ids.js'
 import { contentKey, parseContentId, type ContentId } from '../core/content/content-id.js'
 import { AsnResolver } from '../core/proximity/asn-resolver.js'
-import { peerTieKey, type PeerPlace } from '../core/proximity/peer-ranking.js'
-import { ipOfMultiaddr, pickPublicAddress } from '../core/proximity/public-address.js'
-import { addressScope, formatIpAddress, type IpAddress } from '../core/proximity/ip-address.js'
+import { LOAD_REPORT_INTERVAL_MS, MAX_HELD_ITEMS, OverlayStoppedError, type OverlayEvents, type OverlayInit, type OverlayStatus, type ProviderInfo } from './overlay-api.js'
+import { contactOf, contactOfMultiaddr, OverlayPlaces, stripP2p } from './overlay-contacts.js'
+import type { PeerPlace } from '../core/proximity/peer-ranking.js'
+import { addressScope, formatIpAddress } from '../core/proximity/ip-address.js'
 import { OverlayPeer, type OverlayEffect, type OverlayPeerHost, type PolicyMeasurements } from '../core/peer/overlay-peer.js'
-import { resolveOverlayOptions, type OverlayPeerInit, type OverlayRoleSetting } from '../core/peer/overlay-options.js'
+import { resolveOverlayOptions } from '../core/peer/overlay-options.js'
 import type { OverlayRole } from '../core/tier/supernode-policy.js'
 
-export type { OverlayRoleSetting } from '../core/peer/overlay-options.js'
-
-/** One provider of an item, as findProviders returns it (nearest first). */
-export interface ProviderInfo {
-  /** libp2p peer id string. */
-  peerId: string
-  /** Where to dial it (multiaddr strings without /p2p/; dial with the peer id). */
-  multiaddrs: string[]
-  /** It declared itself an origin seeder (holds every item of its publisher; use as the fallback). */
-  origin: boolean
-  /** AS number of its first address by our prefix table; 0 when unknown. */
-  asn: number
-}
-
-/** What `status()` reports. */
-export interface OverlayStatus {
-  peerId: string
-  role: OverlayRole
-  /** Supernodes this peer is attached to (leaves only). */
-  attached: Array<{ peerId: string, multiaddrs: string[] }>
-  /** Contacts in the DHT routing table (supernodes and seeders only). */
-  routingTableSize: number
-  /** Leaves attached to this peer (supernodes and seeders only). */
-  leaves: number
-  /** Items this peer announces. */
-  itemsHeld: number
-  /** This peer's address as used for proximity, and its AS (0 = unknown). */
-  publicAddress: string | undefined
-  asn: number
-}
-
-/** Events of an OverlayService (`noun:verb`, detail objects are plain JSON). */
-export interface OverlayEvents {
-  'role:changed': CustomEvent<{ role: OverlayRole, previous: OverlayRole | undefined, reason: string }>
-  'supernode:attached': CustomEvent<{ peerId: string, multiaddrs: string[] }>
-  'supernode:detached': CustomEvent<{ peerId: string, reason: string }>
-  'provider:announced': CustomEvent<{ contentId: ContentId }>
-  'provider:withdrawn': CustomEvent<{ contentId: ContentId }>
-  'providers:found': CustomEvent<{ contentId: ContentId, providers: number, origins: number }>
-  'peer:penalized': CustomEvent<{ peerId: string, reason: string }>
-  'overlay:error': CustomEvent<{ message: string }>
-}
-
-/** Options of an OverlayService: the peer's (OverlayPeerInit, one default each) plus what only the libp2p shell knows. */
-export interface OverlayInit extends OverlayPeerInit {
-  /** Bootstrap multiaddrs, each ending in /p2p/PEER_ID (supernodes or seeders). Default none. */
-  bootstrap?: string[]
-  /** Our public IP as configured (`--public-ip`); otherwise identify's observed addresses, then our listen addresses. */
-  publicIp?: string
-  /** Address → AS for proximity ranking. Default: an empty table (every AS unknown, ranking by shared prefix). */
-  asnResolver?: AsnResolver
-  /** Whether others can dial us, for promotion. Default: true when our address is public or `publicIp` is set (not yet measured: see README, "Known limits"). */
-  reachable?: boolean
-  /** Upload not used by transfers, in bytes/s, for promotion. Default 1 MiB/s (not yet measured: see README, "Known limits"). */
-  spareUploadBytesPerSec?: number
-  /** Stream limits of the DHT protocol (its request timeout is the peer's). */
-  rpc?: Omit<DhtRpcInit, 'requestTimeoutMs'>
-  /** Uniform random in [0, 1). Default crypto-based. */
-  random?: () => number
-  /** The node's upload load, reported to the peer every LOAD_REPORT_INTERVAL_MS with the event-loop lag (a supernode sheds new leaves when loaded). Default: no upload load. */
-  uploadUtilization?: () => number
-}
-
-/** How often a member reports its load (upload slots in use, event-loop lag p99) to the peer, ms. */
-export const LOAD_REPORT_INTERVAL_MS = 1000
-
-/** Thrown by findProviders when the overlay is stopped or not started. */
-export class OverlayStoppedError extends Error {
-  override name = 'OverlayStoppedError'
-  readonly code = 'ERR_OVERLAY_STOPPED'
-}
-
-/** Items one peer may announce; more are refused (the core caps leaves at 100 000 keys too). */
-export const MAX_HELD_ITEMS = 100_000
-/** Observed addresses kept from identify for pickPublicAddress. */
-export const MAX_OBSERVED = 64
+export * from './overlay-api.js'
+export { contactOfMultiaddr } from './overlay-contacts.js'
 
 function cryptoRandom (): number { return randomInt(0, 2 ** 47) / 2 ** 47 }
-
-function stripP2p (addr: string): string { return addr.replace(/\/p2p\/[^/]+$/, '') }
-
-/** Parses a bootstrap multiaddr (must end in /p2p/PEER_ID) into a contact. */
-export function contactOfMultiaddr (addr: string): Contact {
-  const ma = multiaddr(addr)
-  const peerId = ma.getComponents().findLast(c => c.name === 'p2p')?.value
-  if (peerId == null) throw new TypeError(`bootstrap address needs /p2p/PEER_ID: ${addr}`)
-  return { id: keyOfPeerId(peerId), peerId, addrs: [stripP2p(addr)] }
-}
 
 /** The overlay of one peer over libp2p: the shell of an OverlayPeer, and the provider API. */
 export class OverlayService extends TypedEventEmitter<OverlayEvents> implements OverlayPeerHost {
   private readonly peer: OverlayPeer
   private readonly rpc: DhtRpc
-  private readonly resolver: AsnResolver
+  private readonly places: OverlayPlaces
   private readonly held = new Map<string, { key: Key, contentId: ContentId }>()
-  private readonly observed: string[] = []
   private readonly inboundWaiters = new Map<string, (m: DhtMessage | undefined) => void>()
   private readonly findWaiters = new Map<number, (providers: Contact[]) => void>()
   private readonly listeners: Array<[string, (e: any) => void]> = []
@@ -146,7 +61,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   constructor (readonly node: SwarmNode, private readonly init: OverlayInit = {}) {
     super()
     const options = resolveOverlayOptions(init)
-    this.resolver = init.asnResolver ?? new AsnResolver()
+    this.places = new OverlayPlaces(init.asnResolver ?? new AsnResolver(), init.publicIp)
     const me = node.peerId.toString()
     const bootstrap = (init.bootstrap ?? []).map(contactOfMultiaddr).filter(c => c.peerId !== me)
     this.peer = new OverlayPeer(this.selfContact(), this, init.random ?? cryptoRandom, bootstrap, options)
@@ -172,10 +87,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     })
     this.on('peer:identify', (e: CustomEvent<{ peerId: PeerId, listenAddrs: Array<{ toString: () => string }>, protocols: string[], observedAddr?: { toString: () => string } }>) => {
       const r = e.detail
-      if (r.observedAddr != null) {
-        this.observed.push(r.observedAddr.toString())
-        if (this.observed.length > MAX_OBSERVED) this.observed.shift()
-      }
+      if (r.observedAddr != null) this.places.noteObserved(r.observedAddr.toString())
       if (!r.protocols.includes(DHT_PROTOCOL)) return
       const peerId = r.peerId.toString()
       const addrs = r.listenAddrs.map(a => stripP2p(a.toString())).slice(0, MAX_ADDRS_PER_CONTACT)
@@ -273,23 +185,9 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
 
   // ---- OverlayPeerHost: what the peer asks of its world -------------------------
 
-  placeOf (c: Contact): PeerPlace {
-    const address = this.addressOf(c)
-    return { address, asn: this.resolver.asnOf(address), tieKey: peerTieKey(c.id, address) }
-  }
+  placeOf (c: Contact): PeerPlace { return this.places.placeOf(c) }
 
-  selfPlace (): PeerPlace {
-    // Observed addresses win only when public (learned through a NAT); otherwise
-    // our own listen address says more (on loopback every outbound dial comes from 127.0.0.1).
-    let address: IpAddress | undefined
-    if (this.init.publicIp != null) address = pickPublicAddress([], { overrideIp: this.init.publicIp })
-    else {
-      const observed = pickPublicAddress(this.observed)
-      address = observed != null && addressScope(observed) === 'public' ? observed : undefined
-      address ??= pickPublicAddress(this.peer.contact.addrs) ?? observed
-    }
-    return { address, asn: this.resolver.asnOf(address), tieKey: peerTieKey(this.peer.contact.id, address) }
-  }
+  selfPlace (): PeerPlace { return this.places.selfPlace(this.peer.contact) }
 
   heldKeys (): Iterable<Key> { return [...this.held.values()].map(h => h.key) }
 
@@ -348,7 +246,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
       return
     }
     void this.rpc.request(to, this.frame(message), { timeoutMs: this.peer.requestTimeoutFor(message) }).then(response => {
-      const from = this.contactOf(to.peerId, response.senderAddrs.length > 0 ? response.senderAddrs : to.addrs, response.senderRole)
+      const from = contactOf(to.peerId, response.senderAddrs.length > 0 ? response.senderAddrs : to.addrs, response.senderRole)
       this.input(nowMs => this.peer.message(nowMs, from, response.senderRole, response.message))
     }, (err: Error) => {
       if (!(err instanceof DhtRpcError)) this.emit('overlay:error', { message: err.message })
@@ -359,7 +257,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   private async onRequest (remote: PeerId, request: DhtFrameContent, signal: AbortSignal): Promise<DhtFrameContent | undefined> {
     if (!this.running) return undefined
     const peerId = remote.toString()
-    const from = this.contactOf(peerId, request.senderAddrs, request.senderRole)
+    const from = contactOf(peerId, request.senderAddrs, request.senderRole)
     const m = request.message
     const waitKey = `${peerId} ${m.requestId}`
     if (this.inboundWaiters.has(waitKey)) return undefined
@@ -403,17 +301,6 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   private selfContact (): Contact {
     const addrs = this.node.getMultiaddrs().map(a => stripP2p(a.toString())).slice(0, MAX_ADDRS_PER_CONTACT)
     return { id: keyOfPeerId(this.node.peerId.toString()), peerId: this.node.peerId.toString(), addrs }
-  }
-
-  private contactOf (peerId: string, addrs: readonly string[], role: OverlayRole): Contact {
-    const c: Contact = { id: keyOfPeerId(peerId), peerId, addrs: addrs.map(stripP2p).slice(0, MAX_ADDRS_PER_CONTACT) }
-    if (role === 'seeder') c.origin = true
-    return c
-  }
-
-  private addressOf (c: Contact): IpAddress | undefined {
-    for (const a of c.addrs) { const ip = ipOfMultiaddr(a); if (ip != null) return ip }
-    return undefined
   }
 
   private on<K extends 'peer:disconnect' | 'peer:identify'> (name: K, fn: (e: any) => void): void {
