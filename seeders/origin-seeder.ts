@@ -14,9 +14,8 @@ import { ContentStore } from '../src/store/content-store.js'
 import type { SwarmNode } from '../src/net/swarm-node.js'
 import type { ContentProvider } from '../src/net/content-provider.js'
 import { startWebSeed, type WebSeed, type WebSeedInit } from './web-seed.js'
-import type { OverlayInit, OverlayService } from '../src/net/overlay-service.js'
+import type { OverlayService } from '../src/net/overlay-service.js'
 import { AsnResolver } from '../src/core/proximity/asn-resolver.js'
-import { loadPrefixTableFiles } from '../src/client/prefix-table-files.js'
 import { startPeer, type Peer, type PeerInit, type PeerOverlayInit } from '../src/client/peer.js'
 import { offenderGuardOf } from '../src/net/offender-guard.js'
 import type { OffenseLedgerInit } from '../src/core/abuse/offense-ledger.js'
@@ -53,7 +52,7 @@ export interface OriginSeederInit {
    * every item it serves; without bootstrap it waits for others to join it.
    */
   bootstrap?: string[]
-  /** Prefix-table files for proximity ranking of the leaves it indexes. Default none (AS unknown). */
+  /** Prefix-table files for proximity ranking of the leaves it indexes. Default: startPeer's (the @ip-location-db/asn package tables); [] for none. */
   prefixTablePaths?: string[]
   /** An AS resolver instead of prefixTablePaths (tests with many nodes share one). */
   asnResolver?: AsnResolver
@@ -118,7 +117,8 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
       bootstrap: init.bootstrap,
       publicIp: init.publicIp,
       proximity: init.proximity,
-      asnResolver: init.asnResolver ?? new AsnResolver(init.prefixTablePaths != null && init.prefixTablePaths.length > 0 ? loadPrefixTableFiles(init.prefixTablePaths) : undefined),
+      asnResolver: init.asnResolver,
+      prefixTablePaths: init.prefixTablePaths,
       overlay: init.overlay,
       upload: { ...upload, ...(init.xfer != null ? { xfer: init.xfer } : {}) },
       node: init.node

@@ -53,6 +53,8 @@ export interface PeerInit {
   overlay?: PeerOverlayInit
   /** Upload policy: `regularSlots` (default 4), `uploadBytesPerSec` (default unlimited), periods. */
   upload?: SwarmPeerInit['upload']
+  /** Peer ids that may read this peer's status from anywhere; the local machine always may. Default none. */
+  statusAllowPeerIds?: string[]
   /** libp2p connection limits. */
   node?: Pick<SwarmNodeInit, 'inboundConnectionsPerSecPerHost' | 'maxIncomingPendingConnections'>
 }
@@ -120,7 +122,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
     }
   }
   try {
-    await registerStatusProtocol(node, status)
+    await registerStatusProtocol(node, status, { allowPeerIds: init.statusAllowPeerIds })
     await overlay.start()
     swarm = await startSwarmPeer({
       node,

@@ -7,6 +7,11 @@
  * counts against it in the node's offender guard (net/offender-guard.ts).
  * A served stream lives at most `timeoutMs` whatever the dialer does
  * (writing, trickling or not reading), then it is reset.
+ *
+ * The document says what a peer holds and downloads: it is answered only
+ * to the local machine (a connection from 127.0.0.0/8 or ::1, what
+ * `swarmcdn status` on the same host makes) and to the peer ids the owner
+ * allowed (`allowPeerIds`); anyone else's stream is reset unanswered.
  */
 import type { Multiaddr } from '@multiformats/multiaddr'
 import type { SwarmNode } from './swarm-node.js'
@@ -23,15 +28,36 @@ export const DEFAULT_STATUS_TIMEOUT_MS = 5000
 export interface StatusProtocolInit {
   /** Longest a served status stream lives, ms. Default DEFAULT_STATUS_TIMEOUT_MS (5 s). */
   timeoutMs?: number
+  /** Answer dialers connected from a loopback address (this machine). Default true. */
+  allowLoopback?: boolean
+  /** Peer ids answered wherever they connect from. Default none. */
+  allowPeerIds?: readonly string[]
+}
+
+/** The status of a peer was asked by someone it does not answer. */
+export class StatusRefusedError extends Error {
+  override name = 'StatusRefusedError'
+  readonly code = 'ERR_STATUS_REFUSED'
+}
+
+/** True for a multiaddr on 127.0.0.0/8 or ::1. */
+function isLoopbackAddr (addr: string): boolean {
+  return /^\/ip4\/127\./.test(addr) || /^\/ip6\/::1(\/|$)/.test(addr)
 }
 
 /** Answers every status stream with `status()` as JSON. */
 export async function registerStatusProtocol (node: SwarmNode, status: () => unknown, init: StatusProtocolInit = {}): Promise<void> {
   const guard = offenderGuardOf(node)
   const timeoutMs = init.timeoutMs ?? DEFAULT_STATUS_TIMEOUT_MS
+  const allowLoopback = init.allowLoopback ?? true
+  const allowed = new Set(init.allowPeerIds ?? [])
   await node.handle(STATUS_PROTOCOL, async (stream, connection) => {
     const peerId = connection.remotePeer.toString()
     if (guard.refuses(peerId)) { stream.abort(new PeerBannedError('peer is banned for repeated protocol violations')); return }
+    if (!allowed.has(peerId) && !(allowLoopback && isLoopbackAddr(connection.remoteAddr.toString()))) {
+      stream.abort(new StatusRefusedError('status is answered only to this machine and allowed peer ids'))
+      return
+    }
     const signal = AbortSignal.timeout(timeoutMs)
     const framed = new FramedStream(stream, { maxFrameBytes: 64, frameTimeoutMs: timeoutMs })
     try {

@@ -10,13 +10,13 @@ import { parseContentId } from '../../core/content/content-id.js'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { startPeer } from '../../client/peer.js'
 import type { OverlayRoleSetting } from '../../net/overlay-service.js'
-import { OutputPathError, parseListenMultiaddr } from '../parse-options.js'
+import { OutputPathError, parseByteSize, parseListenMultiaddr } from '../parse-options.js'
 import { exitWithinDeadline } from '../exit-deadline.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, untilSignal, type OverlayCliOptions } from '../overlay-options.js'
 
 interface PeerOptions extends OverlayCliOptions {
   listen?: string[], store?: string, role: OverlayRoleSetting, json: boolean,
-  get?: string[], outputDir: string, uploadSlots?: number, uploadLimit?: number
+  get?: string[], outputDir: string, uploadSlots?: number, uploadLimit?: number, statusAllow?: string[]
 }
 
 function parsePositiveInt (text: string): number {
@@ -40,7 +40,8 @@ export function registerPeer (program: Command): void {
     .addOption(new Option('--get <content-id>', 'download this item through the overlay at start, serving it as it arrives (repeatable)').argParser(collect))
     .option('--output-dir <dir>', 'where --get saves items, as DIR/NAME from the manifest (created if missing; with --store they also join the store)', '.')
     .option('--upload-slots <n>', 'peers served at once; the rest are choked (default 4)', parsePositiveInt)
-    .option('--upload-limit <bytesPerSec>', 'total upload rate limit in bytes/s (default: unlimited)', parsePositiveInt)
+    .option('--upload-limit <bytesPerSec>', 'total upload rate limit in bytes/s, units allowed (e.g. 2MiB) (default: unlimited)', parseByteSize)
+    .addOption(new Option('--status-allow <peer-id>', 'a peer id that may read this peer\'s status from another host (repeatable; the local machine always may)').argParser(collect))
     .option('--json', 'print one JSON event per line', false)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nExample:\n  $ swarmcdn peer --store ./store --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --json\n  {"event":"listening","peerId":"12D3KooW...","multiaddrs":[...],"role":"leaf"}\n')
@@ -57,7 +58,8 @@ export function registerPeer (program: Command): void {
         publicIp: opts.publicIp,
         role: opts.role,
         prefixTablePaths: opts.prefixTable,
-        proximity: opts.proximity
+        proximity: opts.proximity,
+        statusAllowPeerIds: opts.statusAllow
       })
       printOverlayEvents(peer.overlay, opts.json)
       for (const s of peer.store?.skipped ?? []) {

@@ -6,7 +6,6 @@ import { DEFAULT_STALL_TIMEOUT_MS } from '../../net/xfer-server.js'
 import { DEFAULT_FRAME_TIMEOUT_MS } from '../../net/framed-stream.js'
 import { DEFAULT_MAX_QUEUED_REQUESTS_PER_NETWORK, DEFAULT_MAX_QUEUED_REQUESTS_PER_PEER, DEFAULT_MAX_STREAMS_PER_NETWORK, DEFAULT_MAX_STREAMS_PER_PEER } from '../../core/swarm/requester-quotas.js'
 import { DEFAULT_BAN_MS, DEFAULT_MAX_OFFENSES } from '../../core/abuse/offense-ledger.js'
-import { defaultPrefixTablePaths } from '../../client/prefix-table-files.js'
 import { parseByteSize, parseHostPort, parseListenMultiaddr, parseNonNegativeInt } from '../parse-options.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, type OverlayCliOptions } from '../overlay-options.js'
 
@@ -77,7 +76,7 @@ export function registerSeed (program: Command): void {
         createStore: opts.createStore,
         listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'],
         bootstrap: await bootstrapOf(opts),
-        prefixTablePaths: opts.prefixTable ?? defaultPrefixTablePaths(),
+        prefixTablePaths: opts.prefixTable,
         proximity: opts.proximity,
         publicIp: opts.publicIp,
         http: opts.http,
