@@ -160,6 +160,8 @@ export function registerGet (program: Command): void {
           for (const [addr, bytes] of result.bytesBySource) process.stderr.write(`  ${mib(bytes)} from ${addr}\n`)
         }
         if (opts.seed) {
+          // The stop signal is listened for before the line that invites it, then the download's handler goes.
+          const stopRequested = new Promise<void>(resolve => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve) })
           process.off('SIGINT', onSignal)
           process.off('SIGTERM', onSignal)
           if (opts.json) process.stdout.write(JSON.stringify({ event: 'seeding', contentId, peerId: swarm.peerId, multiaddrs: swarm.multiaddrs }) + '\n')
@@ -167,7 +169,7 @@ export function registerGet (program: Command): void {
             process.stderr.write(`seeding ${contentId} as ${swarm.peerId}${runtime.overlayFinder != null ? ', announced in the overlay' : ''} (Ctrl-C to stop)\n`)
             for (const a of swarm.multiaddrs) process.stderr.write(`  listening on ${a}\n`)
           }
-          await new Promise<void>(resolve => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve) })
+          await stopRequested
           const up = swarm.gate.bytesUploaded
           if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped', uploadedBytes: up }) + '\n')
           else process.stderr.write(`stopped after uploading ${mib(up)}\n`)

@@ -61,6 +61,8 @@ export function registerPeer (program: Command): void {
         proximity: opts.proximity,
         statusAllowPeerIds: opts.statusAllow
       })
+      // Listen for the stop signal before saying we listen: whoever reads that line may signal at once.
+      const signalled = untilSignal()
       printOverlayEvents(peer.overlay, opts.json)
       for (const s of peer.store?.skipped ?? []) {
         if (opts.json) process.stdout.write(JSON.stringify({ event: 'skipped', entry: s.entry, reason: s.reason }) + '\n')
@@ -88,7 +90,7 @@ export function registerPeer (program: Command): void {
           emit({ event: 'download:error', contentId, error: (err as Error).message }, `swarmcdn: download of ${contentId} failed: ${(err as Error).message}`)
         }
       })
-      const signal = await untilSignal()
+      const signal = await signalled
       exitWithinDeadline()
       stopping.abort(new Error('stopped'))
       await Promise.all(downloads)

@@ -106,6 +106,11 @@ export function registerSeed (program: Command): void {
           idleSlotMs: opts.stallTimeout
         }
       })
+      // Listen for the stop signal before saying we listen: whoever reads that line may signal at once.
+      const stopRequested = new Promise<void>(resolve => {
+        process.once('SIGINT', resolve)
+        process.once('SIGTERM', resolve)
+      })
       printOverlayEvents(seeder.overlay, opts.json)
       // A damaged item is not served; the others are.
       for (const s of seeder.skipped) {
@@ -119,10 +124,7 @@ export function registerSeed (program: Command): void {
         for (const a of seeder.multiaddrs) process.stdout.write(`listening on ${a}\n`)
         if (seeder.httpUrl != null) process.stdout.write(`web seed on ${seeder.httpUrl}/c/CONTENT_ID\n`)
       }
-      await new Promise<void>(resolve => {
-        process.once('SIGINT', resolve)
-        process.once('SIGTERM', resolve)
-      })
+      await stopRequested
       await seeder.stop()
       if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped' }) + '\n')
       else process.stdout.write('stopped\n')

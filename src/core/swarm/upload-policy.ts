@@ -312,12 +312,12 @@ export class UploadPolicy {
     let due = this.slots.nextDeadlineMs()
     // A penalty that ends must unchoke its peer even when the slots have nothing due.
     for (const untilMs of this.penalized.values()) due = Math.min(due, untilMs)
-    // A slot holder that goes idle must give its slot up on time (only deadlines still ahead: one that passed
-    // without idling its holder was not eligible, e.g. a long-tail item, and must not spin the timer).
+    // A slot holder that goes idle must give its slot up on time, at once if its time passed while nothing ran
+    // (a slow machine): the scan takes only holders the next decision would idle, so it cannot spin the timer.
     if (this.init.regularSlots !== Infinity) {
       for (const a of this.admitted.values()) {
-        const idleAtMs = a.lastActiveMs + this.idleSlotMs
-        if (!a.choked && !a.idle && (a.pending === 0 || !a.reads) && idleAtMs > nowMs && (this.threshold == null || this.isBusy(a.who.item))) due = Math.min(due, idleAtMs)
+        if (a.choked || a.idle || (a.pending > 0 && a.reads) || this.penalized.has(a.who.peerId) || !(this.threshold == null || this.isBusy(a.who.item))) continue
+        due = Math.min(due, Math.max(nowMs, a.lastActiveMs + this.idleSlotMs))
       }
     }
     return Number.isFinite(due) ? due : undefined
