@@ -394,7 +394,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     const peers = this.peer.connectedPeerIds().map(Number)
     for (const d of this.downloads?.values() ?? []) for (const n of d.sources ?? []) peers.push(n)
     for (const peerId of this.uploads?.peerIds() ?? []) peers.push(Number(peerId))
-    this.peer.stop(nowMs)
+    this.peer.stop()
     if (peers.length > 0) out.push({ type: 'disconnect', peers, afterMs: this.s.p.disconnectDetectS * 1000 })
     for (const d of this.downloads?.values() ?? []) {
       out.push({ type: 'observe', name: 'bytes.aborted', value: (d.session?.verified.count ?? 0) * d.pieceBytes })

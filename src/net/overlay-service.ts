@@ -103,7 +103,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   /** Leaves the overlay: stops timers and RPCs (the libp2p node is the caller's to stop). */
   async stop (): Promise<void> {
     if (!this.running) return
-    this.input(nowMs => this.peer.stop(nowMs))
+    this.input(() => this.peer.stop())
     this.running = false
     if (this.timer != null) clearTimeout(this.timer)
     if (this.loadTimer != null) clearInterval(this.loadTimer)

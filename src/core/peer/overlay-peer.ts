@@ -207,11 +207,10 @@ export class OverlayPeer {
   }
 
   /** The peer stops: finds in flight are answered with what they have. */
-  stop (nowMs: number): Effects {
+  stop (): Effects {
     const out: Effects = []
     this.answerAllFinds(out)
     this.running = false
-    void nowMs
     return out
   }
 
