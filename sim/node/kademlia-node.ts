@@ -85,6 +85,8 @@ export interface NodeInspection {
   attachedTo: number[]
   /** Chokes its upload policy decided so far. */
   uploadChokes: number
+  /** Times an item went busy at its upload policy so far. */
+  uploadBusyTimes: number
 }
 
 /** Factory of flat-Kademlia node adapters for one world. */

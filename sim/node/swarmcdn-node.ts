@@ -499,6 +499,9 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
 
   /** Chokes this node's upload policy decided (inspection). */
   get uploadChokes (): number { return this.uploads?.chokes ?? 0 }
+
+  /** Times an item went busy at this node's upload policy (inspection). */
+  get uploadBusyTimes (): number { return this.uploads?.busyTimes ?? 0 }
 }
 
 /** Factory of swarmcdn node adapters for one world. */
@@ -520,7 +523,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
   })
   const inspect = (node: number): NodeInspection | undefined => {
     const a = adapters[node]
-    return a == null ? undefined : { role: a.peer.role, attachedTo: a.peer.attached().map(c => Number(c.peerId)), uploadChokes: a.uploadChokes }
+    return a == null ? undefined : { role: a.peer.role, attachedTo: a.peer.attached().map(c => Number(c.peerId)), uploadChokes: a.uploadChokes, uploadBusyTimes: a.uploadBusyTimes }
   }
   return { create, observer, inspect }
 }

@@ -24,6 +24,8 @@ export interface SwarmcdnNodeView {
   leafCount: () => number | undefined
   /** Chokes its upload policy decided (inspection). */
   readonly uploadChokes: number
+  /** Times an item went busy at its upload policy (inspection). */
+  readonly uploadBusyTimes: number
 }
 
 /** What every node of one world shares: built once per factory, so a node carries one reference to it instead of a closure context. */

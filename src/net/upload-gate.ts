@@ -57,6 +57,8 @@ export class SwarmUploadGate implements UploadGate {
   get piecesDeclined (): number { return this.policy.piecesDeclined }
   /** Requesters whose stream stalled so far (tests and metrics). */
   get stallsSeen (): number { return this.policy.stallsSeen }
+  /** Times an item went busy so far (tests and metrics). */
+  get busyTimes (): number { return this.policy.busyTimes }
   /** Chokes sent so far (tests and metrics). */
   get chokesSent (): number { return this.policy.chokes }
 

@@ -119,6 +119,8 @@ export class UploadPolicy {
   private readonly idleSlotMs: number
   /** Requesters whose stream stalled so far (metrics). */
   stallsSeen = 0
+  /** Times an item became busy (its requesters reached busyThresholdRequesters) so far (metrics). */
+  busyTimes = 0
   /** Pieces declined by the spread rule (metrics). */
   piecesDeclined = 0
   /** Chokes decided so far (metrics). */
@@ -180,7 +182,9 @@ export class UploadPolicy {
   admit (nowMs: number, key: string, who: PolicyRequester): ChokeChange[] {
     if (this.admitted.has(key)) return []
     this.admitted.set(key, { who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false })
-    this.requestersOf.set(who.item, (this.requestersOf.get(who.item) ?? 0) + 1)
+    const requesters = (this.requestersOf.get(who.item) ?? 0) + 1
+    this.requestersOf.set(who.item, requesters)
+    if (this.threshold != null && requesters === this.threshold) this.busyTimes++
     const changes = this.decide(nowMs)
     const mine = changes.findIndex(c => c.key === key)
     if (mine >= 0) changes.splice(mine, 1)
