@@ -147,6 +147,12 @@ describe('conformance: one script through the simulator shell and through libp2p
     for (let i = 0; i < SCRIPT.leaves; i++) leaves.push(await start('leaf', `127.${1 + (i % 2)}.1.${10 + i}`, boot))
     await waitFor('every leaf attached to both supernodes', () => leaves.every(l => supers.every(s => l.overlay.status().attached.some(a => a.peerId === s.peerId))), 15_000)
 
+    // The overlay has settled when every leaf's lookup names the origin (as the simulated leaves' do by the first request).
+    const originId = seeder.peerId
+    await waitFor('every leaf finds the origin', async () => {
+      const found = await Promise.all(leaves.map(async l => await l.finder(fx.manifest.contentId, { signal: AbortSignal.timeout(5000) }).catch(() => [])))
+      return found.every(f => f.some(p => p.peerId === originId))
+    }, 20_000, 200)
     const runs: Array<Promise<SwarmDownloadResult>> = []
     const [lost, survivor] = supers
     for (const [i, l] of leaves.entries()) {
