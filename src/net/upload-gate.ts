@@ -57,6 +57,8 @@ export class SwarmUploadGate implements UploadGate {
   get piecesDeclined (): number { return this.policy.piecesDeclined }
   /** Requesters whose stream stalled so far (tests and metrics). */
   get stallsSeen (): number { return this.policy.stallsSeen }
+  /** Requester streams admitted now. */
+  get requesters (): number { return this.policy.size }
   /** Times an item went busy so far (tests and metrics). */
   get busyTimes (): number { return this.policy.busyTimes }
   /** Chokes sent so far (tests and metrics). */

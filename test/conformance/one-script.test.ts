@@ -160,6 +160,9 @@ describe('conformance: one script through the simulator shell and through libp2p
       if (i + 1 === SCRIPT.stopSupernodeAfterRequests) { stopped.add(lost); await lost.stop() }
       await new Promise(resolve => setTimeout(resolve, SCRIPT.requestSpacingMs))
     }
+    // Every leaf's stream reached the origin before it serves a byte: a crowd of six, whatever the machine's load.
+    const gate = seeder.peer.swarm.gate
+    await waitFor('every leaf connected to the origin', () => gate.requesters >= SCRIPT.leaves, 30_000)
     openOrigin()
     const results = await Promise.all(runs)
     for (const r of results) expect(Buffer.compare(await readFile(r.outputPath), fx.data), r.outputPath).to.equal(0)
