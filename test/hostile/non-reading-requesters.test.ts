@@ -7,6 +7,7 @@
  * `swarmcdn seed` process) grows its RSS by less than RSS_BOUND_MIB.
  */
 import { expect } from 'chai'
+import { waitFor } from '../helpers/wait-for.js'
 import { readFileSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -96,9 +97,8 @@ describe('hostile: requesters that never read cannot starve an origin', function
     const attacked = await download(address, 'attacked.bin')
     const gate = origin.peer.swarm.gate
     expect(attacked, `attacked ${attacked} ms vs quiet ${quiet} ms`).to.be.below(2 * quiet)
-    // The slots went back from the non-readers, and the worst of them was banned.
-    expect(gate.stallsSeen).to.be.at.least(1)
-    expect(attackers.some(a => offenderGuardOf(origin!.node).refuses(a.peerId.toString()))).to.equal(true)
+    // The slots went back from the non-readers, and the worst of them was banned (a stall may come after a fast download ended).
+    await waitFor('a non-reader stalled and was banned', () => gate.stallsSeen >= 1 && attackers.some(a => offenderGuardOf(origin!.node).refuses(a.peerId.toString())), 15_000)
   })
 
   it(`the seeder process grows its RSS by less than ${RSS_BOUND_MIB} MiB under the attack, and still serves`, async () => {
