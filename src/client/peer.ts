@@ -20,6 +20,7 @@ import { OverlayService, type OverlayInit, type OverlayRoleSetting, type Overlay
 import { AsnResolver } from '../core/proximity/asn-resolver.js'
 import type { ContentId } from '../core/content/content-id.js'
 import { loadPrefixTableFiles } from './prefix-table-files.js'
+import { emptyLocalityBytes } from '../core/proximity/locality.js'
 import { startSwarmPeer, type ProviderFinder, type SwarmDownloadInit, type SwarmDownloadResult, type SwarmItemStats, type SwarmPeer, type SwarmPeerInit, type SwarmTraffic } from './swarm-peer.js'
 
 /** The overlay options that are not fields of PeerInit itself (each option is given in one place). */
@@ -117,7 +118,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
     return {
       ...overlay.status(),
       items: store?.list().length ?? 0,
-      traffic: s?.traffic ?? { downloadedFromPeersBytes: 0, downloadedFromSeedersBytes: 0, uploadedBytes: 0 },
+      traffic: s?.traffic ?? { downloadedFromPeersBytes: 0, downloadedFromSeedersBytes: 0, uploadedBytes: 0, downloadedByLocality: emptyLocalityBytes(), uploadedByLocality: emptyLocalityBytes() },
       swarm: s?.items ?? []
     }
   }

@@ -34,6 +34,7 @@ import { ProximityRanker } from './proximity-ranker.js'
 import { DEFAULT_MAX_PEERS, SourceChooser } from '../core/swarm/source-admission.js'
 import { SwarmContentProvider } from './swarm-provider.js'
 import { SelfAddressTracker } from './self-address.js'
+import { classifyLocality, emptyLocalityBytes, type LocalityByteCounts, type LocalityClass, type LocalityPlace } from '../core/proximity/locality.js'
 
 /** One holder of an item, as a provider finder reports it. */
 export interface ProviderInfo {
@@ -142,10 +143,18 @@ export class NoProvidersError extends Error {
   readonly code = 'ERR_NO_PROVIDERS'
 }
 
+/** Verified piece bytes of one download by the kind of source (origin seeder or peer) and transit class. */
+export interface DeliveryBytes {
+  origin: LocalityByteCounts
+  peer: LocalityByteCounts
+}
+
 /** What a swarm download did, with bytes per source. */
 export interface SwarmDownloadResult extends DownloadResult {
   /** Verified piece bytes fetched from each source address. */
   bytesBySource: Map<string, number>
+  /** Verified piece bytes fetched, by source kind and transit class (core/proximity/locality.ts). */
+  bytesByKind: DeliveryBytes
 }
 
 /** Bytes moved by a swarm peer, split by the kind of the other side. */
@@ -156,6 +165,10 @@ export interface SwarmTraffic {
   downloadedFromSeedersBytes: number
   /** Piece bytes uploaded to other peers. */
   uploadedBytes: number
+  /** Verified piece bytes downloaded, by transit class between this peer and the source (core/proximity/locality.ts). */
+  downloadedByLocality: LocalityByteCounts
+  /** Piece bytes uploaded, by transit class between this peer and the requester. */
+  uploadedByLocality: LocalityByteCounts
 }
 
 /** One item a swarm peer holds or is downloading, with the peers involved. */
@@ -201,9 +214,12 @@ export interface SwarmPeer {
 class AccountingGate implements UploadGate {
   readonly requesters = new Map<string, number>()
   readonly uploaded = new Map<string, number>()
-  constructor (private readonly inner: SwarmUploadGate) {}
+  readonly uploadedByLocality = emptyLocalityBytes()
+  /** `placeOf` places a requester once per stream; `self` is this peer's place now (it may learn its address later). */
+  constructor (private readonly inner: SwarmUploadGate, private readonly placeOf: (who: RequesterInfo) => LocalityPlace, private readonly self: () => LocalityPlace) {}
   admit (who: RequesterInfo, push: (msg: XferMessage) => void): UploadTicket {
     const id = who.contentId
+    const place = this.placeOf(who)
     this.requesters.set(id, (this.requesters.get(id) ?? 0) + 1)
     const ticket = this.inner.admit(who, push)
     let released = false
@@ -218,6 +234,7 @@ class AccountingGate implements UploadGate {
       requested: ticket.requested,
       pace: async (bytes, signal) => {
         this.uploaded.set(id, (this.uploaded.get(id) ?? 0) + bytes)
+        this.uploadedByLocality[classifyLocality(this.self(), place)] += bytes
         await ticket.pace(bytes, signal)
       },
       release: () => {
@@ -268,8 +285,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           .map(p => ({ peerId: p.peerId, multiaddrs: p.multiaddrs.map(withoutPeerId).slice(0, MAX_ALTERNATIVE_ADDRS) }))
       }
   })
-  const accounting = new AccountingGate(gate)
-  const traffic = { fromPeers: 0, fromSeeders: 0 }
+  const accounting = new AccountingGate(gate, r => ranker.place(r.peerId, r.remoteAddr), () => ranker.self)
+  const traffic = { fromPeers: 0, fromSeeders: 0, byLocality: emptyLocalityBytes() }
   /** Running downloads: their sources and the last finder answer's size. */
   const running = new Map<string, { peers: Set<string>, origins: Set<string>, providersFound: number }>()
   const shutdown = new AbortController()
@@ -287,6 +304,14 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     const contentId = parseContentId(contentIdText)
     const maxPeers = dl.maxPeers ?? DEFAULT_MAX_PEERS
     const bytesBySource = new Map<string, number>()
+    const bytesByKind: DeliveryBytes = { origin: emptyLocalityBytes(), peer: emptyLocalityBytes() }
+    // A source's place, once per address (bounded by the download's sources).
+    const sourcePlaces = new Map<string, LocalityPlace>()
+    const localityOf = (source: string): LocalityClass => {
+      let place = sourcePlaces.get(source)
+      if (place == null) { place = ranker.place(peerIdOf(source) ?? source, source); sourcePlaces.set(source, place) }
+      return classifyLocality(ranker.self, place)
+    }
     const local = new AbortController()
     const signal = dl.signal == null ? local.signal : AbortSignal.any([dl.signal, local.signal])
     if (running.has(contentId)) throw new TypeError(`already downloading ${contentId}`)
@@ -375,7 +400,11 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         onPieceStored: (index, source, lengthBytes) => {
           provider.pieceStored(contentId, index)
           bytesBySource.set(source, (bytesBySource.get(source) ?? 0) + lengthBytes)
-          if (originAddrs.has(source)) traffic.fromSeeders += lengthBytes; else traffic.fromPeers += lengthBytes
+          const fromOrigin = originAddrs.has(source)
+          if (fromOrigin) traffic.fromSeeders += lengthBytes; else traffic.fromPeers += lengthBytes
+          const locality = localityOf(source)
+          traffic.byLocality[locality] += lengthBytes
+          bytesByKind[fromOrigin ? 'origin' : 'peer'][locality] += lengthBytes
           const from = peerIdOf(source)
           if (from != null) gate.recordReceived(from, lengthBytes)
           dl.onPieceStored?.(index, source, lengthBytes)
@@ -402,7 +431,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         }
       })
       await provider.completeDownload(contentId, result.outputPath)
-      return { ...result, bytesBySource }
+      return { ...result, bytesBySource, bytesByKind }
     } catch (err) {
       if (manifest != null) {
         await provider.removeDownload(contentId)
@@ -440,7 +469,16 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           uploadedBytes: accounting.uploaded.get(id) ?? 0
         }
       })
-      return { traffic: { downloadedFromPeersBytes: traffic.fromPeers, downloadedFromSeedersBytes: traffic.fromSeeders, uploadedBytes: gate.bytesUploaded }, items }
+      return {
+        traffic: {
+          downloadedFromPeersBytes: traffic.fromPeers,
+          downloadedFromSeedersBytes: traffic.fromSeeders,
+          uploadedBytes: gate.bytesUploaded,
+          downloadedByLocality: { ...traffic.byLocality },
+          uploadedByLocality: { ...accounting.uploadedByLocality }
+        },
+        items
+      }
     },
     stop: async () => {
       shutdown.abort()
