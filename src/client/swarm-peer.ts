@@ -188,6 +188,18 @@ export interface SwarmItemStats {
   uploadedBytes: number
 }
 
+/** What a swarm peer's xfer server did since start (metrics). */
+export interface ServingCounts {
+  /** Requester streams admitted (one per requester and item). */
+  streamsAdmitted: number
+  /** Pieces sent (or being sent). */
+  piecesServed: number
+  /** Chokes and spread rejects that named other holders ("busy, try these peers"). */
+  answersWithAlternatives: number
+  /** Holders named in them, in all. */
+  alternativesNamed: number
+}
+
 /** Largest number of items listed in SwarmPeer.stats (the status document is bounded). */
 export const MAX_STATS_ITEMS = 32
 
@@ -206,6 +218,8 @@ export interface SwarmPeer {
   info: () => ProviderInfo
   /** Bytes up and down (by source kind) and the items held or downloading, at most MAX_STATS_ITEMS. */
   stats: () => { traffic: SwarmTraffic, items: SwarmItemStats[] }
+  /** Counts of the xfer server's work since start. */
+  serving: () => Readonly<ServingCounts>
   /** Stops serving and closes what it opened (its own node too, not a node it was given). */
   stop: () => Promise<void>
 }
@@ -215,18 +229,28 @@ class AccountingGate implements UploadGate {
   readonly requesters = new Map<string, number>()
   readonly uploaded = new Map<string, number>()
   readonly uploadedByLocality = emptyLocalityBytes()
+  readonly counts: ServingCounts = { streamsAdmitted: 0, piecesServed: 0, answersWithAlternatives: 0, alternativesNamed: 0 }
   /** `placeOf` places a requester once per stream; `self` is this peer's place now (it may learn its address later). */
   constructor (private readonly inner: SwarmUploadGate, private readonly placeOf: (who: RequesterInfo) => LocalityPlace, private readonly self: () => LocalityPlace) {}
   admit (who: RequesterInfo, push: (msg: XferMessage) => void): UploadTicket {
     const id = who.contentId
     const place = this.placeOf(who)
+    const counts = this.counts
+    counts.streamsAdmitted++
     this.requesters.set(id, (this.requesters.get(id) ?? 0) + 1)
     const ticket = this.inner.admit(who, push)
     let released = false
     return {
       get choked () { return ticket.choked },
       admitPiece: ticket.admitPiece,
-      alternatives: ticket.alternatives,
+      // The xfer server asks once per choke or spread reject it sends.
+      alternatives: ticket.alternatives == null
+        ? undefined
+        : () => {
+            const named = ticket.alternatives?.() ?? []
+            if (named.length > 0) { counts.answersWithAlternatives++; counts.alternativesNamed += named.length }
+            return named
+          },
       stalled: ticket.stalled,
       unqueued: ticket.unqueued,
       sent: ticket.sent,
@@ -235,6 +259,7 @@ class AccountingGate implements UploadGate {
       pace: async (bytes, signal) => {
         this.uploaded.set(id, (this.uploaded.get(id) ?? 0) + bytes)
         this.uploadedByLocality[classifyLocality(this.self(), place)] += bytes
+        counts.piecesServed++
         await ticket.pace(bytes, signal)
       },
       release: () => {
@@ -480,6 +505,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         items
       }
     },
+    serving: () => accounting.counts,
     stop: async () => {
       shutdown.abort()
       selfAddress.stop()
