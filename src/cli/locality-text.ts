@@ -1,5 +1,5 @@
 /** Transit-class byte counts as one line of command output (`get`'s summary, `status`). */
-import { emptyLocalityBytes, LOCALITY_CLASSES, type LocalityByteCounts } from '../core/proximity/locality.js'
+import { LOCALITY_CLASSES, type LocalityByteCounts } from '../core/proximity/locality.js'
 
 const LABELS: Record<keyof LocalityByteCounts, string> = { 'same-as': 'same AS', 'same-prefix': 'same prefix', 'other-as': 'other AS', unknown: 'unknown' }
 
@@ -8,9 +8,4 @@ export function formatLocalityBytes (counts: Partial<LocalityByteCounts> | undef
   return LOCALITY_CLASSES.map(c => `${format(Number(counts?.[c] ?? 0))} ${LABELS[c]}`).join(', ')
 }
 
-/** The class-by-class sum of some counts. */
-export function addLocalityCounts (...counts: LocalityByteCounts[]): LocalityByteCounts {
-  const sum = emptyLocalityBytes()
-  for (const c of counts) for (const k of LOCALITY_CLASSES) sum[k] += c[k]
-  return sum
-}
+export { addLocalityCounts } from '../core/proximity/locality.js'

@@ -12,6 +12,7 @@ import { Counter, Gauge, type Registry } from 'prom-client'
 import { LOCALITY_CLASSES, type LocalityByteCounts } from '../core/proximity/locality.js'
 import type { PeerStatus } from './peer.js'
 import type { ServingCounts } from './swarm-peer.js'
+import { DELIVERY_VERDICTS, type DeliveryLedger } from '../core/accounting/delivery-ledger.js'
 
 /** Metric names, in one place (README lists them). */
 export const PEER_METRICS = {
@@ -32,7 +33,9 @@ export const PEER_METRICS = {
   leaves: 'swarmcdn_supernode_leaves',
   itemsStored: 'swarmcdn_items_stored',
   itemsAnnounced: 'swarmcdn_items_announced',
-  role: 'swarmcdn_role'
+  role: 'swarmcdn_role',
+  deliveredBytes: 'swarmcdn_delivered_bytes_total',
+  deliveryReports: 'swarmcdn_delivery_reports_total'
 } as const
 
 /** What the peer metrics read at scrape time (a Peer provides all of it). */
@@ -43,6 +46,8 @@ export interface PeerMetricsSource {
   connections: () => number
   /** Bytes served over HTTP by requester locality (a seeder's web seed). Default: none. */
   httpServedByLocality?: () => LocalityByteCounts
+  /** Delivery reports received (origins). Default: none, and no delivery metrics. */
+  deliveries?: DeliveryLedger
 }
 
 type Labels = Record<string, string>
@@ -109,5 +114,14 @@ export function registerPeerMetrics (registry: Registry, src: PeerMetricsSource)
   readGauge(registry, PEER_METRICS.leaves, 'Leaves attached to this node (supernodes and seeders)', [], () => [[{}, status().leaves]])
   readGauge(registry, PEER_METRICS.itemsStored, 'Items in the content store', [], () => [[{}, status().items]])
   readGauge(registry, PEER_METRICS.itemsAnnounced, 'Items this node announces in the overlay', [], () => [[{}, status().itemsHeld]])
+  const deliveries = src.deliveries
+  if (deliveries != null) {
+    totalCounter(registry, PEER_METRICS.deliveredBytes, 'Bytes downloaders reported receiving for completed items, by source kind (origin, peer) and locality class as the downloader classified it; informative, not proof', ['source', 'locality'], () => [
+      ...byLocality(deliveries.origin, { source: 'origin' }),
+      ...byLocality(deliveries.peer, { source: 'peer' })
+    ])
+    totalCounter(registry, PEER_METRICS.deliveryReports, 'Delivery reports received, by verdict (accepted, duplicate, rate-limited, invalid, unknown-item)', ['verdict'], () =>
+      DELIVERY_VERDICTS.map(verdict => [{ verdict }, deliveries.verdicts[verdict]]))
+  }
   readGauge(registry, PEER_METRICS.role, 'This node\'s overlay role (1 for the current one)', ['role'], () => [[{ role: status().role }, 1]])
 }

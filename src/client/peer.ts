@@ -24,6 +24,8 @@ import { emptyLocalityBytes, type LocalityByteCounts } from '../core/proximity/l
 import { Registry } from 'prom-client'
 import { startMetricsServer, type MetricsServer } from './metrics-server.js'
 import { registerPeerMetrics } from './peer-metrics.js'
+import { DeliveryLedger } from '../core/accounting/delivery-ledger.js'
+import { registerDeliveryProtocol } from '../net/delivery-protocol.js'
 import { startSwarmPeer, type ProviderFinder, type SwarmDownloadInit, type SwarmDownloadResult, type SwarmItemStats, type SwarmPeer, type SwarmPeerInit, type SwarmTraffic } from './swarm-peer.js'
 
 /** The overlay options that are not fields of PeerInit itself (each option is given in one place). */
@@ -106,6 +108,8 @@ export interface Peer {
   metricsUrl?: string
   /** The registry behind it. */
   metricsRegistry?: Registry
+  /** Delivery reports received (origin seeders only: role 'seeder'). */
+  deliveries?: DeliveryLedger
   /** Leaves the overlay, stops serving, stops the node, closes the store. */
   stop: () => Promise<void>
 }
@@ -134,6 +138,8 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
   })
   let swarm: SwarmPeer | undefined
   let metricsServer: MetricsServer | undefined
+  // Downloaders report completed items to origins: only a seeder takes reports.
+  const deliveries = init.role === 'seeder' ? new DeliveryLedger() : undefined
   const status = (): PeerStatus => {
     const s = swarm?.stats()
     return {
@@ -161,9 +167,13 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
       // A busy seeder names the holders its overlay knows in its chokes and spread rejects.
       alternativesFinder: overlayFinder(overlay)
     })
+    if (deliveries != null) {
+      const served = init.provider ?? swarm.provider
+      await registerDeliveryProtocol(node, { ledger: deliveries, itemLengthBytes: id => served.manifest(id as ContentId)?.lengthBytes })
+    }
     if (init.metrics != null && registry != null) {
       const sw = swarm
-      registerPeerMetrics(registry, { status, serving: sw.serving, gate: sw.gate, connections: () => node.getConnections().length, httpServedByLocality: init.metrics.httpServedByLocality })
+      registerPeerMetrics(registry, { status, serving: sw.serving, gate: sw.gate, connections: () => node.getConnections().length, httpServedByLocality: init.metrics.httpServedByLocality, deliveries })
       metricsServer = await startMetricsServer({ registry, host: init.metrics.host, port: init.metrics.port })
     }
   } catch (err) {
@@ -187,6 +197,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
     status,
     metricsUrl: metricsServer?.url,
     metricsRegistry: registry,
+    deliveries,
     stop: async () => {
       await metricsServer?.close()
       await overlay.stop()

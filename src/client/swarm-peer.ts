@@ -34,7 +34,9 @@ import { ProximityRanker } from './proximity-ranker.js'
 import { DEFAULT_MAX_PEERS, SourceChooser } from '../core/swarm/source-admission.js'
 import { SwarmContentProvider } from './swarm-provider.js'
 import { SelfAddressTracker } from './self-address.js'
-import { classifyLocality, emptyLocalityBytes, type LocalityByteCounts, type LocalityClass, type LocalityPlace } from '../core/proximity/locality.js'
+import { sendDeliveryReport } from '../net/delivery-protocol.js'
+import type { DeliveryVerdict } from '../core/accounting/delivery-ledger.js'
+import { classifyLocality, addLocalityCounts, emptyLocalityBytes, type LocalityByteCounts, type LocalityClass, type LocalityPlace } from '../core/proximity/locality.js'
 
 /** One holder of an item, as a provider finder reports it. */
 export interface ProviderInfo {
@@ -105,6 +107,8 @@ export interface SwarmPeerInit {
    * Only used with `upload.busyThresholdRequesters`. Default: none named.
    */
   alternativesFinder?: ProviderFinder
+  /** Send a delivery report to an origin of each completed download (informative; see core/accounting/delivery-ledger.ts). Default true. */
+  deliveryReports?: boolean
 }
 
 /** Time a busy origin reuses one finder answer for the alternatives it names, ms. */
@@ -155,6 +159,8 @@ export interface SwarmDownloadResult extends DownloadResult {
   bytesBySource: Map<string, number>
   /** Verified piece bytes fetched, by source kind and transit class (core/proximity/locality.ts). */
   bytesByKind: DeliveryBytes
+  /** The delivery report sent to an origin for this download: its verdict, or undefined when none was sent (no origin known, nothing fetched, reports off) or it failed. Settles within DEFAULT_DELIVERY_TIMEOUT_MS. */
+  deliveryReport: Promise<DeliveryVerdict | undefined>
 }
 
 /** Bytes moved by a swarm peer, split by the kind of the other side. */
@@ -325,6 +331,17 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
   }
   for (const id of store?.list() ?? []) announce(id)
 
+  // Reports in flight, so stop can let them finish (each is bounded by its timeout).
+  const reporting = new Set<Promise<unknown>>()
+  const reportDelivery = async (contentId: ContentId, bytes: DeliveryBytes, origin: string | undefined): Promise<DeliveryVerdict | undefined> => {
+    const total = addLocalityCounts(bytes.origin, bytes.peer)
+    if (init.deliveryReports === false || origin == null || Object.values(total).every(n => n === 0)) return undefined
+    const sending = sendDeliveryReport(node, multiaddr(origin), { contentId, ...bytes }, { signal: shutdown.signal }).catch(() => undefined)
+    reporting.add(sending)
+    void sending.finally(() => reporting.delete(sending))
+    return await sending
+  }
+
   const download = async (contentIdText: string, outputPath: string, dl: SwarmDownloadInit = {}): Promise<SwarmDownloadResult> => {
     const contentId = parseContentId(contentIdText)
     const maxPeers = dl.maxPeers ?? DEFAULT_MAX_PEERS
@@ -456,7 +473,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         }
       })
       await provider.completeDownload(contentId, result.outputPath)
-      return { ...result, bytesBySource, bytesByKind }
+      const deliveryReport = reportDelivery(contentId, bytesByKind, [...originAddrs][0])
+      return { ...result, bytesBySource, bytesByKind, deliveryReport }
     } catch (err) {
       if (manifest != null) {
         await provider.removeDownload(contentId)
@@ -507,6 +525,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     },
     serving: () => accounting.counts,
     stop: async () => {
+      await Promise.all(reporting)
       shutdown.abort()
       selfAddress.stop()
       gate.stop()

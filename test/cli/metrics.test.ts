@@ -61,6 +61,10 @@ describe('cli: seed --metrics serves Prometheus text on /metrics (real processes
     expect(sample(text, 'swarmcdn_upload_slots_in_use')).to.be.a('number')
     expect(sample(text, 'swarmcdn_dht_routing_table_contacts')).to.equal(0)
     expect(sample(text, 'swarmcdn_webseed_responses_total', { status: '200' })).to.equal(1)
+    // The downloader's delivery report: all from the origin, in the downloader's AS.
+    expect(sample(text, 'swarmcdn_delivered_bytes_total', { source: 'origin', locality: 'same-as' })).to.equal(n)
+    expect(sample(text, 'swarmcdn_delivered_bytes_total', { source: 'peer', locality: 'same-as' })).to.equal(0)
+    expect(sample(text, 'swarmcdn_delivery_reports_total', { verdict: 'accepted' })).to.equal(1)
     expect(text).to.match(/^libp2p_data_transfer_bytes_total\{protocol="\/swarmcdn\/xfer\/1\.0\.0 sent"\} \d+/m)
   })
 

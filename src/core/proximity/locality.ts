@@ -75,3 +75,10 @@ export function addLocalityBytes (counts: LocalityByteCounts, locality: Locality
   counts[locality] += bytes
   return counts
 }
+
+/** The class-by-class sum of some counts (a new object). */
+export function addLocalityCounts (...counts: LocalityByteCounts[]): LocalityByteCounts {
+  const sum = emptyLocalityBytes()
+  for (const c of counts) for (const k of LOCALITY_CLASSES) sum[k] += c[k]
+  return sum
+}
