@@ -14,8 +14,9 @@ import { OutputPathError, parseByteSize, parseListenMultiaddr } from '../parse-o
 import { exitWithinDeadline } from '../exit-deadline.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, untilSignal, type OverlayCliOptions } from '../overlay-options.js'
 import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metrics-option.js'
+import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
 
-interface PeerOptions extends OverlayCliOptions, MetricsCliOptions {
+interface PeerOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions {
   listen?: string[], store?: string, role: OverlayRoleSetting, json: boolean,
   get?: string[], outputDir: string, uploadSlots?: number, uploadLimit?: number, statusAllow?: string[]
 }
@@ -45,6 +46,7 @@ export function registerPeer (program: Command): void {
     .addOption(new Option('--status-allow <peer-id>', 'a peer id that may read this peer\'s status from another host (repeatable; the local machine always may)').argParser(collect))
     .option('--json', 'print one JSON event per line', false)
   addMetricsOption(cmd)
+  addIdentityOption(cmd)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nExample:\n  $ swarmcdn peer --store ./store --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --json\n  {"event":"listening","peerId":"12D3KooW...","multiaddrs":[...],"role":"leaf"}\n')
     .action(async (opts: PeerOptions) => {
@@ -53,6 +55,7 @@ export function registerPeer (program: Command): void {
       // Before we announce anything: a download that can't be saved must not make us a provider.
       if (gets.length > 0) await createOutputDir(opts.outputDir)
       const peer = await startPeer({
+        privateKey: await identityOf(opts),
         upload: { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) },
         storeDir: opts.store,
         listenMultiaddrs: opts.listen,

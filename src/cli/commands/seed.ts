@@ -9,8 +9,9 @@ import { DEFAULT_BAN_MS, DEFAULT_MAX_OFFENSES } from '../../core/abuse/offense-l
 import { parseByteSize, parseHostPort, parseListenMultiaddr, parseNonNegativeInt } from '../parse-options.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, type OverlayCliOptions } from '../overlay-options.js'
 import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metrics-option.js'
+import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
 
-interface SeedOptions extends OverlayCliOptions, MetricsCliOptions {
+interface SeedOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions {
   store: string
   listen: string[]
   http?: { host: string, port: number }
@@ -70,10 +71,12 @@ export function registerSeed (program: Command): void {
     .option('--http-min-request-rate <bytesPerSec>', 'web seed: slower request headers are cut after 1 s', parsePositive, WEBSEED_DEFAULTS.minRequestBytesPerSec)
     .option('--http-stalled-response <ms>', 'web seed: a client that reads nothing of a response for this long is cut', parsePositive, WEBSEED_DEFAULTS.stalledResponseMs)
   addMetricsOption(cmd)
+  addIdentityOption(cmd)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nHostile peers and clients: the stall, frame, stream, queue and ban limits above keep\npeers that do not read or send garbage from taking the upload slots and memory;\nthe --http-* limits keep slowloris clients from taking the web seed\'s connections.\nMemory one hostile peer can hold: --max-streams-per-peer pieces, for --stall-timeout.\n\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001 --http 0.0.0.0:8080\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n  web seed on http://0.0.0.0:8080/c/CONTENT_ID\n')
     .action(async (opts: SeedOptions) => {
       const seeder = await startOriginSeeder({
+        privateKey: await identityOf(opts),
         storeDir: opts.store,
         createStore: opts.createStore,
         listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'],
