@@ -364,6 +364,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     // Which providers become sources, and when to find again, is the core's rule (SourceChooser): the simulator's downloads use it too.
     const chooser = new SourceChooser({ self: peerId, maxPeers, maxFarPeers: dl.maxFarPeers, knowsOwnAs: ranker.proximity && ranker.self.asn !== 0, proximity: ranker.proximity, refindIntervalMs: dl.refindIntervalMs })
     const near = (p: ProviderInfo): boolean => ranker.proximity && ranker.sameAs(ranker.place(p.peerId, p.multiaddrs[0]))
+    /** Peer sources the chooser took, with whether they were near (what `lost` needs to free their place). */
+    const chosenPeers = new Map<string, boolean>()
     /** New sources from `providers` (origins, then peers nearest first). */
     const choose = (providers: ProviderInfo[]): DownloadSource[] => {
       const fresh = providers.filter(p => p.multiaddrs.length > 0)
@@ -379,6 +381,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           out.push({ address, isOrigin: true })
         } else {
           live.peers.add(p.peerId)
+          chosenPeers.set(p.peerId, near(p))
           out.push({ address, preference: c.preference })
         }
       }
@@ -417,6 +420,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     let manifest: VerifiedManifest | undefined
     let timer: ReturnType<typeof setTimeout> | undefined
     let addSource: ((s: DownloadSource) => void) | undefined
+    /** Starts the refind chain again (set once the session started; undefined without a finder). */
+    let refindAfterLoss: (() => void) | undefined
     try {
       const result = await downloadContent(contentId, outputPath, initial, {
         ...dl,
@@ -437,6 +442,16 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
             if (live.peers.delete(id)) live.origins.add(id)
           }
           dl.onSourceConnected?.(address, info)
+        },
+        onSourceClosed: address => {
+          // A peer source left: the chooser frees its place, and a find runs soon if none is due (as the simulator's downloads do).
+          const id = peerIdOf(address) ?? address
+          const wasNear = chosenPeers.get(id)
+          if (wasNear === undefined) return
+          chosenPeers.delete(id)
+          live.peers.delete(id)
+          chooser.lost(id, wasNear)
+          refindAfterLoss?.()
         },
         onPartialOpened: partial => { if (manifest != null) provider.addDownload(manifest, partial) },
         onPieceStored: (index, source, lengthBytes) => {
@@ -460,8 +475,10 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           const refindAfter = (added: number): void => {
             const afterMs = chooser.refindAfter(added)
             if (afterMs === undefined || signal.aborted) return
+            // `timer` stays set until the find answers, so a lost source does not start a second chain meanwhile.
             timer = setTimeout(() => {
               void find().then(found => {
+                timer = undefined
                 const fresh = choose(found)
                 for (const s of fresh) add(s)
                 refindAfter(fresh.filter(s => s.isOrigin !== true).length)
@@ -470,6 +487,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
             timer.unref?.()
           }
           refindAfter(initial.filter(s => s.isOrigin !== true).length)
+          refindAfterLoss = () => { if (timer === undefined) refindAfter(1) }
         }
       })
       await provider.completeDownload(contentId, result.outputPath)
