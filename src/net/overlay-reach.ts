@@ -38,8 +38,8 @@ export class OverlayReach {
 
   /** identify ran with a peer: ask it if it verifies and we still need verdicts. */
   identified (r: Pick<IdentifyResult, 'peerId' | 'protocols' | 'observedAddr' | 'connection'>): void {
-    // Only over connections we opened: the verifier's own dial-back arrives inbound and must not start another round.
-    if (!r.protocols.includes(REACH_PROTOCOL) || r.observedAddr == null || r.connection.direction !== 'outbound') return
+    // A verifier's own dial-back is identified too: the once-per-REACH_REASK_MS rule keeps it from starting another round.
+    if (!r.protocols.includes(REACH_PROTOCOL) || r.observedAddr == null) return
     const peerId = r.peerId.toString()
     const nowMs = performance.now()
     const last = this.askedAtMs.get(peerId)
