@@ -338,8 +338,9 @@ export class DhtNode {
    */
   nextDeadlineMs (): number | undefined {
     let min = this.nextPruneAtMs
-    for (const o of this.outstanding.values()) { if (min === undefined || o.deadlineMs < min) min = o.deadlineMs; break }
-    for (const p of this.provided.values()) { if (min === undefined || p.nextAtMs < min) min = p.nextAtMs; break }
+    // Size first: an iterator is an allocation, and this runs after every input.
+    if (this.outstanding.size > 0) for (const o of this.outstanding.values()) { if (min === undefined || o.deadlineMs < min) min = o.deadlineMs; break }
+    if (this.provided.size > 0) for (const p of this.provided.values()) { if (min === undefined || p.nextAtMs < min) min = p.nextAtMs; break }
     return min
   }
 

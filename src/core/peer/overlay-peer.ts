@@ -361,8 +361,9 @@ export class OverlayPeer {
     if (t !== undefined && t < m) m = t
     t = this.leaf?.nextDeadlineMs()
     if (t !== undefined && t < m) m = t
-    if (this.ownRequests != null) for (const r of this.ownRequests.values()) if (r.deadlineMs < m) m = r.deadlineMs
-    if (this.finds != null) for (const f of this.finds.values()) if (f.attachDeadlineMs !== undefined && f.attachDeadlineMs < m) m = f.attachDeadlineMs
+    // Size first: an iterator is an allocation, and most peers have neither most of the time.
+    if (this.ownRequests != null && this.ownRequests.size > 0) for (const r of this.ownRequests.values()) if (r.deadlineMs < m) m = r.deadlineMs
+    if (this.finds != null && this.finds.size > 0) for (const f of this.finds.values()) if (f.attachDeadlineMs !== undefined && f.attachDeadlineMs < m) m = f.attachDeadlineMs
     if (this.pendingProvides != null && this.pendingProvides.size > 0 && this.dht != null && this.provideRetryAtMs < m) m = this.provideRetryAtMs
     return m === Infinity ? undefined : m
   }
@@ -374,8 +375,8 @@ export class OverlayPeer {
     if (this.dht != null) this.execDht(nowMs, this.dht.handleTimeout(nowMs), out)
     if (this.index != null) this.execIndex(nowMs, this.index.handleTimeout(nowMs), out)
     if (this.leaf != null) this.execLeaf(nowMs, this.leaf.handleTimeout(nowMs), out)
-    if (this.ownRequests != null) for (const [id, r] of this.ownRequests) if (r.deadlineMs <= nowMs) this.ownAnswered(nowMs, id, undefined, 'leaf', undefined, out)
-    if (this.finds != null) {
+    if (this.ownRequests != null && this.ownRequests.size > 0) for (const [id, r] of this.ownRequests) if (r.deadlineMs <= nowMs) this.ownAnswered(nowMs, id, undefined, 'leaf', undefined, out)
+    if (this.finds != null && this.finds.size > 0) {
       for (const [id, f] of this.finds) {
         if (f.attachDeadlineMs === undefined || f.attachDeadlineMs > nowMs) continue
         f.attachDeadlineMs = undefined
