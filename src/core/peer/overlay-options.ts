@@ -4,6 +4,7 @@
  * alike. A shell passes what its user configured and nothing else.
  */
 import type { DhtNodeInit } from '../dht/dht-node.js'
+import { ProviderAdmission, type ProviderAdmissionInit } from '../dht/provider-admission.js'
 import type { LeafAttachmentInit } from '../tier/leaf-attachment.js'
 import type { SupernodeIndexInit } from '../tier/supernode-index.js'
 import type { OverlayRole, SupernodePolicyInit } from '../tier/supernode-policy.js'
@@ -55,8 +56,10 @@ export interface OverlayPeerInit {
   overloadEventLoopLagMs?: number
   /** Thresholds of SupernodePolicy (random is the peer's). */
   policy?: Omit<SupernodePolicyInit, 'random'>
-  /** Overrides for DhtNode (alpha, republish, rate limits, region limits). */
-  dht?: Omit<DhtNodeInit, 'self' | 'nextRequestId' | 'k' | 'requestTimeoutMs'>
+  /** Overrides for DhtNode (alpha, republish, rate limits, region limits, provider store quotas). */
+  dht?: Omit<DhtNodeInit, 'self' | 'nextRequestId' | 'k' | 'requestTimeoutMs' | 'providerAdmission'>
+  /** Who may add provider records here (ProviderAdmission: connection age 10 s, local networks exempt); a shell that reports no connections passes minConnectionAgeMs 0. */
+  providerAdmission?: ProviderAdmissionInit
   /** Overrides for LeafAttachment (targetAttachments, maxCandidates, backoffs). */
   leaf?: Omit<LeafAttachmentInit, 'self' | 'random' | 'nextRequestId' | 'queryTimeoutMs' | 'rank' | 'requestTimeoutMs' | 'keepAliveIntervalMs'>
   /** Overrides for SupernodeIndex (maxLeaves, limits). */
@@ -89,6 +92,7 @@ export interface ResolvedOverlayOptions {
   overloadEventLoopLagMs: number
   policy: Omit<SupernodePolicyInit, 'random'>
   dht: NonNullable<OverlayPeerInit['dht']>
+  providerAdmission: ProviderAdmissionInit
   leaf: NonNullable<OverlayPeerInit['leaf']>
   index: NonNullable<OverlayPeerInit['index']>
 }
@@ -131,9 +135,20 @@ export function resolveOverlayOptions (init: OverlayPeerInit = {}): ResolvedOver
     overloadEventLoopLagMs: positive('overloadEventLoopLagMs', init.overloadEventLoopLagMs ?? 500),
     policy: init.policy ?? {},
     dht: init.dht ?? {},
+    providerAdmission: checked(init.providerAdmission ?? {}),
     leaf: init.leaf ?? {},
     index: init.index ?? {}
   }
+}
+
+/** Checks the admission options once, here, rather than when a peer first becomes a DHT member. */
+function checked (init: ProviderAdmissionInit): ProviderAdmissionInit {
+  try {
+    void new ProviderAdmission(init)
+  } catch (err) {
+    throw new OverlayOptionError(`providerAdmission: ${(err as Error).message}`)
+  }
+  return init
 }
 
 function positive (name: string, v: number): number {
