@@ -175,6 +175,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
       attached: this.peer.attached().map(c => ({ peerId: c.peerId, multiaddrs: c.addrs })),
       routingTableSize: this.peer.routingTableSize,
       leaves: this.peer.leafCount ?? 0,
+      providerRecords: this.peer.providerRecords,
       itemsHeld: this.held.size,
       publicAddress: place.address != null ? formatIpAddress(place.address) : undefined,
       asn: place.asn
