@@ -26,8 +26,9 @@
  *   forgotten (its next add-provider needs a new connection report).
  */
 import type { Contact } from './contact.js'
-import { addressScope, formatIpAddress, prefixRange } from '../proximity/ip-address.js'
-import { ipOfMultiaddr } from '../proximity/public-address.js'
+import { sourceNetworkOf } from '../proximity/source-network.js'
+
+export { sourceNetworkOf }
 
 /** Default age a provider's connection must reach before its records count: 10 s, in ms. */
 export const DEFAULT_MIN_PROVIDER_CONNECTION_AGE_MS = 10_000
@@ -56,18 +57,6 @@ export interface ProviderSource {
 export class ProviderAdmissionOptionError extends RangeError {
   override name = 'ProviderAdmissionOptionError'
   readonly code = 'ERR_PROVIDER_ADMISSION_OPTION'
-}
-
-/**
- * The quota network of a multiaddr's IP (`/ip4/1.2.3.4/tcp/1`): its /24 or
- * /48 prefix; null when it has no IP, or a local one and `exemptLocal`.
- */
-export function sourceNetworkOf (addr: string, exemptLocal: boolean): string | null {
-  const ip = ipOfMultiaddr(addr)
-  if (ip === undefined) return null
-  if (exemptLocal && addressScope(ip) !== 'public') return null
-  const bits = ip.family === 4 ? 24 : 48
-  return `${formatIpAddress(prefixRange(ip, bits).first)}/${bits}`
 }
 
 interface LiveConnection { openedAtMs: number, network: string | null }

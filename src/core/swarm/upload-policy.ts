@@ -33,9 +33,15 @@
  *   it count as served only once sent, and pieces it was sent but never
  *   read are counted back when it stalls: requests that are never read
  *   cannot make a busy origin decline those pieces to everyone else.
+ * - Slots spread over networks first (UploadSlots `groupPreempts`, a
+ *   requester's group is its /24 or /48, else its peer id): a newcomer of
+ *   a network with no slot takes one at once from a network holding two
+ *   or more, so streams that never read cannot hold every slot until the
+ *   stall timeout finds them.
  */
 import { DEFAULT_OPTIMISTIC_SLOTS, DEFAULT_REGULAR_SLOTS, UploadSlots, type UploadRequester, type UploadSlotsInit } from './upload-slots.js'
 import { PieceSpread, isBusyItem } from './origin-spread.js'
+import { sourceNetworkOf } from '../proximity/source-network.js'
 
 /** Time over which received bytes count as a peer's reciprocation rate, ms. */
 export const RECIPROCATION_WINDOW_MS = 20_000
@@ -98,6 +104,8 @@ interface Admitted {
   pending: number
   /** It held a slot idle: it waits behind requesters that ask until it asks again. */
   idle: boolean
+  /** Its UploadSlots group: its network (/24, /48) by its address, else its peer id. */
+  group: string
 }
 
 /** Upload slots + busy mode + piece spreading for one node (see the file's rules). */
@@ -181,7 +189,7 @@ export class UploadPolicy {
   /** Admits requester `key`; returns the OTHER requesters whose state changed (the new one reads `isChoked(key)`). */
   admit (nowMs: number, key: string, who: PolicyRequester): ChokeChange[] {
     if (this.admitted.has(key)) return []
-    this.admitted.set(key, { who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false })
+    this.admitted.set(key, { who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who) })
     const requesters = (this.requestersOf.get(who.item) ?? 0) + 1
     this.requestersOf.set(who.item, requesters)
     if (this.threshold != null && requesters === this.threshold) this.busyTimes++
@@ -361,7 +369,8 @@ export class UploadPolicy {
       id: key,
       rank: (rankOf.get(a.who) ?? ranked.length) + (a.idle ? ranked.length + 1 : 0),
       reciprocationBytesPerSec: a.idle ? 0 : this.reciprocation(a.who.peerId, nowMs),
-      near: !a.idle && (this.init.isNear?.(a.who) ?? a.who.near === true)
+      near: !a.idle && (this.init.isNear?.(a.who) ?? a.who.near === true),
+      group: a.idle ? undefined : a.group
     }))
     this.slots.update(nowMs, requesters)
     const managedKeys = new Set(requesters.map(r => r.id))
@@ -380,6 +389,11 @@ export class UploadPolicy {
     }
     return changes
   }
+}
+
+/** A requester's slot group (UploadSlots `groupPreempts`): slots spread over networks, which cost an attacker more than peer ids. */
+function groupOf (who: PolicyRequester): string {
+  return (who.remoteAddr === undefined ? null : sourceNetworkOf(who.remoteAddr, false)) ?? `peer:${who.peerId}`
 }
 
 /**
