@@ -319,7 +319,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost {
     if (policy == null || !policy.has(key)) return
     // A simulated requester reads everything it asks for; its request is also its "interested".
     this.chokeChanges(policy.requested(nowMs, key), out)
-    policy.reading(key)
+    policy.reading(nowMs, key)
     // A request that crossed our choke: the requester keeps what it asked before the choke in flight (this model's
     // uploader has no queue to drop), so it hears this one is not coming, as a decline (ask others, or us later).
     if (policy.isChoked(key)) { out.push({ type: 'send', to: from, message: { type: 'piece-decline', itemRank: m.itemRank, index: m.index }, sizeBytes: 24 }); return }

@@ -30,9 +30,11 @@
  *   slow link is not idleness) and waits behind every requester that asks until it asks again
  *   (BitTorrent gives slots to interested peers only). Until a requester
  *   has shown it reads (`reading`), the pieces the spread rule admits for
- *   it count as served only once sent, and pieces it was sent but never
- *   read are counted back when it stalls: requests that are never read
- *   cannot make a busy origin decline those pieces to everyone else.
+ *   it count as served only once it shows it reads (a piece handed to the
+ *   transport is not read: pieces sent to 16 streams that never read were
+ *   declined to a legitimate downloader, a 1 s back-off each): requests
+ *   that are never read cannot make a busy origin decline those pieces to
+ *   everyone else.
  * - Slots spread over networks first (UploadSlots `groupPreempts`, a
  *   requester's group is its /24 or /48, else its peer id): a newcomer of
  *   a network with no slot takes one at once from a network holding two
@@ -104,8 +106,8 @@ interface Admitted {
   pending: number
   /** It held a slot idle: it waits behind requesters that ask until it asks again. */
   idle: boolean
-  /** Its UploadSlots group: its network (/24, /48) by its address, else its peer id. */
-  group: string
+  /** Its UploadSlots group: its network (/24, /48) by its address, else its peer id; undefined without an address. */
+  group: string | undefined
 }
 
 /** Upload slots + busy mode + piece spreading for one node (see the file's rules). */
@@ -280,15 +282,19 @@ export class UploadPolicy {
     if (a == null) return
     a.lastActiveMs = nowMs
     if (a.pending > 0) a.pending--
-    if (a.unrecorded?.delete(index) === true) this.spreads.get(a.who.item)?.recordServed(nowMs, index)
-    if (!a.reads) (a.sentUnconfirmed ??= []).push(index)
+    if (a.unrecorded?.delete(index) !== true) return
+    // Handed to the transport is not read: it counts for the spread once the requester shows it reads.
+    if (a.reads) this.spreads.get(a.who.item)?.recordServed(nowMs, index)
+    else (a.sentUnconfirmed ??= []).push(index)
   }
 
-  /** `key` asked for more after a piece was sent to it: it reads what it asks for. */
-  reading (key: string): void {
+  /** `key` asked for more after a piece was sent to it: it reads what it asks for (what it was sent now counts for the spread). */
+  reading (nowMs: number, key: string): void {
     const a = this.admitted.get(key)
     if (a == null) return
     a.reads = true
+    const spread = this.spreads.get(a.who.item)
+    for (const i of a.sentUnconfirmed ?? []) spread?.recordServed(nowMs, i)
     a.sentUnconfirmed = undefined
   }
 
@@ -297,9 +303,8 @@ export class UploadPolicy {
     const a = this.admitted.get(key)
     if (a == null) return []
     this.stallsSeen++
-    // What it was sent but never read did not reach anyone who can pass it on.
-    const spread = this.spreads.get(a.who.item)
-    for (const i of a.sentUnconfirmed?.splice(0) ?? []) spread?.unserve(i)
+    // What it was sent but never read was never counted for the spread (see `sent`): nothing to give back.
+    a.sentUnconfirmed = undefined
     this.penalized.delete(a.who.peerId)
     this.penalized.set(a.who.peerId, nowMs + this.stallPenaltyMs)
     if (this.penalized.size > MAX_TRACKED_PEERS) this.penalized.delete(this.penalized.keys().next().value as string)
@@ -391,9 +396,15 @@ export class UploadPolicy {
   }
 }
 
-/** A requester's slot group (UploadSlots `groupPreempts`): slots spread over networks, which cost an attacker more than peer ids. */
-function groupOf (who: PolicyRequester): string {
-  return (who.remoteAddr === undefined ? null : sourceNetworkOf(who.remoteAddr, false)) ?? `peer:${who.peerId}`
+/**
+ * A requester's slot group (UploadSlots `groupPreempts`): its network, which
+ * costs an attacker more than peer ids, else (an address without an IP, a
+ * relay's) its peer id; none without an address (the simulator's
+ * requesters, which carry `near` instead).
+ */
+function groupOf (who: PolicyRequester): string | undefined {
+  if (who.remoteAddr === undefined) return undefined
+  return sourceNetworkOf(who.remoteAddr, false) ?? `peer:${who.peerId}`
 }
 
 /**

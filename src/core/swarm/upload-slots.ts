@@ -238,6 +238,8 @@ export class UploadSlots {
  * requesters without a group come last in their class. Stable otherwise.
  */
 function groupsFirst (best: UploadRequester[], nearClass: (r: UploadRequester) => number): UploadRequester[] {
+  // Nobody grouped (the simulator passes no addresses): nothing to reorder, and nothing allocated per update.
+  if (!best.some(r => r.group !== undefined)) return best
   const seen = new Map<string, number>()
   const round = new Map<UploadRequester, number>()
   let reorder = false
