@@ -52,6 +52,17 @@ describe('sim/protocol: swarmcdn on the core objects', function () {
     expect(b.duplicate).to.be.below(0.05 * (b.fromSeeders + b.fromPeers))
   })
 
+  it('splits delivered bytes by the client\'s transit classes, its same-as being the intra-AS count', () => {
+    const b = metric(run, 'bytes')
+    const sum = (c: Record<string, number>): number => Object.values(c).reduce((x, y) => x + y, 0)
+    expect(sum(b.byLocality.fromPeers)).to.equal(b.fromPeers)
+    expect(sum(b.byLocality.fromSeeders)).to.equal(b.fromSeeders)
+    expect(b.byLocality.fromPeers['same-as']).to.equal(b.peerSameAs)
+    // Every simulated node is placed in a known AS: nothing is unknown.
+    expect(b.byLocality.fromPeers.unknown + b.byLocality.fromSeeders.unknown).to.equal(0)
+    expect(b.byLocality.fromPeers['other-as']).to.be.greaterThan(0)
+  })
+
   it('offloads the origin when many peers want the same item', () => {
     expect(metric(run, 'originOffload')).to.be.greaterThan(0.5)
     expect(metric(run, 'bytes').fromSeeders).to.be.greaterThan(0) // the first copies come from the origin

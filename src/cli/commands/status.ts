@@ -8,6 +8,7 @@ import type { Command } from 'commander'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createSwarmNode } from '../../net/swarm-node.js'
 import { fetchStatus } from '../../net/status-protocol.js'
+import { formatLocalityBytes } from '../locality-text.js'
 
 /** Registers the `status` command. */
 export function registerStatus (program: Command): void {
@@ -57,12 +58,14 @@ function mib (bytes: unknown): string {
 
 /** Traffic and per-item lines; seeders' documents have neither. */
 function trafficLines (s: Record<string, unknown>): string[] {
-  const t = s.traffic as Record<string, number> | undefined
+  const t = s.traffic as Record<string, unknown> | undefined
   const items = (s.swarm as Array<Record<string, unknown>> | undefined) ?? []
   if (t == null) return []
   return [
     `downloaded       ${mib(t.downloadedFromPeersBytes)} from peers, ${mib(t.downloadedFromSeedersBytes)} from seeders`,
     `uploaded         ${mib(t.uploadedBytes)}`,
+    `transit down     ${formatLocalityBytes(t.downloadedByLocality as unknown as Record<string, number> | undefined, mib)}`,
+    `transit up       ${formatLocalityBytes(t.uploadedByLocality as unknown as Record<string, number> | undefined, mib)}`,
     ...items.map((i, n) => `${n === 0 ? 'items            ' : '                 '}${String(i.contentId)} ${String(i.state)}: ` +
       (i.state === 'downloading' ? `${String(i.peerSources)} peer + ${String(i.seederSources)} seeder source(s) of ${String(i.providersFound)} found, ` : '') +
       `uploading to ${String(i.uploadingTo)} peer(s), ${mib(i.uploadedBytes)} up`)

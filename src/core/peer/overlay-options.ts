@@ -54,6 +54,10 @@ export interface OverlayPeerInit {
   overloadUploadUtilization?: number
   /** Event-loop lag (reportLoad, the p99 of the last second) from which a supernode sheds new leaves, ms: the process stalled for that long. Default 500. */
   overloadEventLoopLagMs?: number
+  /** How long a DHT lookup's announcers of a key are reused by later finds of that key (which still ask them afresh for holders), ms; 0 looks up every time. Default 30 000. */
+  announcerCacheTtlMs?: number
+  /** Keys whose announcers are remembered at most. Default 1024. */
+  maxCachedAnnouncerKeys?: number
   /** Thresholds of SupernodePolicy (random is the peer's). */
   policy?: Omit<SupernodePolicyInit, 'random'>
   /** Overrides for DhtNode (alpha, republish, rate limits, region limits, provider store quotas). */
@@ -90,6 +94,8 @@ export interface ResolvedOverlayOptions {
   alternativesConsidered: number
   overloadUploadUtilization: number
   overloadEventLoopLagMs: number
+  announcerCacheTtlMs: number
+  maxCachedAnnouncerKeys: number
   policy: Omit<SupernodePolicyInit, 'random'>
   dht: NonNullable<OverlayPeerInit['dht']>
   providerAdmission: ProviderAdmissionInit
@@ -133,6 +139,8 @@ export function resolveOverlayOptions (init: OverlayPeerInit = {}): ResolvedOver
     alternativesConsidered: count('alternativesConsidered', init.alternativesConsidered ?? 20, 0),
     overloadUploadUtilization: positive('overloadUploadUtilization', init.overloadUploadUtilization ?? 0.95),
     overloadEventLoopLagMs: positive('overloadEventLoopLagMs', init.overloadEventLoopLagMs ?? 500),
+    announcerCacheTtlMs: nonNegative('announcerCacheTtlMs', init.announcerCacheTtlMs ?? 30_000),
+    maxCachedAnnouncerKeys: count('maxCachedAnnouncerKeys', init.maxCachedAnnouncerKeys ?? 1024, 0),
     policy: init.policy ?? {},
     dht: init.dht ?? {},
     providerAdmission: checked(init.providerAdmission ?? {}),
@@ -153,6 +161,11 @@ function checked (init: ProviderAdmissionInit): ProviderAdmissionInit {
 
 function positive (name: string, v: number): number {
   if (!(Number.isFinite(v) && v > 0)) throw new OverlayOptionError(`${name} must be a positive number, got ${v}`)
+  return v
+}
+
+function nonNegative (name: string, v: number): number {
+  if (!(Number.isFinite(v) && v >= 0)) throw new OverlayOptionError(`${name} must be a number >= 0, got ${v}`)
   return v
 }
 

@@ -55,6 +55,7 @@ import { SupernodeIndex, type SupernodeEffect } from '../tier/supernode-index.js
 import { SupernodePolicy, type OverlayRole } from '../tier/supernode-policy.js'
 import { rankPeers, type PeerPlace, type RankCandidate } from '../proximity/peer-ranking.js'
 import { resolveOverlayOptions, type OverlayPeerInit, type ResolvedOverlayOptions } from './overlay-options.js'
+import { AnnouncerCache } from './announcer-cache.js'
 
 /** What the peer asks its shell about the world: measurements and storage, never decisions. */
 export interface OverlayPeerHost {
@@ -123,6 +124,8 @@ export class OverlayPeer {
   private finds: Map<number, Find> | undefined
   private leafQueries: Map<number, number> | undefined
   private lookups: Map<number, LookupWatch> | undefined
+  /** Announcers recent lookups named, reused by the next finds of a key (undefined when announcerCacheTtlMs is 0). */
+  private readonly announcerCache: AnnouncerCache | undefined
   private pendingProvides: Map<string, Key> | undefined
   private nextFindId: number
   private provideRetryAtMs: number
@@ -158,6 +161,7 @@ export class OverlayPeer {
     this.finds = undefined
     this.leafQueries = undefined
     this.lookups = undefined
+    this.announcerCache = this.options.announcerCacheTtlMs > 0 ? new AnnouncerCache({ ttlMs: this.options.announcerCacheTtlMs, maxKeys: this.options.maxCachedAnnouncerKeys }) : undefined
     this.pendingProvides = undefined
     this.nextFindId = 1
     this.provideRetryAtMs = 0
@@ -404,6 +408,7 @@ export class OverlayPeer {
     this.leaf = undefined
     this.pendingProvides?.clear()
     this.lookups?.clear()
+    this.announcerCache?.clear()
     this.leafQueries?.clear()
     this.ownRequests?.clear()
     this.currentRole = role
@@ -578,7 +583,9 @@ export class OverlayPeer {
   private memberFind (nowMs: number, findId: number, out: Effects): void {
     const f = this.finds?.get(findId) as Find
     for (const c of this.index?.localProviders(this.self, f.key) ?? []) if (c.peerId !== this.self.peerId) f.found.set(c.peerId, c)
-    if (!this.startLookup(nowMs, f.key, findId, 0, out)) this.answerFind(findId, out)
+    const cached = this.announcerCache?.get(nowMs, f.key)
+    if (cached !== undefined) this.forwardFind(nowMs, findId, cached, out)
+    else if (!this.startLookup(nowMs, f.key, findId, 0, out)) this.answerFind(findId, out)
   }
 
   private startLookup (nowMs: number, key: Key, findId: number, token: number, out: Effects): boolean {
@@ -643,6 +650,7 @@ export class OverlayPeer {
           this.lookups?.delete(e.lookupId)
           out.push({ type: 'lookup-measured', lookupId: e.lookupId, key: w.key, hops: e.result.hops, latencyMs: nowMs - w.startMs, foundOthers: e.result.providers.some(c => c.peerId !== this.self.peerId) })
           const announcers = this.forwardOrder(e.result.providers)
+          this.announcerCache?.set(nowMs, w.key, announcers)
           if (w.token !== 0) {
             if (this.index != null) this.execIndex(nowMs, this.index.providersFound(nowMs, w.token, announcers), out)
           } else this.forwardFind(nowMs, w.findId, announcers, out)
@@ -653,7 +661,7 @@ export class OverlayPeer {
   }
 
   /** A member's find: ask the first announcers for their holders (records are aggregated: one per supernode for all its leaves). */
-  private forwardFind (nowMs: number, findId: number, announcers: Contact[], out: Effects): void {
+  private forwardFind (nowMs: number, findId: number, announcers: readonly Contact[], out: Effects): void {
     const f = this.finds?.get(findId)
     if (f == null) return
     const targets = announcers.slice(0, this.options.maxForwardQueries)
@@ -673,9 +681,12 @@ export class OverlayPeer {
           if (this.dht?.isProviding(e.key) === true) out.push({ type: 'withdrawn', key: e.key })
           this.dht?.unprovide(e.key)
           break
-        case 'dht-get-providers':
-          if (!this.startLookup(nowMs, e.key, 0, e.token, out) && this.index != null) this.execIndex(nowMs, this.index.providersFound(nowMs, e.token, []), out)
+        case 'dht-get-providers': {
+          const cached = this.announcerCache?.get(nowMs, e.key)
+          if (cached !== undefined && this.index != null) this.execIndex(nowMs, this.index.providersFound(nowMs, e.token, cached), out)
+          else if (!this.startLookup(nowMs, e.key, 0, e.token, out) && this.index != null) this.execIndex(nowMs, this.index.providersFound(nowMs, e.token, []), out)
           break
+        }
       }
     }
   }
@@ -714,6 +725,7 @@ export class OverlayPeer {
 
   private penalize (peer: string, reason: string, out: Effects): void {
     this.knownServers?.delete(peer)
+    this.announcerCache?.forget(peer)
     out.push({ type: 'penalize', peer, reason })
   }
 
