@@ -301,7 +301,7 @@ export class PieceExchange {
     if (policy == null || !policy.has(key)) return
     // A simulated requester reads everything it asks for; its request is also its "interested".
     this.chokeChanges(policy.requested(nowMs, key), out)
-    policy.reading(key)
+    policy.reading(nowMs, key)
     // A request that crossed our choke: the requester keeps what it asked before the choke in flight (this model's
     // uploader has no queue to drop), so it hears this one is not coming, as a decline (ask others, or us later).
     let answer: 'piece-decline' | 'piece-reject' | undefined

@@ -48,6 +48,7 @@
 import { keyToHex, type Key } from '../ids.js'
 import { prefixRegionOf, type Contact } from '../dht/contact.js'
 import { DhtBusyError, DhtNode, requestIdCounter, type DhtEffect, type RequestIdSource } from '../dht/dht-node.js'
+import { ProviderAdmission } from '../dht/provider-admission.js'
 import { isDhtRequest, type DhtMessage } from '../messages/dht-messages.js'
 import { LeafAttachment, type LeafEffect } from '../tier/leaf-attachment.js'
 import { SupernodeIndex, type SupernodeEffect } from '../tier/supernode-index.js'
@@ -113,6 +114,8 @@ export class OverlayPeer {
   private readonly bootstrap: readonly Contact[]
   private readonly policy: SupernodePolicy
   private readonly ids: RequestIdSource
+  /** Outlives role changes (connections opened while a leaf count for a later member); made on first use: 10^6 simulated leaves need none. */
+  private admission: ProviderAdmission | undefined
   private currentRole: OverlayRole | undefined
   private dht: DhtNode | undefined
   private index: SupernodeIndex | undefined
@@ -151,6 +154,7 @@ export class OverlayPeer {
     this.bootstrap = bootstrap
     this.policy = new SupernodePolicy({ ...this.options.policy, random })
     this.ids = requestIdCounter()
+    this.admission = undefined
     this.currentRole = undefined
     this.dht = undefined
     this.index = undefined
@@ -296,6 +300,24 @@ export class OverlayPeer {
     return out
   }
 
+  /** An authenticated connection to `peerId` from `remoteAddr` opened (at `openedAtMs`, default now): provider records need one (ProviderAdmission). */
+  connectionOpened (nowMs: number, peerId: string, connectionId: string, remoteAddr: string, openedAtMs = nowMs): void {
+    this.providerAdmission().connectionOpened(nowMs, peerId, connectionId, remoteAddr, openedAtMs)
+  }
+
+  /** The connection `connectionId` to `peerId` closed; with its last one go its provider records that never counted. */
+  connectionClosed (nowMs: number, peerId: string, connectionId: string): void {
+    if (this.admission?.connectionClosed(peerId, connectionId) === true) this.dht?.providerGone(nowMs, peerId)
+  }
+
+  private providerAdmission (): ProviderAdmission {
+    this.admission ??= new ProviderAdmission(this.options.providerAdmission)
+    return this.admission
+  }
+
+  /** Provider records this peer's DHT store holds (0 for a leaf). */
+  get providerRecords (): number { return this.dht?.providers.size ?? 0 }
+
   /** `peer` broke the DHT wire protocol (bad frame): scored by the DHT. */
   protocolViolation (nowMs: number, peerId: string, reason: string): Effects {
     const out: Effects = []
@@ -433,7 +455,7 @@ export class OverlayPeer {
       this.discoveredViaAttached = false
       this.discoveryRetriesLeft = o.discoveryRetries
     } else {
-      const dht = new DhtNode({ ...o.dht, self, k: o.k, requestTimeoutMs: o.requestTimeoutMs, nextRequestId: this.ids })
+      const dht = new DhtNode({ ...o.dht, self, k: o.k, requestTimeoutMs: o.requestTimeoutMs, nextRequestId: this.ids, providerAdmission: this.providerAdmission() })
       this.dht = dht
       this.index = new SupernodeIndex({
         ...o.index,
