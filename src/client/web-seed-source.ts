@@ -7,10 +7,13 @@
  * It has the shape the downloader drives an xfer source by (request,
  * cancel, messages, fail, close), so the piece picker, verification and
  * resume are the same for both: a web seed is a source that holds every
- * piece and says it is an origin (it is the publisher's). Each request is
- * one range GET on a keep-alive connection, at most `maxRequests` at once;
- * a response is checked for shape here (status, Content-Range, length) and
- * its hash by the caller before anything is written.
+ * piece and says it is an origin (it is the publisher's). Requested pieces
+ * go out as range GETs on keep-alive connections: consecutive ones share a
+ * range (at most `maxRequests` pieces), and while an earlier range is still
+ * arriving, new requests wait until half of `maxRequests` can go together
+ * (or that range ends). Each piece is handed on as soon as its bytes are in; a
+ * response is checked for shape here (status, Content-Range, length) and
+ * each piece's hash by the caller before anything is written.
  */
 import http from 'node:http'
 import https from 'node:https'
@@ -56,6 +59,9 @@ export async function fetchWebSeedManifest (itemUrl: string, contentId: ContentI
   return openSignedManifest(bytes.subarray(), contentId)
 }
 
+/** One range request: pieces start..end (exclusive), delivered one by one as their bytes complete. */
+interface Run { start: number, end: number, ac: AbortController, cancelled: boolean }
+
 /** Range requests to one web seed for one item (see the file's rules). */
 export class WebSeedConnection {
   /** A web seed holds every piece. */
@@ -63,14 +69,22 @@ export class WebSeedConnection {
   /** A web seed is the publisher's: its bytes count as an origin's. */
   readonly remoteIsOrigin = true
   private readonly agent: http.Agent
-  private readonly inFlight = new Map<number, AbortController>()
+  /** Requested and not yet delivered or cancelled. */
+  private readonly wanted = new Set<number>()
+  /** Requested, not yet part of a sent range. */
+  private queued: number[] = []
+  private readonly runs = new Set<Run>()
+  private flushScheduled = false
+  /** Requests gathered before they are sent while earlier ranges are still arriving. */
+  private readonly batchPieces: number
   private readonly ready: ReceivedPieceMessage[] = []
   private wake: (() => void) | undefined
   private failed: Error | undefined
   private closed = false
 
-  private constructor (private readonly itemUrl: string, private readonly manifest: VerifiedManifest, maxRequests: number) {
+  private constructor (private readonly itemUrl: string, private readonly manifest: VerifiedManifest, private readonly maxRequests: number) {
     this.remoteBitfield = Bitfield.full(manifest.pieceCount)
+    this.batchPieces = Math.max(1, Math.floor(maxRequests / 2))
     const Agent = itemUrl.startsWith('https:') ? https.Agent : http.Agent
     this.agent = new Agent({ keepAlive: true, maxSockets: maxRequests })
   }
@@ -92,28 +106,29 @@ export class WebSeedConnection {
     }
   }
 
-  /** Asks for piece `index` (a range GET; never blocks the caller). */
+  /**
+   * Asks for piece `index` (never blocks the caller). Requests made in one
+   * go that are consecutive share one range GET; one made while a range is
+   * still arriving waits for more to join it (fewer, longer responses: a
+   * request costs both sides more than its bytes).
+   */
   request (index: number): void {
-    if (this.failed != null || this.closed || this.inFlight.has(index)) return
-    const ac = new AbortController()
-    this.inFlight.set(index, ac)
-    void this.fetchPiece(index, ac.signal).then(data => {
-      if (this.inFlight.get(index) !== ac) return
-      this.inFlight.delete(index)
-      this.ready.push({ type: 'piece', index, data })
-      this.notify()
-    }, (err: unknown) => {
-      if (this.inFlight.get(index) !== ac) return
-      this.inFlight.delete(index)
-      this.fail(err as Error)
-    })
+    if (this.failed != null || this.closed || this.wanted.has(index)) return
+    this.wanted.add(index)
+    this.queued.push(index)
+    this.scheduleFlush()
   }
 
-  /** Withdraws a request: its response is cut. */
+  /** Withdraws a request; a range whose pieces are all withdrawn is cut. */
   cancel (index: number): void {
-    const ac = this.inFlight.get(index)
-    this.inFlight.delete(index)
-    ac?.abort(new Error('cancelled'))
+    if (!this.wanted.delete(index)) return
+    this.queued = this.queued.filter(i => i !== index)
+    for (const run of this.runs) {
+      if (index < run.start || index >= run.end) continue
+      let owed = false
+      for (let i = run.start; i < run.end && !owed; i++) owed = this.wanted.has(i)
+      if (!owed) { run.cancelled = true; run.ac.abort(new Error('cancelled')) }
+    }
   }
 
   /**
@@ -149,8 +164,10 @@ export class WebSeedConnection {
   }
 
   private stopAll (err: Error): void {
-    for (const ac of this.inFlight.values()) ac.abort(err)
-    this.inFlight.clear()
+    for (const run of this.runs) { run.cancelled = true; run.ac.abort(err) }
+    this.runs.clear()
+    this.queued = []
+    this.wanted.clear()
     this.agent.destroy()
     this.notify()
   }
@@ -161,23 +178,90 @@ export class WebSeedConnection {
     wake?.()
   }
 
-  private async fetchPiece (index: number, signal: AbortSignal): Promise<Uint8ArrayList> {
-    const { lengthBytes, pieceSizeBytes } = this.manifest
-    const start = index * pieceSizeBytes
-    const length = pieceLengthAt(index, lengthBytes, pieceSizeBytes)
-    const end = start + length - 1
-    const res = await send(this.itemUrl, { method: 'GET', agent: this.agent, headers: { range: `bytes=${start}-${end}` }, signal })
-    const whole = start === 0 && length === lengthBytes
-    if (res.statusCode === 206) {
-      const expected = `bytes ${start}-${end}/${lengthBytes}`
-      if (res.headers['content-range'] !== expected) { res.destroy(); throw new WebSeedResponseError(`web seed answered range ${String(res.headers['content-range'])} for ${expected}`) }
-    } else if (!(res.statusCode === 200 && whole)) {
-      res.destroy()
-      throw new WebSeedResponseError(`web seed answered ${res.statusCode ?? '?'} for piece ${index}`)
+  /** Pieces of sent ranges not yet delivered. */
+  private owedPieces (): number {
+    return this.wanted.size - this.queued.length
+  }
+
+  private scheduleFlush (): void {
+    if (this.flushScheduled || this.queued.length === 0) return
+    this.flushScheduled = true
+    // After the caller's current batch of requests (one pump of the session) is in.
+    queueMicrotask(() => {
+      this.flushScheduled = false
+      if (this.failed != null || this.closed) return
+      // Bytes still flowing: wait until a range's worth has gathered (a finishing range flushes the rest).
+      if (this.owedPieces() > 0 && this.queued.length < this.batchPieces) return
+      this.flush()
+    })
+  }
+
+  /** Sends the queued requests as ranges of consecutive pieces, at most maxRequests pieces each. */
+  private flush (): void {
+    const indices = [...this.queued].sort((a, b) => a - b)
+    this.queued = []
+    let k = 0
+    while (k < indices.length) {
+      let end = indices[k] + 1
+      let j = k + 1
+      while (j < indices.length && indices[j] === end && end - indices[k] < this.maxRequests) { end++; j++ }
+      this.startRun(indices[k], end)
+      k = j
     }
-    const data = await readBody(res, length, signal)
-    if (data.byteLength !== length) throw new WebSeedResponseError(`web seed sent ${data.byteLength} bytes of piece ${index}, expected ${length}`)
-    return data
+  }
+
+  private startRun (start: number, end: number): void {
+    const run: Run = { start, end, ac: new AbortController(), cancelled: false }
+    this.runs.add(run)
+    void this.fetchRun(run).then(() => {
+      this.runs.delete(run)
+      this.scheduleFlush()
+    }, (err: unknown) => {
+      this.runs.delete(run)
+      if (run.cancelled) { this.scheduleFlush(); return }
+      this.fail(err as Error)
+    })
+  }
+
+  /** One range GET for a run; each piece is handed to messages() as soon as its bytes are in. */
+  private async fetchRun (run: Run): Promise<void> {
+    const { lengthBytes, pieceSizeBytes } = this.manifest
+    const first = run.start * pieceSizeBytes
+    const last = Math.min(run.end * pieceSizeBytes, lengthBytes) - 1
+    const signal = run.ac.signal
+    const res = await send(this.itemUrl, { method: 'GET', agent: this.agent, headers: { range: `bytes=${first}-${last}` }, signal })
+    if (res.statusCode === 206) {
+      const expected = `bytes ${first}-${last}/${lengthBytes}`
+      if (res.headers['content-range'] !== expected) { res.destroy(); throw new WebSeedResponseError(`web seed answered range ${String(res.headers['content-range'])} for ${expected}`) }
+    } else if (!(res.statusCode === 200 && first === 0 && last === lengthBytes - 1)) {
+      res.destroy()
+      throw new WebSeedResponseError(`web seed answered ${res.statusCode ?? '?'} for pieces ${run.start}-${run.end - 1}`)
+    }
+    let index = run.start
+    let piece = new Uint8ArrayList()
+    let need = pieceLengthAt(index, lengthBytes, pieceSizeBytes)
+    try {
+      for await (const data of res) {
+        let chunk = data as Uint8Array
+        while (chunk.byteLength > 0) {
+          if (index >= run.end) throw new WebSeedResponseError(`web seed sent more than the ${last - first + 1} bytes asked for`)
+          const take = Math.min(need, chunk.byteLength)
+          piece.append(chunk.subarray(0, take))
+          chunk = chunk.subarray(take)
+          need -= take
+          if (need === 0) {
+            if (this.wanted.delete(index)) { this.ready.push({ type: 'piece', index, data: piece }); this.notify(); this.scheduleFlush() }
+            index++
+            piece = new Uint8ArrayList()
+            need = index < run.end ? pieceLengthAt(index, lengthBytes, pieceSizeBytes) : 0
+          }
+        }
+      }
+    } catch (err) {
+      res.destroy()
+      throw signal.aborted ? signal.reason : err
+    }
+    if (index < run.end) throw new WebSeedResponseError(`web seed ended pieces ${run.start}-${run.end - 1} early, at piece ${index}`)
   }
 }
 

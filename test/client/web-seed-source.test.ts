@@ -37,6 +37,29 @@ describe('client: a web seed as a download source', function () {
     expect(Buffer.compare(await readFile(out), fx.data)).to.equal(0)
   })
 
+  it('asks for consecutive pieces in shared ranges, far fewer requests than pieces', async () => {
+    const ranges: string[] = []
+    const server = createServer((req, res) => {
+      if (req.headers.range != null) ranges.push(req.headers.range)
+      void (async () => {
+        const real = await fetch(`${seed.url}${req.url ?? ''}`, { method: req.method, headers: req.headers.range != null ? { range: req.headers.range } : {} })
+        const headers: Record<string, string> = {}
+        real.headers.forEach((v, k) => { headers[k] = v })
+        res.writeHead(real.status, headers)
+        res.end(req.method === 'HEAD' ? undefined : Buffer.from(await real.arrayBuffer()))
+      })().catch(() => { res.destroy() })
+    })
+    servers.push(server)
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve))
+    const port = (server.address() as { port: number }).port
+    const out = join(fx.dir, 'ranged.webm')
+    const r = await downloadContent(fx.manifest.contentId, out, [{ address: webSeedItemUrl(`http://127.0.0.1:${port}`, fx.manifest.contentId) }], { node, maxRequestsPerSource: 8 })
+    expect(r.fetchedPieces).to.equal(fx.manifest.pieceCount)
+    expect(Buffer.compare(await readFile(out), fx.data)).to.equal(0)
+    // 21 pieces: the first 8 go in one range, later ones 4 at a time (or fewer when nothing else is on its way).
+    expect(ranges.length, ranges.join(' ')).to.be.within(2, 10)
+  })
+
   it('bans a web seed that sends a corrupt piece and writes none of its bytes', async () => {
     // A server that serves the real manifest but flips a byte of every range.
     const server = createServer((req, res) => {
