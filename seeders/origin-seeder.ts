@@ -20,6 +20,8 @@ import { startPeer, type Peer, type PeerInit, type PeerOverlayInit } from '../sr
 import { offenderGuardOf } from '../src/net/offender-guard.js'
 import type { OffenseLedgerInit } from '../src/core/abuse/offense-ledger.js'
 import type { XferServingLimits } from '../src/net/xfer-server.js'
+import { Registry } from 'prom-client'
+import { emptyLocalityBytes } from '../src/core/proximity/locality.js'
 
 import { originUploadPolicy, type OriginUploadInit } from '../src/core/swarm/upload-policy.js'
 
@@ -70,6 +72,8 @@ export interface OriginSeederInit {
   offenders?: OffenseLedgerInit
   /** Limits of the xfer server against hostile requesters (see XferProtocolInit for defaults). */
   xfer?: XferServingLimits
+  /** Serve Prometheus metrics on `http://HOST:PORT/metrics` (`seed --metrics`): the peer's, libp2p's and the web seed's. Default: none. */
+  metrics?: { host: string, port: number }
 }
 
 /** A running origin seeder. */
@@ -80,6 +84,8 @@ export interface OriginSeeder {
   multiaddrs: string[]
   /** Base URL of the HTTP web seed, when `http` was given. */
   httpUrl?: string
+  /** The Prometheus endpoint, when `metrics` was given. */
+  metricsUrl?: string
   /** Content ids served (when serving a ContentStore). */
   contentIds: string[]
   /** Store folders not served because they failed to load (corrupt manifest, truncated data), with why. */
@@ -106,6 +112,9 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
     throw new TypeError('an HTTP web seed needs a ContentStore to serve')
   }
   let peer: Peer
+  let web: WebSeed | undefined
+  // One registry for the peer, libp2p and the web seed; the web seed starts after the peer, so its bytes are read through `web`.
+  const registry = init.metrics != null ? new Registry() : undefined
   try {
     peer = await startPeer({
       role: 'seeder',
@@ -121,7 +130,8 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
       prefixTablePaths: init.prefixTablePaths,
       overlay: init.overlay,
       upload: { ...upload, ...(init.xfer != null ? { xfer: init.xfer } : {}) },
-      node: init.node
+      node: init.node,
+      metrics: init.metrics == null ? undefined : { ...init.metrics, registry, httpServedByLocality: () => web?.metrics.bytesByLocality ?? emptyLocalityBytes() }
     })
     if (init.offenders != null) offenderGuardOf(peer.node).configure(init.offenders)
   } catch (err) {
@@ -129,10 +139,10 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
     throw err
   }
   const shutdown = new AbortController()
-  let web: WebSeed | undefined
   if (init.http != null && store != null) {
     try {
-      web = await startWebSeed({ ...init.httpLimits, store, host: init.http.host, port: init.http.port, signal: shutdown.signal })
+      const ranker = peer.swarm.ranker
+      web = await startWebSeed({ ...init.httpLimits, store, host: init.http.host, port: init.http.port, signal: shutdown.signal, registry, localityOf: ip => ranker.localityOfIp(ip) })
     } catch (err) {
       shutdown.abort()
       await peer.stop()
@@ -145,6 +155,7 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
     peerId: peer.peerId,
     multiaddrs: peer.multiaddrs(),
     httpUrl: web?.url,
+    metricsUrl: peer.metricsUrl,
     contentIds: store?.list() ?? [],
     skipped: store?.skipped ?? [],
     overlay: peer.overlay,

@@ -4,6 +4,7 @@
  */
 import { Counter, Registry } from 'prom-client'
 import type { ContentId } from '../src/core/content/content-id.js'
+import { emptyLocalityBytes } from '../src/core/proximity/locality.js'
 
 /** Which route the bytes went out on. */
 export type WebSeedRoute = 'data' | 'manifest'
@@ -18,6 +19,8 @@ export class WebSeedMetrics {
   private readonly bytes = new Map<ContentId, { data: number, manifest: number }>()
   private readonly bytesCounter: Counter<'content_id' | 'route'>
   private readonly responsesCounter: Counter<'status'>
+  /** Item body bytes (not manifests) by the client's locality class; exported by the seeder's metrics as swarmcdn_served_bytes_total{protocol="http"}. */
+  readonly bytesByLocality = emptyLocalityBytes()
 
   /** Registers (or reuses) the counters in `registry`. */
   constructor (readonly registry: Registry = new Registry()) {

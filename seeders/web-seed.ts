@@ -23,6 +23,7 @@ import { closerFor, contentDisposition, createItemServer, isReadMethod, listenOn
 import type { ContentStore } from '../src/store/content-store.js'
 import type { ConnectionGuardStats } from '../src/http/connection-guard.js'
 import { WebSeedMetrics, type WebSeedRoute } from './web-seed-metrics.js'
+import type { LocalityClass } from '../src/core/proximity/locality.js'
 
 /** Media type of the signed manifest route. */
 export const MANIFEST_MEDIA_TYPE = 'application/vnd.swarmcdn.manifest'
@@ -72,6 +73,8 @@ export interface WebSeedInit {
   idleSocketTimeoutMs?: number
   /** prom-client registry for the counters. Default: a new private registry (see WebSeed.metrics.registry). */
   registry?: Registry
+  /** The locality class of a client by its IP address, for bytes served by locality (the seeder's ranker). Default: every client 'unknown'. */
+  localityOf?: (remoteAddress: string | undefined) => LocalityClass
 }
 
 /** A running web seed. */
@@ -154,13 +157,14 @@ export async function startWebSeed (init: WebSeedInit): Promise<WebSeed> {
 
   async function sendItem (req: IncomingMessage, res: ServerResponse, m: VerifiedManifest): Promise<void> {
     const route: WebSeedRoute = 'data'
+    const locality = init.localityOf?.(req.socket.remoteAddress) ?? 'unknown'
     const result = await sendRange(req, res, {
       lengthBytes: m.lengthBytes,
       mediaType: m.mediaType,
       etag: `"${m.contentId}"`,
       headers: { ...commonHeaders(), 'content-disposition': contentDisposition(m.name) },
       openStream: (start, endInclusive) => store.createRangeStream(m.contentId, start, endInclusive),
-      onBytesSent: n => { metrics.addBytes(m.contentId, route, n) }
+      onBytesSent: n => { metrics.addBytes(m.contentId, route, n); metrics.bytesByLocality[locality] += n }
     })
     metrics.addResponse(result.status)
   }

@@ -1,3 +1,5 @@
+import type { LocalityClass } from '../../src/core/proximity/locality.js'
+
 /**
  * Observers see what happens in a run and never change it (PeerSim style:
  * protocols, controls and observers are separate). Every method is
@@ -16,8 +18,10 @@ export interface TransferRecord {
   endMs: number
   /** The sender is an origin seeder. */
   fromSeeder: boolean
-  /** Both ends in the same AS. */
+  /** Both ends in the same AS (locality 'same-as'). */
   sameAs: boolean
+  /** The transit class of the transfer (core/proximity/locality.ts, the client's rule). */
+  locality: LocalityClass
 }
 
 /** Receives the world's events. */
@@ -31,8 +35,8 @@ export interface SimObserver {
   onTransferAborted?: (t: TransferRecord) => void
   /** A fault was applied; `victims` nodes went down because of it. */
   onFault?: (index: number, type: string, victims: number, nowMs: number) => void
-  /** Content bytes arrived from `from` at `to` (protocol flows: one piece). */
-  onBytes?: (from: number, to: number, bytes: number, fromSeeder: boolean, sameAs: boolean, nowMs: number) => void
+  /** Content bytes arrived from `from` at `to` (protocol flows: one piece), with the transfer's transit class. */
+  onBytes?: (from: number, to: number, bytes: number, fromSeeder: boolean, sameAs: boolean, nowMs: number, locality: LocalityClass) => void
   /** A protocol download of `itemRank` ended: completed, or given up (node left, no source). */
   onDownload?: (node: number, itemRank: number, startMs: number, endMs: number, bytes: number, completed: boolean) => void
   /** A protocol 'observe' effect. */

@@ -14,7 +14,7 @@
  */
 import type { Rng } from '../engine/rng.js'
 import type { Simulator } from '../engine/simulator.js'
-import { RELATION_SAME_AS } from '../models/network.js'
+import { classifyIpv4Locality } from '../../src/core/proximity/locality.js'
 import type { TransferRecord } from './observer.js'
 import { type TrafficFlow, type World } from './world.js'
 
@@ -70,9 +70,10 @@ export class OriginBaselineFlow implements TrafficFlow {
     const from = this.tFrom[slot]; const to = this.tTo[slot]
     w.net.activeUploads[from]--; w.net.activeDownloads[to]--
     this.active--
+    const locality = classifyIpv4Locality(w.net.asnOf(from), w.net.ipOf[from], w.net.asnOf(to), w.net.ipOf[to])
     const rec: TransferRecord = {
       from, to, bytes: this.tBytes[slot], startMs: this.tStartMs[slot], endMs: nowMs,
-      fromSeeder: true, sameAs: w.net.relation(from, to) === RELATION_SAME_AS
+      fromSeeder: true, sameAs: locality === 'same-as', locality
     }
     const ok = w.gen[from] === this.tFromGen[slot] && w.gen[to] === this.tToGen[slot]
     this.free.push(slot)

@@ -31,7 +31,7 @@
 import type { Rng } from '../engine/rng.js'
 import { NodeTimers } from '../engine/node-timers.js'
 import type { Simulator } from '../engine/simulator.js'
-import { RELATION_SAME_AS } from '../models/network.js'
+import { classifyIpv4Locality } from '../../src/core/proximity/locality.js'
 import type { Effect, NodeAdapter, NodeAdapterFactory } from './node-adapter.js'
 import { ROLE_SEEDER, type TrafficFlow, type World } from './world.js'
 
@@ -232,8 +232,10 @@ export class ProtocolHost<M> implements TrafficFlow {
     if (sender?.onTransferSent != null) this.exec(from, nowMs, sender.onTransferSent(nowMs, to, msg))
     if (!senderOk || !receiverOk) return
     const fromSeeder = w.role[from] === ROLE_SEEDER
-    const sameAs = w.net.relation(from, to) === RELATION_SAME_AS
-    for (const o of w.observers) o.onBytes?.(from, to, bytes, fromSeeder, sameAs, nowMs)
+    // The client's transit accounting rule, so "same AS" means the same in both shells.
+    const locality = classifyIpv4Locality(w.net.asnOf(from), w.net.ipOf[from], w.net.asnOf(to), w.net.ipOf[to])
+    const sameAs = locality === 'same-as'
+    for (const o of w.observers) o.onBytes?.(from, to, bytes, fromSeeder, sameAs, nowMs, locality)
     const a = this.adapters[to]
     if (a == null) return
     this.exec(to, nowMs, a.onMessage(nowMs, from, msg))

@@ -12,6 +12,7 @@
 import type { SimObserver, TransferRecord } from '../node/observer.js'
 import type { World } from '../node/world.js'
 import { distributionSummary, METRICS, Samples } from './metrics.js'
+import { emptyLocalityBytes, type LocalityClass } from '../../src/core/proximity/locality.js'
 
 /** Columns of the sampled time series, in CSV order. */
 export const SERIES_COLUMNS = ['timeS', 'onlinePeers', 'onlineSupernodes', 'onlineSeeders', 'transfersInFlight', 'bytesFromSeeders', 'bytesFromPeers', 'downloadsCompleted', 'requests', 'onlineLeaves', 'orphanLeaves', 'lookups', 'lookupsOk'] as const
@@ -30,6 +31,8 @@ export class MetricsObserver implements SimObserver {
   bytesFromSeeders = 0
   bytesFromPeers = 0
   bytesPeerSameAs = 0
+  /** Delivered bytes by transit class (the client's rule), from seeders and from peers. */
+  readonly bytesByLocality = { fromSeeders: emptyLocalityBytes(), fromPeers: emptyLocalityBytes() }
   readonly downloadTimesS = new Samples()
   readonly series: number[][] = []
   readonly faults: FaultRecord[] = []
@@ -51,16 +54,18 @@ export class MetricsObserver implements SimObserver {
       this.bytesFromPeers += t.bytes
       if (t.sameAs) this.bytesPeerSameAs += t.bytes
     }
+    this.bytesByLocality[t.fromSeeder ? 'fromSeeders' : 'fromPeers'][t.locality] += t.bytes
   }
 
   onTransferAborted (): void { this.downloadsAborted++ }
 
-  onBytes (_from: number, _to: number, bytes: number, fromSeeder: boolean, sameAs: boolean): void {
+  onBytes (_from: number, _to: number, bytes: number, fromSeeder: boolean, sameAs: boolean, _nowMs: number, locality: LocalityClass): void {
     if (fromSeeder) this.bytesFromSeeders += bytes
     else {
       this.bytesFromPeers += bytes
       if (sameAs) this.bytesPeerSameAs += bytes
     }
+    this.bytesByLocality[fromSeeder ? 'fromSeeders' : 'fromPeers'][locality] += bytes
   }
 
   onDownload (_node: number, _itemRank: number, startMs: number, endMs: number, _bytes: number, completed: boolean): void {
@@ -197,7 +202,7 @@ export class MetricsObserver implements SimObserver {
       intraAsPeerByteShare: this.bytesFromPeers === 0 ? null : this.bytesPeerSameAs / this.bytesFromPeers,
       downloadTimeS: distributionSummary(this.downloadTimesS),
       requests: { total: this.requests, completed: this.downloadsCompleted, aborted: this.downloadsAborted, failedNoSeeder: this.requestsFailed, servedLocally: this.servedLocally, joinedOngoing: this.joinedOngoing },
-      bytes: { fromSeeders: this.bytesFromSeeders, fromPeers: this.bytesFromPeers, peerSameAs: this.bytesPeerSameAs, duplicate: this.sumOf('bytes.duplicate'), ofAbortedDownloads: this.sumOf('bytes.aborted') },
+      bytes: { fromSeeders: this.bytesFromSeeders, fromPeers: this.bytesFromPeers, peerSameAs: this.bytesPeerSameAs, byLocality: this.bytesByLocality, duplicate: this.sumOf('bytes.duplicate'), ofAbortedDownloads: this.sumOf('bytes.aborted') },
       supernodeCount: this.stats('onlineSupernodes'),
       onlinePeers: this.stats('onlinePeers'),
       faultRecovery: this.faults.map((f) => this.recovery(f)),

@@ -23,7 +23,7 @@ export const METRICS: MetricDefinition[] = [
   { name: 'intraAsPeerByteShare', unit: 'fraction', source: 'model', description: 'share of peer-served bytes whose sender and receiver are in the same AS (null when peers served nothing)' },
   { name: 'downloadTimeS', unit: 's', source: 'model', description: 'request to last byte of completed downloads: count, mean, p50, p95, p99' },
   { name: 'requests', unit: 'count', source: 'model', description: 'requests made, completed, aborted by churn or faults, failed for lack of an online seeder' },
-  { name: 'bytes', unit: 'bytes', source: 'model', description: 'bytes delivered by seeders and by peers, and peer bytes that stayed in one AS' },
+  { name: 'bytes', unit: 'bytes', source: 'model', description: 'bytes delivered by seeders and by peers, peer bytes that stayed in one AS, and both by transit class (byLocality: same-as, same-prefix, other-as, unknown; the rule of src/core/proximity/locality.ts, as in the client)' },
   { name: 'supernodeCount', unit: 'count', source: 'model', description: 'online supernodes over the sampled series: min, mean, max, final (the tier promotes and demotes when the protocol is wired)' },
   { name: 'onlinePeers', unit: 'count', source: 'model', description: 'online non-seeder nodes over the sampled series: min, mean, max, final' },
   { name: 'faultRecovery', unit: 's', source: 'model', description: 'per fault: victims, the watched series, its value before, and seconds until it is back to recoveryThreshold of that (null: not within the run); with the tier, orphan-leaf recovery; with lookups, lookup-success recovery (sim/README.md)' },

@@ -112,6 +112,8 @@ export interface DownloadInit {
   onAlternatives?: (alternatives: PeerAlternative[], fromSource: string) => void
   /** Called when a source's handshake succeeded, with what it said it is (`announcedOrigin`: a publisher's origin seeder, by its own handshake). */
   onSourceConnected?: (address: string, info: { announcedOrigin: boolean }) => void
+  /** A source's stream ended before the download completed (it left, failed or was banned): its place may be filled again. */
+  onSourceClosed?: (address: string) => void
   /** Replace a file already at the output path that is not this item. Default false: OutputExistsError. */
   overwrite?: boolean
   /** When another process downloads into the same output: wait for it (then resume or find the item done) instead of FileLockedError. Default false. */
@@ -329,6 +331,7 @@ async function runSession (
       conns.delete(sourceId)
       active--
       if (!session.isComplete) {
+        init.onSourceClosed?.(sourceId)
         if (active === 0 && connecting === 0 && !signal.aborted) settle.reject(failed(`download of ${manifest.contentId} failed, no source left`))
         else pump()
       }

@@ -1,24 +1,31 @@
 /**
- * An exclusive lock between processes on one machine: a lock file created
- * with O_EXCL that holds the owner's pid and host name.
+ * An exclusive lock between processes on one machine: a lock file that
+ * holds the owner's pid, host name and a random nonce.
  *
  * Rules:
- * - Whoever creates the file holds the lock; `release` removes it.
+ * - A lock file appears whole: its content is written to a private temp
+ *   file that is then hard-linked into place (link fails if the path
+ *   exists), so nobody ever reads a half-written lock and mistakes it for a
+ *   foreign one. Whoever's link succeeds holds the lock; `release` removes it.
  * - A lock whose pid is not alive on this host (the owner crashed or was
- *   SIGKILLed) is stale and taken over: it is renamed aside (atomic, so of
- *   two processes taking over at once only one gets it), checked to still
- *   be the stale lock that was judged, and removed; then creation is tried
- *   again. If the renamed file turns out to be a fresh lock (another
- *   process took over and created its own between our read and our
- *   rename), it is linked back into place.
+ *   SIGKILLed) is stale. Removing it is the one step that can hurt a live
+ *   holder (a process that read the stale lock, then removed a fresh one
+ *   created meanwhile), so removals are serialized by a second lock, the
+ *   takeover mutex: its holder reads the lock again and removes it only if
+ *   it is still the stale one judged (same nonce). Only a dead owner's lock
+ *   is ever removed by someone else, so between that read and the unlink
+ *   nothing can replace it. Then creation is tried again: one contender wins.
+ * - A takeover mutex left by a dead process (it crashed within the few
+ *   milliseconds of a takeover) is removed by the same nonce check.
  * - A lock from another host (a shared network folder) can't be checked:
- *   it counts as held.
+ *   it counts as held. On a file system without hard links the lock file
+ *   is created with O_EXCL and written in place.
  *
  * Why not `proper-lockfile`: it judges a lock stale by the age of its mtime
  * (a crashed download blocks the next run for its `stale` time) and can't
  * say which process holds a lock; users need both.
  */
-import { link, open, readFile, rename, unlink } from 'node:fs/promises'
+import { link, open, readFile, unlink, writeFile } from 'node:fs/promises'
 import { hostname } from 'node:os'
 import { randomBytes } from 'node:crypto'
 
@@ -30,6 +37,10 @@ const MAX_TAKEOVER_ATTEMPTS = 8
 const UNREADABLE_RETRIES = 5
 /** Pause between those reads, ms. */
 const UNREADABLE_RETRY_MS = 20
+/** Pause while another contender holds the takeover mutex, ms. */
+const MUTEX_POLL_MS = 10
+/** Polls of a live takeover mutex before giving up the takeover (the holder finishes within milliseconds). */
+const MAX_MUTEX_WAITS = 200
 /** Largest lock file read, bytes (ours are ~100). */
 const MAX_LOCK_FILE_BYTES = 4096
 
@@ -98,7 +109,7 @@ export async function acquireFileLock (lockPath: string, init: FileLockInit = {}
     const stale = owner != null && owner.hostname === me.hostname && !isProcessAlive(owner.pid)
     if (stale) {
       if (++takeovers > MAX_TAKEOVER_ATTEMPTS) throw new FileLockedError(`cannot take over the stale lock ${lockPath}: other processes keep racing for it`, lockPath, owner)
-      await takeOver(lockPath, owner)
+      await takeOver(lockPath, owner, me, init.signal)
       continue
     }
     if (init.wait !== true) throw new FileLockedError(`${init.what ?? lockPath} is in use by ${describeOwner(owner, me.hostname)} (lock ${lockPath})`, lockPath, owner)
@@ -113,6 +124,33 @@ function describeOwner (owner: LockOwner | undefined, host: string): string {
 }
 
 async function tryCreate (lockPath: string, me: LockOwner): Promise<boolean> {
+  const content = JSON.stringify(me) + '\n'
+  const temp = `${lockPath}.${me.nonce}.${randomBytes(4).toString('hex')}.tmp`
+  try {
+    await writeFile(temp, content, { flag: 'wx' })
+  } catch (err) {
+    if (!isLinkUnsupported(err)) throw err
+    return await tryCreateInPlace(lockPath, content)
+  }
+  try {
+    await link(temp, lockPath)
+    return true
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+    if (isLinkUnsupported(err)) return await tryCreateInPlace(lockPath, content)
+    throw err
+  } finally {
+    await unlink(temp).catch(() => {})
+  }
+}
+
+function isLinkUnsupported (err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code
+  return code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS'
+}
+
+/** O_EXCL create then write: a reader can see it empty for a moment (handled by UNREADABLE_RETRIES). */
+async function tryCreateInPlace (lockPath: string, content: string): Promise<boolean> {
   let fh
   try {
     fh = await open(lockPath, 'wx')
@@ -121,7 +159,7 @@ async function tryCreate (lockPath: string, me: LockOwner): Promise<boolean> {
     throw err
   }
   try {
-    await fh.writeFile(JSON.stringify(me) + '\n')
+    await fh.writeFile(content)
   } finally {
     await fh.close()
   }
@@ -150,21 +188,31 @@ async function readOwner (lockPath: string): Promise<LockOwner | undefined | 'go
   return undefined
 }
 
-/** Moves the stale lock aside and removes it, unless it turns out to be a fresh one (then it goes back). */
-async function takeOver (lockPath: string, stale: LockOwner): Promise<void> {
-  const aside = `${lockPath}.${randomBytes(4).toString('hex')}.stale`
+/** Removes the stale lock, if it still is the one judged, while holding the takeover mutex. */
+async function takeOver (lockPath: string, stale: LockOwner, me: LockOwner, signal?: AbortSignal): Promise<void> {
+  const mutexPath = `${lockPath}.takeover`
+  for (let tries = 0; !(await tryCreate(mutexPath, me)); tries++) {
+    const holder = await readOwner(mutexPath)
+    if (holder === 'gone') continue
+    if (holder != null && holder.hostname === me.hostname && !isProcessAlive(holder.pid)) {
+      await removeIfStill(mutexPath, holder)
+      continue
+    }
+    // Another contender is taking over right now: the lock will be fresh when it is done.
+    if (tries >= MAX_MUTEX_WAITS) return
+    await pause(MUTEX_POLL_MS, signal)
+  }
   try {
-    await rename(lockPath, aside)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return // another process moved it first
-    throw err
+    await removeIfStill(lockPath, stale)
+  } finally {
+    await removeIfStill(mutexPath, me)
   }
-  const moved = await readOwner(aside)
-  if (moved !== 'gone' && moved != null && moved.nonce !== stale.nonce) {
-    // We moved a live lock created after our read: put it back (link fails if a third process already took the path).
-    await link(aside, lockPath).catch(() => {})
-  }
-  await unlink(aside).catch(() => {})
+}
+
+/** Unlinks `path` if it still holds `owner`'s lock (same nonce). */
+async function removeIfStill (path: string, owner: LockOwner): Promise<void> {
+  const now = await readOwner(path)
+  if (now !== 'gone' && now?.nonce === owner.nonce) await unlink(path).catch(() => {})
 }
 
 function heldLock (lockPath: string, me: LockOwner): FileLock {
@@ -174,7 +222,7 @@ function heldLock (lockPath: string, me: LockOwner): FileLock {
     release: async () => {
       if (released) return
       released = true
-      // Remove only our own lock: a stale-takeover race could in theory have replaced it.
+      // Remove only our own lock: a user may have deleted ours and another process created its own.
       const owner = await readOwner(lockPath)
       if (owner !== 'gone' && owner?.nonce === me.nonce) await unlink(lockPath).catch(() => {})
     }

@@ -20,6 +20,12 @@ import { OverlayService, type OverlayInit, type OverlayRoleSetting, type Overlay
 import { AsnResolver } from '../core/proximity/asn-resolver.js'
 import type { ContentId } from '../core/content/content-id.js'
 import { loadPrefixTableFiles } from './prefix-table-files.js'
+import { emptyLocalityBytes, type LocalityByteCounts } from '../core/proximity/locality.js'
+import { Registry } from 'prom-client'
+import { startMetricsServer, type MetricsServer } from './metrics-server.js'
+import { registerPeerMetrics } from './peer-metrics.js'
+import { DeliveryLedger } from '../core/accounting/delivery-ledger.js'
+import { registerDeliveryProtocol } from '../net/delivery-protocol.js'
 import { startSwarmPeer, type ProviderFinder, type SwarmDownloadInit, type SwarmDownloadResult, type SwarmItemStats, type SwarmPeer, type SwarmPeerInit, type SwarmTraffic } from './swarm-peer.js'
 
 /** The overlay options that are not fields of PeerInit itself (each option is given in one place). */
@@ -57,6 +63,18 @@ export interface PeerInit {
   statusAllowPeerIds?: string[]
   /** libp2p connection limits. */
   node?: Pick<SwarmNodeInit, 'inboundConnectionsPerSecPerHost' | 'maxIncomingPendingConnections'>
+  /** Serve Prometheus metrics on `http://HOST:PORT/metrics` (`--metrics`; port 0 picks one). Default: no metrics, no libp2p metrics either. */
+  metrics?: PeerMetricsInit
+}
+
+/** Where and what a peer's metrics endpoint serves. */
+export interface PeerMetricsInit {
+  host: string
+  port: number
+  /** The registry to fill and serve (an origin seeder adds its web seed's counters to it). Default: a new one. */
+  registry?: Registry
+  /** Bytes served over HTTP by requester locality (an origin seeder's web seed). Default: none. */
+  httpServedByLocality?: () => LocalityByteCounts
 }
 
 /** The status document of a peer (`/swarmcdn/status/1.0.0`, `swarmcdn status`). */
@@ -86,6 +104,12 @@ export interface Peer {
   download: (contentId: string, outputPath: string, init?: SwarmDownloadInit) => Promise<SwarmDownloadResult>
   /** Overlay status, store item count, traffic and per-item swarm numbers. */
   status: () => PeerStatus
+  /** `http://HOST:PORT/metrics`, when `metrics` was given. */
+  metricsUrl?: string
+  /** The registry behind it. */
+  metricsRegistry?: Registry
+  /** Delivery reports received (origin seeders only: role 'seeder'). */
+  deliveries?: DeliveryLedger
   /** Leaves the overlay, stops serving, stops the node, closes the store. */
   stop: () => Promise<void>
 }
@@ -101,7 +125,8 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
   const resolver = init.asnResolver ?? new AsnResolver(init.prefixTablePaths?.length === 0 ? undefined : loadPrefixTableFiles(init.prefixTablePaths))
   const opened = init.store == null && init.storeDir != null ? await ContentStore.open(init.storeDir) : undefined
   const store = init.store ?? opened
-  const node = await createSwarmNode({ listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/0.0.0.0/tcp/0'], privateKey: init.privateKey, ...init.node })
+  const registry = init.metrics == null ? undefined : init.metrics.registry ?? new Registry()
+  const node = await createSwarmNode({ listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/0.0.0.0/tcp/0'], privateKey: init.privateKey, metricsRegistry: registry, ...init.node })
   const overlay = new OverlayService(node, {
     ...init.overlay,
     role: init.role ?? 'auto',
@@ -112,12 +137,15 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
     uploadUtilization: () => swarm?.gate.slotUtilization() ?? 0
   })
   let swarm: SwarmPeer | undefined
+  let metricsServer: MetricsServer | undefined
+  // Downloaders report completed items to origins: only a seeder takes reports.
+  const deliveries = init.role === 'seeder' ? new DeliveryLedger() : undefined
   const status = (): PeerStatus => {
     const s = swarm?.stats()
     return {
       ...overlay.status(),
       items: store?.list().length ?? 0,
-      traffic: s?.traffic ?? { downloadedFromPeersBytes: 0, downloadedFromSeedersBytes: 0, uploadedBytes: 0 },
+      traffic: s?.traffic ?? { downloadedFromPeersBytes: 0, downloadedFromSeedersBytes: 0, uploadedBytes: 0, downloadedByLocality: emptyLocalityBytes(), uploadedByLocality: emptyLocalityBytes() },
       swarm: s?.items ?? []
     }
   }
@@ -139,7 +167,17 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
       // A busy seeder names the holders its overlay knows in its chokes and spread rejects.
       alternativesFinder: overlayFinder(overlay)
     })
+    if (deliveries != null) {
+      const served = init.provider ?? swarm.provider
+      await registerDeliveryProtocol(node, { ledger: deliveries, itemLengthBytes: id => served.manifest(id as ContentId)?.lengthBytes })
+    }
+    if (init.metrics != null && registry != null) {
+      const sw = swarm
+      registerPeerMetrics(registry, { status, serving: sw.serving, gate: sw.gate, connections: () => node.getConnections().length, httpServedByLocality: init.metrics.httpServedByLocality, deliveries })
+      metricsServer = await startMetricsServer({ registry, host: init.metrics.host, port: init.metrics.port })
+    }
   } catch (err) {
+    await swarm?.stop().catch(() => {})
     await overlay.stop().catch(() => {})
     try { await node.stop() } catch {}
     await opened?.close()
@@ -157,7 +195,11 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
     finder,
     download: async (contentId, outputPath, dl = {}) => await sw.download(contentId, outputPath, { finder, ...dl }),
     status,
+    metricsUrl: metricsServer?.url,
+    metricsRegistry: registry,
+    deliveries,
     stop: async () => {
+      await metricsServer?.close()
       await overlay.stop()
       await sw.stop()
       await node.stop()

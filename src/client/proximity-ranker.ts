@@ -8,6 +8,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { rankPeers, peerTieKey, type PeerPlace, type RankCandidate } from '../core/proximity/peer-ranking.js'
 import { tryParseIpAddress, type IpAddress } from '../core/proximity/ip-address.js'
 import { AsnResolver } from '../core/proximity/asn-resolver.js'
+import { classifyLocality, type LocalityClass } from '../core/proximity/locality.js'
 
 /** Options for ProximityRanker. */
 export interface ProximityRankerInit {
@@ -63,6 +64,12 @@ export class ProximityRanker {
   place (peerId: string, addr: string | undefined): RankCandidate {
     const address = addr != null ? ipOfMultiaddr(addr) : undefined
     return { address, asn: this.resolver.asnOf(address), tieKey: peerTieKey(encoder.encode(peerId), address) }
+  }
+
+  /** The transit class between this node and a host at `ip` (text, e.g. an HTTP client's address; IPv4-mapped IPv6 counts as IPv4). */
+  localityOfIp (ip: string | undefined): LocalityClass {
+    const address = ip != null ? tryParseIpAddress(ip) : undefined
+    return classifyLocality(this.self, { address, asn: this.resolver.asnOf(address) })
   }
 
   /** True when the peer's address maps to this node's AS (never when either is unknown). */

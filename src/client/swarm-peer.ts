@@ -34,6 +34,10 @@ import { ProximityRanker } from './proximity-ranker.js'
 import { DEFAULT_MAX_PEERS, SourceChooser } from '../core/swarm/source-admission.js'
 import { SwarmContentProvider } from './swarm-provider.js'
 import { SelfAddressTracker } from './self-address.js'
+import { sendDeliveryReport } from '../net/delivery-protocol.js'
+import { isWebSeedAddress, webSeedHostMultiaddr } from './web-seed-source.js'
+import type { DeliveryVerdict } from '../core/accounting/delivery-ledger.js'
+import { classifyLocality, addLocalityCounts, emptyLocalityBytes, type LocalityByteCounts, type LocalityClass, type LocalityPlace } from '../core/proximity/locality.js'
 
 /** One holder of an item, as a provider finder reports it. */
 export interface ProviderInfo {
@@ -104,6 +108,8 @@ export interface SwarmPeerInit {
    * Only used with `upload.busyThresholdRequesters`. Default: none named.
    */
   alternativesFinder?: ProviderFinder
+  /** Send a delivery report to an origin of each completed download (informative; see core/accounting/delivery-ledger.ts). Default true. */
+  deliveryReports?: boolean
 }
 
 /** Time a busy origin reuses one finder answer for the alternatives it names, ms. */
@@ -142,10 +148,20 @@ export class NoProvidersError extends Error {
   readonly code = 'ERR_NO_PROVIDERS'
 }
 
+/** Verified piece bytes of one download by the kind of source (origin seeder or peer) and transit class. */
+export interface DeliveryBytes {
+  origin: LocalityByteCounts
+  peer: LocalityByteCounts
+}
+
 /** What a swarm download did, with bytes per source. */
 export interface SwarmDownloadResult extends DownloadResult {
   /** Verified piece bytes fetched from each source address. */
   bytesBySource: Map<string, number>
+  /** Verified piece bytes fetched, by source kind and transit class (core/proximity/locality.ts). */
+  bytesByKind: DeliveryBytes
+  /** The delivery report sent to an origin for this download: its verdict, or undefined when none was sent (no origin known, nothing fetched, reports off) or it failed. Settles within DEFAULT_DELIVERY_TIMEOUT_MS. */
+  deliveryReport: Promise<DeliveryVerdict | undefined>
 }
 
 /** Bytes moved by a swarm peer, split by the kind of the other side. */
@@ -156,6 +172,10 @@ export interface SwarmTraffic {
   downloadedFromSeedersBytes: number
   /** Piece bytes uploaded to other peers. */
   uploadedBytes: number
+  /** Verified piece bytes downloaded, by transit class between this peer and the source (core/proximity/locality.ts). */
+  downloadedByLocality: LocalityByteCounts
+  /** Piece bytes uploaded, by transit class between this peer and the requester. */
+  uploadedByLocality: LocalityByteCounts
 }
 
 /** One item a swarm peer holds or is downloading, with the peers involved. */
@@ -173,6 +193,18 @@ export interface SwarmItemStats {
   uploadingTo: number
   /** Piece bytes of this item uploaded since start. */
   uploadedBytes: number
+}
+
+/** What a swarm peer's xfer server did since start (metrics). */
+export interface ServingCounts {
+  /** Requester streams admitted (one per requester and item). */
+  streamsAdmitted: number
+  /** Pieces sent (or being sent). */
+  piecesServed: number
+  /** Chokes and spread rejects that named other holders ("busy, try these peers"). */
+  answersWithAlternatives: number
+  /** Holders named in them, in all. */
+  alternativesNamed: number
 }
 
 /** Largest number of items listed in SwarmPeer.stats (the status document is bounded). */
@@ -193,6 +225,8 @@ export interface SwarmPeer {
   info: () => ProviderInfo
   /** Bytes up and down (by source kind) and the items held or downloading, at most MAX_STATS_ITEMS. */
   stats: () => { traffic: SwarmTraffic, items: SwarmItemStats[] }
+  /** Counts of the xfer server's work since start. */
+  serving: () => Readonly<ServingCounts>
   /** Stops serving and closes what it opened (its own node too, not a node it was given). */
   stop: () => Promise<void>
 }
@@ -201,16 +235,29 @@ export interface SwarmPeer {
 class AccountingGate implements UploadGate {
   readonly requesters = new Map<string, number>()
   readonly uploaded = new Map<string, number>()
-  constructor (private readonly inner: SwarmUploadGate) {}
+  readonly uploadedByLocality = emptyLocalityBytes()
+  readonly counts: ServingCounts = { streamsAdmitted: 0, piecesServed: 0, answersWithAlternatives: 0, alternativesNamed: 0 }
+  /** `placeOf` places a requester once per stream; `self` is this peer's place now (it may learn its address later). */
+  constructor (private readonly inner: SwarmUploadGate, private readonly placeOf: (who: RequesterInfo) => LocalityPlace, private readonly self: () => LocalityPlace) {}
   admit (who: RequesterInfo, push: (msg: XferMessage) => void): UploadTicket {
     const id = who.contentId
+    const place = this.placeOf(who)
+    const counts = this.counts
+    counts.streamsAdmitted++
     this.requesters.set(id, (this.requesters.get(id) ?? 0) + 1)
     const ticket = this.inner.admit(who, push)
     let released = false
     return {
       get choked () { return ticket.choked },
       admitPiece: ticket.admitPiece,
-      alternatives: ticket.alternatives,
+      // The xfer server asks once per choke or spread reject it sends.
+      alternatives: ticket.alternatives == null
+        ? undefined
+        : () => {
+            const named = ticket.alternatives?.() ?? []
+            if (named.length > 0) { counts.answersWithAlternatives++; counts.alternativesNamed += named.length }
+            return named
+          },
       stalled: ticket.stalled,
       unqueued: ticket.unqueued,
       sent: ticket.sent,
@@ -218,6 +265,8 @@ class AccountingGate implements UploadGate {
       requested: ticket.requested,
       pace: async (bytes, signal) => {
         this.uploaded.set(id, (this.uploaded.get(id) ?? 0) + bytes)
+        this.uploadedByLocality[classifyLocality(this.self(), place)] += bytes
+        counts.piecesServed++
         await ticket.pace(bytes, signal)
       },
       release: () => {
@@ -268,8 +317,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           .map(p => ({ peerId: p.peerId, multiaddrs: p.multiaddrs.map(withoutPeerId).slice(0, MAX_ALTERNATIVE_ADDRS) }))
       }
   })
-  const accounting = new AccountingGate(gate)
-  const traffic = { fromPeers: 0, fromSeeders: 0 }
+  const accounting = new AccountingGate(gate, r => ranker.place(r.peerId, r.remoteAddr), () => ranker.self)
+  const traffic = { fromPeers: 0, fromSeeders: 0, byLocality: emptyLocalityBytes() }
   /** Running downloads: their sources and the last finder answer's size. */
   const running = new Map<string, { peers: Set<string>, origins: Set<string>, providersFound: number }>()
   const shutdown = new AbortController()
@@ -283,10 +332,29 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
   }
   for (const id of store?.list() ?? []) announce(id)
 
+  // Reports in flight, so stop can let them finish (each is bounded by its timeout).
+  const reporting = new Set<Promise<unknown>>()
+  const reportDelivery = async (contentId: ContentId, bytes: DeliveryBytes, origin: string | undefined): Promise<DeliveryVerdict | undefined> => {
+    const total = addLocalityCounts(bytes.origin, bytes.peer)
+    if (init.deliveryReports === false || origin == null || Object.values(total).every(n => n === 0)) return undefined
+    const sending = sendDeliveryReport(node, multiaddr(origin), { contentId, ...bytes }, { signal: shutdown.signal }).catch(() => undefined)
+    reporting.add(sending)
+    void sending.finally(() => reporting.delete(sending))
+    return await sending
+  }
+
   const download = async (contentIdText: string, outputPath: string, dl: SwarmDownloadInit = {}): Promise<SwarmDownloadResult> => {
     const contentId = parseContentId(contentIdText)
     const maxPeers = dl.maxPeers ?? DEFAULT_MAX_PEERS
     const bytesBySource = new Map<string, number>()
+    const bytesByKind: DeliveryBytes = { origin: emptyLocalityBytes(), peer: emptyLocalityBytes() }
+    // A source's place, once per address (bounded by the download's sources).
+    const sourcePlaces = new Map<string, LocalityPlace>()
+    const localityOf = (source: string): LocalityClass => {
+      let place = sourcePlaces.get(source)
+      if (place == null) { place = ranker.place(peerIdOf(source) ?? source, isWebSeedAddress(source) ? webSeedHostMultiaddr(source) : source); sourcePlaces.set(source, place) }
+      return classifyLocality(ranker.self, place)
+    }
     const local = new AbortController()
     const signal = dl.signal == null ? local.signal : AbortSignal.any([dl.signal, local.signal])
     if (running.has(contentId)) throw new TypeError(`already downloading ${contentId}`)
@@ -297,6 +365,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     // Which providers become sources, and when to find again, is the core's rule (SourceChooser): the simulator's downloads use it too.
     const chooser = new SourceChooser({ self: peerId, maxPeers, maxFarPeers: dl.maxFarPeers, knowsOwnAs: ranker.proximity && ranker.self.asn !== 0, proximity: ranker.proximity, refindIntervalMs: dl.refindIntervalMs })
     const near = (p: ProviderInfo): boolean => ranker.proximity && ranker.sameAs(ranker.place(p.peerId, p.multiaddrs[0]))
+    /** Peer sources the chooser took, with whether they were near (what `lost` needs to free their place). */
+    const chosenPeers = new Map<string, boolean>()
     /** New sources from `providers` (origins, then peers nearest first). */
     const choose = (providers: ProviderInfo[]): DownloadSource[] => {
       const fresh = providers.filter(p => p.multiaddrs.length > 0)
@@ -312,6 +382,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           out.push({ address, isOrigin: true })
         } else {
           live.peers.add(p.peerId)
+          chosenPeers.set(p.peerId, near(p))
           out.push({ address, preference: c.preference })
         }
       }
@@ -350,6 +421,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     let manifest: VerifiedManifest | undefined
     let timer: ReturnType<typeof setTimeout> | undefined
     let addSource: ((s: DownloadSource) => void) | undefined
+    /** Starts the refind chain again (set once the session started; undefined without a finder). */
+    let refindAfterLoss: (() => void) | undefined
     try {
       const result = await downloadContent(contentId, outputPath, initial, {
         ...dl,
@@ -371,11 +444,25 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           }
           dl.onSourceConnected?.(address, info)
         },
+        onSourceClosed: address => {
+          // A peer source left: the chooser frees its place, and a find runs soon if none is due (as the simulator's downloads do).
+          const id = peerIdOf(address) ?? address
+          const wasNear = chosenPeers.get(id)
+          if (wasNear === undefined) return
+          chosenPeers.delete(id)
+          live.peers.delete(id)
+          chooser.lost(id, wasNear)
+          refindAfterLoss?.()
+        },
         onPartialOpened: partial => { if (manifest != null) provider.addDownload(manifest, partial) },
         onPieceStored: (index, source, lengthBytes) => {
           provider.pieceStored(contentId, index)
           bytesBySource.set(source, (bytesBySource.get(source) ?? 0) + lengthBytes)
-          if (originAddrs.has(source)) traffic.fromSeeders += lengthBytes; else traffic.fromPeers += lengthBytes
+          const fromOrigin = originAddrs.has(source)
+          if (fromOrigin) traffic.fromSeeders += lengthBytes; else traffic.fromPeers += lengthBytes
+          const locality = localityOf(source)
+          traffic.byLocality[locality] += lengthBytes
+          bytesByKind[fromOrigin ? 'origin' : 'peer'][locality] += lengthBytes
           const from = peerIdOf(source)
           if (from != null) gate.recordReceived(from, lengthBytes)
           dl.onPieceStored?.(index, source, lengthBytes)
@@ -389,8 +476,10 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           const refindAfter = (added: number): void => {
             const afterMs = chooser.refindAfter(added)
             if (afterMs === undefined || signal.aborted) return
+            // `timer` stays set until the find answers, so a lost source does not start a second chain meanwhile.
             timer = setTimeout(() => {
               void find().then(found => {
+                timer = undefined
                 const fresh = choose(found)
                 for (const s of fresh) add(s)
                 refindAfter(fresh.filter(s => s.isOrigin !== true).length)
@@ -399,10 +488,13 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
             timer.unref?.()
           }
           refindAfter(initial.filter(s => s.isOrigin !== true).length)
+          refindAfterLoss = () => { if (timer === undefined) refindAfter(1) }
         }
       })
       await provider.completeDownload(contentId, result.outputPath)
-      return { ...result, bytesBySource }
+      // Reports go over libp2p: to an origin dialled as a peer, not to a web seed.
+      const deliveryReport = reportDelivery(contentId, bytesByKind, [...originAddrs].find(a => !isWebSeedAddress(a)))
+      return { ...result, bytesBySource, bytesByKind, deliveryReport }
     } catch (err) {
       if (manifest != null) {
         await provider.removeDownload(contentId)
@@ -440,9 +532,20 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           uploadedBytes: accounting.uploaded.get(id) ?? 0
         }
       })
-      return { traffic: { downloadedFromPeersBytes: traffic.fromPeers, downloadedFromSeedersBytes: traffic.fromSeeders, uploadedBytes: gate.bytesUploaded }, items }
+      return {
+        traffic: {
+          downloadedFromPeersBytes: traffic.fromPeers,
+          downloadedFromSeedersBytes: traffic.fromSeeders,
+          uploadedBytes: gate.bytesUploaded,
+          downloadedByLocality: { ...traffic.byLocality },
+          uploadedByLocality: { ...accounting.uploadedByLocality }
+        },
+        items
+      }
     },
+    serving: () => accounting.counts,
     stop: async () => {
+      await Promise.all(reporting)
       shutdown.abort()
       selfAddress.stop()
       gate.stop()

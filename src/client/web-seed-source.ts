@@ -17,6 +17,7 @@
  */
 import http from 'node:http'
 import https from 'node:https'
+import { isIP } from 'node:net'
 import { Uint8ArrayList } from 'uint8arraylist'
 import type { ContentId } from '../core/content/content-id.js'
 import { MAX_MANIFEST_BYTES, openSignedManifest, type VerifiedManifest } from '../core/content/manifest.js'
@@ -47,6 +48,20 @@ export interface WebSeedConnectionInit {
 /** True when a download source's address is a web seed URL rather than a multiaddr. */
 export function isWebSeedAddress (address: string): boolean {
   return /^https?:\/\//i.test(address)
+}
+
+/**
+ * The host of a web seed URL as a multiaddr (`/ip4/H/tcp/P`, `/ip6/...`,
+ * `/dns/...`), so proximity and transit accounting can place it like a
+ * peer; undefined for a URL that does not parse.
+ */
+export function webSeedHostMultiaddr (url: string): string | undefined {
+  let u: URL
+  try { u = new URL(url) } catch { return undefined }
+  const host = u.hostname.replace(/^\[|\]$/g, '')
+  const port = u.port !== '' ? u.port : (u.protocol === 'https:' ? '443' : '80')
+  const kind = isIP(host) === 4 ? 'ip4' : isIP(host) === 6 ? 'ip6' : 'dns'
+  return `/${kind}/${host}/tcp/${port}`
 }
 
 /** Fetches and verifies `contentId`'s signed manifest from a web seed item URL. Throws ContentNotFoundError (404), WebSeedResponseError, or the manifest's verification errors. */

@@ -18,7 +18,7 @@ import { randomInt } from 'node:crypto'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
-import type { PeerId } from '@libp2p/interface'
+import type { Connection, IdentifyResult, PeerId } from '@libp2p/interface'
 import type { SwarmNode } from './swarm-node.js'
 import { DhtRpc, DhtRpcError } from './dht-rpc.js'
 import { keyOfPeerId, type DhtFrameContent } from './dht-codec.js'
@@ -32,10 +32,12 @@ import { AsnResolver } from '../core/proximity/asn-resolver.js'
 import { LOAD_REPORT_INTERVAL_MS, MAX_HELD_ITEMS, OverlayStoppedError, type OverlayEvents, type OverlayInit, type OverlayStatus, type ProviderInfo } from './overlay-api.js'
 import { contactOf, contactOfMultiaddr, OverlayPlaces, stripP2p } from './overlay-contacts.js'
 import type { PeerPlace } from '../core/proximity/peer-ranking.js'
-import { addressScope, formatIpAddress } from '../core/proximity/ip-address.js'
+import { formatIpAddress } from '../core/proximity/ip-address.js'
 import { OverlayPeer, type OverlayEffect, type OverlayPeerHost, type PolicyMeasurements } from '../core/peer/overlay-peer.js'
 import { resolveOverlayOptions } from '../core/peer/overlay-options.js'
 import type { OverlayRole } from '../core/tier/supernode-policy.js'
+import { registerReachServer } from './reach-protocol.js'
+import { OverlayReach } from './overlay-reach.js'
 
 export * from './overlay-api.js'
 export { contactOfMultiaddr } from './overlay-contacts.js'
@@ -57,6 +59,9 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   private readonly lag = monitorEventLoopDelay({ resolution: 20 })
   private running = false
   private listening: Promise<void> = Promise.resolve()
+  private readonly reach: OverlayReach
+  private reachServerStop: (() => Promise<void>) | undefined
+  private lastReachability = ''
 
   constructor (readonly node: SwarmNode, private readonly init: OverlayInit = {}) {
     super()
@@ -72,6 +77,10 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
         this.input(nowMs => this.peer.protocolViolation(nowMs, peerId, reason))
       }
     }, { ...init.rpc, requestTimeoutMs: options.requestTimeoutMs, inboundTimeoutMs: init.rpc?.inboundTimeoutMs ?? options.queryTimeoutMs })
+    this.reach = new OverlayReach(node, {
+      wants: addr => this.peer.wantsReachVerdict(Math.floor(performance.now()), addr),
+      verdict: v => { this.peer.reachabilityVerdict(Math.floor(performance.now()), v); this.noteReachability() }
+    }, message => { this.emit('overlay:error', { message }) })
   }
 
   /** The current role ('leaf' before start). */
@@ -85,15 +94,20 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
       const peerId = e.detail.toString()
       this.input(nowMs => this.peer.peerDisconnected(nowMs, { id: keyOfPeerId(peerId), peerId, addrs: [] }))
     })
+    // Provider records need a live connection of some age (the peer's ProviderAdmission decides); it learns them here.
+    this.on('connection:open', (e: CustomEvent<Connection>) => { this.reportConnection(e.detail, 'open') })
+    this.on('connection:close', (e: CustomEvent<Connection>) => { this.reportConnection(e.detail, 'close') })
     this.on('peer:identify', (e: CustomEvent<{ peerId: PeerId, listenAddrs: Array<{ toString: () => string }>, protocols: string[], observedAddr?: { toString: () => string } }>) => {
       const r = e.detail
       if (r.observedAddr != null) this.places.noteObserved(r.observedAddr.toString())
+      this.reach.identified(e.detail as IdentifyResult)
       if (!r.protocols.includes(DHT_PROTOCOL)) return
       const peerId = r.peerId.toString()
       const addrs = r.listenAddrs.map(a => stripP2p(a.toString())).slice(0, MAX_ADDRS_PER_CONTACT)
       this.input(nowMs => this.peer.dhtServerSeen(nowMs, { id: keyOfPeerId(peerId), peerId, addrs }))
     })
     this.input(nowMs => this.peer.start(nowMs))
+    for (const c of this.node.getConnections()) this.reportConnection(c, 'open')
     this.lag.enable()
     this.loadTimer = setInterval(() => { this.reportLoad() }, LOAD_REPORT_INTERVAL_MS)
     this.loadTimer.unref()
@@ -111,6 +125,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     for (const [name, fn] of this.listeners) this.node.removeEventListener(name as 'peer:disconnect', fn)
     this.listeners.length = 0
     for (const w of this.inboundWaiters.values()) w(undefined)
+    await this.reachServerStop?.().catch(() => {})
+    this.reachServerStop = undefined
     await this.rpc.stop()
   }
 
@@ -171,9 +187,11 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
       attached: this.peer.attached().map(c => ({ peerId: c.peerId, multiaddrs: c.addrs })),
       routingTableSize: this.peer.routingTableSize,
       leaves: this.peer.leafCount ?? 0,
+      providerRecords: this.peer.providerRecords,
       itemsHeld: this.held.size,
       publicAddress: place.address != null ? formatIpAddress(place.address) : undefined,
-      asn: place.asn
+      asn: place.asn,
+      reachability: this.peer.reachability(Math.floor(performance.now()))
     }
   }
 
@@ -194,12 +212,23 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   policyInputs (): PolicyMeasurements {
     const place = this.selfPlace()
     return {
-      reachable: this.init.reachable ?? (this.init.publicIp != null || (place.address != null && addressScope(place.address) === 'public')),
+      // Unset: the peer's dial-back verdicts decide (a public-looking address proves nothing behind a NAT).
+      ...(this.init.reachable !== undefined ? { reachable: this.init.reachable } : {}),
       spareUploadBytesPerSec: this.init.spareUploadBytesPerSec ?? 1024 * 1024
     }
   }
 
   // ---- inputs and effects ----------------------------------------------------
+
+  /** A connection opened or closed; its age is told in the peer's clock (performance.now), from libp2p's wall-clock timeline. */
+  private reportConnection (c: Connection, what: 'open' | 'close'): void {
+    if (!this.running) return
+    const nowMs = Math.floor(performance.now())
+    const peerId = c.remotePeer.toString()
+    if (what === 'close') { this.peer.connectionClosed(nowMs, peerId, c.id); return }
+    const ageMs = Math.max(0, Date.now() - c.timeline.open)
+    this.peer.connectionOpened(nowMs, peerId, c.id, c.remoteAddr.toString(), nowMs - ageMs)
+  }
 
   /** Measures, the peer decides: upload slots in use and the event loop's lag over the last interval. */
   private reportLoad (): void {
@@ -227,6 +256,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
         break
       case 'role-changed':
         this.listening = (e.role === 'leaf' ? this.rpc.unlisten() : this.rpc.listen()).catch((err: Error) => { this.emit('overlay:error', { message: err.message }) })
+        this.listening = this.listening.then(async () => { await this.reachServing(this.peer.verifiesReachability) })
         this.emit('role:changed', { role: e.role, previous: e.previous, reason: e.reason })
         break
       case 'attached': this.emit('supernode:attached', { peerId: e.supernode.peerId, multiaddrs: e.supernode.addrs }); break
@@ -292,6 +322,24 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     this.timer.unref()
   }
 
+  /** Members answer dial-back requests (the peer says who verifies); leaves take the handler down. */
+  private async reachServing (on: boolean): Promise<void> {
+    try {
+      if (on && this.reachServerStop == null && this.running) this.reachServerStop = await registerReachServer(this.node, () => this.peer.verifiesReachability, this.init.reachServer)
+      else if (!on && this.reachServerStop != null) { const stop = this.reachServerStop; this.reachServerStop = undefined; await stop() }
+    } catch (err) {
+      this.emit('overlay:error', { message: (err as Error).message })
+    }
+  }
+
+  private noteReachability (): void {
+    const r = this.peer.reachability(Math.floor(performance.now()))
+    const key = JSON.stringify(r)
+    if (key === this.lastReachability) return
+    this.lastReachability = key
+    this.emit('reachability:changed', r)
+  }
+
   // ---- contacts ------------------------------------------------------------------
 
   private frame (message: DhtMessage): DhtFrameContent {
@@ -303,7 +351,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     return { id: keyOfPeerId(this.node.peerId.toString()), peerId: this.node.peerId.toString(), addrs }
   }
 
-  private on<K extends 'peer:disconnect' | 'peer:identify'> (name: K, fn: (e: any) => void): void {
+  private on<K extends 'peer:disconnect' | 'peer:identify' | 'connection:open' | 'connection:close'> (name: K, fn: (e: any) => void): void {
     this.node.addEventListener(name, fn)
     this.listeners.push([name, fn])
   }

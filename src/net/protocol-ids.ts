@@ -8,3 +8,7 @@ export const MANIFEST_PROTOCOL = '/swarmcdn/manifest/1.0.0'
 export const DHT_PROTOCOL = '/swarmcdn/dht/1.0.0'
 /** One JSON status document per stream (role, attachments, table size, items): `swarmcdn status --peer`. */
 export const STATUS_PROTOCOL = '/swarmcdn/status/1.0.0'
+/** Delivery reports from downloaders to origins (informative, see core/accounting/delivery-ledger.ts). */
+export const DELIVERY_PROTOCOL = '/swarmcdn/delivery/1.0.0'
+/** Dial-back for reachability (AutoNAT-style): one request naming our addresses, one answer per stream (`reach-protocol.ts`). */
+export const REACH_PROTOCOL = '/swarmcdn/reach/1.0.0'

@@ -11,6 +11,8 @@ import { identify, type Identify } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
 import { OffenderGuard, setOffenderGuard } from './offender-guard.js'
 import type { OffenseLedgerInit } from '../core/abuse/offense-ledger.js'
+import { prometheusMetrics } from '@libp2p/prometheus-metrics'
+import type { Registry } from 'prom-client'
 
 /** Options for createSwarmNode. */
 export interface SwarmNodeInit {
@@ -39,6 +41,12 @@ export interface SwarmNodeInit {
   dialLocalAddress?: string
   /** Offender policy limits of the node (see core/abuse/offense-ledger.ts; change later with offenderGuardOf(node).configure). Default: 3 offenses in 10 min ban for 10 min. */
   offenders?: OffenseLedgerInit
+  /**
+   * Collect libp2p's own metrics (bytes per protocol, connections, process
+   * CPU and memory) into this prom-client registry. Default: no libp2p
+   * metrics (nothing wraps the streams).
+   */
+  metricsRegistry?: Registry
 }
 
 /** The loopback-model dial source for `listen` (see SwarmNodeInit.dialLocalAddress), or undefined. */
@@ -112,6 +120,7 @@ async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
   const guard = new OffenderGuard(init.offenders)
   const node: SwarmNode = await createLibp2p({
     ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
+    ...(init.metricsRegistry != null ? { metrics: prometheusMetrics({ registry: init.metricsRegistry }) } : {}),
     addresses: { listen: init.listenMultiaddrs ?? [] },
     transports: [tcp(localAddress != null ? { dialOpts: { localAddress } as TCPSocketOptions } : {})],
     connectionEncrypters: [noise()],

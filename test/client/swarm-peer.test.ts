@@ -66,6 +66,28 @@ describe('client/swarm-peer: multi-source downloads and uploads (loopback)', fun
     expect(await sameBytes(res.outputPath)).to.equal(true)
   })
 
+  it('frees a peer source\'s place when it leaves and finds a replacement (maxPeers 1)', async () => {
+    // A slow origin keeps the download going after the peer leaves (with no source at all a download ends at once).
+    const origin = await peer({ store: fx.store, upload: { uploadBytesPerSec: 64 * 1024 } })
+    const slow = await peer({ store: fx.store, upload: { uploadBytesPerSec: 256 * 1024 } })
+    const other = await peer({ store: fx.store })
+    const me = await peer()
+    let slowGone = false
+    let finds = 0
+    // The overlay names the slow holder until it has left, then the other one.
+    const finder = async (): Promise<ProviderInfo[]> => { finds++; return [{ ...origin.info(), isOrigin: true }, slowGone ? other.info() : slow.info()] }
+    const done = me.download(fx.manifest.contentId, out(), { finder, maxPeers: 1, refindIntervalMs: 100 })
+    while ((me.provider.bitfield(fx.manifest.contentId)?.count ?? 0) < 2) await new Promise(resolve => setTimeout(resolve, 20))
+    const findsBefore = finds
+    slowGone = true
+    await slow.stop()
+    const res = await done
+    expect(finds, 'a find ran after the source left').to.be.greaterThan(findsBefore)
+    const fromOther = [...res.bytesBySource].filter(([a]) => a.includes(other.peerId)).reduce((s, [, b]) => s + b, 0)
+    expect(fromOther).to.be.greaterThan(0)
+    expect(await sameBytes(res.outputPath)).to.equal(true)
+  })
+
   it('adds a completed download to the peer store and serves it from there', async () => {
     const { ContentStore } = await import('../../src/store/content-store.js')
     const store = await ContentStore.open(join(fx.dir, `peer-store-${n++}`))

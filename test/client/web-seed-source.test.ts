@@ -7,6 +7,7 @@ import { startWebSeed, type WebSeed } from '../../seeders/web-seed.js'
 import { downloadContent, DownloadFailedError } from '../../src/client/download-content.js'
 import { createSwarmNode, type SwarmNode } from '../../src/net/swarm-node.js'
 import { webSeedItemUrl } from '../../src/client/share-link.js'
+import { webSeedHostMultiaddr } from '../../src/client/web-seed-source.js'
 
 describe('client: a web seed as a download source', function () {
   this.timeout(30_000)
@@ -82,6 +83,13 @@ describe('client: a web seed as a download source', function () {
     expect(err).to.be.instanceOf(DownloadFailedError)
     expect(err?.message).to.match(/corrupt piece/)
     expect(await stat(out).catch(() => undefined)).to.equal(undefined)
+  })
+
+  it('places a web seed by its host, as a multiaddr', () => {
+    expect(webSeedHostMultiaddr('http://127.1.0.1:8080/c/x')).to.equal('/ip4/127.1.0.1/tcp/8080')
+    expect(webSeedHostMultiaddr('https://[::1]/c/x')).to.equal('/ip6/::1/tcp/443')
+    expect(webSeedHostMultiaddr('http://cdn.example.org/c/x')).to.equal('/dns/cdn.example.org/tcp/80')
+    expect(webSeedHostMultiaddr('not a url')).to.equal(undefined)
   })
 
   it('says a web seed does not have an item it answers 404 for', async () => {

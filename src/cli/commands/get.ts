@@ -12,6 +12,7 @@ import { InvalidArgumentError } from 'commander'
 import { assertOutputDirExists, parseByteSize, parseListenMultiaddr, parsePeerMultiaddr } from '../parse-options.js'
 import { exitWithinDeadline } from '../exit-deadline.js'
 import { DEFAULT_MAX_ITEM_SIZE_BYTES, formatBytes, OutputExistsError } from '../../client/download-target.js'
+import { addLocalityCounts, formatLocalityBytes } from '../locality-text.js'
 
 interface GetOptions extends OverlayCliOptions, SourceCliOptions {
   origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
@@ -77,8 +78,8 @@ export function registerGet (program: Command): void {
         const peer = await startPeer({ role: 'leaf', bootstrap, listenMultiaddrs: listen, storeDir: opts.store, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp, upload })
         runtime = { swarm: peer.swarm, overlayFinder: peer.finder, download: peer.download, stop: peer.stop }
       } else {
-        // Ranking only matters with several peers; the full table costs ~0.5 s to load.
-        const resolver = opts.proximity && item.peers.length > 1 ? new AsnResolver(loadPrefixTableFiles(opts.prefixTable)) : undefined
+        // Transit accounting places every source, so the table is loaded even for one peer (the prebuilt block: tens of ms).
+        const resolver = new AsnResolver(loadPrefixTableFiles(opts.prefixTable))
         const swarm = await startSwarmPeer({ listenMultiaddrs: listen, storeDir: opts.store, proximity: opts.proximity, asnResolver: resolver, upload })
         runtime = { swarm, download: swarm.download, stop: swarm.stop }
       }
@@ -151,10 +152,12 @@ export function registerGet (program: Command): void {
           throw err
         })
         bar?.stop()
+        // Bounded by the report's own timeout; undefined when no origin was known or it did not answer.
+        const deliveryReport = await result.deliveryReport
         const secs = result.elapsedMs / 1000
         const mibps = result.manifest.lengthBytes / 1048576 / Math.max(secs, 0.001)
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: result.outputPath, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource) }) + '\n')
+          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: result.outputPath, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource), bytesByKind: result.bytesByKind, deliveryReport: deliveryReport ?? null }) + '\n')
         } else if (result.fetchedPieces === 0 && result.resumedPieces === result.manifest.pieceCount) {
           process.stderr.write(`${result.outputPath} is already complete (${result.manifest.lengthBytes} bytes, ${result.manifest.pieceCount} pieces verified)\n`)
         } else {
@@ -162,6 +165,7 @@ export function registerGet (program: Command): void {
           const t = swarm.stats().traffic
           process.stderr.write(`  ${mib(t.downloadedFromPeersBytes)} from peers, ${mib(t.downloadedFromSeedersBytes)} from seeders, ${result.bytesBySource.size} source(s):\n`)
           for (const [addr, bytes] of result.bytesBySource) process.stderr.write(`  ${mib(bytes)} from ${addr}\n`)
+          process.stderr.write(`  transit: ${formatLocalityBytes(addLocalityCounts(result.bytesByKind.origin, result.bytesByKind.peer), mib)}\n`)
         }
         if (opts.seed) {
           // The stop signal is listened for before the line that invites it, then the download's handler goes.

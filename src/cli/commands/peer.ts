@@ -13,8 +13,10 @@ import type { OverlayRoleSetting } from '../../net/overlay-service.js'
 import { OutputPathError, parseByteSize, parseListenMultiaddr } from '../parse-options.js'
 import { exitWithinDeadline } from '../exit-deadline.js'
 import { addOverlayOptions, bootstrapOf, primedFinder, printOverlayEvents, untilSignal, type OverlayCliOptions } from '../overlay-options.js'
+import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metrics-option.js'
+import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
 
-interface PeerOptions extends OverlayCliOptions {
+interface PeerOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions {
   listen?: string[], store?: string, role: OverlayRoleSetting, json: boolean,
   get?: string[], outputDir: string, uploadSlots?: number, uploadLimit?: number, statusAllow?: string[]
 }
@@ -43,6 +45,8 @@ export function registerPeer (program: Command): void {
     .option('--upload-limit <bytesPerSec>', 'total upload rate limit in bytes/s, units allowed (e.g. 2MiB) (default: unlimited)', parseByteSize)
     .addOption(new Option('--status-allow <peer-id>', 'a peer id that may read this peer\'s status from another host (repeatable; the local machine always may)').argParser(collect))
     .option('--json', 'print one JSON event per line', false)
+  addMetricsOption(cmd)
+  addIdentityOption(cmd)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nExample:\n  $ swarmcdn peer --store ./store --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --json\n  {"event":"listening","peerId":"12D3KooW...","multiaddrs":[...],"role":"leaf"}\n  $ swarmcdn peer --get \'swarmcdn:?xt=urn:swarmcdn:bafkrei...&bootstrap=/ip4/203.0.113.7/tcp/4001/p2p/12D3KooW...\' --output-dir ./dl\n')
     .action(async (opts: PeerOptions) => {
@@ -52,6 +56,7 @@ export function registerPeer (program: Command): void {
       // Before we announce anything: a download that can't be saved must not make us a provider.
       if (gets.length > 0) await createOutputDir(opts.outputDir)
       const peer = await startPeer({
+        privateKey: await identityOf(opts),
         upload: { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) },
         storeDir: opts.store,
         listenMultiaddrs: opts.listen,
@@ -60,7 +65,8 @@ export function registerPeer (program: Command): void {
         role: opts.role,
         prefixTablePaths: opts.prefixTable,
         proximity: opts.proximity,
-        statusAllowPeerIds: opts.statusAllow
+        statusAllowPeerIds: opts.statusAllow,
+        metrics: opts.metrics
       })
       // Listen for the stop signal before saying we listen: whoever reads that line may signal at once.
       const signalled = untilSignal()
@@ -70,10 +76,11 @@ export function registerPeer (program: Command): void {
         else process.stderr.write(`swarmcdn: skipped store item ${s.entry}: ${s.reason}\n`)
       }
       const s = peer.status()
-      if (opts.json) process.stdout.write(JSON.stringify({ event: 'listening', peerId: peer.peerId, multiaddrs: peer.multiaddrs(), role: s.role, items: s.items, bootstrap: bootstrap.length }) + '\n')
+      if (opts.json) process.stdout.write(JSON.stringify({ event: 'listening', peerId: peer.peerId, multiaddrs: peer.multiaddrs(), role: s.role, items: s.items, bootstrap: bootstrap.length, metrics: peer.metricsUrl }) + '\n')
       else {
         process.stdout.write(`peer ${peer.peerId} (${s.role}), ${s.items} item(s), ${bootstrap.length} bootstrap address(es)\n`)
         for (const a of peer.multiaddrs()) process.stdout.write(`listening on ${a}\n`)
+        if (peer.metricsUrl != null) process.stdout.write(`${metricsLine(peer.metricsUrl)}\n`)
       }
       const stopping = new AbortController()
       const emit = (obj: Record<string, unknown>, text: string): void => { process.stdout.write(opts.json ? JSON.stringify(obj) + '\n' : text + '\n') }

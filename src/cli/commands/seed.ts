@@ -7,9 +7,12 @@ import { DEFAULT_FRAME_TIMEOUT_MS } from '../../net/framed-stream.js'
 import { DEFAULT_MAX_QUEUED_REQUESTS_PER_NETWORK, DEFAULT_MAX_QUEUED_REQUESTS_PER_PEER, DEFAULT_MAX_STREAMS_PER_NETWORK, DEFAULT_MAX_STREAMS_PER_PEER } from '../../core/swarm/requester-quotas.js'
 import { DEFAULT_BAN_MS, DEFAULT_MAX_OFFENSES } from '../../core/abuse/offense-ledger.js'
 import { parseByteSize, parseHostPort, parseListenMultiaddr, parseNonNegativeInt } from '../parse-options.js'
+import { addHttpLimitOptions, httpLimitsOf } from '../http-limit-options.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, type OverlayCliOptions } from '../overlay-options.js'
+import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metrics-option.js'
+import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
 
-interface SeedOptions extends OverlayCliOptions {
+interface SeedOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions {
   store: string
   listen: string[]
   http?: { host: string, port: number }
@@ -28,11 +31,6 @@ interface SeedOptions extends OverlayCliOptions {
   maxQueuedPerNetwork: number
   banAfter: number
   banTime: number
-  httpMaxConnections: number
-  httpMaxPerAddress: number
-  httpHeadersTimeout: number
-  httpMinRequestRate: number
-  httpStalledResponse: number
 }
 
 function parsePositive (text: string): number {
@@ -63,15 +61,14 @@ export function registerSeed (program: Command): void {
     .option('--max-queued-per-network <n>', 'piece requests one network may have queued at once', parsePositive, DEFAULT_MAX_QUEUED_REQUESTS_PER_NETWORK)
     .option('--ban-after <n>', 'offenses (bad or trickled frames, protocol violations, stalled streams) within 10 min that get a peer disconnected and refused', parsePositive, DEFAULT_MAX_OFFENSES)
     .option('--ban-time <ms>', 'how long a banned peer is refused', parsePositive, DEFAULT_BAN_MS)
-    .option('--http-max-connections <n>', 'web seed connections at once; when full, a newcomer takes the slot of one that sent no request yet', parsePositive, WEBSEED_DEFAULTS.maxConnections)
-    .option('--http-max-per-address <n>', 'web seed connections from one IP address', parsePositive, WEBSEED_DEFAULTS.maxConnectionsPerAddress)
-    .option('--http-headers-timeout <ms>', 'web seed: a request\'s headers must arrive whole within this (slowloris guard)', parsePositive, WEBSEED_DEFAULTS.headersTimeoutMs)
-    .option('--http-min-request-rate <bytesPerSec>', 'web seed: slower request headers are cut after 1 s', parsePositive, WEBSEED_DEFAULTS.minRequestBytesPerSec)
-    .option('--http-stalled-response <ms>', 'web seed: a client that reads nothing of a response for this long is cut', parsePositive, WEBSEED_DEFAULTS.stalledResponseMs)
+  addHttpLimitOptions(cmd, 'http-', 'web seed', WEBSEED_DEFAULTS)
+  addMetricsOption(cmd)
+  addIdentityOption(cmd)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nHostile peers and clients: the stall, frame, stream, queue and ban limits above keep\npeers that do not read or send garbage from taking the upload slots and memory;\nthe --http-* limits keep slowloris clients from taking the web seed\'s connections.\nMemory one hostile peer can hold: --max-streams-per-peer pieces, for --stall-timeout.\n\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001 --http 0.0.0.0:8080\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n  web seed on http://0.0.0.0:8080/c/CONTENT_ID\n')
     .action(async (opts: SeedOptions) => {
       const seeder = await startOriginSeeder({
+        privateKey: await identityOf(opts),
         storeDir: opts.store,
         createStore: opts.createStore,
         listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'],
@@ -80,13 +77,8 @@ export function registerSeed (program: Command): void {
         proximity: opts.proximity,
         publicIp: opts.publicIp,
         http: opts.http,
-        httpLimits: {
-          maxConnections: opts.httpMaxConnections,
-          maxConnectionsPerAddress: opts.httpMaxPerAddress,
-          headersTimeoutMs: opts.httpHeadersTimeout,
-          minRequestBytesPerSec: opts.httpMinRequestRate,
-          stalledResponseMs: opts.httpStalledResponse
-        },
+        metrics: opts.metrics,
+        httpLimits: httpLimitsOf(opts, 'http-'),
         xfer: {
           stallTimeoutMs: opts.stallTimeout,
           frameTimeoutMs: opts.frameTimeout,
@@ -118,11 +110,12 @@ export function registerSeed (program: Command): void {
         else process.stderr.write(`swarmcdn: skipped store item ${s.entry}: ${s.reason}\n`)
       }
       if (opts.json) {
-        process.stdout.write(JSON.stringify({ event: 'listening', peerId: seeder.peerId, multiaddrs: seeder.multiaddrs, http: seeder.httpUrl, items: seeder.contentIds.length }) + '\n')
+        process.stdout.write(JSON.stringify({ event: 'listening', peerId: seeder.peerId, multiaddrs: seeder.multiaddrs, http: seeder.httpUrl, metrics: seeder.metricsUrl, items: seeder.contentIds.length }) + '\n')
       } else {
         process.stdout.write(`serving ${seeder.contentIds.length} item(s) as ${seeder.peerId}\n`)
         for (const a of seeder.multiaddrs) process.stdout.write(`listening on ${a}\n`)
         if (seeder.httpUrl != null) process.stdout.write(`web seed on ${seeder.httpUrl}/c/CONTENT_ID\n`)
+        if (seeder.metricsUrl != null) process.stdout.write(`${metricsLine(seeder.metricsUrl)}\n`)
       }
       await stopRequested
       await seeder.stop()

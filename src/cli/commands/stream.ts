@@ -5,7 +5,8 @@ import cliProgress from 'cli-progress'
 import { addSourceOptions, ITEM_ARGUMENT_HELP, itemSources, type SourceCliOptions } from '../item-sources.js'
 import { createSwarmNode } from '../../net/swarm-node.js'
 import { StreamingDownload } from '../../client/streaming-download.js'
-import { startStreamingGateway, StreamingItems } from '../../client/streaming-gateway.js'
+import { GATEWAY_DEFAULTS, startStreamingGateway, StreamingItems } from '../../client/streaming-gateway.js'
+import { addHttpLimitOptions, httpLimitsOf } from '../http-limit-options.js'
 import { parseNonNegativeInt } from '../parse-options.js'
 import { exitWithinDeadline } from '../exit-deadline.js'
 import { assertOutputWritable, resolveOutputPath } from '../../client/download-target.js'
@@ -57,8 +58,12 @@ export function registerStream (program: Command): void {
     .option('-o, --output <file>', 'where to save the item; a directory saves inside it (default: ./NAME from the manifest)')
     .option('--json', 'print one JSON object per line (url, progress, done)', false)
     .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePort, DEFAULT_FIND_TIMEOUT_SEC)
+  addHttpLimitOptions(cmd, 'gateway-', 'gateway', GATEWAY_DEFAULTS)
   addOverlayOptions(cmd)
     .addHelpText('after', `
+The --gateway-* limits keep a local program that opens connections and never
+finishes its request (slowloris) from locking the player out of the gateway.
+
 Example:
   $ swarmcdn stream 'swarmcdn:?xt=urn:swarmcdn:bafkrei...&ws=http://203.0.113.7:8080/c/bafkrei...' --player mpv
   $ swarmcdn stream bafkrei... --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --player mpv
@@ -130,7 +135,7 @@ Example:
         })
         const items = new StreamingItems()
         items.add(download)
-        const gateway = await startStreamingGateway({ downloads: items, port: opts.port, signal: ac.signal })
+        const gateway = await startStreamingGateway({ ...httpLimitsOf(opts, 'gateway-'), downloads: items, port: opts.port, signal: ac.signal })
         const url = gateway.urlFor(download)
         if (opts.json) {
           emit({ event: 'streaming', url, contentId, name: manifest.name, mediaType: manifest.mediaType, lengthBytes: manifest.lengthBytes, output })

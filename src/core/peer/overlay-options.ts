@@ -4,9 +4,11 @@
  * alike. A shell passes what its user configured and nothing else.
  */
 import type { DhtNodeInit } from '../dht/dht-node.js'
+import { ProviderAdmission, type ProviderAdmissionInit } from '../dht/provider-admission.js'
 import type { LeafAttachmentInit } from '../tier/leaf-attachment.js'
 import type { SupernodeIndexInit } from '../tier/supernode-index.js'
 import type { OverlayRole, SupernodePolicyInit } from '../tier/supernode-policy.js'
+import type { ReachabilityInit } from '../reach/reachability.js'
 
 /** Role requested for a peer: a fixed one, or `auto` (start as leaf, let SupernodePolicy decide). */
 export type OverlayRoleSetting = OverlayRole | 'auto'
@@ -53,14 +55,22 @@ export interface OverlayPeerInit {
   overloadUploadUtilization?: number
   /** Event-loop lag (reportLoad, the p99 of the last second) from which a supernode sheds new leaves, ms: the process stalled for that long. Default 500. */
   overloadEventLoopLagMs?: number
+  /** How long a DHT lookup's announcers of a key are reused by later finds of that key (which still ask them afresh for holders), ms; 0 looks up every time. Default 30 000. */
+  announcerCacheTtlMs?: number
+  /** Keys whose announcers are remembered at most. Default 1024. */
+  maxCachedAnnouncerKeys?: number
   /** Thresholds of SupernodePolicy (random is the peer's). */
   policy?: Omit<SupernodePolicyInit, 'random'>
-  /** Overrides for DhtNode (alpha, republish, rate limits, region limits). */
-  dht?: Omit<DhtNodeInit, 'self' | 'nextRequestId' | 'k' | 'requestTimeoutMs'>
+  /** Overrides for DhtNode (alpha, republish, rate limits, region limits, provider store quotas). */
+  dht?: Omit<DhtNodeInit, 'self' | 'nextRequestId' | 'k' | 'requestTimeoutMs' | 'providerAdmission'>
+  /** Who may add provider records here (ProviderAdmission: connection age 10 s, local networks exempt); a shell that reports no connections passes minConnectionAgeMs 0. */
+  providerAdmission?: ProviderAdmissionInit
   /** Overrides for LeafAttachment (targetAttachments, maxCandidates, backoffs). */
   leaf?: Omit<LeafAttachmentInit, 'self' | 'random' | 'nextRequestId' | 'queryTimeoutMs' | 'rank' | 'requestTimeoutMs' | 'keepAliveIntervalMs'>
   /** Overrides for SupernodeIndex (maxLeaves, limits). */
   index?: Omit<SupernodeIndexInit, 'self' | 'nextRequestId' | 'alternatives' | 'rank' | 'requestTimeoutMs' | 'keepAliveIntervalMs' | 'queryBudgetMs' | 'maxForwardQueries'>
+  /** How dial-back verdicts add up to reachability (ReachabilityTracker: 2 verifier networks, 30 min). */
+  reachability?: ReachabilityInit
 }
 
 /** OverlayPeerInit with every default filled in. */
@@ -87,10 +97,14 @@ export interface ResolvedOverlayOptions {
   alternativesConsidered: number
   overloadUploadUtilization: number
   overloadEventLoopLagMs: number
+  announcerCacheTtlMs: number
+  maxCachedAnnouncerKeys: number
   policy: Omit<SupernodePolicyInit, 'random'>
   dht: NonNullable<OverlayPeerInit['dht']>
+  providerAdmission: ProviderAdmissionInit
   leaf: NonNullable<OverlayPeerInit['leaf']>
   index: NonNullable<OverlayPeerInit['index']>
+  reachability: ReachabilityInit
 }
 
 /** A bad option value (our caller's mistake, rejected at the edge). */
@@ -129,15 +143,34 @@ export function resolveOverlayOptions (init: OverlayPeerInit = {}): ResolvedOver
     alternativesConsidered: count('alternativesConsidered', init.alternativesConsidered ?? 20, 0),
     overloadUploadUtilization: positive('overloadUploadUtilization', init.overloadUploadUtilization ?? 0.95),
     overloadEventLoopLagMs: positive('overloadEventLoopLagMs', init.overloadEventLoopLagMs ?? 500),
+    announcerCacheTtlMs: nonNegative('announcerCacheTtlMs', init.announcerCacheTtlMs ?? 30_000),
+    maxCachedAnnouncerKeys: count('maxCachedAnnouncerKeys', init.maxCachedAnnouncerKeys ?? 1024, 0),
     policy: init.policy ?? {},
     dht: init.dht ?? {},
+    providerAdmission: checked(init.providerAdmission ?? {}),
     leaf: init.leaf ?? {},
-    index: init.index ?? {}
+    index: init.index ?? {},
+    reachability: init.reachability ?? {}
   }
+}
+
+/** Checks the admission options once, here, rather than when a peer first becomes a DHT member. */
+function checked (init: ProviderAdmissionInit): ProviderAdmissionInit {
+  try {
+    void new ProviderAdmission(init)
+  } catch (err) {
+    throw new OverlayOptionError(`providerAdmission: ${(err as Error).message}`)
+  }
+  return init
 }
 
 function positive (name: string, v: number): number {
   if (!(Number.isFinite(v) && v > 0)) throw new OverlayOptionError(`${name} must be a positive number, got ${v}`)
+  return v
+}
+
+function nonNegative (name: string, v: number): number {
+  if (!(Number.isFinite(v) && v >= 0)) throw new OverlayOptionError(`${name} must be a number >= 0, got ${v}`)
   return v
 }
 

@@ -48,12 +48,15 @@
 import { keyToHex, type Key } from '../ids.js'
 import { prefixRegionOf, type Contact } from '../dht/contact.js'
 import { DhtBusyError, DhtNode, requestIdCounter, type DhtEffect, type RequestIdSource } from '../dht/dht-node.js'
+import { ProviderAdmission } from '../dht/provider-admission.js'
 import { isDhtRequest, type DhtMessage } from '../messages/dht-messages.js'
 import { LeafAttachment, type LeafEffect } from '../tier/leaf-attachment.js'
 import { SupernodeIndex, type SupernodeEffect } from '../tier/supernode-index.js'
 import { SupernodePolicy, type OverlayRole } from '../tier/supernode-policy.js'
 import { rankPeers, type PeerPlace, type RankCandidate } from '../proximity/peer-ranking.js'
+import { ReachabilityTracker, type ReachabilityStatus, type ReachVerdict } from '../reach/reachability.js'
 import { resolveOverlayOptions, type OverlayPeerInit, type ResolvedOverlayOptions } from './overlay-options.js'
+import { AnnouncerCache } from './announcer-cache.js'
 
 /** What the peer asks its shell about the world: measurements and storage, never decisions. */
 export interface OverlayPeerHost {
@@ -69,8 +72,8 @@ export interface OverlayPeerHost {
 
 /** The measured half of SupernodePolicy's input. */
 export interface PolicyMeasurements {
-  /** Others can dial this peer. */
-  reachable: boolean
+  /** Others can dial this peer, when the shell knows it (a model, an operator's word); omitted: the peer's own dial-back verdicts decide (`reachabilityVerdict`). */
+  reachable?: boolean
   /** Upload capacity not used by transfers, bytes/s. */
   spareUploadBytesPerSec: number
   /** Supernodes in this peer's region (itself included if it is one); default: counted from the servers it heard of. */
@@ -111,6 +114,8 @@ export class OverlayPeer {
   private readonly bootstrap: readonly Contact[]
   private readonly policy: SupernodePolicy
   private readonly ids: RequestIdSource
+  /** Outlives role changes (connections opened while a leaf count for a later member); made on first use: 10^6 simulated leaves need none. */
+  private admission: ProviderAdmission | undefined
   private currentRole: OverlayRole | undefined
   private dht: DhtNode | undefined
   private index: SupernodeIndex | undefined
@@ -120,6 +125,8 @@ export class OverlayPeer {
   private finds: Map<number, Find> | undefined
   private leafQueries: Map<number, number> | undefined
   private lookups: Map<number, LookupWatch> | undefined
+  /** Announcers recent lookups named, reused by the next finds of a key (undefined when announcerCacheTtlMs is 0). */
+  private readonly announcerCache: AnnouncerCache | undefined
   private pendingProvides: Map<string, Key> | undefined
   private nextFindId: number
   private provideRetryAtMs: number
@@ -132,6 +139,8 @@ export class OverlayPeer {
   private discoveredViaAttached: boolean
   private discoveryRetriesLeft: number
   private running: boolean
+  /** Created by the first dial-back verdict, so the simulator's million peers pay nothing without one. */
+  private reach: ReachabilityTracker | undefined
 
   /**
    * @param self this peer's contact (update it with `updateSelf` when its addresses change)
@@ -145,6 +154,7 @@ export class OverlayPeer {
     this.bootstrap = bootstrap
     this.policy = new SupernodePolicy({ ...this.options.policy, random })
     this.ids = requestIdCounter()
+    this.admission = undefined
     this.currentRole = undefined
     this.dht = undefined
     this.index = undefined
@@ -154,6 +164,7 @@ export class OverlayPeer {
     this.finds = undefined
     this.leafQueries = undefined
     this.lookups = undefined
+    this.announcerCache = this.options.announcerCacheTtlMs > 0 ? new AnnouncerCache({ ttlMs: this.options.announcerCacheTtlMs, maxKeys: this.options.maxCachedAnnouncerKeys }) : undefined
     this.pendingProvides = undefined
     this.nextFindId = 1
     this.provideRetryAtMs = 0
@@ -166,6 +177,7 @@ export class OverlayPeer {
     this.discoveredViaAttached = false
     this.discoveryRetriesLeft = 0
     this.running = false
+    this.reach = undefined
   }
 
   // ---- state the shells read ------------------------------------------------
@@ -182,6 +194,27 @@ export class OverlayPeer {
   get routingTableSize (): number { return this.dht?.table.size ?? 0 }
   /** Leaves attached here (supernodes and seeders only). */
   get leafCount (): number | undefined { return this.index?.leafCount }
+
+  // ---- reachability (rules in core/reach/reachability.ts) ----------------------
+
+  /** A peer dialled one of our addresses back (or failed to): one verdict towards our reachability. */
+  reachabilityVerdict (nowMs: number, v: ReachVerdict): void {
+    this.reach ??= new ReachabilityTracker(this.options.reachability)
+    this.reach.report(nowMs, v)
+  }
+
+  /** Whether a verifier should still be asked about `addr` (it is neither confirmed nor refuted). */
+  wantsReachVerdict (nowMs: number, addr: string): boolean {
+    return this.reach?.undecided(nowMs, addr) ?? true
+  }
+
+  /** What the verdicts add up to, for status documents. */
+  reachability (nowMs: number): ReachabilityStatus {
+    return this.reach?.status(nowMs) ?? { reachability: 'unknown', confirmedAddrs: [], refutedAddrs: [], verifierNetworks: 0 }
+  }
+
+  /** Whether this peer dials others back for their reachability: members (supernodes, seeders) do, leaves do not. */
+  get verifiesReachability (): boolean { return this.role !== 'leaf' }
   /** Peers this peer holds a connection to for the overlay (its supernodes, or its leaves and table). */
   connectedPeerIds (): string[] {
     return [...(this.leaf?.attached() ?? []).map(c => c.peerId), ...(this.index?.leafPeerIds() ?? []), ...(this.dht?.table.toArray() ?? []).map(c => c.peerId)]
@@ -267,6 +300,24 @@ export class OverlayPeer {
     return out
   }
 
+  /** An authenticated connection to `peerId` from `remoteAddr` opened (at `openedAtMs`, default now): provider records need one (ProviderAdmission). */
+  connectionOpened (nowMs: number, peerId: string, connectionId: string, remoteAddr: string, openedAtMs = nowMs): void {
+    this.providerAdmission().connectionOpened(nowMs, peerId, connectionId, remoteAddr, openedAtMs)
+  }
+
+  /** The connection `connectionId` to `peerId` closed; with its last one go its provider records that never counted. */
+  connectionClosed (nowMs: number, peerId: string, connectionId: string): void {
+    if (this.admission?.connectionClosed(peerId, connectionId) === true) this.dht?.providerGone(nowMs, peerId)
+  }
+
+  private providerAdmission (): ProviderAdmission {
+    this.admission ??= new ProviderAdmission(this.options.providerAdmission)
+    return this.admission
+  }
+
+  /** Provider records this peer's DHT store holds (0 for a leaf). */
+  get providerRecords (): number { return this.dht?.providers.size ?? 0 }
+
   /** `peer` broke the DHT wire protocol (bad frame): scored by the DHT. */
   protocolViolation (nowMs: number, peerId: string, reason: string): Effects {
     const out: Effects = []
@@ -332,8 +383,9 @@ export class OverlayPeer {
     if (t !== undefined && t < m) m = t
     t = this.leaf?.nextDeadlineMs()
     if (t !== undefined && t < m) m = t
-    if (this.ownRequests != null) for (const r of this.ownRequests.values()) if (r.deadlineMs < m) m = r.deadlineMs
-    if (this.finds != null) for (const f of this.finds.values()) if (f.attachDeadlineMs !== undefined && f.attachDeadlineMs < m) m = f.attachDeadlineMs
+    // Size first: an iterator is an allocation, and most peers have neither most of the time.
+    if (this.ownRequests != null && this.ownRequests.size > 0) for (const r of this.ownRequests.values()) if (r.deadlineMs < m) m = r.deadlineMs
+    if (this.finds != null && this.finds.size > 0) for (const f of this.finds.values()) if (f.attachDeadlineMs !== undefined && f.attachDeadlineMs < m) m = f.attachDeadlineMs
     if (this.pendingProvides != null && this.pendingProvides.size > 0 && this.dht != null && this.provideRetryAtMs < m) m = this.provideRetryAtMs
     return m === Infinity ? undefined : m
   }
@@ -345,8 +397,8 @@ export class OverlayPeer {
     if (this.dht != null) this.execDht(nowMs, this.dht.handleTimeout(nowMs), out)
     if (this.index != null) this.execIndex(nowMs, this.index.handleTimeout(nowMs), out)
     if (this.leaf != null) this.execLeaf(nowMs, this.leaf.handleTimeout(nowMs), out)
-    if (this.ownRequests != null) for (const [id, r] of this.ownRequests) if (r.deadlineMs <= nowMs) this.ownAnswered(nowMs, id, undefined, 'leaf', undefined, out)
-    if (this.finds != null) {
+    if (this.ownRequests != null && this.ownRequests.size > 0) for (const [id, r] of this.ownRequests) if (r.deadlineMs <= nowMs) this.ownAnswered(nowMs, id, undefined, 'leaf', undefined, out)
+    if (this.finds != null && this.finds.size > 0) {
       for (const [id, f] of this.finds) {
         if (f.attachDeadlineMs === undefined || f.attachDeadlineMs > nowMs) continue
         f.attachDeadlineMs = undefined
@@ -382,6 +434,7 @@ export class OverlayPeer {
     this.leaf = undefined
     this.pendingProvides?.clear()
     this.lookups?.clear()
+    this.announcerCache?.clear()
     this.leafQueries?.clear()
     this.ownRequests?.clear()
     this.currentRole = role
@@ -402,7 +455,7 @@ export class OverlayPeer {
       this.discoveredViaAttached = false
       this.discoveryRetriesLeft = o.discoveryRetries
     } else {
-      const dht = new DhtNode({ ...o.dht, self, k: o.k, requestTimeoutMs: o.requestTimeoutMs, nextRequestId: this.ids })
+      const dht = new DhtNode({ ...o.dht, self, k: o.k, requestTimeoutMs: o.requestTimeoutMs, nextRequestId: this.ids, providerAdmission: this.providerAdmission() })
       this.dht = dht
       this.index = new SupernodeIndex({
         ...o.index,
@@ -430,7 +483,7 @@ export class OverlayPeer {
       role,
       upSinceMs: this.upSinceMs,
       roleSinceMs: this.roleSinceMs,
-      reachable: m.reachable,
+      reachable: m.reachable ?? this.reach?.reachable(nowMs) ?? false,
       spareUploadBytesPerSec: m.spareUploadBytesPerSec,
       regionSupernodes: m.regionSupernodes ?? this.countRegionSupernodes(),
       regionLeaves: m.regionLeaves ?? Math.max(1, (this.index?.leafCount ?? 0) + (role === 'leaf' ? 1 : 0))
@@ -556,7 +609,9 @@ export class OverlayPeer {
   private memberFind (nowMs: number, findId: number, out: Effects): void {
     const f = this.finds?.get(findId) as Find
     for (const c of this.index?.localProviders(this.self, f.key) ?? []) if (c.peerId !== this.self.peerId) f.found.set(c.peerId, c)
-    if (!this.startLookup(nowMs, f.key, findId, 0, out)) this.answerFind(findId, out)
+    const cached = this.announcerCache?.get(nowMs, f.key)
+    if (cached !== undefined) this.forwardFind(nowMs, findId, cached, out)
+    else if (!this.startLookup(nowMs, f.key, findId, 0, out)) this.answerFind(findId, out)
   }
 
   private startLookup (nowMs: number, key: Key, findId: number, token: number, out: Effects): boolean {
@@ -621,6 +676,7 @@ export class OverlayPeer {
           this.lookups?.delete(e.lookupId)
           out.push({ type: 'lookup-measured', lookupId: e.lookupId, key: w.key, hops: e.result.hops, latencyMs: nowMs - w.startMs, foundOthers: e.result.providers.some(c => c.peerId !== this.self.peerId) })
           const announcers = this.forwardOrder(e.result.providers)
+          this.announcerCache?.set(nowMs, w.key, announcers)
           if (w.token !== 0) {
             if (this.index != null) this.execIndex(nowMs, this.index.providersFound(nowMs, w.token, announcers), out)
           } else this.forwardFind(nowMs, w.findId, announcers, out)
@@ -631,7 +687,7 @@ export class OverlayPeer {
   }
 
   /** A member's find: ask the first announcers for their holders (records are aggregated: one per supernode for all its leaves). */
-  private forwardFind (nowMs: number, findId: number, announcers: Contact[], out: Effects): void {
+  private forwardFind (nowMs: number, findId: number, announcers: readonly Contact[], out: Effects): void {
     const f = this.finds?.get(findId)
     if (f == null) return
     const targets = announcers.slice(0, this.options.maxForwardQueries)
@@ -651,9 +707,12 @@ export class OverlayPeer {
           if (this.dht?.isProviding(e.key) === true) out.push({ type: 'withdrawn', key: e.key })
           this.dht?.unprovide(e.key)
           break
-        case 'dht-get-providers':
-          if (!this.startLookup(nowMs, e.key, 0, e.token, out) && this.index != null) this.execIndex(nowMs, this.index.providersFound(nowMs, e.token, []), out)
+        case 'dht-get-providers': {
+          const cached = this.announcerCache?.get(nowMs, e.key)
+          if (cached !== undefined && this.index != null) this.execIndex(nowMs, this.index.providersFound(nowMs, e.token, cached), out)
+          else if (!this.startLookup(nowMs, e.key, 0, e.token, out) && this.index != null) this.execIndex(nowMs, this.index.providersFound(nowMs, e.token, []), out)
           break
+        }
       }
     }
   }
@@ -692,6 +751,7 @@ export class OverlayPeer {
 
   private penalize (peer: string, reason: string, out: Effects): void {
     this.knownServers?.delete(peer)
+    this.announcerCache?.forget(peer)
     out.push({ type: 'penalize', peer, reason })
   }
 

@@ -109,6 +109,39 @@ describe('core/peer/overlay-peer', () => {
     expect(unreachable.p.role).to.equal('leaf')
   })
 
+  it('reuses a lookup\'s announcers for announcerCacheTtlMs: the next find asks them again without a DHT lookup', () => {
+    const announcer = contact('sn-x')
+    const started = (ttlMs: number): OverlayPeer => {
+      const { p } = peer('supernode', { announcerCacheTtlMs: ttlMs })
+      p.start(0)
+      // A DHT member the supernode learns of (any authenticated message adds it to the table).
+      p.message(1, contact('dht-a'), 'supernode', { type: 'ping', requestId: 1 })
+      return p
+    }
+    const findOnce = (p: OverlayPeer, nowMs: number): { lookups: number, asked: string[] } => {
+      const f = p.find(nowMs, key('item'))
+      let out = sends(f.effects)
+      const lookups = out.filter(s => s.message.type === 'get-providers')
+      for (const l of lookups) out = out.concat(sends(p.message(nowMs + 5, contact(l.to), 'supernode', { type: 'get-providers-reply', requestId: l.message.requestId, providers: [announcer], closer: [] })))
+      const queries = out.filter(s => s.message.type === 'query')
+      const done: OverlayEffect[] = []
+      for (const q of queries) done.push(...p.message(nowMs + 10, contact(q.to), 'supernode', { type: 'query-reply', requestId: q.message.requestId, providers: [contact('holder-1')] }))
+      expect(done.filter(e => e.type === 'providers-found' && e.findId === f.findId), 'the find is answered').to.have.length(1)
+      return { lookups: lookups.length, asked: queries.map(q => q.to) }
+    }
+    const p = started(30_000)
+    const first = findOnce(p, 1000)
+    expect(first.lookups).to.be.greaterThan(0)
+    expect(first.asked).to.deep.equal(['sn-x'])
+    const second = findOnce(p, 20_000)
+    expect(second.lookups, 'within the ttl: no lookup').to.equal(0)
+    expect(second.asked, 'the announcer is still asked for its holders').to.deep.equal(['sn-x'])
+    expect(findOnce(p, 40_000).lookups, 'after the ttl: a lookup again').to.be.greaterThan(0)
+    const uncached = started(0)
+    findOnce(uncached, 1000)
+    expect(findOnce(uncached, 2000).lookups, 'ttl 0: every find looks up').to.be.greaterThan(0)
+  })
+
   it('rejects bad options with OverlayOptionError', () => {
     expect(() => resolveOverlayOptions({ k: 0 })).to.throw(OverlayOptionError, /k must be an integer >= 1/)
     expect(() => resolveOverlayOptions({ requestTimeoutMs: -1 })).to.throw(OverlayOptionError, /requestTimeoutMs/)
