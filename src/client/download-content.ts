@@ -18,10 +18,12 @@ import { DownloadSession, type SessionEffect } from '../core/swarm/download-sess
 import { createSwarmNode, type SwarmNode } from '../net/swarm-node.js'
 import { ContentNotFoundError, fetchManifest } from '../net/manifest-protocol.js'
 import { XferConnection } from '../net/xfer-client.js'
+import type { ReceivedXferMessage } from '../net/xfer-codec.js'
 import type { Bitfield } from '../core/swarm/bitfield.js'
 import { PartialDownload } from './partial-download.js'
 import { acquireFileLock, type LockOwner } from './file-lock.js'
 import { assertOutputWritable, isCompleteCopy, outputError, resolveOutputPath } from './download-target.js'
+import { fetchWebSeedManifest, isWebSeedAddress, WebSeedConnection } from './web-seed-source.js'
 
 /** Bytes of pieces we let one source have in flight: 8 x 1 MiB hides a fast link's round trip. */
 export const IN_FLIGHT_BYTES_PER_SOURCE = 8 * 1024 * 1024
@@ -36,7 +38,7 @@ export class DownloadFailedError extends Error {
 
 /** Where to download from. */
 export interface DownloadSource {
-  /** A libp2p multiaddr, ideally ending in /p2p/PEER_ID. */
+  /** A libp2p multiaddr, ideally ending in /p2p/PEER_ID; or a web seed's item URL, `http(s)://BASE/c/CONTENT_ID` (see web-seed-source.ts). */
   address: string | Multiaddr
   /** A publisher's origin seeder: spared when peers can serve (see DownloadSession). Default false. */
   isOrigin?: boolean
@@ -149,7 +151,7 @@ export async function downloadContent (contentIdText: string, outputPath: string
   const contentId = parseContentId(contentIdText)
   if (sources.length === 0) throw new DownloadFailedError('no sources given')
   const started = Date.now()
-  const addrs = sources.map(s => typeof s.address === 'string' ? multiaddr(s.address) : s.address)
+  const addrs = sources.map(s => targetOf(s.address))
   const node = init.node ?? await createSwarmNode()
   const connectTimeoutMs = init.connectTimeoutMs ?? 15_000
   const failures = new Map<string, string>()
@@ -165,7 +167,7 @@ export async function downloadContent (contentIdText: string, outputPath: string
     let manifest: VerifiedManifest | undefined
     for (const addr of addrs) {
       try {
-        manifest = await fetchManifest(node, addr, contentId, { signal: init.signal, timeoutMs: connectTimeoutMs })
+        manifest = await fetchSourceManifest(node, addr, contentId, { signal: init.signal, timeoutMs: connectTimeoutMs })
         break
       } catch (err) {
         if (init.signal?.aborted === true) throw init.signal.reason
@@ -226,12 +228,12 @@ export async function downloadContent (contentIdText: string, outputPath: string
 
 async function runSession (
   node: SwarmNode, manifest: VerifiedManifest, session: DownloadSession, partial: PartialDownload,
-  addrs: Multiaddr[], sources: DownloadSource[], perSource: number, init: DownloadInit,
+  addrs: SourceTarget[], sources: DownloadSource[], perSource: number, init: DownloadInit,
   noteFailure: (addr: string, err: Error) => void, failed: (what: string) => Error, onFetched: () => void
 ): Promise<void> {
   const local = new AbortController()
   const signal = init.signal == null ? local.signal : AbortSignal.any([init.signal, local.signal])
-  const conns = new Map<string, XferConnection>()
+  const conns = new Map<string, SourceConnection>()
   const idleTimeoutMs = init.idleTimeoutMs ?? 60_000
   let active = 0
   let connecting = addrs.length
@@ -269,7 +271,7 @@ async function runSession (
     })
   }
 
-  const serve = async (sourceId: string, conn: XferConnection): Promise<void> => {
+  const serve = async (sourceId: string, conn: SourceConnection): Promise<void> => {
     let writing: Promise<void> = Promise.resolve()
     try {
       for await (const msg of conn.messages(signal, idleTimeoutMs)) {
@@ -340,12 +342,14 @@ async function runSession (
   init.signal?.addEventListener('abort', abortListener, { once: true })
   const timer = setInterval(() => { apply(session.onRequestTimeout(Date.now())); pump() }, 1000)
   try {
-    const connect = async (addr: Multiaddr, source: DownloadSource): Promise<void> => {
+    const connect = async (addr: SourceTarget, source: DownloadSource): Promise<void> => {
       const sourceId = addr.toString()
       try {
-        const conn = await XferConnection.open(node, addr, manifest, { signal, handshakeTimeoutMs: init.connectTimeoutMs, maxRequests: perSource, have: partial.verified })
+        const conn: SourceConnection = typeof addr === 'string'
+          ? await WebSeedConnection.open(addr, manifest, { signal, connectTimeoutMs: init.connectTimeoutMs, maxRequests: perSource })
+          : await XferConnection.open(node, addr, manifest, { signal, handshakeTimeoutMs: init.connectTimeoutMs, maxRequests: perSource, have: partial.verified })
         // An origin is spared while peers can serve, whether we were told so or it says so itself.
-        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: (source.isOrigin ?? false) || conn.remoteIsOrigin, preference: source.preference, stripeKey: addr.getComponents().findLast(c => c.name === 'p2p')?.value })) { conn.fail(new Error('duplicate source')); return }
+        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: (source.isOrigin ?? false) || conn.remoteIsOrigin, preference: source.preference, stripeKey: peerIdOfTarget(addr) })) { conn.fail(new Error('duplicate source')); return }
         conns.set(sourceId, conn)
         init.onSourceConnected?.(sourceId, { announcedOrigin: conn.remoteIsOrigin })
         active++
@@ -359,14 +363,14 @@ async function runSession (
     }
     const addSource = (source: DownloadSource): void => {
       if (signal.aborted || session.isComplete) return
-      let addr: Multiaddr
-      try { addr = typeof source.address === 'string' ? multiaddr(source.address) : source.address } catch { return }
+      let addr: SourceTarget
+      try { addr = targetOf(source.address) } catch { return }
       connecting++
       void connect(addr, source)
     }
     init.onSessionStarted?.(addSource)
     // Default for a busy origin's "try these peers": connect to named peers we do not use yet.
-    const named = new Set(addrs.map(a => a.getComponents().findLast(c => c.name === 'p2p')?.value).filter(id => id != null))
+    const named = new Set(addrs.map(peerIdOfTarget).filter(id => id != null))
     let added = 0
     alternatives = init.onAlternatives ?? (alts => {
       for (const a of alts) {
@@ -388,6 +392,28 @@ async function runSession (
     local.abort()
     await Promise.allSettled([...conns.values()].map(async c => { await c.close() }))
   }
+}
+
+/** What the session drives a source through: an xfer stream or a web seed's range requests. */
+type SourceConnection = Pick<XferConnection, 'remoteBitfield' | 'remoteIsOrigin' | 'request' | 'cancel' | 'fail' | 'close'> & {
+  messages: (signal: AbortSignal, idleTimeoutMs: number) => AsyncGenerator<ReceivedXferMessage>
+}
+
+/** A source's address parsed once: a multiaddr, or a web seed URL (kept as text). */
+type SourceTarget = Multiaddr | string
+
+/** Fetches and verifies the manifest of `contentId` from one source: over libp2p (`node`) or from a web seed URL. */
+export async function fetchSourceManifest (node: SwarmNode, address: string | Multiaddr, contentId: ContentId, init: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<VerifiedManifest> {
+  const target = targetOf(address)
+  return typeof target === 'string' ? await fetchWebSeedManifest(target, contentId, init) : await fetchManifest(node, target, contentId, init)
+}
+
+function targetOf (address: string | Multiaddr): SourceTarget {
+  return typeof address === 'string' ? (isWebSeedAddress(address) ? address : multiaddr(address)) : address
+}
+
+function peerIdOfTarget (target: SourceTarget): string | undefined {
+  return typeof target === 'string' ? undefined : target.getComponents().findLast(c => c.name === 'p2p')?.value
 }
 
 function describe (err: Error): string {

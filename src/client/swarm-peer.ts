@@ -35,6 +35,7 @@ import { DEFAULT_MAX_PEERS, SourceChooser } from '../core/swarm/source-admission
 import { SwarmContentProvider } from './swarm-provider.js'
 import { SelfAddressTracker } from './self-address.js'
 import { sendDeliveryReport } from '../net/delivery-protocol.js'
+import { isWebSeedAddress, webSeedHostMultiaddr } from './web-seed-source.js'
 import type { DeliveryVerdict } from '../core/accounting/delivery-ledger.js'
 import { classifyLocality, addLocalityCounts, emptyLocalityBytes, type LocalityByteCounts, type LocalityClass, type LocalityPlace } from '../core/proximity/locality.js'
 
@@ -351,7 +352,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     const sourcePlaces = new Map<string, LocalityPlace>()
     const localityOf = (source: string): LocalityClass => {
       let place = sourcePlaces.get(source)
-      if (place == null) { place = ranker.place(peerIdOf(source) ?? source, source); sourcePlaces.set(source, place) }
+      if (place == null) { place = ranker.place(peerIdOf(source) ?? source, isWebSeedAddress(source) ? webSeedHostMultiaddr(source) : source); sourcePlaces.set(source, place) }
       return classifyLocality(ranker.self, place)
     }
     const local = new AbortController()
@@ -491,7 +492,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         }
       })
       await provider.completeDownload(contentId, result.outputPath)
-      const deliveryReport = reportDelivery(contentId, bytesByKind, [...originAddrs][0])
+      // Reports go over libp2p: to an origin dialled as a peer, not to a web seed.
+      const deliveryReport = reportDelivery(contentId, bytesByKind, [...originAddrs].find(a => !isWebSeedAddress(a)))
       return { ...result, bytesBySource, bytesByKind, deliveryReport }
     } catch (err) {
       if (manifest != null) {

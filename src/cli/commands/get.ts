@@ -6,7 +6,7 @@ import { startPeer } from '../../client/peer.js'
 import { addOverlayOptions, bootstrapOf, DEFAULT_FIND_TIMEOUT_SEC, findFirstProviders, NoSourceError, primedFinder, type OverlayCliOptions } from '../overlay-options.js'
 import { loadPrefixTableFiles } from '../../client/prefix-table-files.js'
 import { AsnResolver } from '../../core/proximity/asn-resolver.js'
-import { parseContentId } from '../../core/content/content-id.js'
+import { addSourceOptions, ITEM_ARGUMENT_HELP, itemSources, type SourceCliOptions } from '../item-sources.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from 'commander'
 import { assertOutputDirExists, parseByteSize, parseListenMultiaddr, parsePeerMultiaddr } from '../parse-options.js'
@@ -14,8 +14,8 @@ import { exitWithinDeadline } from '../exit-deadline.js'
 import { DEFAULT_MAX_ITEM_SIZE_BYTES, formatBytes, OutputExistsError } from '../../client/download-target.js'
 import { addLocalityCounts, formatLocalityBytes } from '../locality-text.js'
 
-interface GetOptions extends OverlayCliOptions {
-  peer: string[], origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
+interface GetOptions extends OverlayCliOptions, SourceCliOptions {
+  origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
   uploadSlots?: number, uploadLimit?: number, findTimeout: number, force: boolean, wait: boolean, maxItemSize: number
 }
 
@@ -37,10 +37,10 @@ function providerOf (addr: string, isOrigin: boolean): ProviderInfo | undefined 
 
 /** `swarmcdn get`: download an item, verified piece by piece, resumable. */
 export function registerGet (program: Command): void {
-  const cmd = program.command('get')
-    .description('Download an item by content id from many peers at once (given with --peer, or found through the overlay from --bootstrap); verifies every piece, resumes after an interruption.')
-    .argument('<content-id>', 'the content id printed by swarmcdn publish')
-    .option('--peer <multiaddr>', 'a peer to download from (repeatable: downloads from all at once)', parsePeerMultiaddr, [] as string[])
+  const cmd: Command = program.command('get')
+    .description('Download an item by content id or link from many peers at once (given with --peer or --web-seed, or found through the overlay from --bootstrap, or named by the link); verifies every piece, resumes after an interruption.')
+    .argument('<content-id|link>', ITEM_ARGUMENT_HELP)
+  addSourceOptions(cmd, 'a peer to download from (repeatable: downloads from all at once)')
     .option('--origin <multiaddr>', 'an origin seeder, used for what peers cannot supply (repeatable)', parsePeerMultiaddr, [] as string[])
     .option('--seed', 'keep serving the item after the download completes, until Ctrl-C', false)
     .option('--listen <multiaddr>', 'where to serve pieces to other peers, during and after the download (repeatable)', parseListenMultiaddr, [] as string[])
@@ -54,18 +54,22 @@ export function registerGet (program: Command): void {
     .option('--json', 'print one JSON progress object per line', false)
     .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePositiveInt, DEFAULT_FIND_TIMEOUT_SEC)
   addOverlayOptions(cmd)
-    .addHelpText('after', '\nExample:\n  $ swarmcdn get bafkrei... --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... -o talk.mp4 --seed\n  $ swarmcdn get bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... -o talk.mp4\n  $ swarmcdn get bafkrei... --origin /ip4/10.0.0.1/tcp/4001/p2p/12D3KooA... --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3KooB... --peer /ip4/127.0.0.1/tcp/4003/p2p/12D3KooC... -o talk.mp4 --seed\n')
+    .addHelpText('after', '\nExample:\n  $ swarmcdn get \'swarmcdn:?xt=urn:swarmcdn:bafkrei...&peer=/ip4/203.0.113.7/tcp/4001/p2p/12D3KooW...&ws=http://203.0.113.7:8080/c/bafkrei...\' -o talk.mp4\n  $ swarmcdn get bafkrei... --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... -o talk.mp4 --seed\n  $ swarmcdn get bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... -o talk.mp4\n  $ swarmcdn get bafkrei... --origin /ip4/10.0.0.1/tcp/4001/p2p/12D3KooA... --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3KooB... --peer /ip4/127.0.0.1/tcp/4003/p2p/12D3KooC... -o talk.mp4 --seed\n')
     .action(async (id: string, opts: GetOptions) => {
-      const contentId = parseContentId(id)
+      // A link's peers, bootstrap members and web seeds count as if given with their flags.
+      const item = itemSources(id, opts)
+      const contentId = item.contentId
       await assertOutputDirExists(opts.output)
-      const bootstrap = await bootstrapOf(opts)
-      if (opts.peer.length + opts.origin.length === 0 && bootstrap.length === 0) throw new NoSourceError()
-      const given = [...opts.origin.map(a => ({ address: a, isOrigin: true })), ...opts.peer.map(a => ({ address: a, isOrigin: false }))]
-      const providers = opts.peer.map(a => providerOf(a, false)).filter(p => p != null)
+      const bootstrap = [...new Set([...await bootstrapOf(opts), ...item.bootstrap])]
+      if (item.peers.length + opts.origin.length + item.webSeeds.length === 0 && bootstrap.length === 0) throw new NoSourceError()
+      const peers = item.peers.map(a => ({ address: a, isOrigin: false }))
+      const providers = item.peers.map(a => providerOf(a, false)).filter(p => p != null)
       // Addresses without a peer id can't be ranked or de-duplicated by peer: dial them as given.
       // --origin only tells the piece picker to spare a source; whether its bytes
       // count as from an origin is what the source says itself (its xfer handshake).
-      const direct = given.filter(g => g.isOrigin || providerOf(g.address, false) == null)
+      // A web seed is the publisher's: an origin.
+      const direct = [...opts.origin.map(a => ({ address: a, isOrigin: true })), ...peers.filter(p => providerOf(p.address, false) == null), ...item.webSeeds.map(u => ({ address: u, isOrigin: true }))]
+      const given = [...direct, ...peers]
       const upload = { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) }
       const listen = opts.listen.length > 0 ? opts.listen : ['/ip4/0.0.0.0/tcp/0']
       let runtime: Runtime
@@ -110,7 +114,7 @@ export function registerGet (program: Command): void {
         const result = await runtime.download(contentId, opts.output, {
           finder,
           sources: direct,
-          maxPeers: Math.max(8, opts.peer.length),
+          maxPeers: Math.max(8, item.peers.length),
           onSourceError: (addr, err) => {
             if (opts.json) process.stdout.write(JSON.stringify({ event: 'source-error', address: addr, error: err.message }) + '\n')
           },
