@@ -22,6 +22,9 @@ import type { OffenseLedgerInit } from '../src/core/abuse/offense-ledger.js'
 import type { XferServingLimits } from '../src/net/xfer-server.js'
 import { Registry } from 'prom-client'
 import { emptyLocalityBytes } from '../src/core/proximity/locality.js'
+import type { FleetRecord } from '../src/core/fleet/fleet-record.js'
+import { FleetMembership } from '../src/core/fleet/fleet-membership.js'
+import { joinFleet, type SeederFleet } from './fleet-seeder.js'
 
 import { originUploadPolicy, type OriginUploadInit } from '../src/core/swarm/upload-policy.js'
 
@@ -72,6 +75,13 @@ export interface OriginSeederInit {
   offenders?: OffenseLedgerInit
   /** Limits of the xfer server against hostile requesters (see XferProtocolInit for defaults). */
   xfer?: XferServingLimits
+  /**
+   * Run as a member of the publisher's fleet under this record (`seed
+   * --fleet`): serve the record, announce only the items this seeder owns,
+   * take items the publisher offers (seeders/fleet-seeder.ts). Needs a
+   * ContentStore. Default: no fleet (announce every item).
+   */
+  fleet?: FleetRecord
   /** Serve Prometheus metrics on `http://HOST:PORT/metrics` (`seed --metrics`): the peer's, libp2p's and the web seed's. Default: none. */
   metrics?: { host: string, port: number }
 }
@@ -90,6 +100,8 @@ export interface OriginSeeder {
   contentIds: string[]
   /** Store folders not served because they failed to load (corrupt manifest, truncated data), with why. */
   skipped: Array<{ entry: string, reason: string }>
+  /** Its fleet side, when `fleet` was given. */
+  fleet?: SeederFleet
   /** Its overlay membership (DHT + index): status(), findProviders, events. */
   overlay: OverlayService
   /** The peer runtime it runs on: `peer.swarm.gate` has the upload counters (bytesUploaded, chokesSent, piecesDeclined). */
@@ -111,7 +123,13 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
     await opened?.close()
     throw new TypeError('an HTTP web seed needs a ContentStore to serve')
   }
+  if (init.fleet != null && store == null) {
+    await opened?.close()
+    throw new TypeError('a fleet seeder needs a ContentStore')
+  }
   let peer: Peer
+  let fleet: SeederFleet | undefined
+  let membership: FleetMembership | undefined
   let web: WebSeed | undefined
   // One registry for the peer, libp2p and the web seed; the web seed starts after the peer, so its bytes are read through `web`.
   const registry = init.metrics != null ? new Registry() : undefined
@@ -131,12 +149,25 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
       overlay: init.overlay,
       upload: { ...upload, ...(init.xfer != null ? { xfer: init.xfer } : {}) },
       node: init.node,
+      announceFilter: init.fleet == null ? undefined : id => membership?.owns(id) === true,
       metrics: init.metrics == null ? undefined : { ...init.metrics, registry, httpServedByLocality: () => web?.metrics.bytesByLocality ?? emptyLocalityBytes() }
     })
     if (init.offenders != null) offenderGuardOf(peer.node).configure(init.offenders)
   } catch (err) {
     await opened?.close()
     throw err
+  }
+  if (init.fleet != null && store != null) {
+    try {
+      membership = new FleetMembership(init.fleet, peer.peerId)
+      // Store items were announced before the membership existed (filtered out): announce the owned ones now.
+      for (const id of store.list()) if (membership.owns(id)) peer.overlay.announce(id)
+      fleet = await joinFleet(peer, store, membership)
+    } catch (err) {
+      await peer.stop()
+      await opened?.close()
+      throw err
+    }
   }
   const shutdown = new AbortController()
   if (init.http != null && store != null) {
@@ -159,6 +190,7 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
     contentIds: store?.list() ?? [],
     skipped: store?.skipped ?? [],
     overlay: peer.overlay,
+    fleet,
     peer,
     stop: async () => {
       await web?.close()

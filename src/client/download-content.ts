@@ -120,6 +120,8 @@ export interface DownloadInit {
   onLockWait?: (owner: LockOwner | undefined) => void
   /** Largest item accepted, bytes. Default DEFAULT_MAX_ITEM_SIZE_BYTES (1 TiB, download-target.ts). */
   maxItemSizeBytes?: number
+  /** Further addresses to ask for the manifest when every source failed to give it (a fleet's next origins, added as sources only on failover). Default none. */
+  manifestFallbacks?: Array<string | Multiaddr>
 }
 
 /** Sources the default onAlternatives adds to one download at most. */
@@ -163,7 +165,7 @@ export async function downloadContent (contentIdText: string, outputPath: string
   try {
     // 1. The manifest, from the first source that gives a valid one.
     let manifest: VerifiedManifest | undefined
-    for (const addr of addrs) {
+    for (const addr of [...addrs, ...(init.manifestFallbacks ?? []).map(a => typeof a === 'string' ? multiaddr(a) : a)]) {
       try {
         manifest = await fetchManifest(node, addr, contentId, { signal: init.signal, timeoutMs: connectTimeoutMs })
         break
@@ -355,6 +357,8 @@ async function runSession (
         if (!signal.aborted) noteFailure(sourceId, err as Error)
       } finally {
         connecting--
+        // A source added later (a failover) that cannot connect either leaves nothing to wait for.
+        if (active === 0 && connecting === 0 && !session.isComplete && !signal.aborted) settle.reject(failed(`could not download ${manifest.contentId}`))
       }
     }
     const addSource = (source: DownloadSource): void => {
@@ -379,7 +383,8 @@ async function runSession (
       }
     })
     await Promise.all(addrs.map(async (addr, k) => { await connect(addr, sources[k]) }))
-    if (active === 0 && !session.isComplete) throw failed(`could not download ${manifest.contentId}`)
+    // A failed source may have had a replacement added meanwhile (onSourceError): fail only when none is on its way.
+    if (active === 0 && connecting === 0 && !session.isComplete) throw failed(`could not download ${manifest.contentId}`)
     if (init.signal?.aborted === true) throw init.signal.reason
     await finished
   } finally {

@@ -63,6 +63,8 @@ export interface PeerInit {
   statusAllowPeerIds?: string[]
   /** libp2p connection limits. */
   node?: Pick<SwarmNodeInit, 'inboundConnectionsPerSecPerHost' | 'maxIncomingPendingConnections'>
+  /** Which held items to announce in the overlay (a fleet seeder announces what it owns). Default: all. */
+  announceFilter?: (contentId: ContentId) => boolean
   /** Serve Prometheus metrics on `http://HOST:PORT/metrics` (`--metrics`; port 0 picks one). Default: no metrics, no libp2p metrics either. */
   metrics?: PeerMetricsInit
 }
@@ -162,7 +164,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
       upload: init.upload,
       // A seeder says so in its xfer handshake too, for clients that dial it directly.
       origin: init.role === 'seeder',
-      announce: id => { overlay.announce(id) },
+      announce: id => { if (init.announceFilter?.(id) !== false) overlay.announce(id) },
       withdraw: id => { overlay.withdraw(id) },
       // A busy seeder names the holders its overlay knows in its chokes and spread rejects.
       alternativesFinder: overlayFinder(overlay)

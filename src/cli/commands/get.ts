@@ -13,8 +13,10 @@ import { assertOutputDirExists, parseByteSize, parseListenMultiaddr, parsePeerMu
 import { exitWithinDeadline } from '../exit-deadline.js'
 import { DEFAULT_MAX_ITEM_SIZE_BYTES, formatBytes, OutputExistsError } from '../../client/download-target.js'
 import { addLocalityCounts, formatLocalityBytes } from '../locality-text.js'
+import { addFleetOption, fleetOf, type FleetCliOptions } from '../fleet-option.js'
+import { fleetOriginsFor } from '../../client/fleet-origins.js'
 
-interface GetOptions extends OverlayCliOptions {
+interface GetOptions extends OverlayCliOptions, FleetCliOptions {
   peer: string[], origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
   uploadSlots?: number, uploadLimit?: number, findTimeout: number, force: boolean, wait: boolean, maxItemSize: number
 }
@@ -53,13 +55,15 @@ export function registerGet (program: Command): void {
     .option('--max-item-size <bytes>', `refuse items larger than this (e.g. 50GiB, 2TiB; default ${formatBytes(DEFAULT_MAX_ITEM_SIZE_BYTES)})`, parseByteSize, DEFAULT_MAX_ITEM_SIZE_BYTES)
     .option('--json', 'print one JSON progress object per line', false)
     .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePositiveInt, DEFAULT_FIND_TIMEOUT_SEC)
+  addFleetOption(cmd, 'use the publisher\'s origin seeders one at a time in rendezvous order, failing over to the next when one is lost or stalls')
   addOverlayOptions(cmd)
     .addHelpText('after', '\nExample:\n  $ swarmcdn get bafkrei... --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... -o talk.mp4 --seed\n  $ swarmcdn get bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... -o talk.mp4\n  $ swarmcdn get bafkrei... --origin /ip4/10.0.0.1/tcp/4001/p2p/12D3KooA... --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3KooB... --peer /ip4/127.0.0.1/tcp/4003/p2p/12D3KooC... -o talk.mp4 --seed\n')
     .action(async (id: string, opts: GetOptions) => {
       const contentId = parseContentId(id)
       await assertOutputDirExists(opts.output)
       const bootstrap = await bootstrapOf(opts)
-      if (opts.peer.length + opts.origin.length === 0 && bootstrap.length === 0) throw new NoSourceError()
+      const fleet = await fleetOf(opts)
+      if (opts.peer.length + opts.origin.length === 0 && bootstrap.length === 0 && fleet == null) throw new NoSourceError()
       const given = [...opts.origin.map(a => ({ address: a, isOrigin: true })), ...opts.peer.map(a => ({ address: a, isOrigin: false }))]
       const providers = opts.peer.map(a => providerOf(a, false)).filter(p => p != null)
       // Addresses without a peer id can't be ranked or de-duplicated by peer: dial them as given.
@@ -102,7 +106,7 @@ export function registerGet (program: Command): void {
         let finder = staticFinder(providers)
         if (runtime.overlayFinder != null) {
           const overlay = runtime.overlayFinder
-          const first = given.length > 0 ? [] : await findFirstProviders(overlay, contentId, opts.findTimeout, ac.signal)
+          const first = given.length > 0 || fleet != null ? [] : await findFirstProviders(overlay, contentId, opts.findTimeout, ac.signal)
           if (opts.json) process.stdout.write(JSON.stringify({ event: 'providers', contentId, providers: first.length, origins: first.filter(p => p.isOrigin === true).length }) + '\n')
           const fresh = primedFinder(first, overlay)
           finder = async (cid, o) => [...providers, ...await fresh(cid, o)]
@@ -110,6 +114,7 @@ export function registerGet (program: Command): void {
         const result = await runtime.download(contentId, opts.output, {
           finder,
           sources: direct,
+          fleetOrigins: fleet == null ? undefined : { origins: fleetOriginsFor(fleet, contentId) },
           maxPeers: Math.max(8, opts.peer.length),
           onSourceError: (addr, err) => {
             if (opts.json) process.stdout.write(JSON.stringify({ event: 'source-error', address: addr, error: err.message }) + '\n')
@@ -153,7 +158,7 @@ export function registerGet (program: Command): void {
         const secs = result.elapsedMs / 1000
         const mibps = result.manifest.lengthBytes / 1048576 / Math.max(secs, 0.001)
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: result.outputPath, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource), bytesByKind: result.bytesByKind, deliveryReport: deliveryReport ?? null }) + '\n')
+          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: result.outputPath, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource), bytesByKind: result.bytesByKind, deliveryReport: deliveryReport ?? null, failovers: result.failovers }) + '\n')
         } else if (result.fetchedPieces === 0 && result.resumedPieces === result.manifest.pieceCount) {
           process.stderr.write(`${result.outputPath} is already complete (${result.manifest.lengthBytes} bytes, ${result.manifest.pieceCount} pieces verified)\n`)
         } else {
@@ -161,6 +166,7 @@ export function registerGet (program: Command): void {
           const t = swarm.stats().traffic
           process.stderr.write(`  ${mib(t.downloadedFromPeersBytes)} from peers, ${mib(t.downloadedFromSeedersBytes)} from seeders, ${result.bytesBySource.size} source(s):\n`)
           for (const [addr, bytes] of result.bytesBySource) process.stderr.write(`  ${mib(bytes)} from ${addr}\n`)
+          for (const f of result.failovers) process.stderr.write(`  origin ${f.from} ${f.reason === 'lost' ? 'was lost' : 'stalled'}; went on with ${f.to}${f.lostMs !== undefined ? `, ${(f.lostMs / 1000).toFixed(1)} s lost` : ''}\n`)
           process.stderr.write(`  transit: ${formatLocalityBytes(addLocalityCounts(result.bytesByKind.origin, result.bytesByKind.peer), mib)}\n`)
         }
         if (opts.seed) {

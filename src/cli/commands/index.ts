@@ -27,6 +27,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'keygen', usage: '[options]', summary: 'create a new Ed25519 publisher key', load: async () => (await import('./keygen.js')).registerKeygen },
   { name: 'publish', usage: '[options] <file>', summary: 'sign a file into a seeder\'s content store; prints its content id', load: async () => (await import('./publish.js')).registerPublish },
   { name: 'seed', usage: '[options]', summary: 'run an origin seeder for a content store (libp2p, optional HTTP web seed)', load: async () => (await import('./seed.js')).registerSeed },
+  { name: 'fleet', usage: '<sign|show|plan|push> [options]', summary: 'sign a fleet record of origin seeders, plan what moves when one joins or leaves, push a store to it', load: async () => (await import('./fleet.js')).registerFleet },
   { name: 'get', usage: '[options] <content-id>', summary: 'download an item from many peers at once, verified and resumable', load: async () => (await import('./get.js')).registerGet },
   { name: 'stream', usage: '[options] <content-id>', summary: 'download an item and play it while it downloads, through a local URL', load: async () => (await import('./stream.js')).registerStream },
   { name: 'peer', usage: '[options]', summary: 'run a long-lived overlay peer that serves a store', load: async () => (await import('./peer.js')).registerPeer },

@@ -21,6 +21,7 @@
 import type { KeyObject } from 'node:crypto'
 import { rawPublicKey, signWithContext, verifyWithContext } from '../content/publisher-signature.js'
 import { contentIdOf, type ContentId } from '../content/content-id.js'
+import { DEFAULT_FLEET_REPLICATION, fleetOwners, rendezvousOrder } from './rendezvous.js'
 import { FleetRecordSignatureError, ForeignFleetRecordError, MalformedFleetRecordError, StaleFleetRecordError } from './fleet-errors.js'
 
 /** Format tag of the signed document. */
@@ -51,10 +52,13 @@ export interface FleetRecordFields {
   /** Grows with every new record of this publisher. */
   sequence: number
   seeders: FleetSeeder[]
+  /** Seeders that hold each item (rendezvous owners); clients and seeders read it from the record so they agree. Default DEFAULT_FLEET_REPLICATION (2). */
+  replication?: number
 }
 
 /** A fleet record that passed every check. */
 export interface FleetRecord extends FleetRecordFields {
+  replication: number
   /** Raw 32-byte Ed25519 public key of the publisher. */
   publisherKey: Uint8Array
   /** The exact signed document, to store and to serve. */
@@ -63,6 +67,7 @@ export interface FleetRecord extends FleetRecordFields {
 
 function checkFields (f: FleetRecordFields): void {
   if (!Number.isSafeInteger(f.sequence) || f.sequence < 0) throw new MalformedFleetRecordError(`fleet sequence must be a non-negative integer, got ${String(f.sequence)}`)
+  if (f.replication !== undefined && (!Number.isSafeInteger(f.replication) || f.replication < 1 || f.replication > MAX_FLEET_SEEDERS)) throw new MalformedFleetRecordError(`fleet replication must be 1-${MAX_FLEET_SEEDERS}, got ${String(f.replication)}`)
   if (!Array.isArray(f.seeders) || f.seeders.length === 0 || f.seeders.length > MAX_FLEET_SEEDERS) throw new MalformedFleetRecordError(`a fleet has 1-${MAX_FLEET_SEEDERS} seeders`)
   const seen = new Set<string>()
   for (const s of f.seeders) {
@@ -89,6 +94,7 @@ export function buildFleetRecord (fields: FleetRecordFields, privateKey: KeyObje
   const body = {
     publisherKey: Buffer.from(publisherKey).toString('hex'),
     sequence: fields.sequence,
+    replication: fields.replication ?? DEFAULT_FLEET_REPLICATION,
     seeders: fields.seeders.map(s => ({ peerId: s.peerId, multiaddrs: [...s.multiaddrs] }))
   }
   const record = new TextEncoder().encode(JSON.stringify(body))
@@ -129,7 +135,7 @@ export function openFleetRecord (signedBytes: Uint8Array, trustedKey?: Uint8Arra
   const keyHex = body.publisherKey
   if (typeof keyHex !== 'string' || !/^[0-9a-f]{64}$/.test(keyHex)) throw new MalformedFleetRecordError('fleet record publisher key is not 32 bytes of hex')
   const publisherKey = new Uint8Array(Buffer.from(keyHex, 'hex'))
-  const fields = { sequence: body.sequence as number, seeders: body.seeders as FleetSeeder[] }
+  const fields = { sequence: body.sequence as number, replication: (body.replication ?? DEFAULT_FLEET_REPLICATION) as number, seeders: body.seeders as FleetSeeder[] }
   checkFields(fields)
   if (signature.length !== 64 || !verifyWithContext(SIGNING_CONTEXT, record, publisherKey, signature)) {
     throw new FleetRecordSignatureError(`fleet record signature does not verify for publisher key ${keyHex.slice(0, 16)}...`)
@@ -139,6 +145,7 @@ export function openFleetRecord (signedBytes: Uint8Array, trustedKey?: Uint8Arra
   }
   return {
     sequence: fields.sequence,
+    replication: fields.replication,
     seeders: fields.seeders.map(s => ({ peerId: s.peerId, multiaddrs: [...s.multiaddrs] })),
     publisherKey,
     signedBytes
@@ -164,7 +171,18 @@ export function compareFleetRecords (current: FleetRecord | undefined, candidate
 }
 
 function sameSeeders (a: FleetRecordFields, b: FleetRecordFields): boolean {
-  return JSON.stringify(a.seeders) === JSON.stringify(b.seeders)
+  return a.replication === b.replication && JSON.stringify(a.seeders) === JSON.stringify(b.seeders)
+}
+
+/** The owners of `contentId` under `record` (its replication), in rendezvous order. */
+export function recordOwners (record: FleetRecord, contentId: string): string[] {
+  return fleetOwners(contentId, record.seeders.map(s => s.peerId), record.replication)
+}
+
+/** Every seeder of `record`, in the order a client tries them as origins for `contentId`: owners first. */
+export function recordOriginOrder (record: FleetRecord, contentId: string): FleetSeeder[] {
+  const byId = new Map(record.seeders.map(s => [s.peerId, s]))
+  return rendezvousOrder(contentId, [...byId.keys()]).map(id => byId.get(id) as FleetSeeder)
 }
 
 /** The record's seeder with this peer id, or undefined. */

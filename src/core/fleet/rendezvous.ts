@@ -49,12 +49,12 @@ export interface FleetMove {
   losses: string[]
 }
 
-/** The items (of `contentIds`) whose owners differ between two fleets, with who gains and who loses each; items that stay put are not listed. */
-export function planFleetChange (contentIds: readonly string[], before: readonly string[], after: readonly string[], replication = DEFAULT_FLEET_REPLICATION): FleetMove[] {
+/** The items (of `contentIds`) whose owners differ between two fleets (and replication factors), with who gains and who loses each; items that stay put are not listed. */
+export function planFleetChange (contentIds: readonly string[], before: readonly string[], after: readonly string[], replication = DEFAULT_FLEET_REPLICATION, replicationAfter = replication): FleetMove[] {
   const moves: FleetMove[] = []
   for (const contentId of contentIds) {
     const was = new Set(fleetOwners(contentId, before, replication))
-    const will = fleetOwners(contentId, after, replication)
+    const will = fleetOwners(contentId, after, replicationAfter)
     const gains = will.filter(id => !was.has(id))
     const losses = [...was].filter(id => !will.includes(id))
     if (gains.length > 0 || losses.length > 0) moves.push({ contentId, gains, losses })
