@@ -54,6 +54,7 @@ interface PushOptions { fleet: string, store: string, json: boolean }
 export function registerFleet (program: Command): void {
   const fleet = program.command('fleet')
     .description('Manage a publisher\'s fleet of origin seeders: sign a fleet record, show one, plan what moves when seeders join or leave, push a store to the owners.')
+    .addHelpText('after', '\nExample:\n  $ swarmcdn fleet sign --key publisher.key --sequence 2 --seeder /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --seeder /ip4/198.51.100.9/tcp/4001/p2p/12D3KooX... --out fleet.json\n  $ swarmcdn fleet plan --fleet fleet.json --store ./master --add /ip4/192.0.2.4/tcp/4001/p2p/12D3KooY...\n')
 
   fleet.command('sign')
     .description('Sign a fleet record with the publisher key. The sequence must grow: an existing --out file with the same or a higher sequence is refused.')
