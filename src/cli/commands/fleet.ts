@@ -151,7 +151,12 @@ export function registerFleet (program: Command): void {
 export function printCopyResults (results: Array<{ contentId: string, peerId: string, outcome: string, reason?: string }>, json: boolean): void {
   for (const r of results) {
     if (json) process.stdout.write(JSON.stringify({ event: 'fleet-copy', ...r }) + '\n')
-    else process.stderr.write(`${r.outcome} ${r.contentId} at ${r.peerId}${r.reason != null ? `: ${r.reason}` : ''}\n`)
+    // What an owner already held is the common case of a push: only changes and faults get a line.
+    else if (r.outcome !== 'held') process.stderr.write(`${r.outcome} ${r.contentId} at ${r.peerId}${r.reason != null ? `: ${r.reason}` : ''}\n`)
+  }
+  if (!json) {
+    const count = (o: string): number => results.filter(r => r.outcome === o).length
+    process.stderr.write(`${results.length} copies: ${count('fetched')} fetched, ${count('held')} already held, ${count('refused')} refused, ${count('failed')} failed\n`)
   }
   if (results.some(r => r.outcome === 'refused' || r.outcome === 'failed')) process.exitCode = 1
 }
