@@ -82,6 +82,10 @@ export interface OriginSeederInit {
    * ContentStore. Default: no fleet (announce every item).
    */
   fleet?: FleetRecord
+  /** Follow the store folder: serve and announce items published into it while running, withdraw removed ones (see PeerInit.watchStore). Default false (the CLI turns it on). */
+  watchStore?: PeerInit['watchStore']
+  /** Called when the store watch found items added or removed. */
+  onStoreChange?: PeerInit['onStoreChange']
   /** Serve Prometheus metrics on `http://HOST:PORT/metrics` (`seed --metrics`): the peer's, libp2p's and the web seed's. Default: none. */
   metrics?: { host: string, port: number }
 }
@@ -149,6 +153,8 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
       overlay: init.overlay,
       upload: { ...upload, ...(init.xfer != null ? { xfer: init.xfer } : {}) },
       node: init.node,
+      watchStore: init.watchStore,
+      onStoreChange: init.onStoreChange,
       announceFilter: init.fleet == null ? undefined : id => membership?.owns(id) === true,
       metrics: init.metrics == null ? undefined : { ...init.metrics, registry, httpServedByLocality: () => web?.metrics.bytesByLocality ?? emptyLocalityBytes() }
     })

@@ -9,6 +9,7 @@ import { mkdir } from 'node:fs/promises'
 import { parseContentId } from '../../core/content/content-id.js'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { startPeer } from '../../client/peer.js'
+import { printStoreChange, reloadingResolver } from '../live-reload.js'
 import type { OverlayRoleSetting } from '../../net/overlay-service.js'
 import { OutputPathError, parseByteSize, parseListenMultiaddr } from '../parse-options.js'
 import { exitWithinDeadline } from '../exit-deadline.js'
@@ -54,7 +55,11 @@ export function registerPeer (program: Command): void {
       const gets = (opts.get ?? []).map(id => parseContentId(id))
       // Before we announce anything: a download that can't be saved must not make us a provider.
       if (gets.length > 0) await createOutputDir(opts.outputDir)
+      const table = reloadingResolver(opts.prefixTable, opts.json)
       const peer = await startPeer({
+        asnResolver: table.resolver,
+        watchStore: opts.store != null,
+        onStoreChange: change => { printStoreChange(change, opts.json) },
         privateKey: await identityOf(opts),
         upload: { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) },
         storeDir: opts.store,
@@ -62,7 +67,6 @@ export function registerPeer (program: Command): void {
         bootstrap,
         publicIp: opts.publicIp,
         role: opts.role,
-        prefixTablePaths: opts.prefixTable,
         proximity: opts.proximity,
         statusAllowPeerIds: opts.statusAllow,
         metrics: opts.metrics
@@ -101,6 +105,7 @@ export function registerPeer (program: Command): void {
       exitWithinDeadline()
       stopping.abort(new Error('stopped'))
       await Promise.all(downloads)
+      table.stop()
       await peer.stop()
       if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped', signal }) + '\n')
       else process.stdout.write(`stopped (${signal})\n`)

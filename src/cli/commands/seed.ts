@@ -12,6 +12,7 @@ import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metric
 import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
 import { addFleetOption, fleetOf, type FleetCliOptions } from '../fleet-option.js'
 import { watchFleetFile } from '../fleet-reload.js'
+import { printStoreChange, reloadingResolver } from '../live-reload.js'
 
 interface SeedOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, FleetCliOptions {
   store: string
@@ -79,14 +80,17 @@ export function registerSeed (program: Command): void {
     .addHelpText('after', '\nHostile peers and clients: the stall, frame, stream, queue and ban limits above keep\npeers that do not read or send garbage from taking the upload slots and memory;\nthe --http-* limits keep slowloris clients from taking the web seed\'s connections.\nMemory one hostile peer can hold: --max-streams-per-peer pieces, for --stall-timeout.\n\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001 --http 0.0.0.0:8080\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n  web seed on http://0.0.0.0:8080/c/CONTENT_ID\n')
     .action(async (opts: SeedOptions) => {
       const fleet = await fleetOf(opts)
+      const table = reloadingResolver(opts.prefixTable, opts.json)
       const seeder = await startOriginSeeder({
         fleet,
+        asnResolver: table.resolver,
+        watchStore: true,
+        onStoreChange: change => { printStoreChange(change, opts.json) },
         privateKey: await identityOf(opts),
         storeDir: opts.store,
         createStore: opts.createStore,
         listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'],
         bootstrap: await bootstrapOf(opts),
-        prefixTablePaths: opts.prefixTable,
         proximity: opts.proximity,
         publicIp: opts.publicIp,
         http: opts.http,
@@ -146,6 +150,7 @@ export function registerSeed (program: Command): void {
       }
       await stopRequested
       stopFleetWatch?.()
+      table.stop()
       await seeder.stop()
       if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped' }) + '\n')
       else process.stdout.write('stopped\n')
