@@ -65,6 +65,8 @@ export interface OriginSeederInit {
   publicIp?: string
   /** Rank by proximity. Default true. */
   proximity?: boolean
+  /** An ISP's ALTO maps for ranking requesters (PeerInit.alto). Default none. */
+  alto?: PeerInit['alto']
   /** Further overlay options (timers, limits); role is always 'seeder'. */
   overlay?: PeerOverlayInit
   /** Upload policy: slots, rate limit, busy mode (see OriginUploadInit for defaults). */
@@ -148,6 +150,7 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
       bootstrap: init.bootstrap,
       publicIp: init.publicIp,
       proximity: init.proximity,
+      alto: init.alto,
       asnResolver: init.asnResolver,
       prefixTablePaths: init.prefixTablePaths,
       overlay: init.overlay,

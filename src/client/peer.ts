@@ -54,6 +54,8 @@ export interface PeerInit {
   asnResolver?: AsnResolver
   /** Rank by proximity. Default true. */
   proximity?: boolean
+  /** An ISP's ALTO maps for the swarm's ranking of providers and requesters (SwarmPeerInit.alto). Default none. */
+  alto?: SwarmPeerInit['alto']
   /** Stable identity. Default a fresh key. */
   privateKey?: PrivateKey
   /** Further overlay options (timers, limits); role, bootstrap, publicIp, proximity and the AS resolver are the fields above, set once. */
@@ -170,6 +172,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
       asnResolver: resolver,
       selfAddress: init.publicIp,
       proximity: init.proximity,
+      alto: init.alto,
       upload: init.upload,
       // A seeder says so in its xfer handshake too, for clients that dial it directly.
       origin: init.role === 'seeder',

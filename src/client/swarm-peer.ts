@@ -36,6 +36,7 @@ import { SwarmContentProvider } from './swarm-provider.js'
 import { SelfAddressTracker } from './self-address.js'
 import { sendDeliveryReport } from '../net/delivery-protocol.js'
 import type { DeliveryVerdict } from '../core/accounting/delivery-ledger.js'
+import type { AltoCosts } from '../core/proximity/alto-map.js'
 import { OriginFailover, type OriginFailoverEvent } from '../core/fleet/origin-failover.js'
 import type { FleetOriginsInit } from './fleet-origins.js'
 import { classifyLocality, addLocalityCounts, emptyLocalityBytes, type LocalityByteCounts, type LocalityClass, type LocalityPlace } from '../core/proximity/locality.js'
@@ -92,6 +93,8 @@ export interface SwarmPeerInit {
   selfAddress?: string
   /** Rank by AS and prefix (downloads and uploads). Default true. */
   proximity?: boolean
+  /** An ISP's ALTO maps (RFC 7285): lower cost first among peers of equal AS/prefix nearness (downloads and uploads). Default none. */
+  alto?: AltoCosts
   /** Upload policy: regular slots (default 4), optimistic slots (default 1), periods, `uploadBytesPerSec` (default unlimited), `busyThresholdRequesters`. */
   upload?: Omit<SwarmUploadGateInit, 'rank' | 'isNear'> & {
     /** Limits of the xfer server that protect this uploader from requesters (frame deadline, stall and stream caps; see XferProtocolInit for defaults). */
@@ -309,7 +312,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     resolver: init.asnResolver,
     selfAddress: selfAddress.address,
     selfPeerId: peerId,
-    proximity: init.proximity
+    proximity: init.proximity,
+    alto: init.alto
   })
   const altCache = init.alternativesFinder != null && init.upload?.busyThresholdRequesters != null
     ? new AlternativesCache(init.alternativesFinder, peerId, id => { gate.offerAlternatives(id) })

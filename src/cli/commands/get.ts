@@ -15,8 +15,9 @@ import { DEFAULT_MAX_ITEM_SIZE_BYTES, formatBytes, OutputExistsError } from '../
 import { addLocalityCounts, formatLocalityBytes } from '../locality-text.js'
 import { addFleetOption, fleetOf, type FleetCliOptions } from '../fleet-option.js'
 import { fleetOriginsFor } from '../../client/fleet-origins.js'
+import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
 
-interface GetOptions extends OverlayCliOptions, FleetCliOptions {
+interface GetOptions extends OverlayCliOptions, FleetCliOptions, AltoCliOptions {
   peer: string[], origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
   uploadSlots?: number, uploadLimit?: number, findTimeout: number, force: boolean, wait: boolean, maxItemSize: number
 }
@@ -55,6 +56,7 @@ export function registerGet (program: Command): void {
     .option('--max-item-size <bytes>', `refuse items larger than this (e.g. 50GiB, 2TiB; default ${formatBytes(DEFAULT_MAX_ITEM_SIZE_BYTES)})`, parseByteSize, DEFAULT_MAX_ITEM_SIZE_BYTES)
     .option('--json', 'print one JSON progress object per line', false)
     .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePositiveInt, DEFAULT_FIND_TIMEOUT_SEC)
+  addAltoOptions(cmd)
   addFleetOption(cmd, 'use the publisher\'s origin seeders one at a time in rendezvous order, failing over to the next when one is lost or stalls')
   addOverlayOptions(cmd)
     .addHelpText('after', '\nExample:\n  $ swarmcdn get bafkrei... --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... -o talk.mp4 --seed\n  $ swarmcdn get bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... -o talk.mp4\n  $ swarmcdn get bafkrei... --origin /ip4/10.0.0.1/tcp/4001/p2p/12D3KooA... --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3KooB... --peer /ip4/127.0.0.1/tcp/4003/p2p/12D3KooC... -o talk.mp4 --seed\n')
@@ -63,6 +65,7 @@ export function registerGet (program: Command): void {
       await assertOutputDirExists(opts.output)
       const bootstrap = await bootstrapOf(opts)
       const fleet = await fleetOf(opts)
+      const alto = await altoOf(opts)
       if (opts.peer.length + opts.origin.length === 0 && bootstrap.length === 0 && fleet == null) throw new NoSourceError()
       const given = [...opts.origin.map(a => ({ address: a, isOrigin: true })), ...opts.peer.map(a => ({ address: a, isOrigin: false }))]
       const providers = opts.peer.map(a => providerOf(a, false)).filter(p => p != null)
@@ -75,12 +78,12 @@ export function registerGet (program: Command): void {
       let runtime: Runtime
       if (bootstrap.length > 0) {
         // A leaf in the overlay: finds providers there, announces the item once its manifest verified.
-        const peer = await startPeer({ role: 'leaf', bootstrap, listenMultiaddrs: listen, storeDir: opts.store, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp, upload })
+        const peer = await startPeer({ alto, role: 'leaf', bootstrap, listenMultiaddrs: listen, storeDir: opts.store, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp, upload })
         runtime = { swarm: peer.swarm, overlayFinder: peer.finder, download: peer.download, stop: peer.stop }
       } else {
         // Transit accounting places every source, so the table is loaded even for one peer (the prebuilt block: tens of ms).
         const resolver = new AsnResolver(loadPrefixTableFiles(opts.prefixTable))
-        const swarm = await startSwarmPeer({ listenMultiaddrs: listen, storeDir: opts.store, proximity: opts.proximity, asnResolver: resolver, upload })
+        const swarm = await startSwarmPeer({ alto, listenMultiaddrs: listen, storeDir: opts.store, proximity: opts.proximity, asnResolver: resolver, upload })
         runtime = { swarm, download: swarm.download, stop: swarm.stop }
       }
       const swarm = runtime.swarm

@@ -10,6 +10,7 @@ import { parseContentId } from '../../core/content/content-id.js'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { startPeer } from '../../client/peer.js'
 import { printStoreChange, reloadingResolver } from '../live-reload.js'
+import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
 import type { OverlayRoleSetting } from '../../net/overlay-service.js'
 import { OutputPathError, parseByteSize, parseListenMultiaddr } from '../parse-options.js'
 import { exitWithinDeadline } from '../exit-deadline.js'
@@ -17,7 +18,7 @@ import { addOverlayOptions, bootstrapOf, printOverlayEvents, untilSignal, type O
 import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metrics-option.js'
 import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
 
-interface PeerOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions {
+interface PeerOptions extends AltoCliOptions, OverlayCliOptions, MetricsCliOptions, IdentityCliOptions {
   listen?: string[], store?: string, role: OverlayRoleSetting, json: boolean,
   get?: string[], outputDir: string, uploadSlots?: number, uploadLimit?: number, statusAllow?: string[]
 }
@@ -48,6 +49,7 @@ export function registerPeer (program: Command): void {
     .option('--json', 'print one JSON event per line', false)
   addMetricsOption(cmd)
   addIdentityOption(cmd)
+  addAltoOptions(cmd)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nExample:\n  $ swarmcdn peer --store ./store --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --json\n  {"event":"listening","peerId":"12D3KooW...","multiaddrs":[...],"role":"leaf"}\n')
     .action(async (opts: PeerOptions) => {
@@ -55,8 +57,10 @@ export function registerPeer (program: Command): void {
       const gets = (opts.get ?? []).map(id => parseContentId(id))
       // Before we announce anything: a download that can't be saved must not make us a provider.
       if (gets.length > 0) await createOutputDir(opts.outputDir)
+      const alto = await altoOf(opts)
       const table = reloadingResolver(opts.prefixTable, opts.json)
       const peer = await startPeer({
+        alto,
         asnResolver: table.resolver,
         watchStore: opts.store != null,
         onStoreChange: change => { printStoreChange(change, opts.json) },

@@ -13,8 +13,9 @@ import { addIdentityOption, identityOf, type IdentityCliOptions } from '../ident
 import { addFleetOption, fleetOf, type FleetCliOptions } from '../fleet-option.js'
 import { watchFleetFile } from '../fleet-reload.js'
 import { printStoreChange, reloadingResolver } from '../live-reload.js'
+import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
 
-interface SeedOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, FleetCliOptions {
+interface SeedOptions extends AltoCliOptions, OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, FleetCliOptions {
   store: string
   listen: string[]
   http?: { host: string, port: number }
@@ -76,12 +77,15 @@ export function registerSeed (program: Command): void {
   addMetricsOption(cmd)
   addIdentityOption(cmd)
   addFleetOption(cmd, 'serve it, announce only the items this seeder owns, take items the publisher offers; re-read on SIGHUP and when the file changes (older or foreign records are refused)')
+  addAltoOptions(cmd)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nHostile peers and clients: the stall, frame, stream, queue and ban limits above keep\npeers that do not read or send garbage from taking the upload slots and memory;\nthe --http-* limits keep slowloris clients from taking the web seed\'s connections.\nMemory one hostile peer can hold: --max-streams-per-peer pieces, for --stall-timeout.\n\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001 --http 0.0.0.0:8080\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n  web seed on http://0.0.0.0:8080/c/CONTENT_ID\n')
     .action(async (opts: SeedOptions) => {
       const fleet = await fleetOf(opts)
+      const alto = await altoOf(opts)
       const table = reloadingResolver(opts.prefixTable, opts.json)
       const seeder = await startOriginSeeder({
+        alto,
         fleet,
         asnResolver: table.resolver,
         watchStore: true,
