@@ -71,6 +71,8 @@ export interface OriginSeederInit {
   overlay?: PeerOverlayInit
   /** Upload policy: slots, rate limit, busy mode (see OriginUploadInit for defaults). */
   upload?: OriginUploadInit
+  /** Upload rate caps per requester AS, bytes/s (`seed --as-upload-limit`), on top of the total. Default: none. */
+  asUploadLimits?: Readonly<Record<number, number>>
   /** libp2p connection limits (an origin facing a burst of clients raises them). */
   node?: PeerInit['node']
   /** Offender policy of every protocol (see core/abuse/offense-ledger.ts). Default: 3 offenses in 10 min ban a peer for 10 min. */
@@ -154,7 +156,7 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
       asnResolver: init.asnResolver,
       prefixTablePaths: init.prefixTablePaths,
       overlay: init.overlay,
-      upload: { ...upload, ...(init.xfer != null ? { xfer: init.xfer } : {}) },
+      upload: { ...upload, ...(init.xfer != null ? { xfer: init.xfer } : {}), ...(init.asUploadLimits != null ? { asUploadLimits: init.asUploadLimits } : {}) },
       node: init.node,
       watchStore: init.watchStore,
       onStoreChange: init.onStoreChange,

@@ -324,6 +324,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     ...uploadPolicy,
     rank: requesters => ranker.rank(requesters, r => ({ peerId: r.peerId, addr: r.remoteAddr })),
     isNear: r => ranker.proximity && ranker.sameAs(ranker.place(r.peerId, r.remoteAddr)),
+    asnOf: r => ranker.place(r.peerId, r.remoteAddr).asn,
     alternatives: altCache == null
       ? undefined
       : r => {

@@ -11,6 +11,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander'
 import { startPeer } from '../../client/peer.js'
 import { printStoreChange, reloadingResolver } from '../live-reload.js'
 import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
+import { addAsUploadLimitOption, type AsUploadLimitCliOptions } from '../as-upload-limit-option.js'
 import type { OverlayRoleSetting } from '../../net/overlay-service.js'
 import { OutputPathError, parseByteSize, parseListenMultiaddr } from '../parse-options.js'
 import { exitWithinDeadline } from '../exit-deadline.js'
@@ -18,7 +19,7 @@ import { addOverlayOptions, bootstrapOf, printOverlayEvents, untilSignal, type O
 import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metrics-option.js'
 import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
 
-interface PeerOptions extends AltoCliOptions, OverlayCliOptions, MetricsCliOptions, IdentityCliOptions {
+interface PeerOptions extends AltoCliOptions, AsUploadLimitCliOptions, OverlayCliOptions, MetricsCliOptions, IdentityCliOptions {
   listen?: string[], store?: string, role: OverlayRoleSetting, json: boolean,
   get?: string[], outputDir: string, uploadSlots?: number, uploadLimit?: number, statusAllow?: string[]
 }
@@ -50,6 +51,7 @@ export function registerPeer (program: Command): void {
   addMetricsOption(cmd)
   addIdentityOption(cmd)
   addAltoOptions(cmd)
+  addAsUploadLimitOption(cmd)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nExample:\n  $ swarmcdn peer --store ./store --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --json\n  {"event":"listening","peerId":"12D3KooW...","multiaddrs":[...],"role":"leaf"}\n')
     .action(async (opts: PeerOptions) => {
@@ -65,7 +67,7 @@ export function registerPeer (program: Command): void {
         watchStore: opts.store != null,
         onStoreChange: change => { printStoreChange(change, opts.json) },
         privateKey: await identityOf(opts),
-        upload: { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) },
+        upload: { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}), ...(opts.asUploadLimit != null ? { asUploadLimits: opts.asUploadLimit } : {}) },
         storeDir: opts.store,
         listenMultiaddrs: opts.listen,
         bootstrap,

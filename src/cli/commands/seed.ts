@@ -14,8 +14,9 @@ import { addFleetOption, fleetOf, type FleetCliOptions } from '../fleet-option.j
 import { watchFleetFile } from '../fleet-reload.js'
 import { printStoreChange, reloadingResolver } from '../live-reload.js'
 import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
+import { addAsUploadLimitOption, type AsUploadLimitCliOptions } from '../as-upload-limit-option.js'
 
-interface SeedOptions extends AltoCliOptions, OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, FleetCliOptions {
+interface SeedOptions extends AltoCliOptions, AsUploadLimitCliOptions, OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, FleetCliOptions {
   store: string
   listen: string[]
   http?: { host: string, port: number }
@@ -78,6 +79,7 @@ export function registerSeed (program: Command): void {
   addIdentityOption(cmd)
   addFleetOption(cmd, 'serve it, announce only the items this seeder owns, take items the publisher offers; re-read on SIGHUP and when the file changes (older or foreign records are refused)')
   addAltoOptions(cmd)
+  addAsUploadLimitOption(cmd)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nHostile peers and clients: the stall, frame, stream, queue and ban limits above keep\npeers that do not read or send garbage from taking the upload slots and memory;\nthe --http-* limits keep slowloris clients from taking the web seed\'s connections.\nMemory one hostile peer can hold: --max-streams-per-peer pieces, for --stall-timeout.\n\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001 --http 0.0.0.0:8080\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n  web seed on http://0.0.0.0:8080/c/CONTENT_ID\n')
     .action(async (opts: SeedOptions) => {
@@ -86,6 +88,7 @@ export function registerSeed (program: Command): void {
       const table = reloadingResolver(opts.prefixTable, opts.json)
       const seeder = await startOriginSeeder({
         alto,
+        asUploadLimits: opts.asUploadLimit,
         fleet,
         asnResolver: table.resolver,
         watchStore: true,
