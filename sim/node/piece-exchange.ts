@@ -185,8 +185,12 @@ export class PieceExchange {
     let peers = 0
     const candidates = providers.map(c => ({ peerId: c.peerId, origin: c.origin === true, near: this.isNear(Number(c.peerId)) }))
     for (const s of origins) candidates.push({ peerId: String(s), origin: true, near: this.isNear(s) })
+    const { nat } = this.h.s.world
     for (const c of (d.chooser as SourceChooser).choose(candidates)) {
       const to = Number(c.peerId)
+      // Behind NATs that neither a dial, a dial-back nor a punch gets through: the place goes to the next find's answer (the
+      // model spends no time on the failed attempt; the real downloader keeps using its other sources meanwhile).
+      if (!nat.connectable(this.h.node, to)) { (d.chooser as SourceChooser).lost(c.peerId, this.isNear(to)); continue }
       d.opening?.set(to, c)
       d.sources?.push(to)
       if (!c.isOrigin) peers++

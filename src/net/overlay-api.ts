@@ -8,6 +8,8 @@ import type { OverlayRole } from '../core/tier/supernode-policy.js'
 import type { OverlayPeerInit } from '../core/peer/overlay-options.js'
 import type { DhtRpcInit } from './dht-rpc.js'
 
+import type { ReachabilityStatus } from '../core/reach/reachability.js'
+import type { ReachServerInit } from './reach-protocol.js'
 export type { OverlayRoleSetting } from '../core/peer/overlay-options.js'
 
 /** One provider of an item, as findProviders returns it (nearest first). */
@@ -37,6 +39,8 @@ export interface OverlayStatus {
   /** This peer's address as used for proximity, and its AS (0 = unknown). */
   publicAddress: string | undefined
   asn: number
+  /** Whether peers could dial us back, and on which addresses (core/reach/reachability.ts). */
+  reachability: ReachabilityStatus
 }
 
 /** Events of an OverlayService (`noun:verb`, detail objects are plain JSON). */
@@ -49,6 +53,8 @@ export interface OverlayEvents {
   'providers:found': CustomEvent<{ contentId: ContentId, providers: number, origins: number }>
   'peer:penalized': CustomEvent<{ peerId: string, reason: string }>
   'overlay:error': CustomEvent<{ message: string }>
+  /** Our reachability changed (dial-back verdicts of other peers). */
+  'reachability:changed': CustomEvent<ReachabilityStatus>
 }
 
 /** Options of an OverlayService: the peer's (OverlayPeerInit, one default each) plus what only the libp2p shell knows. */
@@ -59,8 +65,10 @@ export interface OverlayInit extends OverlayPeerInit {
   publicIp?: string
   /** Address → AS for proximity ranking. Default: an empty table (every AS unknown, ranking by shared prefix). */
   asnResolver?: AsnResolver
-  /** Whether others can dial us, for promotion. Default: true when our address is public or `publicIp` is set (not yet measured: see README, "Known limits"). */
+  /** Whether others can dial us, for promotion. Default: measured, by dial-back verdicts of several verifier networks (`/swarmcdn/reach/1.0.0`, core/reach/reachability.ts). */
   reachable?: boolean
+  /** The verifier side of the dial-back protocol (members answer). */
+  reachServer?: ReachServerInit
   /** Upload not used by transfers, in bytes/s, for promotion. Default 1 MiB/s (not yet measured: see README, "Known limits"). */
   spareUploadBytesPerSec?: number
   /** Stream limits of the DHT protocol (its request timeout is the peer's). */

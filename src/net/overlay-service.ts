@@ -18,7 +18,7 @@ import { randomInt } from 'node:crypto'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
-import type { PeerId } from '@libp2p/interface'
+import type { IdentifyResult, PeerId } from '@libp2p/interface'
 import type { SwarmNode } from './swarm-node.js'
 import { DhtRpc, DhtRpcError } from './dht-rpc.js'
 import { keyOfPeerId, type DhtFrameContent } from './dht-codec.js'
@@ -32,10 +32,12 @@ import { AsnResolver } from '../core/proximity/asn-resolver.js'
 import { LOAD_REPORT_INTERVAL_MS, MAX_HELD_ITEMS, OverlayStoppedError, type OverlayEvents, type OverlayInit, type OverlayStatus, type ProviderInfo } from './overlay-api.js'
 import { contactOf, contactOfMultiaddr, OverlayPlaces, stripP2p } from './overlay-contacts.js'
 import type { PeerPlace } from '../core/proximity/peer-ranking.js'
-import { addressScope, formatIpAddress } from '../core/proximity/ip-address.js'
+import { formatIpAddress } from '../core/proximity/ip-address.js'
 import { OverlayPeer, type OverlayEffect, type OverlayPeerHost, type PolicyMeasurements } from '../core/peer/overlay-peer.js'
 import { resolveOverlayOptions } from '../core/peer/overlay-options.js'
 import type { OverlayRole } from '../core/tier/supernode-policy.js'
+import { registerReachServer } from './reach-protocol.js'
+import { OverlayReach } from './overlay-reach.js'
 
 export * from './overlay-api.js'
 export { contactOfMultiaddr } from './overlay-contacts.js'
@@ -57,6 +59,9 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   private readonly lag = monitorEventLoopDelay({ resolution: 20 })
   private running = false
   private listening: Promise<void> = Promise.resolve()
+  private readonly reach: OverlayReach
+  private reachServerStop: (() => Promise<void>) | undefined
+  private lastReachability = ''
 
   constructor (readonly node: SwarmNode, private readonly init: OverlayInit = {}) {
     super()
@@ -72,6 +77,10 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
         this.input(nowMs => this.peer.protocolViolation(nowMs, peerId, reason))
       }
     }, { ...init.rpc, requestTimeoutMs: options.requestTimeoutMs, inboundTimeoutMs: init.rpc?.inboundTimeoutMs ?? options.queryTimeoutMs })
+    this.reach = new OverlayReach(node, {
+      wants: addr => this.peer.wantsReachVerdict(Math.floor(performance.now()), addr),
+      verdict: v => { this.peer.reachabilityVerdict(Math.floor(performance.now()), v); this.noteReachability() }
+    }, message => { this.emit('overlay:error', { message }) })
   }
 
   /** The current role ('leaf' before start). */
@@ -88,6 +97,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     this.on('peer:identify', (e: CustomEvent<{ peerId: PeerId, listenAddrs: Array<{ toString: () => string }>, protocols: string[], observedAddr?: { toString: () => string } }>) => {
       const r = e.detail
       if (r.observedAddr != null) this.places.noteObserved(r.observedAddr.toString())
+      this.reach.identified(e.detail as IdentifyResult)
       if (!r.protocols.includes(DHT_PROTOCOL)) return
       const peerId = r.peerId.toString()
       const addrs = r.listenAddrs.map(a => stripP2p(a.toString())).slice(0, MAX_ADDRS_PER_CONTACT)
@@ -111,6 +121,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     for (const [name, fn] of this.listeners) this.node.removeEventListener(name as 'peer:disconnect', fn)
     this.listeners.length = 0
     for (const w of this.inboundWaiters.values()) w(undefined)
+    await this.reachServerStop?.().catch(() => {})
+    this.reachServerStop = undefined
     await this.rpc.stop()
   }
 
@@ -173,7 +185,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
       leaves: this.peer.leafCount ?? 0,
       itemsHeld: this.held.size,
       publicAddress: place.address != null ? formatIpAddress(place.address) : undefined,
-      asn: place.asn
+      asn: place.asn,
+      reachability: this.peer.reachability(Math.floor(performance.now()))
     }
   }
 
@@ -194,7 +207,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   policyInputs (): PolicyMeasurements {
     const place = this.selfPlace()
     return {
-      reachable: this.init.reachable ?? (this.init.publicIp != null || (place.address != null && addressScope(place.address) === 'public')),
+      // Unset: the peer's dial-back verdicts decide (a public-looking address proves nothing behind a NAT).
+      ...(this.init.reachable !== undefined ? { reachable: this.init.reachable } : {}),
       spareUploadBytesPerSec: this.init.spareUploadBytesPerSec ?? 1024 * 1024
     }
   }
@@ -227,6 +241,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
         break
       case 'role-changed':
         this.listening = (e.role === 'leaf' ? this.rpc.unlisten() : this.rpc.listen()).catch((err: Error) => { this.emit('overlay:error', { message: err.message }) })
+        this.listening = this.listening.then(async () => { await this.reachServing(this.peer.verifiesReachability) })
         this.emit('role:changed', { role: e.role, previous: e.previous, reason: e.reason })
         break
       case 'attached': this.emit('supernode:attached', { peerId: e.supernode.peerId, multiaddrs: e.supernode.addrs }); break
@@ -290,6 +305,24 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
       this.input(nowMs => this.peer.timer(nowMs))
     }, Math.max(0, Math.min(at - performance.now(), 2 ** 31 - 1)))
     this.timer.unref()
+  }
+
+  /** Members answer dial-back requests (the peer says who verifies); leaves take the handler down. */
+  private async reachServing (on: boolean): Promise<void> {
+    try {
+      if (on && this.reachServerStop == null && this.running) this.reachServerStop = await registerReachServer(this.node, () => this.peer.verifiesReachability, this.init.reachServer)
+      else if (!on && this.reachServerStop != null) { const stop = this.reachServerStop; this.reachServerStop = undefined; await stop() }
+    } catch (err) {
+      this.emit('overlay:error', { message: (err as Error).message })
+    }
+  }
+
+  private noteReachability (): void {
+    const r = this.peer.reachability(Math.floor(performance.now()))
+    const key = JSON.stringify(r)
+    if (key === this.lastReachability) return
+    this.lastReachability = key
+    this.emit('reachability:changed', r)
   }
 
   // ---- contacts ------------------------------------------------------------------

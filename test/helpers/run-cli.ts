@@ -8,9 +8,10 @@ export const CLI_PATH = fileURLToPath(new URL('../../../bin/swarmcdn.js', import
 export interface CliResult { code: number | null, stdout: string, stderr: string }
 
 /** Runs `swarmcdn ...args` on this Node, bounded by `timeoutMs`. */
-export async function runCli (args: string[], options: { cwd?: string, timeoutMs?: number, env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export async function runCli (args: string[], options: { cwd?: string, timeoutMs?: number, env?: NodeJS.ProcessEnv, prefix?: string[] } = {}): Promise<CliResult> {
   return await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const argv = [...(options.prefix ?? []), process.execPath, CLI_PATH, ...args]
+    const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString() })
@@ -34,8 +35,10 @@ export interface CliProcess {
 }
 
 /** Starts `swarmcdn ...args` in the background (add `--json` to get events). */
-export function startCli (args: string[], options: { env?: NodeJS.ProcessEnv } = {}): CliProcess {
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
+export function startCli (args: string[], options: { env?: NodeJS.ProcessEnv, prefix?: string[] } = {}): CliProcess {
+  // A prefix that execs its argument (`ip netns exec NS`) keeps the child's pid the CLI's own.
+  const argv = [...(options.prefix ?? []), process.execPath, CLI_PATH, ...args]
+  const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const events: Array<Record<string, unknown>> = []
   const waiters = new Set<() => void>()
   let stderr = ''

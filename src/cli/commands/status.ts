@@ -22,6 +22,7 @@ Example:
   peer             12D3KooWMBy6...
   role             leaf
   address          127.2.0.2 (AS64602)
+  reachability     unknown (0 verifier network(s))
   attached to      12D3KooWSG6g...
                    12D3KooWQy1g...
   routing table    0 contacts
@@ -39,6 +40,7 @@ Example:
           `peer             ${String(s.peerId)}`,
           `role             ${String(s.role)}`,
           `address          ${String(s.publicAddress ?? '-')} (AS${String(s.asn)})`,
+          ...reachabilityLines(s),
           `attached to      ${attached.length === 0 ? '-' : attached.map(a => a.peerId).join('\n                 ')}`,
           `routing table    ${String(s.routingTableSize)} contacts`,
           `leaves           ${String(s.leaves)}`,
@@ -49,6 +51,14 @@ Example:
         await node.stop()
       }
     })
+}
+
+/** Reachability as the peer's dial-back verdicts add it up; older peers' documents have none. */
+function reachabilityLines (s: Record<string, unknown>): string[] {
+  const r = s.reachability as { reachability: string, confirmedAddrs: string[], verifierNetworks: number } | undefined
+  if (r == null) return []
+  const addrs = r.confirmedAddrs.length > 0 ? ` on ${r.confirmedAddrs.join(', ')}` : ''
+  return [`reachability     ${r.reachability}${addrs} (${r.verifierNetworks} verifier network(s))`]
 }
 
 function mib (bytes: unknown): string {

@@ -7,6 +7,7 @@ import type { DhtNodeInit } from '../dht/dht-node.js'
 import type { LeafAttachmentInit } from '../tier/leaf-attachment.js'
 import type { SupernodeIndexInit } from '../tier/supernode-index.js'
 import type { OverlayRole, SupernodePolicyInit } from '../tier/supernode-policy.js'
+import type { ReachabilityInit } from '../reach/reachability.js'
 
 /** Role requested for a peer: a fixed one, or `auto` (start as leaf, let SupernodePolicy decide). */
 export type OverlayRoleSetting = OverlayRole | 'auto'
@@ -65,6 +66,8 @@ export interface OverlayPeerInit {
   leaf?: Omit<LeafAttachmentInit, 'self' | 'random' | 'nextRequestId' | 'queryTimeoutMs' | 'rank' | 'requestTimeoutMs' | 'keepAliveIntervalMs'>
   /** Overrides for SupernodeIndex (maxLeaves, limits). */
   index?: Omit<SupernodeIndexInit, 'self' | 'nextRequestId' | 'alternatives' | 'rank' | 'requestTimeoutMs' | 'keepAliveIntervalMs' | 'queryBudgetMs' | 'maxForwardQueries'>
+  /** How dial-back verdicts add up to reachability (ReachabilityTracker: 2 verifier networks, 30 min). */
+  reachability?: ReachabilityInit
 }
 
 /** OverlayPeerInit with every default filled in. */
@@ -97,6 +100,7 @@ export interface ResolvedOverlayOptions {
   dht: NonNullable<OverlayPeerInit['dht']>
   leaf: NonNullable<OverlayPeerInit['leaf']>
   index: NonNullable<OverlayPeerInit['index']>
+  reachability: ReachabilityInit
 }
 
 /** A bad option value (our caller's mistake, rejected at the edge). */
@@ -140,7 +144,8 @@ export function resolveOverlayOptions (init: OverlayPeerInit = {}): ResolvedOver
     policy: init.policy ?? {},
     dht: init.dht ?? {},
     leaf: init.leaf ?? {},
-    index: init.index ?? {}
+    index: init.index ?? {},
+    reachability: init.reachability ?? {}
   }
 }
 

@@ -53,6 +53,7 @@ import { LeafAttachment, type LeafEffect } from '../tier/leaf-attachment.js'
 import { SupernodeIndex, type SupernodeEffect } from '../tier/supernode-index.js'
 import { SupernodePolicy, type OverlayRole } from '../tier/supernode-policy.js'
 import { rankPeers, type PeerPlace, type RankCandidate } from '../proximity/peer-ranking.js'
+import { ReachabilityTracker, type ReachabilityStatus, type ReachVerdict } from '../reach/reachability.js'
 import { resolveOverlayOptions, type OverlayPeerInit, type ResolvedOverlayOptions } from './overlay-options.js'
 import { AnnouncerCache } from './announcer-cache.js'
 
@@ -70,8 +71,8 @@ export interface OverlayPeerHost {
 
 /** The measured half of SupernodePolicy's input. */
 export interface PolicyMeasurements {
-  /** Others can dial this peer. */
-  reachable: boolean
+  /** Others can dial this peer, when the shell knows it (a model, an operator's word); omitted: the peer's own dial-back verdicts decide (`reachabilityVerdict`). */
+  reachable?: boolean
   /** Upload capacity not used by transfers, bytes/s. */
   spareUploadBytesPerSec: number
   /** Supernodes in this peer's region (itself included if it is one); default: counted from the servers it heard of. */
@@ -135,6 +136,8 @@ export class OverlayPeer {
   private discoveredViaAttached: boolean
   private discoveryRetriesLeft: number
   private running: boolean
+  /** Created by the first dial-back verdict, so the simulator's million peers pay nothing without one. */
+  private reach: ReachabilityTracker | undefined
 
   /**
    * @param self this peer's contact (update it with `updateSelf` when its addresses change)
@@ -170,6 +173,7 @@ export class OverlayPeer {
     this.discoveredViaAttached = false
     this.discoveryRetriesLeft = 0
     this.running = false
+    this.reach = undefined
   }
 
   // ---- state the shells read ------------------------------------------------
@@ -186,6 +190,27 @@ export class OverlayPeer {
   get routingTableSize (): number { return this.dht?.table.size ?? 0 }
   /** Leaves attached here (supernodes and seeders only). */
   get leafCount (): number | undefined { return this.index?.leafCount }
+
+  // ---- reachability (rules in core/reach/reachability.ts) ----------------------
+
+  /** A peer dialled one of our addresses back (or failed to): one verdict towards our reachability. */
+  reachabilityVerdict (nowMs: number, v: ReachVerdict): void {
+    this.reach ??= new ReachabilityTracker(this.options.reachability)
+    this.reach.report(nowMs, v)
+  }
+
+  /** Whether a verifier should still be asked about `addr` (it is neither confirmed nor refuted). */
+  wantsReachVerdict (nowMs: number, addr: string): boolean {
+    return this.reach?.undecided(nowMs, addr) ?? true
+  }
+
+  /** What the verdicts add up to, for status documents. */
+  reachability (nowMs: number): ReachabilityStatus {
+    return this.reach?.status(nowMs) ?? { reachability: 'unknown', confirmedAddrs: [], refutedAddrs: [], verifierNetworks: 0 }
+  }
+
+  /** Whether this peer dials others back for their reachability: members (supernodes, seeders) do, leaves do not. */
+  get verifiesReachability (): boolean { return this.role !== 'leaf' }
   /** Peers this peer holds a connection to for the overlay (its supernodes, or its leaves and table). */
   connectedPeerIds (): string[] {
     return [...(this.leaf?.attached() ?? []).map(c => c.peerId), ...(this.index?.leafPeerIds() ?? []), ...(this.dht?.table.toArray() ?? []).map(c => c.peerId)]
@@ -435,7 +460,7 @@ export class OverlayPeer {
       role,
       upSinceMs: this.upSinceMs,
       roleSinceMs: this.roleSinceMs,
-      reachable: m.reachable,
+      reachable: m.reachable ?? this.reach?.reachable(nowMs) ?? false,
       spareUploadBytesPerSec: m.spareUploadBytesPerSec,
       regionSupernodes: m.regionSupernodes ?? this.countRegionSupernodes(),
       regionLeaves: m.regionLeaves ?? Math.max(1, (this.index?.leafCount ?? 0) + (role === 'leaf' ? 1 : 0))

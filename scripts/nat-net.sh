@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Builds and tears down a test internet of Linux network namespaces with
+# home routers that do NAT, so that NAT traversal is tested on real NATs
+# on one machine (root, iproute2, nftables).
+#
+#   scripts/nat-net.sh up TAG [KIND...]   build; one home per KIND (cone | symmetric)
+#   scripts/nat-net.sh down TAG           remove everything of run TAG
+#   scripts/nat-net.sh down-all           remove every leftover of any run (swn-*)
+#   scripts/nat-net.sh list               the namespaces of every run
+#   scripts/nat-net.sh run TAG KIND... -- CMD ARGS   up, run CMD, then down (also on failure / Ctrl-C)
+#   scripts/nat-net.sh check              exit 0 when namespaces + nftables work here, else say why
+#
+# Address plan (TAG is 1-6 letters/digits, so several runs can coexist):
+#   namespace swn-TAG-pub          the "internet": bridge br0, no address of its own.
+#                                  Everything below sits in 198.18.0.0/15 (RFC 2544
+#                                  benchmarking range), one L2 segment.
+#   namespace swn-TAG-p1, -p2      public hosts (seeder, supernode): 198.18.N.10/15 on eth0,
+#                                  N = 1, 2, ...: each in its own /24, so that they count as
+#                                  distinct observers for reachability.
+#   namespace swn-TAG-rH           home H's router (H = 1, 2, ...): wan 198.18.(100+H).1/15,
+#                                  lan bridge 10.H.0.1/24; NAT by nftables (below).
+#   namespace swn-TAG-hHX          host X (a, b, ...) in home H: 10.H.0.(10+i)/24 on eth0,
+#                                  default route via 10.H.0.1.
+#   Public hosts have no default route: only 198.18.0.0/15 is reachable. Nothing is
+#   attached to the machine's own namespace, so no test address can reach a real
+#   interface and no real traffic enters the test network.
+#
+# NAT kinds (nftables, table ip swn in the router namespace):
+#   cone       "masquerade": Linux keeps the source port when it is free, so one
+#              internal address:port maps to one external port whatever the
+#              destination (endpoint-independent mapping); conntrack lets in only
+#              replies from the address:port a host sent to (port-restricted filtering).
+#   symmetric  "masquerade fully-random" (iptables: --random-fully): a random external port for every new
+#              destination (endpoint-dependent mapping), same filtering.
+#   Both drop unsolicited inbound packets (no RST), as home routers do.
+set -euo pipefail
+
+PREFIX=swn
+PUBLIC_HOSTS=${NAT_NET_PUBLIC_HOSTS:-2}
+HOSTS_PER_HOME=${NAT_NET_HOSTS_PER_HOME:-2}
+
+die () { echo "nat-net: $*" >&2; exit 1; }
+need_root () { [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces)"; }
+check_tag () { [[ "$1" =~ ^[a-z0-9]{1,6}$ ]] || die "TAG must be 1-6 lowercase letters or digits, got '$1'"; }
+letters=(a b c d e f g h)
+
+ns_of_tag () { ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^${PREFIX}-$1-" || true; }
+
+down () {
+  local tag=$1 ns
+  for ns in $(ns_of_tag "$tag"); do
+    # Processes still inside would keep the namespace's sockets alive: end them first.
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -TERM "$pid" 2>/dev/null || true; done
+  done
+  sleep 0.2
+  for ns in $(ns_of_tag "$tag"); do
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+    ip netns del "$ns" 2>/dev/null || true
+  done
+}
+
+down_all () {
+  local tag
+  for tag in $(ip netns list 2>/dev/null | awk '{print $1}' | sed -nE "s/^${PREFIX}-([a-z0-9]+)-.*/\1/p" | sort -u); do down "$tag"; done
+}
+
+mkns () { ip netns add "$1"; ip -n "$1" link set lo up; }
+
+# A veth from namespace A (name IA) to namespace B (name IB), created inside them
+# so that no name is ever taken in the machine's own namespace.
+veth () { ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"; }
+
+nat_rules () {
+  local kind=$1 masq=masquerade
+  [ "$kind" = symmetric ] && masq="masquerade fully-random"
+  cat <<EOF
+table ip swn {
+  chain postrouting { type nat hook postrouting priority srcnat; policy accept;
+    oifname "wan" $masq
+  }
+  chain forward { type filter hook forward priority filter; policy drop;
+    ct state established,related accept
+    iifname "lan" oifname "wan" accept
+  }
+  chain input { type filter hook input priority filter; policy drop;
+    ct state established,related accept
+    iifname "lo" accept
+    iifname "lan" accept
+  }
+}
+EOF
+}
+
+up () {
+  local tag=$1; shift
+  local kinds=("$@")
+  [ -n "$(ns_of_tag "$tag")" ] && die "run $tag already exists (scripts/nat-net.sh down $tag)"
+  local pub="${PREFIX}-${tag}-pub"
+  mkns "$pub"
+  ip -n "$pub" link add br0 type bridge
+  ip -n "$pub" link set br0 up
+  local n h i ns r
+  for n in $(seq 1 "$PUBLIC_HOSTS"); do
+    ns="${PREFIX}-${tag}-p$n"
+    mkns "$ns"
+    veth "$ns" eth0 "$pub" "p$n"
+    ip -n "$pub" link set "p$n" master br0 up
+    ip -n "$ns" addr add "198.18.$n.10/15" dev eth0
+    ip -n "$ns" link set eth0 up
+  done
+  h=0
+  for kind in "${kinds[@]}"; do
+    h=$((h + 1))
+    [ "$kind" = cone ] || [ "$kind" = symmetric ] || die "unknown NAT kind '$kind' (cone | symmetric)"
+    r="${PREFIX}-${tag}-r$h"
+    mkns "$r"
+    veth "$r" wan "$pub" "r$h"
+    ip -n "$pub" link set "r$h" master br0 up
+    ip -n "$r" addr add "198.18.$((100 + h)).1/15" dev wan
+    ip -n "$r" link set wan up
+    ip -n "$r" link add lan type bridge
+    ip -n "$r" addr add "10.$h.0.1/24" dev lan
+    ip -n "$r" link set lan up
+    ip netns exec "$r" sysctl -q -w net.ipv4.ip_forward=1
+    nat_rules "$kind" | ip netns exec "$r" nft -f -
+    for i in $(seq 1 "$HOSTS_PER_HOME"); do
+      ns="${PREFIX}-${tag}-h$h${letters[$((i - 1))]}"
+      mkns "$ns"
+      veth "$ns" eth0 "$r" "h$i"
+      ip -n "$r" link set "h$i" master lan up
+      ip -n "$ns" addr add "10.$h.0.$((10 + i))/24" dev eth0
+      ip -n "$ns" link set eth0 up
+      ip -n "$ns" route add default via "10.$h.0.1"
+    done
+  done
+  echo "nat-net: run $tag up: $(ns_of_tag "$tag" | tr '\n' ' ')"
+}
+
+check () {
+  need_root
+  command -v nft >/dev/null || die "nft not installed (apt-get install nftables)"
+  local t="chk$$"; t=${t:0:6}
+  ip netns add "${PREFIX}-$t-x" 2>/dev/null || die "cannot create network namespaces here (ip netns add failed)"
+  if ! printf 'table ip t {\n chain p {\n type nat hook postrouting priority srcnat;\n masquerade fully-random\n }\n}\n' | ip netns exec "${PREFIX}-$t-x" nft -f - 2>/dev/null; then
+    ip netns del "${PREFIX}-$t-x"; die "nftables NAT does not work in a namespace here"
+  fi
+  ip netns del "${PREFIX}-$t-x"
+  echo "nat-net: ok"
+}
+
+cmd=${1:-}; shift || true
+case "$cmd" in
+  up) need_root; check_tag "${1:-}"; tag=$1; shift
+      trap 'down "$tag"' ERR
+      up "$tag" "${@:-cone}" ;;
+  down) need_root; check_tag "${1:-}"; down "$1" ;;
+  down-all) need_root; down_all ;;
+  list) ip netns list | awk '{print $1}' | grep -E "^${PREFIX}-" || true ;;
+  check) check ;;
+  run) need_root; check_tag "${1:-}"; tag=$1; shift
+       kinds=(); while [ $# -gt 0 ] && [ "$1" != -- ]; do kinds+=("$1"); shift; done
+       [ "${1:-}" = -- ] || die "run TAG KIND... -- CMD"; shift
+       child=
+       trap 'down "$tag"' EXIT
+       # The command runs in the background so that a signal is handled at once
+       # (bash defers traps until a foreground child ends), and is passed on.
+       trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; exit 130' INT TERM
+       up "$tag" "${kinds[@]:-cone}"
+       "$@" & child=$!
+       wait "$child" ;;
+  *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+esac

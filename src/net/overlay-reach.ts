@@ -1,0 +1,72 @@
+/**
+ * The overlay shell's half of reachability: when identify shows a peer
+ * that verifies (it serves `/swarmcdn/reach/1.0.0`), ask it to dial us back
+ * on the address it saw us from (when public) with each TCP port we listen on, and hand
+ * its answers to the peer core as verdicts. Believing them is the core's
+ * rule (core/reach/reachability.ts); here is only I/O, with bounds.
+ */
+import type { IdentifyResult } from '@libp2p/interface'
+import type { SwarmNode } from './swarm-node.js'
+import { REACH_PROTOCOL } from './protocol-ids.js'
+import { askReach, remoteIpOf, tcpEndpoint } from './reach-protocol.js'
+import { mayBePublic, type ReachVerdict } from '../core/reach/reachability.js'
+import { stripP2p } from './overlay-contacts.js'
+
+/** Dial-back requests of ours in flight at once. */
+export const MAX_REACH_ASKS_IN_FLIGHT = 4
+/** Time one request may take (the verifier dials each address for up to 5 s), ms. */
+export const REACH_ASK_TIMEOUT_MS = 30_000
+/** One verifier is asked again only after this long (its verdict counts 30 min), ms. */
+export const REACH_REASK_MS = 10 * 60_000
+/** Verifiers remembered as asked. */
+export const MAX_REACH_ASKED = 256
+
+/** What OverlayReach needs of the peer core. */
+export interface ReachCore {
+  /** Whether `addr` still needs verdicts. */
+  wants: (addr: string) => boolean
+  /** One verdict (the core records it). */
+  verdict: (v: ReachVerdict) => void
+}
+
+/** Asks verifiers about our addresses as identify introduces them. */
+export class OverlayReach {
+  private readonly inFlight = new Set<string>()
+  private readonly askedAtMs = new Map<string, number>()
+
+  constructor (private readonly node: SwarmNode, private readonly core: ReachCore, private readonly onError: (message: string) => void) {}
+
+  /** identify ran with a peer: ask it if it verifies and we still need verdicts. */
+  identified (r: Pick<IdentifyResult, 'peerId' | 'protocols' | 'observedAddr' | 'connection'>): void {
+    // A verifier's own dial-back is identified too: the once-per-REACH_REASK_MS rule keeps it from starting another round.
+    if (!r.protocols.includes(REACH_PROTOCOL) || r.observedAddr == null) return
+    const peerId = r.peerId.toString()
+    const nowMs = performance.now()
+    const last = this.askedAtMs.get(peerId)
+    if (last !== undefined && nowMs - last < REACH_REASK_MS) return
+    const verifierIp = remoteIpOf(r.connection)
+    const observed = /^\/(ip4|ip6)\/([^/]+)\//.exec(r.observedAddr.toString())
+    // Seen on a loopback or private address, we are on the same host or LAN as the verifier: nothing to learn about the internet.
+    if (verifierIp === undefined || observed == null || !mayBePublic(observed[2])) return
+    if (this.inFlight.has(peerId) || this.inFlight.size >= MAX_REACH_ASKS_IN_FLIGHT) return
+    const addrs = [...this.listenPorts()].map(port => `/${observed[1]}/${observed[2]}/tcp/${port}`).filter(a => this.core.wants(a))
+    if (addrs.length === 0) return
+    this.inFlight.add(peerId)
+    this.askedAtMs.delete(peerId)
+    this.askedAtMs.set(peerId, nowMs)
+    if (this.askedAtMs.size > MAX_REACH_ASKED) this.askedAtMs.delete(this.askedAtMs.keys().next().value as string)
+    void askReach(r.connection, addrs, { timeoutMs: REACH_ASK_TIMEOUT_MS })
+      .then(results => { for (const x of results) this.core.verdict({ verifier: peerId, verifierIp, addr: x.addr, dialable: x.dialable }) })
+      .catch((err: Error) => { this.onError(`reachability check by ${peerId}: ${err.message}`) })
+      .finally(() => { this.inFlight.delete(peerId) })
+  }
+
+  private listenPorts (): Set<number> {
+    const ports = new Set<number>()
+    for (const a of this.node.getMultiaddrs()) {
+      const ep = tcpEndpoint(stripP2p(a.toString()))
+      if (ep !== undefined) ports.add(ep.port)
+    }
+    return ports
+  }
+}
