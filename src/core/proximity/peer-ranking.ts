@@ -92,13 +92,20 @@ const moved: unknown[] = []
 function compareIndex (i: number, j: number): number {
   const c = closeness[j] - closeness[i]
   if (c !== 0) return c
-  const ci = costs[i]
-  const cj = costs[j]
-  if (ci !== cj) return ci < cj ? -1 : 1
   const ri = rtts[i]
   const rj = rtts[j]
   if (ri !== rj) return ri < rj ? -1 : 1
   return ties[i] - ties[j] || i - j
+}
+
+// Rule 3 only when some candidate has a cost: the simulator never gives one, and its sorts stay as fast as before.
+function compareIndexWithCost (i: number, j: number): number {
+  const c = closeness[j] - closeness[i]
+  if (c !== 0) return c
+  const ci = costs[i]
+  const cj = costs[j]
+  if (ci !== cj) return ci < cj ? -1 : 1
+  return compareIndex(i, j)
 }
 
 function grow (n: number): void {
@@ -124,6 +131,7 @@ export function rankPeers<T extends RankCandidate> (self: PeerPlace, candidates:
   const selfAddress = self.address
   const selfKey = self.tieKey
   order.length = n
+  let anyCost = false
   for (let i = 0; i < n; i++) {
     const c = candidates[i]
     let near = 0
@@ -133,13 +141,13 @@ export function rankPeers<T extends RankCandidate> (self: PeerPlace, candidates:
     }
     closeness[i] = near
     const cost = c.cost
-    costs[i] = (useProximity && cost !== undefined && cost >= 0) ? cost : Infinity
+    if (useProximity && cost !== undefined && cost >= 0) { costs[i] = cost; anyCost = true } else costs[i] = Infinity
     const rtt = c.rttMs
     rtts[i] = (useRtt && rtt !== undefined && rtt >= 0) ? rtt : Infinity
     ties[i] = pairPriority(selfKey, c.tieKey)
     order[i] = i
   }
-  order.sort(compareIndex)
+  order.sort(anyCost ? compareIndexWithCost : compareIndex)
   moved.length = n
   for (let i = 0; i < n; i++) moved[i] = candidates[order[i]]
   for (let i = 0; i < n; i++) candidates[i] = moved[i] as T
