@@ -100,8 +100,8 @@ export interface DownloadInit {
   random?: () => number
   /** This node's peer id: turns on the session's stripe rule among near sources (see DownloadSessionInit.stripeKey). Default: off. */
   stripeKey?: string
-  /** Called once pieces are being fetched, with a function that connects one more source (e.g. found later by a provider finder). */
-  onSessionStarted?: (addSource: (source: DownloadSource) => void) => void
+  /** Called once pieces are being fetched, with a function that connects one more source (e.g. found later by a provider finder) and one that drops a connected source by its address (its requests go back to the pool). */
+  onSessionStarted?: (addSource: (source: DownloadSource) => void, dropSource: (address: string, reason: string) => void) => void
   /**
    * A source (a busy origin) named other holders in a choke or reject,
    * nearest to us first. Default: each peer not yet a source is added as
@@ -368,7 +368,8 @@ async function runSession (
       connecting++
       void connect(addr, source)
     }
-    init.onSessionStarted?.(addSource)
+    const dropSource = (address: string, reason: string): void => { conns.get(address)?.fail(new Error(reason)) }
+    init.onSessionStarted?.(addSource, dropSource)
     // Default for a busy origin's "try these peers": connect to named peers we do not use yet.
     const named = new Set(addrs.map(a => a.getComponents().findLast(c => c.name === 'p2p')?.value).filter(id => id != null))
     let added = 0

@@ -454,7 +454,15 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     let addSource: ((s: DownloadSource) => void) | undefined
     /** Starts the refind chain again (set once the session started; undefined without a finder). */
     let refindAfterLoss: (() => void) | undefined
-    const failoverTimer = failover == null ? undefined : setInterval(() => { failTo(failover.timer(Date.now())) }, FAILOVER_CHECK_MS)
+    let dropSource: ((address: string, reason: string) => void) | undefined
+    const failoverTimer = failover == null
+      ? undefined
+      : setInterval(() => {
+        const stalled = failover.timer(Date.now())
+        if (stalled === undefined) return
+        dropSource?.(fleetAddress.get(stalled.drop) as string, 'origin stalled: no piece within the failover time')
+        failTo(stalled.add)
+      }, FAILOVER_CHECK_MS)
     failoverTimer?.unref?.()
     try {
       const result = await downloadContent(contentId, outputPath, initial, {
@@ -506,8 +514,9 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         },
         // A busy origin's "try these peers": ranked and admitted like the finder's answers.
         onAlternatives: alts => { for (const s of choose(alts)) addSource?.(s) },
-        onSessionStarted: add => {
+        onSessionStarted: (add, drop) => {
           addSource = add
+          dropSource = drop
           for (const address of pendingOrigins.splice(0)) add({ address, isOrigin: true })
           if (dl.finder == null) return
           // Find again while short of peers: soon after a useful answer, less and less often after empty ones (SourceChooser.refindAfter).
@@ -530,7 +539,9 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         }
       })
       await provider.completeDownload(contentId, result.outputPath)
-      const deliveryReport = reportDelivery(contentId, bytesByKind, [...originAddrs][0])
+      // After a failover the first origin may be dead or hung: report to the one in use.
+      const reportTo = failover?.active !== undefined ? fleetAddress.get(failover.active) : [...originAddrs][0]
+      const deliveryReport = reportDelivery(contentId, bytesByKind, reportTo)
       return { ...result, bytesBySource, bytesByKind, deliveryReport, failovers: failover?.events ?? [] }
     } catch (err) {
       if (manifest != null) {

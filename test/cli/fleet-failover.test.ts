@@ -95,6 +95,30 @@ describe('a seeder fleet on loopback: publish copies to owners, a download fails
     expect(again.stderr).to.match(/older than the held record 1/)
   })
 
+  it('adds the next owner within the stall bound when the serving seeder hangs (SIGSTOP) half-way', async () => {
+    const record = await readFleetFile(fleetFile)
+    const order = recordOriginOrder(record, contentId).map(s => s.peerId)
+    const out = join(dir, 'stalled.bin')
+    const first = ids.indexOf(order[0])
+    const get = startCli(['get', contentId, '--fleet', fleetFile, '-o', out, '--listen', '/ip4/127.4.0.2/tcp/0', '--prefix-table', TABLE, '--json'])
+    try {
+      await get.waitFor(e => e.event === 'progress' && Number(e.verifiedBytes) >= data.length / 2 && Number(e.verifiedBytes) < data.length, 60_000)
+      seeders[first].child.kill('SIGSTOP')
+      const done = await get.waitFor(e => e.event === 'done', 60_000) as { failovers: Array<{ from: string, to: string, reason: string, lostMs: number }>, deliveryReport: unknown }
+      expect(Buffer.from(await readFile(out)).equals(Buffer.from(data))).to.equal(true)
+      expect(done.failovers).to.have.length(1)
+      expect(done.failovers[0]).to.include({ from: order[0], to: order[1], reason: 'stalled' })
+      // The delivery report went to the origin in use, not the hung one (which would time out).
+      expect(done.deliveryReport).to.equal('accepted')
+      // The stall rule's 5 s, plus a loaded machine's slack.
+      expect(done.failovers[0].lostMs).to.be.within(4_000, 15_000)
+      console.log(`      time lost to a hung origin: ${done.failovers[0].lostMs} ms`)
+    } finally {
+      seeders[first].child.kill('SIGCONT')
+      await get.stop('SIGTERM')
+    }
+  })
+
   it('completes from the next owner with verified bytes when the serving seeder is killed half-way, and reports the time lost', async () => {
     const record = await readFleetFile(fleetFile)
     const order = recordOriginOrder(record, contentId).map(s => s.peerId)

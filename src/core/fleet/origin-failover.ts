@@ -9,8 +9,10 @@
  * - The next origin is added when the current one is lost (its stream
  *   ended or it could not be reached) or when the download received no
  *   piece from anyone for `failoverAfterMs` while the current origin was in
- *   use (a hung seeder keeps its TCP connection). A stalled origin stays a
- *   source: if it recovers, both serve.
+ *   use (a hung seeder keeps its TCP connection). The stalled origin is
+ *   dropped: its requests go back to the pool for the next one (the piece
+ *   picker never duplicates an origin's requests, so they would otherwise
+ *   wait for the request timeout).
  * - Time lost by a failover: from the last piece the download received
  *   before the fault to the first piece from the origin that replaced it.
  * - When every origin was tried there is nothing left to add; the
@@ -89,14 +91,15 @@ export class OriginFailover {
     return this.lastPieceMs + this.failoverAfterMs
   }
 
-  /** Time passed: the next origin when the download stalled, else undefined. */
-  timer (nowMs: number): string | undefined {
+  /** Time passed: when the download stalled, the origin to add and the stalled one to drop; else undefined. */
+  timer (nowMs: number): { add: string, drop: string } | undefined {
     const due = this.nextDeadlineMs()
     if (due === undefined || nowMs < due) return undefined
-    const to = this.failover(nowMs, 'stalled')
+    const drop = this.current as string
+    const add = this.failover(nowMs, 'stalled')
     // Give the new origin a full period before judging it.
     this.lastPieceMs = nowMs
-    return to
+    return add === undefined ? undefined : { add, drop }
   }
 
   private failover (nowMs: number, reason: 'lost' | 'stalled'): string | undefined {

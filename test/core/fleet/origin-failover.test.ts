@@ -14,13 +14,13 @@ describe('core/fleet: origin failover', () => {
     expect(f.events).to.deep.equal([{ from: 'a', to: 'b', reason: 'lost', atMs: 1500, lostMs: 700 }])
   })
 
-  it('adds the next origin when no piece arrived for failoverAfterMs, and gives it a full period', () => {
+  it('adds the next origin and drops the stalled one when no piece arrived for failoverAfterMs, and gives the new one a full period', () => {
     const f = new OriginFailover({ order: ['a', 'b', 'c'], failoverAfterMs: 5000 })
     f.start(0)
     f.pieceReceived(2000, 'a')
     expect(f.nextDeadlineMs()).to.equal(7000)
     expect(f.timer(6999)).to.equal(undefined)
-    expect(f.timer(7000)).to.equal('b')
+    expect(f.timer(7000)).to.deep.equal({ add: 'b', drop: 'a' })
     expect(f.nextDeadlineMs()).to.equal(12000)
     f.pieceReceived(8000, 'b')
     expect(f.events[0]).to.deep.include({ from: 'a', to: 'b', reason: 'stalled', lostMs: 6000 })
