@@ -95,6 +95,18 @@ describe('a seeder fleet on loopback: publish copies to owners, a download fails
     expect(again.stderr).to.match(/older than the held record 1/)
   })
 
+  it('finds the fleet record through the overlay with --fleet-publisher and downloads from the owners', async () => {
+    const record = await readFleetFile(fleetFile)
+    const owner = recordOriginOrder(record, contentId)[0].peerId
+    const k = ids.indexOf(owner)
+    const out = join(dir, 'via-overlay.bin')
+    const r = await runCli(['get', contentId, '--bootstrap', `${addrs[k]}/p2p/${owner}`, '--fleet-publisher', Buffer.from(record.publisherKey).toString('hex'), '-o', out, '--listen', '/ip4/127.4.0.3/tcp/0', '--prefix-table', TABLE, '--json'], { timeoutMs: 60_000 })
+    expect(r.code, r.stderr).to.equal(0)
+    const events = r.stdout.split('\n').filter(l => l.startsWith('{')).map(l => JSON.parse(l) as Record<string, unknown>)
+    expect(events.find(e => e.event === 'fleet')).to.include({ sequence: 1, seeders: 3 })
+    expect(Buffer.from(await readFile(out)).equals(Buffer.from(data))).to.equal(true)
+  })
+
   it('adds the next owner within the stall bound when the serving seeder hangs (SIGSTOP) half-way', async () => {
     const record = await readFleetFile(fleetFile)
     const order = recordOriginOrder(record, contentId).map(s => s.peerId)

@@ -13,7 +13,7 @@ import { assertOutputDirExists, parseByteSize, parseListenMultiaddr, parsePeerMu
 import { exitWithinDeadline } from '../exit-deadline.js'
 import { DEFAULT_MAX_ITEM_SIZE_BYTES, formatBytes, OutputExistsError } from '../../client/download-target.js'
 import { addLocalityCounts, formatLocalityBytes } from '../locality-text.js'
-import { addFleetOption, fleetOf, type FleetCliOptions } from '../fleet-option.js'
+import { addFleetOption, findFleetOrThrow, fleetOf, parsePublisherKey, type FleetCliOptions } from '../fleet-option.js'
 import { fleetOriginsFor } from '../../client/fleet-origins.js'
 import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
 
@@ -58,13 +58,15 @@ export function registerGet (program: Command): void {
     .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePositiveInt, DEFAULT_FIND_TIMEOUT_SEC)
   addAltoOptions(cmd)
   addFleetOption(cmd, 'use the publisher\'s origin seeders one at a time in rendezvous order, failing over to the next when one is lost or stalls')
+    .option('--fleet-publisher <key>', 'like --fleet, with the record found through the overlay (needs --bootstrap): the publisher\'s public key, 64 hex digits', parsePublisherKey)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nExample:\n  $ swarmcdn get bafkrei... --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... -o talk.mp4 --seed\n  $ swarmcdn get bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... -o talk.mp4\n  $ swarmcdn get bafkrei... --origin /ip4/10.0.0.1/tcp/4001/p2p/12D3KooA... --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3KooB... --peer /ip4/127.0.0.1/tcp/4003/p2p/12D3KooC... -o talk.mp4 --seed\n')
     .action(async (id: string, opts: GetOptions) => {
       const contentId = parseContentId(id)
       await assertOutputDirExists(opts.output)
       const bootstrap = await bootstrapOf(opts)
-      const fleet = await fleetOf(opts)
+      let fleet = await fleetOf(opts)
+      if (opts.fleetPublisher != null && bootstrap.length === 0) throw new InvalidArgumentError('--fleet-publisher finds the fleet through the overlay: it needs --bootstrap')
       const alto = await altoOf(opts)
       if (opts.peer.length + opts.origin.length === 0 && bootstrap.length === 0 && fleet == null) throw new NoSourceError()
       const given = [...opts.origin.map(a => ({ address: a, isOrigin: true })), ...opts.peer.map(a => ({ address: a, isOrigin: false }))]
@@ -109,6 +111,10 @@ export function registerGet (program: Command): void {
         let finder = staticFinder(providers)
         if (runtime.overlayFinder != null) {
           const overlay = runtime.overlayFinder
+          if (opts.fleetPublisher != null && fleet == null) {
+            fleet = await findFleetOrThrow(swarm.node, overlay, opts.fleetPublisher, opts.findTimeout, ac.signal)
+            if (opts.json) process.stdout.write(JSON.stringify({ event: 'fleet', sequence: fleet.sequence, seeders: fleet.seeders.length }) + '\n')
+          }
           const first = given.length > 0 || fleet != null ? [] : await findFirstProviders(overlay, contentId, opts.findTimeout, ac.signal)
           if (opts.json) process.stdout.write(JSON.stringify({ event: 'providers', contentId, providers: first.length, origins: first.filter(p => p.isOrigin === true).length }) + '\n')
           const fresh = primedFinder(first, overlay)
