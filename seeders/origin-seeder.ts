@@ -25,6 +25,7 @@ import { emptyLocalityBytes } from '../src/core/proximity/locality.js'
 import type { FleetRecord } from '../src/core/fleet/fleet-record.js'
 import { FleetMembership } from '../src/core/fleet/fleet-membership.js'
 import { joinFleet, type SeederFleet } from './fleet-seeder.js'
+import { registerFleetMetrics } from './fleet-metrics.js'
 
 import { originUploadPolicy, type OriginUploadInit } from '../src/core/swarm/upload-policy.js'
 
@@ -174,6 +175,7 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
       // Store items were announced before the membership existed (filtered out): announce the owned ones now.
       for (const id of store.list()) if (membership.owns(id)) peer.overlay.announce(id)
       fleet = await joinFleet(peer, store, membership)
+      if (registry != null) registerFleetMetrics(registry, membership, store)
     } catch (err) {
       await peer.stop()
       await opened?.close()

@@ -32,7 +32,7 @@ describe('client/fleet: the record is findable through the overlay, and a seeder
     const key = await generateKeyPair('Ed25519')
     const peerId = peerIdFromPrivateKey(key).toString()
     const record = buildFleetRecord({ sequence: 5, seeders: [{ peerId, multiaddrs: ['/ip4/127.1.0.1/tcp/1'] }] }, publisher)
-    seeder = await startOriginSeeder({ store: fx.store, privateKey: key, fleet: record, listenMultiaddrs: ['/ip4/127.1.0.1/tcp/0'], asnResolver: resolver, overlay: FAST_OVERLAY, node: LOOPBACK_LIMITS })
+    seeder = await startOriginSeeder({ store: fx.store, privateKey: key, fleet: record, metrics: { host: '127.0.0.1', port: 0 }, listenMultiaddrs: ['/ip4/127.1.0.1/tcp/0'], asnResolver: resolver, overlay: FAST_OVERLAY, node: LOOPBACK_LIMITS })
     leaf = await startPeer({ role: 'leaf', bootstrap: seeder.multiaddrs, listenMultiaddrs: ['/ip4/127.2.0.1/tcp/0'], asnResolver: resolver, overlay: FAST_OVERLAY, node: LOOPBACK_LIMITS })
   })
   after(async () => {
@@ -61,6 +61,8 @@ describe('client/fleet: the record is findable through the overlay, and a seeder
     expect(fleet.membership.owns(fx.manifest.contentId)).to.equal(true)
     // The item and the fleet's lookup id.
     expect(seeder.overlay.status().itemsHeld).to.equal(2)
+    const scrape = async (): Promise<string> => await (await fetch(seeder.metricsUrl as string)).text()
+    expect(await scrape()).to.include('swarmcdn_fleet_record_sequence 5\n').and.to.include('swarmcdn_fleet_items{owned="true"} 1\n')
     expect(() => fleet.update(buildFleetRecord({ sequence: 4, seeders: fleet.membership.record.seeders }, publisher))).to.throw(StaleFleetRecordError)
     expect(() => fleet.update(buildFleetRecord({ sequence: 9, seeders: fleet.membership.record.seeders }, generateKeyPairSync('ed25519').privateKey))).to.throw(ForeignFleetRecordError)
     expect(fleet.membership.record.sequence).to.equal(5)
@@ -69,5 +71,6 @@ describe('client/fleet: the record is findable through the overlay, and a seeder
     const change = fleet.update(buildFleetRecord({ sequence: 6, seeders: [{ peerId: other, multiaddrs: ['/ip4/127.3.0.1/tcp/1'] }] }, publisher))
     expect(change).to.deep.equal({ outcome: 'newer', gained: [], lost: [fx.manifest.contentId] })
     expect(seeder.overlay.status().itemsHeld).to.equal(1)
+    expect(await scrape()).to.include('swarmcdn_fleet_record_sequence 6\n').and.to.include('swarmcdn_fleet_items{owned="false"} 1\n')
   })
 })

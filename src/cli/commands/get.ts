@@ -16,8 +16,9 @@ import { addLocalityCounts, formatLocalityBytes } from '../locality-text.js'
 import { addFleetOption, findFleetOrThrow, fleetOf, parsePublisherKey, type FleetCliOptions } from '../fleet-option.js'
 import { fleetOriginsFor } from '../../client/fleet-origins.js'
 import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
+import { addAsUploadLimitOption, type AsUploadLimitCliOptions } from '../as-upload-limit-option.js'
 
-interface GetOptions extends OverlayCliOptions, FleetCliOptions, AltoCliOptions {
+interface GetOptions extends OverlayCliOptions, FleetCliOptions, AltoCliOptions, AsUploadLimitCliOptions {
   peer: string[], origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
   uploadSlots?: number, uploadLimit?: number, findTimeout: number, force: boolean, wait: boolean, maxItemSize: number
 }
@@ -57,6 +58,7 @@ export function registerGet (program: Command): void {
     .option('--json', 'print one JSON progress object per line', false)
     .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePositiveInt, DEFAULT_FIND_TIMEOUT_SEC)
   addAltoOptions(cmd)
+  addAsUploadLimitOption(cmd)
   addFleetOption(cmd, 'use the publisher\'s origin seeders one at a time in rendezvous order, failing over to the next when one is lost or stalls')
     .option('--fleet-publisher <key>', 'like --fleet, with the record found through the overlay (needs --bootstrap): the publisher\'s public key, 64 hex digits', parsePublisherKey)
   addOverlayOptions(cmd)
@@ -75,7 +77,7 @@ export function registerGet (program: Command): void {
       // --origin only tells the piece picker to spare a source; whether its bytes
       // count as from an origin is what the source says itself (its xfer handshake).
       const direct = given.filter(g => g.isOrigin || providerOf(g.address, false) == null)
-      const upload = { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) }
+      const upload = { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}), ...(opts.asUploadLimit != null ? { asUploadLimits: opts.asUploadLimit } : {}) }
       const listen = opts.listen.length > 0 ? opts.listen : ['/ip4/0.0.0.0/tcp/0']
       let runtime: Runtime
       if (bootstrap.length > 0) {
