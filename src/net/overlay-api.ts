@@ -34,6 +34,8 @@ export interface OverlayStatus {
   routingTableSize: number
   /** Leaves attached to this peer (supernodes and seeders only). */
   leaves: number
+  /** Provider records in this peer's DHT store, its own included (supernodes and seeders only). */
+  providerRecords: number
   /** Items this peer announces. */
   itemsHeld: number
   /** This peer's address as used for proximity, and its AS (0 = unknown). */

@@ -7,6 +7,7 @@ import { DEFAULT_FRAME_TIMEOUT_MS } from '../../net/framed-stream.js'
 import { DEFAULT_MAX_QUEUED_REQUESTS_PER_NETWORK, DEFAULT_MAX_QUEUED_REQUESTS_PER_PEER, DEFAULT_MAX_STREAMS_PER_NETWORK, DEFAULT_MAX_STREAMS_PER_PEER } from '../../core/swarm/requester-quotas.js'
 import { DEFAULT_BAN_MS, DEFAULT_MAX_OFFENSES } from '../../core/abuse/offense-ledger.js'
 import { parseByteSize, parseHostPort, parseListenMultiaddr, parseNonNegativeInt } from '../parse-options.js'
+import { addHttpLimitOptions, httpLimitsOf } from '../http-limit-options.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, type OverlayCliOptions } from '../overlay-options.js'
 import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metrics-option.js'
 import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
@@ -35,11 +36,6 @@ interface SeedOptions extends AltoCliOptions, AsUploadLimitCliOptions, OverlayCl
   maxQueuedPerNetwork: number
   banAfter: number
   banTime: number
-  httpMaxConnections: number
-  httpMaxPerAddress: number
-  httpHeadersTimeout: number
-  httpMinRequestRate: number
-  httpStalledResponse: number
 }
 
 function parsePositive (text: string): number {
@@ -70,11 +66,7 @@ export function registerSeed (program: Command): void {
     .option('--max-queued-per-network <n>', 'piece requests one network may have queued at once', parsePositive, DEFAULT_MAX_QUEUED_REQUESTS_PER_NETWORK)
     .option('--ban-after <n>', 'offenses (bad or trickled frames, protocol violations, stalled streams) within 10 min that get a peer disconnected and refused', parsePositive, DEFAULT_MAX_OFFENSES)
     .option('--ban-time <ms>', 'how long a banned peer is refused', parsePositive, DEFAULT_BAN_MS)
-    .option('--http-max-connections <n>', 'web seed connections at once; when full, a newcomer takes the slot of one that sent no request yet', parsePositive, WEBSEED_DEFAULTS.maxConnections)
-    .option('--http-max-per-address <n>', 'web seed connections from one IP address', parsePositive, WEBSEED_DEFAULTS.maxConnectionsPerAddress)
-    .option('--http-headers-timeout <ms>', 'web seed: a request\'s headers must arrive whole within this (slowloris guard)', parsePositive, WEBSEED_DEFAULTS.headersTimeoutMs)
-    .option('--http-min-request-rate <bytesPerSec>', 'web seed: slower request headers are cut after 1 s', parsePositive, WEBSEED_DEFAULTS.minRequestBytesPerSec)
-    .option('--http-stalled-response <ms>', 'web seed: a client that reads nothing of a response for this long is cut', parsePositive, WEBSEED_DEFAULTS.stalledResponseMs)
+  addHttpLimitOptions(cmd, 'http-', 'web seed', WEBSEED_DEFAULTS)
   addMetricsOption(cmd)
   addIdentityOption(cmd)
   addFleetOption(cmd, 'serve it, announce only the items this seeder owns, take items the publisher offers; re-read on SIGHUP and when the file changes (older or foreign records are refused)')
@@ -102,13 +94,7 @@ export function registerSeed (program: Command): void {
         publicIp: opts.publicIp,
         http: opts.http,
         metrics: opts.metrics,
-        httpLimits: {
-          maxConnections: opts.httpMaxConnections,
-          maxConnectionsPerAddress: opts.httpMaxPerAddress,
-          headersTimeoutMs: opts.httpHeadersTimeout,
-          minRequestBytesPerSec: opts.httpMinRequestRate,
-          stalledResponseMs: opts.httpStalledResponse
-        },
+        httpLimits: httpLimitsOf(opts, 'http-'),
         xfer: {
           stallTimeoutMs: opts.stallTimeout,
           frameTimeoutMs: opts.frameTimeout,

@@ -7,7 +7,8 @@ import { parseContentId } from '../../core/content/content-id.js'
 import { createSwarmNode } from '../../net/swarm-node.js'
 import { fetchManifest } from '../../net/manifest-protocol.js'
 import { StreamingDownload } from '../../client/streaming-download.js'
-import { startStreamingGateway, StreamingItems } from '../../client/streaming-gateway.js'
+import { GATEWAY_DEFAULTS, startStreamingGateway, StreamingItems } from '../../client/streaming-gateway.js'
+import { addHttpLimitOptions, httpLimitsOf } from '../http-limit-options.js'
 import { parseNonNegativeInt, parsePeerMultiaddr } from '../parse-options.js'
 import { exitWithinDeadline } from '../exit-deadline.js'
 import { assertOutputWritable, resolveOutputPath } from '../../client/download-target.js'
@@ -59,8 +60,12 @@ export function registerStream (program: Command): void {
     .option('-o, --output <file>', 'where to save the item; a directory saves inside it (default: ./NAME from the manifest)')
     .option('--json', 'print one JSON object per line (url, progress, done)', false)
     .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePort, DEFAULT_FIND_TIMEOUT_SEC)
+  addHttpLimitOptions(cmd, 'gateway-', 'gateway', GATEWAY_DEFAULTS)
   addOverlayOptions(cmd)
     .addHelpText('after', `
+The --gateway-* limits keep a local program that opens connections and never
+finishes its request (slowloris) from locking the player out of the gateway.
+
 Example:
   $ swarmcdn stream bafkrei... --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --player mpv
   $ swarmcdn stream bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... --player mpv
@@ -128,7 +133,7 @@ Example:
         })
         const items = new StreamingItems()
         items.add(download)
-        const gateway = await startStreamingGateway({ downloads: items, port: opts.port, signal: ac.signal })
+        const gateway = await startStreamingGateway({ ...httpLimitsOf(opts, 'gateway-'), downloads: items, port: opts.port, signal: ac.signal })
         const url = gateway.urlFor(download)
         if (opts.json) {
           emit({ event: 'streaming', url, contentId, name: manifest.name, mediaType: manifest.mediaType, lengthBytes: manifest.lengthBytes, output })
