@@ -102,8 +102,8 @@ export interface DownloadInit {
   random?: () => number
   /** This node's peer id: turns on the session's stripe rule among near sources (see DownloadSessionInit.stripeKey). Default: off. */
   stripeKey?: string
-  /** Called once pieces are being fetched, with a function that connects one more source (e.g. found later by a provider finder). */
-  onSessionStarted?: (addSource: (source: DownloadSource) => void) => void
+  /** Called once pieces are being fetched, with a function that connects one more source (e.g. found later by a provider finder) and one that drops a connected source by its address (its requests go back to the pool). */
+  onSessionStarted?: (addSource: (source: DownloadSource) => void, dropSource: (address: string, reason: string) => void) => void
   /**
    * A source (a busy origin) named other holders in a choke or reject,
    * nearest to us first. Default: each peer not yet a source is added as
@@ -122,6 +122,8 @@ export interface DownloadInit {
   onLockWait?: (owner: LockOwner | undefined) => void
   /** Largest item accepted, bytes. Default DEFAULT_MAX_ITEM_SIZE_BYTES (1 TiB, download-target.ts). */
   maxItemSizeBytes?: number
+  /** Further addresses to ask for the manifest when every source failed to give it (a fleet's next origins, added as sources only on failover). Default none. */
+  manifestFallbacks?: Array<string | Multiaddr>
 }
 
 /** Sources the default onAlternatives adds to one download at most. */
@@ -165,7 +167,7 @@ export async function downloadContent (contentIdText: string, outputPath: string
   try {
     // 1. The manifest, from the first source that gives a valid one.
     let manifest: VerifiedManifest | undefined
-    for (const addr of addrs) {
+    for (const addr of [...addrs, ...(init.manifestFallbacks ?? []).map(a => typeof a === 'string' ? multiaddr(a) : a)]) {
       try {
         manifest = await fetchSourceManifest(node, addr, contentId, { signal: init.signal, timeoutMs: connectTimeoutMs })
         break
@@ -359,6 +361,8 @@ async function runSession (
         if (!signal.aborted) noteFailure(sourceId, err as Error)
       } finally {
         connecting--
+        // A source added later (a failover) that cannot connect either leaves nothing to wait for.
+        if (active === 0 && connecting === 0 && !session.isComplete && !signal.aborted) settle.reject(failed(`could not download ${manifest.contentId}`))
       }
     }
     const addSource = (source: DownloadSource): void => {
@@ -368,7 +372,8 @@ async function runSession (
       connecting++
       void connect(addr, source)
     }
-    init.onSessionStarted?.(addSource)
+    const dropSource = (address: string, reason: string): void => { conns.get(address)?.fail(new Error(reason)) }
+    init.onSessionStarted?.(addSource, dropSource)
     // Default for a busy origin's "try these peers": connect to named peers we do not use yet.
     const named = new Set(addrs.map(peerIdOfTarget).filter(id => id != null))
     let added = 0
@@ -383,7 +388,8 @@ async function runSession (
       }
     })
     await Promise.all(addrs.map(async (addr, k) => { await connect(addr, sources[k]) }))
-    if (active === 0 && !session.isComplete) throw failed(`could not download ${manifest.contentId}`)
+    // A failed source may have had a replacement added meanwhile (onSourceError): fail only when none is on its way.
+    if (active === 0 && connecting === 0 && !session.isComplete) throw failed(`could not download ${manifest.contentId}`)
     if (init.signal?.aborted === true) throw init.signal.reason
     await finished
   } finally {

@@ -26,7 +26,9 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'keygen', usage: '[options]', summary: 'create a new Ed25519 publisher key', load: async () => (await import('./keygen.js')).registerKeygen },
   { name: 'publish', usage: '[options] <file>', summary: 'sign a file into a seeder\'s content store; prints its content id', load: async () => (await import('./publish.js')).registerPublish },
+  { name: 'unpublish', usage: '[options] <content-id>', summary: 'remove an item from a content store (a running seeder withdraws it)', load: async () => (await import('./unpublish.js')).registerUnpublish },
   { name: 'seed', usage: '[options]', summary: 'run an origin seeder for a content store (libp2p, optional HTTP web seed)', load: async () => (await import('./seed.js')).registerSeed },
+  { name: 'fleet', usage: '[options] [command]', summary: 'fleet of origin seeders: sign its record (sign), show, plan what moves (plan), push a store to the owners (push)', load: async () => (await import('./fleet.js')).registerFleet },
   { name: 'get', usage: '[options] <content-id|link>', summary: 'download an item from many peers at once, verified and resumable', load: async () => (await import('./get.js')).registerGet },
   { name: 'link', usage: '[options] <content-id>', summary: 'print a shareable link: a content id and where to get it (peers, web seeds)', load: async () => (await import('./link.js')).registerLink },
   { name: 'stream', usage: '[options] <content-id|link>', summary: 'download an item and play it while it downloads, through a local URL', load: async () => (await import('./stream.js')).registerStream },

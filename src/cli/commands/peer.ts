@@ -9,6 +9,9 @@ import { mkdir } from 'node:fs/promises'
 import { itemSources } from '../item-sources.js'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { startPeer } from '../../client/peer.js'
+import { printStoreChange, reloadingResolver } from '../live-reload.js'
+import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
+import { addAsUploadLimitOption, type AsUploadLimitCliOptions } from '../as-upload-limit-option.js'
 import type { OverlayRoleSetting } from '../../net/overlay-service.js'
 import { OutputPathError, parseByteSize, parseListenMultiaddr } from '../parse-options.js'
 import { exitWithinDeadline } from '../exit-deadline.js'
@@ -16,7 +19,7 @@ import { addOverlayOptions, bootstrapOf, primedFinder, printOverlayEvents, until
 import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metrics-option.js'
 import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
 
-interface PeerOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions {
+interface PeerOptions extends AltoCliOptions, AsUploadLimitCliOptions, OverlayCliOptions, MetricsCliOptions, IdentityCliOptions {
   listen?: string[], store?: string, role: OverlayRoleSetting, json: boolean,
   get?: string[], outputDir: string, uploadSlots?: number, uploadLimit?: number, statusAllow?: string[]
 }
@@ -47,6 +50,8 @@ export function registerPeer (program: Command): void {
     .option('--json', 'print one JSON event per line', false)
   addMetricsOption(cmd)
   addIdentityOption(cmd)
+  addAltoOptions(cmd)
+  addAsUploadLimitOption(cmd)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nExample:\n  $ swarmcdn peer --store ./store --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --json\n  {"event":"listening","peerId":"12D3KooW...","multiaddrs":[...],"role":"leaf"}\n  $ swarmcdn peer --get \'swarmcdn:?xt=urn:swarmcdn:bafkrei...&bootstrap=/ip4/203.0.113.7/tcp/4001/p2p/12D3KooW...\' --output-dir ./dl\n')
     .action(async (opts: PeerOptions) => {
@@ -55,15 +60,20 @@ export function registerPeer (program: Command): void {
       const bootstrap = [...new Set([...await bootstrapOf(opts), ...gets.flatMap(g => g.bootstrap)])]
       // Before we announce anything: a download that can't be saved must not make us a provider.
       if (gets.length > 0) await createOutputDir(opts.outputDir)
+      const alto = await altoOf(opts)
+      const table = reloadingResolver(opts.prefixTable, opts.json)
       const peer = await startPeer({
+        alto,
+        asnResolver: table.resolver,
+        watchStore: opts.store != null,
+        onStoreChange: change => { printStoreChange(change, opts.json) },
         privateKey: await identityOf(opts),
-        upload: { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) },
+        upload: { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}), ...(opts.asUploadLimit != null ? { asUploadLimits: opts.asUploadLimit } : {}) },
         storeDir: opts.store,
         listenMultiaddrs: opts.listen,
         bootstrap,
         publicIp: opts.publicIp,
         role: opts.role,
-        prefixTablePaths: opts.prefixTable,
         proximity: opts.proximity,
         statusAllowPeerIds: opts.statusAllow,
         metrics: opts.metrics
@@ -105,6 +115,7 @@ export function registerPeer (program: Command): void {
       exitWithinDeadline()
       stopping.abort(new Error('stopped'))
       await Promise.all(downloads)
+      table.stop()
       await peer.stop()
       if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped', signal }) + '\n')
       else process.stdout.write(`stopped (${signal})\n`)

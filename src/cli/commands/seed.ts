@@ -11,8 +11,13 @@ import { addHttpLimitOptions, httpLimitsOf } from '../http-limit-options.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, type OverlayCliOptions } from '../overlay-options.js'
 import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metrics-option.js'
 import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
+import { addFleetOption, fleetOf, type FleetCliOptions } from '../fleet-option.js'
+import { watchFleetFile } from '../fleet-reload.js'
+import { printStoreChange, reloadingResolver } from '../live-reload.js'
+import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
+import { addAsUploadLimitOption, type AsUploadLimitCliOptions } from '../as-upload-limit-option.js'
 
-interface SeedOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions {
+interface SeedOptions extends AltoCliOptions, AsUploadLimitCliOptions, OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, FleetCliOptions {
   store: string
   listen: string[]
   http?: { host: string, port: number }
@@ -64,16 +69,27 @@ export function registerSeed (program: Command): void {
   addHttpLimitOptions(cmd, 'http-', 'web seed', WEBSEED_DEFAULTS)
   addMetricsOption(cmd)
   addIdentityOption(cmd)
+  addFleetOption(cmd, 'serve it, announce only the items this seeder owns, take items the publisher offers; re-read on SIGHUP and when the file changes (older or foreign records are refused)')
+  addAltoOptions(cmd)
+  addAsUploadLimitOption(cmd)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nHostile peers and clients: the stall, frame, stream, queue and ban limits above keep\npeers that do not read or send garbage from taking the upload slots and memory;\nthe --http-* limits keep slowloris clients from taking the web seed\'s connections.\nMemory one hostile peer can hold: --max-streams-per-peer pieces, for --stall-timeout.\n\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001 --http 0.0.0.0:8080\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n  web seed on http://0.0.0.0:8080/c/CONTENT_ID\n')
     .action(async (opts: SeedOptions) => {
+      const fleet = await fleetOf(opts)
+      const alto = await altoOf(opts)
+      const table = reloadingResolver(opts.prefixTable, opts.json)
       const seeder = await startOriginSeeder({
+        alto,
+        asUploadLimits: opts.asUploadLimit,
+        fleet,
+        asnResolver: table.resolver,
+        watchStore: true,
+        onStoreChange: change => { printStoreChange(change, opts.json) },
         privateKey: await identityOf(opts),
         storeDir: opts.store,
         createStore: opts.createStore,
         listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'],
         bootstrap: await bootstrapOf(opts),
-        prefixTablePaths: opts.prefixTable,
         proximity: opts.proximity,
         publicIp: opts.publicIp,
         http: opts.http,
@@ -109,6 +125,14 @@ export function registerSeed (program: Command): void {
         if (opts.json) process.stdout.write(JSON.stringify({ event: 'skipped', entry: s.entry, reason: s.reason }) + '\n')
         else process.stderr.write(`swarmcdn: skipped store item ${s.entry}: ${s.reason}\n`)
       }
+      const seederFleet = seeder.fleet
+      const stopFleetWatch = opts.fleet != null && seederFleet != null ? watchFleetFile(opts.fleet, seederFleet, opts.json) : undefined
+      if (seederFleet != null) {
+        const m = seederFleet.membership
+        const owned = seeder.contentIds.filter(id => m.owns(id)).length
+        if (opts.json) process.stdout.write(JSON.stringify({ event: 'fleet', sequence: m.record.sequence, listed: m.listed, owned, notOwned: seeder.contentIds.length - owned }) + '\n')
+        else process.stdout.write(`fleet record ${m.record.sequence}: ${m.listed ? '' : 'NOT LISTED in it; '}owns ${owned} of ${seeder.contentIds.length} item(s) held\n`)
+      }
       if (opts.json) {
         process.stdout.write(JSON.stringify({ event: 'listening', peerId: seeder.peerId, multiaddrs: seeder.multiaddrs, http: seeder.httpUrl, metrics: seeder.metricsUrl, items: seeder.contentIds.length }) + '\n')
       } else {
@@ -118,6 +142,8 @@ export function registerSeed (program: Command): void {
         if (seeder.metricsUrl != null) process.stdout.write(`${metricsLine(seeder.metricsUrl)}\n`)
       }
       await stopRequested
+      stopFleetWatch?.()
+      table.stop()
       await seeder.stop()
       if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped' }) + '\n')
       else process.stdout.write('stopped\n')
