@@ -147,6 +147,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
     publicIp: init.publicIp,
     proximity: init.proximity,
     asnResolver: resolver,
+    alto: init.alto,
     uploadUtilization: () => swarm?.gate.slotUtilization() ?? 0
   })
   let swarm: SwarmPeer | undefined

@@ -2,6 +2,7 @@
  * What the overlay's libp2p shell offers its users (the peer runtime, the
  * origin seeder, the CLI): options, provider answers, status and events.
  */
+import type { AltoCosts } from '../core/proximity/alto-map.js'
 import type { AsnResolver } from '../core/proximity/asn-resolver.js'
 import type { ContentId } from '../core/content/content-id.js'
 import type { OverlayRole } from '../core/tier/supernode-policy.js'
@@ -67,6 +68,8 @@ export interface OverlayInit extends OverlayPeerInit {
   publicIp?: string
   /** Address → AS for proximity ranking. Default: an empty table (every AS unknown, ranking by shared prefix). */
   asnResolver?: AsnResolver
+  /** An ISP's ALTO maps: lower cost first among providers and supernodes equally near by AS and prefix. Default none. */
+  alto?: AltoCosts
   /** Whether others can dial us, for promotion. Default: measured, by dial-back verdicts of several verifier networks (`/swarmcdn/reach/1.0.0`, core/reach/reachability.ts). */
   reachable?: boolean
   /** The verifier side of the dial-back protocol (members answer). */

@@ -207,6 +207,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
 
   selfPlace (): PeerPlace { return this.places.selfPlace(this.peer.contact) }
 
+  altoCost (from: PeerPlace['address'], to: PeerPlace['address']): number | undefined { return this.init.alto?.cost(from, to) }
+
   heldKeys (): Iterable<Key> { return [...this.held.values()].map(h => h.key) }
 
   policyInputs (): PolicyMeasurements {

@@ -68,6 +68,8 @@ export interface OverlayPeerHost {
   heldKeys: () => Iterable<Key>
   /** Measured inputs of the supernode policy. */
   policyInputs: () => PolicyMeasurements
+  /** An ISP's ALTO cost from one address to another (ranking rule 3 among equally near peers); absent or undefined: no cost. */
+  altoCost?: (from: PeerPlace['address'], to: PeerPlace['address']) => number | undefined
 }
 
 /** The measured half of SupernodePolicy's input. */
@@ -795,7 +797,8 @@ export class OverlayPeer {
   }
 
   private rankFor (self: PeerPlace, contacts: Contact[]): Contact[] {
-    const cands: Array<RankCandidate & { c: Contact }> = contacts.map(c => { const p = this.host.placeOf(c); return { address: p.address, asn: p.asn, tieKey: p.tieKey, c } })
+    const host = this.host
+    const cands: Array<RankCandidate & { c: Contact }> = contacts.map(c => { const p = host.placeOf(c); return { address: p.address, asn: p.asn, tieKey: p.tieKey, cost: host.altoCost?.(self.address, p.address), c } })
     return rankPeers(self, cands, { proximity: this.options.proximity, rtt: false }).map(x => x.c)
   }
 
