@@ -48,6 +48,7 @@ import { createInterface } from 'node:readline'
 import { ContentStore } from '../src/store/content-store.js'
 import { publishFile } from '../seeders/publish-file.js'
 import { SWARMCDN_NODE_FLAGS } from '../src/cli/node-flags.js'
+import { PEER_METRICS } from '../src/client/peer-metrics.js'
 import { benchArgs } from './bench-args.js'
 
 const USAGE = `usage: node dist/bench/mesh.js [--size-mib 256] [--downloaders 8] [--rounds 3] [--run-timeout-s 180]
@@ -56,7 +57,11 @@ One seeder and N downloaders, each its own process on loopback, one item:
 swarmcdn (seed + get --seed through the overlay) against WebTorrent 3.0.21
 (seeder + downloaders given each other's addresses), alternated, several
 rounds; per round the ratios swarmcdn / WebTorrent of the last download's
-time, the seeder's upload and the CPU per downloader.`
+time, the seeder's upload and the CPU per downloader.
+
+--trace prints a line a second during swarmcdn runs (seeder upload in
+copies, chokes, declined pieces, slots in use; each downloader's verified
+share / active sources); --swarmcdn-only skips WebTorrent (no ratios).`
 
 /** A stopped process that does not exit within this is killed. */
 const STOP_GRACE_MS = 10_000
@@ -156,7 +161,7 @@ interface RunResult {
   downloaderUploadBytes: number[]
 }
 
-interface Setup { dir: string, itemPath: string, storeDir: string, contentId: string, lengthBytes: number, downloaders: number, runTimeoutMs: number }
+interface Setup { trace: boolean, dir: string, itemPath: string, storeDir: string, contentId: string, lengthBytes: number, downloaders: number, runTimeoutMs: number }
 
 async function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
@@ -185,11 +190,11 @@ async function runSwarmcdn (s: Setup, outDir: string, children: Child[]): Promis
     downloaders.push(c)
     children.push(c)
   }
-  const dones = await Promise.all(downloaders.map(async c => await c.waitFor(e => e.event === 'done', 'its download was done')))
+  const trace = s.trace ? setInterval(() => { void traceLine(t0, metricsUrl, downloaders, s.lengthBytes) }, 1000) : undefined
+  const dones = await Promise.all(downloaders.map(async c => await c.waitFor(e => e.event === 'done', 'its download was done'))).finally(() => clearInterval(trace))
   const lastDoneMs = Math.max(...dones.map(e => e.atMs as number)) - t0
   for (let i = 0; i < s.downloaders; i++) await checkSize(join(outDir, `${i}.bin`), s.lengthBytes)
-  const metrics = await (await fetch(metricsUrl)).text()
-  const served = [...metrics.matchAll(/^swarmcdn_served_bytes_total\{[^}]*\} (\S+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0)
+  const served = metricSum(await (await fetch(metricsUrl)).text(), PEER_METRICS.servedBytes)
   const seederCpuSec = cpuSecondsOf(seeder.proc.pid)
   await Promise.all(downloaders.map(async c => await c.stop('SIGTERM')))
   await seeder.stop('SIGTERM')
@@ -203,6 +208,24 @@ async function runSwarmcdn (s: Setup, outDir: string, children: Child[]): Promis
     seederCpuSec,
     downloaderUploadBytes: downloaders.map(c => Number(c.events.find(e => e.event === 'stopped')?.uploadedBytes ?? NaN))
   }
+}
+
+/** The sum of every series of one metric in a Prometheus text page. */
+function metricSum (page: string, name: string): number {
+  return [...page.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((sum, m) => sum + Number(m[1]), 0)
+}
+
+/** --trace: one line a second of the seeder's counters and each downloader's verified share and sources. */
+async function traceLine (t0: number, metricsUrl: string, downloaders: Child[], lengthBytes: number): Promise<void> {
+  const page = await (await fetch(metricsUrl)).text().catch(() => '')
+  const got = downloaders.map(c => {
+    const p = c.events.findLast(e => e.event === 'progress' || e.event === 'done')
+    if (p == null) return '  - '
+    if (p.event === 'done') return ' done'
+    return `${String(Math.round(100 * Number(p.verifiedBytes) / lengthBytes)).padStart(3)}%/${String(p.activeSources)}`
+  })
+  const m = (name: string): number => metricSum(page, name)
+  process.stdout.write(`  t=${sec(performance.now() - t0)}s seeder up ${(m(PEER_METRICS.servedBytes) / lengthBytes).toFixed(2)} chokes ${m(PEER_METRICS.chokes)} declined ${m(PEER_METRICS.piecesDeclined)} slots ${m(PEER_METRICS.slotsInUse)}/${m(PEER_METRICS.requesters)} | ${got.join(' ')}\n`)
 }
 
 async function runWebtorrent (s: Setup, outDir: string, children: Child[]): Promise<RunResult> {
@@ -300,7 +323,7 @@ async function writeRandomFile (path: string, sizeMiB: number): Promise<void> {
 }
 
 async function main (): Promise<void> {
-  const args = benchArgs({ usage: USAGE, numbers: { 'size-mib': 256, downloaders: 8, rounds: 3, 'run-timeout-s': 180 } })
+  const args = benchArgs({ usage: USAGE, numbers: { 'size-mib': 256, downloaders: 8, rounds: 3, 'run-timeout-s': 180 }, flags: ['trace', 'swarmcdn-only'] })
   const sizeMiB = Math.round(args.numbers['size-mib'])
   const downloaders = Math.round(args.numbers.downloaders)
   const rounds = Math.round(args.numbers.rounds)
@@ -318,11 +341,11 @@ async function main (): Promise<void> {
     const store = await ContentStore.open(storeDir)
     const manifest = await publishFile(store, itemPath, generateKeyPairSync('ed25519').privateKey)
     await store.close()
-    const setup: Setup = { dir, itemPath, storeDir, contentId: manifest.contentId, lengthBytes: manifest.lengthBytes, downloaders, runTimeoutMs: args.numbers['run-timeout-s'] * 1000 }
+    const setup: Setup = { trace: args.flags.trace, dir, itemPath, storeDir, contentId: manifest.contentId, lengthBytes: manifest.lengthBytes, downloaders, runTimeoutMs: args.numbers['run-timeout-s'] * 1000 }
     process.stdout.write(`1 seeder -> ${downloaders} downloaders, ${sizeMiB} MiB item (swarmcdn pieces ${manifest.pieceSizeBytes / 1024} KiB), ${rounds} round(s), load average ${loadText()}\n`)
     const all: Ratios[] = []
     for (let round = 1; round <= rounds; round++) {
-      const order: Array<RunResult['system']> = round % 2 === 1 ? ['swarmcdn', 'webtorrent'] : ['webtorrent', 'swarmcdn']
+      const order: Array<RunResult['system']> = args.flags['swarmcdn-only'] ? ['swarmcdn'] : round % 2 === 1 ? ['swarmcdn', 'webtorrent'] : ['webtorrent', 'swarmcdn']
       const results: Partial<Record<RunResult['system'], RunResult>> = {}
       for (const system of order) {
         try {
