@@ -98,3 +98,50 @@ export async function startNonReaders (attacker: SwarmNode, target: string, init
   await Promise.all(Array.from({ length: init.streams }, one))
   return { opened: streams.length, refused, streams }
 }
+
+/** Options of floodBadFrames. */
+export interface BadFrameFloodInit {
+  /** Protocol the streams are opened on. */
+  protocol: string
+  /** The frame each stream sends. Default: garbageFrame(). */
+  bad?: () => Uint8Array
+  /** Streams tried (opened or refused) in all. */
+  maxAttempts: number
+  /** Pause after a refused attempt, ms, so a banned attacker does not spin. Default 20. */
+  retryDelayMs?: number
+  /** Stops the flood early. */
+  signal?: AbortSignal
+}
+
+/**
+ * Opens streams on `init.protocol` one after another, each sending one bad
+ * frame and not waiting for an answer; a refused stream (a banned attacker:
+ * its reconnect is refused by the target) is retried after a pause, so the
+ * flood keeps costing the target handshakes. Resolves with the counts.
+ */
+export async function floodBadFrames (attacker: SwarmNode, target: string, init: BadFrameFloodInit): Promise<{ sent: number, refused: number }> {
+  let sent = 0
+  let refused = 0
+  for (let k = 0; k < init.maxAttempts && init.signal?.aborted !== true; k++) {
+    let s: Stream
+    try {
+      s = await openStream(attacker, target, init.protocol, 2000)
+    } catch {
+      refused++
+      await new Promise(resolve => setTimeout(resolve, init.retryDelayMs ?? 20))
+      continue
+    }
+    try { s.send((init.bad ?? garbageFrame)()); sent++ } catch { refused++ }
+  }
+  return { sent, refused }
+}
+
+/** True once `attacker` can no longer open a stream on `target` (connection refused, or the stream closed at once), trying for `timeoutMs`. */
+export async function isRefused (attacker: SwarmNode, target: string, protocol: string, timeoutMs = 3000): Promise<boolean> {
+  try {
+    const s = await openStream(attacker, target, protocol, timeoutMs)
+    return await closedWithin(s, timeoutMs)
+  } catch {
+    return true
+  }
+}

@@ -8,7 +8,6 @@
  */
 import { expect } from 'chai'
 import { waitFor } from '../helpers/wait-for.js'
-import { readFileSync } from 'node:fs'
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { makeFixture, type Fixture } from '../helpers/content-fixture.js'
@@ -19,6 +18,7 @@ import type { SwarmNode } from '../../src/net/swarm-node.js'
 import { startAttacker, startNonReaders } from '../helpers/hostile.js'
 import { startCli, type CliProcess } from '../helpers/run-cli.js'
 import { LOOPBACK_LIMITS } from '../helpers/wait-for.js'
+import { sampleRss } from '../helpers/rss-sampler.js'
 
 const MIB = 1024 * 1024
 const PIECE_BYTES = 256 * 1024
@@ -37,11 +37,6 @@ const STALL_MS = 300
  * same attack grew the seeder by 137 MB.
  */
 const RSS_BOUND_MIB = 64
-
-function rssMiB (pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m == null ? 0 : Number(m[1]) / 1024
-}
 
 describe('hostile: requesters that never read cannot starve an origin', function () {
   this.timeout(120_000)
@@ -107,17 +102,15 @@ describe('hostile: requesters that never read cannot starve an origin', function
     const address = (listening.multiaddrs as string[])[0]
     const pid = seedProcess.child.pid as number
     const quiet = await download(address, 'warm.bin')
-    const baseline = rssMiB(pid)
-    let peak = baseline
-    const sampler = setInterval(() => { try { peak = Math.max(peak, rssMiB(pid)) } catch {} }, 25)
+    const rss = sampleRss(pid)
     try {
       await attack(address)
       const attacked = await download(address, 'attacked-cli.bin')
-      peak = Math.max(peak, rssMiB(pid))
-      console.log(`      seeder RSS ${baseline.toFixed(0)} -> peak ${peak.toFixed(0)} MiB; download ${quiet} ms quiet, ${attacked} ms attacked`)
+      const { baselineMiB, peakMiB } = rss.read()
+      console.log(`      seeder RSS ${baselineMiB.toFixed(0)} -> peak ${peakMiB.toFixed(0)} MiB; download ${quiet} ms quiet, ${attacked} ms attacked`)
     } finally {
-      clearInterval(sampler)
+      rss.stop()
     }
-    expect(peak - baseline).to.be.below(RSS_BOUND_MIB)
+    expect(rss.stop().growthMiB).to.be.below(RSS_BOUND_MIB)
   })
 })
