@@ -19,6 +19,7 @@ import { startAttacker, startNonReaders } from '../helpers/hostile.js'
 import { startCli, type CliProcess } from '../helpers/run-cli.js'
 import { LOOPBACK_LIMITS } from '../helpers/wait-for.js'
 import { sampleRss } from '../helpers/rss-sampler.js'
+import { SWARMCDN_NODE_FLAGS } from '../../src/cli/node-flags.js'
 
 const MIB = 1024 * 1024
 const PIECE_BYTES = 256 * 1024
@@ -97,7 +98,7 @@ describe('hostile: requesters that never read cannot starve an origin', function
   })
 
   it(`the seeder process grows its RSS by less than ${RSS_BOUND_MIB} MiB under the attack, and still serves`, async () => {
-    seedProcess = startCli(['seed', '--store', join(fx.dir, 'store'), '--listen', '/ip4/127.1.0.2/tcp/0', '--prefix-table', '/dev/null', '--stall-timeout', String(STALL_MS), '--json'])
+    seedProcess = startCli(['seed', '--store', join(fx.dir, 'store'), '--listen', '/ip4/127.1.0.2/tcp/0', '--prefix-table', '/dev/null', '--stall-timeout', String(STALL_MS), '--json'], { nodeFlags: SWARMCDN_NODE_FLAGS })
     const listening = await seedProcess.waitFor(e => e.event === 'listening', 20_000)
     const address = (listening.multiaddrs as string[])[0]
     const pid = seedProcess.child.pid as number

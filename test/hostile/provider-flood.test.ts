@@ -8,6 +8,8 @@
  */
 import { expect } from 'chai'
 import { rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { multiaddr } from '@multiformats/multiaddr'
 import { randomBytes } from 'node:crypto'
 import { makeFixture, type Fixture } from '../helpers/content-fixture.js'
 import { startOriginSeeder, type OriginSeeder } from '../../seeders/origin-seeder.js'
@@ -18,12 +20,39 @@ import type { DhtMessage } from '../../src/core/messages/dht-messages.js'
 import { keyFromBytes, type Key } from '../../src/core/ids.js'
 import { startAttacker } from '../helpers/hostile.js'
 import { waitFor, LOOPBACK_LIMITS } from '../helpers/wait-for.js'
+import { startCli, type CliProcess } from '../helpers/run-cli.js'
+import { sampleRss } from '../helpers/rss-sampler.js'
+import { fetchStatus } from '../../src/net/status-protocol.js'
+import { SWARMCDN_NODE_FLAGS } from '../../src/cli/node-flags.js'
 
 const IDENTITIES = 20
 const RECORDS_EACH = 5
 /** Test-time quotas (defaults: 10 000 per network, 5 000 per identity), so that 100 attempts reach them. */
 const PER_NETWORK = 40
 const MIN_AGE_MS = 1000
+
+/** Records each identity of the process test tries to store. */
+const PROCESS_RECORDS_EACH = 100
+/**
+ * Pace of each identity after its first PACE_AFTER records: under the DHT's
+ * per-peer rate limit (20 requests/s, bursts of 40), whose refusals would
+ * get it banned before the quota is what stops it.
+ */
+const PACE_AFTER = 30
+const PACE_GAP_MS = 60
+/** The process test's network quota (`seed --provider-records-per-network`; default 10 000). */
+const PROCESS_PER_NETWORK = 1200
+/**
+ * Stated bound on a `swarmcdn seed` process's RSS growth under the
+ * process test's flood (20 identities of one /24 x 100 add-provider).
+ * What the attack can pin by design: PROCESS_PER_NETWORK records (the
+ * rest is refused), each a key, a provider entry and its contact (about
+ * 430 bytes in the JS heap: 0.5 MiB for 1,200; at the defaults one /24 pins at
+ * most 10,000 records, one identity 5,000); the rest is working memory
+ * of 20 connections and 2,000 RPC streams and their garbage before the
+ * next GC: measured 34-36 MiB on a 2-core machine at load average 25.
+ */
+const PROVIDER_FLOOD_RSS_BOUND_MIB = 64
 
 describe('hostile: cheap identities cannot fill an origin\'s provider store', function () {
   this.timeout(60_000)
@@ -91,5 +120,79 @@ describe('hostile: cheap identities cannot fill an origin\'s provider store', fu
       const reply = await finder.ask({ type: 'get-providers', requestId: requestId++, key: item })
       return reply.type === 'get-providers-reply' && reply.providers.some(p => p.peerId === honestId)
     }, 15_000, 200)
+  })
+})
+
+describe('hostile: a seeder process flooded with provider records', function () {
+  this.timeout(90_000)
+  let fx: Fixture
+  let seedProcess: CliProcess | undefined
+  const nodes: SwarmNode[] = []
+  const rpcs: DhtRpc[] = []
+  before(async () => { fx = await makeFixture(64 * 1024, 16 * 1024) })
+  afterEach(async () => {
+    for (const r of rpcs.splice(0)) await r.stop()
+    for (const n of nodes.splice(0)) { try { await n.stop() } catch {} }
+    await seedProcess?.stop(); seedProcess = undefined
+  })
+  after(async () => {
+    await fx.store.close()
+    await rm(fx.dir, { recursive: true, force: true })
+  })
+
+  it(`holds at most ${PROCESS_PER_NETWORK} of ${IDENTITIES * PROCESS_RECORDS_EACH} records from one /24 and grows its RSS by less than ${PROVIDER_FLOOD_RSS_BOUND_MIB} MiB`, async () => {
+    seedProcess = startCli(['seed', '--store', join(fx.dir, 'store'), '--listen', '/ip4/127.1.0.6/tcp/0', '--prefix-table', '/dev/null',
+      '--no-local-network-exemption', '--provider-records-per-network', String(PROCESS_PER_NETWORK), '--json'], { nodeFlags: SWARMCDN_NODE_FLAGS })
+    const address = ((await seedProcess.waitFor(e => e.event === 'listening', 20_000)).multiaddrs as string[])[0]
+    const watcher = await startAttacker('127.4.0.2')
+    nodes.push(watcher)
+    const records = async (): Promise<number> => (await fetchStatus(watcher, multiaddr(address), { timeoutMs: 10_000 }) as { providerRecords: number }).providerRecords
+    const before = await records()
+    const rss = sampleRss(seedProcess.child.pid as number)
+    const answers = new Map<string, number>()
+    let requestId = 1
+    try {
+      const started = Date.now()
+      const to = contactOfMultiaddr(address)
+      const add = async (rpc: DhtRpc): Promise<void> => {
+        let what: string
+        try {
+          const m = (await rpc.request(to, { message: { type: 'add-provider', requestId: requestId++, key: keyFromBytes(randomBytes(32)) }, senderRole: 'supernode', senderAddrs: [] }, { timeoutMs: 20_000 })).message
+          what = m.type === 'error' ? m.code : m.type
+        } catch (err) {
+          // An identity that keeps pushing past the quota is banned: its streams are then closed unanswered.
+          if ((err as Error).name !== 'DhtRpcError') throw err
+          what = 'no answer'
+        }
+        answers.set(what, (answers.get(what) ?? 0) + 1)
+      }
+      // Connect one identity after the other (the first record each): libp2p's default limit of pending inbound connections is 10.
+      const sybils: DhtRpc[] = []
+      for (let i = 0; i < IDENTITIES; i++) {
+        const node = await startAttacker(`127.66.0.${i + 1}`)
+        nodes.push(node)
+        const rpc = new DhtRpc(node, { onRequest: async () => undefined, onViolation: () => {} })
+        rpcs.push(rpc)
+        sybils.push(rpc)
+        await add(rpc)
+      }
+      await Promise.all(sybils.map(async rpc => {
+        const paced = Date.now()
+        for (let sent = 1; sent < PROCESS_RECORDS_EACH; sent++) {
+          const due = paced + (sent - PACE_AFTER) * PACE_GAP_MS - Date.now()
+          if (due > 0) await new Promise(resolve => setTimeout(resolve, due))
+          await add(rpc)
+        }
+      }))
+      const { baselineMiB, peakMiB } = rss.read()
+      console.log(`      ${JSON.stringify([...answers])} in ${Date.now() - started} ms; seeder RSS ${baselineMiB.toFixed(0)} -> peak ${peakMiB.toFixed(0)} MiB`)
+    } finally {
+      rss.stop()
+    }
+    // More than the quota may be acknowledged over the run: a banned identity's records, which never counted, are dropped and free their places.
+    expect(answers.get('too-many-keys'), JSON.stringify([...answers])).to.be.above(0)
+    expect(answers.get('ack')).to.be.at.least(PROCESS_PER_NETWORK)
+    expect(await records() - before).to.be.at.most(PROCESS_PER_NETWORK)
+    expect(rss.stop().growthMiB).to.be.below(PROVIDER_FLOOD_RSS_BOUND_MIB)
   })
 })
