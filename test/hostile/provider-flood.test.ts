@@ -18,7 +18,7 @@ import { DhtRpc } from '../../src/net/dht-rpc.js'
 import { contactOfMultiaddr } from '../../src/net/overlay-contacts.js'
 import type { DhtMessage } from '../../src/core/messages/dht-messages.js'
 import { keyFromBytes, type Key } from '../../src/core/ids.js'
-import { startAttacker } from '../helpers/hostile.js'
+import { floodProviderRecords, startAttacker, type ProviderFlood } from '../helpers/hostile.js'
 import { waitFor, LOOPBACK_LIMITS } from '../helpers/wait-for.js'
 import { startCli, type CliProcess } from '../helpers/run-cli.js'
 import { sampleRss } from '../helpers/rss-sampler.js'
@@ -31,15 +31,8 @@ const RECORDS_EACH = 5
 const PER_NETWORK = 40
 const MIN_AGE_MS = 1000
 
-/** Records each identity of the process test tries to store. */
+/** Records each identity of the process test tries to store (paced under the DHT's per-peer rate limit). */
 const PROCESS_RECORDS_EACH = 100
-/**
- * Pace of each identity after its first PACE_AFTER records: under the DHT's
- * per-peer rate limit (20 requests/s, bursts of 40), whose refusals would
- * get it banned before the quota is what stops it.
- */
-const PACE_AFTER = 30
-const PACE_GAP_MS = 60
 /** The process test's network quota (`seed --provider-records-per-network`; default 10 000). */
 const PROCESS_PER_NETWORK = 1200
 /**
@@ -128,10 +121,10 @@ describe('hostile: a seeder process flooded with provider records', function () 
   let fx: Fixture
   let seedProcess: CliProcess | undefined
   const nodes: SwarmNode[] = []
-  const rpcs: DhtRpc[] = []
+  const floods: ProviderFlood[] = []
   before(async () => { fx = await makeFixture(64 * 1024, 16 * 1024) })
   afterEach(async () => {
-    for (const r of rpcs.splice(0)) await r.stop()
+    for (const f of floods.splice(0)) await f.stop()
     for (const n of nodes.splice(0)) { try { await n.stop() } catch {} }
     await seedProcess?.stop(); seedProcess = undefined
   })
@@ -149,41 +142,13 @@ describe('hostile: a seeder process flooded with provider records', function () 
     const records = async (): Promise<number> => (await fetchStatus(watcher, multiaddr(address), { timeoutMs: 10_000 }) as { providerRecords: number }).providerRecords
     const before = await records()
     const rss = sampleRss(seedProcess.child.pid as number)
-    const answers = new Map<string, number>()
-    let requestId = 1
+    let answers = new Map<string, number>()
     try {
       const started = Date.now()
-      const to = contactOfMultiaddr(address)
-      const add = async (rpc: DhtRpc): Promise<void> => {
-        let what: string
-        try {
-          const m = (await rpc.request(to, { message: { type: 'add-provider', requestId: requestId++, key: keyFromBytes(randomBytes(32)) }, senderRole: 'supernode', senderAddrs: [] }, { timeoutMs: 20_000 })).message
-          what = m.type === 'error' ? m.code : m.type
-        } catch (err) {
-          // An identity that keeps pushing past the quota is banned: its streams are then closed unanswered.
-          if ((err as Error).name !== 'DhtRpcError') throw err
-          what = 'no answer'
-        }
-        answers.set(what, (answers.get(what) ?? 0) + 1)
-      }
-      // Connect one identity after the other (the first record each): libp2p's default limit of pending inbound connections is 10.
-      const sybils: DhtRpc[] = []
-      for (let i = 0; i < IDENTITIES; i++) {
-        const node = await startAttacker(`127.66.0.${i + 1}`)
-        nodes.push(node)
-        const rpc = new DhtRpc(node, { onRequest: async () => undefined, onViolation: () => {} })
-        rpcs.push(rpc)
-        sybils.push(rpc)
-        await add(rpc)
-      }
-      await Promise.all(sybils.map(async rpc => {
-        const paced = Date.now()
-        for (let sent = 1; sent < PROCESS_RECORDS_EACH; sent++) {
-          const due = paced + (sent - PACE_AFTER) * PACE_GAP_MS - Date.now()
-          if (due > 0) await new Promise(resolve => setTimeout(resolve, due))
-          await add(rpc)
-        }
-      }))
+      const sources = Array.from({ length: IDENTITIES }, (_, i) => `127.66.0.${i + 1}`)
+      const flood = await floodProviderRecords(address, { sources, recordsEach: PROCESS_RECORDS_EACH })
+      floods.push(flood)
+      answers = flood.answers
       const { baselineMiB, peakMiB } = rss.read()
       console.log(`      ${JSON.stringify([...answers])} in ${Date.now() - started} ms; seeder RSS ${baselineMiB.toFixed(0)} -> peak ${peakMiB.toFixed(0)} MiB`)
     } finally {
