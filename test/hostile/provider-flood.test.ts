@@ -160,4 +160,13 @@ describe('hostile: a seeder process flooded with provider records', function () 
     expect(await records() - before).to.be.at.most(PROCESS_PER_NETWORK)
     expect(rss.stop().growthMiB).to.be.below(PROVIDER_FLOOD_RSS_BOUND_MIB)
   })
+
+  it('holds at most --provider-records-per-peer records of one identity (loopback exempt from the network quota, the default)', async () => {
+    seedProcess = startCli(['seed', '--store', join(fx.dir, 'store'), '--listen', '/ip4/127.1.0.7/tcp/0', '--prefix-table', '/dev/null', '--provider-records-per-peer', '25', '--json'])
+    const address = ((await seedProcess.waitFor(e => e.event === 'listening', 20_000)).multiaddrs as string[])[0]
+    const flood = await floodProviderRecords(address, { sources: ['127.66.0.1'], recordsEach: 35 })
+    floods.push(flood)
+    expect(flood.answers.get('ack'), JSON.stringify([...flood.answers])).to.equal(25)
+    expect(flood.answers.get('too-many-keys')).to.equal(10)
+  })
 })
