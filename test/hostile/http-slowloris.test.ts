@@ -133,14 +133,14 @@ const ATTACK_SOURCES = 10
  * 2 MiB in all. The rest is working memory: the connections refused,
  * evicted and cut while the attack reopens them (thousands a minute)
  * and the garbage they leave for the next GC, and the normal GETs of a
- * 1 MiB item (measured 6-9 MiB in 5 runs on a 2-core machine, load average 4-25).
+ * 1 MiB item (measured 6-12 MiB in 9 runs on a 2-core machine, load average 4-25).
  */
 const WEB_SEED_RSS_BOUND_MIB = 32
 /**
  * Stated bound on a `swarmcdn stream` process's RSS growth during the
  * slowloris on its gateway. By design at most --gateway-max-connections
  * (64) sockets are held, a few KiB each (as the web seed's); the rest is
- * the same working memory (measured 5-12 MiB).
+ * the same working memory (measured 5-13 MiB).
  */
 const GATEWAY_RSS_BOUND_MIB = 32
 /** How long the process tests' attack runs before the normal GETs: a few rounds of sockets cut after 1 s and reopened. */

@@ -35,7 +35,7 @@ const STALL_MS = 300
  * stall timeout, so 2 x 8 x 256 KiB = 4 MiB; the rest of the bound is
  * V8 and libp2p working memory of serving a 32 MiB download at the same
  * time (measured 16-46 MiB on a loaded 2-core machine without the
- * launcher's V8 flags, 13-16 MiB with them, as the process runs now). Before the fix the
+ * launcher's V8 flags, 13-17 MiB with them, as the process runs now). Before the fix the
  * same attack grew the seeder by 137 MB.
  */
 const RSS_BOUND_MIB = 64

@@ -43,7 +43,9 @@ const PROCESS_PER_NETWORK = 1200
  * 430 bytes in the JS heap: 0.5 MiB for 1,200; at the defaults one /24 pins at
  * most 10,000 records, one identity 5,000); the rest is working memory
  * of 20 connections and 2,000 RPC streams and their garbage before the
- * next GC: measured 34-37 MiB in 5 runs on a 2-core machine, load average 4-25.
+ * next GC: measured 34-49 MiB in 9 runs on a 2-core machine, load average 4-25
+ * (47-49 from the bundled CLI, whose baseline is 10 MiB lower for the
+ * same peak).
  */
 const PROVIDER_FLOOD_RSS_BOUND_MIB = 64
 
