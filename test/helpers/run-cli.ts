@@ -34,10 +34,15 @@ export interface CliProcess {
   stop: (signal?: NodeJS.Signals, timeoutMs?: number) => Promise<number | null>
 }
 
-/** Starts `swarmcdn ...args` in the background (add `--json` to get events). */
-export function startCli (args: string[], options: { env?: NodeJS.ProcessEnv, prefix?: string[] } = {}): CliProcess {
+/**
+ * Starts `swarmcdn ...args` in the background (add `--json` to get events).
+ * `nodeFlags` go to this Node before the launcher: SWARMCDN_NODE_FLAGS runs
+ * the process with the V8 flags the shell launcher gives a user's command
+ * (what a memory measurement must see).
+ */
+export function startCli (args: string[], options: { env?: NodeJS.ProcessEnv, prefix?: string[], nodeFlags?: readonly string[] } = {}): CliProcess {
   // A prefix that execs its argument (`ip netns exec NS`) keeps the child's pid the CLI's own.
-  const argv = [...(options.prefix ?? []), process.execPath, CLI_PATH, ...args]
+  const argv = [...(options.prefix ?? []), process.execPath, ...(options.nodeFlags ?? []), CLI_PATH, ...args]
   const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const events: Array<Record<string, unknown>> = []
   const waiters = new Set<() => void>()

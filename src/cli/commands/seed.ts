@@ -6,6 +6,7 @@ import { DEFAULT_STALL_TIMEOUT_MS } from '../../net/xfer-server.js'
 import { DEFAULT_FRAME_TIMEOUT_MS } from '../../net/framed-stream.js'
 import { DEFAULT_MAX_QUEUED_REQUESTS_PER_NETWORK, DEFAULT_MAX_QUEUED_REQUESTS_PER_PEER, DEFAULT_MAX_STREAMS_PER_NETWORK, DEFAULT_MAX_STREAMS_PER_PEER } from '../../core/swarm/requester-quotas.js'
 import { DEFAULT_BAN_MS, DEFAULT_MAX_OFFENSES } from '../../core/abuse/offense-ledger.js'
+import { DEFAULT_MAX_RECORDS_PER_NETWORK, DEFAULT_MAX_RECORDS_PER_PROVIDER } from '../../core/dht/provider-store.js'
 import { parseByteSize, parseHostPort, parseListenMultiaddr, parseNonNegativeInt } from '../parse-options.js'
 import { addHttpLimitOptions, httpLimitsOf } from '../http-limit-options.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, type OverlayCliOptions } from '../overlay-options.js'
@@ -36,6 +37,10 @@ interface SeedOptions extends AltoCliOptions, AsUploadLimitCliOptions, OverlayCl
   maxQueuedPerNetwork: number
   banAfter: number
   banTime: number
+  providerRecordsPerPeer: number
+  providerRecordsPerNetwork: number
+  /** false with --no-local-network-exemption. */
+  localNetworkExemption: boolean
 }
 
 function parsePositive (text: string): number {
@@ -66,6 +71,9 @@ export function registerSeed (program: Command): void {
     .option('--max-queued-per-network <n>', 'piece requests one network may have queued at once', parsePositive, DEFAULT_MAX_QUEUED_REQUESTS_PER_NETWORK)
     .option('--ban-after <n>', 'offenses (bad or trickled frames, protocol violations, stalled streams) within 10 min that get a peer disconnected and refused', parsePositive, DEFAULT_MAX_OFFENSES)
     .option('--ban-time <ms>', 'how long a banned peer is refused', parsePositive, DEFAULT_BAN_MS)
+    .option('--provider-records-per-peer <n>', 'DHT provider records ("peer P has item X") one peer identity may store here; bounds the memory a flood of records takes', parsePositive, DEFAULT_MAX_RECORDS_PER_PROVIDER)
+    .option('--provider-records-per-network <n>', 'DHT provider records the peers of one network (IPv4 /24, IPv6 /48) may store here together (peer ids are free, networks are not)', parsePositive, DEFAULT_MAX_RECORDS_PER_NETWORK)
+    .option('--no-local-network-exemption', 'count loopback and private source addresses as networks in the provider-record quotas (by default they are exempt, so a LAN or a one-machine setup is not one network)')
   addHttpLimitOptions(cmd, 'http-', 'web seed', WEBSEED_DEFAULTS)
   addMetricsOption(cmd)
   addIdentityOption(cmd)
@@ -73,7 +81,7 @@ export function registerSeed (program: Command): void {
   addAltoOptions(cmd)
   addAsUploadLimitOption(cmd)
   addOverlayOptions(cmd)
-    .addHelpText('after', '\nHostile peers and clients: the stall, frame, stream, queue and ban limits above keep\npeers that do not read or send garbage from taking the upload slots and memory;\nthe --http-* limits keep slowloris clients from taking the web seed\'s connections.\nMemory one hostile peer can hold: --max-streams-per-peer pieces, for --stall-timeout.\n\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001 --http 0.0.0.0:8080\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n  web seed on http://0.0.0.0:8080/c/CONTENT_ID\n')
+    .addHelpText('after', '\nHostile peers and clients: the stall, frame, stream, queue and ban limits above keep\npeers that do not read or send garbage from taking the upload slots and memory;\nthe --provider-* limits bound the DHT records that cheap identities can make it keep;\nthe --http-* limits keep slowloris clients from taking the web seed\'s connections.\nMemory one hostile peer can hold: --max-streams-per-peer pieces, for --stall-timeout.\n\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001 --http 0.0.0.0:8080\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n  web seed on http://0.0.0.0:8080/c/CONTENT_ID\n')
     .action(async (opts: SeedOptions) => {
       const fleet = await fleetOf(opts)
       const alto = await altoOf(opts)
@@ -106,6 +114,10 @@ export function registerSeed (program: Command): void {
           }
         },
         offenders: { maxOffenses: opts.banAfter, banMs: opts.banTime },
+        overlay: {
+          providerAdmission: { exemptLocalNetworks: opts.localNetworkExemption },
+          dht: { providerStore: { maxRecordsPerProvider: opts.providerRecordsPerPeer, maxRecordsPerNetwork: opts.providerRecordsPerNetwork } }
+        },
         upload: {
           regularSlots: opts.uploadSlots,
           uploadBytesPerSec: opts.uploadLimit,
