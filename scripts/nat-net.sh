@@ -11,20 +11,25 @@
 #   scripts/nat-net.sh check              exit 0 when namespaces + nftables work here, else say why
 #
 # Address plan (TAG is 1-6 letters/digits, so several runs can coexist):
-#   namespace swn-TAG-pub          the "internet": bridge br0, no address of its own.
-#                                  Everything below sits in 198.18.0.0/15 (RFC 2544
-#                                  benchmarking range), one L2 segment.
-#   namespace swn-TAG-p1, -p2      public hosts (seeder, supernode): 198.18.N.10/15 on eth0,
-#                                  N = 1, 2, ...: each in its own /24, so that they count as
-#                                  distinct observers for reachability.
-#   namespace swn-TAG-rH           home H's router (H = 1, 2, ...): wan 198.18.(100+H).1/15,
-#                                  lan bridge 10.H.0.1/24; NAT by nftables (below).
+#   namespace swn-TAG-net          the "internet": one router (ip_forward, no NAT, no default
+#                                  route) joining one /24 per attached host. The /24s lie in
+#                                  different /8s that libp2p counts as public (its isPrivate
+#                                  treats 198.18.0.0/15 and every documentation range as private,
+#                                  so AutoNAT, DCUtR and relay address filters would skip them;
+#                                  AutoNAT also counts verifiers per /8).
+#   namespace swn-TAG-p1 .. -p8    public hosts (seeder, supernodes): host N is (10+N).0.N.10/24
+#                                  on eth0 (11.0.1.10, 12.0.2.10, 13.0.3.10, ...), default route
+#                                  via (10+N).0.N.1 in swn-TAG-net.
+#   namespace swn-TAG-rH           home H's router (H = 1..8): wan (20+H).0.H.2/24 (21.0.1.2,
+#                                  22.0.2.2, ...), default route via (20+H).0.H.1; lan bridge
+#                                  10.H.0.1/24; NAT by nftables (below).
 #   namespace swn-TAG-hHX          host X (a, b, ...) in home H: 10.H.0.(10+i)/24 on eth0,
 #                                  default route via 10.H.0.1.
-#   Public hosts have no default route: only 198.18.0.0/15 is reachable. Nothing is
-#   attached to the machine's own namespace, so no test address can reach a real
-#   interface and no real traffic enters the test network.
-#
+#   These addresses exist only inside the namespaces of the run: nothing is attached to the
+#   machine's own namespace (every veth is created inside the namespaces), so no test packet
+#   can reach a real interface and no real traffic enters the test network, although the
+#   ranges are routed on the real internet. Only the /24s above exist in swn-TAG-net.
+
 # NAT kinds (nftables, table ip swn in the router namespace):
 #   cone       "masquerade": Linux keeps the source port when it is free, so one
 #              internal address:port maps to one external port whatever the
@@ -95,18 +100,20 @@ up () {
   local tag=$1; shift
   local kinds=("$@")
   [ -n "$(ns_of_tag "$tag")" ] && die "run $tag already exists (scripts/nat-net.sh down $tag)"
-  local pub="${PREFIX}-${tag}-pub"
-  mkns "$pub"
-  ip -n "$pub" link add br0 type bridge
-  ip -n "$pub" link set br0 up
+  [ "$PUBLIC_HOSTS" -le 8 ] && [ "${#kinds[@]}" -le 8 ] || die "at most 8 public hosts and 8 homes"
+  local net="${PREFIX}-${tag}-net"
+  mkns "$net"
+  ip netns exec "$net" sysctl -q -w net.ipv4.ip_forward=1
   local n h i ns r
   for n in $(seq 1 "$PUBLIC_HOSTS"); do
     ns="${PREFIX}-${tag}-p$n"
     mkns "$ns"
-    veth "$ns" eth0 "$pub" "p$n"
-    ip -n "$pub" link set "p$n" master br0 up
-    ip -n "$ns" addr add "198.18.$n.10/15" dev eth0
+    veth "$ns" eth0 "$net" "p$n"
+    ip -n "$net" addr add "$((10 + n)).0.$n.1/24" dev "p$n"
+    ip -n "$net" link set "p$n" up
+    ip -n "$ns" addr add "$((10 + n)).0.$n.10/24" dev eth0
     ip -n "$ns" link set eth0 up
+    ip -n "$ns" route add default via "$((10 + n)).0.$n.1"
   done
   h=0
   for kind in "${kinds[@]}"; do
@@ -114,10 +121,12 @@ up () {
     [ "$kind" = cone ] || [ "$kind" = symmetric ] || die "unknown NAT kind '$kind' (cone | symmetric)"
     r="${PREFIX}-${tag}-r$h"
     mkns "$r"
-    veth "$r" wan "$pub" "r$h"
-    ip -n "$pub" link set "r$h" master br0 up
-    ip -n "$r" addr add "198.18.$((100 + h)).1/15" dev wan
+    veth "$r" wan "$net" "r$h"
+    ip -n "$net" addr add "$((20 + h)).0.$h.1/24" dev "r$h"
+    ip -n "$net" link set "r$h" up
+    ip -n "$r" addr add "$((20 + h)).0.$h.2/24" dev wan
     ip -n "$r" link set wan up
+    ip -n "$r" route add default via "$((20 + h)).0.$h.1"
     ip -n "$r" link add lan type bridge
     ip -n "$r" addr add "10.$h.0.1/24" dev lan
     ip -n "$r" link set lan up

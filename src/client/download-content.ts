@@ -8,6 +8,7 @@
  * `maxRequests` pieces can be buffered by its stream, and each source's
  * pieces are verified and written one at a time before the next is read.
  */
+import type { ConnectionKind } from '../net/piece-connection.js'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { parseContentId, type ContentId } from '../core/content/content-id.js'
 import type { VerifiedManifest } from '../core/content/manifest.js'
@@ -42,6 +43,8 @@ export interface DownloadSource {
   isOrigin?: boolean
   /** Proximity rank, 0 (nearest) to < 2: nearer sources are asked first (see DownloadSession). Default 0. */
   preference?: number
+  /** Every address known for the source, relayed ones included: a source behind a NAT is reached through them (src/net/piece-connection.ts). Default: `address` alone. */
+  dialAddrs?: string[]
 }
 
 /** Progress after each verified piece. */
@@ -109,7 +112,7 @@ export interface DownloadInit {
    */
   onAlternatives?: (alternatives: PeerAlternative[], fromSource: string) => void
   /** Called when a source's handshake succeeded, with what it said it is (`announcedOrigin`: a publisher's origin seeder, by its own handshake). */
-  onSourceConnected?: (address: string, info: { announcedOrigin: boolean }) => void
+  onSourceConnected?: (address: string, info: { announcedOrigin: boolean, connectionKind: ConnectionKind }) => void
   /** A source's stream ended before the download completed (it left, failed or was banned): its place may be filled again. */
   onSourceClosed?: (address: string) => void
   /** Replace a file already at the output path that is not this item. Default false: OutputExistsError. */
@@ -165,7 +168,7 @@ export async function downloadContent (contentIdText: string, outputPath: string
     let manifest: VerifiedManifest | undefined
     for (const addr of addrs) {
       try {
-        manifest = await fetchManifest(node, addr, contentId, { signal: init.signal, timeoutMs: connectTimeoutMs })
+        manifest = await fetchManifest(node, addr, contentId, { signal: init.signal, timeoutMs: connectTimeoutMs, dialAddrs: sources[addrs.indexOf(addr)]?.dialAddrs })
         break
       } catch (err) {
         if (init.signal?.aborted === true) throw init.signal.reason
@@ -343,11 +346,11 @@ async function runSession (
     const connect = async (addr: Multiaddr, source: DownloadSource): Promise<void> => {
       const sourceId = addr.toString()
       try {
-        const conn = await XferConnection.open(node, addr, manifest, { signal, handshakeTimeoutMs: init.connectTimeoutMs, maxRequests: perSource, have: partial.verified })
+        const conn = await XferConnection.open(node, addr, manifest, { signal, handshakeTimeoutMs: init.connectTimeoutMs, maxRequests: perSource, have: partial.verified, dialAddrs: source.dialAddrs })
         // An origin is spared while peers can serve, whether we were told so or it says so itself.
         if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: (source.isOrigin ?? false) || conn.remoteIsOrigin, preference: source.preference, stripeKey: addr.getComponents().findLast(c => c.name === 'p2p')?.value })) { conn.fail(new Error('duplicate source')); return }
         conns.set(sourceId, conn)
-        init.onSourceConnected?.(sourceId, { announcedOrigin: conn.remoteIsOrigin })
+        init.onSourceConnected?.(sourceId, { announcedOrigin: conn.remoteIsOrigin, connectionKind: conn.connectionKind })
         active++
         void serve(sourceId, conn)
         pump()
@@ -375,7 +378,7 @@ async function runSession (
         named.add(a.peerId)
         added++
         const first = a.multiaddrs[0]
-        addSource({ address: first.includes('/p2p/') ? first : `${first}/p2p/${a.peerId}`, preference: 1 })
+        addSource({ address: /\/p2p\/[^/]+$/.test(first) ? first : `${first}/p2p/${a.peerId}`, preference: 1, dialAddrs: a.multiaddrs })
       }
     })
     await Promise.all(addrs.map(async (addr, k) => { await connect(addr, sources[k]) }))

@@ -41,6 +41,8 @@ export interface OverlayStatus {
   asn: number
   /** Whether peers could dial us back, and on which addresses (core/reach/reachability.ts). */
   reachability: ReachabilityStatus
+  /** Relays holding a reservation for us (a leaf others cannot dial; relay-reservations.ts). */
+  relays: string[]
 }
 
 /** Events of an OverlayService (`noun:verb`, detail objects are plain JSON). */
@@ -55,6 +57,10 @@ export interface OverlayEvents {
   'overlay:error': CustomEvent<{ message: string }>
   /** Our reachability changed (dial-back verdicts of other peers). */
   'reachability:changed': CustomEvent<ReachabilityStatus>
+  /** A relay holds a reservation for us; `addrs` are our relayed addresses through it. */
+  'relay:reserved': CustomEvent<{ relay: string, addrs: string[] }>
+  /** A relay refused or did not answer a reservation (asked again later while wanted). */
+  'relay:failed': CustomEvent<{ relay: string, message: string }>
 }
 
 /** Options of an OverlayService: the peer's (OverlayPeerInit, one default each) plus what only the libp2p shell knows. */

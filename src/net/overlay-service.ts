@@ -38,6 +38,8 @@ import { resolveOverlayOptions } from '../core/peer/overlay-options.js'
 import type { OverlayRole } from '../core/tier/supernode-policy.js'
 import { registerReachServer } from './reach-protocol.js'
 import { OverlayReach } from './overlay-reach.js'
+import { isLoopbackRelayed, RelayReservations } from './relay-reservations.js'
+import { relayGateOf } from './relay-server.js'
 
 export * from './overlay-api.js'
 export { contactOfMultiaddr } from './overlay-contacts.js'
@@ -62,6 +64,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   private readonly reach: OverlayReach
   private reachServerStop: (() => Promise<void>) | undefined
   private lastReachability = ''
+  private readonly relays: RelayReservations
 
   constructor (readonly node: SwarmNode, private readonly init: OverlayInit = {}) {
     super()
@@ -79,8 +82,14 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     }, { ...init.rpc, requestTimeoutMs: options.requestTimeoutMs, inboundTimeoutMs: init.rpc?.inboundTimeoutMs ?? options.queryTimeoutMs })
     this.reach = new OverlayReach(node, {
       wants: addr => this.peer.wantsReachVerdict(Math.floor(performance.now()), addr),
-      verdict: v => { this.peer.reachabilityVerdict(Math.floor(performance.now()), v); this.noteReachability() }
+      verdict: v => { this.peer.reachabilityVerdict(Math.floor(performance.now()), v); this.noteReachability(); this.syncRelays(Math.floor(performance.now())) }
     }, message => { this.emit('overlay:error', { message }) })
+    this.relays = new RelayReservations(node, e => {
+      if (e.type === 'reserved') this.emit('relay:reserved', { relay: e.relay, addrs: e.addrs })
+      else this.emit('relay:failed', { relay: e.relay, message: e.message })
+      // Our relayed addresses are part of our contact from now on: our supernodes hear them at once (provider answers carry them).
+      if (e.type === 'reserved') this.input(nowMs => { this.peer.addressesChanged(nowMs); return [] })
+    })
   }
 
   /** The current role ('leaf' before start). */
@@ -123,6 +132,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     for (const w of this.inboundWaiters.values()) w(undefined)
     await this.reachServerStop?.().catch(() => {})
     this.reachServerStop = undefined
+    this.relays.stop()
+    relayGateOf(this.node).open = false
     await this.rpc.stop()
   }
 
@@ -186,7 +197,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
       itemsHeld: this.held.size,
       publicAddress: place.address != null ? formatIpAddress(place.address) : undefined,
       asn: place.asn,
-      reachability: this.peer.reachability(Math.floor(performance.now()))
+      reachability: this.peer.reachability(Math.floor(performance.now())),
+      relays: this.relays.relays
     }
   }
 
@@ -229,7 +241,15 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     const nowMs = Math.floor(performance.now())
     this.peer.updateSelf(this.selfContact())
     for (const e of fn(nowMs)) this.perform(e)
+    this.syncRelays(nowMs)
     this.arm()
+  }
+
+  /** The peer says whether we relay for others and where we hold reservations; libp2p does the rest. */
+  private syncRelays (nowMs: number): void {
+    if (!this.running) return
+    relayGateOf(this.node).open = this.peer.servesRelay
+    this.relays.sync(this.peer.relaysWanted(nowMs))
   }
 
   private perform (e: OverlayEffect): void {
@@ -332,7 +352,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   }
 
   private selfContact (): Contact {
-    const addrs = this.node.getMultiaddrs().map(a => stripP2p(a.toString())).slice(0, MAX_ADDRS_PER_CONTACT)
+    // A relayed address over the relay's loopback address is of use to nobody (libp2p makes one per relay address).
+    const addrs = this.node.getMultiaddrs().map(a => stripP2p(a.toString())).filter(a => !isLoopbackRelayed(a)).slice(0, MAX_ADDRS_PER_CONTACT)
     return { id: keyOfPeerId(this.node.peerId.toString()), peerId: this.node.peerId.toString(), addrs }
   }
 

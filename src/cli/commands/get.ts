@@ -153,7 +153,7 @@ export function registerGet (program: Command): void {
         const secs = result.elapsedMs / 1000
         const mibps = result.manifest.lengthBytes / 1048576 / Math.max(secs, 0.001)
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: result.outputPath, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource), bytesByKind: result.bytesByKind, deliveryReport: deliveryReport ?? null }) + '\n')
+          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: result.outputPath, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource), bytesByKind: result.bytesByKind, bytesByConnection: result.bytesByConnection, deliveryReport: deliveryReport ?? null }) + '\n')
         } else if (result.fetchedPieces === 0 && result.resumedPieces === result.manifest.pieceCount) {
           process.stderr.write(`${result.outputPath} is already complete (${result.manifest.lengthBytes} bytes, ${result.manifest.pieceCount} pieces verified)\n`)
         } else {
