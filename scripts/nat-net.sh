@@ -86,6 +86,8 @@ table ip swn {
   chain forward { type filter hook forward priority filter; policy drop;
     ct state established,related accept
     iifname "lan" oifname "wan" accept
+    # Hosts of one home talk to each other (bridged; seen here when br_netfilter is loaded).
+    iifname "lan" oifname "lan" accept
   }
   chain input { type filter hook input priority filter; policy drop;
     ct state established,related accept

@@ -610,10 +610,12 @@ function withoutPeerId (addr: string): string {
   return at >= 0 ? addr.slice(0, at) : addr
 }
 
-/** The address that names a source: its first public direct address, else its first relayed one over a public relay address, else its first. */
+/** The address that names a source: its first public direct address, else its first relayed one over a public relay address (a peer behind a NAT), else its first non-loopback one, else its first. */
 function sourceLabel (addrs: readonly string[]): string {
   const scope = (a: string): string | undefined => { const ip = ipOfMultiaddr(a.replace(/\/p2p\/.*$/, '')); return ip === undefined ? undefined : addressScope(ip) }
-  return addrs.find(a => !a.includes('/p2p-circuit') && scope(a) === 'public') ?? addrs.find(a => a.includes('/p2p-circuit') && scope(a) === 'public') ?? addrs[0]
+  return addrs.find(a => !a.includes('/p2p-circuit') && scope(a) === 'public') ??
+    addrs.find(a => a.includes('/p2p-circuit') && scope(a) === 'public') ??
+    addrs.find(a => scope(a) !== 'loopback') ?? addrs[0]
 }
 
 function withPeerId (addr: string, peerId: string): string {

@@ -40,9 +40,9 @@ describe('nat: relays, reverse connections and hole punching behind real NATs (n
     await proc.waitFor(() => proc.events.filter(e => e.event === 'relay:reserved').length >= 2, 60_000)
     return { proc, peerId: String(up.peerId) }
   }
-  const get = async (ns: string, name: string): Promise<Ev> => {
+  const get = async (ns: string, name: string, extra: string[] = []): Promise<Ev> => {
     const out = join(work!, name)
-    const p = start(ns, ['get', fixture!.manifest.contentId, '-o', out])
+    const p = start(ns, ['get', fixture!.manifest.contentId, '-o', out, ...extra])
     const ev = await p.waitFor(done, 120_000)
     expect(Buffer.from(await readFile(out)).equals(Buffer.from(fixture!.data)), `${name}: bytes differ from the item`).to.equal(true)
     return ev
@@ -95,5 +95,29 @@ describe('nat: relays, reverse connections and hole punching behind real NATs (n
     expect(bytesFrom(natted, provider.peerId)).to.equal(0)
     expect((natted.bytesByConnection as Ev).relayed).to.equal(0)
     expect(bytesFrom(natted, seederId)).to.be.greaterThan(0)
+  })
+
+  it('case 1: two homes behind port-restricted cone NATs, two leaves each: leaves of one home exchange pieces directly over their LAN; across homes TCP cannot punch, so each home gets from the origin what its own leaves do not hold', async () => {
+    const provider = await natedProvider('h2a')
+    // Same home: the provider's LAN address is dialled directly.
+    const sameHome = await get('h2b', 'h2b.bin')
+    expect(bytesFrom(sameHome, provider.peerId), JSON.stringify(sameHome.bytesBySource)).to.be.greaterThan(0)
+    expect((sameHome.bytesByConnection as Record<string, number>).relayed).to.equal(0)
+
+    // Other home: only the relay reaches the provider; no direct connection comes (both sides are behind NATs and
+    // js-libp2p's TCP dials from ephemeral ports), so the download goes on without it.
+    const otherHome = await get('h3a', 'h3a.bin', ['--seed'])
+    const lost = otherHome.bytesBySource as Record<string, number>
+    expect(bytesFrom(otherHome, provider.peerId), JSON.stringify(lost)).to.equal(0)
+    expect(bytesFrom(otherHome, seederId)).to.be.greaterThan(0)
+    const h3a = procs[procs.length - 1]
+    expect(h3a.events.some(e => e.event === 'source-error' && typeof e.error === 'string' && e.error.includes('only through a relay'))).to.equal(true)
+
+    // Its neighbour then gets pieces from it over their LAN (h2b has left: every other source is h3a).
+    const neighbour = await get('h3b', 'h3b.bin')
+    const fromNeighbour = fixture!.data.length - bytesFrom(neighbour, seederId) - bytesFrom(neighbour, provider.peerId)
+    expect(bytesFrom(neighbour, provider.peerId)).to.equal(0)
+    expect(fromNeighbour, JSON.stringify(neighbour.bytesBySource)).to.be.greaterThan(0)
+    expect((neighbour.bytesByConnection as Record<string, number>).relayed).to.equal(0)
   })
 })
