@@ -9,7 +9,6 @@ import type { OverlayPeerInit } from '../core/peer/overlay-options.js'
 import type { DhtRpcInit } from './dht-rpc.js'
 
 import type { ReachabilityStatus } from '../core/reach/reachability.js'
-import type { ReachServerInit } from './reach-protocol.js'
 export type { OverlayRoleSetting } from '../core/peer/overlay-options.js'
 
 /** One provider of an item, as findProviders returns it (nearest first). */
@@ -71,10 +70,8 @@ export interface OverlayInit extends OverlayPeerInit {
   publicIp?: string
   /** Address → AS for proximity ranking. Default: an empty table (every AS unknown, ranking by shared prefix). */
   asnResolver?: AsnResolver
-  /** Whether others can dial us, for promotion. Default: measured, by dial-back verdicts of several verifier networks (`/swarmcdn/reach/1.0.0`, core/reach/reachability.ts). */
+  /** Whether others can dial us, for promotion. Default: measured, by dial-back verdicts of several verifier networks (libp2p's AutoNAT v2 at members, core/reach/reachability.ts). */
   reachable?: boolean
-  /** The verifier side of the dial-back protocol (members answer). */
-  reachServer?: ReachServerInit
   /** Upload not used by transfers, in bytes/s, for promotion. Default 1 MiB/s (not yet measured: see README, "Known limits"). */
   spareUploadBytesPerSec?: number
   /** Stream limits of the DHT protocol (its request timeout is the peer's). */

@@ -1,20 +1,21 @@
 /**
  * The overlay shell's half of reachability: when identify shows a peer
- * that verifies (it serves `/swarmcdn/reach/1.0.0`), ask it to dial us back
- * on the address it saw us from (when public) with each TCP port we listen on, and hand
- * its answers to the peer core as verdicts. Believing them is the core's
- * rule (core/reach/reachability.ts); here is only I/O, with bounds.
+ * that verifies (a DHT member, serving libp2p's AutoNAT v2), ask it to
+ * dial us back on the address it saw us from (when public) with each TCP
+ * port we listen on (autonat-client.ts), and hand its answers to the peer
+ * core as verdicts. Believing them is the core's rule
+ * (core/reach/reachability.ts); here is only I/O, with bounds.
  */
 import type { IdentifyResult } from '@libp2p/interface'
 import type { SwarmNode } from './swarm-node.js'
-import { REACH_PROTOCOL } from './protocol-ids.js'
-import { askReach, remoteIpOf, tcpEndpoint } from './reach-protocol.js'
+import { DHT_PROTOCOL } from './protocol-ids.js'
+import { askAutoNat, AUTONAT_DIAL_REQUEST_PROTOCOL, remoteIpOf, tcpEndpoint } from './autonat-client.js'
 import { mayBePublic, type ReachVerdict } from '../core/reach/reachability.js'
 import { stripP2p } from './overlay-contacts.js'
 
 /** Dial-back requests of ours in flight at once. */
 export const MAX_REACH_ASKS_IN_FLIGHT = 4
-/** Time one request may take (the verifier dials each address for up to 5 s), ms. */
+/** Time one verifier may take for all our addresses (libp2p's server waits up to 30 s per dial), ms. */
 export const REACH_ASK_TIMEOUT_MS = 30_000
 /** One verifier is asked again only after this long (its verdict counts 30 min), ms. */
 export const REACH_REASK_MS = 10 * 60_000
@@ -39,7 +40,8 @@ export class OverlayReach {
   /** identify ran with a peer: ask it if it verifies and we still need verdicts. */
   identified (r: Pick<IdentifyResult, 'peerId' | 'protocols' | 'observedAddr' | 'connection'>): void {
     // A verifier's own dial-back is identified too: the once-per-REACH_REASK_MS rule keeps it from starting another round.
-    if (!r.protocols.includes(REACH_PROTOCOL) || r.observedAddr == null) return
+    // Members verify (OverlayPeer.verifiesReachability); leaves run libp2p's AutoNAT server too, but are not asked.
+    if (!r.protocols.includes(AUTONAT_DIAL_REQUEST_PROTOCOL) || !r.protocols.includes(DHT_PROTOCOL) || r.observedAddr == null) return
     const peerId = r.peerId.toString()
     const nowMs = performance.now()
     const last = this.askedAtMs.get(peerId)
@@ -55,8 +57,14 @@ export class OverlayReach {
     this.askedAtMs.delete(peerId)
     this.askedAtMs.set(peerId, nowMs)
     if (this.askedAtMs.size > MAX_REACH_ASKED) this.askedAtMs.delete(this.askedAtMs.keys().next().value as string)
-    void askReach(r.connection, addrs, { timeoutMs: REACH_ASK_TIMEOUT_MS })
-      .then(results => { for (const x of results) this.core.verdict({ verifier: peerId, verifierIp, addr: x.addr, dialable: x.dialable }) })
+    const signal = AbortSignal.timeout(REACH_ASK_TIMEOUT_MS)
+    void (async () => {
+      // One address per request: an AutoNAT v2 server dials only the first it accepts.
+      for (const addr of addrs) {
+        const x = await askAutoNat(this.node, r.connection, addr, { signal })
+        if (x !== undefined) this.core.verdict({ verifier: peerId, verifierIp, addr: x.addr, dialable: x.dialable })
+      }
+    })()
       .catch((err: Error) => { this.onError(`reachability check by ${peerId}: ${err.message}`) })
       .finally(() => { this.inFlight.delete(peerId) })
   }

@@ -36,7 +36,6 @@ import { formatIpAddress } from '../core/proximity/ip-address.js'
 import { OverlayPeer, type OverlayEffect, type OverlayPeerHost, type PolicyMeasurements } from '../core/peer/overlay-peer.js'
 import { resolveOverlayOptions } from '../core/peer/overlay-options.js'
 import type { OverlayRole } from '../core/tier/supernode-policy.js'
-import { registerReachServer } from './reach-protocol.js'
 import { OverlayReach } from './overlay-reach.js'
 import { isLoopbackRelayed, RelayReservations } from './relay-reservations.js'
 import { relayGateOf } from './relay-server.js'
@@ -62,7 +61,6 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   private running = false
   private listening: Promise<void> = Promise.resolve()
   private readonly reach: OverlayReach
-  private reachServerStop: (() => Promise<void>) | undefined
   private lastReachability = ''
   private readonly relays: RelayReservations
 
@@ -130,8 +128,6 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     for (const [name, fn] of this.listeners) this.node.removeEventListener(name as 'peer:disconnect', fn)
     this.listeners.length = 0
     for (const w of this.inboundWaiters.values()) w(undefined)
-    await this.reachServerStop?.().catch(() => {})
-    this.reachServerStop = undefined
     this.relays.stop()
     relayGateOf(this.node).open = false
     await this.rpc.stop()
@@ -261,7 +257,6 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
         break
       case 'role-changed':
         this.listening = (e.role === 'leaf' ? this.rpc.unlisten() : this.rpc.listen()).catch((err: Error) => { this.emit('overlay:error', { message: err.message }) })
-        this.listening = this.listening.then(async () => { await this.reachServing(this.peer.verifiesReachability) })
         this.emit('role:changed', { role: e.role, previous: e.previous, reason: e.reason })
         break
       case 'attached': this.emit('supernode:attached', { peerId: e.supernode.peerId, multiaddrs: e.supernode.addrs }); break
@@ -327,15 +322,6 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     this.timer.unref()
   }
 
-  /** Members answer dial-back requests (the peer says who verifies); leaves take the handler down. */
-  private async reachServing (on: boolean): Promise<void> {
-    try {
-      if (on && this.reachServerStop == null && this.running) this.reachServerStop = await registerReachServer(this.node, () => this.peer.verifiesReachability, this.init.reachServer)
-      else if (!on && this.reachServerStop != null) { const stop = this.reachServerStop; this.reachServerStop = undefined; await stop() }
-    } catch (err) {
-      this.emit('overlay:error', { message: (err as Error).message })
-    }
-  }
 
   private noteReachability (): void {
     const r = this.peer.reachability(Math.floor(performance.now()))

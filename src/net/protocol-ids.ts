@@ -10,5 +10,3 @@ export const DHT_PROTOCOL = '/swarmcdn/dht/1.0.0'
 export const STATUS_PROTOCOL = '/swarmcdn/status/1.0.0'
 /** Delivery reports from downloaders to origins (informative, see core/accounting/delivery-ledger.ts). */
 export const DELIVERY_PROTOCOL = '/swarmcdn/delivery/1.0.0'
-/** Dial-back for reachability (AutoNAT-style): one request naming our addresses, one answer per stream (`reach-protocol.ts`). */
-export const REACH_PROTOCOL = '/swarmcdn/reach/1.0.0'
