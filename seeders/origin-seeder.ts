@@ -68,6 +68,8 @@ export interface OriginSeederInit {
   upload?: OriginUploadInit
   /** libp2p connection limits (an origin facing a burst of clients raises them). */
   node?: PeerInit['node']
+  /** Limits of the circuit relay server the seeder runs for leaves behind NATs (src/net/relay-server.ts, each with its default). */
+  relay?: PeerInit['relay']
   /** Offender policy of every protocol (see core/abuse/offense-ledger.ts). Default: 3 offenses in 10 min ban a peer for 10 min. */
   offenders?: OffenseLedgerInit
   /** Limits of the xfer server against hostile requesters (see XferProtocolInit for defaults). */
@@ -131,6 +133,7 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
       overlay: init.overlay,
       upload: { ...upload, ...(init.xfer != null ? { xfer: init.xfer } : {}) },
       node: init.node,
+      relay: init.relay,
       metrics: init.metrics == null ? undefined : { ...init.metrics, registry, httpServedByLocality: () => web?.metrics.bytesByLocality ?? emptyLocalityBytes() }
     })
     if (init.offenders != null) offenderGuardOf(peer.node).configure(init.offenders)

@@ -5,6 +5,7 @@
  * There is no control protocol: more downloads mean another `--get` at the
  * next start, or `swarmcdn get ... --seed` as its own peer.
  */
+import { addRelayOptions, relayInitOf, type RelayCliOptions } from '../relay-options.js'
 import { mkdir } from 'node:fs/promises'
 import { parseContentId } from '../../core/content/content-id.js'
 import { type Command, InvalidArgumentError, Option } from 'commander'
@@ -16,7 +17,7 @@ import { addOverlayOptions, bootstrapOf, printOverlayEvents, untilSignal, type O
 import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metrics-option.js'
 import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
 
-interface PeerOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions {
+interface PeerOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, RelayCliOptions {
   listen?: string[], store?: string, role: OverlayRoleSetting, json: boolean,
   get?: string[], outputDir: string, uploadSlots?: number, uploadLimit?: number, statusAllow?: string[]
 }
@@ -46,6 +47,7 @@ export function registerPeer (program: Command): void {
     .addOption(new Option('--status-allow <peer-id>', 'a peer id that may read this peer\'s status from another host (repeatable; the local machine always may)').argParser(collect))
     .option('--json', 'print one JSON event per line', false)
   addMetricsOption(cmd)
+  addRelayOptions(cmd)
   addIdentityOption(cmd)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nExample:\n  $ swarmcdn peer --store ./store --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --json\n  {"event":"listening","peerId":"12D3KooW...","multiaddrs":[...],"role":"leaf"}\n')
@@ -65,7 +67,8 @@ export function registerPeer (program: Command): void {
         prefixTablePaths: opts.prefixTable,
         proximity: opts.proximity,
         statusAllowPeerIds: opts.statusAllow,
-        metrics: opts.metrics
+        metrics: opts.metrics,
+        relay: relayInitOf(opts)
       })
       // Listen for the stop signal before saying we listen: whoever reads that line may signal at once.
       const signalled = untilSignal()

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { addRelayOptions, relayInitOf, type RelayCliOptions } from '../relay-options.js'
 import { InvalidArgumentError } from 'commander'
 import { DEFAULT_ORIGIN_BUSY_THRESHOLD_REQUESTERS, DEFAULT_ORIGIN_UPLOAD_SLOTS, startOriginSeeder } from '../../../seeders/origin-seeder.js'
 import { WEBSEED_DEFAULTS } from '../../../seeders/web-seed.js'
@@ -11,7 +12,7 @@ import { addOverlayOptions, bootstrapOf, printOverlayEvents, type OverlayCliOpti
 import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metrics-option.js'
 import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
 
-interface SeedOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions {
+interface SeedOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, RelayCliOptions {
   store: string
   listen: string[]
   http?: { host: string, port: number }
@@ -71,6 +72,7 @@ export function registerSeed (program: Command): void {
     .option('--http-min-request-rate <bytesPerSec>', 'web seed: slower request headers are cut after 1 s', parsePositive, WEBSEED_DEFAULTS.minRequestBytesPerSec)
     .option('--http-stalled-response <ms>', 'web seed: a client that reads nothing of a response for this long is cut', parsePositive, WEBSEED_DEFAULTS.stalledResponseMs)
   addMetricsOption(cmd)
+  addRelayOptions(cmd)
   addIdentityOption(cmd)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nHostile peers and clients: the stall, frame, stream, queue and ban limits above keep\npeers that do not read or send garbage from taking the upload slots and memory;\nthe --http-* limits keep slowloris clients from taking the web seed\'s connections.\nMemory one hostile peer can hold: --max-streams-per-peer pieces, for --stall-timeout.\n\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001 --http 0.0.0.0:8080\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n  web seed on http://0.0.0.0:8080/c/CONTENT_ID\n')
@@ -86,6 +88,7 @@ export function registerSeed (program: Command): void {
         publicIp: opts.publicIp,
         http: opts.http,
         metrics: opts.metrics,
+        relay: relayInitOf(opts),
         httpLimits: {
           maxConnections: opts.httpMaxConnections,
           maxConnectionsPerAddress: opts.httpMaxPerAddress,
