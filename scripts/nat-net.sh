@@ -144,6 +144,15 @@ up () {
       ip -n "$ns" route add default via "10.$h.0.1"
     done
   done
+  # A process started at once would list the host's interfaces before its link is up (libp2p then
+  # sees only 127.0.0.1 among its listen addresses): wait, bounded, until every host's eth0 is UP.
+  local t
+  for ns in $(ns_of_tag "$tag" | grep -E -- "-(p[0-9]+|h[0-9]+[a-h])$"); do
+    for t in $(seq 1 50); do
+      ip -n "$ns" -o link show eth0 | grep -q "state UP" && break
+      sleep 0.1
+    done
+  done
   echo "nat-net: run $tag up: $(ns_of_tag "$tag" | tr '\n' ' ')"
 }
 

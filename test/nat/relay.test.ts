@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { tmpdir } from 'node:os'
 import { makeFixture, type Fixture } from '../helpers/content-fixture.js'
 import { natNetUnavailable, natNetUp, type NatNet } from '../helpers/nat-net.js'
-import { startCli, type CliProcess } from '../helpers/run-cli.js'
+import { runCli, startCli, type CliProcess } from '../helpers/run-cli.js'
 
 type Ev = Record<string, unknown>
 const done = (e: Ev): boolean => e.event === 'done'
@@ -79,6 +79,9 @@ describe('nat: relays, reverse connections and hole punching behind real NATs (n
     const relayed = provider.proc.events.filter(e => e.event === 'relay:reserved').flatMap(e => e.addrs as string[])
     expect(relayed.length).to.be.at.least(2)
     expect(relayed.every(a => /^\/ip4\/1[23]\.0\.[23]\.10\/tcp\/4001\/p2p\/\w+\/p2p-circuit\/p2p\//.test(a))).to.equal(true)
+    const st = await runCli(['status', '--peer', `/ip4/127.0.0.1/tcp/4001/p2p/${provider.peerId}`], { timeoutMs: 30_000, prefix: net!.exec('h1a') })
+    expect(st.code, st.stderr).to.equal(0)
+    expect(st.stdout).to.match(/relayed by\s+12D3KooW\w+\n\s+12D3KooW\w+/)
 
     // A public downloader: dialled through the relay, the provider dials it back directly (DCUtR's unilateral upgrade).
     const pub = await get('p4', 'public.bin')
