@@ -3,7 +3,7 @@
 # home routers that do NAT, so that NAT traversal is tested on real NATs
 # on one machine (root, iproute2, nftables).
 #
-#   scripts/nat-net.sh up TAG [KIND...]   build; one home per KIND (cone | symmetric)
+#   scripts/nat-net.sh up TAG [KIND...]   build; one home per KIND (cone | symmetric | upnp)
 #   scripts/nat-net.sh down TAG           remove everything of run TAG
 #   scripts/nat-net.sh down-all           remove every leftover of any run (swn-*)
 #   scripts/nat-net.sh list               the namespaces of every run
@@ -37,7 +37,11 @@
 #              replies from the address:port a host sent to (port-restricted filtering).
 #   symmetric  "masquerade fully-random" (iptables: --random-fully): a random external port for every new
 #              destination (endpoint-dependent mapping), same filtering.
-#   Both drop unsolicited inbound packets (no RST), as home routers do.
+#   upnp       "cone" plus miniupnpd (UPnP IGD, nftables backend) on the lan side: hosts of
+#              the home may map TCP/UDP ports 1024-65535 of their own address (secure mode);
+#              its forwards are DNAT rules in table inet filter, which the forward chain lets
+#              through (ct status dnat). Its config and pid file are /tmp/swn-TAG-rH.miniupnpd.*.
+#   All drop unsolicited inbound packets (no RST), as home routers do.
 set -euo pipefail
 
 PREFIX=swn
@@ -61,6 +65,7 @@ down () {
   for ns in $(ns_of_tag "$tag"); do
     for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
     ip netns del "$ns" 2>/dev/null || true
+    rm -f "/tmp/$ns.miniupnpd.conf" "/tmp/$ns.miniupnpd.pid"
   done
 }
 
@@ -85,6 +90,8 @@ table ip swn {
   }
   chain forward { type filter hook forward priority filter; policy drop;
     ct state established,related accept
+    # Port forwards (miniupnpd's DNAT rules in the upnp kind).
+    ct status dnat accept
     iifname "lan" oifname "wan" accept
     # Hosts of one home talk to each other (bridged; seen here when br_netfilter is loaded).
     iifname "lan" oifname "lan" accept
@@ -96,6 +103,35 @@ table ip swn {
   }
 }
 EOF
+}
+
+# miniupnpd in router namespace $1 (home $2): the chains it fills, its config, the daemon.
+start_miniupnpd () {
+  local r=$1 h=$2
+  command -v miniupnpd >/dev/null || die "miniupnpd not installed (apt-get install miniupnpd-nftables)"
+  ip netns exec "$r" nft -f - <<EOF
+table inet filter {
+  chain miniupnpd { }
+  chain prerouting_miniupnpd { }
+  chain postrouting_miniupnpd { }
+  chain prerouting { type nat hook prerouting priority dstnat; policy accept; jump prerouting_miniupnpd; }
+  chain postrouting { type nat hook postrouting priority srcnat; policy accept; jump postrouting_miniupnpd; }
+}
+EOF
+  cat > "/tmp/$r.miniupnpd.conf" <<EOF
+ext_ifname=wan
+listening_ip=lan
+http_port=0
+enable_natpmp=no
+enable_upnp=yes
+secure_mode=yes
+system_uptime=yes
+notify_interval=10
+uuid=$(cat /proc/sys/kernel/random/uuid)
+allow 1024-65535 10.$h.0.0/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+EOF
+  ip netns exec "$r" miniupnpd -f "/tmp/$r.miniupnpd.conf" -P "/tmp/$r.miniupnpd.pid"
 }
 
 up () {
@@ -120,7 +156,7 @@ up () {
   h=0
   for kind in "${kinds[@]}"; do
     h=$((h + 1))
-    [ "$kind" = cone ] || [ "$kind" = symmetric ] || die "unknown NAT kind '$kind' (cone | symmetric)"
+    [ "$kind" = cone ] || [ "$kind" = symmetric ] || [ "$kind" = upnp ] || die "unknown NAT kind '$kind' (cone | symmetric | upnp)"
     r="${PREFIX}-${tag}-r$h"
     mkns "$r"
     veth "$r" wan "$net" "r$h"
@@ -134,6 +170,7 @@ up () {
     ip -n "$r" link set lan up
     ip netns exec "$r" sysctl -q -w net.ipv4.ip_forward=1
     nat_rules "$kind" | ip netns exec "$r" nft -f -
+    if [ "$kind" = upnp ]; then start_miniupnpd "$r" "$h"; fi
     for i in $(seq 1 "$HOSTS_PER_HOME"); do
       ns="${PREFIX}-${tag}-h$h${letters[$((i - 1))]}"
       mkns "$ns"

@@ -66,6 +66,8 @@ export interface PeerInit {
   node?: Pick<SwarmNodeInit, 'inboundConnectionsPerSecPerHost' | 'maxIncomingPendingConnections'>
   /** Limits of the circuit relay server this peer runs while it is a supernode or seeder (src/net/relay-server.ts, each with its default). */
   relay?: RelayServerInit
+  /** Ask the home router for port forwards (UPnP IGD), removed on stop. Default false (the CLI's `peer` and `get --seed` turn it on). */
+  upnp?: boolean
   /** Serve Prometheus metrics on `http://HOST:PORT/metrics` (`--metrics`; port 0 picks one). Default: no metrics, no libp2p metrics either. */
   metrics?: PeerMetricsInit
 }
@@ -129,7 +131,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
   const opened = init.store == null && init.storeDir != null ? await ContentStore.open(init.storeDir) : undefined
   const store = init.store ?? opened
   const registry = init.metrics == null ? undefined : init.metrics.registry ?? new Registry()
-  const node = await createSwarmNode({ listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/0.0.0.0/tcp/0'], privateKey: init.privateKey, metricsRegistry: registry, relayServer: init.relay ?? {}, ...init.node })
+  const node = await createSwarmNode({ listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/0.0.0.0/tcp/0'], privateKey: init.privateKey, metricsRegistry: registry, relayServer: init.relay ?? {}, upnp: init.upnp, ...init.node })
   const overlay = new OverlayService(node, {
     ...init.overlay,
     role: init.role ?? 'auto',

@@ -19,7 +19,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
 import type { IdentifyResult, PeerId } from '@libp2p/interface'
-import type { SwarmNode } from './swarm-node.js'
+import { announceAddress, type SwarmNode } from './swarm-node.js'
 import { DhtRpc, DhtRpcError } from './dht-rpc.js'
 import { keyOfPeerId, type DhtFrameContent } from './dht-codec.js'
 import { DHT_PROTOCOL } from './protocol-ids.js'
@@ -63,6 +63,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   private readonly reach: OverlayReach
   private lastReachability = ''
   private readonly relays: RelayReservations
+  /** Addresses the core confirmed that we told libp2p to announce (≤ the tracker's 8). */
+  private readonly announced = new Set<string>()
 
   constructor (readonly node: SwarmNode, private readonly init: OverlayInit = {}) {
     super()
@@ -80,7 +82,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     }, { ...init.rpc, requestTimeoutMs: options.requestTimeoutMs, inboundTimeoutMs: init.rpc?.inboundTimeoutMs ?? options.queryTimeoutMs })
     this.reach = new OverlayReach(node, {
       wants: addr => this.peer.wantsReachVerdict(Math.floor(performance.now()), addr),
-      verdict: v => { this.peer.reachabilityVerdict(Math.floor(performance.now()), v); this.noteReachability(); this.syncRelays(Math.floor(performance.now())) }
+      verdict: v => { this.peer.reachabilityVerdict(Math.floor(performance.now()), v); this.noteReachability(); this.syncRelays(Math.floor(performance.now())) },
+      pathChanged: addr => { this.peer.reachabilityPathChanged(addr) }
     }, message => { this.emit('overlay:error', { message }) })
     this.relays = new RelayReservations(node, e => {
       if (e.type === 'reserved') this.emit('relay:reserved', { relay: e.relay, addrs: e.addrs })
@@ -129,6 +132,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     this.listeners.length = 0
     for (const w of this.inboundWaiters.values()) w(undefined)
     this.relays.stop()
+    this.reach.stop()
     relayGateOf(this.node).open = false
     await this.rpc.stop()
   }
@@ -329,6 +333,12 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     if (key === this.lastReachability) return
     this.lastReachability = key
     this.emit('reachability:changed', r)
+    // What the core believes dialable, libp2p announces (identify, our contact): a port the router forwards
+    // (UPnP) is otherwise unannounced until libp2p's own AutoNAT agrees. Our supernodes hear of it at once.
+    const fresh = r.confirmedAddrs.filter(a => !this.announced.has(a))
+    if (fresh.length === 0) return
+    for (const a of fresh) { this.announced.add(a); announceAddress(this.node, a) }
+    this.input(nowMs => { this.peer.addressesChanged(nowMs); return [] })
   }
 
   // ---- contacts ------------------------------------------------------------------

@@ -11,6 +11,7 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import { OffenderGuard, setOffenderGuard } from './offender-guard.js'
 import type { OffenseLedgerInit } from '../core/abuse/offense-ledger.js'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
@@ -18,6 +19,7 @@ import type { Registry } from 'prom-client'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { autoNATv2 } from '@libp2p/autonat-v2'
+import { uPnPNAT } from '@libp2p/upnp-nat'
 import { RelayGate, relayServerService, resolveRelayServerInit, setRelayGate, type RelayServerInit } from './relay-server.js'
 
 /** Options for createSwarmNode. */
@@ -59,6 +61,14 @@ export interface SwarmNodeInit {
    * opens it for members). Default: no relay server.
    */
   relayServer?: RelayServerInit
+  /**
+   * Ask the home router (UPnP IGD, found by SSDP on the LAN) to forward
+   * our private listen ports, through `@libp2p/upnp-nat`; the mappings are
+   * removed when the node stops. The mapped address is not believed until
+   * verifiers dial it back (core/reach). Default false (`peer` and
+   * `get --seed` turn it on; `--no-upnp` off).
+   */
+  upnp?: boolean
 }
 
 /** The loopback-model dial source for `listen` (see SwarmNodeInit.dialLocalAddress), or undefined. */
@@ -143,12 +153,24 @@ function announceListenAddresses (node: SwarmNode): void {
   }
 }
 
+/** Makes libp2p announce `addr` (a plain multiaddr the peer core confirmed dialable: core/reach). */
+export function announceAddress (node: SwarmNode, addr: string): void {
+  const am = (node as unknown as { components?: { addressManager?: { confirmObservedAddr: (ma: unknown, o?: { type: 'observed' }) => void, getAddressesWithMetadata: () => Array<{ multiaddr: { toString: () => string } }> } } }).components?.addressManager
+  if (am == null) return
+  try {
+    // A listen address or a UPnP mapping is known to libp2p; an address behind a port forwarded by hand is not: add it.
+    const known = am.getAddressesWithMetadata().some(a => a.multiaddr.toString() === addr)
+    am.confirmObservedAddr(multiaddr(addr), known ? undefined : { type: 'observed' })
+  } catch {}
+}
+
 async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
   const localAddress = init.dialLocalAddress ?? loopbackDialAddress(init.listenMultiaddrs ?? [])
   // The gater needs the guard before the node exists; the node is attached to it after.
   const guard = new OffenderGuard(init.offenders)
   const relayGate = new RelayGate()
   const relay = init.relayServer != null ? { relay: relayServerService(resolveRelayServerInit(init.relayServer)) } : {}
+  const upnp = init.upnp === true ? { upnp: uPnPNAT({ autoConfirmAddress: false, portMappingDescription: 'swarmcdn' }) } : {}
   const node: SwarmNode = await createLibp2p({
     ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
     ...(init.metricsRegistry != null ? { metrics: prometheusMetrics({ registry: init.metricsRegistry }) } : {}),
@@ -163,7 +185,7 @@ async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
     // DCUtR upgrades a relayed connection: the side dialled through the relay dials the other's
     // public addresses (a reverse connection), else both try a hole punch (which js-libp2p's TCP
     // cannot do: it dials from ephemeral ports). AutoNAT v2 answers others' reachability checks.
-    services: { identify: identify(), quietStop: quietStop(), dcutr: dcutr(), autoNAT: autoNATv2(), ...relay },
+    services: { identify: identify(), quietStop: quietStop(), dcutr: dcutr(), autoNAT: autoNATv2(), ...relay, ...upnp },
     connectionManager: {
       inboundConnectionThreshold: init.inboundConnectionsPerSecPerHost ?? 100,
       ...(init.maxIncomingPendingConnections != null ? { maxIncomingPendingConnections: init.maxIncomingPendingConnections } : {})

@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os'
 import { makeFixture, type Fixture } from '../helpers/content-fixture.js'
 import { natNetUnavailable, natNetUp, type NatNet } from '../helpers/nat-net.js'
 import { runCli, startCli, type CliProcess } from '../helpers/run-cli.js'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+
+const run = promisify(execFile)
 
 type Ev = Record<string, unknown>
 const done = (e: Ev): boolean => e.event === 'done'
@@ -19,6 +23,7 @@ describe('nat: relays, reverse connections and hole punching behind real NATs (n
   this.timeout(240_000)
   let net: NatNet | undefined
   let fixture: Fixture | undefined
+  let fixture2: Fixture | undefined
   let work: string | undefined
   const procs: CliProcess[] = []
   const listen = ['--listen', '/ip4/0.0.0.0/tcp/4001', '--json']
@@ -56,8 +61,8 @@ describe('nat: relays, reverse connections and hole punching behind real NATs (n
     }
     fixture = await makeFixture(4 * 1024 * 1024, 256 * 1024)
     work = await mkdtemp(join(tmpdir(), 'swarmcdn-nat-'))
-    // p1 seeder, p2 p3 supernodes, p4 a public downloader; home 1 symmetric, homes 2 and 3 cone.
-    net = await natNetUp(['symmetric', 'cone', 'cone'], 4)
+    // p1 seeder, p2 p3 supernodes, p4 a public downloader; home 1 symmetric, homes 2 and 3 cone, home 4 cone with miniupnpd.
+    net = await natNetUp(['symmetric', 'cone', 'cone', 'upnp'], 4)
     // The origin is slowed (256 KiB/s) so that a peer reached after a few seconds still has pieces to give.
     const seeder = startCli(['seed', '--store', fixture.store.dir, '--upload-limit', '262144', ...listen], { prefix: net.exec('p1') })
     procs.push(seeder)
@@ -71,6 +76,7 @@ describe('nat: relays, reverse connections and hole punching behind real NATs (n
     await Promise.all(procs.map(async p => await p.stop('SIGTERM', 5000)))
     await net?.down()
     if (fixture != null) await rm(fixture.dir, { recursive: true, force: true })
+    if (fixture2 != null) await rm(fixture2.dir, { recursive: true, force: true })
     if (work != null) await rm(work, { recursive: true, force: true })
   })
 
@@ -122,5 +128,30 @@ describe('nat: relays, reverse connections and hole punching behind real NATs (n
     expect(bytesFrom(neighbour, provider.peerId)).to.equal(0)
     expect(fromNeighbour, JSON.stringify(neighbour.bytesBySource)).to.be.greaterThan(0)
     expect((neighbour.bytesByConnection as Record<string, number>).relayed).to.equal(0)
+  })
+
+  it('case 3: a leaf behind a router running miniupnpd maps its port, is confirmed reachable by two verifier networks and announces the mapped address; a leaf behind another NAT downloads from it directly; the forward is removed when it stops', async () => {
+    // An item only this leaf holds: whatever the downloader gets, it gets from it.
+    fixture2 = await makeFixture(2 * 1024 * 1024, 256 * 1024, 'upnp.bin')
+    const store = join(work!, 'store-h4a')
+    await cp(fixture2.store.dir, store, { recursive: true })
+    const leaf = start('h4a', ['peer', '--role', 'leaf', '--store', store])
+    const leafId = String((await leaf.waitFor(e => e.event === 'listening', 30_000)).peerId)
+    const pub = await leaf.waitFor(e => e.event === 'reachability:changed' && e.reachability === 'public', 90_000)
+    expect(pub.confirmedAddrs).to.deep.equal(['/ip4/24.0.4.2/tcp/4001'])
+    const forwards = async (): Promise<string> => (await run(net!.exec('r4')[0], [...net!.exec('r4').slice(1), 'nft', 'list', 'chain', 'inet', 'filter', 'prerouting_miniupnpd'], { timeout: 10_000 })).stdout
+    expect(await forwards()).to.match(/dnat ip to 10\.4\.0\.11:4001/)
+
+    const out = join(work!, 'upnp-h1b.bin')
+    const g = start('h1b', ['get', fixture2.manifest.contentId, '-o', out])
+    const ev = await g.waitFor(done, 120_000)
+    expect(Buffer.from(await readFile(out)).equals(Buffer.from(fixture2.data))).to.equal(true)
+    expect(bytesFrom(ev, leafId)).to.equal(fixture2.data.length)
+    expect((ev.bytesByConnection as Record<string, number>).direct).to.equal(fixture2.data.length)
+    // Reservations it made while the mapping was not yet there lapse with their connections; nothing crossed them.
+    expect((ev.bytesByConnection as Record<string, number>).relayed).to.equal(0)
+
+    expect(await leaf.stop('SIGTERM', 10_000)).to.equal(0)
+    expect(await forwards()).to.not.match(/dnat/)
   })
 })

@@ -16,7 +16,7 @@ import { addLocalityCounts, formatLocalityBytes } from '../locality-text.js'
 
 interface GetOptions extends OverlayCliOptions {
   peer: string[], origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
-  uploadSlots?: number, uploadLimit?: number, findTimeout: number, force: boolean, wait: boolean, maxItemSize: number
+  uploadSlots?: number, uploadLimit?: number, findTimeout: number, force: boolean, wait: boolean, maxItemSize: number, upnp: boolean
 }
 
 /** What `get` downloads with: a swarm peer alone (`--peer`/`--origin`) or the peer runtime in the overlay. */
@@ -43,6 +43,7 @@ export function registerGet (program: Command): void {
     .option('--peer <multiaddr>', 'a peer to download from (repeatable: downloads from all at once)', parsePeerMultiaddr, [] as string[])
     .option('--origin <multiaddr>', 'an origin seeder, used for what peers cannot supply (repeatable)', parsePeerMultiaddr, [] as string[])
     .option('--seed', 'keep serving the item after the download completes, until Ctrl-C', false)
+    .option('--no-upnp', 'with --seed: do not ask the home router to forward the listen port (UPnP; default: ask, and remove the forward on exit)')
     .option('--listen <multiaddr>', 'where to serve pieces to other peers, during and after the download (repeatable)', parseListenMultiaddr, [] as string[])
     .option('--store <dir>', 'add the completed item to this content store (and serve it from there)')
     .option('--upload-slots <n>', 'peers served at once; the rest are choked (default 4)', parsePositiveInt)
@@ -71,7 +72,8 @@ export function registerGet (program: Command): void {
       let runtime: Runtime
       if (bootstrap.length > 0) {
         // A leaf in the overlay: finds providers there, announces the item once its manifest verified.
-        const peer = await startPeer({ role: 'leaf', bootstrap, listenMultiaddrs: listen, storeDir: opts.store, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp, upload })
+        // Only a get that keeps seeding asks the router for a port forward: a one-off download has nothing to offer after it.
+        const peer = await startPeer({ role: 'leaf', bootstrap, listenMultiaddrs: listen, storeDir: opts.store, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp, upload, upnp: opts.seed && opts.upnp })
         runtime = { swarm: peer.swarm, overlayFinder: peer.finder, download: peer.download, stop: peer.stop }
       } else {
         // Transit accounting places every source, so the table is loaded even for one peer (the prebuilt block: tens of ms).

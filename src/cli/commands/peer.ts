@@ -19,7 +19,7 @@ import { addIdentityOption, identityOf, type IdentityCliOptions } from '../ident
 
 interface PeerOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, RelayCliOptions {
   listen?: string[], store?: string, role: OverlayRoleSetting, json: boolean,
-  get?: string[], outputDir: string, uploadSlots?: number, uploadLimit?: number, statusAllow?: string[]
+  get?: string[], outputDir: string, uploadSlots?: number, uploadLimit?: number, statusAllow?: string[], upnp: boolean
 }
 
 function parsePositiveInt (text: string): number {
@@ -48,6 +48,7 @@ export function registerPeer (program: Command): void {
     .option('--json', 'print one JSON event per line', false)
   addMetricsOption(cmd)
   addRelayOptions(cmd)
+  cmd.option('--no-upnp', 'do not ask the home router to forward the listen ports (UPnP; default: ask, and remove the forwards on exit)')
   addIdentityOption(cmd)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nExample:\n  $ swarmcdn peer --store ./store --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --json\n  {"event":"listening","peerId":"12D3KooW...","multiaddrs":[...],"role":"leaf"}\n')
@@ -68,7 +69,8 @@ export function registerPeer (program: Command): void {
         proximity: opts.proximity,
         statusAllowPeerIds: opts.statusAllow,
         metrics: opts.metrics,
-        relay: relayInitOf(opts)
+        relay: relayInitOf(opts),
+        upnp: opts.upnp
       })
       // Listen for the stop signal before saying we listen: whoever reads that line may signal at once.
       const signalled = untilSignal()

@@ -210,6 +210,9 @@ export class OverlayPeer {
     return this.reach?.status(nowMs) ?? { reachability: 'unknown', confirmedAddrs: [], refutedAddrs: [], verifierNetworks: 0 }
   }
 
+  /** A router began forwarding `addr` to us (a UPnP mapping): its earlier verdicts are forgotten, new ones decide. */
+  reachabilityPathChanged (addr: string): void { this.reach?.forget(addr) }
+
   /** Whether this peer dials others back for their reachability: members (supernodes, seeders) do, leaves do not. */
   get verifiesReachability (): boolean { return this.role !== 'leaf' }
 
