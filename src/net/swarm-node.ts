@@ -66,7 +66,8 @@ export interface SwarmNodeInit {
    * our private listen ports, through `@libp2p/upnp-nat`; the mappings are
    * removed when the node stops. The mapped address is not believed until
    * verifiers dial it back (core/reach). Default false (`peer` and
-   * `get --seed` turn it on; `--no-upnp` off).
+   * `get --seed` turn it on; `--no-upnp` off). Never when every listen
+   * address is a loopback one.
    */
   upnp?: boolean
 }
@@ -170,7 +171,9 @@ async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
   const guard = new OffenderGuard(init.offenders)
   const relayGate = new RelayGate()
   const relay = init.relayServer != null ? { relay: relayServerService(resolveRelayServerInit(init.relayServer)) } : {}
-  const upnp = init.upnp === true ? { upnp: uPnPNAT({ autoConfirmAddress: false, portMappingDescription: 'swarmcdn' }) } : {}
+  // Listening on loopback only there is nothing to forward, and no gateway search leaves the machine (tests, demos).
+  const beyondLoopback = (init.listenMultiaddrs ?? []).some(a => !/^\/ip4\/127\.|^\/ip6\/::1\//.test(a))
+  const upnp = init.upnp === true && beyondLoopback ? { upnp: uPnPNAT({ autoConfirmAddress: false, portMappingDescription: 'swarmcdn' }) } : {}
   const node: SwarmNode = await createLibp2p({
     ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
     ...(init.metricsRegistry != null ? { metrics: prometheusMetrics({ registry: init.metricsRegistry }) } : {}),
