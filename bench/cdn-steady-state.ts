@@ -15,6 +15,8 @@ export interface CdnSteadyStateInit {
   durationS?: number
   /** Traffic flow. Default the scenario default (models-only origin baseline). */
   kind?: 'origin-baseline' | 'swarmcdn'
+  /** Share of leaves behind home NATs (sim/models/nat.ts, its other defaults). Default 0. */
+  natShare?: number
 }
 
 /** The benchmark scenario at `peers` peers. */
@@ -23,7 +25,7 @@ export function cdnSteadyState (peers: number, init: CdnSteadyStateInit): Scenar
     name: init.name,
     durationS: init.durationS ?? 86400,
     sampleIntervalS: 300,
-    network: { asCount: 1000 },
+    network: { asCount: 1000, ...(init.natShare === undefined ? {} : { nat: { behindNatShare: init.natShare } }) },
     populations: [
       { name: 'leaves', count: Math.round(peers * 0.98), churn: { preset: 'kad' } },
       { name: 'supernodes', role: 'supernode', count: Math.round(peers * 0.02), churn: { preset: 'supernode' } }

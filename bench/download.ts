@@ -18,7 +18,10 @@
  * fresh process through bin/swarmcdn.js, timed from spawn to exit: start,
  * libp2p, dial, manifest, every piece verified and written, rename, exit)
  * against the raw-stream child timed the same way and `curl` from the web
- * seed writing to disk (SWARMCDN_BENCH_NO_COMMANDS=1 leaves them out).
+ * seed writing to disk (SWARMCDN_BENCH_NO_COMMANDS=1 leaves them out), and
+ * `swarmcdn get --web-seed` from the same web seed (the same bytes over the
+ * same protocol as curl: what the client adds to HTTP, verification and
+ * resumable writes included).
  * CPU and peak RSS of a whole command come from /usr/bin/time when the
  * machine has it (apt-get install time).
  *
@@ -233,7 +236,7 @@ async function main (): Promise<void> {
     const mibps = (r: ClientReport): number => r.bytes / 1048576 / (r.ms / 1000)
     const row = (name: string, r: ClientReport): string =>
       `| ${name} | ${mibps(r).toFixed(1)} | ${(r.cpuMs / 1000).toFixed(2)} | ${r.maxRssMiB.toFixed(0)} |`
-    const results: Array<{ raw: ClientReport, swarm: ClientReport, http: ClientReport, before?: ClientReport, command?: ClientReport, curl?: ClientReport }> = []
+    const results: Array<{ raw: ClientReport, swarm: ClientReport, http: ClientReport, before?: ClientReport, command?: ClientReport, commandWebSeed?: ClientReport, curl?: ClientReport }> = []
     const withCommands = process.env.SWARMCDN_BENCH_NO_COMMANDS !== '1'
     const hasCurl = withCommands && spawnSync('curl', ['--version']).status === 0
     /** Throughput over the whole process, spawn to exit. */
@@ -258,16 +261,19 @@ async function main (): Promise<void> {
       const http = await runChild(['http', itemUrl, manifest.contentId, out])
       await rm(out, { force: true })
       let command: ClientReport | undefined
+      let commandWebSeed: ClientReport | undefined
       let curl: ClientReport | undefined
       if (withCommands) {
         command = await runCommand('swarmcdn get', [process.execPath, ...nodeFlags, LAUNCHER, 'get', manifest.contentId, '--peer', addr, '-o', out], out, manifest.lengthBytes)
+        await rm(out, { force: true })
+        commandWebSeed = await runCommand('swarmcdn get --web-seed', [process.execPath, ...nodeFlags, LAUNCHER, 'get', manifest.contentId, '--web-seed', itemUrl, '-o', out], out, manifest.lengthBytes)
         await rm(out, { force: true })
         if (hasCurl) {
           curl = await runCommand('curl', ['curl', '-sf', '-o', out, itemUrl], out, manifest.lengthBytes)
           await rm(out, { force: true })
         }
       }
-      results.push({ raw, swarm, http, before, command, curl })
+      results.push({ raw, swarm, http, before, command, commandWebSeed, curl })
       console.log(`| ${k} ${row('raw libp2p stream (baseline)', raw).slice(2)}`)
       console.log(`| ${k} ${row('swarmcdn get (verify + write to disk)', swarm).slice(2)}`)
       console.log(`| ${k} ${row('HTTP web seed, node:http to disk (baseline)', http).slice(2)}`)
@@ -276,6 +282,7 @@ async function main (): Promise<void> {
       if (command != null) {
         console.log(wallRow('whole process: raw libp2p stream child, spawn to exit (baseline)', raw))
         console.log(wallRow('whole command: swarmcdn get (bin/swarmcdn.js), spawn to exit', command))
+        if (commandWebSeed != null) console.log(wallRow('whole command: swarmcdn get --web-seed (HTTP), spawn to exit', commandWebSeed))
         if (curl != null) console.log(wallRow('whole command: curl from the web seed to disk (baseline)', curl))
       }
     }
@@ -286,8 +293,12 @@ async function main (): Promise<void> {
         `swarmcdn client peak RSS ${swarm.maxRssMiB.toFixed(0)} MiB (target < 200)` +
         (before == null ? '' : `; compared build: ${(mibps(before) / mibps(raw) * 100).toFixed(0)}% of raw, this build / compared ${(mibps(swarm) / mibps(before)).toFixed(2)}x`))
     }
-    for (const [k, { raw, command, curl }] of results.entries()) {
+    for (const [k, { raw, http, command, commandWebSeed, curl }] of results.entries()) {
       if (command == null) continue
+      // Peak RSS against the two readers that do least with the same bytes: the raw libp2p stream child (reads and drops) and the node:http child (writes to disk).
+      console.log(`round ${k + 1} peak RSS: swarmcdn get ${command.maxRssMiB.toFixed(0)} MiB (goal < 100), ${(command.maxRssMiB / raw.maxRssMiB).toFixed(2)}x the raw libp2p stream child's ${raw.maxRssMiB.toFixed(0)} MiB, ${(command.maxRssMiB / http.maxRssMiB).toFixed(2)}x the node:http child's ${http.maxRssMiB.toFixed(0)} MiB` +
+        (commandWebSeed == null ? '' : `; get --web-seed ${commandWebSeed.maxRssMiB.toFixed(0)} MiB`) + (curl == null ? '' : `; curl ${curl.maxRssMiB.toFixed(0)} MiB`))
+      if (commandWebSeed != null && curl != null) console.log(`round ${k + 1} whole commands over HTTP: swarmcdn get --web-seed ${(commandWebSeed.wallMs! / 1000).toFixed(2)} s = ${(wallMibps(commandWebSeed) / wallMibps(curl) * 100).toFixed(0)}% of curl's throughput (goal >= 90%), ${(wallMibps(commandWebSeed) / wallMibps(command) * 100).toFixed(0)}% of get over libp2p; CPU ${(commandWebSeed.cpuMs / 1000).toFixed(2)} s`)
       console.log(`round ${k + 1} whole commands: swarmcdn get ${(command.wallMs! / 1000).toFixed(2)} s = ${(wallMibps(command) / wallMibps(raw) * 100).toFixed(0)}% of the raw stream child's throughput spawn to exit (goal >= 90%), ${(wallMibps(command) / mibps(raw) * 100).toFixed(0)}% of the raw stream's transfer alone` +
         (curl == null ? '' : `, ${(wallMibps(command) / wallMibps(curl) * 100).toFixed(0)}% of curl's (goal >= 90%)`) +
         `; the in-process get's transfer alone (its own process, same round) took ${(results[k].swarm.ms / 1000).toFixed(2)} s; CPU ${(command.cpuMs / 1000).toFixed(2)} s (curl ${((curl?.cpuMs ?? Number.NaN) / 1000).toFixed(2)} s)`)
@@ -295,7 +306,7 @@ async function main (): Promise<void> {
     const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
     console.log(`median swarmcdn/raw ${(median(results.map(r => mibps(r.swarm) / mibps(r.raw))) * 100).toFixed(0)}%` +
       (compareScript == null ? '' : `, compared build ${(median(results.map(r => mibps(r.before!) / mibps(r.raw))) * 100).toFixed(0)}%`))
-    console.log(JSON.stringify({ sizeMiB, rounds: results.map(r => ({ ...r, ratioRaw: mibps(r.swarm) / mibps(r.raw), ratioHttp: mibps(r.swarm) / mibps(r.http), ...(r.command == null ? {} : { commandRatioRaw: wallMibps(r.command) / wallMibps(r.raw), ...(r.curl == null ? {} : { commandRatioCurl: wallMibps(r.command) / wallMibps(r.curl) }) }) })) }))
+    console.log(JSON.stringify({ sizeMiB, rounds: results.map(r => ({ ...r, ratioRaw: mibps(r.swarm) / mibps(r.raw), ratioHttp: mibps(r.swarm) / mibps(r.http), ...(r.command == null ? {} : { commandRatioRaw: wallMibps(r.command) / wallMibps(r.raw), commandRssRatioRaw: r.command.maxRssMiB / r.raw.maxRssMiB, ...(r.curl == null ? {} : { commandRatioCurl: wallMibps(r.command) / wallMibps(r.curl), ...(r.commandWebSeed == null ? {} : { webSeedCommandRatioCurl: wallMibps(r.commandWebSeed) / wallMibps(r.curl) }) }) }) })) }))
   } finally {
     await rm(dir, { recursive: true, force: true })
   }

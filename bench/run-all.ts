@@ -38,7 +38,7 @@ const QUICK_SET: QuickBench[] = [
   { name: 'command-start', script: 'command-start.js', args: ['--runs', '10'], budgetSec: 180, summary: [/^cold get .*$/m, /^first get .*$/m] },
   { name: 'prefix-table', script: 'prefix-table.js', args: [], nodeFlags: ['--expose-gc'], budgetSec: 120, summary: [/^load binary block.*$/m, /^load: .*$/m, /^lookup IPv4.*$/m] },
   { name: 'web-seed', script: 'web-seed-throughput.js', args: ['--size-mib', '64', '--rounds', '3'], budgetSec: 180, summary: [/^ {2}web seed GET \/c\/ID \(200\).*$/m, /^ {2}web seed GET \/c\/ID Range.*$/m] },
-  { name: 'download', script: 'download.js', args: ['256', '1'], nodeFlags: [...SWARMCDN_NODE_FLAGS], budgetSec: 300, summary: [/^round 1: .*$/m, /^round 1 whole commands: .*$/m] },
+  { name: 'download', script: 'download.js', args: ['256', '1'], nodeFlags: [...SWARMCDN_NODE_FLAGS], budgetSec: 300, summary: [/^round 1: .*$/m, /^round 1 whole commands: .*$/m, /^round 1 whole commands over HTTP: .*$/m, /^round 1 peak RSS: .*$/m] },
   { name: 'swarm', script: 'swarm.js', args: ['10', '16'], budgetSec: 300, summary: [/^seeder upload saved.*$/m] },
   { name: 'locality', script: 'locality.js', args: ['4', '3', '8'], budgetSec: 240, summary: [/^intra-AS share on\/off.*$/m] },
   { name: 'stream-ttfb', script: 'stream-ttfb.js', args: ['--size-mib', '64', '--rounds', '1', '--stall-mib', '8'], budgetSec: 240, summary: [/^.*seeder gateway \/ web seed.*$/m, /^.*swarm gateway \/ web seed.*$/m] },

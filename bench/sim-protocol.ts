@@ -7,7 +7,7 @@
  * simulated hours reached within the budget, peak RSS, and the ratio
  * protocol / baseline.
  *
- *   node_modules/.bin/node dist/bench/sim-protocol.js [--peers 10000,100000] [--budget-s 600] [--duration-h 24] [--skip-baseline]
+ *   node_modules/.bin/node dist/bench/sim-protocol.js [--peers 10000,100000] [--budget-s 600] [--duration-h 24] [--skip-baseline] [--nat-share 0.5]
  */
 import { runScenario, type RunResult } from '../sim/run-scenario.js'
 import { MESSAGE_COUNTS } from '../sim/node/protocol-host.js'
@@ -26,20 +26,27 @@ models-only origin baseline, one simulated day per size.
                      stops and reports the simulated hours reached (default 600)
   --duration-h H     simulated hours per run (default 24; e.g. 2 for quick A/B)
   --skip-baseline    run the protocol only
+  --nat-share S      share of leaves behind home NATs, 0-1 (sim/models/nat.ts;
+                     default 0)
   --shipped-list     leaves discover supernodes from random seeders and static
                      supernodes (protocol param leafDiscovery 'shipped-list'),
                      not from the seeders alone
   --help             this text
 
 Set SIM_MESSAGE_COUNTS=1 to also print the messages sent by type.`
-const opts = benchArgs({ usage: USAGE, numbers: { 'budget-s': 600, 'duration-h': 24 }, lists: { peers: [10_000, 100_000] }, flags: ['skip-baseline', 'shipped-list'] })
+const opts = benchArgs({ usage: USAGE, numbers: { 'budget-s': 600, 'duration-h': 24, 'nat-share': 0 }, lists: { peers: [10_000, 100_000] }, flags: ['skip-baseline', 'shipped-list'] })
 const sizes = opts.lists.peers
 const budgetS = opts.numbers['budget-s']
 const skipBaseline = opts.flags['skip-baseline']
 const durationS = Math.round(opts.numbers['duration-h'] * 3600)
+if (!(opts.numbers['nat-share'] >= 0 && opts.numbers['nat-share'] <= 1)) {
+  process.stderr.write(`--nat-share must be between 0 and 1, got ${opts.numbers['nat-share']}\n`)
+  process.exit(2)
+}
 
 function scenario (peers: number, kind: 'origin-baseline' | 'swarmcdn'): Scenario {
-  const sc = cdnSteadyState(peers, { name: `bench-protocol-${peers}`, durationS, kind })
+  const natShare = opts.numbers['nat-share']
+  const sc = cdnSteadyState(peers, { name: `bench-protocol-${peers}`, durationS, kind, ...(natShare > 0 ? { natShare } : {}) })
   if (opts.flags['shipped-list'] && kind === 'swarmcdn') sc.protocol.params = { ...sc.protocol.params, leafDiscovery: 'shipped-list' }
   return sc
 }

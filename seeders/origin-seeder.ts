@@ -22,6 +22,10 @@ import type { OffenseLedgerInit } from '../src/core/abuse/offense-ledger.js'
 import type { XferServingLimits } from '../src/net/xfer-server.js'
 import { Registry } from 'prom-client'
 import { emptyLocalityBytes } from '../src/core/proximity/locality.js'
+import type { FleetRecord } from '../src/core/fleet/fleet-record.js'
+import { FleetMembership } from '../src/core/fleet/fleet-membership.js'
+import { joinFleet, type SeederFleet } from './fleet-seeder.js'
+import { registerFleetMetrics } from './fleet-metrics.js'
 
 import { originUploadPolicy, type OriginUploadInit } from '../src/core/swarm/upload-policy.js'
 
@@ -62,10 +66,14 @@ export interface OriginSeederInit {
   publicIp?: string
   /** Rank by proximity. Default true. */
   proximity?: boolean
+  /** An ISP's ALTO maps for ranking requesters (PeerInit.alto). Default none. */
+  alto?: PeerInit['alto']
   /** Further overlay options (timers, limits); role is always 'seeder'. */
   overlay?: PeerOverlayInit
   /** Upload policy: slots, rate limit, busy mode (see OriginUploadInit for defaults). */
   upload?: OriginUploadInit
+  /** Upload rate caps per requester AS, bytes/s (`seed --as-upload-limit`), on top of the total. Default: none. */
+  asUploadLimits?: Readonly<Record<number, number>>
   /** libp2p connection limits (an origin facing a burst of clients raises them). */
   node?: PeerInit['node']
   /** Limits of the circuit relay server the seeder runs for leaves behind NATs (src/net/relay-server.ts, each with its default). */
@@ -74,6 +82,17 @@ export interface OriginSeederInit {
   offenders?: OffenseLedgerInit
   /** Limits of the xfer server against hostile requesters (see XferProtocolInit for defaults). */
   xfer?: XferServingLimits
+  /**
+   * Run as a member of the publisher's fleet under this record (`seed
+   * --fleet`): serve the record, announce only the items this seeder owns,
+   * take items the publisher offers (seeders/fleet-seeder.ts). Needs a
+   * ContentStore. Default: no fleet (announce every item).
+   */
+  fleet?: FleetRecord
+  /** Follow the store folder: serve and announce items published into it while running, withdraw removed ones (see PeerInit.watchStore). Default false (the CLI turns it on). */
+  watchStore?: PeerInit['watchStore']
+  /** Called when the store watch found items added or removed. */
+  onStoreChange?: PeerInit['onStoreChange']
   /** Serve Prometheus metrics on `http://HOST:PORT/metrics` (`seed --metrics`): the peer's, libp2p's and the web seed's. Default: none. */
   metrics?: { host: string, port: number }
 }
@@ -92,6 +111,8 @@ export interface OriginSeeder {
   contentIds: string[]
   /** Store folders not served because they failed to load (corrupt manifest, truncated data), with why. */
   skipped: Array<{ entry: string, reason: string }>
+  /** Its fleet side, when `fleet` was given. */
+  fleet?: SeederFleet
   /** Its overlay membership (DHT + index): status(), findProviders, events. */
   overlay: OverlayService
   /** The peer runtime it runs on: `peer.swarm.gate` has the upload counters (bytesUploaded, chokesSent, piecesDeclined). */
@@ -113,7 +134,13 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
     await opened?.close()
     throw new TypeError('an HTTP web seed needs a ContentStore to serve')
   }
+  if (init.fleet != null && store == null) {
+    await opened?.close()
+    throw new TypeError('a fleet seeder needs a ContentStore')
+  }
   let peer: Peer
+  let fleet: SeederFleet | undefined
+  let membership: FleetMembership | undefined
   let web: WebSeed | undefined
   // One registry for the peer, libp2p and the web seed; the web seed starts after the peer, so its bytes are read through `web`.
   const registry = init.metrics != null ? new Registry() : undefined
@@ -128,18 +155,35 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
       bootstrap: init.bootstrap,
       publicIp: init.publicIp,
       proximity: init.proximity,
+      alto: init.alto,
       asnResolver: init.asnResolver,
       prefixTablePaths: init.prefixTablePaths,
       overlay: init.overlay,
-      upload: { ...upload, ...(init.xfer != null ? { xfer: init.xfer } : {}) },
+      upload: { ...upload, ...(init.xfer != null ? { xfer: init.xfer } : {}), ...(init.asUploadLimits != null ? { asUploadLimits: init.asUploadLimits } : {}) },
       node: init.node,
       relay: init.relay,
+      watchStore: init.watchStore,
+      onStoreChange: init.onStoreChange,
+      announceFilter: init.fleet == null ? undefined : id => membership?.owns(id) === true,
       metrics: init.metrics == null ? undefined : { ...init.metrics, registry, httpServedByLocality: () => web?.metrics.bytesByLocality ?? emptyLocalityBytes() }
     })
     if (init.offenders != null) offenderGuardOf(peer.node).configure(init.offenders)
   } catch (err) {
     await opened?.close()
     throw err
+  }
+  if (init.fleet != null && store != null) {
+    try {
+      membership = new FleetMembership(init.fleet, peer.peerId)
+      // Store items were announced before the membership existed (filtered out): announce the owned ones now.
+      for (const id of store.list()) if (membership.owns(id)) peer.overlay.announce(id)
+      fleet = await joinFleet(peer, store, membership)
+      if (registry != null) registerFleetMetrics(registry, membership, store)
+    } catch (err) {
+      await peer.stop()
+      await opened?.close()
+      throw err
+    }
   }
   const shutdown = new AbortController()
   if (init.http != null && store != null) {
@@ -162,6 +206,7 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
     contentIds: store?.list() ?? [],
     skipped: store?.skipped ?? [],
     overlay: peer.overlay,
+    fleet,
     peer,
     stop: async () => {
       await web?.close()

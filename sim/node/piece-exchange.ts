@@ -91,6 +91,11 @@ export class PieceExchange {
 
   timer (nowMs: number, out: Out): void {
     if (this.uploads != null && this.uploadsDueMs !== undefined && this.uploadsDueMs <= nowMs) this.chokeChanges(this.uploads.timer(nowMs), out)
+    if (this.downloads.size > 0) this.downloadTimers(nowMs, out)
+    this.armUploads(nowMs)
+  }
+
+  private downloadTimers (nowMs: number, out: Out): void {
     for (const d of [...this.downloads.values()]) {
       if (d.session == null) continue
       if (d.refindAtMs !== undefined && d.refindAtMs <= nowMs) { d.refindAtMs = undefined; this.find(nowMs, d, out) }
@@ -102,12 +107,12 @@ export class PieceExchange {
       const t = d.session.nextTimeoutMs()
       if (t !== undefined && t <= nowMs) { d.session.onRequestTimeout(nowMs); this.pump(nowMs, d, out) } else if (d.retryAtMs !== undefined && d.retryAtMs <= nowMs) this.pump(nowMs, d, out)
     }
-    this.armUploads(nowMs)
   }
 
   /** Earliest time `timer` has work (called after every input: no closures, no allocation). */
   nextDeadlineMs (): number {
     let m = this.uploadsDueMs ?? Infinity
+    if (this.downloads.size === 0) return m
     for (const d of this.downloads.values()) {
       const t = d.session?.nextTimeoutMs()
       if (t !== undefined && t < m) m = t
@@ -185,8 +190,12 @@ export class PieceExchange {
     let peers = 0
     const candidates = providers.map(c => ({ peerId: c.peerId, origin: c.origin === true, near: this.isNear(Number(c.peerId)) }))
     for (const s of origins) candidates.push({ peerId: String(s), origin: true, near: this.isNear(s) })
+    const { nat } = this.h.s.world
     for (const c of (d.chooser as SourceChooser).choose(candidates)) {
       const to = Number(c.peerId)
+      // Behind NATs that neither a dial, a dial-back nor a punch gets through: the place goes to the next find's answer (the
+      // model spends no time on the failed attempt; the real downloader keeps using its other sources meanwhile).
+      if (!nat.connectable(this.h.node, to)) { (d.chooser as SourceChooser).lost(c.peerId, this.isNear(to)); continue }
       d.opening?.set(to, c)
       d.sources?.push(to)
       if (!c.isOrigin) peers++
@@ -292,7 +301,7 @@ export class PieceExchange {
     if (policy == null || !policy.has(key)) return
     // A simulated requester reads everything it asks for; its request is also its "interested".
     this.chokeChanges(policy.requested(nowMs, key), out)
-    policy.reading(key)
+    policy.reading(nowMs, key)
     // A request that crossed our choke: the requester keeps what it asked before the choke in flight (this model's
     // uploader has no queue to drop), so it hears this one is not coming, as a decline (ask others, or us later).
     let answer: 'piece-decline' | 'piece-reject' | undefined

@@ -93,7 +93,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost, PieceExchangeHos
   policyInputs (): PolicyMeasurements {
     const { world } = this.s
     return {
-      reachable: !this.s.unreachable.has(world.net.classOf[this.node]),
+      reachable: !this.s.unreachable.has(world.net.classOf[this.node]) && world.nat.reachable(this.node),
       spareUploadBytesPerSec: world.net.upBps[this.node] * Math.max(0, 1 - (this.pieces?.uploadsActive ?? 0) / UPLOAD_SLOTS_IN_ALL),
       regionSupernodes: this.s.regionSupernodes[this.asIdx],
       regionLeaves: Math.max(1, this.s.regionLeaves[this.asIdx])

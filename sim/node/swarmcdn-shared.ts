@@ -85,6 +85,8 @@ export class SwarmcdnShared {
       maxKnownServers: p.maxKnownServers,
       policy: { minUptimeMs: p.minUptimeS * 1000, targetLeavesPerSupernode: p.targetLeavesPerSupernode, minSupernodesPerRegion: p.minSupernodesPerRegion, minSpareUploadBytesPerSec: p.minSpareUploadBytesPerSec },
       dht: { alpha: p.alpha, providerLookupResiliency: p.providerLookupResiliency, regionOf: dir.regionOf },
+      // The simulator reports no connection opens: records count at once, placed by the contact's address.
+      providerAdmission: { minConnectionAgeMs: 0 },
       leaf: { targetAttachments: p.targetAttachments, maxCandidates: p.maxCandidates },
       index: { maxLeaves: p.maxLeaves }
     })

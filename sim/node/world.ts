@@ -16,6 +16,7 @@
  *   uniformly drawn peer and is kept if that peer is online and the
  *   diurnal factor allows, so the kept rate is r·(online peers)·f(t).
  */
+import { NatModel } from '../models/nat.js'
 import type { Rng, RngStreams } from '../engine/rng.js'
 import type { Simulator } from '../engine/simulator.js'
 import { diurnalFactor, stationaryOnlineFraction } from '../models/churn.js'
@@ -56,6 +57,8 @@ export class World {
   /** 1 once a fault removed the node for good. */
   readonly gone: Uint8Array
   readonly net: NetworkModel
+  /** Home routers: who is behind which NAT, who can connect to whom. */
+  readonly nat: NatModel
   readonly zipf: ZipfSampler
   readonly observers: SimObserver[] = []
   /** 1 for nodes that are supernodes now: the static role at first, then whatever the tier protocol decides (setSupernode). */
@@ -110,6 +113,8 @@ export class World {
     const table = loadAsPlacement(scenario.network.asCsvPath == null ? {} : { csvPath: scenario.network.asCsvPath })
     this.net = new NetworkModel(n, table, { asCount: scenario.network.asCount, latency: scenario.network.latency, accessClasses: scenario.network.accessClasses }, streams.stream('placement'))
     for (let s = this.seederBase; s < n; s++) this.net.setClass(s, 255, scenario.seeders)
+    const natRng = streams.stream('nat')
+    this.nat = new NatModel(n, scenario.network.nat, node => this.role[node] === ROLE_PEER, () => natRng.float())
     const wl = scenario.workload
     this.zipf = new ZipfSampler(wl.catalogItems, wl.zipfExponent)
     this.itemSizeBytes = new Float64Array(wl.catalogItems)

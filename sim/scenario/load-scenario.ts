@@ -3,6 +3,7 @@
  * rejected with its path (e.g. `faults[1].fraction`), and every missing
  * optional field gets the default documented in scenario.ts.
  */
+import { natParams } from '../models/nat.js'
 import { readFileSync } from 'node:fs'
 import { basename } from 'node:path'
 import { CHURN_PRESETS } from '../models/churn.js'
@@ -179,7 +180,10 @@ function accessClass (v: unknown, path: string): AccessClass {
 export function resolveScenario (json: unknown, defaultName = 'scenario'): Scenario {
   const top = obj(json, '', ['$comment', 'name', 'description', 'seed', 'durationS', 'sampleIntervalS', 'recoveryThreshold', 'network', 'populations', 'seeders', 'diurnal', 'workload', 'faults', 'protocol'])
   const durationS = num(top, 'durationS', '', 86400, { min: 0, exclusiveMin: true })
-  const net = obj(top.network, 'network', ['asCount', 'asCsvPath', 'latency', 'accessClasses'])
+  const net = obj(top.network, 'network', ['asCount', 'asCsvPath', 'latency', 'accessClasses', 'nat'])
+  const nat = obj(net.nat, 'network.nat', ['behindNatShare', 'symmetricShare', 'upnpShare', 'punchSuccess'])
+  const punch = obj(nat.punchSuccess, 'network.nat.punchSuccess', ['coneCone', 'coneSymmetric', 'symmetricSymmetric'])
+  const share = (o: Record<string, unknown>, k: string, where: string, d: number): number => num(o, k, where, d, { min: 0, max: 1 })
   const lat = obj(net.latency, 'network.latency', ['sameAsMs', 'sameRegionMs', 'otherMs', 'jitterFraction'])
   const classes = net.accessClasses === undefined ? DEFAULT_ACCESS_CLASSES : arr(net, 'accessClasses', 'network').map((c, i) => accessClass(c, `network.accessClasses[${i}]`))
   if (classes.length === 0 || classes.length > 255) throw new ScenarioError('network.accessClasses', 'needs 1 to 255 classes')
@@ -207,7 +211,17 @@ export function resolveScenario (json: unknown, defaultName = 'scenario'): Scena
         otherMs: num(lat, 'otherMs', 'network.latency', 100, { min: 0 }),
         jitterFraction: num(lat, 'jitterFraction', 'network.latency', 0.2, { min: 0 })
       },
-      accessClasses: classes
+      accessClasses: classes,
+      nat: natParams({
+        behindNatShare: share(nat, 'behindNatShare', 'network.nat', 0),
+        symmetricShare: share(nat, 'symmetricShare', 'network.nat', 0.2),
+        upnpShare: share(nat, 'upnpShare', 'network.nat', 0),
+        punchSuccess: {
+          coneCone: share(punch, 'coneCone', 'network.nat.punchSuccess', 0.7),
+          coneSymmetric: share(punch, 'coneSymmetric', 'network.nat.punchSuccess', 0.1),
+          symmetricSymmetric: share(punch, 'symmetricSymmetric', 'network.nat.punchSuccess', 0)
+        }
+      })
     },
     populations: pops.map((p, i) => population(p, `populations[${i}]`, i)),
     seeders: {

@@ -4,6 +4,7 @@
  * validates them and fills the defaults documented here and in
  * sim/README.md.
  */
+import type { NatParams } from '../models/nat.js'
 import type { Law } from '../models/distributions.js'
 import type { AccessClass, LatencyInit } from '../models/network.js'
 
@@ -80,6 +81,8 @@ export interface Scenario {
     latency: Required<LatencyInit>
     /** Access link mix; default DEFAULT_ACCESS_CLASSES. */
     accessClasses: AccessClass[]
+    /** Home routers: share of peers behind NATs, their kinds, UPnP, hole-punch success (models/nat.ts); default nobody behind a NAT. */
+    nat: NatParams
   }
   /** Node groups; at least one. */
   populations: Population[]

@@ -65,7 +65,7 @@ export class NoSourceError extends Error {
   override name = 'NoSourceError'
   readonly code = 'ERR_NO_SOURCE'
   constructor () {
-    super(`no source: give --peer MULTIADDR, or --bootstrap MULTIADDR (or ${BOOTSTRAP_ENV}, or --config FILE) to find peers through the overlay`)
+    super(`no source: give --peer MULTIADDR, or --bootstrap MULTIADDR (or ${BOOTSTRAP_ENV}, or --config FILE) to find peers through the overlay, or --web-seed URL, or a link (swarmcdn link) in place of the content id`)
   }
 }
 

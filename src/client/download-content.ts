@@ -19,10 +19,12 @@ import { DownloadSession, type SessionEffect } from '../core/swarm/download-sess
 import { createSwarmNode, type SwarmNode } from '../net/swarm-node.js'
 import { ContentNotFoundError, fetchManifest } from '../net/manifest-protocol.js'
 import { XferConnection } from '../net/xfer-client.js'
+import type { ReceivedXferMessage } from '../net/xfer-codec.js'
 import type { Bitfield } from '../core/swarm/bitfield.js'
 import { PartialDownload } from './partial-download.js'
 import { acquireFileLock, type LockOwner } from './file-lock.js'
 import { assertOutputWritable, isCompleteCopy, outputError, resolveOutputPath } from './download-target.js'
+import { fetchWebSeedManifest, isWebSeedAddress, WebSeedConnection } from './web-seed-source.js'
 
 /** Bytes of pieces we let one source have in flight: 8 x 1 MiB hides a fast link's round trip. */
 export const IN_FLIGHT_BYTES_PER_SOURCE = 8 * 1024 * 1024
@@ -37,7 +39,7 @@ export class DownloadFailedError extends Error {
 
 /** Where to download from. */
 export interface DownloadSource {
-  /** A libp2p multiaddr, ideally ending in /p2p/PEER_ID. */
+  /** A libp2p multiaddr, ideally ending in /p2p/PEER_ID; or a web seed's item URL, `http(s)://BASE/c/CONTENT_ID` (see web-seed-source.ts). */
   address: string | Multiaddr
   /** A publisher's origin seeder: spared when peers can serve (see DownloadSession). Default false. */
   isOrigin?: boolean
@@ -103,8 +105,8 @@ export interface DownloadInit {
   random?: () => number
   /** This node's peer id: turns on the session's stripe rule among near sources (see DownloadSessionInit.stripeKey). Default: off. */
   stripeKey?: string
-  /** Called once pieces are being fetched, with a function that connects one more source (e.g. found later by a provider finder). */
-  onSessionStarted?: (addSource: (source: DownloadSource) => void) => void
+  /** Called once pieces are being fetched, with a function that connects one more source (e.g. found later by a provider finder) and one that drops a connected source by its address (its requests go back to the pool). */
+  onSessionStarted?: (addSource: (source: DownloadSource) => void, dropSource: (address: string, reason: string) => void) => void
   /**
    * A source (a busy origin) named other holders in a choke or reject,
    * nearest to us first. Default: each peer not yet a source is added as
@@ -123,6 +125,8 @@ export interface DownloadInit {
   onLockWait?: (owner: LockOwner | undefined) => void
   /** Largest item accepted, bytes. Default DEFAULT_MAX_ITEM_SIZE_BYTES (1 TiB, download-target.ts). */
   maxItemSizeBytes?: number
+  /** Further addresses to ask for the manifest when every source failed to give it (a fleet's next origins, added as sources only on failover). Default none. */
+  manifestFallbacks?: Array<string | Multiaddr>
 }
 
 /** Sources the default onAlternatives adds to one download at most. */
@@ -152,7 +156,7 @@ export async function downloadContent (contentIdText: string, outputPath: string
   const contentId = parseContentId(contentIdText)
   if (sources.length === 0) throw new DownloadFailedError('no sources given')
   const started = Date.now()
-  const addrs = sources.map(s => typeof s.address === 'string' ? multiaddr(s.address) : s.address)
+  const addrs = sources.map(s => targetOf(s.address))
   const node = init.node ?? await createSwarmNode()
   const connectTimeoutMs = init.connectTimeoutMs ?? 15_000
   const failures = new Map<string, string>()
@@ -166,9 +170,9 @@ export async function downloadContent (contentIdText: string, outputPath: string
   try {
     // 1. The manifest, from the first source that gives a valid one.
     let manifest: VerifiedManifest | undefined
-    for (const addr of addrs) {
+    for (const addr of [...addrs, ...(init.manifestFallbacks ?? []).map(a => typeof a === 'string' ? multiaddr(a) : a)]) {
       try {
-        manifest = await fetchManifest(node, addr, contentId, { signal: init.signal, timeoutMs: connectTimeoutMs, dialAddrs: sources[addrs.indexOf(addr)]?.dialAddrs })
+        manifest = await fetchSourceManifest(node, addr, contentId, { signal: init.signal, timeoutMs: connectTimeoutMs, dialAddrs: sources[addrs.indexOf(addr)]?.dialAddrs })
         break
       } catch (err) {
         if (init.signal?.aborted === true) throw init.signal.reason
@@ -229,12 +233,12 @@ export async function downloadContent (contentIdText: string, outputPath: string
 
 async function runSession (
   node: SwarmNode, manifest: VerifiedManifest, session: DownloadSession, partial: PartialDownload,
-  addrs: Multiaddr[], sources: DownloadSource[], perSource: number, init: DownloadInit,
+  addrs: SourceTarget[], sources: DownloadSource[], perSource: number, init: DownloadInit,
   noteFailure: (addr: string, err: Error) => void, failed: (what: string) => Error, onFetched: () => void
 ): Promise<void> {
   const local = new AbortController()
   const signal = init.signal == null ? local.signal : AbortSignal.any([init.signal, local.signal])
-  const conns = new Map<string, XferConnection>()
+  const conns = new Map<string, SourceConnection>()
   const idleTimeoutMs = init.idleTimeoutMs ?? 60_000
   let active = 0
   let connecting = addrs.length
@@ -272,7 +276,7 @@ async function runSession (
     })
   }
 
-  const serve = async (sourceId: string, conn: XferConnection): Promise<void> => {
+  const serve = async (sourceId: string, conn: SourceConnection): Promise<void> => {
     let writing: Promise<void> = Promise.resolve()
     try {
       for await (const msg of conn.messages(signal, idleTimeoutMs)) {
@@ -343,14 +347,17 @@ async function runSession (
   init.signal?.addEventListener('abort', abortListener, { once: true })
   const timer = setInterval(() => { apply(session.onRequestTimeout(Date.now())); pump() }, 1000)
   try {
-    const connect = async (addr: Multiaddr, source: DownloadSource): Promise<void> => {
+    const connect = async (addr: SourceTarget, source: DownloadSource): Promise<void> => {
       const sourceId = addr.toString()
       try {
-        const conn = await XferConnection.open(node, addr, manifest, { signal, handshakeTimeoutMs: init.connectTimeoutMs, maxRequests: perSource, have: partial.verified, dialAddrs: source.dialAddrs })
+        const conn: SourceConnection = typeof addr === 'string'
+          ? await WebSeedConnection.open(addr, manifest, { signal, connectTimeoutMs: init.connectTimeoutMs, maxRequests: perSource })
+          : await XferConnection.open(node, addr, manifest, { signal, handshakeTimeoutMs: init.connectTimeoutMs, maxRequests: perSource, have: partial.verified, dialAddrs: source.dialAddrs })
         // An origin is spared while peers can serve, whether we were told so or it says so itself.
-        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: (source.isOrigin ?? false) || conn.remoteIsOrigin, preference: source.preference, stripeKey: addr.getComponents().findLast(c => c.name === 'p2p')?.value })) { conn.fail(new Error('duplicate source')); return }
+        if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: (source.isOrigin ?? false) || conn.remoteIsOrigin, preference: source.preference, stripeKey: peerIdOfTarget(addr) })) { conn.fail(new Error('duplicate source')); return }
         conns.set(sourceId, conn)
-        init.onSourceConnected?.(sourceId, { announcedOrigin: conn.remoteIsOrigin, connectionKind: conn.connectionKind })
+        // A web seed is an HTTP connection we opened: direct.
+        init.onSourceConnected?.(sourceId, { announcedOrigin: conn.remoteIsOrigin, connectionKind: conn instanceof XferConnection ? conn.connectionKind : 'direct' })
         active++
         void serve(sourceId, conn)
         pump()
@@ -358,18 +365,21 @@ async function runSession (
         if (!signal.aborted) noteFailure(sourceId, err as Error)
       } finally {
         connecting--
+        // A source added later (a failover) that cannot connect either leaves nothing to wait for.
+        if (active === 0 && connecting === 0 && !session.isComplete && !signal.aborted) settle.reject(failed(`could not download ${manifest.contentId}`))
       }
     }
     const addSource = (source: DownloadSource): void => {
       if (signal.aborted || session.isComplete) return
-      let addr: Multiaddr
-      try { addr = typeof source.address === 'string' ? multiaddr(source.address) : source.address } catch { return }
+      let addr: SourceTarget
+      try { addr = targetOf(source.address) } catch { return }
       connecting++
       void connect(addr, source)
     }
-    init.onSessionStarted?.(addSource)
+    const dropSource = (address: string, reason: string): void => { conns.get(address)?.fail(new Error(reason)) }
+    init.onSessionStarted?.(addSource, dropSource)
     // Default for a busy origin's "try these peers": connect to named peers we do not use yet.
-    const named = new Set(addrs.map(a => a.getComponents().findLast(c => c.name === 'p2p')?.value).filter(id => id != null))
+    const named = new Set(addrs.map(peerIdOfTarget).filter(id => id != null))
     let added = 0
     alternatives = init.onAlternatives ?? (alts => {
       for (const a of alts) {
@@ -382,7 +392,8 @@ async function runSession (
       }
     })
     await Promise.all(addrs.map(async (addr, k) => { await connect(addr, sources[k]) }))
-    if (active === 0 && !session.isComplete) throw failed(`could not download ${manifest.contentId}`)
+    // A failed source may have had a replacement added meanwhile (onSourceError): fail only when none is on its way.
+    if (active === 0 && connecting === 0 && !session.isComplete) throw failed(`could not download ${manifest.contentId}`)
     if (init.signal?.aborted === true) throw init.signal.reason
     await finished
   } finally {
@@ -391,6 +402,28 @@ async function runSession (
     local.abort()
     await Promise.allSettled([...conns.values()].map(async c => { await c.close() }))
   }
+}
+
+/** What the session drives a source through: an xfer stream or a web seed's range requests. */
+type SourceConnection = Pick<XferConnection, 'remoteBitfield' | 'remoteIsOrigin' | 'request' | 'cancel' | 'fail' | 'close'> & {
+  messages: (signal: AbortSignal, idleTimeoutMs: number) => AsyncGenerator<ReceivedXferMessage>
+}
+
+/** A source's address parsed once: a multiaddr, or a web seed URL (kept as text). */
+type SourceTarget = Multiaddr | string
+
+/** Fetches and verifies the manifest of `contentId` from one source: over libp2p (`node`) or from a web seed URL. */
+export async function fetchSourceManifest (node: SwarmNode, address: string | Multiaddr, contentId: ContentId, init: { signal?: AbortSignal, timeoutMs?: number, dialAddrs?: readonly string[] } = {}): Promise<VerifiedManifest> {
+  const target = targetOf(address)
+  return typeof target === 'string' ? await fetchWebSeedManifest(target, contentId, init) : await fetchManifest(node, target, contentId, init)
+}
+
+function targetOf (address: string | Multiaddr): SourceTarget {
+  return typeof address === 'string' ? (isWebSeedAddress(address) ? address : multiaddr(address)) : address
+}
+
+function peerIdOfTarget (target: SourceTarget): string | undefined {
+  return typeof target === 'string' ? undefined : target.getComponents().findLast(c => c.name === 'p2p')?.value
 }
 
 function describe (err: Error): string {

@@ -27,6 +27,7 @@ import { startMetricsServer, type MetricsServer } from './metrics-server.js'
 import { registerPeerMetrics } from './peer-metrics.js'
 import { DeliveryLedger } from '../core/accounting/delivery-ledger.js'
 import { registerDeliveryProtocol } from '../net/delivery-protocol.js'
+import { watchStore } from './store-watch.js'
 import { startSwarmPeer, type ProviderFinder, type SwarmDownloadInit, type SwarmDownloadResult, type SwarmItemStats, type SwarmPeer, type SwarmPeerInit, type SwarmTraffic } from './swarm-peer.js'
 
 /** The overlay options that are not fields of PeerInit itself (each option is given in one place). */
@@ -54,6 +55,8 @@ export interface PeerInit {
   asnResolver?: AsnResolver
   /** Rank by proximity. Default true. */
   proximity?: boolean
+  /** An ISP's ALTO maps for the swarm's ranking of providers and requesters (SwarmPeerInit.alto). Default none. */
+  alto?: SwarmPeerInit['alto']
   /** Stable identity. Default a fresh key. */
   privateKey?: PrivateKey
   /** Further overlay options (timers, limits); role, bootstrap, publicIp, proximity and the AS resolver are the fields above, set once. */
@@ -68,6 +71,16 @@ export interface PeerInit {
   relay?: RelayServerInit
   /** Ask the home router for port forwards (UPnP IGD), removed on stop. Default false (the CLI's `peer` and `get --seed` turn it on). */
   upnp?: boolean
+  /**
+   * Follow the store's folder while running: items published into it by
+   * another process are served and announced, removed ones (`unpublish`)
+   * withdrawn (client/store-watch.ts). Default false.
+   */
+  watchStore?: boolean | { rescanIntervalMs?: number }
+  /** Called after the store watch found items added or removed. */
+  onStoreChange?: (change: { added: ContentId[], removed: ContentId[] }) => void
+  /** Which held items to announce in the overlay (a fleet seeder announces what it owns). Default: all. */
+  announceFilter?: (contentId: ContentId) => boolean
   /** Serve Prometheus metrics on `http://HOST:PORT/metrics` (`--metrics`; port 0 picks one). Default: no metrics, no libp2p metrics either. */
   metrics?: PeerMetricsInit
 }
@@ -139,6 +152,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
     publicIp: init.publicIp,
     proximity: init.proximity,
     asnResolver: resolver,
+    alto: init.alto,
     uploadUtilization: () => swarm?.gate.slotUtilization() ?? 0
   })
   let swarm: SwarmPeer | undefined
@@ -164,10 +178,11 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
       asnResolver: resolver,
       selfAddress: init.publicIp,
       proximity: init.proximity,
+      alto: init.alto,
       upload: init.upload,
       // A seeder says so in its xfer handshake too, for clients that dial it directly.
       origin: init.role === 'seeder',
-      announce: id => { overlay.announce(id) },
+      announce: id => { if (init.announceFilter?.(id) !== false) overlay.announce(id) },
       withdraw: id => { overlay.withdraw(id) },
       // A busy seeder names the holders its overlay knows in its chokes and spread rejects.
       alternativesFinder: overlayFinder(overlay)
@@ -190,6 +205,16 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
   }
   const sw = swarm
   const finder = overlayFinder(overlay)
+  const unwatch = init.watchStore == null || init.watchStore === false || store == null
+    ? undefined
+    : watchStore(store, {
+      rescanIntervalMs: typeof init.watchStore === 'object' ? init.watchStore.rescanIntervalMs : undefined,
+      onChange: change => {
+        for (const id of change.added) if (init.announceFilter?.(id) !== false) overlay.announce(id)
+        for (const id of change.removed) overlay.withdraw(id)
+        init.onStoreChange?.(change)
+      }
+    })
   return {
     node,
     overlay,
@@ -204,6 +229,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
     metricsRegistry: registry,
     deliveries,
     stop: async () => {
+      unwatch?.()
       await metricsServer?.close()
       await overlay.stop()
       await sw.stop()

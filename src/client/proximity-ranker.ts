@@ -9,6 +9,7 @@ import { rankPeers, peerTieKey, type PeerPlace, type RankCandidate } from '../co
 import { tryParseIpAddress, type IpAddress } from '../core/proximity/ip-address.js'
 import { AsnResolver } from '../core/proximity/asn-resolver.js'
 import { classifyLocality, type LocalityClass } from '../core/proximity/locality.js'
+import type { AltoCosts } from '../core/proximity/alto-map.js'
 
 /** Options for ProximityRanker. */
 export interface ProximityRankerInit {
@@ -20,6 +21,8 @@ export interface ProximityRankerInit {
   selfPeerId: string
   /** Rank by AS and shared prefix; false keeps only the tie-break (for comparison runs). Default true. */
   proximity?: boolean
+  /** An ISP's ALTO network and cost maps: among peers of equal AS/prefix nearness, lower cost first. Default none. */
+  alto?: AltoCosts
 }
 
 /** The IP address in a multiaddr's first ip4/ip6 component, or undefined. */
@@ -40,12 +43,14 @@ export class ProximityRanker {
   self: PeerPlace
   readonly resolver: AsnResolver
   readonly proximity: boolean
+  readonly alto: AltoCosts | undefined
   private readonly selfPeerId: string
 
   /** A ranker for the node `init.selfPeerId` at `init.selfAddress`. */
   constructor (init: ProximityRankerInit) {
     this.resolver = init.resolver ?? new AsnResolver()
     this.proximity = init.proximity !== false
+    this.alto = init.alto
     this.selfPeerId = init.selfPeerId
     this.self = this.placeAt(init.selfAddress)
   }
@@ -63,7 +68,7 @@ export class ProximityRanker {
   /** Where a peer is, from its id and one of its multiaddrs. */
   place (peerId: string, addr: string | undefined): RankCandidate {
     const address = addr != null ? ipOfMultiaddr(addr) : undefined
-    return { address, asn: this.resolver.asnOf(address), tieKey: peerTieKey(encoder.encode(peerId), address) }
+    return { address, asn: this.resolver.asnOf(address), tieKey: peerTieKey(encoder.encode(peerId), address), cost: this.alto?.cost(this.self.address, address) }
   }
 
   /** The transit class between this node and a host at `ip` (text, e.g. an HTTP client's address; IPv4-mapped IPv6 counts as IPv4). */
@@ -84,7 +89,12 @@ export class ProximityRanker {
 
   /** Returns `items` nearest to `from` first (another peer's view: a busy origin naming holders near a requester). */
   rankFrom<T> (from: PeerPlace, items: readonly T[], where: (item: T) => { peerId: string, addr: string | undefined }): T[] {
-    const cands = items.map(item => { const w = where(item); return { ...this.place(w.peerId, w.addr), item } })
+    const cands = items.map(item => {
+      const w = where(item)
+      const place = this.place(w.peerId, w.addr)
+      // Costs are from the chooser's PID: `from`, not necessarily us.
+      return { ...place, cost: this.alto?.cost(from.address, place.address), item }
+    })
     rankPeers(from, cands, { proximity: this.proximity })
     return cands.map(c => c.item)
   }

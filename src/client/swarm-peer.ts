@@ -38,7 +38,11 @@ import { DEFAULT_MAX_PEERS, SourceChooser } from '../core/swarm/source-admission
 import { SwarmContentProvider } from './swarm-provider.js'
 import { SelfAddressTracker } from './self-address.js'
 import { sendDeliveryReport } from '../net/delivery-protocol.js'
+import { isWebSeedAddress, webSeedHostMultiaddr } from './web-seed-source.js'
 import type { DeliveryVerdict } from '../core/accounting/delivery-ledger.js'
+import type { AltoCosts } from '../core/proximity/alto-map.js'
+import { OriginFailover, type OriginFailoverEvent } from '../core/fleet/origin-failover.js'
+import type { FleetOriginsInit } from './fleet-origins.js'
 import { classifyLocality, addLocalityCounts, emptyLocalityBytes, type LocalityByteCounts, type LocalityClass, type LocalityPlace } from '../core/proximity/locality.js'
 
 /** One holder of an item, as a provider finder reports it. */
@@ -93,6 +97,8 @@ export interface SwarmPeerInit {
   selfAddress?: string
   /** Rank by AS and prefix (downloads and uploads). Default true. */
   proximity?: boolean
+  /** An ISP's ALTO maps (RFC 7285): lower cost first among peers of equal AS/prefix nearness (downloads and uploads). Default none. */
+  alto?: AltoCosts
   /** Upload policy: regular slots (default 4), optimistic slots (default 1), periods, `uploadBytesPerSec` (default unlimited), `busyThresholdRequesters`. */
   upload?: Omit<SwarmUploadGateInit, 'rank' | 'isNear'> & {
     /** Limits of the xfer server that protect this uploader from requesters (frame deadline, stall and stream caps; see XferProtocolInit for defaults). */
@@ -137,7 +143,16 @@ export interface SwarmDownloadInit extends Omit<DownloadInit, 'node' | 'onSessio
    * empty while the overlay recovers from a lost supernode. Default 30 s.
    */
   findTimeoutMs?: number
+  /**
+   * A fleet's origins for this item in rendezvous order (recordOriginOrder):
+   * used one at a time, the next added when the current one is lost or the
+   * download stalls (core/fleet/origin-failover.ts). Default none.
+   */
+  fleetOrigins?: FleetOriginsInit
 }
+
+/** How often a download with fleet origins checks for a stall, ms (the rule's own period is seconds). */
+const FAILOVER_CHECK_MS = 250
 
 /** Default of SwarmDownloadInit.findTimeoutMs. */
 export const DEFAULT_FIND_TIMEOUT_MS = 30_000
@@ -166,6 +181,8 @@ export interface SwarmDownloadResult extends DownloadResult {
   bytesByConnection: Record<ConnectionKind, number>
   /** The delivery report sent to an origin for this download: its verdict, or undefined when none was sent (no origin known, nothing fetched, reports off) or it failed. Settles within DEFAULT_DELIVERY_TIMEOUT_MS. */
   deliveryReport: Promise<DeliveryVerdict | undefined>
+  /** Moves to the next fleet origin, with the time each cost (empty without `fleetOrigins` or when none was needed). */
+  failovers: OriginFailoverEvent[]
 }
 
 /** Bytes moved by a swarm peer, split by the kind of the other side. */
@@ -301,7 +318,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     resolver: init.asnResolver,
     selfAddress: selfAddress.address,
     selfPeerId: peerId,
-    proximity: init.proximity
+    proximity: init.proximity,
+    alto: init.alto
   })
   const altCache = init.alternativesFinder != null && init.upload?.busyThresholdRequesters != null
     ? new AlternativesCache(init.alternativesFinder, peerId, id => { gate.offerAlternatives(id) })
@@ -312,6 +330,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     ...uploadPolicy,
     rank: requesters => ranker.rank(requesters, r => ({ peerId: r.peerId, addr: r.remoteAddr })),
     isNear: r => ranker.proximity && ranker.sameAs(ranker.place(r.peerId, r.remoteAddr)),
+    asnOf: r => ranker.place(r.peerId, r.remoteAddr).asn,
     alternatives: altCache == null
       ? undefined
       : r => {
@@ -358,7 +377,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     const sourcePlaces = new Map<string, LocalityPlace>()
     const localityOf = (source: string): LocalityClass => {
       let place = sourcePlaces.get(source)
-      if (place == null) { place = ranker.place(peerIdOf(source) ?? source, source); sourcePlaces.set(source, place) }
+      if (place == null) { place = ranker.place(peerIdOf(source) ?? source, isWebSeedAddress(source) ? webSeedHostMultiaddr(source) : source); sourcePlaces.set(source, place) }
       return classifyLocality(ranker.self, place)
     }
     const local = new AbortController()
@@ -413,7 +432,21 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
       chooser.exclude(id)
       live.peers.add(id)
     }
-    let initial = [...(dl.sources ?? []), ...choose(await find())]
+    // A fleet's origins: the first now, the others on failover (the core's rule); they are ours to add, not the chooser's.
+    const fleet = dl.fleetOrigins
+    const failover = fleet == null ? undefined : new OriginFailover({ order: fleet.origins.map(o => o.peerId), failoverAfterMs: fleet.failoverAfterMs })
+    const fleetAddress = new Map(fleet?.origins.map(o => [o.peerId, withPeerId(o.multiaddrs[0], o.peerId)]) ?? [])
+    for (const id of fleetAddress.keys()) chooser.exclude(id)
+    const fleetFirst = failover == null ? [] : [{ address: fleetAddress.get(failover.start(Date.now())) as string, isOrigin: true }]
+    /** Failover targets chosen before the session could take sources (the manifest step). */
+    const pendingOrigins: string[] = []
+    const failTo = (next: string | undefined): void => {
+      if (next === undefined) return
+      const address = fleetAddress.get(next) as string
+      if (addSource == null) pendingOrigins.push(address); else addSource({ address, isOrigin: true })
+    }
+    const originGone = (address: string): void => { failTo(failover?.sourceLost(Date.now(), peerIdOf(address) ?? address)) }
+    let initial = [...fleetFirst, ...(dl.sources ?? []), ...choose(await find())]
     if (initial.length === 0 && dl.finder != null) {
       const deadline = Date.now() + (dl.findTimeoutMs ?? DEFAULT_FIND_TIMEOUT_MS)
       while (initial.length === 0 && Date.now() < deadline && !signal.aborted) {
@@ -431,9 +464,21 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     let addSource: ((s: DownloadSource) => void) | undefined
     /** Starts the refind chain again (set once the session started; undefined without a finder). */
     let refindAfterLoss: (() => void) | undefined
+    let dropSource: ((address: string, reason: string) => void) | undefined
+    const failoverTimer = failover == null
+      ? undefined
+      : setInterval(() => {
+        const stalled = failover.timer(Date.now())
+        if (stalled === undefined) return
+        dropSource?.(fleetAddress.get(stalled.drop) as string, 'origin stalled: no piece within the failover time')
+        failTo(stalled.add)
+      }, FAILOVER_CHECK_MS)
+    failoverTimer?.unref?.()
     try {
       const result = await downloadContent(contentId, outputPath, initial, {
         ...dl,
+        manifestFallbacks: [...(dl.manifestFallbacks ?? []), ...[...fleetAddress.values()].filter(a => a !== fleetFirst[0]?.address)],
+        onSourceError: (address, err) => { originGone(address); dl.onSourceError?.(address, err) },
         // Fewer requests per source than a one-source download: the first
         // source to connect must not take every piece before the others
         // connect, and pieces spread over more peers.
@@ -454,6 +499,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           dl.onSourceConnected?.(address, info)
         },
         onSourceClosed: address => {
+          originGone(address)
           // A peer source left: the chooser frees its place, and a find runs soon if none is due (as the simulator's downloads do).
           const id = peerIdOf(address) ?? address
           const wasNear = chosenPeers.get(id)
@@ -475,12 +521,15 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           bytesByKind[fromOrigin ? 'origin' : 'peer'][locality] += lengthBytes
           const from = peerIdOf(source)
           if (from != null) gate.recordReceived(from, lengthBytes)
+          failover?.pieceReceived(Date.now(), from ?? source)
           dl.onPieceStored?.(index, source, lengthBytes)
         },
         // A busy origin's "try these peers": ranked and admitted like the finder's answers.
         onAlternatives: alts => { for (const s of choose(alts)) addSource?.(s) },
-        onSessionStarted: add => {
+        onSessionStarted: (add, drop) => {
           addSource = add
+          dropSource = drop
+          for (const address of pendingOrigins.splice(0)) add({ address, isOrigin: true })
           if (dl.finder == null) return
           // Find again while short of peers: soon after a useful answer, less and less often after empty ones (SourceChooser.refindAfter).
           const refindAfter = (added: number): void => {
@@ -502,8 +551,10 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         }
       })
       await provider.completeDownload(contentId, result.outputPath)
-      const deliveryReport = reportDelivery(contentId, bytesByKind, [...originAddrs][0])
-      return { ...result, bytesBySource, bytesByKind, bytesByConnection, deliveryReport }
+      // Reports go over libp2p, to the origin in use (after a failover the first may be dead or hung), never to a web seed.
+      const reportTo = failover?.active !== undefined ? fleetAddress.get(failover.active) : [...originAddrs].find(a => !isWebSeedAddress(a))
+      const deliveryReport = reportDelivery(contentId, bytesByKind, reportTo)
+      return { ...result, bytesBySource, bytesByKind, bytesByConnection, deliveryReport, failovers: failover?.events ?? [] }
     } catch (err) {
       if (manifest != null) {
         await provider.removeDownload(contentId)
@@ -513,6 +564,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
       throw err
     } finally {
       if (timer != null) clearTimeout(timer)
+      failover?.finish()
+      if (failoverTimer != null) clearInterval(failoverTimer)
       running.delete(contentId)
       local.abort()
     }

@@ -2,6 +2,7 @@
  * What the overlay's libp2p shell offers its users (the peer runtime, the
  * origin seeder, the CLI): options, provider answers, status and events.
  */
+import type { AltoCosts } from '../core/proximity/alto-map.js'
 import type { AsnResolver } from '../core/proximity/asn-resolver.js'
 import type { ContentId } from '../core/content/content-id.js'
 import type { OverlayRole } from '../core/tier/supernode-policy.js'
@@ -33,6 +34,8 @@ export interface OverlayStatus {
   routingTableSize: number
   /** Leaves attached to this peer (supernodes and seeders only). */
   leaves: number
+  /** Provider records in this peer's DHT store, its own included (supernodes and seeders only). */
+  providerRecords: number
   /** Items this peer announces. */
   itemsHeld: number
   /** This peer's address as used for proximity, and its AS (0 = unknown). */
@@ -70,6 +73,8 @@ export interface OverlayInit extends OverlayPeerInit {
   publicIp?: string
   /** Address → AS for proximity ranking. Default: an empty table (every AS unknown, ranking by shared prefix). */
   asnResolver?: AsnResolver
+  /** An ISP's ALTO maps: lower cost first among providers and supernodes equally near by AS and prefix. Default none. */
+  alto?: AltoCosts
   /** Whether others can dial us, for promotion. Default: measured, by dial-back verdicts of several verifier networks (libp2p's AutoNAT v2 at members, core/reach/reachability.ts). */
   reachable?: boolean
   /** Upload not used by transfers, in bytes/s, for promotion. Default 1 MiB/s (not yet measured: see README, "Known limits"). */

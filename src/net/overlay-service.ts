@@ -18,7 +18,7 @@ import { randomInt } from 'node:crypto'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
-import type { IdentifyResult, PeerId } from '@libp2p/interface'
+import type { Connection, IdentifyResult, PeerId } from '@libp2p/interface'
 import { announceAddress, type SwarmNode } from './swarm-node.js'
 import { DhtRpc, DhtRpcError } from './dht-rpc.js'
 import { keyOfPeerId, type DhtFrameContent } from './dht-codec.js'
@@ -104,6 +104,9 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
       const peerId = e.detail.toString()
       this.input(nowMs => this.peer.peerDisconnected(nowMs, { id: keyOfPeerId(peerId), peerId, addrs: [] }))
     })
+    // Provider records need a live connection of some age (the peer's ProviderAdmission decides); it learns them here.
+    this.on('connection:open', (e: CustomEvent<Connection>) => { this.reportConnection(e.detail, 'open') })
+    this.on('connection:close', (e: CustomEvent<Connection>) => { this.reportConnection(e.detail, 'close') })
     this.on('peer:identify', (e: CustomEvent<{ peerId: PeerId, listenAddrs: Array<{ toString: () => string }>, protocols: string[], observedAddr?: { toString: () => string } }>) => {
       const r = e.detail
       if (r.observedAddr != null) this.places.noteObserved(r.observedAddr.toString())
@@ -114,6 +117,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
       this.input(nowMs => this.peer.dhtServerSeen(nowMs, { id: keyOfPeerId(peerId), peerId, addrs }))
     })
     this.input(nowMs => this.peer.start(nowMs))
+    for (const c of this.node.getConnections()) this.reportConnection(c, 'open')
     this.lag.enable()
     this.loadTimer = setInterval(() => { this.reportLoad() }, LOAD_REPORT_INTERVAL_MS)
     this.loadTimer.unref()
@@ -194,6 +198,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
       attached: this.peer.attached().map(c => ({ peerId: c.peerId, multiaddrs: c.addrs })),
       routingTableSize: this.peer.routingTableSize,
       leaves: this.peer.leafCount ?? 0,
+      providerRecords: this.peer.providerRecords,
       itemsHeld: this.held.size,
       publicAddress: place.address != null ? formatIpAddress(place.address) : undefined,
       asn: place.asn,
@@ -214,6 +219,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
 
   selfPlace (): PeerPlace { return this.places.selfPlace(this.peer.contact) }
 
+  altoCost (from: PeerPlace['address'], to: PeerPlace['address']): number | undefined { return this.init.alto?.cost(from, to) }
+
   heldKeys (): Iterable<Key> { return [...this.held.values()].map(h => h.key) }
 
   policyInputs (): PolicyMeasurements {
@@ -226,6 +233,16 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   }
 
   // ---- inputs and effects ----------------------------------------------------
+
+  /** A connection opened or closed; its age is told in the peer's clock (performance.now), from libp2p's wall-clock timeline. */
+  private reportConnection (c: Connection, what: 'open' | 'close'): void {
+    if (!this.running) return
+    const nowMs = Math.floor(performance.now())
+    const peerId = c.remotePeer.toString()
+    if (what === 'close') { this.peer.connectionClosed(nowMs, peerId, c.id); return }
+    const ageMs = Math.max(0, Date.now() - c.timeline.open)
+    this.peer.connectionOpened(nowMs, peerId, c.id, c.remoteAddr.toString(), nowMs - ageMs)
+  }
 
   /** Measures, the peer decides: upload slots in use and the event loop's lag over the last interval. */
   private reportLoad (): void {
@@ -353,7 +370,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     return { id: keyOfPeerId(this.node.peerId.toString()), peerId: this.node.peerId.toString(), addrs }
   }
 
-  private on<K extends 'peer:disconnect' | 'peer:identify'> (name: K, fn: (e: any) => void): void {
+  private on<K extends 'peer:disconnect' | 'peer:identify' | 'connection:open' | 'connection:close'> (name: K, fn: (e: any) => void): void {
     this.node.addEventListener(name, fn)
     this.listeners.push([name, fn])
   }

@@ -10,3 +10,5 @@ export const DHT_PROTOCOL = '/swarmcdn/dht/1.0.0'
 export const STATUS_PROTOCOL = '/swarmcdn/status/1.0.0'
 /** Delivery reports from downloaders to origins (informative, see core/accounting/delivery-ledger.ts). */
 export const DELIVERY_PROTOCOL = '/swarmcdn/delivery/1.0.0'
+/** A publisher's fleet record, and "fetch this item you own from me" (origin seeders of a fleet). */
+export const FLEET_PROTOCOL = '/swarmcdn/fleet/1.0.0'

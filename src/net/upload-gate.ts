@@ -13,6 +13,7 @@
  */
 import type { PeerAlternative, XferMessage } from '../core/messages/xfer-messages.js'
 import { TokenBucket } from '../core/swarm/token-bucket.js'
+import { AsUploadLimits } from '../core/swarm/as-upload-limits.js'
 import { UploadPolicy, type PolicyRequester, type UploadPolicyInit } from '../core/swarm/upload-policy.js'
 import type { RequesterInfo, UploadGate, UploadTicket } from './xfer-server.js'
 
@@ -26,6 +27,10 @@ export interface SwarmUploadGateInit extends Omit<UploadPolicyInit, 'rank' | 'is
   isNear?: (requester: RequesterInfo) => boolean
   /** Other holders of a busy item to name to `requester`, nearest to it first (synchronous: answer from what is known now). Default: none. */
   alternatives?: (requester: RequesterInfo) => PeerAlternative[]
+  /** Upload rate caps per requester AS, bytes/s (`--as-upload-limit`; core/swarm/as-upload-limits.ts), on top of `uploadBytesPerSec`. Default: none. */
+  asUploadLimits?: Readonly<Record<number, number>>
+  /** The requester's AS number (0: unknown), for `asUploadLimits`. Default: unknown. */
+  asnOf?: (requester: RequesterInfo) => number
 }
 
 interface Stream { who: RequesterInfo, push: (msg: XferMessage) => void }
@@ -35,6 +40,7 @@ type Who = PolicyRequester & { info: RequesterInfo }
 export class SwarmUploadGate implements UploadGate {
   private readonly policy: UploadPolicy
   private readonly bucket: TokenBucket | undefined
+  private readonly asLimits: AsUploadLimits | undefined
   private readonly streams = new Map<string, Stream>()
   private timer: ReturnType<typeof setTimeout> | undefined
   private nextKey = 0
@@ -51,6 +57,7 @@ export class SwarmUploadGate implements UploadGate {
       isNear: isNear == null ? undefined : w => isNear((w as Who).info)
     })
     if (init.uploadBytesPerSec != null) this.bucket = new TokenBucket(init.uploadBytesPerSec, Math.max(init.uploadBytesPerSec / 4, 64 * 1024))
+    if (init.asUploadLimits != null && Object.keys(init.asUploadLimits).length > 0) this.asLimits = new AsUploadLimits(init.asUploadLimits)
   }
 
   /** Pieces declined by the spread rule (tests and metrics). */
@@ -80,10 +87,13 @@ export class SwarmUploadGate implements UploadGate {
     const policyWho: Who = { item, peerId: who.peerId, pieceCount: who.pieceCount, remoteAddr: who.remoteAddr, info: who }
     this.apply(this.policy.admit(Date.now(), key, policyWho))
     const policy = this.policy
+    // The requester's AS is placed once per stream, only when some AS is capped.
+    const asn = this.asLimits == null ? 0 : (this.init.asnOf?.(who) ?? 0)
     const pace = async (bytes: number, signal?: AbortSignal): Promise<void> => {
       this.bytesUploaded += bytes
-      if (this.bucket == null) return
-      const waitMs = this.bucket.take(Date.now(), bytes)
+      if (this.bucket == null && this.asLimits == null) return
+      const now = Date.now()
+      const waitMs = Math.max(this.bucket?.take(now, bytes) ?? 0, this.asLimits?.take(now, asn, bytes) ?? 0)
       if (waitMs > 0) await sleep(waitMs, signal)
     }
     return {
@@ -94,7 +104,7 @@ export class SwarmUploadGate implements UploadGate {
       unqueued: (indices: readonly number[]) => { this.policy.unqueued(key, indices) },
       requested: () => { this.apply(this.policy.requested(Date.now(), key)) },
       sent: (index: number) => { this.policy.sent(Date.now(), key, index) },
-      reading: () => { this.policy.reading(key) },
+      reading: () => { this.policy.reading(Date.now(), key) },
       stalled: () => { this.apply(this.policy.stalled(Date.now(), key)) },
       release: () => {
         if (!this.streams.delete(key)) return

@@ -76,18 +76,75 @@ export class ContentStore {
     }
     for (const entry of await readdir(join(dir, 'items'))) {
       if (entry.startsWith('.')) continue
-      try {
-        const id = parseContentId(entry)
-        const bytes = await readFile(join(dir, 'items', entry, 'manifest'))
-        const manifest = openSignedManifest(new Uint8Array(bytes), id)
-        const st = await stat(store.dataPath(id))
-        if (st.size !== manifest.lengthBytes) throw new ContentStoreError(`data is ${st.size} bytes, manifest says ${manifest.lengthBytes}`)
-        store.items.set(id, manifest)
-      } catch (err) {
-        store.skipped.push({ entry, reason: (err as Error).message })
-      }
+      const reason = await store.load(entry)
+      if (reason !== undefined) store.skipped.push({ entry, reason })
     }
     return store
+  }
+
+  /** Loads the item in folder `entry`; undefined when it loaded, else why not. */
+  private async load (entry: string): Promise<string | undefined> {
+    try {
+      const id = parseContentId(entry)
+      const bytes = await readFile(join(this.dir, 'items', entry, 'manifest'))
+      const manifest = openSignedManifest(new Uint8Array(bytes), id)
+      const st = await stat(this.dataPath(id))
+      if (st.size !== manifest.lengthBytes) throw new ContentStoreError(`data is ${st.size} bytes, manifest says ${manifest.lengthBytes}`)
+      this.items.set(id, manifest)
+      return undefined
+    } catch (err) {
+      return (err as Error).message
+    }
+  }
+
+  /**
+   * Brings the store up to date with its folder while it is served: items
+   * another process published appear (they arrive whole, by rename) and
+   * items removed (`unpublish`) go. Folders that fail to load are reported
+   * in `skipped` once. Returns the ids added and removed.
+   */
+  async rescan (): Promise<{ added: ContentId[], removed: ContentId[] }> {
+    const entries = new Set((await readdir(join(this.dir, 'items'))).filter(e => !e.startsWith('.')))
+    const removed: ContentId[] = []
+    for (const id of [...this.items.keys()]) {
+      if (entries.has(id)) continue
+      this.items.delete(id)
+      this.closeHandle(id)
+      removed.push(id)
+    }
+    const added: ContentId[] = []
+    // A skipped folder that went away may come back fixed: forget it.
+    const gone = this.skipped.filter(s => !entries.has(s.entry))
+    for (const g of gone) this.skipped.splice(this.skipped.indexOf(g), 1)
+    const known = new Set(this.skipped.map(s => s.entry))
+    for (const entry of entries) {
+      if (this.items.has(entry as ContentId) || known.has(entry)) continue
+      const reason = await this.load(entry)
+      if (reason === undefined) added.push(entry as ContentId)
+      else this.skipped.push({ entry, reason })
+    }
+    return { added, removed }
+  }
+
+  /**
+   * Removes an item: its folder is renamed aside first, so a running
+   * seeder's rescan sees it whole or gone, then deleted. Throws
+   * UnknownContentError when the store does not hold it.
+   */
+  async remove (id: ContentId): Promise<void> {
+    this.require(id)
+    const aside = join(this.dir, 'items', `.removing-${randomBytes(6).toString('hex')}`)
+    await rename(join(this.dir, 'items', id), aside)
+    this.items.delete(id)
+    this.closeHandle(id)
+    await rm(aside, { recursive: true, force: true })
+  }
+
+  private closeHandle (id: ContentId): void {
+    const h = this.handles.get(id)
+    if (h == null) return
+    this.handles.delete(id)
+    void h.then(async fh => { await fh.close() }, () => {})
   }
 
   /** Folders under items/ that were not loaded, with why. */

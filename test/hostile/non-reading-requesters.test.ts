@@ -86,16 +86,16 @@ describe('hostile: requesters that never read cannot starve an origin', function
     return { opened, attackers }
   }
 
-  it('a legitimate download completes within 2x its unattacked time while 2 peers hold 32 non-reading streams each', async function () {
-    // The 2x bound is a timing measurement on a shared 2-core machine: one slow sample is retried (5.3x seen once in a fresh-clone CI run).
-    this.retries(2)
-    origin = await startOriginSeeder({ store: fx.store, listenMultiaddrs: ['/ip4/127.1.0.1/tcp/0'], node: LOOPBACK_LIMITS, xfer: { stallTimeoutMs: STALL_MS }, upload: { idleSlotMs: STALL_MS } })
+  it('a legitimate download completes within 2x its unattacked time while 2 peers hold 32 non-reading streams each (default stall timeout)', async function () {
+    // Default options: the stall timeout (5 s) is not what lets the download through; slots spread over networks first.
+    origin = await startOriginSeeder({ store: fx.store, listenMultiaddrs: ['/ip4/127.1.0.1/tcp/0'], node: LOOPBACK_LIMITS })
     const address = origin.multiaddrs[0]
     // The slower of two quiet runs: one sample of a loaded machine is not the item's time.
     const quiet = Math.max(await download(address, 'quiet-1.bin'), await download(address, 'quiet-2.bin'))
     const { attackers } = await attack(address)
     const attacked = await download(address, 'attacked.bin')
     const gate = origin.peer.swarm.gate
+    console.log(`      download ${quiet} ms quiet (slower of two), ${attacked} ms attacked: ${(attacked / quiet).toFixed(2)}x`)
     expect(attacked, `attacked ${attacked} ms vs quiet ${quiet} ms`).to.be.below(2 * quiet)
     // The slots went back from the non-readers, and the worst of them was banned (a stall may come after a fast download ended).
     await waitFor('a non-reader stalled and was banned', () => gate.stallsSeen >= 1 && attackers.some(a => offenderGuardOf(origin!.node).refuses(a.peerId.toString())), 15_000)

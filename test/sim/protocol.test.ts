@@ -63,6 +63,25 @@ describe('sim/protocol: swarmcdn on the core objects', function () {
     expect(b.byLocality.fromPeers['other-as']).to.be.greaterThan(0)
   })
 
+  it('behind NATs, peers exchange pieces only when a punch or a reachable side lets them; every download still completes', () => {
+    const withNat = (nat: Record<string, unknown>): ReturnType<typeof runScenario> => {
+      const sc = crowd() as { network: Record<string, unknown> }
+      sc.network = { ...sc.network, nat }
+      return runScenario(resolveScenario(sc))
+    }
+    // Every leaf behind a cone NAT and no punch succeeds: only the public supernodes and the seeder can serve.
+    const closed = withNat({ behindNatShare: 1, symmetricShare: 0, punchSuccess: { coneCone: 0 } })
+    const open = withNat({ behindNatShare: 1, symmetricShare: 0, punchSuccess: { coneCone: 1 } })
+    for (const r of [closed, open]) {
+      const q = metric(r, 'requests')
+      expect(q.aborted).to.equal(0)
+      expect(q.completed + q.servedLocally + q.joinedOngoing).to.equal(q.total)
+    }
+    const peerBytes = (r: ReturnType<typeof runScenario>): number => metric(r, 'bytes').fromPeers
+    expect(peerBytes(open), 'punches through: the swarm works as without NATs').to.be.greaterThan(0.5 * peerBytes(run))
+    expect(peerBytes(closed), 'no punch: far fewer peer bytes (public supernodes only)').to.be.below(0.5 * peerBytes(open))
+  })
+
   it('offloads the origin when many peers want the same item', () => {
     expect(metric(run, 'originOffload')).to.be.greaterThan(0.5)
     expect(metric(run, 'bytes').fromSeeders).to.be.greaterThan(0) // the first copies come from the origin

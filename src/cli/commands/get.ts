@@ -6,16 +6,20 @@ import { startPeer } from '../../client/peer.js'
 import { addOverlayOptions, bootstrapOf, DEFAULT_FIND_TIMEOUT_SEC, findFirstProviders, NoSourceError, primedFinder, type OverlayCliOptions } from '../overlay-options.js'
 import { loadPrefixTableFiles } from '../../client/prefix-table-files.js'
 import { AsnResolver } from '../../core/proximity/asn-resolver.js'
-import { parseContentId } from '../../core/content/content-id.js'
+import { addSourceOptions, ITEM_ARGUMENT_HELP, itemSources, type SourceCliOptions } from '../item-sources.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from 'commander'
 import { assertOutputDirExists, parseByteSize, parseListenMultiaddr, parsePeerMultiaddr } from '../parse-options.js'
 import { exitWithinDeadline } from '../exit-deadline.js'
 import { DEFAULT_MAX_ITEM_SIZE_BYTES, formatBytes, OutputExistsError } from '../../client/download-target.js'
 import { addLocalityCounts, formatLocalityBytes } from '../locality-text.js'
+import { addFleetOption, findFleetOrThrow, fleetOf, parsePublisherKey, type FleetCliOptions } from '../fleet-option.js'
+import { fleetOriginsFor } from '../../client/fleet-origins.js'
+import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
+import { addAsUploadLimitOption, type AsUploadLimitCliOptions } from '../as-upload-limit-option.js'
 
-interface GetOptions extends OverlayCliOptions {
-  peer: string[], origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
+interface GetOptions extends OverlayCliOptions, SourceCliOptions, FleetCliOptions, AltoCliOptions, AsUploadLimitCliOptions {
+  origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
   uploadSlots?: number, uploadLimit?: number, findTimeout: number, force: boolean, wait: boolean, maxItemSize: number, upnp: boolean
 }
 
@@ -37,10 +41,10 @@ function providerOf (addr: string, isOrigin: boolean): ProviderInfo | undefined 
 
 /** `swarmcdn get`: download an item, verified piece by piece, resumable. */
 export function registerGet (program: Command): void {
-  const cmd = program.command('get')
-    .description('Download an item by content id from many peers at once (given with --peer, or found through the overlay from --bootstrap); verifies every piece, resumes after an interruption.')
-    .argument('<content-id>', 'the content id printed by swarmcdn publish')
-    .option('--peer <multiaddr>', 'a peer to download from (repeatable: downloads from all at once)', parsePeerMultiaddr, [] as string[])
+  const cmd: Command = program.command('get')
+    .description('Download an item by content id or link from many peers at once (given with --peer or --web-seed, or found through the overlay from --bootstrap, or named by the link); verifies every piece, resumes after an interruption.')
+    .argument('<content-id|link>', ITEM_ARGUMENT_HELP)
+  addSourceOptions(cmd, 'a peer to download from (repeatable: downloads from all at once)')
     .option('--origin <multiaddr>', 'an origin seeder, used for what peers cannot supply (repeatable)', parsePeerMultiaddr, [] as string[])
     .option('--seed', 'keep serving the item after the download completes, until Ctrl-C', false)
     .option('--no-upnp', 'with --seed: do not ask the home router to forward the listen port (UPnP; default: ask, and remove the forward on exit)')
@@ -54,31 +58,42 @@ export function registerGet (program: Command): void {
     .option('--max-item-size <bytes>', `refuse items larger than this (e.g. 50GiB, 2TiB; default ${formatBytes(DEFAULT_MAX_ITEM_SIZE_BYTES)})`, parseByteSize, DEFAULT_MAX_ITEM_SIZE_BYTES)
     .option('--json', 'print one JSON progress object per line', false)
     .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePositiveInt, DEFAULT_FIND_TIMEOUT_SEC)
+  addAltoOptions(cmd)
+  addAsUploadLimitOption(cmd)
+  addFleetOption(cmd, 'use the publisher\'s origin seeders one at a time in rendezvous order, failing over to the next when one is lost or stalls')
+    .option('--fleet-publisher <key>', 'like --fleet, with the record found through the overlay (needs --bootstrap): the publisher\'s public key, 64 hex digits', parsePublisherKey)
   addOverlayOptions(cmd)
-    .addHelpText('after', '\nExample:\n  $ swarmcdn get bafkrei... --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... -o talk.mp4 --seed\n  $ swarmcdn get bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... -o talk.mp4\n  $ swarmcdn get bafkrei... --origin /ip4/10.0.0.1/tcp/4001/p2p/12D3KooA... --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3KooB... --peer /ip4/127.0.0.1/tcp/4003/p2p/12D3KooC... -o talk.mp4 --seed\n')
+    .addHelpText('after', '\nExample:\n  $ swarmcdn get \'swarmcdn:?xt=urn:swarmcdn:bafkrei...&peer=/ip4/203.0.113.7/tcp/4001/p2p/12D3KooW...&ws=http://203.0.113.7:8080/c/bafkrei...\' -o talk.mp4\n  $ swarmcdn get bafkrei... --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... -o talk.mp4 --seed\n  $ swarmcdn get bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... -o talk.mp4\n  $ swarmcdn get bafkrei... --origin /ip4/10.0.0.1/tcp/4001/p2p/12D3KooA... --peer /ip4/127.0.0.1/tcp/4002/p2p/12D3KooB... --peer /ip4/127.0.0.1/tcp/4003/p2p/12D3KooC... -o talk.mp4 --seed\n')
     .action(async (id: string, opts: GetOptions) => {
-      const contentId = parseContentId(id)
+      // A link's peers, bootstrap members and web seeds count as if given with their flags.
+      const item = itemSources(id, opts)
+      const contentId = item.contentId
       await assertOutputDirExists(opts.output)
-      const bootstrap = await bootstrapOf(opts)
-      if (opts.peer.length + opts.origin.length === 0 && bootstrap.length === 0) throw new NoSourceError()
-      const given = [...opts.origin.map(a => ({ address: a, isOrigin: true })), ...opts.peer.map(a => ({ address: a, isOrigin: false }))]
-      const providers = opts.peer.map(a => providerOf(a, false)).filter(p => p != null)
+      const bootstrap = [...new Set([...await bootstrapOf(opts), ...item.bootstrap])]
+      let fleet = await fleetOf(opts)
+      if (opts.fleetPublisher != null && bootstrap.length === 0) throw new InvalidArgumentError('--fleet-publisher finds the fleet through the overlay: it needs --bootstrap')
+      const alto = await altoOf(opts)
+      if (item.peers.length + opts.origin.length + item.webSeeds.length === 0 && bootstrap.length === 0 && fleet == null) throw new NoSourceError()
+      const peers = item.peers.map(a => ({ address: a, isOrigin: false }))
+      const providers = item.peers.map(a => providerOf(a, false)).filter(p => p != null)
       // Addresses without a peer id can't be ranked or de-duplicated by peer: dial them as given.
       // --origin only tells the piece picker to spare a source; whether its bytes
       // count as from an origin is what the source says itself (its xfer handshake).
-      const direct = given.filter(g => g.isOrigin || providerOf(g.address, false) == null)
-      const upload = { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) }
+      // A web seed is the publisher's: an origin.
+      const direct = [...opts.origin.map(a => ({ address: a, isOrigin: true })), ...peers.filter(p => providerOf(p.address, false) == null), ...item.webSeeds.map(u => ({ address: u, isOrigin: true }))]
+      const given = [...direct, ...peers]
+      const upload = { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}), ...(opts.asUploadLimit != null ? { asUploadLimits: opts.asUploadLimit } : {}) }
       const listen = opts.listen.length > 0 ? opts.listen : ['/ip4/0.0.0.0/tcp/0']
       let runtime: Runtime
       if (bootstrap.length > 0) {
         // A leaf in the overlay: finds providers there, announces the item once its manifest verified.
         // Only a get that keeps seeding asks the router for a port forward: a one-off download has nothing to offer after it.
-        const peer = await startPeer({ role: 'leaf', bootstrap, listenMultiaddrs: listen, storeDir: opts.store, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp, upload, upnp: opts.seed && opts.upnp })
+        const peer = await startPeer({ alto, role: 'leaf', bootstrap, listenMultiaddrs: listen, storeDir: opts.store, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp, upload, upnp: opts.seed && opts.upnp })
         runtime = { swarm: peer.swarm, overlayFinder: peer.finder, download: peer.download, stop: peer.stop }
       } else {
         // Transit accounting places every source, so the table is loaded even for one peer (the prebuilt block: tens of ms).
         const resolver = new AsnResolver(loadPrefixTableFiles(opts.prefixTable))
-        const swarm = await startSwarmPeer({ listenMultiaddrs: listen, storeDir: opts.store, proximity: opts.proximity, asnResolver: resolver, upload })
+        const swarm = await startSwarmPeer({ alto, listenMultiaddrs: listen, storeDir: opts.store, proximity: opts.proximity, asnResolver: resolver, upload })
         runtime = { swarm, download: swarm.download, stop: swarm.stop }
       }
       const swarm = runtime.swarm
@@ -104,7 +119,11 @@ export function registerGet (program: Command): void {
         let finder = staticFinder(providers)
         if (runtime.overlayFinder != null) {
           const overlay = runtime.overlayFinder
-          const first = given.length > 0 ? [] : await findFirstProviders(overlay, contentId, opts.findTimeout, ac.signal)
+          if (opts.fleetPublisher != null && fleet == null) {
+            fleet = await findFleetOrThrow(swarm.node, overlay, opts.fleetPublisher, opts.findTimeout, ac.signal)
+            if (opts.json) process.stdout.write(JSON.stringify({ event: 'fleet', sequence: fleet.sequence, seeders: fleet.seeders.length }) + '\n')
+          }
+          const first = given.length > 0 || fleet != null ? [] : await findFirstProviders(overlay, contentId, opts.findTimeout, ac.signal)
           if (opts.json) process.stdout.write(JSON.stringify({ event: 'providers', contentId, providers: first.length, origins: first.filter(p => p.isOrigin === true).length }) + '\n')
           const fresh = primedFinder(first, overlay)
           finder = async (cid, o) => [...providers, ...await fresh(cid, o)]
@@ -112,7 +131,8 @@ export function registerGet (program: Command): void {
         const result = await runtime.download(contentId, opts.output, {
           finder,
           sources: direct,
-          maxPeers: Math.max(8, opts.peer.length),
+          fleetOrigins: fleet == null ? undefined : { origins: fleetOriginsFor(fleet, contentId) },
+          maxPeers: Math.max(8, item.peers.length),
           onSourceError: (addr, err) => {
             if (opts.json) process.stdout.write(JSON.stringify({ event: 'source-error', address: addr, error: err.message }) + '\n')
           },
@@ -155,7 +175,7 @@ export function registerGet (program: Command): void {
         const secs = result.elapsedMs / 1000
         const mibps = result.manifest.lengthBytes / 1048576 / Math.max(secs, 0.001)
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: result.outputPath, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource), bytesByKind: result.bytesByKind, bytesByConnection: result.bytesByConnection, deliveryReport: deliveryReport ?? null }) + '\n')
+          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: result.outputPath, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource), bytesByKind: result.bytesByKind, bytesByConnection: result.bytesByConnection, deliveryReport: deliveryReport ?? null, failovers: result.failovers }) + '\n')
         } else if (result.fetchedPieces === 0 && result.resumedPieces === result.manifest.pieceCount) {
           process.stderr.write(`${result.outputPath} is already complete (${result.manifest.lengthBytes} bytes, ${result.manifest.pieceCount} pieces verified)\n`)
         } else {
@@ -163,6 +183,7 @@ export function registerGet (program: Command): void {
           const t = swarm.stats().traffic
           process.stderr.write(`  ${mib(t.downloadedFromPeersBytes)} from peers, ${mib(t.downloadedFromSeedersBytes)} from seeders, ${result.bytesBySource.size} source(s):\n`)
           for (const [addr, bytes] of result.bytesBySource) process.stderr.write(`  ${mib(bytes)} from ${addr}\n`)
+          for (const f of result.failovers) process.stderr.write(`  origin ${f.from} ${f.reason === 'lost' ? 'was lost' : 'stalled'}; went on with ${f.to}${f.lostMs !== undefined ? `, ${(f.lostMs / 1000).toFixed(1)} s lost` : ''}\n`)
           process.stderr.write(`  transit: ${formatLocalityBytes(addLocalityCounts(result.bytesByKind.origin, result.bytesByKind.peer), mib)}\n`)
         }
         if (opts.seed) {

@@ -7,17 +7,20 @@
  */
 import { addRelayOptions, relayInitOf, type RelayCliOptions } from '../relay-options.js'
 import { mkdir } from 'node:fs/promises'
-import { parseContentId } from '../../core/content/content-id.js'
+import { itemSources } from '../item-sources.js'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { startPeer } from '../../client/peer.js'
+import { printStoreChange, reloadingResolver } from '../live-reload.js'
+import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
+import { addAsUploadLimitOption, type AsUploadLimitCliOptions } from '../as-upload-limit-option.js'
 import type { OverlayRoleSetting } from '../../net/overlay-service.js'
 import { OutputPathError, parseByteSize, parseListenMultiaddr } from '../parse-options.js'
 import { exitWithinDeadline } from '../exit-deadline.js'
-import { addOverlayOptions, bootstrapOf, printOverlayEvents, untilSignal, type OverlayCliOptions } from '../overlay-options.js'
+import { addOverlayOptions, bootstrapOf, primedFinder, printOverlayEvents, untilSignal, type OverlayCliOptions } from '../overlay-options.js'
 import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metrics-option.js'
 import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
 
-interface PeerOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, RelayCliOptions {
+interface PeerOptions extends AltoCliOptions, AsUploadLimitCliOptions, OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, RelayCliOptions {
   listen?: string[], store?: string, role: OverlayRoleSetting, json: boolean,
   get?: string[], outputDir: string, uploadSlots?: number, uploadLimit?: number, statusAllow?: string[], upnp: boolean
 }
@@ -40,7 +43,7 @@ export function registerPeer (program: Command): void {
       if (v !== 'auto' && v !== 'leaf' && v !== 'supernode') throw new InvalidArgumentError('expected auto, leaf or supernode')
       return v
     }))
-    .addOption(new Option('--get <content-id>', 'download this item through the overlay at start, serving it as it arrives (repeatable)').argParser(collect))
+    .addOption(new Option('--get <content-id|link>', 'download this item through the overlay (and a link\'s peers and web seeds) at start, serving it as it arrives (repeatable)').argParser(collect))
     .option('--output-dir <dir>', 'where --get saves items, as DIR/NAME from the manifest (created if missing; with --store they also join the store)', '.')
     .option('--upload-slots <n>', 'peers served at once; the rest are choked (default 4)', parsePositiveInt)
     .option('--upload-limit <bytesPerSec>', 'total upload rate limit in bytes/s, units allowed (e.g. 2MiB) (default: unlimited)', parseByteSize)
@@ -50,22 +53,30 @@ export function registerPeer (program: Command): void {
   addRelayOptions(cmd)
   cmd.option('--no-upnp', 'do not ask the home router to forward the listen ports (UPnP; default: ask, and remove the forwards on exit)')
   addIdentityOption(cmd)
+  addAltoOptions(cmd)
+  addAsUploadLimitOption(cmd)
   addOverlayOptions(cmd)
-    .addHelpText('after', '\nExample:\n  $ swarmcdn peer --store ./store --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --json\n  {"event":"listening","peerId":"12D3KooW...","multiaddrs":[...],"role":"leaf"}\n')
+    .addHelpText('after', '\nExample:\n  $ swarmcdn peer --store ./store --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --json\n  {"event":"listening","peerId":"12D3KooW...","multiaddrs":[...],"role":"leaf"}\n  $ swarmcdn peer --get \'swarmcdn:?xt=urn:swarmcdn:bafkrei...&bootstrap=/ip4/203.0.113.7/tcp/4001/p2p/12D3KooW...\' --output-dir ./dl\n')
     .action(async (opts: PeerOptions) => {
-      const bootstrap = await bootstrapOf(opts)
-      const gets = (opts.get ?? []).map(id => parseContentId(id))
+      // A link's bootstrap members join the peer's; its peers and web seeds are that download's own sources.
+      const gets = (opts.get ?? []).map(text => itemSources(text))
+      const bootstrap = [...new Set([...await bootstrapOf(opts), ...gets.flatMap(g => g.bootstrap)])]
       // Before we announce anything: a download that can't be saved must not make us a provider.
       if (gets.length > 0) await createOutputDir(opts.outputDir)
+      const alto = await altoOf(opts)
+      const table = reloadingResolver(opts.prefixTable, opts.json)
       const peer = await startPeer({
+        alto,
+        asnResolver: table.resolver,
+        watchStore: opts.store != null,
+        onStoreChange: change => { printStoreChange(change, opts.json) },
         privateKey: await identityOf(opts),
-        upload: { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}) },
+        upload: { ...(opts.uploadSlots != null ? { regularSlots: opts.uploadSlots } : {}), ...(opts.uploadLimit != null ? { uploadBytesPerSec: opts.uploadLimit } : {}), ...(opts.asUploadLimit != null ? { asUploadLimits: opts.asUploadLimit } : {}) },
         storeDir: opts.store,
         listenMultiaddrs: opts.listen,
         bootstrap,
         publicIp: opts.publicIp,
         role: opts.role,
-        prefixTablePaths: opts.prefixTable,
         proximity: opts.proximity,
         statusAllowPeerIds: opts.statusAllow,
         metrics: opts.metrics,
@@ -88,12 +99,15 @@ export function registerPeer (program: Command): void {
       }
       const stopping = new AbortController()
       const emit = (obj: Record<string, unknown>, text: string): void => { process.stdout.write(opts.json ? JSON.stringify(obj) + '\n' : text + '\n') }
-      const downloads = gets.map(async contentId => {
+      const downloads = gets.map(async ({ contentId, peers, webSeeds }) => {
         // The folder: the item is saved inside it under the manifest's file name.
         const output = opts.outputDir
         emit({ event: 'download:started', contentId, output }, `downloading ${contentId} into ${output}`)
         try {
-          const r = await peer.download(contentId, output, { signal: stopping.signal })
+          const sources = [...peers.map(address => ({ address })), ...webSeeds.map(address => ({ address, isOrigin: true }))]
+          // Sources from a link start the download at once; the overlay's answers join later (as get does).
+          const finder = sources.length > 0 ? primedFinder([], peer.finder) : peer.finder
+          const r = await peer.download(contentId, output, { signal: stopping.signal, sources, finder })
           const bySource = Object.fromEntries(r.bytesBySource)
           emit({ event: 'download:done', contentId, output: r.outputPath, lengthBytes: r.manifest.lengthBytes, elapsedMs: r.elapsedMs, sources: r.bytesBySource.size, bytesBySource: bySource },
             `downloaded ${contentId} to ${r.outputPath} (${r.manifest.lengthBytes} bytes) in ${(r.elapsedMs / 1000).toFixed(1)} s from ${r.bytesBySource.size} source(s); serving it`)
@@ -106,6 +120,7 @@ export function registerPeer (program: Command): void {
       exitWithinDeadline()
       stopping.abort(new Error('stopped'))
       await Promise.all(downloads)
+      table.stop()
       await peer.stop()
       if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped', signal }) + '\n')
       else process.stdout.write(`stopped (${signal})\n`)

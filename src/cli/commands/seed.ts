@@ -8,11 +8,17 @@ import { DEFAULT_FRAME_TIMEOUT_MS } from '../../net/framed-stream.js'
 import { DEFAULT_MAX_QUEUED_REQUESTS_PER_NETWORK, DEFAULT_MAX_QUEUED_REQUESTS_PER_PEER, DEFAULT_MAX_STREAMS_PER_NETWORK, DEFAULT_MAX_STREAMS_PER_PEER } from '../../core/swarm/requester-quotas.js'
 import { DEFAULT_BAN_MS, DEFAULT_MAX_OFFENSES } from '../../core/abuse/offense-ledger.js'
 import { parseByteSize, parseHostPort, parseListenMultiaddr, parseNonNegativeInt } from '../parse-options.js'
+import { addHttpLimitOptions, httpLimitsOf } from '../http-limit-options.js'
 import { addOverlayOptions, bootstrapOf, printOverlayEvents, type OverlayCliOptions } from '../overlay-options.js'
 import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metrics-option.js'
 import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
+import { addFleetOption, fleetOf, type FleetCliOptions } from '../fleet-option.js'
+import { watchFleetFile } from '../fleet-reload.js'
+import { printStoreChange, reloadingResolver } from '../live-reload.js'
+import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
+import { addAsUploadLimitOption, type AsUploadLimitCliOptions } from '../as-upload-limit-option.js'
 
-interface SeedOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, RelayCliOptions {
+interface SeedOptions extends AltoCliOptions, AsUploadLimitCliOptions, OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, FleetCliOptions, RelayCliOptions {
   store: string
   listen: string[]
   http?: { host: string, port: number }
@@ -31,11 +37,6 @@ interface SeedOptions extends OverlayCliOptions, MetricsCliOptions, IdentityCliO
   maxQueuedPerNetwork: number
   banAfter: number
   banTime: number
-  httpMaxConnections: number
-  httpMaxPerAddress: number
-  httpHeadersTimeout: number
-  httpMinRequestRate: number
-  httpStalledResponse: number
 }
 
 function parsePositive (text: string): number {
@@ -66,36 +67,37 @@ export function registerSeed (program: Command): void {
     .option('--max-queued-per-network <n>', 'piece requests one network may have queued at once', parsePositive, DEFAULT_MAX_QUEUED_REQUESTS_PER_NETWORK)
     .option('--ban-after <n>', 'offenses (bad or trickled frames, protocol violations, stalled streams) within 10 min that get a peer disconnected and refused', parsePositive, DEFAULT_MAX_OFFENSES)
     .option('--ban-time <ms>', 'how long a banned peer is refused', parsePositive, DEFAULT_BAN_MS)
-    .option('--http-max-connections <n>', 'web seed connections at once; when full, a newcomer takes the slot of one that sent no request yet', parsePositive, WEBSEED_DEFAULTS.maxConnections)
-    .option('--http-max-per-address <n>', 'web seed connections from one IP address', parsePositive, WEBSEED_DEFAULTS.maxConnectionsPerAddress)
-    .option('--http-headers-timeout <ms>', 'web seed: a request\'s headers must arrive whole within this (slowloris guard)', parsePositive, WEBSEED_DEFAULTS.headersTimeoutMs)
-    .option('--http-min-request-rate <bytesPerSec>', 'web seed: slower request headers are cut after 1 s', parsePositive, WEBSEED_DEFAULTS.minRequestBytesPerSec)
-    .option('--http-stalled-response <ms>', 'web seed: a client that reads nothing of a response for this long is cut', parsePositive, WEBSEED_DEFAULTS.stalledResponseMs)
+  addHttpLimitOptions(cmd, 'http-', 'web seed', WEBSEED_DEFAULTS)
   addMetricsOption(cmd)
   addRelayOptions(cmd)
   addIdentityOption(cmd)
+  addFleetOption(cmd, 'serve it, announce only the items this seeder owns, take items the publisher offers; re-read on SIGHUP and when the file changes (older or foreign records are refused)')
+  addAltoOptions(cmd)
+  addAsUploadLimitOption(cmd)
   addOverlayOptions(cmd)
     .addHelpText('after', '\nHostile peers and clients: the stall, frame, stream, queue and ban limits above keep\npeers that do not read or send garbage from taking the upload slots and memory;\nthe --http-* limits keep slowloris clients from taking the web seed\'s connections.\nMemory one hostile peer can hold: --max-streams-per-peer pieces, for --stall-timeout.\n\nExample:\n  $ swarmcdn seed --store ./store --listen /ip4/0.0.0.0/tcp/4001 --http 0.0.0.0:8080\n  listening on /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW...\n  web seed on http://0.0.0.0:8080/c/CONTENT_ID\n')
     .action(async (opts: SeedOptions) => {
+      const fleet = await fleetOf(opts)
+      const alto = await altoOf(opts)
+      const table = reloadingResolver(opts.prefixTable, opts.json)
       const seeder = await startOriginSeeder({
+        alto,
+        asUploadLimits: opts.asUploadLimit,
+        fleet,
+        asnResolver: table.resolver,
+        watchStore: true,
+        onStoreChange: change => { printStoreChange(change, opts.json) },
         privateKey: await identityOf(opts),
         storeDir: opts.store,
         createStore: opts.createStore,
         listenMultiaddrs: opts.listen.length > 0 ? opts.listen : ['/ip4/127.0.0.1/tcp/0'],
         bootstrap: await bootstrapOf(opts),
-        prefixTablePaths: opts.prefixTable,
         proximity: opts.proximity,
         publicIp: opts.publicIp,
         http: opts.http,
         metrics: opts.metrics,
         relay: relayInitOf(opts),
-        httpLimits: {
-          maxConnections: opts.httpMaxConnections,
-          maxConnectionsPerAddress: opts.httpMaxPerAddress,
-          headersTimeoutMs: opts.httpHeadersTimeout,
-          minRequestBytesPerSec: opts.httpMinRequestRate,
-          stalledResponseMs: opts.httpStalledResponse
-        },
+        httpLimits: httpLimitsOf(opts, 'http-'),
         xfer: {
           stallTimeoutMs: opts.stallTimeout,
           frameTimeoutMs: opts.frameTimeout,
@@ -126,6 +128,14 @@ export function registerSeed (program: Command): void {
         if (opts.json) process.stdout.write(JSON.stringify({ event: 'skipped', entry: s.entry, reason: s.reason }) + '\n')
         else process.stderr.write(`swarmcdn: skipped store item ${s.entry}: ${s.reason}\n`)
       }
+      const seederFleet = seeder.fleet
+      const stopFleetWatch = opts.fleet != null && seederFleet != null ? watchFleetFile(opts.fleet, seederFleet, opts.json) : undefined
+      if (seederFleet != null) {
+        const m = seederFleet.membership
+        const owned = seeder.contentIds.filter(id => m.owns(id)).length
+        if (opts.json) process.stdout.write(JSON.stringify({ event: 'fleet', sequence: m.record.sequence, listed: m.listed, owned, notOwned: seeder.contentIds.length - owned }) + '\n')
+        else process.stdout.write(`fleet record ${m.record.sequence}: ${m.listed ? '' : 'NOT LISTED in it; '}owns ${owned} of ${seeder.contentIds.length} item(s) held\n`)
+      }
       if (opts.json) {
         process.stdout.write(JSON.stringify({ event: 'listening', peerId: seeder.peerId, multiaddrs: seeder.multiaddrs, http: seeder.httpUrl, metrics: seeder.metricsUrl, items: seeder.contentIds.length }) + '\n')
       } else {
@@ -135,6 +145,8 @@ export function registerSeed (program: Command): void {
         if (seeder.metricsUrl != null) process.stdout.write(`${metricsLine(seeder.metricsUrl)}\n`)
       }
       await stopRequested
+      stopFleetWatch?.()
+      table.stop()
       await seeder.stop()
       if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped' }) + '\n')
       else process.stdout.write('stopped\n')

@@ -44,6 +44,7 @@ Example:
           `attached to      ${attached.length === 0 ? '-' : attached.map(a => a.peerId).join('\n                 ')}`,
           `routing table    ${String(s.routingTableSize)} contacts`,
           `leaves           ${String(s.leaves)}`,
+          ...(s.role !== 'leaf' && s.providerRecords !== undefined ? [`provider records ${String(s.providerRecords)}`] : []),
           `items held       ${String(s.itemsHeld)} announced, ${String(s.items)} in store`,
           ...trafficLines(s)
         ].join('\n') + '\n')

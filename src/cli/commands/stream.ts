@@ -2,22 +2,21 @@ import type { Command } from 'commander'
 import { InvalidArgumentError } from 'commander'
 import { spawn, type ChildProcess } from 'node:child_process'
 import cliProgress from 'cli-progress'
-import { multiaddr } from '@multiformats/multiaddr'
-import { parseContentId } from '../../core/content/content-id.js'
+import { addSourceOptions, ITEM_ARGUMENT_HELP, itemSources, type SourceCliOptions } from '../item-sources.js'
 import { createSwarmNode } from '../../net/swarm-node.js'
-import { fetchManifest } from '../../net/manifest-protocol.js'
 import { StreamingDownload } from '../../client/streaming-download.js'
-import { startStreamingGateway, StreamingItems } from '../../client/streaming-gateway.js'
-import { parseNonNegativeInt, parsePeerMultiaddr } from '../parse-options.js'
+import { GATEWAY_DEFAULTS, startStreamingGateway, StreamingItems } from '../../client/streaming-gateway.js'
+import { addHttpLimitOptions, httpLimitsOf } from '../http-limit-options.js'
+import { parseNonNegativeInt } from '../parse-options.js'
 import { exitWithinDeadline } from '../exit-deadline.js'
 import { assertOutputWritable, resolveOutputPath } from '../../client/download-target.js'
-import type { DownloadProgress, DownloadSource } from '../../client/download-content.js'
+import { fetchSourceManifest, type DownloadProgress, type DownloadSource } from '../../client/download-content.js'
 import { startPeer, type Peer } from '../../client/peer.js'
 import { DEFAULT_REFIND_INTERVAL_MS, type ProviderInfo } from '../../client/swarm-peer.js'
 import type { VerifiedManifest } from '../../core/content/manifest.js'
 import { addOverlayOptions, bootstrapOf, DEFAULT_FIND_TIMEOUT_SEC, findFirstProviders, NoSourceError, type OverlayCliOptions } from '../overlay-options.js'
 
-interface StreamOptions extends OverlayCliOptions { peer: string[], port: number, player?: string, output?: string, json: boolean, findTimeout: number }
+interface StreamOptions extends OverlayCliOptions, SourceCliOptions { port: number, player?: string, output?: string, json: boolean, findTimeout: number }
 
 /** A provider as a download source (origins are the fallback). */
 function sourceOf (p: ProviderInfo): DownloadSource {
@@ -50,26 +49,34 @@ export function playerCommand (player: string, url: string): string[] {
 
 /** `swarmcdn stream`: download an item and play it while it downloads, through a local HTTP URL. */
 export function registerStream (program: Command): void {
-  const cmd = program.command('stream')
+  const cmd: Command = program.command('stream')
     .description('Download an item and serve it to a media player at http://127.0.0.1:PORT/c/ID/NAME while it downloads (seeking works); the download is kept and resumable.')
-    .argument('<content-id>', 'the content id printed by swarmcdn publish')
-    .option('--peer <multiaddr>', 'a source to download from (repeatable); without it, sources are found through the overlay (--bootstrap)', parsePeerMultiaddr, [] as string[])
+    .argument('<content-id|link>', ITEM_ARGUMENT_HELP)
+  addSourceOptions(cmd, 'a source to download from (repeatable); without it (or --web-seed), sources are found through the overlay (--bootstrap)')
     .option('--port <n>', 'gateway port on 127.0.0.1 (0 = any free port)', parsePort, 0)
     .option('--player <cmd>', 'start this player on the URL and exit when it exits: mpv, vlc, or a command line (run without a shell)')
     .option('-o, --output <file>', 'where to save the item; a directory saves inside it (default: ./NAME from the manifest)')
     .option('--json', 'print one JSON object per line (url, progress, done)', false)
     .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePort, DEFAULT_FIND_TIMEOUT_SEC)
+  addHttpLimitOptions(cmd, 'gateway-', 'gateway', GATEWAY_DEFAULTS)
   addOverlayOptions(cmd)
     .addHelpText('after', `
+The --gateway-* limits keep a local program that opens connections and never
+finishes its request (slowloris) from locking the player out of the gateway.
+
 Example:
+  $ swarmcdn stream 'swarmcdn:?xt=urn:swarmcdn:bafkrei...&ws=http://203.0.113.7:8080/c/bafkrei...' --player mpv
   $ swarmcdn stream bafkrei... --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --player mpv
   $ swarmcdn stream bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... --player mpv
   streaming talk.mp4 (video/mp4, 1.0 GiB) at http://127.0.0.1:41327/c/bafkrei.../talk.mp4
 `)
     .action(async (id: string, opts: StreamOptions) => {
-      const contentId = parseContentId(id)
-      const bootstrap = opts.peer.length === 0 ? await bootstrapOf(opts) : []
-      if (opts.peer.length === 0 && bootstrap.length === 0) throw new NoSourceError()
+      // A link's peers, bootstrap members and web seeds count as if given with their flags.
+      const item = itemSources(id, opts)
+      const contentId = item.contentId
+      const given: DownloadSource[] = [...item.peers.map(address => ({ address })), ...item.webSeeds.map(address => ({ address, isOrigin: true }))]
+      const bootstrap = given.length === 0 ? [...new Set([...await bootstrapOf(opts), ...item.bootstrap])] : []
+      if (given.length === 0 && bootstrap.length === 0) throw new NoSourceError()
       const ac = new AbortController()
       const stop = (why: string): void => { if (!ac.signal.aborted) ac.abort(new Error(why)) }
       const onSignal = (): void => { exitWithinDeadline(); stop('interrupted') }
@@ -85,7 +92,7 @@ Example:
       let bar: cliProgress.SingleBar | undefined
       let player: ChildProcess | undefined
       try {
-        let sources: DownloadSource[] = opts.peer.map(address => ({ address }))
+        let sources = given
         if (peer != null) {
           const found = await findFirstProviders(peer.finder, contentId, opts.findTimeout, ac.signal)
           // Peers first (nearest first, as the overlay ranks them), origins last, at most 8 peers.
@@ -128,7 +135,7 @@ Example:
         })
         const items = new StreamingItems()
         items.add(download)
-        const gateway = await startStreamingGateway({ downloads: items, port: opts.port, signal: ac.signal })
+        const gateway = await startStreamingGateway({ ...httpLimitsOf(opts, 'gateway-'), downloads: items, port: opts.port, signal: ac.signal })
         const url = gateway.urlFor(download)
         if (opts.json) {
           emit({ event: 'streaming', url, contentId, name: manifest.name, mediaType: manifest.mediaType, lengthBytes: manifest.lengthBytes, output })
@@ -180,10 +187,10 @@ Example:
 }
 
 /** The manifest from the first source that gives one (every source's error in the message otherwise). */
-async function firstManifest (node: Parameters<typeof fetchManifest>[0], sources: DownloadSource[], contentId: string, signal: AbortSignal): Promise<VerifiedManifest> {
+async function firstManifest (node: Parameters<typeof fetchSourceManifest>[0], sources: DownloadSource[], contentId: string, signal: AbortSignal): Promise<VerifiedManifest> {
   let last: unknown
   for (const s of sources) {
-    try { return await fetchManifest(node, multiaddr(s.address.toString()), contentId, { signal }) } catch (err) { if (signal.aborted) throw err; last = err }
+    try { return await fetchSourceManifest(node, s.address, contentId, { signal }) } catch (err) { if (signal.aborted) throw err; last = err }
   }
   throw last ?? new StreamArgumentError('no source')
 }

@@ -6,11 +6,14 @@
  * decodes within fixed limits, then checks the publisher's Ed25519
  * signature over a domain-separated message. Nothing is re-encoded.
  */
-import { createPublicKey, sign, verify, type KeyObject } from 'node:crypto'
+import type { KeyObject } from 'node:crypto'
 import { Manifest as ManifestPb, SignedManifest as SignedManifestPb } from './manifest-pb.js'
 import { ContentIdMismatchError, MalformedManifestError, ManifestSignatureError } from './content-errors.js'
 import { assertPieceSize, pieceCount, PIECE_HASH_BYTES, type PieceLayout } from './pieces.js'
 import { contentIdOf, type ContentId } from './content-id.js'
+import { rawPublicKey, signWithContext, verifyWithContext } from './publisher-signature.js'
+
+export { rawPublicKey }
 
 /** Manifest format version written by this code. */
 export const MANIFEST_VERSION = 1
@@ -20,8 +23,6 @@ export const MAX_MANIFEST_BYTES = 8 * 1024 * 1024
 export const MAX_NAME_BYTES = 1024
 /** Domain separation so a manifest signature can never be replayed as another message. */
 const SIGNING_CONTEXT = new TextEncoder().encode('swarmcdn-manifest-v1\0')
-/** The DER prefix of an Ed25519 SubjectPublicKeyInfo; the raw key follows it. */
-const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex')
 
 /** What a publisher states about an item. */
 export interface ManifestFields {
@@ -43,26 +44,6 @@ export interface VerifiedManifest extends PieceLayout {
   publisherKey: Uint8Array
   /** The exact signed bytes, to store and to serve to others. */
   signedBytes: Uint8Array
-}
-
-/** The raw 32-byte public key of an Ed25519 key (private or public). */
-export function rawPublicKey (key: KeyObject): Uint8Array {
-  const spki = createPublicKey(key).export({ format: 'der', type: 'spki' })
-  if (spki.length !== ED25519_SPKI_PREFIX.length + 32 || !spki.subarray(0, ED25519_SPKI_PREFIX.length).equals(ED25519_SPKI_PREFIX)) {
-    throw new TypeError('publisher key must be an Ed25519 key')
-  }
-  return new Uint8Array(spki.subarray(ED25519_SPKI_PREFIX.length))
-}
-
-function publicKeyFromRaw (raw: Uint8Array): KeyObject {
-  return createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, raw]), format: 'der', type: 'spki' })
-}
-
-function signingMessage (manifestBytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(SIGNING_CONTEXT.length + manifestBytes.length)
-  out.set(SIGNING_CONTEXT)
-  out.set(manifestBytes, SIGNING_CONTEXT.length)
-  return out
 }
 
 function checkFields (f: ManifestFields): void {
@@ -100,7 +81,7 @@ export function buildSignedManifest (fields: ManifestFields, privateKey: KeyObje
     pieceHashes: new Uint8Array(fields.pieceHashes),
     publisherKey: new Uint8Array(publisherKey)
   })
-  const signature = new Uint8Array(sign(null, signingMessage(manifestBytes), privateKey))
+  const signature = signWithContext(SIGNING_CONTEXT, manifestBytes, privateKey)
   const signedBytes = SignedManifestPb.encode({ manifest: manifestBytes, signature })
   if (signedBytes.length > MAX_MANIFEST_BYTES) {
     throw new MalformedManifestError(`manifest is ${signedBytes.length} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit: use a larger piece size`)
@@ -146,12 +127,7 @@ export function openSignedManifest (signedBytes: Uint8Array, expectedContentId?:
     pieceHashes: inner.pieceHashes
   }
   checkFields(fields)
-  let ok: boolean
-  try {
-    ok = verify(null, signingMessage(outer.manifest), publicKeyFromRaw(inner.publisherKey), outer.signature)
-  } catch {
-    ok = false
-  }
+  const ok = verifyWithContext(SIGNING_CONTEXT, outer.manifest, inner.publisherKey, outer.signature)
   if (!ok) {
     throw new ManifestSignatureError(`manifest signature does not verify for publisher key ${Buffer.from(inner.publisherKey).toString('hex').slice(0, 16)}...`)
   }

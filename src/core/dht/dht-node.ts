@@ -15,6 +15,12 @@
  *   the table, its provider records are dropped, and a `penalize` effect
  *   tells the driver to disconnect it. Requests from banned peers are ignored.
  * - A provider record always names the authenticated sender of add-provider.
+ *   Its source (network, when it starts to count) comes from
+ *   `providerAdmission` (the sender's live connection, reported by the
+ *   driver); a sender without one is refused, and one over its identity's
+ *   or network's quota (ProviderStore) is refused at the cost of a
+ *   rate-limit refusal's score, so a flood ends in a ban. When a provider's
+ *   last connection closes, its records that never counted are dropped.
  * - `provide` stores our own record, finds the k closest and sends them
  *   add-provider; it is repeated every `republishIntervalMs` until
  *   `unprovide`. Expired records are pruned every `pruneIntervalMs`.
@@ -62,6 +68,7 @@ import { MAX_CONTACTS_PER_MESSAGE } from '../messages/dht-messages.js'
 import { prefixRegionOf, type Contact, type RegionOf } from './contact.js'
 import { Lookup, type LookupKind, type LookupRequest, type LookupResult } from './lookup.js'
 import { DEFAULT_REPUBLISH_INTERVAL_MS, ProviderStore, type ProviderStoreInit } from './provider-store.js'
+import { ProviderAdmission } from './provider-admission.js'
 import { RateLimiter, type RateLimiterInit } from './rate-limiter.js'
 import { RoutingTable, type AddContactResult } from './routing-table.js'
 
@@ -122,8 +129,15 @@ export interface DhtNodeInit {
   maxPerRegionInTable?: number
   /** Most contacts of one region a single lookup response may contribute. Default 2. */
   maxPerRegionPerResponse?: number
-  /** Provider store limits and TTL (default TTL 24 h). */
+  /** Provider store limits, quotas and TTL (default TTL 24 h). */
   providerStore?: ProviderStoreInit
+  /**
+   * Who may add provider records, from which network, from when they count
+   * (shared with the owner, which reports connections to it). Default: one
+   * that needs no connection reports (minConnectionAgeMs 0; the network is
+   * the contact's first address), for drivers that report none.
+   */
+  providerAdmission?: ProviderAdmission
   /** Re-announce interval for our own records, in ms. Default 12 h. */
   republishIntervalMs?: number
   /** How often expired provider records are pruned, in ms. Default 1 h. */
@@ -163,6 +177,9 @@ interface Outstanding { to: Contact, purpose: Purpose, deadlineMs: number }
 
 interface RunningLookup { lookup: Lookup, purpose: LookupPurpose, reportedProviders: number }
 
+/** Score an add-provider over its identity's or network's quota costs: a rate-limit refusal's (RateLimiter.take), so 20 in a row ban. */
+export const QUOTA_REFUSAL_WEIGHT = 5
+
 /** Keys remembered after `unprovide` with the time of their last announcement (bounds DhtNode memory). */
 export const MAX_RECENT_ANNOUNCEMENTS = 10_000
 
@@ -172,6 +189,7 @@ export class DhtNode {
   readonly table: RoutingTable
   readonly providers: ProviderStore
   readonly limiter: RateLimiter
+  readonly providerAdmission: ProviderAdmission
   private readonly k: number
   private readonly alpha: number
   private readonly requestTimeoutMs: number
@@ -219,6 +237,7 @@ export class DhtNode {
       maxPerRegionInTable: init.maxPerRegionInTable
     })
     this.providers = new ProviderStore(init.providerStore)
+    this.providerAdmission = init.providerAdmission ?? new ProviderAdmission({ minConnectionAgeMs: 0 })
     this.announceReuseMs = this.providers.recordTtlMs - this.republishIntervalMs
     this.wellProvidedAt = init.wellProvidedAt ?? 20
     this.evictAfterFailures = init.evictAfterFailures ?? 2
@@ -247,6 +266,9 @@ export class DhtNode {
    * from it makes it a good contact again.
    */
   peerDisconnected (id: Key): void { this.table.markDisconnected(id) }
+
+  /** The last connection to `peerId` closed: its provider records that never counted go (a fresh identity's flood ends with its connection). */
+  providerGone (nowMs: number, peerId: string): void { this.providers.removeUncounted(nowMs, peerId) }
 
   /** The driver found a protocol violation from `peerId` (bad frame, over-limit message). */
   protocolViolation (nowMs: number, peerId: string, reason: string): DhtEffect[] {
@@ -338,8 +360,9 @@ export class DhtNode {
    */
   nextDeadlineMs (): number | undefined {
     let min = this.nextPruneAtMs
-    for (const o of this.outstanding.values()) { if (min === undefined || o.deadlineMs < min) min = o.deadlineMs; break }
-    for (const p of this.provided.values()) { if (min === undefined || p.nextAtMs < min) min = p.nextAtMs; break }
+    // Size first: an iterator is an allocation, and this runs after every input.
+    if (this.outstanding.size > 0) for (const o of this.outstanding.values()) { if (min === undefined || o.deadlineMs < min) min = o.deadlineMs; break }
+    if (this.provided.size > 0) for (const p of this.provided.values()) { if (min === undefined || p.nextAtMs < min) min = p.nextAtMs; break }
     return min
   }
 
@@ -385,7 +408,13 @@ export class DhtNode {
           closer: this.closestExcept(m.key, from)
         })
       case 'add-provider': {
-        const r = this.providers.add(nowMs, m.key, from)
+        const source = this.providerAdmission.sourceOf(nowMs, from)
+        if (source === undefined) return reply({ type: 'error', requestId: m.requestId, code: 'rate-limited' })
+        const r = this.providers.add(nowMs, m.key, from, source)
+        if (r === 'refused-provider-quota' || r === 'refused-network-quota') {
+          if (this.limiter.fault(nowMs, from.peerId, QUOTA_REFUSAL_WEIGHT)) return this.ban(from.peerId, `provider records over quota (${r})`)
+          return reply({ type: 'error', requestId: m.requestId, code: 'too-many-keys' })
+        }
         return reply(r === 'refused-full'
           ? { type: 'error', requestId: m.requestId, code: 'rate-limited' }
           : { type: 'ack', requestId: m.requestId })

@@ -4,6 +4,7 @@
  * alike. A shell passes what its user configured and nothing else.
  */
 import type { DhtNodeInit } from '../dht/dht-node.js'
+import { ProviderAdmission, type ProviderAdmissionInit } from '../dht/provider-admission.js'
 import type { LeafAttachmentInit } from '../tier/leaf-attachment.js'
 import type { SupernodeIndexInit } from '../tier/supernode-index.js'
 import type { OverlayRole, SupernodePolicyInit } from '../tier/supernode-policy.js'
@@ -60,8 +61,10 @@ export interface OverlayPeerInit {
   maxCachedAnnouncerKeys?: number
   /** Thresholds of SupernodePolicy (random is the peer's). */
   policy?: Omit<SupernodePolicyInit, 'random'>
-  /** Overrides for DhtNode (alpha, republish, rate limits, region limits). */
-  dht?: Omit<DhtNodeInit, 'self' | 'nextRequestId' | 'k' | 'requestTimeoutMs'>
+  /** Overrides for DhtNode (alpha, republish, rate limits, region limits, provider store quotas). */
+  dht?: Omit<DhtNodeInit, 'self' | 'nextRequestId' | 'k' | 'requestTimeoutMs' | 'providerAdmission'>
+  /** Who may add provider records here (ProviderAdmission: connection age 10 s, local networks exempt); a shell that reports no connections passes minConnectionAgeMs 0. */
+  providerAdmission?: ProviderAdmissionInit
   /** Overrides for LeafAttachment (targetAttachments, maxCandidates, backoffs). */
   leaf?: Omit<LeafAttachmentInit, 'self' | 'random' | 'nextRequestId' | 'queryTimeoutMs' | 'rank' | 'requestTimeoutMs' | 'keepAliveIntervalMs'>
   /** Overrides for SupernodeIndex (maxLeaves, limits). */
@@ -98,6 +101,7 @@ export interface ResolvedOverlayOptions {
   maxCachedAnnouncerKeys: number
   policy: Omit<SupernodePolicyInit, 'random'>
   dht: NonNullable<OverlayPeerInit['dht']>
+  providerAdmission: ProviderAdmissionInit
   leaf: NonNullable<OverlayPeerInit['leaf']>
   index: NonNullable<OverlayPeerInit['index']>
   reachability: ReachabilityInit
@@ -143,10 +147,21 @@ export function resolveOverlayOptions (init: OverlayPeerInit = {}): ResolvedOver
     maxCachedAnnouncerKeys: count('maxCachedAnnouncerKeys', init.maxCachedAnnouncerKeys ?? 1024, 0),
     policy: init.policy ?? {},
     dht: init.dht ?? {},
+    providerAdmission: checked(init.providerAdmission ?? {}),
     leaf: init.leaf ?? {},
     index: init.index ?? {},
     reachability: init.reachability ?? {}
   }
+}
+
+/** Checks the admission options once, here, rather than when a peer first becomes a DHT member. */
+function checked (init: ProviderAdmissionInit): ProviderAdmissionInit {
+  try {
+    void new ProviderAdmission(init)
+  } catch (err) {
+    throw new OverlayOptionError(`providerAdmission: ${(err as Error).message}`)
+  }
+  return init
 }
 
 function positive (name: string, v: number): number {

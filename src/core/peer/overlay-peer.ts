@@ -48,6 +48,7 @@
 import { keyToHex, type Key } from '../ids.js'
 import { prefixRegionOf, type Contact } from '../dht/contact.js'
 import { DhtBusyError, DhtNode, requestIdCounter, type DhtEffect, type RequestIdSource } from '../dht/dht-node.js'
+import { ProviderAdmission } from '../dht/provider-admission.js'
 import { isDhtRequest, type DhtMessage } from '../messages/dht-messages.js'
 import { LeafAttachment, type LeafEffect } from '../tier/leaf-attachment.js'
 import { SupernodeIndex, type SupernodeEffect } from '../tier/supernode-index.js'
@@ -68,6 +69,8 @@ export interface OverlayPeerHost {
   heldKeys: () => Iterable<Key>
   /** Measured inputs of the supernode policy. */
   policyInputs: () => PolicyMeasurements
+  /** An ISP's ALTO cost from one address to another (ranking rule 3 among equally near peers); absent or undefined: no cost. */
+  altoCost?: (from: PeerPlace['address'], to: PeerPlace['address']) => number | undefined
 }
 
 /** The measured half of SupernodePolicy's input. */
@@ -114,6 +117,8 @@ export class OverlayPeer {
   private readonly bootstrap: readonly Contact[]
   private readonly policy: SupernodePolicy
   private readonly ids: RequestIdSource
+  /** Outlives role changes (connections opened while a leaf count for a later member); made on first use: 10^6 simulated leaves need none. */
+  private admission: ProviderAdmission | undefined
   private currentRole: OverlayRole | undefined
   private dht: DhtNode | undefined
   private index: SupernodeIndex | undefined
@@ -152,6 +157,7 @@ export class OverlayPeer {
     this.bootstrap = bootstrap
     this.policy = new SupernodePolicy({ ...this.options.policy, random })
     this.ids = requestIdCounter()
+    this.admission = undefined
     this.currentRole = undefined
     this.dht = undefined
     this.index = undefined
@@ -309,6 +315,24 @@ export class OverlayPeer {
     return out
   }
 
+  /** An authenticated connection to `peerId` from `remoteAddr` opened (at `openedAtMs`, default now): provider records need one (ProviderAdmission). */
+  connectionOpened (nowMs: number, peerId: string, connectionId: string, remoteAddr: string, openedAtMs = nowMs): void {
+    this.providerAdmission().connectionOpened(nowMs, peerId, connectionId, remoteAddr, openedAtMs)
+  }
+
+  /** The connection `connectionId` to `peerId` closed; with its last one go its provider records that never counted. */
+  connectionClosed (nowMs: number, peerId: string, connectionId: string): void {
+    if (this.admission?.connectionClosed(peerId, connectionId) === true) this.dht?.providerGone(nowMs, peerId)
+  }
+
+  private providerAdmission (): ProviderAdmission {
+    this.admission ??= new ProviderAdmission(this.options.providerAdmission)
+    return this.admission
+  }
+
+  /** Provider records this peer's DHT store holds (0 for a leaf). */
+  get providerRecords (): number { return this.dht?.providers.size ?? 0 }
+
   /** `peer` broke the DHT wire protocol (bad frame): scored by the DHT. */
   protocolViolation (nowMs: number, peerId: string, reason: string): Effects {
     const out: Effects = []
@@ -374,8 +398,9 @@ export class OverlayPeer {
     if (t !== undefined && t < m) m = t
     t = this.leaf?.nextDeadlineMs()
     if (t !== undefined && t < m) m = t
-    if (this.ownRequests != null) for (const r of this.ownRequests.values()) if (r.deadlineMs < m) m = r.deadlineMs
-    if (this.finds != null) for (const f of this.finds.values()) if (f.attachDeadlineMs !== undefined && f.attachDeadlineMs < m) m = f.attachDeadlineMs
+    // Size first: an iterator is an allocation, and most peers have neither most of the time.
+    if (this.ownRequests != null && this.ownRequests.size > 0) for (const r of this.ownRequests.values()) if (r.deadlineMs < m) m = r.deadlineMs
+    if (this.finds != null && this.finds.size > 0) for (const f of this.finds.values()) if (f.attachDeadlineMs !== undefined && f.attachDeadlineMs < m) m = f.attachDeadlineMs
     if (this.pendingProvides != null && this.pendingProvides.size > 0 && this.dht != null && this.provideRetryAtMs < m) m = this.provideRetryAtMs
     return m === Infinity ? undefined : m
   }
@@ -387,8 +412,8 @@ export class OverlayPeer {
     if (this.dht != null) this.execDht(nowMs, this.dht.handleTimeout(nowMs), out)
     if (this.index != null) this.execIndex(nowMs, this.index.handleTimeout(nowMs), out)
     if (this.leaf != null) this.execLeaf(nowMs, this.leaf.handleTimeout(nowMs), out)
-    if (this.ownRequests != null) for (const [id, r] of this.ownRequests) if (r.deadlineMs <= nowMs) this.ownAnswered(nowMs, id, undefined, 'leaf', undefined, out)
-    if (this.finds != null) {
+    if (this.ownRequests != null && this.ownRequests.size > 0) for (const [id, r] of this.ownRequests) if (r.deadlineMs <= nowMs) this.ownAnswered(nowMs, id, undefined, 'leaf', undefined, out)
+    if (this.finds != null && this.finds.size > 0) {
       for (const [id, f] of this.finds) {
         if (f.attachDeadlineMs === undefined || f.attachDeadlineMs > nowMs) continue
         f.attachDeadlineMs = undefined
@@ -445,7 +470,7 @@ export class OverlayPeer {
       this.discoveredViaAttached = false
       this.discoveryRetriesLeft = o.discoveryRetries
     } else {
-      const dht = new DhtNode({ ...o.dht, self, k: o.k, requestTimeoutMs: o.requestTimeoutMs, nextRequestId: this.ids })
+      const dht = new DhtNode({ ...o.dht, self, k: o.k, requestTimeoutMs: o.requestTimeoutMs, nextRequestId: this.ids, providerAdmission: this.providerAdmission() })
       this.dht = dht
       this.index = new SupernodeIndex({
         ...o.index,
@@ -785,7 +810,8 @@ export class OverlayPeer {
   }
 
   private rankFor (self: PeerPlace, contacts: Contact[]): Contact[] {
-    const cands: Array<RankCandidate & { c: Contact }> = contacts.map(c => { const p = this.host.placeOf(c); return { address: p.address, asn: p.asn, tieKey: p.tieKey, c } })
+    const host = this.host
+    const cands: Array<RankCandidate & { c: Contact }> = contacts.map(c => { const p = host.placeOf(c); return { address: p.address, asn: p.asn, tieKey: p.tieKey, cost: host.altoCost?.(self.address, p.address), c } })
     return rankPeers(self, cands, { proximity: this.options.proximity, rtt: false }).map(x => x.c)
   }
 

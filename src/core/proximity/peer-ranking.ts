@@ -8,13 +8,17 @@
  *  1. same AS as the chooser first (AS 0 = unknown never matches);
  *  2. longer shared IP prefix with the chooser first (0 across families or
  *     when either address is unknown);
- *  3. lower measured round-trip time first; unknown RTT after every known;
- *  4. a per-pair priority, after BEP 40 ("Canonical Peer Priority",
+ *  3. lower ALTO cost first (RFC 7285: the ISP's cost from the chooser's
+ *     PID to the candidate's, alto-map.ts), when the shell gives one;
+ *     unknown cost after every known. It refines, never overrides, the
+ *     AS/prefix nearness of rules 1-2;
+ *  4. lower measured round-trip time first; unknown RTT after every known;
+ *  5. a per-pair priority, after BEP 40 ("Canonical Peer Priority",
  *     https://www.bittorrent.org/beps/bep_0040.html): a hash of the two
  *     peers' keys taken in canonical (sorted) order, so both ends of a pair
  *     compute the same value, the order is stable over time, and different
  *     choosers order the same equal set differently (load spreads).
- * `proximity: false` drops rules 1-2 and `rtt: false` drops rule 3, to
+ * `proximity: false` drops rules 1-3 and `rtt: false` drops rule 4, to
  * measure what proximity buys.
  *
  * Speed: the simulator calls this with ~100 candidates millions of times.
@@ -41,6 +45,8 @@ export interface PeerPlace {
 export interface RankCandidate extends PeerPlace {
   /** Round-trip time measured from the chooser to this peer, in ms; undefined when never measured. */
   readonly rttMs?: number | undefined
+  /** ALTO cost from the chooser's PID to this peer's (alto-map.ts); undefined when there is no map or no cost. */
+  readonly cost?: number | undefined
 }
 
 /** Which rules apply. */
@@ -78,6 +84,7 @@ export function pairPriority (keyA: number, keyB: number): number {
 // Scratch sort keys, grown on demand; the limit is only what callers pass.
 let closeness = new Float64Array(128)
 let rtts = new Float64Array(128)
+let costs = new Float64Array(128)
 let ties = new Float64Array(128)
 const order: number[] = []
 const moved: unknown[] = []
@@ -91,11 +98,22 @@ function compareIndex (i: number, j: number): number {
   return ties[i] - ties[j] || i - j
 }
 
+// Rule 3 only when some candidate has a cost: the simulator never gives one, and its sorts stay as fast as before.
+function compareIndexWithCost (i: number, j: number): number {
+  const c = closeness[j] - closeness[i]
+  if (c !== 0) return c
+  const ci = costs[i]
+  const cj = costs[j]
+  if (ci !== cj) return ci < cj ? -1 : 1
+  return compareIndex(i, j)
+}
+
 function grow (n: number): void {
   if (n <= closeness.length) return
   const size = Math.max(n, closeness.length * 2)
   closeness = new Float64Array(size)
   rtts = new Float64Array(size)
+  costs = new Float64Array(size)
   ties = new Float64Array(size)
 }
 
@@ -113,6 +131,7 @@ export function rankPeers<T extends RankCandidate> (self: PeerPlace, candidates:
   const selfAddress = self.address
   const selfKey = self.tieKey
   order.length = n
+  let anyCost = false
   for (let i = 0; i < n; i++) {
     const c = candidates[i]
     let near = 0
@@ -121,12 +140,14 @@ export function rankPeers<T extends RankCandidate> (self: PeerPlace, candidates:
       if (selfAddress !== undefined && c.address !== undefined) near += sharedPrefixBits(selfAddress, c.address)
     }
     closeness[i] = near
+    const cost = c.cost
+    if (useProximity && cost !== undefined && cost >= 0) { costs[i] = cost; anyCost = true } else costs[i] = Infinity
     const rtt = c.rttMs
     rtts[i] = (useRtt && rtt !== undefined && rtt >= 0) ? rtt : Infinity
     ties[i] = pairPriority(selfKey, c.tieKey)
     order[i] = i
   }
-  order.sort(compareIndex)
+  order.sort(anyCost ? compareIndexWithCost : compareIndex)
   moved.length = n
   for (let i = 0; i < n; i++) moved[i] = candidates[order[i]]
   for (let i = 0; i < n; i++) candidates[i] = moved[i] as T
@@ -140,6 +161,9 @@ export function comparePeers (self: PeerPlace, a: RankCandidate, b: RankCandidat
     const na = (self.asn !== 0 && a.asn === self.asn ? 256 : 0) + (self.address !== undefined && a.address !== undefined ? sharedPrefixBits(self.address, a.address) : 0)
     const nb = (self.asn !== 0 && b.asn === self.asn ? 256 : 0) + (self.address !== undefined && b.address !== undefined ? sharedPrefixBits(self.address, b.address) : 0)
     if (na !== nb) return nb - na
+    const ca = a.cost !== undefined && a.cost >= 0 ? a.cost : Infinity
+    const cb = b.cost !== undefined && b.cost >= 0 ? b.cost : Infinity
+    if (ca !== cb) return ca < cb ? -1 : 1
   }
   if (init.rtt !== false) {
     const ra = a.rttMs !== undefined && a.rttMs >= 0 ? a.rttMs : Infinity

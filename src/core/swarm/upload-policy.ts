@@ -30,12 +30,20 @@
  *   slow link is not idleness) and waits behind every requester that asks until it asks again
  *   (BitTorrent gives slots to interested peers only). Until a requester
  *   has shown it reads (`reading`), the pieces the spread rule admits for
- *   it count as served only once sent, and pieces it was sent but never
- *   read are counted back when it stalls: requests that are never read
- *   cannot make a busy origin decline those pieces to everyone else.
+ *   it count as served only once it shows it reads (a piece handed to the
+ *   transport is not read: pieces sent to 16 streams that never read were
+ *   declined to a legitimate downloader, a 1 s back-off each): requests
+ *   that are never read cannot make a busy origin decline those pieces to
+ *   everyone else.
+ * - Slots spread over networks first (UploadSlots `groupPreempts`, a
+ *   requester's group is its /24 or /48, else its peer id): a newcomer of
+ *   a network with no slot takes one at once from a network holding two
+ *   or more, so streams that never read cannot hold every slot until the
+ *   stall timeout finds them.
  */
 import { DEFAULT_OPTIMISTIC_SLOTS, DEFAULT_REGULAR_SLOTS, UploadSlots, type UploadRequester, type UploadSlotsInit } from './upload-slots.js'
 import { PieceSpread, isBusyItem } from './origin-spread.js'
+import { sourceNetworkOf } from '../proximity/source-network.js'
 
 /** Time over which received bytes count as a peer's reciprocation rate, ms. */
 export const RECIPROCATION_WINDOW_MS = 20_000
@@ -98,6 +106,8 @@ interface Admitted {
   pending: number
   /** It held a slot idle: it waits behind requesters that ask until it asks again. */
   idle: boolean
+  /** Its UploadSlots group: its network (/24, /48) by its address, else its peer id; undefined without an address. */
+  group: string | undefined
 }
 
 /** Upload slots + busy mode + piece spreading for one node (see the file's rules). */
@@ -181,7 +191,7 @@ export class UploadPolicy {
   /** Admits requester `key`; returns the OTHER requesters whose state changed (the new one reads `isChoked(key)`). */
   admit (nowMs: number, key: string, who: PolicyRequester): ChokeChange[] {
     if (this.admitted.has(key)) return []
-    this.admitted.set(key, { who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false })
+    this.admitted.set(key, { who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who) })
     const requesters = (this.requestersOf.get(who.item) ?? 0) + 1
     this.requestersOf.set(who.item, requesters)
     if (this.threshold != null && requesters === this.threshold) this.busyTimes++
@@ -272,15 +282,19 @@ export class UploadPolicy {
     if (a == null) return
     a.lastActiveMs = nowMs
     if (a.pending > 0) a.pending--
-    if (a.unrecorded?.delete(index) === true) this.spreads.get(a.who.item)?.recordServed(nowMs, index)
-    if (!a.reads) (a.sentUnconfirmed ??= []).push(index)
+    if (a.unrecorded?.delete(index) !== true) return
+    // Handed to the transport is not read: it counts for the spread once the requester shows it reads.
+    if (a.reads) this.spreads.get(a.who.item)?.recordServed(nowMs, index)
+    else (a.sentUnconfirmed ??= []).push(index)
   }
 
-  /** `key` asked for more after a piece was sent to it: it reads what it asks for. */
-  reading (key: string): void {
+  /** `key` asked for more after a piece was sent to it: it reads what it asks for (what it was sent now counts for the spread). */
+  reading (nowMs: number, key: string): void {
     const a = this.admitted.get(key)
     if (a == null) return
     a.reads = true
+    const spread = this.spreads.get(a.who.item)
+    for (const i of a.sentUnconfirmed ?? []) spread?.recordServed(nowMs, i)
     a.sentUnconfirmed = undefined
   }
 
@@ -289,9 +303,8 @@ export class UploadPolicy {
     const a = this.admitted.get(key)
     if (a == null) return []
     this.stallsSeen++
-    // What it was sent but never read did not reach anyone who can pass it on.
-    const spread = this.spreads.get(a.who.item)
-    for (const i of a.sentUnconfirmed?.splice(0) ?? []) spread?.unserve(i)
+    // What it was sent but never read was never counted for the spread (see `sent`): nothing to give back.
+    a.sentUnconfirmed = undefined
     this.penalized.delete(a.who.peerId)
     this.penalized.set(a.who.peerId, nowMs + this.stallPenaltyMs)
     if (this.penalized.size > MAX_TRACKED_PEERS) this.penalized.delete(this.penalized.keys().next().value as string)
@@ -361,7 +374,8 @@ export class UploadPolicy {
       id: key,
       rank: (rankOf.get(a.who) ?? ranked.length) + (a.idle ? ranked.length + 1 : 0),
       reciprocationBytesPerSec: a.idle ? 0 : this.reciprocation(a.who.peerId, nowMs),
-      near: !a.idle && (this.init.isNear?.(a.who) ?? a.who.near === true)
+      near: !a.idle && (this.init.isNear?.(a.who) ?? a.who.near === true),
+      group: a.idle ? undefined : a.group
     }))
     this.slots.update(nowMs, requesters)
     const managedKeys = new Set(requesters.map(r => r.id))
@@ -380,6 +394,17 @@ export class UploadPolicy {
     }
     return changes
   }
+}
+
+/**
+ * A requester's slot group (UploadSlots `groupPreempts`): its network, which
+ * costs an attacker more than peer ids, else (an address without an IP, a
+ * relay's) its peer id; none without an address (the simulator's
+ * requesters, which carry `near` instead).
+ */
+function groupOf (who: PolicyRequester): string | undefined {
+  if (who.remoteAddr === undefined) return undefined
+  return sourceNetworkOf(who.remoteAddr, false) ?? `peer:${who.peerId}`
 }
 
 /**

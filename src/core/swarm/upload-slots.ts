@@ -28,6 +28,18 @@
  * - Between recomputations a requester that leaves frees its slot at once,
  *   and a free slot goes at once to the best waiting requester (a new
  *   downloader does not wait 10 s for its first piece when slots are free).
+ * - Groups first (`groupPreempts`, default true): requesters may carry a
+ *   `group` (the caller's: the requester's network, /24 or /48). Within
+ *   each near class, every group's best requester ranks before any
+ *   group's second, so slots spread over groups before one group gets
+ *   two; and between recomputations a choked requester whose group holds
+ *   no slot takes at once the regular slot of the worst holder whose group
+ *   holds two or more (never a nearer one's). Why: one host mints peer ids
+ *   and streams for free, not networks; without it 16 streams of two
+ *   identities that never read held every slot of an origin until the
+ *   stall timeout (5 s) found them, while a legitimate downloader of
+ *   another network waited (issue "hostile peers"). Requesters without a
+ *   group come after every grouped one.
  * - The optimistic slot rotates every `optimisticIntervalMs` (30 s) to a
  *   choked requester drawn with the injected `random` (default: the one
  *   that has waited longest), so newcomers with nothing to reciprocate and
@@ -46,6 +58,9 @@ export const DEFAULT_OPTIMISTIC_INTERVAL_MS = 30_000
 /** Default for `nearPreempts`: near requesters take far requesters' regular slots between rechokes. */
 export const DEFAULT_NEAR_PREEMPTS = true
 
+/** Default for `groupPreempts`: slots spread over requester groups (networks) first. */
+export const DEFAULT_GROUP_PREEMPTS = true
+
 /** Options for UploadSlots. */
 export interface UploadSlotsInit {
   /** Regular slots; Infinity never chokes. Default DEFAULT_REGULAR_SLOTS (4). */
@@ -60,6 +75,8 @@ export interface UploadSlotsInit {
   nearFirst?: boolean
   /** A choked near requester takes a far requester's regular slot at once, between rechokes (see the rules). Default DEFAULT_NEAR_PREEMPTS (true). */
   nearPreempts?: boolean
+  /** Spread slots over requester groups and let a group with none take one from a group with two or more (see the rules). Default DEFAULT_GROUP_PREEMPTS (true). */
+  groupPreempts?: boolean
   /** Uniform [0, 1) generator for the optimistic pick; default: the longest-waiting requester. */
   random?: () => number
 }
@@ -74,6 +91,8 @@ export interface UploadRequester {
   readonly rank: number
   /** In the uploader's near class (same AS). Default false. */
   readonly near?: boolean
+  /** The requester's group for `groupPreempts` (its network); undefined: after every grouped requester. */
+  readonly group?: string
 }
 
 /** What changed: send choke to `choke` and unchoke to `unchoke`. */
@@ -91,6 +110,7 @@ export class UploadSlots {
   private readonly random: (() => number) | undefined
   private readonly nearFirst: boolean
   private readonly nearPreempts: boolean
+  private readonly groupPreempts: boolean
   private readonly regular = new Set<string>()
   private readonly optimistic = new Set<string>()
   /** Requester -> when it was first seen choked (for the longest-waiting pick). */
@@ -107,6 +127,7 @@ export class UploadSlots {
     this.random = init.random
     this.nearFirst = init.nearFirst ?? true
     this.nearPreempts = this.nearFirst && (init.nearPreempts ?? DEFAULT_NEAR_PREEMPTS)
+    this.groupPreempts = init.groupPreempts ?? DEFAULT_GROUP_PREEMPTS
   }
 
   /** True when `id` may be served now. */
@@ -124,6 +145,23 @@ export class UploadSlots {
     return Math.min(this.nextRechokeMs, this.nextOptimisticMs)
   }
 
+  /** A choked requester whose group holds no slot takes the regular slot of the worst holder whose group holds two or more, never a nearer one's. */
+  private preemptForGroups (best: readonly UploadRequester[], nearClass: (r: UploadRequester) => number): void {
+    const held = new Map<string, number>()
+    for (const r of best) if (r.group !== undefined && this.isUnchoked(r.id)) held.set(r.group, (held.get(r.group) ?? 0) + 1)
+    for (const r of best) {
+      if (r.group === undefined || this.isUnchoked(r.id) || (held.get(r.group) ?? 0) > 0) continue
+      // `best` is sorted best first, so the last such holder in it is the worst one.
+      const victim = best.findLast(h => this.regular.has(h.id) && nearClass(h) >= nearClass(r) &&
+        (h.group === undefined || (held.get(h.group) ?? 0) >= 2))
+      if (victim == null) break
+      this.regular.delete(victim.id)
+      if (victim.group !== undefined) held.set(victim.group, (held.get(victim.group) as number) - 1)
+      this.regular.add(r.id)
+      held.set(r.group, 1)
+    }
+  }
+
   /**
    * Applies the rules to the current requesters (all of them, every call)
    * and returns who changed state. Requesters not listed are forgotten.
@@ -136,8 +174,9 @@ export class UploadSlots {
     for (const id of [...this.waitingSince.keys()]) if (!present.has(id)) this.waitingSince.delete(id)
 
     const nearClass = (r: UploadRequester): number => this.nearFirst && r.near !== true ? 1 : 0
-    const best = [...requesters].sort((a, b) => (nearClass(a) - nearClass(b)) ||
+    let best = [...requesters].sort((a, b) => (nearClass(a) - nearClass(b)) ||
       (b.reciprocationBytesPerSec - a.reciprocationBytesPerSec) || (a.rank - b.rank) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    if (this.groupPreempts) best = groupsFirst(best, nearClass)
     if (nowMs >= this.nextRechokeMs) {
       this.nextRechokeMs = nowMs + this.rechokeIntervalMs
       this.regular.clear()
@@ -162,6 +201,7 @@ export class UploadSlots {
           this.regular.add(r.id)
         }
       }
+      if (this.groupPreempts) this.preemptForGroups(best, nearClass)
     }
 
     if (nowMs >= this.nextOptimisticMs) {
@@ -190,6 +230,30 @@ export class UploadSlots {
       unchoke: [...after].filter(id => !before.has(id))
     }
   }
+}
+
+/**
+ * `best` (sorted best first) reordered so that, within each near class,
+ * every group's best requester comes before any group's second, and so on;
+ * requesters without a group come last in their class. Stable otherwise.
+ */
+function groupsFirst (best: UploadRequester[], nearClass: (r: UploadRequester) => number): UploadRequester[] {
+  // Nobody grouped (the simulator passes no addresses): nothing to reorder, and nothing allocated per update.
+  if (!best.some(r => r.group !== undefined)) return best
+  const seen = new Map<string, number>()
+  const round = new Map<UploadRequester, number>()
+  let reorder = false
+  for (const r of best) {
+    if (r.group === undefined) { round.set(r, Infinity); reorder = true; continue }
+    const n = seen.get(r.group) ?? 0
+    seen.set(r.group, n + 1)
+    round.set(r, n)
+    if (n > 0) reorder = true
+  }
+  // One requester per group (the simulator's usual case): the order stands.
+  if (!reorder) return best
+  const order = new Map(best.map((r, i) => [r, i]))
+  return [...best].sort((a, b) => (nearClass(a) - nearClass(b)) || ((round.get(a) as number) - (round.get(b) as number)) || ((order.get(a) as number) - (order.get(b) as number)))
 }
 
 function slots (name: string, value: number): number {

@@ -319,7 +319,7 @@ export class LeafAttachment {
   nextDeadlineMs (): number | undefined {
     // Runs after every input of the owner: no closure, and backoffs are walked, not looked up per candidate.
     let min = this.fillAtMs ?? Infinity
-    for (const o of this.outstanding.values()) if (o.deadlineMs < min) min = o.deadlineMs
+    if (this.outstanding.size > 0) for (const o of this.outstanding.values()) if (o.deadlineMs < min) min = o.deadlineMs
     for (const a of this.attachments.values()) if (a.attached && !a.keepAliveInFlight && a.nextKeepAliveAtMs < min) min = a.nextKeepAliveAtMs
     if (this.attachments.size < this.targetAttachments) {
       const floor = this.fillAtMs ?? -Infinity

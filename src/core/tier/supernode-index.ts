@@ -6,8 +6,10 @@
  * - A leaf is attached after `attach` → `attach-ok`; it must send keep-alive
  *   (any request counts) within `leafTimeoutMs` or it is dropped with its keys.
  *   Requests other than attach from a non-attached peer get `not-attached`.
- * - Load shedding: with `maxLeaves` leaves, or while the driver says the
- *   node is overloaded, a NEW leaf gets `attach-busy` with up to
+ * - Load shedding: with `maxLeaves` leaves, while the driver says the
+ *   node is overloaded (upload slots, event-loop lag), or while
+ *   `shedAtPendingQueries` of its leaves' queries are still resolving (its
+ *   own measure of query load), a NEW leaf gets `attach-busy` with up to
  *   `maxAlternatives` other supernodes: the members `alternatives(leaf)`
  *   lists (the drivers pass their routing table's 20 closest to the leaf's
  *   id), ranked for the leaf by `rank` (nearest first, then a per-pair
@@ -75,6 +77,8 @@ export interface SupernodeIndexInit {
   requestTimeoutMs?: number
   /** Queries resolving at once; more are answered from the index only. Default 256. */
   maxPendingQueries?: number
+  /** Queries resolving at once from which new leaves are shed (attach-busy), as load. Default 3/4 of maxPendingQueries (192). */
+  shedAtPendingQueries?: number
   /** Alternatives named in attach-busy. Default 5. */
   maxAlternatives?: number
   /** DHT members to choose attach-busy's alternatives from (e.g. the routing table's 20 closest to the leaf); they are ranked for the leaf. Default none. */
@@ -117,6 +121,7 @@ export class SupernodeIndex {
   private readonly queryBudgetMs: number
   private readonly requestTimeoutMs: number
   private readonly maxPendingQueries: number
+  private readonly shedAtPendingQueries: number
   private readonly maxAlternatives: number
   private readonly alternatives: (leaf: Contact) => Contact[]
   private readonly rank: RankForAsker
@@ -143,6 +148,7 @@ export class SupernodeIndex {
     this.queryBudgetMs = init.queryBudgetMs ?? 8000
     this.requestTimeoutMs = init.requestTimeoutMs ?? 5000
     this.maxPendingQueries = init.maxPendingQueries ?? 256
+    this.shedAtPendingQueries = init.shedAtPendingQueries ?? Math.ceil(this.maxPendingQueries * 3 / 4)
     this.maxAlternatives = init.maxAlternatives ?? 5
     this.alternatives = init.alternatives ?? (() => [])
     this.rank = init.rank ?? ((_a, c) => c)
@@ -194,7 +200,7 @@ export class SupernodeIndex {
     const leaf = this.leaves.get(from.peerId)
     if (m.type === 'attach') {
       if (leaf != null) { this.seen(from.peerId, leaf, nowMs); return reply(this.attachOk(m.requestId)) }
-      if (this.overloaded || this.leaves.size >= this.maxLeaves) {
+      if (this.overloaded || this.pending.size >= this.shedAtPendingQueries || this.leaves.size >= this.maxLeaves) {
         return reply({ type: 'attach-busy', requestId: m.requestId, alternatives: this.alternativesFor(from) })
       }
       this.leaves.set(from.peerId, { contact: from, keys: new Map(), lastSeenMs: nowMs })

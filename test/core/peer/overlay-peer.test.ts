@@ -5,6 +5,7 @@ import { OverlayPeer, type OverlayEffect, type OverlayPeerHost, type PolicyMeasu
 import { OverlayOptionError, resolveOverlayOptions, type OverlayPeerInit } from '../../../src/core/peer/overlay-options.js'
 import type { PeerPlace } from '../../../src/core/proximity/peer-ranking.js'
 import type { DhtMessage } from '../../../src/core/messages/dht-messages.js'
+import { formatIpAddress, parseIpAddress } from '../../../src/core/proximity/ip-address.js'
 
 const enc = new TextEncoder()
 const contact = (name: string, origin = false): Contact => ({ id: keyFromBytes(enc.encode(name)), peerId: name, addrs: [`/ip4/127.0.0.${name.length}/tcp/1`], ...(origin ? { origin } : {}) })
@@ -140,6 +141,29 @@ describe('core/peer/overlay-peer', () => {
     const uncached = started(0)
     findOnce(uncached, 1000)
     expect(findOnce(uncached, 2000).lookups, 'ttl 0: every find looks up').to.be.greaterThan(0)
+  })
+
+  it('ranks equally near providers by the host\'s ALTO cost when it has one, else by tie key', () => {
+    const key1 = key('alto-item')
+    // Two leaves in different /16s of no known AS (equally near to a self with no address); the ISP's map makes 10.2.x cheaper.
+    const leaves = [contact('leaf-aa'), contact('leaf-bbbbbb')]
+    const addrOf = new Map([['leaf-aa', parseIpAddress('10.1.0.1')], ['leaf-bbbbbb', parseIpAddress('10.2.0.1')]])
+    const found = (withCost: boolean): string[] => {
+      const host = new Host()
+      host.placeOf = c => ({ address: addrOf.get(c.peerId), asn: 0, tieKey: c.peerId === 'leaf-aa' ? 1 : 2 })
+      if (withCost) (host as OverlayPeerHost).altoCost = (_from, to) => to !== undefined && formatIpAddress(to).startsWith('10.2.') ? 1 : 10
+      const p = new OverlayPeer(contact('self-sn'), host, mulberry32(3), [], { role: 'supernode' })
+      p.start(0)
+      for (const [i, l] of leaves.entries()) {
+        p.message(1, l, 'leaf', { type: 'attach', requestId: 10 + i })
+        p.message(2, l, 'leaf', { type: 'register', requestId: 20 + i, keys: [key1] })
+      }
+      const f = p.find(3, key1)
+      const done = f.effects.find(e => e.type === 'providers-found')
+      return done?.type === 'providers-found' ? done.providers.map(c => c.peerId) : []
+    }
+    expect(found(false)).to.deep.equal(['leaf-aa', 'leaf-bbbbbb'])
+    expect(found(true)).to.deep.equal(['leaf-bbbbbb', 'leaf-aa'])
   })
 
   it('rejects bad options with OverlayOptionError', () => {

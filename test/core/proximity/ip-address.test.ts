@@ -1,7 +1,8 @@
+import { IPv4 } from 'ip-num'
 import { expect } from 'chai'
 import {
   parseIpAddress, parseIpAddressStrict, formatIpAddress, sharedPrefixBits, prefixRange, parseIpPrefix,
-  addressScope, IpAddressFormatError, ipToBigInt, compareIpAddresses
+  addressScope, IpAddressFormatError, ipToBigInt, compareIpAddresses, ipv4FromNumber
 } from '../../../src/core/proximity/ip-address.js'
 
 describe('core/proximity/ip-address', () => {
@@ -65,5 +66,23 @@ describe('core/proximity/ip-address', () => {
     expect(addressScope(parseIpAddress('::1'))).to.equal('loopback')
     expect(addressScope(parseIpAddress('fd00::1'))).to.equal('private')
     expect(addressScope(parseIpAddress('2a00:1450::1'))).to.equal('public')
+  })
+
+  it('classifies IPv4 scopes as ip-num does, at every range edge and 20,000 random addresses', () => {
+    const byIpNum = (w: number): string => {
+      const v4 = IPv4.fromNumber(w)
+      if (v4.isUnspecified()) return 'unspecified'
+      if (v4.isLoopback()) return 'loopback'
+      if (v4.isLinkLocal()) return 'link-local'
+      if (v4.isPrivate() || (w >>> 22) === ((100 << 2) | 1)) return 'private'
+      return 'public'
+    }
+    const edges = ['0.0.0.0', '0.0.0.1', '9.255.255.255', '10.0.0.0', '10.255.255.255', '11.0.0.0', '100.63.255.255', '100.64.0.0', '100.127.255.255', '100.128.0.0',
+      '126.255.255.255', '127.0.0.0', '127.255.255.255', '128.0.0.0', '169.253.255.255', '169.254.0.0', '169.254.255.255', '169.255.0.0',
+      '172.15.255.255', '172.16.0.0', '172.31.255.255', '172.32.0.0', '192.167.255.255', '192.168.0.0', '192.168.255.255', '192.169.0.0', '255.255.255.255']
+    let seed = 12345
+    const random = (): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed }
+    const words = [...edges.map(e => parseIpAddress(e).w3 >>> 0), ...Array.from({ length: 20_000 }, random)]
+    for (const w of words) expect(addressScope(ipv4FromNumber(w)), formatIpAddress(ipv4FromNumber(w))).to.equal(byIpNum(w))
   })
 })

@@ -142,12 +142,40 @@ describe('core/swarm/download-session', () => {
     const atB = r.find(x => x[0] === 'b')![1]
     const atA = r.find(x => x[0] === 'a')![1]
     s.onPieceReceived('b', atB); s.onPieceVerified('b', atB, 1)
-    expect(requests(s.nextRequests(1))).to.deep.equal([['b', atA]])
+    // a's only request is the one it is sending: a copy would most likely arrive twice, until it has waited endgameHeadWaitMs (2 s).
+    expect(requests(s.nextRequests(1))).to.deep.equal([])
     expect(s.stats().endgame).to.equal(true)
+    expect(requests(s.nextRequests(2_000))).to.deep.equal([['b', atA]])
     s.onPieceReceived('b', atA)
-    expect(s.onPieceVerified('b', atA, 2)).to.deep.equal([{ type: 'cancel', sourceId: 'a', index: atA }])
+    expect(s.onPieceVerified('b', atA, 2_001)).to.deep.equal([{ type: 'cancel', sourceId: 'a', index: atA }])
     expect(s.isComplete).to.equal(true)
     expect(s.stats().requestsInFlight).to.equal(0)
+  })
+
+  it('duplicates in endgame one queued request at a time to an idle peer, newest first, and the one on the wire only after endgameHeadWaitMs', () => {
+    const s = new DownloadSession(6, { maxRequestsPerSource: 4 })
+    s.addSource('a', Bitfield.full(6))
+    s.addSource('b', bits(6, [4, 5]))
+    // a takes four pieces in order 0..3 (b holds only 4 and 5 and takes those); b then delivers both and is idle.
+    const first = requests(s.nextRequests(0))
+    expect(first.filter(r => r[0] === 'a').map(r => r[1])).to.deep.equal([0, 1, 2, 3])
+    for (const i of [4, 5]) { s.onPieceReceived('b', i); s.onPieceVerified('b', i, 10) }
+    // b announces it has everything now; endgame: idle b copies one of a's queued requests, the newest.
+    for (const i of [0, 1, 2, 3]) s.have('b', i, 20)
+    expect(requests(s.nextRequests(20))).to.deep.equal([['b', 3]])
+    expect(s.stats().endgame).to.equal(true)
+    // b is busy with it: no second copy meanwhile.
+    expect(requests(s.nextRequests(30))).to.deep.equal([])
+    // b delivers; a's copy is cancelled before it is sent; b takes the next newest, never 0 (a is sending it).
+    s.onPieceReceived('b', 3)
+    expect(s.onPieceVerified('b', 3, 40)).to.deep.equal([{ type: 'cancel', sourceId: 'a', index: 3 }])
+    expect(requests(s.nextRequests(40))).to.deep.equal([['b', 2]])
+    s.onPieceReceived('b', 2); s.onPieceVerified('b', 2, 50)
+    expect(requests(s.nextRequests(50))).to.deep.equal([['b', 1]])
+    s.onPieceReceived('b', 1); s.onPieceVerified('b', 1, 60)
+    expect(requests(s.nextRequests(60))).to.deep.equal([])
+    // a's piece 0 has been on the wire for 2 s: a slow link, b copies it.
+    expect(requests(s.nextRequests(2_000))).to.deep.equal([['b', 0]])
   })
 
   it('resumes without requesting pieces already verified', () => {

@@ -15,11 +15,13 @@ describe('core/swarm/upload-policy', () => {
     expect(p.slotUtilization()).to.equal(1)
     // A busy item's pieces are spread: the same piece twice in a row is declined.
     const [a, b, c] = unchoked
-    // Until a requester has shown it reads, what it is admitted counts only once sent.
+    // Until a requester has shown it reads, what it is admitted counts only once sent and read.
     expect(p.admitPiece(20, `c${a}`, 3)).to.equal(true)
     expect(p.admitPiece(20, `c${b}`, 3)).to.equal(true)
     p.sent(21, `c${a}`, 3)
-    p.reading(`c${a}`)
+    expect(p.admitPiece(21, `c${c}`, 4)).to.equal(true)
+    expect(p.admitPiece(21, `c${c}`, 3), 'sent, not yet read: not counted').to.equal(true)
+    p.reading(22, `c${a}`)
     expect(p.admitPiece(22, `c${c}`, 3)).to.equal(false)
   })
 

@@ -44,6 +44,27 @@ describe('core/swarm/upload-slots', () => {
     expect(off.update(100, [far('f1', 2), far('f2', 3), near])).to.deep.equal({ choke: [], unchoke: [] })
   })
 
+  it('lets a requester of a network with no slot take one at once from a network holding two or more (groupPreempts), and not when turned off', () => {
+    const of = (id: string, rank: number, group: string, near = false): UploadRequester => ({ id, rank, reciprocationBytesPerSec: 0, group, near })
+    // Four streams of one network arrived first and hold every regular slot.
+    const crowd = [of('a1', 0, 'A'), of('a2', 1, 'A'), of('a3', 2, 'A'), of('a4', 3, 'A')]
+    const slots = new UploadSlots({ regularSlots: 4, optimisticSlots: 0, rechokeIntervalMs: 10_000 })
+    slots.update(0, crowd)
+    expect(slots.update(100, [...crowd, of('b', 4, 'B')])).to.deep.equal({ choke: ['a4'], unchoke: ['b'] })
+    // A second newcomer of B waits: its network has a slot now.
+    expect(slots.update(200, [...crowd, of('b', 4, 'B'), of('b2', 5, 'B')])).to.deep.equal({ choke: [], unchoke: [] })
+    // At the rechoke every network's best comes before any network's second.
+    slots.update(10_000, [...crowd, of('b', 4, 'B'), of('c', 6, 'C')])
+    expect(slots.unchoked()).to.have.members(['a1', 'b', 'c', 'a2'])
+    // Never a near holder's slot for a far newcomer.
+    const nearSlots = new UploadSlots({ regularSlots: 2, optimisticSlots: 0, rechokeIntervalMs: 10_000 })
+    nearSlots.update(0, [of('n1', 0, 'N', true), of('n2', 1, 'N', true)])
+    expect(nearSlots.update(100, [of('n1', 0, 'N', true), of('n2', 1, 'N', true), of('far', 2, 'F')])).to.deep.equal({ choke: [], unchoke: [] })
+    const off = new UploadSlots({ regularSlots: 4, optimisticSlots: 0, rechokeIntervalMs: 10_000, groupPreempts: false })
+    off.update(0, crowd)
+    expect(off.update(100, [...crowd, of('b', 4, 'B')])).to.deep.equal({ choke: [], unchoke: [] })
+  })
+
   it('keeps regular slots until the rechoke interval, then re-ranks', () => {
     const slots = new UploadSlots({ regularSlots: 1, optimisticSlots: 0, rechokeIntervalMs: 10_000 })
     slots.update(0, [req('a', 0)])

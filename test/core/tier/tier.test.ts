@@ -209,6 +209,19 @@ describe('core/tier leaf attachment and supernode index', () => {
     expect(idx.indexedKeys).to.equal(0)
   })
 
+  it('sheds new leaves while shedAtPendingQueries of its leaves\' queries are resolving, and takes them once they are answered', () => {
+    const idx = new SupernodeIndex({ self: makeContact('sn-q'), maxLeaves: 10, shedAtPendingQueries: 2, alternatives: () => [] })
+    const l0 = makeContact('l0')
+    const first = (e: SupernodeEffect[]): string | false => e[0]?.type === 'send' && e[0].message.type
+    expect(first(idx.handleMessage(0, l0, { type: 'attach', requestId: 1 }))).to.equal('attach-ok')
+    const tokens = [2, 3].flatMap(id => idx.handleMessage(1, l0, { type: 'query', requestId: id, key: keyFromBytes(new TextEncoder().encode(`k${id}`)) }))
+      .flatMap(e => e.type === 'dht-get-providers' ? [e.token] : [])
+    expect(tokens).to.have.length(2)
+    expect(first(idx.handleMessage(2, makeContact('l1'), { type: 'attach', requestId: 4 }))).to.equal('attach-busy')
+    for (const t of tokens) idx.providersFound(3, t, [])
+    expect(first(idx.handleMessage(4, makeContact('l2'), { type: 'attach', requestId: 5 }))).to.equal('attach-ok')
+  })
+
   it('answers busy with alternatives when full and never drops its existing leaves', () => {
     const net = new TierNet()
     const sn = makeContact('sn-full')
