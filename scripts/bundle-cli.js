@@ -28,6 +28,9 @@ await build({
   // CommonJS dependencies (commander, cli-progress, prom-client, ...) call
   // require() for Node built-ins, which an ES module has not got.
   banner: { js: "import { createRequire as swarmcdnCreateRequire } from 'node:module'; const require = swarmcdnCreateRequire(import.meta.url);" },
+  // @achingbrain/ssdp (UPnP gateway search, under @libp2p/upnp-nat) reads its own
+  // package.json through createRequire at load time: it stays a runtime import.
+  external: ['@achingbrain/ssdp'],
   legalComments: 'none',
   logLevel: 'warning'
 })

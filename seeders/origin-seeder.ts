@@ -76,6 +76,8 @@ export interface OriginSeederInit {
   asUploadLimits?: Readonly<Record<number, number>>
   /** libp2p connection limits (an origin facing a burst of clients raises them). */
   node?: PeerInit['node']
+  /** Limits of the circuit relay server the seeder runs for leaves behind NATs (src/net/relay-server.ts, each with its default). */
+  relay?: PeerInit['relay']
   /** Offender policy of every protocol (see core/abuse/offense-ledger.ts). Default: 3 offenses in 10 min ban a peer for 10 min. */
   offenders?: OffenseLedgerInit
   /** Limits of the xfer server against hostile requesters (see XferProtocolInit for defaults). */
@@ -159,6 +161,7 @@ export async function startOriginSeeder (init: OriginSeederInit = {}): Promise<O
       overlay: init.overlay,
       upload: { ...upload, ...(init.xfer != null ? { xfer: init.xfer } : {}), ...(init.asUploadLimits != null ? { asUploadLimits: init.asUploadLimits } : {}) },
       node: init.node,
+      relay: init.relay,
       watchStore: init.watchStore,
       onStoreChange: init.onStoreChange,
       announceFilter: init.fleet == null ? undefined : id => membership?.owns(id) === true,

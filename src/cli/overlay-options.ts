@@ -39,7 +39,7 @@ export async function bootstrapOf (opts: OverlayCliOptions): Promise<string[]> {
 
 /** Writes overlay events to stdout: one JSON object per line, or short text lines. */
 export function printOverlayEvents (overlay: OverlayService, json: boolean): void {
-  const names = ['role:changed', 'supernode:attached', 'supernode:detached', 'provider:announced', 'provider:withdrawn', 'providers:found', 'peer:penalized', 'overlay:error', 'reachability:changed'] as const
+  const names = ['role:changed', 'supernode:attached', 'supernode:detached', 'provider:announced', 'provider:withdrawn', 'providers:found', 'peer:penalized', 'overlay:error', 'reachability:changed', 'relay:reserved', 'relay:failed'] as const
   for (const name of names) {
     overlay.addEventListener(name, (e: CustomEvent) => {
       const detail = e.detail as Record<string, unknown>

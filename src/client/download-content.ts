@@ -8,6 +8,7 @@
  * `maxRequests` pieces can be buffered by its stream, and each source's
  * pieces are verified and written one at a time before the next is read.
  */
+import type { ConnectionKind } from '../net/piece-connection.js'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { parseContentId, type ContentId } from '../core/content/content-id.js'
 import type { VerifiedManifest } from '../core/content/manifest.js'
@@ -44,6 +45,8 @@ export interface DownloadSource {
   isOrigin?: boolean
   /** Proximity rank, 0 (nearest) to < 2: nearer sources are asked first (see DownloadSession). Default 0. */
   preference?: number
+  /** Every address known for the source, relayed ones included: a source behind a NAT is reached through them (src/net/piece-connection.ts). Default: `address` alone. */
+  dialAddrs?: string[]
 }
 
 /** Progress after each verified piece. */
@@ -111,7 +114,7 @@ export interface DownloadInit {
    */
   onAlternatives?: (alternatives: PeerAlternative[], fromSource: string) => void
   /** Called when a source's handshake succeeded, with what it said it is (`announcedOrigin`: a publisher's origin seeder, by its own handshake). */
-  onSourceConnected?: (address: string, info: { announcedOrigin: boolean }) => void
+  onSourceConnected?: (address: string, info: { announcedOrigin: boolean, connectionKind: ConnectionKind }) => void
   /** A source's stream ended before the download completed (it left, failed or was banned): its place may be filled again. */
   onSourceClosed?: (address: string) => void
   /** Replace a file already at the output path that is not this item. Default false: OutputExistsError. */
@@ -169,7 +172,7 @@ export async function downloadContent (contentIdText: string, outputPath: string
     let manifest: VerifiedManifest | undefined
     for (const addr of [...addrs, ...(init.manifestFallbacks ?? []).map(a => typeof a === 'string' ? multiaddr(a) : a)]) {
       try {
-        manifest = await fetchSourceManifest(node, addr, contentId, { signal: init.signal, timeoutMs: connectTimeoutMs })
+        manifest = await fetchSourceManifest(node, addr, contentId, { signal: init.signal, timeoutMs: connectTimeoutMs, dialAddrs: sources[addrs.indexOf(addr)]?.dialAddrs })
         break
       } catch (err) {
         if (init.signal?.aborted === true) throw init.signal.reason
@@ -349,11 +352,12 @@ async function runSession (
       try {
         const conn: SourceConnection = typeof addr === 'string'
           ? await WebSeedConnection.open(addr, manifest, { signal, connectTimeoutMs: init.connectTimeoutMs, maxRequests: perSource })
-          : await XferConnection.open(node, addr, manifest, { signal, handshakeTimeoutMs: init.connectTimeoutMs, maxRequests: perSource, have: partial.verified })
+          : await XferConnection.open(node, addr, manifest, { signal, handshakeTimeoutMs: init.connectTimeoutMs, maxRequests: perSource, have: partial.verified, dialAddrs: source.dialAddrs })
         // An origin is spared while peers can serve, whether we were told so or it says so itself.
         if (!session.addSource(sourceId, conn.remoteBitfield, { isOrigin: (source.isOrigin ?? false) || conn.remoteIsOrigin, preference: source.preference, stripeKey: peerIdOfTarget(addr) })) { conn.fail(new Error('duplicate source')); return }
         conns.set(sourceId, conn)
-        init.onSourceConnected?.(sourceId, { announcedOrigin: conn.remoteIsOrigin })
+        // A web seed is an HTTP connection we opened: direct.
+        init.onSourceConnected?.(sourceId, { announcedOrigin: conn.remoteIsOrigin, connectionKind: conn instanceof XferConnection ? conn.connectionKind : 'direct' })
         active++
         void serve(sourceId, conn)
         pump()
@@ -384,7 +388,7 @@ async function runSession (
         named.add(a.peerId)
         added++
         const first = a.multiaddrs[0]
-        addSource({ address: first.includes('/p2p/') ? first : `${first}/p2p/${a.peerId}`, preference: 1 })
+        addSource({ address: /\/p2p\/[^/]+$/.test(first) ? first : `${first}/p2p/${a.peerId}`, preference: 1, dialAddrs: a.multiaddrs })
       }
     })
     await Promise.all(addrs.map(async (addr, k) => { await connect(addr, sources[k]) }))
@@ -409,7 +413,7 @@ type SourceConnection = Pick<XferConnection, 'remoteBitfield' | 'remoteIsOrigin'
 type SourceTarget = Multiaddr | string
 
 /** Fetches and verifies the manifest of `contentId` from one source: over libp2p (`node`) or from a web seed URL. */
-export async function fetchSourceManifest (node: SwarmNode, address: string | Multiaddr, contentId: ContentId, init: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<VerifiedManifest> {
+export async function fetchSourceManifest (node: SwarmNode, address: string | Multiaddr, contentId: ContentId, init: { signal?: AbortSignal, timeoutMs?: number, dialAddrs?: readonly string[] } = {}): Promise<VerifiedManifest> {
   const target = targetOf(address)
   return typeof target === 'string' ? await fetchWebSeedManifest(target, contentId, init) : await fetchManifest(node, target, contentId, init)
 }

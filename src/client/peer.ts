@@ -15,6 +15,7 @@
 import type { PrivateKey } from '@libp2p/interface'
 import { ContentStore } from '../store/content-store.js'
 import { createSwarmNode, type SwarmNode, type SwarmNodeInit } from '../net/swarm-node.js'
+import type { RelayServerInit } from '../net/relay-server.js'
 import { registerStatusProtocol } from '../net/status-protocol.js'
 import { OverlayService, type OverlayInit, type OverlayRoleSetting, type OverlayStatus } from '../net/overlay-service.js'
 import { AsnResolver } from '../core/proximity/asn-resolver.js'
@@ -66,6 +67,10 @@ export interface PeerInit {
   statusAllowPeerIds?: string[]
   /** libp2p connection limits. */
   node?: Pick<SwarmNodeInit, 'inboundConnectionsPerSecPerHost' | 'maxIncomingPendingConnections'>
+  /** Limits of the circuit relay server this peer runs while it is a supernode or seeder (src/net/relay-server.ts, each with its default). */
+  relay?: RelayServerInit
+  /** Ask the home router for port forwards (UPnP IGD), removed on stop. Default false (the CLI's `peer` and `get --seed` turn it on). */
+  upnp?: boolean
   /**
    * Follow the store's folder while running: items published into it by
    * another process are served and announced, removed ones (`unpublish`)
@@ -139,7 +144,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
   const opened = init.store == null && init.storeDir != null ? await ContentStore.open(init.storeDir) : undefined
   const store = init.store ?? opened
   const registry = init.metrics == null ? undefined : init.metrics.registry ?? new Registry()
-  const node = await createSwarmNode({ listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/0.0.0.0/tcp/0'], privateKey: init.privateKey, metricsRegistry: registry, ...init.node })
+  const node = await createSwarmNode({ listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/0.0.0.0/tcp/0'], privateKey: init.privateKey, metricsRegistry: registry, relayServer: init.relay ?? {}, upnp: init.upnp, ...init.node })
   const overlay = new OverlayService(node, {
     ...init.overlay,
     role: init.role ?? 'auto',

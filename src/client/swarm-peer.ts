@@ -12,6 +12,9 @@
  * later. The piece picker (DownloadSession) does the rest: peers before
  * origins, nearer peers first, choked sources skipped.
  */
+import { ipOfMultiaddr } from '../core/proximity/public-address.js'
+import { addressScope } from '../core/proximity/ip-address.js'
+import type { ConnectionKind } from '../net/piece-connection.js'
 import type { PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { ContentId } from '../core/content/content-id.js'
@@ -174,6 +177,8 @@ export interface SwarmDownloadResult extends DownloadResult {
   bytesBySource: Map<string, number>
   /** Verified piece bytes fetched, by source kind and transit class (core/proximity/locality.ts). */
   bytesByKind: DeliveryBytes
+  /** Verified piece bytes fetched by the kind of connection they came over: direct (we dialled), reverse (direct, the source dialled us back: it is behind a NAT) or relayed (only a relay with `relayPieces` carries pieces). */
+  bytesByConnection: Record<ConnectionKind, number>
   /** The delivery report sent to an origin for this download: its verdict, or undefined when none was sent (no origin known, nothing fetched, reports off) or it failed. Settles within DEFAULT_DELIVERY_TIMEOUT_MS. */
   deliveryReport: Promise<DeliveryVerdict | undefined>
   /** Moves to the next fleet origin, with the time each cost (empty without `fleetOrigins` or when none was needed). */
@@ -366,6 +371,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     const maxPeers = dl.maxPeers ?? DEFAULT_MAX_PEERS
     const bytesBySource = new Map<string, number>()
     const bytesByKind: DeliveryBytes = { origin: emptyLocalityBytes(), peer: emptyLocalityBytes() }
+    const bytesByConnection: Record<ConnectionKind, number> = { direct: 0, reverse: 0, relayed: 0 }
+    const kindOfSource = new Map<string, ConnectionKind>()
     // A source's place, once per address (bounded by the download's sources).
     const sourcePlaces = new Map<string, LocalityPlace>()
     const localityOf = (source: string): LocalityClass => {
@@ -393,15 +400,17 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
       const out: DownloadSource[] = []
       for (const c of chooser.choose(ranked.map(p => ({ peerId: p.peerId, origin: p.isOrigin === true, near: near(p) })))) {
         const p = byId.get(c.peerId) as ProviderInfo
-        const address = withPeerId(p.multiaddrs[0], p.peerId)
+        // One address names the source (and places it for transit accounting); the download dials any of them (a NATed peer through its relays).
+        const address = withPeerId(sourceLabel(p.multiaddrs), p.peerId)
+        const dialAddrs = p.multiaddrs.map(a => withPeerId(a, p.peerId))
         if (c.isOrigin) {
           live.origins.add(p.peerId)
           originAddrs.add(address)
-          out.push({ address, isOrigin: true })
+          out.push({ address, isOrigin: true, dialAddrs })
         } else {
           live.peers.add(p.peerId)
           chosenPeers.set(p.peerId, near(p))
-          out.push({ address, preference: c.preference })
+          out.push({ address, preference: c.preference, dialAddrs })
         }
       }
       return out
@@ -481,6 +490,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         node,
         onManifest: m => { manifest = m; announce(m.contentId); dl.onManifest?.(m) },
         onSourceConnected: (address, info) => {
+          kindOfSource.set(address, info.connectionKind)
           if (info.announcedOrigin) {
             originAddrs.add(address)
             const id = peerIdOf(address) ?? address
@@ -503,6 +513,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         onPieceStored: (index, source, lengthBytes) => {
           provider.pieceStored(contentId, index)
           bytesBySource.set(source, (bytesBySource.get(source) ?? 0) + lengthBytes)
+          bytesByConnection[kindOfSource.get(source) ?? 'direct'] += lengthBytes
           const fromOrigin = originAddrs.has(source)
           if (fromOrigin) traffic.fromSeeders += lengthBytes; else traffic.fromPeers += lengthBytes
           const locality = localityOf(source)
@@ -543,7 +554,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
       // Reports go over libp2p, to the origin in use (after a failover the first may be dead or hung), never to a web seed.
       const reportTo = failover?.active !== undefined ? fleetAddress.get(failover.active) : [...originAddrs].find(a => !isWebSeedAddress(a))
       const deliveryReport = reportDelivery(contentId, bytesByKind, reportTo)
-      return { ...result, bytesBySource, bytesByKind, deliveryReport, failovers: failover?.events ?? [] }
+      return { ...result, bytesBySource, bytesByKind, bytesByConnection, deliveryReport, failovers: failover?.events ?? [] }
     } catch (err) {
       if (manifest != null) {
         await provider.removeDownload(contentId)
@@ -652,8 +663,17 @@ function withoutPeerId (addr: string): string {
   return at >= 0 ? addr.slice(0, at) : addr
 }
 
+/** The address that names a source: its first public direct address, else its first relayed one over a public relay address (a peer behind a NAT), else its first non-loopback one, else its first. */
+function sourceLabel (addrs: readonly string[]): string {
+  const scope = (a: string): string | undefined => { const ip = ipOfMultiaddr(a.replace(/\/p2p\/.*$/, '')); return ip === undefined ? undefined : addressScope(ip) }
+  return addrs.find(a => !a.includes('/p2p-circuit') && scope(a) === 'public') ??
+    addrs.find(a => a.includes('/p2p-circuit') && scope(a) === 'public') ??
+    addrs.find(a => scope(a) !== 'loopback') ?? addrs[0]
+}
+
 function withPeerId (addr: string, peerId: string): string {
-  return addr.includes('/p2p/') ? addr : `${addr}/p2p/${peerId}`
+  // A relayed address names the relay's id before /p2p-circuit: the peer's own id still follows.
+  return /\/p2p\/[^/]+$/.test(addr) ? addr : `${addr}/p2p/${peerId}`
 }
 
 function peerIdOf (addr: string): string | undefined {

@@ -15,6 +15,7 @@ import type { ManifestRequest, ManifestResponse } from '../core/messages/xfer-me
 import type { ContentId } from '../core/content/content-id.js'
 import { openSignedManifest, type VerifiedManifest } from '../core/content/manifest.js'
 import { MANIFEST_PROTOCOL } from './protocol-ids.js'
+import { openPieceConnection } from './piece-connection.js'
 import { FramedStream, FrameError, isPeerFault, withTimeout } from './framed-stream.js'
 import { offenderGuardOf, PeerBannedError } from './offender-guard.js'
 import { decodeManifestRequest, decodeManifestResponse, encodeManifestRequest, encodeManifestResponse, MAX_MANIFEST_REQUEST_BYTES, MAX_MANIFEST_RESPONSE_BYTES } from './xfer-codec.js'
@@ -77,6 +78,8 @@ export interface FetchManifestInit {
   signal?: AbortSignal
   /** Time allowed for dial plus exchange, ms. Default DEFAULT_MANIFEST_TIMEOUT_MS. */
   timeoutMs?: number
+  /** Every address known for the source, relayed ones included (piece-connection.ts). Default: the target alone. */
+  dialAddrs?: readonly string[]
 }
 
 /**
@@ -86,7 +89,9 @@ export interface FetchManifestInit {
  */
 export async function fetchManifest (node: SwarmNode, target: Multiaddr | PeerId, contentId: ContentId, init: FetchManifestInit = {}): Promise<VerifiedManifest> {
   const signal = withTimeout(init.signal, init.timeoutMs ?? DEFAULT_MANIFEST_TIMEOUT_MS)
-  const stream = await node.dialProtocol(target, MANIFEST_PROTOCOL, { signal })
+  // Like pieces, a manifest (up to 8 MiB) does not cross a relay: the connection is a direct one.
+  const conn = await openPieceConnection(node, target, { signal, dialAddrs: init.dialAddrs })
+  const stream = await conn.newStream(MANIFEST_PROTOCOL, { signal })
   const framed = new FramedStream(stream, { maxFrameBytes: MAX_MANIFEST_RESPONSE_BYTES })
   try {
     await framed.write(encodeManifestRequest({ contentId }), signal)

@@ -10,7 +10,6 @@ import type { OverlayPeerInit } from '../core/peer/overlay-options.js'
 import type { DhtRpcInit } from './dht-rpc.js'
 
 import type { ReachabilityStatus } from '../core/reach/reachability.js'
-import type { ReachServerInit } from './reach-protocol.js'
 export type { OverlayRoleSetting } from '../core/peer/overlay-options.js'
 
 /** One provider of an item, as findProviders returns it (nearest first). */
@@ -44,6 +43,8 @@ export interface OverlayStatus {
   asn: number
   /** Whether peers could dial us back, and on which addresses (core/reach/reachability.ts). */
   reachability: ReachabilityStatus
+  /** Relays holding a reservation for us (a leaf others cannot dial; relay-reservations.ts). */
+  relays: string[]
 }
 
 /** Events of an OverlayService (`noun:verb`, detail objects are plain JSON). */
@@ -58,6 +59,10 @@ export interface OverlayEvents {
   'overlay:error': CustomEvent<{ message: string }>
   /** Our reachability changed (dial-back verdicts of other peers). */
   'reachability:changed': CustomEvent<ReachabilityStatus>
+  /** A relay holds a reservation for us; `addrs` are our relayed addresses through it. */
+  'relay:reserved': CustomEvent<{ relay: string, addrs: string[] }>
+  /** A relay refused or did not answer a reservation (asked again later while wanted). */
+  'relay:failed': CustomEvent<{ relay: string, message: string }>
 }
 
 /** Options of an OverlayService: the peer's (OverlayPeerInit, one default each) plus what only the libp2p shell knows. */
@@ -70,10 +75,8 @@ export interface OverlayInit extends OverlayPeerInit {
   asnResolver?: AsnResolver
   /** An ISP's ALTO maps: lower cost first among providers and supernodes equally near by AS and prefix. Default none. */
   alto?: AltoCosts
-  /** Whether others can dial us, for promotion. Default: measured, by dial-back verdicts of several verifier networks (`/swarmcdn/reach/1.0.0`, core/reach/reachability.ts). */
+  /** Whether others can dial us, for promotion. Default: measured, by dial-back verdicts of several verifier networks (libp2p's AutoNAT v2 at members, core/reach/reachability.ts). */
   reachable?: boolean
-  /** The verifier side of the dial-back protocol (members answer). */
-  reachServer?: ReachServerInit
   /** Upload not used by transfers, in bytes/s, for promotion. Default 1 MiB/s (not yet measured: see README, "Known limits"). */
   spareUploadBytesPerSec?: number
   /** Stream limits of the DHT protocol (its request timeout is the peer's). */

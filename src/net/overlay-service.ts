@@ -19,7 +19,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
 import type { Connection, IdentifyResult, PeerId } from '@libp2p/interface'
-import type { SwarmNode } from './swarm-node.js'
+import { announceAddress, type SwarmNode } from './swarm-node.js'
 import { DhtRpc, DhtRpcError } from './dht-rpc.js'
 import { keyOfPeerId, type DhtFrameContent } from './dht-codec.js'
 import { DHT_PROTOCOL } from './protocol-ids.js'
@@ -36,8 +36,9 @@ import { formatIpAddress } from '../core/proximity/ip-address.js'
 import { OverlayPeer, type OverlayEffect, type OverlayPeerHost, type PolicyMeasurements } from '../core/peer/overlay-peer.js'
 import { resolveOverlayOptions } from '../core/peer/overlay-options.js'
 import type { OverlayRole } from '../core/tier/supernode-policy.js'
-import { registerReachServer } from './reach-protocol.js'
 import { OverlayReach } from './overlay-reach.js'
+import { isLoopbackRelayed, RelayReservations } from './relay-reservations.js'
+import { relayGateOf } from './relay-server.js'
 
 export * from './overlay-api.js'
 export { contactOfMultiaddr } from './overlay-contacts.js'
@@ -60,8 +61,10 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   private running = false
   private listening: Promise<void> = Promise.resolve()
   private readonly reach: OverlayReach
-  private reachServerStop: (() => Promise<void>) | undefined
   private lastReachability = ''
+  private readonly relays: RelayReservations
+  /** Addresses the core confirmed that we told libp2p to announce (≤ the tracker's 8). */
+  private readonly announced = new Set<string>()
 
   constructor (readonly node: SwarmNode, private readonly init: OverlayInit = {}) {
     super()
@@ -79,8 +82,15 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     }, { ...init.rpc, requestTimeoutMs: options.requestTimeoutMs, inboundTimeoutMs: init.rpc?.inboundTimeoutMs ?? options.queryTimeoutMs })
     this.reach = new OverlayReach(node, {
       wants: addr => this.peer.wantsReachVerdict(Math.floor(performance.now()), addr),
-      verdict: v => { this.peer.reachabilityVerdict(Math.floor(performance.now()), v); this.noteReachability() }
+      verdict: v => { this.peer.reachabilityVerdict(Math.floor(performance.now()), v); this.noteReachability(); this.syncRelays(Math.floor(performance.now())) },
+      pathChanged: addr => { this.peer.reachabilityPathChanged(addr) }
     }, message => { this.emit('overlay:error', { message }) })
+    this.relays = new RelayReservations(node, e => {
+      if (e.type === 'reserved') this.emit('relay:reserved', { relay: e.relay, addrs: e.addrs })
+      else this.emit('relay:failed', { relay: e.relay, message: e.message })
+      // Our relayed addresses are part of our contact from now on: our supernodes hear them at once (provider answers carry them).
+      if (e.type === 'reserved') this.input(nowMs => { this.peer.addressesChanged(nowMs); return [] })
+    })
   }
 
   /** The current role ('leaf' before start). */
@@ -125,8 +135,9 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     for (const [name, fn] of this.listeners) this.node.removeEventListener(name as 'peer:disconnect', fn)
     this.listeners.length = 0
     for (const w of this.inboundWaiters.values()) w(undefined)
-    await this.reachServerStop?.().catch(() => {})
-    this.reachServerStop = undefined
+    this.relays.stop()
+    this.reach.stop()
+    relayGateOf(this.node).open = false
     await this.rpc.stop()
   }
 
@@ -191,7 +202,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
       itemsHeld: this.held.size,
       publicAddress: place.address != null ? formatIpAddress(place.address) : undefined,
       asn: place.asn,
-      reachability: this.peer.reachability(Math.floor(performance.now()))
+      reachability: this.peer.reachability(Math.floor(performance.now())),
+      relays: this.relays.relays
     }
   }
 
@@ -246,7 +258,15 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     const nowMs = Math.floor(performance.now())
     this.peer.updateSelf(this.selfContact())
     for (const e of fn(nowMs)) this.perform(e)
+    this.syncRelays(nowMs)
     this.arm()
+  }
+
+  /** The peer says whether we relay for others and where we hold reservations; libp2p does the rest. */
+  private syncRelays (nowMs: number): void {
+    if (!this.running) return
+    relayGateOf(this.node).open = this.peer.servesRelay
+    this.relays.sync(this.peer.relaysWanted(nowMs))
   }
 
   private perform (e: OverlayEffect): void {
@@ -258,7 +278,6 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
         break
       case 'role-changed':
         this.listening = (e.role === 'leaf' ? this.rpc.unlisten() : this.rpc.listen()).catch((err: Error) => { this.emit('overlay:error', { message: err.message }) })
-        this.listening = this.listening.then(async () => { await this.reachServing(this.peer.verifiesReachability) })
         this.emit('role:changed', { role: e.role, previous: e.previous, reason: e.reason })
         break
       case 'attached': this.emit('supernode:attached', { peerId: e.supernode.peerId, multiaddrs: e.supernode.addrs }); break
@@ -324,15 +343,6 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     this.timer.unref()
   }
 
-  /** Members answer dial-back requests (the peer says who verifies); leaves take the handler down. */
-  private async reachServing (on: boolean): Promise<void> {
-    try {
-      if (on && this.reachServerStop == null && this.running) this.reachServerStop = await registerReachServer(this.node, () => this.peer.verifiesReachability, this.init.reachServer)
-      else if (!on && this.reachServerStop != null) { const stop = this.reachServerStop; this.reachServerStop = undefined; await stop() }
-    } catch (err) {
-      this.emit('overlay:error', { message: (err as Error).message })
-    }
-  }
 
   private noteReachability (): void {
     const r = this.peer.reachability(Math.floor(performance.now()))
@@ -340,6 +350,12 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     if (key === this.lastReachability) return
     this.lastReachability = key
     this.emit('reachability:changed', r)
+    // What the core believes dialable, libp2p announces (identify, our contact): a port the router forwards
+    // (UPnP) is otherwise unannounced until libp2p's own AutoNAT agrees. Our supernodes hear of it at once.
+    const fresh = r.confirmedAddrs.filter(a => !this.announced.has(a))
+    if (fresh.length === 0) return
+    for (const a of fresh) { this.announced.add(a); announceAddress(this.node, a) }
+    this.input(nowMs => { this.peer.addressesChanged(nowMs); return [] })
   }
 
   // ---- contacts ------------------------------------------------------------------
@@ -349,7 +365,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   }
 
   private selfContact (): Contact {
-    const addrs = this.node.getMultiaddrs().map(a => stripP2p(a.toString())).slice(0, MAX_ADDRS_PER_CONTACT)
+    // A relayed address over the relay's loopback address is of use to nobody (libp2p makes one per relay address).
+    const addrs = this.node.getMultiaddrs().map(a => stripP2p(a.toString())).filter(a => !isLoopbackRelayed(a)).slice(0, MAX_ADDRS_PER_CONTACT)
     return { id: keyOfPeerId(this.node.peerId.toString()), peerId: this.node.peerId.toString(), addrs }
   }
 

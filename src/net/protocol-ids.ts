@@ -12,5 +12,3 @@ export const STATUS_PROTOCOL = '/swarmcdn/status/1.0.0'
 export const DELIVERY_PROTOCOL = '/swarmcdn/delivery/1.0.0'
 /** A publisher's fleet record, and "fetch this item you own from me" (origin seeders of a fleet). */
 export const FLEET_PROTOCOL = '/swarmcdn/fleet/1.0.0'
-/** Dial-back for reachability (AutoNAT-style): one request naming our addresses, one answer per stream (`reach-protocol.ts`). */
-export const REACH_PROTOCOL = '/swarmcdn/reach/1.0.0'

@@ -1,7 +1,9 @@
 /**
- * The one place libp2p is configured: TCP, Noise, yamux, identify. Every
- * swarmcdn process (seeder, downloader, benchmark) builds its node here so
- * transport and security choices change in one file.
+ * The one place libp2p is configured: TCP, Noise, yamux, identify, and for
+ * peers behind NATs the circuit relay v2 transport, DCUtR and AutoNAT v2
+ * (plus a relay server when asked). Every swarmcdn process (seeder,
+ * downloader, benchmark) builds its node here so transport and security
+ * choices change in one file.
  */
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
@@ -10,10 +12,16 @@ import { noiseCrypto } from './noise-crypto.js'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
+import { multiaddr } from '@multiformats/multiaddr'
 import { OffenderGuard, setOffenderGuard } from './offender-guard.js'
 import type { OffenseLedgerInit } from '../core/abuse/offense-ledger.js'
 import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import type { Registry } from 'prom-client'
+import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
+import { dcutr } from '@libp2p/dcutr'
+import { autoNATv2 } from '@libp2p/autonat-v2'
+import { uPnPNAT } from '@libp2p/upnp-nat'
+import { RelayGate, relayServerService, resolveRelayServerInit, setRelayGate, type RelayServerInit } from './relay-server.js'
 
 /** Options for createSwarmNode. */
 export interface SwarmNodeInit {
@@ -48,6 +56,21 @@ export interface SwarmNodeInit {
    * metrics (nothing wraps the streams).
    */
   metricsRegistry?: Registry
+  /**
+   * Run a circuit relay v2 server with these limits (relay-server.ts). It
+   * grants reservations only while `relayGateOf(node).open` (the overlay
+   * opens it for members). Default: no relay server.
+   */
+  relayServer?: RelayServerInit
+  /**
+   * Ask the home router (UPnP IGD, found by SSDP on the LAN) to forward
+   * our private listen ports, through `@libp2p/upnp-nat`; the mappings are
+   * removed when the node stops. The mapped address is not believed until
+   * verifiers dial it back (core/reach). Default false (`peer` and
+   * `get --seed` turn it on; `--no-upnp` off). Never when every listen
+   * address is a loopback one.
+   */
+  upnp?: boolean
 }
 
 /** The loopback-model dial source for `listen` (see SwarmNodeInit.dialLocalAddress), or undefined. */
@@ -115,21 +138,59 @@ function quietStop (): (components: { addressManager: unknown, events: EventTarg
   }
 }
 
+/**
+ * libp2p announces a public listen address only after its AutoNAT
+ * confirmed it; until then a host on a public address (a seeder, a
+ * supernode) would hand out only its loopback address, and contacts
+ * taken in that first second stay in others' routing tables. We announce
+ * what we listen on from the start, as on private addresses; whether
+ * others can really dial us is the peer core's verdict (core/reach), and
+ * libp2p's AutoNAT v2 still withdraws an address it finds undialable.
+ */
+function announceListenAddresses (node: SwarmNode): void {
+  const c = (node as unknown as { components?: { transportManager?: { getAddrs: () => Array<{ toString: () => string }> }, addressManager?: { confirmObservedAddr: (ma: unknown, o: { type: 'transport' }) => void } } }).components
+  if (c?.transportManager == null || c.addressManager == null) return
+  for (const ma of c.transportManager.getAddrs()) {
+    if (!ma.toString().includes('/p2p-circuit')) c.addressManager.confirmObservedAddr(ma, { type: 'transport' })
+  }
+}
+
+/** Makes libp2p announce `addr` (a plain multiaddr the peer core confirmed dialable: core/reach). */
+export function announceAddress (node: SwarmNode, addr: string): void {
+  const am = (node as unknown as { components?: { addressManager?: { confirmObservedAddr: (ma: unknown, o?: { type: 'observed' }) => void, getAddressesWithMetadata: () => Array<{ multiaddr: { toString: () => string } }> } } }).components?.addressManager
+  if (am == null) return
+  try {
+    // A listen address or a UPnP mapping is known to libp2p; an address behind a port forwarded by hand is not: add it.
+    const known = am.getAddressesWithMetadata().some(a => a.multiaddr.toString() === addr)
+    am.confirmObservedAddr(multiaddr(addr), known ? undefined : { type: 'observed' })
+  } catch {}
+}
+
 async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
   const localAddress = init.dialLocalAddress ?? loopbackDialAddress(init.listenMultiaddrs ?? [])
   // The gater needs the guard before the node exists; the node is attached to it after.
   const guard = new OffenderGuard(init.offenders)
+  const relayGate = new RelayGate()
+  const relay = init.relayServer != null ? { relay: relayServerService(resolveRelayServerInit(init.relayServer)) } : {}
+  // Listening on loopback only there is nothing to forward, and no gateway search leaves the machine (tests, demos).
+  const beyondLoopback = (init.listenMultiaddrs ?? []).some(a => !/^\/ip4\/127\.|^\/ip6\/::1\//.test(a))
+  const upnp = init.upnp === true && beyondLoopback ? { upnp: uPnPNAT({ autoConfirmAddress: false, portMappingDescription: 'swarmcdn' }) } : {}
   const node: SwarmNode = await createLibp2p({
     ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
     ...(init.metricsRegistry != null ? { metrics: prometheusMetrics({ registry: init.metricsRegistry }) } : {}),
     addresses: { listen: init.listenMultiaddrs ?? [] },
-    transports: [tcp(localAddress != null ? { dialOpts: { localAddress } as TCPSocketOptions } : {})],
+    // The relay transport dials relayed addresses and listens on relays the overlay picks
+    // (relay-reservations.ts); it never looks for relays by itself (no `/p2p-circuit` listen address).
+    transports: [tcp(localAddress != null ? { dialOpts: { localAddress } as TCPSocketOptions } : {}), circuitRelayTransport({ reservationConcurrency: 2 })],
     // Session keys become KeyObjects once, not per message (noise-crypto.ts says why).
     connectionEncrypters: [noise({ crypto: noiseCrypto })],
     streamMuxers: [yamux({
       streamOptions: { maxStreamWindowSize: init.maxStreamWindowBytes ?? DEFAULT_MAX_STREAM_WINDOW_BYTES }
     })],
-    services: { identify: identify(), quietStop: quietStop() },
+    // DCUtR upgrades a relayed connection: the side dialled through the relay dials the other's
+    // public addresses (a reverse connection), else both try a hole punch (which js-libp2p's TCP
+    // cannot do: it dials from ephemeral ports). AutoNAT v2 answers others' reachability checks.
+    services: { identify: identify(), quietStop: quietStop(), dcutr: dcutr(), autoNAT: autoNATv2(), ...relay, ...upnp },
     connectionManager: {
       inboundConnectionThreshold: init.inboundConnectionsPerSecPerHost ?? 100,
       ...(init.maxIncomingPendingConnections != null ? { maxIncomingPendingConnections: init.maxIncomingPendingConnections } : {})
@@ -137,9 +198,12 @@ async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
     // A banned peer's reconnects are refused once it has proven its identity (Noise), before any stream opens.
     connectionGater: {
       denyInboundEncryptedConnection: peerId => guard.refuses(peerId.toString()),
-      denyOutboundEncryptedConnection: peerId => guard.refuses(peerId.toString())
+      denyOutboundEncryptedConnection: peerId => guard.refuses(peerId.toString()),
+      denyInboundRelayReservation: peerId => !relayGate.open || guard.refuses(peerId.toString())
     }
   })
   setOffenderGuard(node, guard)
+  setRelayGate(node, relayGate)
+  announceListenAddresses(node)
   return node
 }

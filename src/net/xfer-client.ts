@@ -13,6 +13,7 @@ import type { VerifiedManifest } from '../core/content/manifest.js'
 import { pieceLengthAt } from '../core/content/pieces.js'
 import { Bitfield } from '../core/swarm/bitfield.js'
 import { XFER_PROTOCOL } from './protocol-ids.js'
+import { connectionKindOf, openPieceConnection, type ConnectionKind } from './piece-connection.js'
 import { FramedStream, FrameError, withTimeout } from './framed-stream.js'
 import { ContentNotFoundError } from './manifest-protocol.js'
 import { decodeXferFrame, decodeXferMessage, encodeXferMessage, MalformedFrameError, XFER_FRAME_OVERHEAD_BYTES, type ReceivedXferMessage } from './xfer-codec.js'
@@ -35,6 +36,8 @@ export interface XferConnectionInit {
   maxRequests?: number
   /** Our verified pieces, sent in our handshake. Default: none. */
   have?: Bitfield
+  /** Every address known for the source, relayed ones included (piece-connection.ts). Default: the target alone. */
+  dialAddrs?: readonly string[]
 }
 
 /** One xfer stream to one source for one item. */
@@ -50,13 +53,15 @@ export class XferConnection {
     /** The source's peer id, as a string. */
     readonly remotePeer: string,
     /** The source said in its handshake that it is a publisher's origin seeder (older sources never say so). */
-    readonly remoteIsOrigin: boolean
+    readonly remoteIsOrigin: boolean,
+    /** How the connection was made: we dialled the source, the source dialled us (a reverse connection), or through a circuit relay (only when the relay lets pieces through: piece-connection.ts). */
+    readonly connectionKind: ConnectionKind
   ) {}
 
   /** Dials `target`, handshakes for `manifest`'s item; throws ContentNotFoundError if the source lacks it. */
   static async open (node: SwarmNode, target: Multiaddr | PeerId, manifest: VerifiedManifest, init: XferConnectionInit = {}): Promise<XferConnection> {
     const signal = withTimeout(init.signal, init.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS)
-    const conn = await node.dial(target, { signal })
+    const conn = await openPieceConnection(node, target, { signal, dialAddrs: init.dialAddrs })
     const stream: Stream = await conn.newStream(XFER_PROTOCOL, { signal })
     const bitfieldBytes = Math.ceil(manifest.pieceCount / 8)
     const maxFrameBytes = Math.max(manifest.pieceSizeBytes, bitfieldBytes) + XFER_FRAME_OVERHEAD_BYTES
@@ -77,7 +82,7 @@ export class XferConnection {
       } catch (err) {
         throw new MalformedFrameError((err as Error).message)
       }
-      return new XferConnection(framed, manifest, remote, conn.remotePeer.toString(), reply.origin === true)
+      return new XferConnection(framed, manifest, remote, conn.remotePeer.toString(), reply.origin === true, connectionKindOf(conn))
     } catch (err) {
       stream.abort(err as Error)
       throw err

@@ -31,8 +31,8 @@ export interface NatNet {
   down: () => Promise<void>
 }
 
-/** Builds one run with a home per NAT kind; `publicHosts` public host namespaces p1.. (198.18.N.10). */
-export async function natNetUp (kinds: Array<'cone' | 'symmetric'>, publicHosts = 2): Promise<NatNet> {
+/** Builds one run with a home per NAT kind; `publicHosts` public host namespaces p1.. ((10+N).0.N.10). */
+export async function natNetUp (kinds: Array<'cone' | 'symmetric' | 'upnp'>, publicHosts = 2): Promise<NatNet> {
   const tag = `t${process.pid % 100000}`
   const env = { ...process.env, NAT_NET_PUBLIC_HOSTS: String(publicHosts) }
   // A leftover of an earlier, killed run under the same pid would make `up` refuse.

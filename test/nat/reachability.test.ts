@@ -36,7 +36,7 @@ describe('nat: reachability behind real NATs (network namespaces)', function () 
     const seeder = startCli(['seed', '--store', fixture.store.dir, ...listen], { prefix: net.exec('p1') })
     procs.push(seeder)
     const up = await seeder.waitFor(e => e.event === 'listening', 30_000)
-    const bootstrap = ['--bootstrap', `/ip4/198.18.1.10/tcp/4001/p2p/${String(up.peerId)}`]
+    const bootstrap = ['--bootstrap', `/ip4/11.0.1.10/tcp/4001/p2p/${String(up.peerId)}`]
     const supernodes = ['p2', 'p3'].map(ns => startCli(['peer', '--role', 'supernode', ...listen, ...bootstrap], { prefix: net!.exec(ns) }))
     procs.push(...supernodes)
     await Promise.all(supernodes.map(async s => await s.waitFor(e => e.event === 'listening', 30_000)))
@@ -45,13 +45,13 @@ describe('nat: reachability behind real NATs (network namespaces)', function () 
 
     // A supernode is dialled back by the seeder and the other supernode: two networks.
     const pub = await supernodes[0].waitFor(reach('public'), 60_000)
-    expect(pub.confirmedAddrs).to.deep.equal(['/ip4/198.18.2.10/tcp/4001'])
+    expect(pub.confirmedAddrs).to.deep.equal(['/ip4/12.0.2.10/tcp/4001'])
     // Behind either NAT, the verifiers saw the router's address; dialling it back fails.
     const cone = await leaves[0].waitFor(reach('private'), 60_000)
-    expect(cone.refutedAddrs).to.deep.equal(['/ip4/198.18.101.1/tcp/4001'])
+    expect(cone.refutedAddrs).to.deep.equal(['/ip4/21.0.1.2/tcp/4001'])
     expect(cone.verifierNetworks).to.be.at.least(2)
     const sym = await leaves[1].waitFor(reach('private'), 60_000)
-    expect(sym.refutedAddrs).to.deep.equal(['/ip4/198.18.102.1/tcp/4001'])
+    expect(sym.refutedAddrs).to.deep.equal(['/ip4/22.0.2.2/tcp/4001'])
     expect(leaves.every(l => l.events.every(e => !(e.event === 'reachability:changed' && e.reachability === 'public')))).to.equal(true)
 
     // `status` from the leaf's own host (the status protocol answers only the local machine).

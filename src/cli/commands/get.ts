@@ -20,7 +20,7 @@ import { addAsUploadLimitOption, type AsUploadLimitCliOptions } from '../as-uplo
 
 interface GetOptions extends OverlayCliOptions, SourceCliOptions, FleetCliOptions, AltoCliOptions, AsUploadLimitCliOptions {
   origin: string[], output: string, json: boolean, seed: boolean, listen: string[], store?: string,
-  uploadSlots?: number, uploadLimit?: number, findTimeout: number, force: boolean, wait: boolean, maxItemSize: number
+  uploadSlots?: number, uploadLimit?: number, findTimeout: number, force: boolean, wait: boolean, maxItemSize: number, upnp: boolean
 }
 
 /** What `get` downloads with: a swarm peer alone (`--peer`/`--origin`) or the peer runtime in the overlay. */
@@ -47,6 +47,7 @@ export function registerGet (program: Command): void {
   addSourceOptions(cmd, 'a peer to download from (repeatable: downloads from all at once)')
     .option('--origin <multiaddr>', 'an origin seeder, used for what peers cannot supply (repeatable)', parsePeerMultiaddr, [] as string[])
     .option('--seed', 'keep serving the item after the download completes, until Ctrl-C', false)
+    .option('--no-upnp', 'with --seed: do not ask the home router to forward the listen port (UPnP; default: ask, and remove the forward on exit)')
     .option('--listen <multiaddr>', 'where to serve pieces to other peers, during and after the download (repeatable)', parseListenMultiaddr, [] as string[])
     .option('--store <dir>', 'add the completed item to this content store (and serve it from there)')
     .option('--upload-slots <n>', 'peers served at once; the rest are choked (default 4)', parsePositiveInt)
@@ -86,7 +87,8 @@ export function registerGet (program: Command): void {
       let runtime: Runtime
       if (bootstrap.length > 0) {
         // A leaf in the overlay: finds providers there, announces the item once its manifest verified.
-        const peer = await startPeer({ alto, role: 'leaf', bootstrap, listenMultiaddrs: listen, storeDir: opts.store, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp, upload })
+        // Only a get that keeps seeding asks the router for a port forward: a one-off download has nothing to offer after it.
+        const peer = await startPeer({ alto, role: 'leaf', bootstrap, listenMultiaddrs: listen, storeDir: opts.store, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp, upload, upnp: opts.seed && opts.upnp })
         runtime = { swarm: peer.swarm, overlayFinder: peer.finder, download: peer.download, stop: peer.stop }
       } else {
         // Transit accounting places every source, so the table is loaded even for one peer (the prebuilt block: tens of ms).
@@ -173,7 +175,7 @@ export function registerGet (program: Command): void {
         const secs = result.elapsedMs / 1000
         const mibps = result.manifest.lengthBytes / 1048576 / Math.max(secs, 0.001)
         if (opts.json) {
-          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: result.outputPath, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource), bytesByKind: result.bytesByKind, deliveryReport: deliveryReport ?? null, failovers: result.failovers }) + '\n')
+          process.stdout.write(JSON.stringify({ event: 'done', contentId, output: result.outputPath, lengthBytes: result.manifest.lengthBytes, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, ...swarm.stats().traffic, bytesBySource: Object.fromEntries(result.bytesBySource), bytesByKind: result.bytesByKind, bytesByConnection: result.bytesByConnection, deliveryReport: deliveryReport ?? null, failovers: result.failovers }) + '\n')
         } else if (result.fetchedPieces === 0 && result.resumedPieces === result.manifest.pieceCount) {
           process.stderr.write(`${result.outputPath} is already complete (${result.manifest.lengthBytes} bytes, ${result.manifest.pieceCount} pieces verified)\n`)
         } else {

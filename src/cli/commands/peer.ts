@@ -5,6 +5,7 @@
  * There is no control protocol: more downloads mean another `--get` at the
  * next start, or `swarmcdn get ... --seed` as its own peer.
  */
+import { addRelayOptions, relayInitOf, type RelayCliOptions } from '../relay-options.js'
 import { mkdir } from 'node:fs/promises'
 import { itemSources } from '../item-sources.js'
 import { type Command, InvalidArgumentError, Option } from 'commander'
@@ -19,9 +20,9 @@ import { addOverlayOptions, bootstrapOf, primedFinder, printOverlayEvents, until
 import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metrics-option.js'
 import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
 
-interface PeerOptions extends AltoCliOptions, AsUploadLimitCliOptions, OverlayCliOptions, MetricsCliOptions, IdentityCliOptions {
+interface PeerOptions extends AltoCliOptions, AsUploadLimitCliOptions, OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, RelayCliOptions {
   listen?: string[], store?: string, role: OverlayRoleSetting, json: boolean,
-  get?: string[], outputDir: string, uploadSlots?: number, uploadLimit?: number, statusAllow?: string[]
+  get?: string[], outputDir: string, uploadSlots?: number, uploadLimit?: number, statusAllow?: string[], upnp: boolean
 }
 
 function parsePositiveInt (text: string): number {
@@ -49,6 +50,8 @@ export function registerPeer (program: Command): void {
     .addOption(new Option('--status-allow <peer-id>', 'a peer id that may read this peer\'s status from another host (repeatable; the local machine always may)').argParser(collect))
     .option('--json', 'print one JSON event per line', false)
   addMetricsOption(cmd)
+  addRelayOptions(cmd)
+  cmd.option('--no-upnp', 'do not ask the home router to forward the listen ports (UPnP; default: ask, and remove the forwards on exit)')
   addIdentityOption(cmd)
   addAltoOptions(cmd)
   addAsUploadLimitOption(cmd)
@@ -76,7 +79,9 @@ export function registerPeer (program: Command): void {
         role: opts.role,
         proximity: opts.proximity,
         statusAllowPeerIds: opts.statusAllow,
-        metrics: opts.metrics
+        metrics: opts.metrics,
+        relay: relayInitOf(opts),
+        upnp: opts.upnp
       })
       // Listen for the stop signal before saying we listen: whoever reads that line may signal at once.
       const signalled = untilSignal()

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { addRelayOptions, relayInitOf, type RelayCliOptions } from '../relay-options.js'
 import { InvalidArgumentError } from 'commander'
 import { DEFAULT_ORIGIN_BUSY_THRESHOLD_REQUESTERS, DEFAULT_ORIGIN_UPLOAD_SLOTS, startOriginSeeder } from '../../../seeders/origin-seeder.js'
 import { WEBSEED_DEFAULTS } from '../../../seeders/web-seed.js'
@@ -18,7 +19,7 @@ import { printStoreChange, reloadingResolver } from '../live-reload.js'
 import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
 import { addAsUploadLimitOption, type AsUploadLimitCliOptions } from '../as-upload-limit-option.js'
 
-interface SeedOptions extends AltoCliOptions, AsUploadLimitCliOptions, OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, FleetCliOptions {
+interface SeedOptions extends AltoCliOptions, AsUploadLimitCliOptions, OverlayCliOptions, MetricsCliOptions, IdentityCliOptions, FleetCliOptions, RelayCliOptions {
   store: string
   listen: string[]
   http?: { host: string, port: number }
@@ -76,6 +77,7 @@ export function registerSeed (program: Command): void {
     .option('--no-local-network-exemption', 'count loopback and private source addresses as networks in the provider-record quotas (by default they are exempt, so a LAN or a one-machine setup is not one network)')
   addHttpLimitOptions(cmd, 'http-', 'web seed', WEBSEED_DEFAULTS)
   addMetricsOption(cmd)
+  addRelayOptions(cmd)
   addIdentityOption(cmd)
   addFleetOption(cmd, 'serve it, announce only the items this seeder owns, take items the publisher offers; re-read on SIGHUP and when the file changes (older or foreign records are refused)')
   addAltoOptions(cmd)
@@ -102,6 +104,7 @@ export function registerSeed (program: Command): void {
         publicIp: opts.publicIp,
         http: opts.http,
         metrics: opts.metrics,
+        relay: relayInitOf(opts),
         httpLimits: httpLimitsOf(opts, 'http-'),
         xfer: {
           stallTimeoutMs: opts.stallTimeout,

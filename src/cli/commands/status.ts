@@ -59,7 +59,12 @@ function reachabilityLines (s: Record<string, unknown>): string[] {
   const r = s.reachability as { reachability: string, confirmedAddrs: string[], verifierNetworks: number } | undefined
   if (r == null) return []
   const addrs = r.confirmedAddrs.length > 0 ? ` on ${r.confirmedAddrs.join(', ')}` : ''
-  return [`reachability     ${r.reachability}${addrs} (${r.verifierNetworks} verifier network(s))`]
+  const relays = (s.relays as string[] | undefined) ?? []
+  return [
+    `reachability     ${r.reachability}${addrs} (${r.verifierNetworks} verifier network(s))`,
+    // A leaf behind a NAT is reached through relays at its supernodes (older peers' documents have no list).
+    ...(relays.length > 0 ? [`relayed by       ${relays.join('\n                 ')}`] : [])
+  ]
 }
 
 function mib (bytes: unknown): string {

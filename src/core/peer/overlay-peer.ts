@@ -55,6 +55,7 @@ import { SupernodeIndex, type SupernodeEffect } from '../tier/supernode-index.js
 import { SupernodePolicy, type OverlayRole } from '../tier/supernode-policy.js'
 import { rankPeers, type PeerPlace, type RankCandidate } from '../proximity/peer-ranking.js'
 import { ReachabilityTracker, type ReachabilityStatus, type ReachVerdict } from '../reach/reachability.js'
+import { relaysWanted, servesRelay } from '../reach/relay-choice.js'
 import { resolveOverlayOptions, type OverlayPeerInit, type ResolvedOverlayOptions } from './overlay-options.js'
 import { AnnouncerCache } from './announcer-cache.js'
 
@@ -215,8 +216,17 @@ export class OverlayPeer {
     return this.reach?.status(nowMs) ?? { reachability: 'unknown', confirmedAddrs: [], refutedAddrs: [], verifierNetworks: 0 }
   }
 
+  /** A router began forwarding `addr` to us (a UPnP mapping): its earlier verdicts are forgotten, new ones decide. */
+  reachabilityPathChanged (addr: string): void { this.reach?.forget(addr) }
+
   /** Whether this peer dials others back for their reachability: members (supernodes, seeders) do, leaves do not. */
   get verifiesReachability (): boolean { return this.role !== 'leaf' }
+
+  /** Whether this peer grants circuit relay reservations (core/reach/relay-choice.ts). */
+  get servesRelay (): boolean { return servesRelay(this.role) }
+
+  /** The supernodes this peer should hold relay reservations at now (core/reach/relay-choice.ts). */
+  relaysWanted (nowMs: number): Contact[] { return relaysWanted(this.role, this.reachability(nowMs).reachability, this.attached()) }
   /** Peers this peer holds a connection to for the overlay (its supernodes, or its leaves and table). */
   connectedPeerIds (): string[] {
     return [...(this.leaf?.attached() ?? []).map(c => c.peerId), ...(this.index?.leafPeerIds() ?? []), ...(this.dht?.table.toArray() ?? []).map(c => c.peerId)]
@@ -251,6 +261,9 @@ export class OverlayPeer {
 
   /** This peer's addresses changed (listen, observed): later frames and new machines carry them. */
   updateSelf (self: Contact): void { this.self = this.currentRole === 'seeder' ? { ...self, origin: true } : self }
+
+  /** Our dialable addresses changed in a way others must learn now (a relay reservation): a leaf's supernodes hear them at once, through keep-alives. Call `updateSelf` first; the effects come from the timer. */
+  addressesChanged (nowMs: number): void { this.leaf?.keepAliveNow(nowMs) }
 
   /** Switches role now (tests, an operator); policy does the same through `start`'s timer. */
   setRole (nowMs: number, role: OverlayRole, reason: string): Effects {

@@ -114,6 +114,11 @@ export class ReachabilityTracker {
     perAddr.set(net, { dialable: v.dialable, atMs: nowMs })
   }
 
+  /** The path to `addr` changed (a router now forwards its port): earlier verdicts about it say nothing any more. */
+  forget (addr: string): void {
+    this.votes.delete(addr)
+  }
+
   /** True when verdicts for `addr` are still needed (neither confirmed nor refuted). */
   undecided (nowMs: number, addr: string): boolean {
     return this.verdictOf(nowMs, addr) === undefined

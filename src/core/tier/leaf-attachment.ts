@@ -310,6 +310,11 @@ export class LeafAttachment {
     return this.attachments.has(peerId) ? this.lose(nowMs, peerId, 'disconnected') : []
   }
 
+  /** Our addresses changed (a relay reservation): every attached supernode gets a keep-alive, which carries them, at `nowMs` rather than at its interval. */
+  keepAliveNow (nowMs: number): void {
+    for (const a of this.attachments.values()) if (a.attached) a.nextKeepAliveAtMs = Math.min(a.nextKeepAliveAtMs, nowMs)
+  }
+
   /** Earliest time `handleTimeout` has work, or undefined. */
   nextDeadlineMs (): number | undefined {
     // Runs after every input of the owner: no closure, and backoffs are walked, not looked up per candidate.

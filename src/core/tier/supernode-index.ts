@@ -208,6 +208,8 @@ export class SupernodeIndex {
     }
     if (leaf == null) return reply({ type: 'error', requestId: m.requestId, code: 'not-attached' })
     this.seen(from.peerId, leaf, nowMs)
+    // A leaf's addresses change after it attached (relayed addresses once it holds a reservation here): answers name the latest.
+    if (from.addrs.length > 0) leaf.contact = from
     switch (m.type) {
       case 'keep-alive': return reply({ type: 'ack', requestId: m.requestId })
       case 'register': {

@@ -42,6 +42,19 @@ describe('ReachabilityTracker', () => {
     expect(t.status(3).reachability).to.equal('unknown')
   })
 
+  it('forgets an address\'s verdicts when its path changed (a new port forward), so new ones decide at once', () => {
+    const t = new ReachabilityTracker()
+    t.report(0, no('A', '198.18.1.10'))
+    t.report(0, no('B', '198.18.2.10'))
+    expect(t.status(1).reachability).to.equal('private')
+    expect(t.undecided(1, ADDR)).to.equal(false)
+    t.forget(ADDR)
+    expect(t.undecided(2, ADDR)).to.equal(true)
+    t.report(3, yes('A', '198.18.1.10'))
+    t.report(3, yes('B', '198.18.2.10'))
+    expect(t.status(4)).to.deep.equal({ reachability: 'public', confirmedAddrs: [ADDR], refutedAddrs: [], verifierNetworks: 2 })
+  })
+
   it('lets a network change its verdict, and forgets verdicts after the TTL', () => {
     const t = new ReachabilityTracker({ verdictTtlMs: 1000 })
     t.report(0, yes('A', '198.18.1.10'))

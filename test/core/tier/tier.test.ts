@@ -124,6 +124,26 @@ describe('core/tier leaf attachment and supernode index', () => {
     expect(done.type === 'query-done' && done.providers.map(p => p.peerId)).to.deep.equal(['leaf0'])
   })
 
+  it('sends keep-alives at once when its addresses change, and its supernodes then answer queries with the new addresses', () => {
+    const { net, leaves } = setup(3, 2)
+    const a = net.leaves.get('leaf0')!
+    net.push(leaves[0], a.hold(net.nowMs, key))
+    net.run(net.nowMs + 100)
+    // A relay reservation gave leaf0 a relayed address; its frames carry it from now on.
+    const relayed = { ...leaves[0], addrs: ['/ip4/12.0.2.10/tcp/4001/p2p/12D3KooWRelay/p2p-circuit'] }
+    a.keepAliveNow(net.nowMs)
+    expect(a.nextDeadlineMs()).to.equal(net.nowMs)
+    const keepAlives = a.handleTimeout(net.nowMs)
+    expect(keepAlives.filter(e => e.type === 'send' && e.message.type === 'keep-alive')).to.have.length(3)
+    net.push(relayed, keepAlives)
+    net.run(net.nowMs + 100)
+    const b = net.leaves.get('leaf1')!
+    net.push(leaves[1], b.query(net.nowMs, key).effects)
+    net.run(net.nowMs + 100)
+    const done = net.events.find(e => e.e.type === 'query-done')!.e
+    expect(done.type === 'query-done' && done.providers.map(p => p.addrs)).to.deep.equal([relayed.addrs])
+  })
+
   it('re-attaches and re-registers within keep-alive + timeout after its supernode dies silently', () => {
     const { net, leaves } = setup(5, 1)
     const leaf = net.leaves.get('leaf0')!

@@ -1,0 +1,100 @@
+/**
+ * The leaf side of circuit relay v2: holds a reservation at each relay the
+ * overlay peer names (`OverlayPeer.relaysWanted`: the attached supernodes
+ * of a leaf others cannot dial), through libp2p's relay transport (a
+ * listen on `RELAY_ADDR/p2p-circuit`). libp2p then adds the relayed
+ * addresses to the node's own, so the overlay's contact (and with it the
+ * provider records and "busy, try these peers" answers that name us)
+ * carries them. A relay we lose (its connection closed) is reserved again
+ * at the next sync while it is still wanted; a refused one after
+ * RESERVE_RETRY_MS.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import type { PeerId } from '@libp2p/interface'
+import type { SwarmNode } from './swarm-node.js'
+import type { Contact } from '../core/dht/contact.js'
+import { ipOfMultiaddr } from '../core/proximity/public-address.js'
+import { addressScope } from '../core/proximity/ip-address.js'
+
+/** Relays held at once (a leaf attaches to 2-3 supernodes). */
+export const MAX_RELAY_RESERVATIONS = 4
+/** Wait before asking a relay that refused or failed again, ms. */
+export const RESERVE_RETRY_MS = 30_000
+/** Time for one reservation (connect + reserve), ms. */
+export const RESERVE_TIMEOUT_MS = 10_000
+
+/** What happened to a reservation, for the overlay's events. */
+export type RelayReservationEvent =
+  | { type: 'reserved', relay: string, addrs: string[] }
+  | { type: 'failed', relay: string, message: string }
+
+interface TransportManagerLike { listen: (addrs: ReturnType<typeof multiaddr>[]) => Promise<void> }
+
+/** Keeps reservations at the relays the overlay peer wants. */
+export class RelayReservations {
+  private readonly pending = new Set<string>()
+  private readonly held = new Set<string>()
+  private readonly failedAtMs = new Map<string, number>()
+  private readonly onDisconnect = (e: CustomEvent<PeerId>): void => { this.held.delete(e.detail.toString()) }
+
+  constructor (private readonly node: SwarmNode, private readonly onEvent: (e: RelayReservationEvent) => void) {
+    node.addEventListener('peer:disconnect', this.onDisconnect)
+  }
+
+  /** Relays holding a reservation for us. */
+  get relays (): string[] { return [...this.held] }
+
+  /** Reserves at every wanted relay not yet held (bounded; reservations no longer wanted lapse with their connection). */
+  sync (wanted: readonly Contact[]): void {
+    const nowMs = performance.now()
+    for (const c of wanted) {
+      if (this.held.has(c.peerId) || this.pending.has(c.peerId)) continue
+      if (this.held.size + this.pending.size >= MAX_RELAY_RESERVATIONS) return
+      const failed = this.failedAtMs.get(c.peerId)
+      if (failed !== undefined && nowMs - failed < RESERVE_RETRY_MS) continue
+      const addr = relayListenAddr(c)
+      if (addr === undefined) continue
+      this.pending.add(c.peerId)
+      void this.reserve(c.peerId, addr).finally(() => { this.pending.delete(c.peerId) })
+    }
+  }
+
+  stop (): void { this.node.removeEventListener('peer:disconnect', this.onDisconnect) }
+
+  private async reserve (relay: string, addr: string): Promise<void> {
+    // libp2p keeps its transport manager among its components; it has no public listen-at-run-time call.
+    const tm = (this.node as unknown as { components?: { transportManager?: TransportManagerLike } }).components?.transportManager
+    if (tm == null) { this.onEvent({ type: 'failed', relay, message: 'libp2p transport manager not reachable' }); return }
+    try {
+      await withTimeout(tm.listen([multiaddr(addr)]), RESERVE_TIMEOUT_MS)
+      this.held.add(relay)
+      this.failedAtMs.delete(relay)
+      const addrs = this.node.getMultiaddrs().map(a => a.toString()).filter(a => a.includes(`/p2p/${relay}/p2p-circuit`) && !isLoopbackRelayed(a))
+      this.onEvent({ type: 'reserved', relay, addrs })
+    } catch (err) {
+      this.failedAtMs.set(relay, performance.now())
+      if (this.failedAtMs.size > 64) this.failedAtMs.delete(this.failedAtMs.keys().next().value as string)
+      this.onEvent({ type: 'failed', relay, message: (err as Error).message })
+    }
+  }
+}
+
+/** `ADDR/p2p/RELAY/p2p-circuit` over the relay's first public address, else its first non-loopback one. */
+export function relayListenAddr (c: Contact): string | undefined {
+  const direct = c.addrs.filter(a => !a.includes('/p2p-circuit'))
+  const scoped = direct.map(a => ({ a, ip: ipOfMultiaddr(a) })).filter(x => x.ip !== undefined)
+  const pick = scoped.find(x => addressScope(x.ip!) === 'public') ?? scoped.find(x => addressScope(x.ip!) !== 'loopback')
+  return pick === undefined ? undefined : `${pick.a}/p2p/${c.peerId}/p2p-circuit`
+}
+
+/** A relayed address over the relay's loopback address: of use to nobody else, left out of what we announce. */
+export function isLoopbackRelayed (addr: string): boolean {
+  return addr.includes('/p2p-circuit') && /^\/ip[46]\/(127\.|::1\/)/.test(addr)
+}
+
+async function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  try {
+    return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`no reservation within ${ms} ms`)) }, ms) })])
+  } finally { clearTimeout(timer) }
+}

@@ -1,0 +1,90 @@
+/**
+ * The circuit relay v2 server a peer runs for the leaves behind NATs that
+ * attach to it (`@libp2p/circuit-relay-v2`): its limits as options with
+ * one default each, and the gate that lets only members (supernodes,
+ * seeders) grant reservations. Every peer built by `startPeer` has the
+ * server; a leaf's gate is shut, so a leaf never relays for anyone.
+ *
+ * Pieces do not cross a relay unless its operator allows it
+ * (`relayPieces`): by default every relayed connection carries libp2p's
+ * data and duration limit, libp2p marks it limited, and the xfer and
+ * manifest protocols refuse limited connections, so a relay carries
+ * signalling only (identify, DCUtR, the reverse dial it triggers).
+ */
+import { circuitRelayServer, type CircuitRelayServerInit } from '@libp2p/circuit-relay-v2'
+
+/** Limits of a peer's relay server. */
+export interface RelayServerInit {
+  /** Leaves holding a reservation at once. Default 64. */
+  maxReservations?: number
+  /** Relayed connections open at once towards one reserved leaf. Default 16. */
+  maxRelayedConnectionsPerLeaf?: number
+  /** Bytes one relayed connection may carry (both directions) before the relay closes it. Default 131072 (128 KiB, libp2p's). Ignored with `relayPieces`. */
+  maxBytesPerRelayedConnection?: number
+  /** How long one relayed connection may stay open, ms. Default 120000 (libp2p's 2 min). Ignored with `relayPieces`. */
+  maxRelayedConnectionDurationMs?: number
+  /** How long a reservation lasts unless the leaf renews it, ms. Default 7200000 (2 h). */
+  reservationTtlMs?: number
+  /** Relay without data or duration limits, so that pieces may cross this relay. Default false: the relay's upload belongs to its leaves' signalling. */
+  relayPieces?: boolean
+}
+
+/** RelayServerInit with every default applied. */
+export type ResolvedRelayServerInit = Required<RelayServerInit>
+
+/** Defaults of RelayServerInit. */
+export const RELAY_SERVER_DEFAULTS: ResolvedRelayServerInit = {
+  maxReservations: 64,
+  maxRelayedConnectionsPerLeaf: 16,
+  maxBytesPerRelayedConnection: 128 * 1024,
+  maxRelayedConnectionDurationMs: 120_000,
+  reservationTtlMs: 2 * 60 * 60_000,
+  relayPieces: false
+}
+
+/** A relay option out of range. */
+export class RelayOptionError extends Error {
+  override name = 'RelayOptionError'
+  readonly code = 'ERR_RELAY_OPTION'
+}
+
+/** Applies the defaults and rejects values that are not positive integers. */
+export function resolveRelayServerInit (init: RelayServerInit = {}): ResolvedRelayServerInit {
+  const r = { ...RELAY_SERVER_DEFAULTS, ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) }
+  for (const k of ['maxReservations', 'maxRelayedConnectionsPerLeaf', 'maxBytesPerRelayedConnection', 'maxRelayedConnectionDurationMs', 'reservationTtlMs'] as const) {
+    if (!Number.isSafeInteger(r[k]) || r[k] <= 0) throw new RelayOptionError(`relay option ${k} must be a positive integer, got ${String(r[k])}`)
+  }
+  return r
+}
+
+/** The libp2p relay server service for `init`. */
+export function relayServerService (init: ResolvedRelayServerInit): ReturnType<typeof circuitRelayServer> {
+  const options: CircuitRelayServerInit = {
+    reservations: {
+      maxReservations: init.maxReservations,
+      reservationTtl: init.reservationTtlMs,
+      applyDefaultLimit: !init.relayPieces,
+      defaultDataLimit: BigInt(init.maxBytesPerRelayedConnection),
+      defaultDurationLimit: init.maxRelayedConnectionDurationMs
+    },
+    maxOutboundStopStreams: init.maxRelayedConnectionsPerLeaf
+  }
+  return circuitRelayServer(options)
+}
+
+/** Whether this node grants relay reservations now (members do; see OverlayPeer.servesRelay). */
+export class RelayGate {
+  open = false
+}
+
+const gates = new WeakMap<object, RelayGate>()
+
+/** The relay gate of `node` (shut until a member opens it). */
+export function relayGateOf (node: object): RelayGate {
+  let gate = gates.get(node)
+  if (gate == null) { gate = new RelayGate(); gates.set(node, gate) }
+  return gate
+}
+
+/** Makes `gate` the one relayGateOf(node) returns (swarm-node.ts wires it into the connection gater). */
+export function setRelayGate (node: object, gate: RelayGate): void { gates.set(node, gate) }
