@@ -15,30 +15,29 @@
  *   else a public identify-observed address, else its listen address.
  */
 import { randomInt } from 'node:crypto'
-import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { TypedEventEmitter } from 'main-event'
 import type { Connection, IdentifyResult, PeerId } from '@libp2p/interface'
-import { announceAddress, type SwarmNode } from './swarm-node.js'
-import { DhtRpc, DhtRpcError } from './dht-rpc.js'
-import { keyOfPeerId, type DhtFrameContent } from './dht-codec.js'
+import type { SwarmNode } from './swarm-node.js'
+import { keyOfPeerId } from './dht-codec.js'
+import { OverlayWire } from './overlay-wire.js'
+import { LoadMeter } from './load-meter.js'
 import { DHT_PROTOCOL } from './protocol-ids.js'
 import type { Contact } from '../core/dht/contact.js'
-import { isDhtRequest, MAX_ADDRS_PER_CONTACT, type DhtMessage } from '../core/messages/dht-messages.js'
+import { MAX_ADDRS_PER_CONTACT } from '../core/messages/dht-messages.js'
 import type { Key } from '../core/ids.js'
 import { keyToHex } from '../core/ids.js'
 import { contentKey, parseContentId, type ContentId } from '../core/content/content-id.js'
 import { AsnResolver } from '../core/proximity/asn-resolver.js'
 import { LOAD_REPORT_INTERVAL_MS, MAX_HELD_ITEMS, OverlayStoppedError, type OverlayEvents, type OverlayInit, type OverlayStatus, type ProviderInfo } from './overlay-api.js'
-import { contactOf, contactOfMultiaddr, OverlayPlaces, stripP2p } from './overlay-contacts.js'
+import { contactOfMultiaddr, OverlayPlaces, stripP2p } from './overlay-contacts.js'
 import type { PeerPlace } from '../core/proximity/peer-ranking.js'
 import { formatIpAddress } from '../core/proximity/ip-address.js'
 import { OverlayPeer, type OverlayEffect, type OverlayPeerHost, type PolicyMeasurements } from '../core/peer/overlay-peer.js'
 import { resolveOverlayOptions } from '../core/peer/overlay-options.js'
 import type { OverlayRole } from '../core/tier/supernode-policy.js'
-import { OverlayReach } from './overlay-reach.js'
-import { isLoopbackRelayed, RelayReservations } from './relay-reservations.js'
-import { relayGateOf } from './relay-server.js'
+import { isLoopbackRelayed } from './relay-reservations.js'
+import { OverlayNat } from './overlay-nat.js'
 
 export * from './overlay-api.js'
 export { contactOfMultiaddr } from './overlay-contacts.js'
@@ -47,24 +46,18 @@ function cryptoRandom (): number { return randomInt(0, 2 ** 47) / 2 ** 47 }
 
 /** The overlay of one peer over libp2p: the shell of an OverlayPeer, and the provider API. */
 export class OverlayService extends TypedEventEmitter<OverlayEvents> implements OverlayPeerHost {
-  private readonly peer: OverlayPeer
-  private readonly rpc: DhtRpc
+  readonly peer: OverlayPeer
+  private readonly wire: OverlayWire
   private readonly places: OverlayPlaces
   private readonly held = new Map<string, { key: Key, contentId: ContentId }>()
-  private readonly inboundWaiters = new Map<string, (m: DhtMessage | undefined) => void>()
   private readonly findWaiters = new Map<number, (providers: Contact[]) => void>()
   private readonly listeners: Array<[string, (e: any) => void]> = []
   private timer: NodeJS.Timeout | undefined
   private timerAtMs: number | undefined
-  private loadTimer: NodeJS.Timeout | undefined
-  private readonly lag = monitorEventLoopDelay({ resolution: 20 })
+  private readonly load: LoadMeter
   private running = false
   private listening: Promise<void> = Promise.resolve()
-  private readonly reach: OverlayReach
-  private lastReachability = ''
-  private readonly relays: RelayReservations
-  /** Addresses the core confirmed that we told libp2p to announce (≤ the tracker's 8). */
-  private readonly announced = new Set<string>()
+  private readonly nat: OverlayNat
 
   constructor (readonly node: SwarmNode, private readonly init: OverlayInit = {}) {
     super()
@@ -73,24 +66,15 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     const me = node.peerId.toString()
     const bootstrap = (init.bootstrap ?? []).map(contactOfMultiaddr).filter(c => c.peerId !== me)
     this.peer = new OverlayPeer(this.selfContact(), this, init.random ?? cryptoRandom, bootstrap, options)
-    this.rpc = new DhtRpc(node, {
-      onRequest: async (remote, request, signal) => await this.onRequest(remote, request, signal),
-      onViolation: (peerId, reason) => {
-        this.emit('overlay:error', { message: `protocol violation by ${peerId}: ${reason}` })
-        this.input(nowMs => this.peer.protocolViolation(nowMs, peerId, reason))
-      }
+    this.wire = new OverlayWire(node, {
+      peer: this.peer,
+      input: fn => { this.input(fn) },
+      error: message => { this.emit('overlay:error', { message }) },
+      running: () => this.running
     }, { ...init.rpc, requestTimeoutMs: options.requestTimeoutMs, inboundTimeoutMs: init.rpc?.inboundTimeoutMs ?? options.queryTimeoutMs })
-    this.reach = new OverlayReach(node, {
-      wants: addr => this.peer.wantsReachVerdict(Math.floor(performance.now()), addr),
-      verdict: v => { this.peer.reachabilityVerdict(Math.floor(performance.now()), v); this.noteReachability(); this.syncRelays(Math.floor(performance.now())) },
-      pathChanged: addr => { this.peer.reachabilityPathChanged(addr) }
-    }, message => { this.emit('overlay:error', { message }) })
-    this.relays = new RelayReservations(node, e => {
-      if (e.type === 'reserved') this.emit('relay:reserved', { relay: e.relay, addrs: e.addrs })
-      else this.emit('relay:failed', { relay: e.relay, message: e.message })
-      // Our relayed addresses are part of our contact from now on: our supernodes hear them at once (provider answers carry them).
-      if (e.type === 'reserved') this.input(nowMs => { this.peer.addressesChanged(nowMs); return [] })
-    })
+    // Measured here, decided by the peer: a member sheds new leaves while loaded.
+    this.load = new LoadMeter(load => { if (this.role !== 'leaf') this.peer.reportLoad(load) }, () => init.uploadUtilization?.() ?? 0, LOAD_REPORT_INTERVAL_MS)
+    this.nat = new OverlayNat(node, { peer: this.peer, input: fn => { this.input(fn) }, emit: (name, detail) => { this.emit(name, detail) }, running: () => this.running })
   }
 
   /** The current role ('leaf' before start). */
@@ -110,7 +94,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     this.on('peer:identify', (e: CustomEvent<{ peerId: PeerId, listenAddrs: Array<{ toString: () => string }>, protocols: string[], observedAddr?: { toString: () => string } }>) => {
       const r = e.detail
       if (r.observedAddr != null) this.places.noteObserved(r.observedAddr.toString())
-      this.reach.identified(e.detail as IdentifyResult)
+      this.nat.identified(e.detail as IdentifyResult)
       if (!r.protocols.includes(DHT_PROTOCOL)) return
       const peerId = r.peerId.toString()
       const addrs = r.listenAddrs.map(a => stripP2p(a.toString())).slice(0, MAX_ADDRS_PER_CONTACT)
@@ -118,9 +102,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     })
     this.input(nowMs => this.peer.start(nowMs))
     for (const c of this.node.getConnections()) this.reportConnection(c, 'open')
-    this.lag.enable()
-    this.loadTimer = setInterval(() => { this.reportLoad() }, LOAD_REPORT_INTERVAL_MS)
-    this.loadTimer.unref()
+    this.load.start()
     await this.listening
   }
 
@@ -130,15 +112,11 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     this.input(() => this.peer.stop())
     this.running = false
     if (this.timer != null) clearTimeout(this.timer)
-    if (this.loadTimer != null) clearInterval(this.loadTimer)
-    this.lag.disable()
+    this.load.stop()
     for (const [name, fn] of this.listeners) this.node.removeEventListener(name as 'peer:disconnect', fn)
     this.listeners.length = 0
-    for (const w of this.inboundWaiters.values()) w(undefined)
-    this.relays.stop()
-    this.reach.stop()
-    relayGateOf(this.node).open = false
-    await this.rpc.stop()
+    this.nat.stop()
+    await this.wire.stop()
   }
 
   /** Announces that this peer holds `contentId` (call after an item is complete and verified). */
@@ -203,7 +181,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
       publicAddress: place.address != null ? formatIpAddress(place.address) : undefined,
       asn: place.asn,
       reachability: this.peer.reachability(Math.floor(performance.now())),
-      relays: this.relays.relays
+      relays: this.nat.relays
     }
   }
 
@@ -244,40 +222,25 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     this.peer.connectionOpened(nowMs, peerId, c.id, c.remoteAddr.toString(), nowMs - ageMs)
   }
 
-  /** Measures, the peer decides: upload slots in use and the event loop's lag over the last interval. */
-  private reportLoad (): void {
-    if (this.role === 'leaf') return
-    const eventLoopLagMs = this.lag.percentile(99) / 1e6
-    this.lag.reset()
-    this.peer.reportLoad({ uploadUtilization: this.init.uploadUtilization?.() ?? 0, eventLoopLagMs })
-  }
-
   /** Feeds one input to the peer, performs its effects, re-arms the one timer. */
   private input (fn: (nowMs: number) => OverlayEffect[]): void {
     if (!this.running) return
     const nowMs = Math.floor(performance.now())
     this.peer.updateSelf(this.selfContact())
     for (const e of fn(nowMs)) this.perform(e)
-    this.syncRelays(nowMs)
+    this.nat.sync(nowMs)
     this.arm()
-  }
-
-  /** The peer says whether we relay for others and where we hold reservations; libp2p does the rest. */
-  private syncRelays (nowMs: number): void {
-    if (!this.running) return
-    relayGateOf(this.node).open = this.peer.servesRelay
-    this.relays.sync(this.peer.relaysWanted(nowMs))
   }
 
   private perform (e: OverlayEffect): void {
     switch (e.type) {
-      case 'send': this.send(e.to, e.message); break
+      case 'send': this.wire.send(e.to, e.message); break
       case 'penalize':
         this.emit('peer:penalized', { peerId: e.peer, reason: e.reason })
         void this.node.hangUp(peerIdFromString(e.peer)).catch(() => {})
         break
       case 'role-changed':
-        this.listening = (e.role === 'leaf' ? this.rpc.unlisten() : this.rpc.listen()).catch((err: Error) => { this.emit('overlay:error', { message: err.message }) })
+        this.listening = this.wire.setListening(e.role !== 'leaf').catch((err: Error) => { this.emit('overlay:error', { message: err.message }) })
         this.emit('role:changed', { role: e.role, previous: e.previous, reason: e.reason })
         break
       case 'attached': this.emit('supernode:attached', { peerId: e.supernode.peerId, multiaddrs: e.supernode.addrs }); break
@@ -288,43 +251,6 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
         w?.(e.providers)
         break
       }
-    }
-  }
-
-  private send (to: Contact, message: DhtMessage): void {
-    if (!isDhtRequest(message)) {
-      this.inboundWaiters.get(`${to.peerId} ${message.requestId}`)?.(message)
-      return
-    }
-    void this.rpc.request(to, this.frame(message), { timeoutMs: this.peer.requestTimeoutFor(message) }).then(response => {
-      const from = contactOf(to.peerId, response.senderAddrs.length > 0 ? response.senderAddrs : to.addrs, response.senderRole)
-      this.input(nowMs => this.peer.message(nowMs, from, response.senderRole, response.message))
-    }, (err: Error) => {
-      if (!(err instanceof DhtRpcError)) this.emit('overlay:error', { message: err.message })
-      this.input(nowMs => this.peer.rpcFailed(nowMs, message.requestId))
-    })
-  }
-
-  private async onRequest (remote: PeerId, request: DhtFrameContent, signal: AbortSignal): Promise<DhtFrameContent | undefined> {
-    if (!this.running) return undefined
-    const peerId = remote.toString()
-    const from = contactOf(peerId, request.senderAddrs, request.senderRole)
-    const m = request.message
-    const waitKey = `${peerId} ${m.requestId}`
-    if (this.inboundWaiters.has(waitKey)) return undefined
-    let answer: DhtMessage | undefined
-    const answered = new Promise<DhtMessage | undefined>(resolve => {
-      this.inboundWaiters.set(waitKey, msg => { answer = msg; resolve(msg) })
-      signal.addEventListener('abort', () => { resolve(undefined) }, { once: true })
-    })
-    this.input(nowMs => this.peer.message(nowMs, from, request.senderRole, m))
-    // Only a leaf's query may be answered later (after a DHT lookup); anything else unanswered now never will be.
-    if (answer === undefined && m.type !== 'query') { this.inboundWaiters.delete(waitKey); return undefined }
-    try {
-      const msg = await answered
-      return msg == null ? undefined : this.frame(msg)
-    } finally {
-      this.inboundWaiters.delete(waitKey)
     }
   }
 
@@ -343,26 +269,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     this.timer.unref()
   }
 
-
-  private noteReachability (): void {
-    const r = this.peer.reachability(Math.floor(performance.now()))
-    const key = JSON.stringify(r)
-    if (key === this.lastReachability) return
-    this.lastReachability = key
-    this.emit('reachability:changed', r)
-    // What the core believes dialable, libp2p announces (identify, our contact): a port the router forwards
-    // (UPnP) is otherwise unannounced until libp2p's own AutoNAT agrees. Our supernodes hear of it at once.
-    const fresh = r.confirmedAddrs.filter(a => !this.announced.has(a))
-    if (fresh.length === 0) return
-    for (const a of fresh) { this.announced.add(a); announceAddress(this.node, a) }
-    this.input(nowMs => { this.peer.addressesChanged(nowMs); return [] })
-  }
-
   // ---- contacts ------------------------------------------------------------------
-
-  private frame (message: DhtMessage): DhtFrameContent {
-    return { message, senderRole: this.role, senderAddrs: this.peer.contact.addrs }
-  }
 
   private selfContact (): Contact {
     // A relayed address over the relay's loopback address is of use to nobody (libp2p makes one per relay address).
