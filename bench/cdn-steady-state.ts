@@ -17,6 +17,8 @@ export interface CdnSteadyStateInit {
   kind?: 'origin-baseline' | 'swarmcdn'
   /** Share of leaves behind home NATs (sim/models/nat.ts, its other defaults). Default 0. */
   natShare?: number
+  /** Hole-punch success by NAT kinds (sim/models/nat.ts). Default none succeeds. */
+  punchSuccess?: { coneCone: number, coneSymmetric: number, symmetricSymmetric: number }
 }
 
 /** The benchmark scenario at `peers` peers. */
@@ -25,7 +27,7 @@ export function cdnSteadyState (peers: number, init: CdnSteadyStateInit): Scenar
     name: init.name,
     durationS: init.durationS ?? 86400,
     sampleIntervalS: 300,
-    network: { asCount: 1000, ...(init.natShare === undefined ? {} : { nat: { behindNatShare: init.natShare } }) },
+    network: { asCount: 1000, ...(init.natShare === undefined ? {} : { nat: { behindNatShare: init.natShare, ...(init.punchSuccess === undefined ? {} : { punchSuccess: init.punchSuccess }) } }) },
     populations: [
       { name: 'leaves', count: Math.round(peers * 0.98), churn: { preset: 'kad' } },
       { name: 'supernodes', role: 'supernode', count: Math.round(peers * 0.02), churn: { preset: 'supernode' } }

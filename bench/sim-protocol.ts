@@ -9,6 +9,7 @@
  *
  *   node_modules/.bin/node dist/bench/sim-protocol.js [--peers 10000,100000] [--budget-s 600] [--duration-h 24] [--skip-baseline] [--nat-share 0.5]
  */
+import { DCUTR_PUNCH_SUCCESS } from '../sim/models/nat.js'
 import { runScenario, type RunResult } from '../sim/run-scenario.js'
 import { MESSAGE_COUNTS } from '../sim/node/protocol-host.js'
 import type { Scenario } from '../sim/scenario/scenario.js'
@@ -28,13 +29,15 @@ models-only origin baseline, one simulated day per size.
   --skip-baseline    run the protocol only
   --nat-share S      share of leaves behind home NATs, 0-1 (sim/models/nat.ts;
                      default 0)
+  --punch            NATed pairs hole-punch as libp2p's DCUtR measured
+                     (cone-cone 0.7); default: no punching, as swarmcdn runs
   --shipped-list     leaves discover supernodes from random seeders and static
                      supernodes (protocol param leafDiscovery 'shipped-list'),
                      not from the seeders alone
   --help             this text
 
 Set SIM_MESSAGE_COUNTS=1 to also print the messages sent by type.`
-const opts = benchArgs({ usage: USAGE, numbers: { 'budget-s': 600, 'duration-h': 24, 'nat-share': 0 }, lists: { peers: [10_000, 100_000] }, flags: ['skip-baseline', 'shipped-list'] })
+const opts = benchArgs({ usage: USAGE, numbers: { 'budget-s': 600, 'duration-h': 24, 'nat-share': 0 }, lists: { peers: [10_000, 100_000] }, flags: ['skip-baseline', 'shipped-list', 'punch'] })
 const sizes = opts.lists.peers
 const budgetS = opts.numbers['budget-s']
 const skipBaseline = opts.flags['skip-baseline']
@@ -46,7 +49,7 @@ if (!(opts.numbers['nat-share'] >= 0 && opts.numbers['nat-share'] <= 1)) {
 
 function scenario (peers: number, kind: 'origin-baseline' | 'swarmcdn'): Scenario {
   const natShare = opts.numbers['nat-share']
-  const sc = cdnSteadyState(peers, { name: `bench-protocol-${peers}`, durationS, kind, ...(natShare > 0 ? { natShare } : {}) })
+  const sc = cdnSteadyState(peers, { name: `bench-protocol-${peers}`, durationS, kind, ...(natShare > 0 ? { natShare } : {}), ...(opts.flags.punch ? { punchSuccess: DCUTR_PUNCH_SUCCESS } : {}) })
   if (opts.flags['shipped-list'] && kind === 'swarmcdn') sc.protocol.params = { ...sc.protocol.params, leafDiscovery: 'shipped-list' }
   return sc
 }

@@ -15,10 +15,15 @@
  *   once per pair (a pair's routers behave the same way each time), with
  *   the probability of `punchSuccess` for the pair of kinds.
  *
- * Preset numbers: libp2p's own DCUtR measurement found ~70% of punches
- * succeed over 4.4 million attempts (arXiv 2510.27500), which is the cone
- * default here; a symmetric NAT on one side defeats port prediction in
- * most attempts and on both sides in all (our choice: 0.1 and 0).
+ * Defaults describe swarmcdn as built: it does not hole-punch (js-libp2p's
+ * TCP transport dials from ephemeral ports, so a punch cannot line up with
+ * the listen port; docs/ARCHITECTURE.md "Reachability"), so every punch
+ * fails and two NATed peers exchange pieces only over a LAN or UPnP.
+ * What punching would buy is a scenario away: libp2p's own DCUtR
+ * measurement found ~70% of punches succeed over 4.4 million attempts
+ * (arXiv 2510.27500), the `DCUTR_PUNCH_SUCCESS` preset (cone-cone 0.7;
+ * cone-symmetric 0.1 and symmetric-symmetric 0 are our choice: a
+ * symmetric NAT defeats port prediction in most attempts).
  */
 
 /** NAT parameters of a scenario (`network.nat`). */
@@ -29,9 +34,12 @@ export interface NatInit {
   symmetricShare?: number
   /** Share of NATed peers whose router maps a port by UPnP (then reachable), 0-1. Default 0. */
   upnpShare?: number
-  /** Hole-punch success by the pair's NAT kinds. Defaults: cone-cone 0.7, cone-symmetric 0.1, symmetric-symmetric 0. */
+  /** Hole-punch success by the pair's NAT kinds. Default 0 for every pair (swarmcdn does not punch over TCP); DCUTR_PUNCH_SUCCESS for what libp2p's DCUtR measured. */
   punchSuccess?: { coneCone?: number, coneSymmetric?: number, symmetricSymmetric?: number }
 }
+
+/** Punch success as libp2p's DCUtR measured it (cone-cone) with our guesses for symmetric NATs: `network.nat.punchSuccess` for a what-if run. */
+export const DCUTR_PUNCH_SUCCESS = { coneCone: 0.7, coneSymmetric: 0.1, symmetricSymmetric: 0 } as const
 
 export const NAT_PUBLIC = 0
 export const NAT_CONE = 1
@@ -53,8 +61,8 @@ export function natParams (init: NatInit = {}): NatParams {
     symmetricShare: init.symmetricShare ?? 0.2,
     upnpShare: init.upnpShare ?? 0,
     punchSuccess: {
-      coneCone: init.punchSuccess?.coneCone ?? 0.7,
-      coneSymmetric: init.punchSuccess?.coneSymmetric ?? 0.1,
+      coneCone: init.punchSuccess?.coneCone ?? 0,
+      coneSymmetric: init.punchSuccess?.coneSymmetric ?? 0,
       symmetricSymmetric: init.punchSuccess?.symmetricSymmetric ?? 0
     }
   }

@@ -217,8 +217,8 @@ export function resolveScenario (json: unknown, defaultName = 'scenario'): Scena
         symmetricShare: share(nat, 'symmetricShare', 'network.nat', 0.2),
         upnpShare: share(nat, 'upnpShare', 'network.nat', 0),
         punchSuccess: {
-          coneCone: share(punch, 'coneCone', 'network.nat.punchSuccess', 0.7),
-          coneSymmetric: share(punch, 'coneSymmetric', 'network.nat.punchSuccess', 0.1),
+          coneCone: share(punch, 'coneCone', 'network.nat.punchSuccess', 0),
+          coneSymmetric: share(punch, 'coneSymmetric', 'network.nat.punchSuccess', 0),
           symmetricSymmetric: share(punch, 'symmetricSymmetric', 'network.nat.punchSuccess', 0)
         }
       })
