@@ -31,6 +31,8 @@ export const PEER_METRICS = {
   connections: 'swarmcdn_connections',
   routingTable: 'swarmcdn_dht_routing_table_contacts',
   leaves: 'swarmcdn_supernode_leaves',
+  relayReservations: 'swarmcdn_relay_reservations',
+  relayedConnections: 'swarmcdn_relayed_connections',
   itemsStored: 'swarmcdn_items_stored',
   itemsAnnounced: 'swarmcdn_items_announced',
   role: 'swarmcdn_role',
@@ -48,6 +50,8 @@ export interface PeerMetricsSource {
   httpServedByLocality?: () => LocalityByteCounts
   /** Delivery reports received (origins). Default: none, and no delivery metrics. */
   deliveries?: DeliveryLedger
+  /** The relay server's reservations and relayed connections now (supernodes and seeders relay for NATed leaves). Default: none, and no relay metrics. */
+  relay?: () => { reservations: number, relayedConnections: number }
 }
 
 type Labels = Record<string, string>
@@ -112,6 +116,11 @@ export function registerPeerMetrics (registry: Registry, src: PeerMetricsSource)
   readGauge(registry, PEER_METRICS.connections, 'Open libp2p connections', [], () => [[{}, src.connections()]])
   readGauge(registry, PEER_METRICS.routingTable, 'Contacts in the DHT routing table (supernodes and seeders)', [], () => [[{}, status().routingTableSize]])
   readGauge(registry, PEER_METRICS.leaves, 'Leaves attached to this node (supernodes and seeders)', [], () => [[{}, status().leaves]])
+  const relay = src.relay
+  if (relay != null) {
+    readGauge(registry, PEER_METRICS.relayReservations, 'Relay reservations this node holds for leaves behind NATs now', [], () => [[{}, relay().reservations]])
+    readGauge(registry, PEER_METRICS.relayedConnections, 'Connections relayed through this node now (signalling until a direct or reverse connection takes over)', [], () => [[{}, relay().relayedConnections]])
+  }
   readGauge(registry, PEER_METRICS.itemsStored, 'Items in the content store', [], () => [[{}, status().items]])
   readGauge(registry, PEER_METRICS.itemsAnnounced, 'Items this node announces in the overlay', [], () => [[{}, status().itemsHeld]])
   const deliveries = src.deliveries

@@ -12,6 +12,7 @@
  * this runtime with role 'seeder' and the origin upload policy (busy mode,
  * piece spreading, "busy, try these peers"): one serving path for all.
  */
+import { relayStats } from '../net/relay-server.js'
 import type { PrivateKey } from '@libp2p/interface'
 import { ContentStore } from '../store/content-store.js'
 import { createSwarmNode, type SwarmNode, type SwarmNodeInit } from '../net/swarm-node.js'
@@ -193,7 +194,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
     }
     if (init.metrics != null && registry != null) {
       const sw = swarm
-      registerPeerMetrics(registry, { status, serving: sw.serving, gate: sw.gate, connections: () => node.getConnections().length, httpServedByLocality: init.metrics.httpServedByLocality, deliveries })
+      registerPeerMetrics(registry, { status, serving: sw.serving, gate: sw.gate, connections: () => node.getConnections().length, httpServedByLocality: init.metrics.httpServedByLocality, deliveries, relay: () => relayStats(node) })
       metricsServer = await startMetricsServer({ registry, host: init.metrics.host, port: init.metrics.port })
     }
   } catch (err) {

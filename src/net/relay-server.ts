@@ -11,6 +11,7 @@
  * manifest protocols refuse limited connections, so a relay carries
  * signalling only (identify, DCUtR, the reverse dial it triggers).
  */
+import type { SwarmNode } from './swarm-node.js'
 import { circuitRelayServer, type CircuitRelayServerInit } from '@libp2p/circuit-relay-v2'
 
 /** Limits of a peer's relay server. */
@@ -88,3 +89,14 @@ export function relayGateOf (node: object): RelayGate {
 
 /** Makes `gate` the one relayGateOf(node) returns (swarm-node.ts wires it into the connection gater). */
 export function setRelayGate (node: object, gate: RelayGate): void { gates.set(node, gate) }
+
+/** libp2p's circuit relay v2 STOP protocol: one stream, opened by the relay to the destination, per relayed connection. */
+const RELAY_STOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/stop'
+
+/** What a relay server holds now: reservations granted, and relayed connections passing through it (its open STOP streams). */
+export function relayStats (node: SwarmNode): { reservations: number, relayedConnections: number } {
+  const relay = (node.services as { relay?: { reservations?: { size: number } } }).relay
+  let relayedConnections = 0
+  for (const c of node.getConnections()) for (const st of c.streams) if (st.protocol === RELAY_STOP_PROTOCOL && st.direction === 'outbound') relayedConnections++
+  return { reservations: relay?.reservations?.size ?? 0, relayedConnections }
+}
