@@ -61,8 +61,6 @@ export class ProviderAdmissionOptionError extends RangeError {
 
 interface LiveConnection { openedAtMs: number, network: string | null }
 
-/** Addresses whose network networkOfAddress remembers before it starts over. */
-const MAX_REMEMBERED_ADDRESSES = 4096
 
 /** Live connections per peer and the admission of their provider records (see the file's rules). */
 export class ProviderAdmission {
@@ -71,8 +69,6 @@ export class ProviderAdmission {
   private readonly maxTrackedPeers: number
   /** peer id -> connection id -> connection; Map order is report order (the eviction order). */
   private readonly peers = new Map<string, Map<string, LiveConnection>>()
-  /** address -> its source network, for providers with no reported connection (only when minConnectionAgeMs is 0). */
-  private readonly networkByAddress = new Map<string, string | null>()
 
   /** An admission with the given options; a bad value throws ProviderAdmissionOptionError. */
   constructor (init: ProviderAdmissionInit = {}) {
@@ -121,7 +117,7 @@ export class ProviderAdmission {
     if (oldest == null) {
       if (this.minConnectionAgeMs > 0) return undefined
       const first = provider.addrs[0]
-      return { network: first === undefined ? null : this.networkOfAddress(first), countsFromMs: nowMs }
+      return { network: first === undefined ? null : sourceNetworkOf(first, this.exemptLocalNetworks), countsFromMs: nowMs }
     }
     return { network: oldest.network, countsFromMs: oldest.openedAtMs + this.minConnectionAgeMs }
   }
@@ -132,16 +128,5 @@ export class ProviderAdmission {
     let oldest: LiveConnection | undefined
     for (const c of conns.values()) if (oldest === undefined || c.openedAtMs < oldest.openedAtMs) oldest = c
     return oldest
-  }
-
-  /** sourceNetworkOf, remembered per address (a member stores records from the same providers again and again). */
-  private networkOfAddress (addr: string): string | null {
-    let n = this.networkByAddress.get(addr)
-    if (n === undefined) {
-      n = sourceNetworkOf(addr, this.exemptLocalNetworks)
-      if (this.networkByAddress.size >= MAX_REMEMBERED_ADDRESSES) this.networkByAddress.clear()
-      this.networkByAddress.set(addr, n)
-    }
-    return n
   }
 }

@@ -13,6 +13,24 @@ import { ipOfMultiaddr } from './public-address.js'
  * and `exemptLocal`.
  */
 export function sourceNetworkOf (addr: string, exemptLocal: boolean): string | null {
+  // Remembered per address, once per process: a DHT member classifies the same providers' addresses again and
+  // again (every provider record), and a simulated world of many members shares the one table.
+  const memo = exemptLocal ? memoExempt : memoAll
+  let n = memo.get(addr)
+  if (n === undefined) {
+    n = networkOf(addr, exemptLocal)
+    if (memo.size >= MAX_MEMO_ADDRESSES) memo.clear()
+    memo.set(addr, n)
+  }
+  return n
+}
+
+/** Addresses remembered before the memo starts over. */
+const MAX_MEMO_ADDRESSES = 16_384
+const memoExempt = new Map<string, string | null>()
+const memoAll = new Map<string, string | null>()
+
+function networkOf (addr: string, exemptLocal: boolean): string | null {
   const ip = ipOfMultiaddr(addr)
   if (ip === undefined) return null
   if (exemptLocal && addressScope(ip) !== 'public') return null
