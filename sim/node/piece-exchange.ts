@@ -130,8 +130,8 @@ export class PieceExchange {
       if (d.session == null || d.sources?.includes(peer) !== true) continue
       d.session.removeSource(String(peer))
       d.sources = d.sources.filter(n => n !== peer)
-      d.chooser?.lost(String(peer), this.isNear(peer))
-      if (d.refindAtMs === undefined && d.chooser != null) { const after = d.chooser.refindAfter(1); if (after !== undefined) d.refindAtMs = nowMs + after }
+      const after = d.chooser?.sourceClosed(String(peer), this.isNear(peer), d.refindAtMs !== undefined)
+      if (after !== undefined) d.refindAtMs = nowMs + after
       this.pump(nowMs, d, out)
     }
   }

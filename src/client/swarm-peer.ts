@@ -463,7 +463,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     let timer: ReturnType<typeof setTimeout> | undefined
     let addSource: ((s: DownloadSource) => void) | undefined
     /** Starts the refind chain again (set once the session started; undefined without a finder). */
-    let refindAfterLoss: (() => void) | undefined
+    /** Starts a find in `afterMs` (set once the session started; undefined without a finder). */
+    let scheduleFind: ((afterMs: number) => void) | undefined
     let dropSource: ((address: string, reason: string) => void) | undefined
     const failoverTimer = failover == null
       ? undefined
@@ -506,8 +507,9 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           if (wasNear === undefined) return
           chosenPeers.delete(id)
           live.peers.delete(id)
-          chooser.lost(id, wasNear)
-          refindAfterLoss?.()
+          // Whether and when to find again is the chooser's rule (the simulator's downloads ask it the same way).
+          const afterMs = chooser.sourceClosed(id, wasNear, timer !== undefined || scheduleFind === undefined)
+          if (afterMs !== undefined) scheduleFind?.(afterMs)
         },
         onPartialOpened: partial => { if (manifest != null) provider.addDownload(manifest, partial) },
         onPieceStored: (index, source, lengthBytes) => {
@@ -534,8 +536,11 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           // Find again while short of peers: soon after a useful answer, less and less often after empty ones (SourceChooser.refindAfter).
           const refindAfter = (added: number): void => {
             const afterMs = chooser.refindAfter(added)
-            if (afterMs === undefined || signal.aborted) return
-            // `timer` stays set until the find answers, so a lost source does not start a second chain meanwhile.
+            if (afterMs !== undefined) scheduleFindIn(afterMs)
+          }
+          // `timer` stays set until the find answers, so a lost source does not start a second chain meanwhile.
+          const scheduleFindIn = (afterMs: number): void => {
+            if (signal.aborted) return
             timer = setTimeout(() => {
               void find().then(found => {
                 timer = undefined
@@ -547,7 +552,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
             timer.unref?.()
           }
           refindAfter(initial.filter(s => s.isOrigin !== true).length)
-          refindAfterLoss = () => { if (timer === undefined) refindAfter(1) }
+          scheduleFind = scheduleFindIn
         }
       })
       await provider.completeDownload(contentId, result.outputPath)

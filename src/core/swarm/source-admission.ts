@@ -112,11 +112,22 @@ export class SourceChooser {
   /** A source the caller added itself (given on the command line): never chosen again. */
   exclude (peerId: string): void { this.used.add(peerId) }
 
-  /** A peer source left (its connection closed): its place may be filled again. */
+  /** A peer source is gone or never answered: its place may be filled again. */
   lost (peerId: string, near: boolean): void {
     if (!this.used.has(peerId)) return
     if (near && this.count.near > 0) this.count.near--
     else if (this.count.far > 0) this.count.far--
+  }
+
+  /**
+   * A source's connection closed mid-download: frees its place and, when
+   * no find is due (`findDue` false), says when to find again, ms from now
+   * (a lost source counts as a useful answer: the base interval), or
+   * undefined when no find should start.
+   */
+  sourceClosed (peerId: string, near: boolean, findDue: boolean): number | undefined {
+    this.lost(peerId, near)
+    return findDue ? undefined : this.refindAfter(1)
   }
 
   /** Sources to add from a finder answer (`ranked` nearest first). */

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { admitPeers } from '../../../src/core/swarm/source-admission.js'
+import { admitPeers, SourceChooser } from '../../../src/core/swarm/source-admission.js'
 
 describe('core/swarm/source-admission', () => {
   it('keeps places for near peers that are found later once far peers fill maxFarPeers, and caps nobody without a known AS', () => {
@@ -14,5 +14,15 @@ describe('core/swarm/source-admission', () => {
     expect(admitPeers(many, { near: 2, far: 4 }, { maxPeers: 8, maxFarPeers: 4, knowsOwnAs: true })).to.deep.equal(['a', 'b'])
     // No prefix table or proximity off: all far, no cap beyond maxPeers.
     expect(admitPeers(far, { near: 0, far: 0 }, { maxPeers: 8, maxFarPeers: 4, knowsOwnAs: false })).to.have.length(6)
+  })
+
+  it('a closed source frees its place and, when no find is due, asks for one after the base interval', () => {
+    const c = new SourceChooser({ self: 'me', maxPeers: 1, refindIntervalMs: 5000 })
+    expect(c.choose([{ peerId: 'p1', origin: false, near: false }]).map(s => s.peerId)).to.deep.equal(['p1'])
+    expect(c.refindAfter(0), 'full: no find').to.equal(undefined)
+    expect(c.sourceClosed('p1', false, true), 'a find is due already').to.equal(undefined)
+    expect(c.peers).to.equal(0)
+    expect(c.choose([{ peerId: 'p2', origin: false, near: false }]).map(s => s.peerId)).to.deep.equal(['p2'])
+    expect(c.sourceClosed('p2', false, false)).to.equal(5000)
   })
 })
