@@ -49,10 +49,15 @@ export class TooManyReadersError extends Error {
   readonly code = 'ERR_TOO_MANY_READERS'
 }
 
+/** A downloader with downloadContent's signature (a swarm peer's download, with its source choice and fleet failover, is adapted to it). */
+export type DownloadFunction = (contentId: string, outputPath: string, sources: DownloadSource[], init: DownloadInit) => Promise<DownloadResult>
+
 /** Options for StreamingDownload.start (plus the downloader's own options). */
 export interface StreamingDownloadInit extends Omit<DownloadInit, 'onManifest' | 'onControl' | 'onPieceVerified'> {
   /** Bytes from the read position fetched first, in order. Default 8 MiB (at least 2 pieces). */
   readAheadBytes?: number
+  /** What runs the download. Default downloadContent (the given sources only). */
+  download?: DownloadFunction
 }
 
 interface Reader { id: number, positionPiece: number, moved: number }
@@ -97,8 +102,9 @@ export class StreamingDownload implements StreamableItem {
     const manifestP = new Promise<VerifiedManifest>(resolve => { gotManifest = resolve })
     let gotControl!: () => void
     const controlP = new Promise<void>(resolve => { gotControl = resolve })
-    const done = downloadContent(contentId, outputPath, sources, {
-      ...init,
+    const { download = downloadContent, readAheadBytes, ...downloadInit } = init
+    const done = download(contentId, outputPath, sources, {
+      ...downloadInit,
       // The downloader's default pipeline is deep (8 MiB per source); a streaming one is shallow so a seek queues behind little.
       inFlightBytesPerSource: init.inFlightBytesPerSource ?? STREAMING_IN_FLIGHT_BYTES_PER_SOURCE,
       onManifest: m => {
@@ -111,7 +117,7 @@ export class StreamingDownload implements StreamableItem {
     // whose file another process is writing must fail here, not play on without a download.
     await Promise.race([controlP, done])
     const m = await Promise.race([manifestP, done.then(r => r.manifest)])
-    self = new StreamingDownload(m, outputPath, done, init.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES)
+    self = new StreamingDownload(m, outputPath, done, readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES)
     const me = self
     done.then(() => { me.finish(undefined) }, err => { me.finish(err as Error) })
     if (control != null) self.attach(control)

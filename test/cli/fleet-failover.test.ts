@@ -38,6 +38,21 @@ describe('a seeder fleet on loopback: publish copies to owners, a download fails
   let contentId: string
   const data = new Uint8Array(randomBytes(4 * 1024 * 1024))
 
+  /** Seeder `i` (1-3) on its fixed identity, address and store. */
+  function startSeeder (i: number): CliProcess {
+    // 1 MiB/s each: the 4 MiB download takes seconds, long enough to kill its origin half-way.
+    return startCli(['seed', '--store', join(dir, `store${i}`), '--create-store', '--identity', join(dir, `seeder${i}.id`), '--listen', addrs[i - 1], '--fleet', fleetFile, '--upload-limit', '1MiB', '--prefix-table', TABLE, '--json'])
+  }
+
+  /** Starts again the seeders an earlier test killed (same identity, address and store). */
+  async function restartKilledSeeders (): Promise<void> {
+    for (let k = 0; k < seeders.length; k++) {
+      if (seeders[k].child.exitCode == null && seeders[k].child.signalCode == null) continue
+      seeders[k] = startSeeder(k + 1)
+      await seeders[k].waitFor(e => e.event === 'listening', 30_000)
+    }
+  }
+
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'swarmcdn-fleet-'))
     const key = join(dir, 'publisher.key')
@@ -51,11 +66,7 @@ describe('a seeder fleet on loopback: publish copies to owners, a download fails
     fleetFile = join(dir, 'fleet.json')
     const sign = await runCli(['fleet', 'sign', '--key', key, '--sequence', '1', ...ids.flatMap((id, k) => ['--seeder', `${addrs[k]}/p2p/${id}`]), '--out', fleetFile])
     expect(sign.code, sign.stderr).to.equal(0)
-    for (let i = 1; i <= 3; i++) {
-      // 1 MiB/s each: the 4 MiB download takes seconds, long enough to kill its origin half-way.
-      const p = startCli(['seed', '--store', join(dir, `store${i}`), '--create-store', '--identity', join(dir, `seeder${i}.id`), '--listen', addrs[i - 1], '--fleet', fleetFile, '--upload-limit', '1MiB', '--prefix-table', TABLE, '--json'])
-      seeders.push(p)
-    }
+    for (let i = 1; i <= 3; i++) seeders.push(startSeeder(i))
     await Promise.all(seeders.map(async p => await p.waitFor(e => e.event === 'listening', 30_000)))
     await writeFile(join(dir, 'talk.bin'), data)
     const pub = await runCli(['publish', join(dir, 'talk.bin'), '--key', key, '--store', join(dir, 'master'), '--piece-size', '256KiB', '--fleet', fleetFile, '--json'], { timeoutMs: 60_000 })
@@ -152,6 +163,44 @@ describe('a seeder fleet on loopback: publish copies to owners, a download fails
       console.log(`      time lost by the failover: ${done.failovers[0].lostMs} ms`)
     } finally {
       await get.stop('SIGTERM')
+    }
+  })
+
+  it('stream --fleet: a read through the gateway completes with verified bytes when the serving owner is killed half-way', async () => {
+    await restartKilledSeeders()
+    const record = await readFleetFile(fleetFile)
+    const order = recordOriginOrder(record, contentId).map(s => s.peerId)
+    const first = ids.indexOf(order[0])
+    const out = join(dir, 'streamed.bin')
+    const stream = startCli(['stream', contentId, '--fleet', fleetFile, '-o', out, '--prefix-table', TABLE, '--json'])
+    try {
+      const { url } = await stream.waitFor(e => e.event === 'streaming', 30_000) as { url: string }
+      // The whole item in one read, as a player that plays from the start; the owner dies when half of it went through the gateway.
+      const res = await fetch(url, { signal: AbortSignal.timeout(90_000) })
+      expect(res.status).to.equal(200)
+      const chunks: Buffer[] = []
+      let received = 0
+      let killedAt: number | undefined
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        chunks.push(Buffer.from(chunk))
+        received += chunk.length
+        if (killedAt === undefined && received >= data.length / 2) {
+          killedAt = received
+          seeders[first].child.kill('SIGKILL')
+        }
+      }
+      expect(killedAt, 'the read reached half-way').to.be.a('number')
+      expect(Buffer.concat(chunks).equals(Buffer.from(data)), 'bytes read through the gateway').to.equal(true)
+      const done = await stream.waitFor(e => e.event === 'done', 60_000) as { failovers: Array<{ from: string, to: string, reason: string, lostMs: number }> }
+      // The kill came while the download still needed the owner: one failover, to the next owner in rendezvous order.
+      expect(done.failovers).to.have.length(1)
+      expect(done.failovers[0]).to.include({ from: order[0], to: order[1], reason: 'lost' })
+      expect(done.failovers[0].lostMs).to.be.a('number').and.to.be.below(30_000)
+      expect(Buffer.from(await readFile(out)).equals(Buffer.from(data)), 'the saved file').to.equal(true)
+      console.log(`      stream: time lost by the failover: ${done.failovers[0].lostMs} ms (owner killed after ${killedAt} bytes read)`)
+    } finally {
+      await stream.stop('SIGTERM')
+      await restartKilledSeeders()
     }
   })
 })

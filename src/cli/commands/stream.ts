@@ -3,7 +3,6 @@ import { InvalidArgumentError } from 'commander'
 import { spawn, type ChildProcess } from 'node:child_process'
 import cliProgress from 'cli-progress'
 import { addSourceOptions, ITEM_ARGUMENT_HELP, itemSources, type SourceCliOptions } from '../item-sources.js'
-import { createSwarmNode } from '../../net/swarm-node.js'
 import { StreamingDownload } from '../../client/streaming-download.js'
 import { GATEWAY_DEFAULTS, startStreamingGateway, StreamingItems } from '../../client/streaming-gateway.js'
 import { addHttpLimitOptions, httpLimitsOf } from '../http-limit-options.js'
@@ -12,11 +11,16 @@ import { exitWithinDeadline } from '../exit-deadline.js'
 import { assertOutputWritable, resolveOutputPath } from '../../client/download-target.js'
 import { fetchSourceManifest, type DownloadProgress, type DownloadSource } from '../../client/download-content.js'
 import { startPeer, type Peer } from '../../client/peer.js'
-import { DEFAULT_REFIND_INTERVAL_MS, type ProviderInfo } from '../../client/swarm-peer.js'
+import { startSwarmPeer, type ProviderFinder, type ProviderInfo, type SwarmDownloadResult, type SwarmPeer } from '../../client/swarm-peer.js'
+import { AsnResolver } from '../../core/proximity/asn-resolver.js'
+import { loadPrefixTableFiles } from '../../client/prefix-table-files.js'
+import { addFleetOption, findFleetOrThrow, fleetOf, parsePublisherKey, type FleetCliOptions } from '../fleet-option.js'
+import { fleetOriginsFor } from '../../client/fleet-origins.js'
+import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
 import type { VerifiedManifest } from '../../core/content/manifest.js'
-import { addOverlayOptions, bootstrapOf, DEFAULT_FIND_TIMEOUT_SEC, findFirstProviders, NoSourceError, type OverlayCliOptions } from '../overlay-options.js'
+import { addOverlayOptions, bootstrapOf, DEFAULT_FIND_TIMEOUT_SEC, findFirstProviders, NoSourceError, primedFinder, type OverlayCliOptions } from '../overlay-options.js'
 
-interface StreamOptions extends OverlayCliOptions, SourceCliOptions { port: number, player?: string, output?: string, json: boolean, findTimeout: number }
+interface StreamOptions extends OverlayCliOptions, SourceCliOptions, FleetCliOptions, AltoCliOptions { port: number, player?: string, output?: string, json: boolean, findTimeout: number }
 
 /** A provider as a download source (origins are the fallback). */
 function sourceOf (p: ProviderInfo): DownloadSource {
@@ -59,6 +63,9 @@ export function registerStream (program: Command): void {
     .option('--json', 'print one JSON object per line (url, progress, done)', false)
     .option('--find-timeout <seconds>', `without --peer: how long the overlay may take to find a first provider (default ${DEFAULT_FIND_TIMEOUT_SEC})`, parsePort, DEFAULT_FIND_TIMEOUT_SEC)
   addHttpLimitOptions(cmd, 'gateway-', 'gateway', GATEWAY_DEFAULTS)
+  addAltoOptions(cmd)
+  addFleetOption(cmd, 'use the publisher\'s origin seeders one at a time in rendezvous order, failing over to the next when one is lost or stalls (as get does)')
+    .option('--fleet-publisher <key>', 'like --fleet, with the record found through the overlay (needs --bootstrap): the publisher\'s public key, 64 hex digits', parsePublisherKey)
   addOverlayOptions(cmd)
     .addHelpText('after', `
 The --gateway-* limits keep a local program that opens connections and never
@@ -68,6 +75,7 @@ Example:
   $ swarmcdn stream 'swarmcdn:?xt=urn:swarmcdn:bafkrei...&ws=http://203.0.113.7:8080/c/bafkrei...' --player mpv
   $ swarmcdn stream bafkrei... --bootstrap /ip4/203.0.113.7/tcp/4001/p2p/12D3KooW... --player mpv
   $ swarmcdn stream bafkrei... --peer /ip4/127.0.0.1/tcp/4001/p2p/12D3KooW... --player mpv
+  $ swarmcdn stream bafkrei... --fleet fleet.json --player mpv
   streaming talk.mp4 (video/mp4, 1.0 GiB) at http://127.0.0.1:41327/c/bafkrei.../talk.mp4
 `)
     .action(async (id: string, opts: StreamOptions) => {
@@ -75,31 +83,42 @@ Example:
       const item = itemSources(id, opts)
       const contentId = item.contentId
       const given: DownloadSource[] = [...item.peers.map(address => ({ address })), ...item.webSeeds.map(address => ({ address, isOrigin: true }))]
-      const bootstrap = given.length === 0 ? [...new Set([...await bootstrapOf(opts), ...item.bootstrap])] : []
-      if (given.length === 0 && bootstrap.length === 0) throw new NoSourceError()
+      const bootstrap = given.length === 0 || opts.fleetPublisher != null ? [...new Set([...await bootstrapOf(opts), ...item.bootstrap])] : []
+      if (opts.fleetPublisher != null && bootstrap.length === 0) throw new InvalidArgumentError('--fleet-publisher finds the fleet through the overlay: it needs --bootstrap')
+      let fleet = await fleetOf(opts)
+      if (given.length === 0 && bootstrap.length === 0 && fleet == null) throw new NoSourceError()
+      const alto = await altoOf(opts)
       const ac = new AbortController()
       const stop = (why: string): void => { if (!ac.signal.aborted) ac.abort(new Error(why)) }
       const onSignal = (): void => { exitWithinDeadline(); stop('interrupted') }
       process.once('SIGINT', onSignal)
       process.once('SIGTERM', onSignal)
       const emit = (obj: Record<string, unknown>): void => { process.stdout.write(JSON.stringify(obj) + '\n') }
-      // Without --peer: a leaf peer runtime that finds sources in the overlay and serves the verified pieces it streams.
+      // The download runs in a swarm peer, as get's does: its source choice, fleet failover and
+      // delivery report are the same code, and it serves the verified pieces it streams.
+      // With the overlay: a leaf that finds sources there and announces the item.
       const peer: Peer | undefined = bootstrap.length > 0
-        ? await startPeer({ role: 'leaf', bootstrap, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp })
+        ? await startPeer({ alto, role: 'leaf', bootstrap, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp })
         : undefined
-      const node = peer?.node ?? await createSwarmNode()
-      let refind: ReturnType<typeof setInterval> | undefined
+      const swarm: SwarmPeer = peer?.swarm ?? await startSwarmPeer({ alto, proximity: opts.proximity, asnResolver: new AsnResolver(loadPrefixTableFiles(opts.prefixTable)) })
       let bar: cliProgress.SingleBar | undefined
       let player: ChildProcess | undefined
       try {
-        let sources = given
+        let finder: ProviderFinder | undefined
+        let found: ProviderInfo[] = []
         if (peer != null) {
-          const found = await findFirstProviders(peer.finder, contentId, opts.findTimeout, ac.signal)
-          // Peers first (nearest first, as the overlay ranks them), origins last, at most 8 peers.
-          sources = [...found.filter(p => p.isOrigin !== true).slice(0, 8), ...found.filter(p => p.isOrigin === true)].map(sourceOf)
+          if (opts.fleetPublisher != null && fleet == null) {
+            fleet = await findFleetOrThrow(swarm.node, peer.finder, opts.fleetPublisher, opts.findTimeout, ac.signal)
+            if (opts.json) emit({ event: 'fleet', sequence: fleet.sequence, seeders: fleet.seeders.length })
+          }
+          found = given.length > 0 || fleet != null ? [] : await findFirstProviders(peer.finder, contentId, opts.findTimeout, ac.signal)
+          finder = primedFinder(found, peer.finder)
         }
-        // The manifest first, for the default file name; the download fetches it again from its sources (a small message).
-        const manifest = await firstManifest(node, sources, contentId, ac.signal)
+        const fleetOrigins = fleet == null ? undefined : fleetOriginsFor(fleet, contentId)
+        // The manifest first, for the default file name (the download fetches it again: a small message):
+        // peers first (nearest first, as the overlay ranks them), origins, then the fleet's owners in rendezvous order.
+        const manifestSources = [...given, ...found.filter(p => p.isOrigin !== true).slice(0, 8), ...found.filter(p => p.isOrigin === true), ...fleetOrigins ?? []].map(s => 'peerId' in s ? sourceOf(s) : s)
+        const manifest = await firstManifest(swarm.node, manifestSources, contentId, ac.signal)
         // -o DIR (or none: the current folder) saves under the item's name, as `get` does.
         const output = await resolveOutputPath(opts.output ?? '.', manifest)
         await assertOutputWritable(output, { hint: 'a finished download? play it directly or pass -o to save elsewhere' })
@@ -115,22 +134,15 @@ Example:
             bar?.update(p.verifiedBytes, { value_h: mib(p.verifiedBytes) })
           }
         }
-        const provider = peer?.swarm.provider
-        const used = new Set(sources.map(s => s.address.toString()))
-        const download = await StreamingDownload.start(contentId, output, sources, {
-          node,
+        let swarmResult: SwarmDownloadResult | undefined
+        const download = await StreamingDownload.start(contentId, output, given, {
           signal: ac.signal,
           onProgress,
-          // As a peer in the overlay: serve verified pieces while streaming, announce the item, take in providers found later.
-          onPartialOpened: partial => { if (provider != null) { provider.addDownload(manifest, partial); peer?.overlay.announce(contentId) } },
-          onPieceStored: index => { provider?.pieceStored(contentId, index) },
-          onSessionStarted: add => {
-            if (peer == null) return
-            refind = setInterval(() => {
-              void peer.finder(contentId, { signal: ac.signal }).then(found => {
-                for (const s of found.map(sourceOf)) if (!used.has(s.address.toString())) { used.add(s.address.toString()); add(s) }
-              }, () => {})
-            }, DEFAULT_REFIND_INTERVAL_MS)
+          onSourceError: (address, err) => { if (opts.json) emit({ event: 'source-error', address, error: err.message }) },
+          download: async (cid, out, sources, init) => {
+            const { node: _node, onSessionStarted: _started, onPartialOpened: _opened, ...rest } = init
+            swarmResult = await swarm.download(cid, out, { ...rest, sources, finder, fleetOrigins: fleetOrigins == null ? undefined : { origins: fleetOrigins } })
+            return swarmResult
           }
         })
         const items = new StreamingItems()
@@ -147,13 +159,17 @@ Example:
             bar.start(manifest.lengthBytes, 0, { value_h: mib(0), total_h: mib(manifest.lengthBytes) })
           }
         }
-        download.done.then(result => {
-          if (refind != null) clearInterval(refind)
-          void provider?.completeDownload(contentId, output).catch(() => {})
+        download.done.then(async result => {
           bar?.update(manifest.lengthBytes, { value_h: mib(manifest.lengthBytes) })
           bar?.stop()
-          if (opts.json) emit({ event: 'done', output, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs })
-          else process.stderr.write(`download complete: ${output}; still serving until ${opts.player != null ? 'the player exits' : 'Ctrl-C'}\n`)
+          // Bounded by the report's own timeout; null when no origin was known or it did not answer.
+          const deliveryReport = await swarmResult?.deliveryReport
+          const failovers = swarmResult?.failovers ?? []
+          if (opts.json) emit({ event: 'done', output, fetchedPieces: result.fetchedPieces, resumedPieces: result.resumedPieces, elapsedMs: result.elapsedMs, bytesByKind: swarmResult?.bytesByKind, deliveryReport: deliveryReport ?? null, failovers })
+          else {
+            for (const f of failovers) process.stderr.write(`origin ${f.from} ${f.reason === 'lost' ? 'was lost' : 'stalled'}; went on with ${f.to}${f.lostMs !== undefined ? `, ${(f.lostMs / 1000).toFixed(1)} s lost` : ''}\n`)
+            process.stderr.write(`download complete: ${output}; still serving until ${opts.player != null ? 'the player exits' : 'Ctrl-C'}\n`)
+          }
         }, (err: Error) => {
           if (ac.signal.aborted) return
           bar?.stop()
@@ -180,8 +196,7 @@ Example:
         if (player != null && player.exitCode == null && player.signalCode == null) player.kill('SIGTERM')
         process.off('SIGINT', onSignal)
         process.off('SIGTERM', onSignal)
-        if (refind != null) clearInterval(refind)
-        if (peer != null) await peer.stop(); else await node.stop()
+        if (peer != null) await peer.stop(); else await swarm.stop()
       }
     })
 }
