@@ -37,7 +37,7 @@ import { ProximityRanker } from './proximity-ranker.js'
 import { DEFAULT_MAX_PEERS, SourceChooser } from '../core/swarm/source-admission.js'
 import { SwarmContentProvider } from './swarm-provider.js'
 import { SelfAddressTracker } from './self-address.js'
-import { sendDeliveryReport } from '../net/delivery-protocol.js'
+import { sendDeliveryReportToFirst } from './delivery-report-sender.js'
 import { isWebSeedAddress, webSeedHostMultiaddr } from './web-seed-source.js'
 import type { DeliveryVerdict } from '../core/accounting/delivery-ledger.js'
 import type { AltoCosts } from '../core/proximity/alto-map.js'
@@ -179,7 +179,7 @@ export interface SwarmDownloadResult extends DownloadResult {
   bytesByKind: DeliveryBytes
   /** Verified piece bytes fetched by the kind of connection they came over: direct (we dialled), reverse (direct, the source dialled us back: it is behind a NAT) or relayed (only a relay with `relayPieces` carries pieces). */
   bytesByConnection: Record<ConnectionKind, number>
-  /** The delivery report sent to an origin for this download: its verdict, or undefined when none was sent (no origin known, nothing fetched, reports off) or it failed. Settles within DEFAULT_DELIVERY_TIMEOUT_MS. */
+  /** The delivery report sent to an origin for this download: its verdict, or undefined when none was sent (no origin known, nothing fetched, reports off) or no origin answered. Settles within MAX_DELIVERY_REPORT_TARGETS x DEFAULT_DELIVERY_TIMEOUT_MS (delivery-report-sender.ts). */
   deliveryReport: Promise<DeliveryVerdict | undefined>
   /** Moves to the next fleet origin, with the time each cost (empty without `fleetOrigins` or when none was needed). */
   failovers: OriginFailoverEvent[]
@@ -357,10 +357,10 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
 
   // Reports in flight, so stop can let them finish (each is bounded by its timeout).
   const reporting = new Set<Promise<unknown>>()
-  const reportDelivery = async (contentId: ContentId, bytes: DeliveryBytes, origin: string | undefined): Promise<DeliveryVerdict | undefined> => {
+  const reportDelivery = async (contentId: ContentId, bytes: DeliveryBytes, origins: string[]): Promise<DeliveryVerdict | undefined> => {
     const total = addLocalityCounts(bytes.origin, bytes.peer)
-    if (init.deliveryReports === false || origin == null || Object.values(total).every(n => n === 0)) return undefined
-    const sending = sendDeliveryReport(node, multiaddr(origin), { contentId, ...bytes }, { signal: shutdown.signal }).catch(() => undefined)
+    if (init.deliveryReports === false || origins.length === 0 || Object.values(total).every(n => n === 0)) return undefined
+    const sending = sendDeliveryReportToFirst(node, origins, { contentId, ...bytes }, { signal: shutdown.signal }).catch(() => undefined)
     reporting.add(sending)
     void sending.finally(() => reporting.delete(sending))
     return await sending
@@ -556,8 +556,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         }
       })
       await provider.completeDownload(contentId, result.outputPath)
-      // Reports go over libp2p, to the origin in use (after a failover the first may be dead or hung), never to a web seed.
-      const reportTo = failover?.active !== undefined ? fleetAddress.get(failover.active) : [...originAddrs].find(a => !isWebSeedAddress(a))
+      // Reports go over libp2p, never to a web seed; in a fleet to the origin in use first (after a failover the first may be dead or hung), then the item's other owners (the core's reportOrder).
+      const reportTo = failover != null ? failover.reportOrder().map(id => fleetAddress.get(id) as string) : [...originAddrs].filter(a => !isWebSeedAddress(a))
       const deliveryReport = reportDelivery(contentId, bytesByKind, reportTo)
       return { ...result, bytesBySource, bytesByKind, bytesByConnection, deliveryReport, failovers: failover?.events ?? [] }
     } catch (err) {

@@ -17,6 +17,12 @@
  *   before the fault to the first piece from the origin that replaced it.
  * - When every origin was tried there is nothing left to add; the
  *   download's own timeouts end it.
+ * - The delivery report of a completed download goes to the first origin
+ *   of `reportOrder` that answers: the origin in use, then those never
+ *   tried, in rendezvous order (the item's other owners first). Origins
+ *   that were lost or stalled are left out (a report must not wait on a
+ *   dead seeder). One accepted report per download, so a publisher's sum
+ *   over the fleet counts each download once.
  */
 
 /** Default time without any piece before the next origin is added, ms. */
@@ -80,6 +86,13 @@ export class OriginFailover {
   sourceLost (nowMs: number, source: string): string | undefined {
     if (this.complete || source !== this.current) return undefined
     return this.failover(nowMs, 'lost')
+  }
+
+  /** Origins to send the delivery report to, first that answers wins (see the file's rules). */
+  reportOrder (): string[] {
+    const faulty = new Set(this.events.map(e => e.from))
+    const candidates = this.current === undefined ? this.order.slice(this.next) : [this.current, ...this.order.slice(this.next)]
+    return candidates.filter(id => !faulty.has(id))
   }
 
   /** The download completed or ended: no more failovers. */

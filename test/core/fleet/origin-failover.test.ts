@@ -38,4 +38,18 @@ describe('core/fleet: origin failover', () => {
     expect(g.sourceLost(5, 'a')).to.equal(undefined)
     expect(g.nextDeadlineMs()).to.equal(undefined)
   })
+
+  it('orders delivery report targets: the origin in use, then the untried ones in rendezvous order, never a lost or stalled one', () => {
+    const f = new OriginFailover({ order: ['a', 'b', 'c', 'd'], failoverAfterMs: 1000 })
+    f.start(0)
+    expect(f.reportOrder()).to.deep.equal(['a', 'b', 'c', 'd'])
+    expect(f.sourceLost(100, 'a')).to.equal('b')
+    expect(f.reportOrder()).to.deep.equal(['b', 'c', 'd'])
+    expect(f.timer(2000)).to.deep.equal({ add: 'c', drop: 'b' })
+    expect(f.reportOrder()).to.deep.equal(['c', 'd'])
+    expect(f.sourceLost(2100, 'c')).to.equal('d')
+    expect(f.sourceLost(2200, 'd')).to.equal(undefined)
+    // Every origin failed: nobody left to report to.
+    expect(f.reportOrder()).to.deep.equal([])
+  })
 })
