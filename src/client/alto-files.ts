@@ -1,10 +1,11 @@
 /**
  * Reads an ALTO network map and cost map (RFC 7285 JSON, e.g. saved from
- * an ISP's ALTO server's responses) from files: the file half of
- * core/proximity/alto-map.ts.
+ * an ISP's ALTO server's responses) from files, and reloads them while a
+ * node runs: the file half of core/proximity/alto-map.ts.
  */
 import { readFile } from 'node:fs/promises'
 import { AltoCosts, AltoMapError } from '../core/proximity/alto-map.js'
+import { watchFileReload, type FileReloadReason } from './file-reload.js'
 
 /** Largest map file read, bytes. */
 export const MAX_ALTO_FILE_BYTES = 64 * 1024 * 1024
@@ -32,4 +33,31 @@ export async function readAltoFiles (networkMapPath: string, costMapPath: string
   } catch (err) {
     throw new AltoMapError(`ALTO maps ${networkMapPath} + ${costMapPath}: ${(err as Error).message}`)
   }
+}
+
+/** Options of watchAltoFiles. */
+export interface AltoReloadInit {
+  /** Called with the new network map's version tag after a reload. */
+  onReload?: (info: { vtag: { resourceId: string, tag: string }, reason: FileReloadReason }) => void
+  /** Called when the new files failed to read or check and the current maps were kept. */
+  onError?: (err: Error) => void
+  /** Time between checks of the files, ms. Default DEFAULT_FILE_RELOAD_POLL_MS (2 s). */
+  pollMs?: number
+}
+
+/**
+ * Reloads the maps `alto` was read from into it on SIGHUP and when either
+ * file changes (file-reload.ts, as the prefix table does); a pair that
+ * fails to read, parse or match (a cost map of another network map's
+ * vtag) keeps the current maps. Returns the function that stops it.
+ */
+export function watchAltoFiles (alto: AltoCosts, networkMapPath: string, costMapPath: string, init: AltoReloadInit = {}): () => void {
+  return watchFileReload({
+    paths: [networkMapPath, costMapPath],
+    load: async () => await readAltoFiles(networkMapPath, costMapPath),
+    apply: next => { alto.replace(next) },
+    onReload: (next, reason) => { init.onReload?.({ vtag: next.vtag, reason }) },
+    onError: err => { init.onError?.(err) },
+    pollMs: init.pollMs
+  }).stop
 }

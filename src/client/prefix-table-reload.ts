@@ -1,15 +1,16 @@
 /**
  * Replaces a running node's prefix table when fresh BGP data arrives: on
- * SIGHUP and when one of the table files changes. A table that fails to
- * load (missing, unreadable, a bad line) leaves the current one in place,
- * so a half-written or broken file never blinds the node.
+ * SIGHUP and when one of the table files changes (file-reload.ts). A table
+ * that fails to load (missing, unreadable, a bad line, no ranges) leaves
+ * the current one in place, so a half-written or broken file never blinds
+ * the node.
  */
-import { unwatchFile, watchFile } from 'node:fs'
 import type { AsnResolver } from '../core/proximity/asn-resolver.js'
 import { loadPrefixTableFilesAsync } from './prefix-table-files.js'
+import { DEFAULT_FILE_RELOAD_POLL_MS, watchFileReload } from './file-reload.js'
 
 /** Polling period of the table files, ms (fs.watchFile: survives a file replaced by rename, as table updaters do). */
-export const DEFAULT_PREFIX_TABLE_POLL_MS = 2000
+export const DEFAULT_PREFIX_TABLE_POLL_MS = DEFAULT_FILE_RELOAD_POLL_MS
 
 /** Options of watchPrefixTables. */
 export interface PrefixTableReloadInit {
@@ -27,30 +28,19 @@ export interface PrefixTableReloadInit {
 
 /** Starts reloading into `resolver`; returns the function that stops it. */
 export function watchPrefixTables (resolver: AsnResolver, init: PrefixTableReloadInit = {}): () => void {
-  let running: Promise<void> = Promise.resolve()
-  const reload = (reason: 'signal' | 'file-changed'): void => {
-    running = running.then(async () => {
-      try {
-        const table = await loadPrefixTableFilesAsync(init.paths)
-        // A file truncated to nothing (an updater caught mid-write) parses cleanly and would place nobody.
-        if (table.rangeCount === 0 && resolver.table.rangeCount > 0) throw new Error('the new prefix table has no ranges')
-        resolver.replaceTable(table)
-        init.onReload?.({ ranges: table.rangeCount, reason })
-      } catch (err) {
-        init.onError?.(err as Error)
-      }
-    })
-  }
-  const onHup = (): void => { reload('signal') }
-  if (init.onSignal !== false) process.on('SIGHUP', onHup)
-  const files = init.paths ?? []
-  for (const f of files) {
-    watchFile(f, { interval: init.pollMs ?? DEFAULT_PREFIX_TABLE_POLL_MS, persistent: false }, (cur, prev) => {
-      if (cur.mtimeMs !== prev.mtimeMs || cur.size !== prev.size || cur.ino !== prev.ino) reload('file-changed')
-    })
-  }
-  return () => {
-    process.off('SIGHUP', onHup)
-    for (const f of files) unwatchFile(f)
-  }
+  const watch = watchFileReload({
+    paths: init.paths ?? [],
+    load: async () => {
+      const table = await loadPrefixTableFilesAsync(init.paths)
+      // A file truncated to nothing (an updater caught mid-write) parses cleanly and would place nobody.
+      if (table.rangeCount === 0 && resolver.table.rangeCount > 0) throw new Error('the new prefix table has no ranges')
+      return table
+    },
+    apply: table => { resolver.replaceTable(table) },
+    onReload: (table, reason) => { init.onReload?.({ ranges: table.rangeCount, reason }) },
+    onError: err => { init.onError?.(err) },
+    onSignal: init.onSignal,
+    pollMs: init.pollMs
+  })
+  return watch.stop
 }

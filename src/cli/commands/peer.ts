@@ -10,7 +10,7 @@ import { mkdir } from 'node:fs/promises'
 import { itemSources } from '../item-sources.js'
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { startPeer } from '../../client/peer.js'
-import { printStoreChange, reloadingResolver } from '../live-reload.js'
+import { printStoreChange, reloadingAlto, reloadingResolver } from '../live-reload.js'
 import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
 import { addAsUploadLimitOption, type AsUploadLimitCliOptions } from '../as-upload-limit-option.js'
 import type { OverlayRoleSetting } from '../../net/overlay-service.js'
@@ -65,6 +65,7 @@ export function registerPeer (program: Command): void {
       if (gets.length > 0) await createOutputDir(opts.outputDir)
       const alto = await altoOf(opts)
       const table = reloadingResolver(opts.prefixTable, opts.json)
+      const stopAltoWatch = reloadingAlto(opts, alto, opts.json)
       const peer = await startPeer({
         alto,
         asnResolver: table.resolver,
@@ -121,6 +122,7 @@ export function registerPeer (program: Command): void {
       stopping.abort(new Error('stopped'))
       await Promise.all(downloads)
       table.stop()
+      stopAltoWatch()
       await peer.stop()
       if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped', signal }) + '\n')
       else process.stdout.write(`stopped (${signal})\n`)

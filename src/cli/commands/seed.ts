@@ -15,7 +15,7 @@ import { addMetricsOption, metricsLine, type MetricsCliOptions } from '../metric
 import { addIdentityOption, identityOf, type IdentityCliOptions } from '../identity-option.js'
 import { addFleetOption, fleetOf, type FleetCliOptions } from '../fleet-option.js'
 import { watchFleetFile } from '../fleet-reload.js'
-import { printStoreChange, reloadingResolver } from '../live-reload.js'
+import { printStoreChange, reloadingAlto, reloadingResolver } from '../live-reload.js'
 import { addAltoOptions, altoOf, type AltoCliOptions } from '../alto-option.js'
 import { addAsUploadLimitOption, type AsUploadLimitCliOptions } from '../as-upload-limit-option.js'
 
@@ -88,6 +88,7 @@ export function registerSeed (program: Command): void {
       const fleet = await fleetOf(opts)
       const alto = await altoOf(opts)
       const table = reloadingResolver(opts.prefixTable, opts.json)
+      const stopAltoWatch = reloadingAlto(opts, alto, opts.json)
       const seeder = await startOriginSeeder({
         alto,
         asUploadLimits: opts.asUploadLimit,
@@ -159,6 +160,7 @@ export function registerSeed (program: Command): void {
       await stopRequested
       stopFleetWatch?.()
       table.stop()
+      stopAltoWatch()
       await seeder.stop()
       if (opts.json) process.stdout.write(JSON.stringify({ event: 'stopped' }) + '\n')
       else process.stdout.write('stopped\n')

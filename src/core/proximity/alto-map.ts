@@ -46,17 +46,38 @@ function vtagOf (v: unknown, what: string): { resourceId: string, tag: string } 
   return { resourceId: o['resource-id'], tag: o.tag }
 }
 
-/** A network map and a cost map that belong together: PID lookups and PID-pair costs. */
+/** One pair of maps, checked and joined. */
+interface AltoState {
+  readonly pids: PrefixTable
+  readonly names: readonly string[]
+  readonly costs: ReadonlyMap<string, ReadonlyMap<string, number>>
+  readonly vtag: { resourceId: string, tag: string }
+  readonly metric: string
+}
+
+/**
+ * A network map and a cost map that belong together: PID lookups and
+ * PID-pair costs. The maps can be replaced while a node runs (`replace`,
+ * an ISP's new maps): every holder of this object sees the new ones, and
+ * since the core is synchronous no lookup ever sees half a pair.
+ */
 export class AltoCosts {
-  private constructor (
-    private readonly pids: PrefixTable,
-    private readonly names: readonly string[],
-    private readonly costs: ReadonlyMap<string, ReadonlyMap<string, number>>,
-    /** The network map's version tag. */
-    readonly vtag: { resourceId: string, tag: string },
-    /** The cost metric, e.g. "routingcost". */
-    readonly metric: string
-  ) {}
+  private state: AltoState
+
+  private constructor (state: AltoState) {
+    this.state = state
+  }
+
+  /** The network map's version tag. */
+  get vtag (): { resourceId: string, tag: string } { return this.state.vtag }
+
+  /** The cost metric, e.g. "routingcost". */
+  get metric (): string { return this.state.metric }
+
+  /** Makes `next`'s maps the ones all later lookups use. */
+  replace (next: AltoCosts): void {
+    this.state = next.state
+  }
 
   /** Checks and joins a parsed network map and cost map (RFC 7285 §11.2.1, §11.2.3). Throws AltoMapError. */
   static fromJson (networkMapJson: unknown, costMapJson: unknown): AltoCosts {
@@ -108,20 +129,20 @@ export class AltoCosts {
       }
       costs.set(src, out)
     }
-    return new AltoCosts(builder.build(), names, costs, vtag, metric)
+    return new AltoCosts({ pids: builder.build(), names, costs, vtag, metric })
   }
 
   /** The PID of an address, or undefined when no prefix covers it. */
   pidOf (address: IpAddress | undefined): string | undefined {
     if (address === undefined) return undefined
-    const i = this.pids.asnOf(address)
-    return i === 0 ? undefined : this.names[i - 1]
+    const i = this.state.pids.asnOf(address)
+    return i === 0 ? undefined : this.state.names[i - 1]
   }
 
   /** The cost from `from`'s PID to `to`'s PID, or undefined when either has no PID or the pair no cost. */
   cost (from: IpAddress | undefined, to: IpAddress | undefined): number | undefined {
     const a = this.pidOf(from)
     const b = this.pidOf(to)
-    return a === undefined || b === undefined ? undefined : this.costs.get(a)?.get(b)
+    return a === undefined || b === undefined ? undefined : this.state.costs.get(a)?.get(b)
   }
 }
