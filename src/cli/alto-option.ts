@@ -1,5 +1,5 @@
 /**
- * `--alto-network-map FILE --alto-cost-map FILE` of `seed`, `peer` and
+ * `--alto-network-map FILE --alto-cost-map FILE` of `seed`, `peer`, `stream` and
  * `get`: an ISP's ALTO maps (RFC 7285) as a ranking input. Its own module
  * so each command gains it with one line.
  */

@@ -1,5 +1,5 @@
 /**
- * `--fleet FILE` of `seed`, `publish` and `get`: a publisher-signed fleet
+ * `--fleet FILE` of `seed`, `publish`, `get` and `stream`: a publisher-signed fleet
  * record (`swarmcdn fleet sign`). Its own module so each command gains it
  * with one line.
  */
@@ -12,7 +12,7 @@ import type { ProviderFinder } from '../client/swarm-peer.js'
 /** The parsed option. */
 export interface FleetCliOptions {
   fleet?: string
-  /** `get --fleet-publisher HEX`: find the record through the overlay. */
+  /** `get`/`stream --fleet-publisher HEX`: find the record through the overlay. */
   fleetPublisher?: string
 }
 
