@@ -203,4 +203,23 @@ describe('a seeder fleet on loopback: publish copies to owners, a download fails
       await restartKilledSeeders()
     }
   })
+
+  it('stream --fleet-publisher finds the record through the overlay and streams the item from its owners', async () => {
+    await restartKilledSeeders()
+    const record = await readFleetFile(fleetFile)
+    const owner = recordOriginOrder(record, contentId)[0].peerId
+    const k = ids.indexOf(owner)
+    const stream = startCli(['stream', contentId, '--bootstrap', `${addrs[k]}/p2p/${owner}`, '--fleet-publisher', Buffer.from(record.publisherKey).toString('hex'), '-o', join(dir, 'streamed-overlay.bin'), '--prefix-table', TABLE, '--json'])
+    try {
+      expect(await stream.waitFor(e => e.event === 'fleet', 30_000)).to.include({ sequence: 1, seeders: 3 })
+      const { url } = await stream.waitFor(e => e.event === 'streaming', 30_000) as { url: string }
+      const res = await fetch(url, { signal: AbortSignal.timeout(60_000) })
+      expect(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(data))).to.equal(true)
+      const done = await stream.waitFor(e => e.event === 'done', 60_000) as { failovers: unknown[], deliveryReport: string }
+      expect(done.failovers).to.have.length(0)
+      expect(done.deliveryReport).to.equal('accepted')
+    } finally {
+      await stream.stop('SIGTERM')
+    }
+  })
 })
