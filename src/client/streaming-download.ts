@@ -11,6 +11,9 @@
  *   priority range becomes the `readAheadPieces` missing pieces from the
  *   read position on, fetched in index (deadline) order; the rest of the
  *   item keeps coming rarest first.
+ * - Until the first reader comes, the window is at the start of the item
+ *   (a player starts there; a swarm download would otherwise begin with
+ *   random pieces); after that it only moves with readers.
  * - Several readers at once (a player reading ahead while it probes the
  *   end of the file, two players): the session has one priority range, and
  *   it follows the reader whose position moved most recently. A reader
@@ -241,9 +244,11 @@ export class StreamingDownload implements StreamableItem {
     if (this.control == null || this.complete) return
     let latest: Reader | undefined
     for (const r of this.readers.values()) if (latest == null || r.moved > latest.moved) latest = r
-    if (latest == null) return
+    // Before the first reader: a player starts at the beginning, so that is fetched first (not random pieces).
+    const position = latest?.positionPiece ?? (this.lastWindowStart === undefined ? 0 : undefined)
+    if (position === undefined) return
     const verified = this.control.verified
-    let from = latest.positionPiece
+    let from = position
     while (from < this.manifest.pieceCount && verified.get(from)) from++
     const end = Math.min(this.manifest.pieceCount, from + this.readAheadPieces)
     if (from === this.lastWindowStart && end === this.lastWindowEnd) return

@@ -482,8 +482,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         onSourceError: (address, err) => { originGone(address); dl.onSourceError?.(address, err) },
         // Fewer requests per source than a one-source download: the first
         // source to connect must not take every piece before the others
-        // connect, and pieces spread over more peers.
-        maxRequestsPerSource: dl.maxRequestsPerSource ?? DEFAULT_SWARM_REQUESTS_PER_SOURCE,
+        // connect, and pieces spread over more peers. A caller that set a byte budget instead (a streaming download's shallow pipeline) keeps it.
+        maxRequestsPerSource: dl.maxRequestsPerSource ?? (dl.inFlightBytesPerSource != null ? undefined : DEFAULT_SWARM_REQUESTS_PER_SOURCE),
         // Peers that start together must not all ask for piece 0, 1, 2, ... (the origin would send each piece to each of them).
         random: dl.random ?? Math.random,
         stripeKey: dl.stripeKey ?? peerId,

@@ -130,6 +130,21 @@ describe('client: streaming gateway over a live download (loopback libp2p)', fun
     expect(elapsedMs).to.be.below(1500)
   })
 
+  it('fetches the start of the item first before any reader comes, even when ties between pieces are broken at random (a swarm download)', async () => {
+    const seeder = await startOriginSeeder({ store: slowProvider(fx.store, 5), listenMultiaddrs: LISTEN })
+    cleanups.push(seeder.stop)
+    const ac = new AbortController()
+    const order: number[] = []
+    const dl = await StreamingDownload.start(fx.manifest.contentId, join(fx.dir, `out-${outCount++}.mp4`), [{ address: seeder.multiaddrs[0] }], {
+      signal: ac.signal, inFlightBytesPerSource: 4 * PIECE, readAheadBytes: 8 * PIECE, random: Math.random, onPieceStored: index => { order.push(index) }
+    })
+    cleanups.push(async () => { ac.abort(); await dl.done.catch(() => {}) })
+    expect(dl.stats().priorityStartPiece).to.equal(0)
+    expect(await eventually(() => order.length >= 8)).to.equal(true)
+    // The first 8 pieces stored are the window at the start (in deadline order), not a random draw of 257.
+    expect([...order.slice(0, 8)].sort((a, b) => a - b)).to.deep.equal([0, 1, 2, 3, 4, 5, 6, 7])
+  })
+
   it('moves the priority window to the most recent reader and back when it ends', async () => {
     const { dl, url } = await setup(10)
     const n = fx.manifest.lengthBytes

@@ -100,7 +100,8 @@ Example:
       const peer: Peer | undefined = bootstrap.length > 0
         ? await startPeer({ alto, role: 'leaf', bootstrap, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp })
         : undefined
-      const swarm: SwarmPeer = peer?.swarm ?? await startSwarmPeer({ alto, proximity: opts.proximity, asnResolver: new AsnResolver(loadPrefixTableFiles(opts.prefixTable)) })
+      // Without the overlay nobody can find us to ask for pieces: no listener, and dials leave from the default address (a listener costs start-up time).
+      const swarm: SwarmPeer = peer?.swarm ?? await startSwarmPeer({ alto, proximity: opts.proximity, asnResolver: new AsnResolver(loadPrefixTableFiles(opts.prefixTable)), listenMultiaddrs: [] })
       let bar: cliProgress.SingleBar | undefined
       let player: ChildProcess | undefined
       try {
