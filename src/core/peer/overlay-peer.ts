@@ -58,6 +58,7 @@ import { ReachabilityTracker, type ReachabilityStatus, type ReachVerdict } from 
 import { relaysWanted, servesRelay } from '../reach/relay-choice.js'
 import { resolveOverlayOptions, type OverlayPeerInit, type ResolvedOverlayOptions } from './overlay-options.js'
 import { AnnouncerCache } from './announcer-cache.js'
+import { estimateRegionLeaves } from '../tier/region-leaves.js'
 
 /** What the peer asks its shell about the world: measurements and storage, never decisions. */
 export interface OverlayPeerHost {
@@ -77,11 +78,11 @@ export interface OverlayPeerHost {
 export interface PolicyMeasurements {
   /** Others can dial this peer, when the shell knows it (a model, an operator's word); omitted: the peer's own dial-back verdicts decide (`reachabilityVerdict`). */
   reachable?: boolean
-  /** Upload capacity not used by transfers, bytes/s. */
+  /** Upload capacity not used by transfers, bytes/s (the libp2p shell: core/tier/spare-upload.ts). */
   spareUploadBytesPerSec: number
   /** Supernodes in this peer's region (itself included if it is one); default: counted from the servers it heard of. */
   regionSupernodes?: number
-  /** Leaves in this peer's region (itself included if it is one); default: its own leaves, plus itself when a leaf. */
+  /** Leaves in this peer's region (itself included if it is one); default: estimated from the networks of the leaves attached to it (core/tier/region-leaves.ts). */
   regionLeaves?: number
 }
 
@@ -493,6 +494,7 @@ export class OverlayPeer {
     if (this.options.role !== 'auto') return
     const role = this.role
     const m = this.host.policyInputs()
+    const regionSupernodes = m.regionSupernodes ?? this.countRegionSupernodes()
     const d = this.policy.decide({
       nowMs,
       role,
@@ -500,8 +502,8 @@ export class OverlayPeer {
       roleSinceMs: this.roleSinceMs,
       reachable: m.reachable ?? this.reach?.reachable(nowMs) ?? false,
       spareUploadBytesPerSec: m.spareUploadBytesPerSec,
-      regionSupernodes: m.regionSupernodes ?? this.countRegionSupernodes(),
-      regionLeaves: m.regionLeaves ?? Math.max(1, (this.index?.leafCount ?? 0) + (role === 'leaf' ? 1 : 0))
+      regionSupernodes,
+      regionLeaves: m.regionLeaves ?? this.estimateRegionLeaves(regionSupernodes)
     })
     if (d.action === 'stay') return
     this.setRoleInto(nowMs, d.action === 'promote' ? 'supernode' : 'leaf', `${reason}: ${d.reason}`, out)
@@ -512,6 +514,14 @@ export class OverlayPeer {
     let n = this.role === 'leaf' ? 0 : 1
     for (const c of this.knownServers?.values() ?? []) if (c.origin !== true && this.regionOf(c, this.host.placeOf(c)) === mine) n++
     return n
+  }
+
+  /** The region's leaves from the networks of the leaves attached here (core/tier/region-leaves.ts). */
+  private estimateRegionLeaves (regionSupernodes: number): number {
+    const mine = this.regionOf(this.self, this.host.selfPlace())
+    let attachedInRegion = 0
+    for (const c of this.index?.leafContacts() ?? []) if (this.regionOf(c, this.host.placeOf(c)) === mine) attachedInRegion++
+    return estimateRegionLeaves({ attachedInRegion, regionSupernodes, attachmentsPerLeaf: this.options.leaf.targetAttachments ?? 3, selfIsLeaf: this.role === 'leaf' })
   }
 
   private regionOf (c: Contact, place: PeerPlace): string {
