@@ -61,8 +61,8 @@ export interface OverlayEvents {
   'reachability:changed': CustomEvent<ReachabilityStatus>
   /** A relay holds a reservation for us; `addrs` are our relayed addresses through it. */
   'relay:reserved': CustomEvent<{ relay: string, addrs: string[] }>
-  /** A relay refused or did not answer a reservation (asked again later while wanted). */
-  'relay:failed': CustomEvent<{ relay: string, message: string }>
+  /** A relay refused or did not answer a reservation (asked again later while wanted), or (`broken`) granted one but did not carry our probe's relayed connection: we left it. */
+  'relay:failed': CustomEvent<{ relay: string, message: string, broken?: boolean }>
 }
 
 /** Options of an OverlayService: the peer's (OverlayPeerInit, one default each) plus what only the libp2p shell knows. */

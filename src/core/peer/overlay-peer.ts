@@ -306,6 +306,13 @@ export class OverlayPeer {
     return out
   }
 
+  /** Our probe through supernode `peerId`'s relay did not reach us: a leaf drops it for another (LeafAttachment.relayBroken). */
+  relayBroken (nowMs: number, peerId: string): Effects {
+    const out: Effects = []
+    if (this.running && this.leaf != null) this.execLeaf(nowMs, this.leaf.relayBroken(nowMs, peerId), out)
+    return out
+  }
+
   /** The connection to `peerId` closed. */
   peerDisconnected (nowMs: number, peer: Contact): Effects {
     const out: Effects = []

@@ -310,6 +310,17 @@ export class LeafAttachment {
     return this.attachments.has(peerId) ? this.lose(nowMs, peerId, 'disconnected') : []
   }
 
+  /**
+   * The relay of attached supernode `peerId` grants reservations but did not
+   * carry a relayed connection to us: for a leaf others reach only through
+   * relays, such a supernode names us at an address that leads nowhere. It
+   * is dropped and avoided like a full one (busy backoff), so the leaf
+   * attaches, and reserves, elsewhere.
+   */
+  relayBroken (nowMs: number, peerId: string): LeafEffect[] {
+    return this.lose(nowMs, peerId, 'its relay did not carry a relayed connection to us', true)
+  }
+
   /** Our addresses changed (a relay reservation): every attached supernode gets a keep-alive, which carries them, at `nowMs` rather than at its interval. */
   keepAliveNow (nowMs: number): void {
     for (const a of this.attachments.values()) if (a.attached) a.nextKeepAliveAtMs = Math.min(a.nextKeepAliveAtMs, nowMs)

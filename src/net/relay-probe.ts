@@ -1,0 +1,25 @@
+/**
+ * Whether a relay we hold a reservation at really relays to us: a
+ * throwaway identity of ours (a bare libp2p node with no listen address)
+ * dials our own relayed address through it. The relay must open its STOP
+ * stream to us and our node must finish the handshake for the dial to
+ * succeed, so success means a stranger's relayed connection would arrive.
+ * libp2p will not dial its own peer id, hence the second identity; it is
+ * stopped after each probe.
+ */
+import { multiaddr } from '@multiformats/multiaddr'
+import { createSwarmNode } from './swarm-node.js'
+
+/** True when a connection through `relayedAddr` (`.../p2p/RELAY/p2p-circuit/p2p/US`) reached us within `timeoutMs`. */
+export async function probeRelayed (relayedAddr: string, timeoutMs: number): Promise<boolean> {
+  const prober = await createSwarmNode({ listenMultiaddrs: [] })
+  try {
+    const conn = await prober.dial(multiaddr(relayedAddr), { signal: AbortSignal.timeout(timeoutMs) })
+    await conn.close().catch(() => {})
+    return true
+  } catch {
+    return false
+  } finally {
+    try { await prober.stop() } catch {}
+  }
+}
