@@ -10,11 +10,13 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import { createSwarmNode } from './swarm-node.js'
 
-/** True when a connection through `relayedAddr` (`.../p2p/RELAY/p2p-circuit/p2p/US`) reached us within `timeoutMs`. */
-export async function probeRelayed (relayedAddr: string, timeoutMs: number): Promise<boolean> {
+/** True when a connection through `relayedAddr` (`.../p2p/RELAY/p2p-circuit/p2p/US`) reached us within `timeoutMs` (false when `signal` aborts first). */
+export async function probeRelayed (relayedAddr: string, init: { timeoutMs: number, signal?: AbortSignal }): Promise<boolean> {
+  const signal = init.signal == null ? AbortSignal.timeout(init.timeoutMs) : AbortSignal.any([init.signal, AbortSignal.timeout(init.timeoutMs)])
+  if (signal.aborted) return false
   const prober = await createSwarmNode({ listenMultiaddrs: [] })
   try {
-    const conn = await prober.dial(multiaddr(relayedAddr), { signal: AbortSignal.timeout(timeoutMs) })
+    const conn = await prober.dial(multiaddr(relayedAddr), { signal })
     await conn.close().catch(() => {})
     return true
   } catch {

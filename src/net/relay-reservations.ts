@@ -64,6 +64,8 @@ export class RelayReservations {
   private readonly probes = new Map<string, { timer: NodeJS.Timeout, addr: string }>()
   private probing = false
   private stopped = false
+  /** Aborts a probe in flight when we stop. */
+  private readonly stopping = new AbortController()
   private readonly onDisconnect = (e: CustomEvent<PeerId>): void => { this.release(e.detail.toString()) }
 
   constructor (private readonly node: SwarmNode, private readonly onEvent: (e: RelayReservationEvent) => void) {
@@ -92,6 +94,7 @@ export class RelayReservations {
 
   stop (): void {
     this.stopped = true
+    this.stopping.abort()
     this.node.removeEventListener('peer:disconnect', this.onDisconnect)
     for (const p of this.probes.values()) clearTimeout(p.timer)
     this.probes.clear()
@@ -118,7 +121,7 @@ export class RelayReservations {
     if (this.probing) { this.scheduleProbe(relay, addr, RELAY_PROBE_TIMEOUT_MS); return }
     this.probing = true
     let arrived: boolean
-    try { arrived = await probeRelayed(addr, RELAY_PROBE_TIMEOUT_MS) } finally { this.probing = false }
+    try { arrived = await probeRelayed(addr, { timeoutMs: RELAY_PROBE_TIMEOUT_MS, signal: this.stopping.signal }) } finally { this.probing = false }
     if (this.stopped || !this.held.has(relay)) return
     if (arrived) { this.scheduleProbe(relay, addr, RELAY_PROBE_INTERVAL_MS); return }
     this.release(relay)
