@@ -523,12 +523,13 @@ export class OverlayPeer {
     return n
   }
 
-  /** The region's leaves from the networks of the leaves attached here (core/tier/region-leaves.ts). */
+  /** The region's leaves: a supernode's from the networks of the leaves attached to it, a leaf's from its supernodes' counts (core/tier/region-leaves.ts). */
   private estimateRegionLeaves (regionSupernodes: number): number {
     const mine = this.regionOf(this.self, this.host.selfPlace())
     let attachedInRegion = 0
     for (const c of this.index?.leafContacts() ?? []) if (this.regionOf(c, this.host.placeOf(c)) === mine) attachedInRegion++
-    return estimateRegionLeaves({ attachedInRegion, regionSupernodes, attachmentsPerLeaf: this.options.leaf.targetAttachments ?? 3, selfIsLeaf: this.role === 'leaf' })
+    const supernodeLeafCounts = (this.leaf?.attachedLeafCounts() ?? []).filter(x => x.contact.origin !== true && this.regionOf(x.contact, this.host.placeOf(x.contact)) === mine).map(x => x.leaves)
+    return estimateRegionLeaves({ attachedInRegion, supernodeLeafCounts, regionSupernodes, attachmentsPerLeaf: this.options.leaf.targetAttachments ?? 3, selfIsLeaf: this.role === 'leaf' })
   }
 
   private regionOf (c: Contact, place: PeerPlace): string {

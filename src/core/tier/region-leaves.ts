@@ -10,14 +10,20 @@
  *   `regionSupernodes` (or to all of them when there are fewer), so one
  *   supernode sees that share of the region's leaves:
  *   leaves ~ attachedInRegion * max(1, regionSupernodes / attachmentsPerLeaf).
- * - A leaf indexes nobody and counts itself only (1); the policy's
- *   minimum supernodes per region covers that case.
+ * - A leaf indexes nobody: it takes the leaf counts its attached supernodes
+ *   of its region reported when they took it (attach-ok), their mean as one
+ *   supernode's share, scaled the same way; with none, itself (1). Those
+ *   counts include leaves from other regions, so a leaf's estimate is high
+ *   where leaves attach across regions (the supernode's own, filtered by
+ *   network, is not).
  */
 
 /** What a peer knows for the estimate. */
 export interface RegionLeavesInput {
-  /** Leaves attached to this peer whose region is this peer's. */
+  /** Leaves attached to this peer whose region is this peer's (a supernode). */
   attachedInRegion: number
+  /** Leaf counts reported by the attached supernodes of this peer's region (a leaf). */
+  supernodeLeafCounts?: readonly number[]
   /** Supernodes known in the region, this peer included if it is one. */
   regionSupernodes: number
   /** Supernodes each leaf attaches to (LeafAttachment's targetAttachments). */
@@ -28,7 +34,12 @@ export interface RegionLeavesInput {
 
 /** Estimated leaves in the region, at least 1. */
 export function estimateRegionLeaves (i: RegionLeavesInput): number {
-  if (i.selfIsLeaf) return 1 + i.attachedInRegion
   const share = Math.max(1, i.regionSupernodes / Math.max(1, i.attachmentsPerLeaf))
+  if (i.selfIsLeaf) {
+    const counts = i.supernodeLeafCounts ?? []
+    if (counts.length === 0) return 1
+    const mean = counts.reduce((a, b) => a + b, 0) / counts.length
+    return Math.max(1, Math.round(mean * share))
+  }
   return Math.max(1, Math.round(i.attachedInRegion * share))
 }

@@ -64,7 +64,8 @@ describe('core/tier/region-leaves', () => {
     expect(estimateRegionLeaves({ attachedInRegion: 0, regionSupernodes: 10, attachmentsPerLeaf: 3, selfIsLeaf: false })).to.equal(1)
   })
 
-  it('a leaf counts itself', () => {
-    expect(estimateRegionLeaves({ attachedInRegion: 0, regionSupernodes: 4, attachmentsPerLeaf: 3, selfIsLeaf: true })).to.equal(1)
+  it('a leaf scales the mean leaf count of its region\'s attached supernodes, and counts itself when it has none', () => {
+    expect(estimateRegionLeaves({ attachedInRegion: 0, supernodeLeafCounts: [120, 60], regionSupernodes: 6, attachmentsPerLeaf: 3, selfIsLeaf: true })).to.equal(180)
+    expect(estimateRegionLeaves({ attachedInRegion: 0, supernodeLeafCounts: [], regionSupernodes: 4, attachmentsPerLeaf: 3, selfIsLeaf: true })).to.equal(1)
   })
 })
