@@ -12,6 +12,7 @@ import { RELAY_SERVER_DEFAULTS, type RelayServerInit } from '../net/relay-server
 export interface RelayCliOptions {
   relayPieces?: boolean
   relayMaxReservations?: number
+  relayMaxReservationsPerNetwork?: number
   relayMaxConnectionsPerLeaf?: number
   relayMaxBytes?: number
   relayMaxDuration?: number
@@ -28,6 +29,7 @@ export function addRelayOptions (cmd: Command): Command {
   const d = RELAY_SERVER_DEFAULTS
   return cmd
     .option('--relay-max-reservations <n>', `leaves behind NATs this node relays for at once (default ${d.maxReservations})`, parsePositiveInt)
+    .option('--relay-max-reservations-per-network <n>', `reservations held at once by requesters of one /24 (IPv6 /48), whatever their peer ids (default ${d.maxReservationsPerNetwork})`, parsePositiveInt)
     .option('--relay-max-connections-per-leaf <n>', `relayed connections open at once towards one leaf (default ${d.maxRelayedConnectionsPerLeaf})`, parsePositiveInt)
     .option('--relay-max-bytes <bytes>', `bytes one relayed connection may carry, units allowed (default ${d.maxBytesPerRelayedConnection / 1024}KiB)`, parseByteSize)
     .option('--relay-max-duration <seconds>', `how long one relayed connection may stay open (default ${d.maxRelayedConnectionDurationMs / 1000})`, parsePositiveInt)
@@ -38,6 +40,7 @@ export function addRelayOptions (cmd: Command): Command {
 export function relayInitOf (opts: RelayCliOptions): RelayServerInit {
   return {
     maxReservations: opts.relayMaxReservations,
+    maxReservationsPerNetwork: opts.relayMaxReservationsPerNetwork,
     maxRelayedConnectionsPerLeaf: opts.relayMaxConnectionsPerLeaf,
     maxBytesPerRelayedConnection: opts.relayMaxBytes,
     maxRelayedConnectionDurationMs: opts.relayMaxDuration != null ? opts.relayMaxDuration * 1000 : undefined,

@@ -154,7 +154,9 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
     proximity: init.proximity,
     asnResolver: resolver,
     alto: init.alto,
-    uploadUtilization: () => swarm?.gate.slotUtilization() ?? 0
+    uploadUtilization: () => swarm?.gate.slotUtilization() ?? 0,
+    uploadedBytes: () => swarm?.gate.bytesUploaded ?? 0,
+    ...(init.upload?.uploadBytesPerSec != null ? { uploadCapacityBytesPerSec: init.upload.uploadBytesPerSec } : {})
   })
   let swarm: SwarmPeer | undefined
   let metricsServer: MetricsServer | undefined

@@ -61,8 +61,8 @@ export interface OverlayEvents {
   'reachability:changed': CustomEvent<ReachabilityStatus>
   /** A relay holds a reservation for us; `addrs` are our relayed addresses through it. */
   'relay:reserved': CustomEvent<{ relay: string, addrs: string[] }>
-  /** A relay refused or did not answer a reservation (asked again later while wanted). */
-  'relay:failed': CustomEvent<{ relay: string, message: string }>
+  /** A relay refused or did not answer a reservation (asked again later while wanted), or (`broken`) granted one but did not carry our probe's relayed connection: we left it. */
+  'relay:failed': CustomEvent<{ relay: string, message: string, broken?: boolean }>
 }
 
 /** Options of an OverlayService: the peer's (OverlayPeerInit, one default each) plus what only the libp2p shell knows. */
@@ -77,8 +77,12 @@ export interface OverlayInit extends OverlayPeerInit {
   alto?: AltoCosts
   /** Whether others can dial us, for promotion. Default: measured, by dial-back verdicts of several verifier networks (libp2p's AutoNAT v2 at members, core/reach/reachability.ts). */
   reachable?: boolean
-  /** Upload not used by transfers, in bytes/s, for promotion. Default 1 MiB/s (not yet measured: see README, "Known limits"). */
+  /** Upload not used by transfers, in bytes/s, for promotion, when the operator knows it. Default: measured (core/tier/spare-upload.ts) from `uploadedBytes` against `uploadCapacityBytesPerSec`. */
   spareUploadBytesPerSec?: number
+  /** Upload capacity, bytes/s (the configured upload limit). Default: the highest rate the peer has sustained for 10 s (0 until it has uploaded). */
+  uploadCapacityBytesPerSec?: number
+  /** Piece bytes uploaded since start (the upload gate's counter), sampled every LOAD_REPORT_INTERVAL_MS. Default: none uploaded. */
+  uploadedBytes?: () => number
   /** Stream limits of the DHT protocol (its request timeout is the peer's). */
   rpc?: Omit<DhtRpcInit, 'requestTimeoutMs'>
   /** Uniform random in [0, 1). Default crypto-based. */

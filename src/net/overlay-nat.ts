@@ -41,7 +41,9 @@ export class OverlayNat {
     }, message => { host.emit('overlay:error', { message }) })
     this.reservations = new RelayReservations(node, e => {
       if (e.type === 'reserved') host.emit('relay:reserved', { relay: e.relay, addrs: e.addrs })
-      else host.emit('relay:failed', { relay: e.relay, message: e.message })
+      else host.emit('relay:failed', { relay: e.relay, message: e.message, ...(e.type === 'broken' ? { broken: true } : {}) })
+      // A relay that does not relay: the peer drops that supernode and attaches (and reserves) elsewhere.
+      if (e.type === 'broken') host.input(nowMs => peer.relayBroken(nowMs, e.relay))
       // Our relayed addresses are part of our contact from now on: our supernodes hear them at once (provider answers carry them).
       if (e.type === 'reserved') host.input(nowMs => { peer.addressesChanged(nowMs); return [] })
     })

@@ -22,6 +22,7 @@ import type { SwarmNode } from './swarm-node.js'
 import { keyOfPeerId } from './dht-codec.js'
 import { OverlayWire } from './overlay-wire.js'
 import { LoadMeter } from './load-meter.js'
+import { SpareUploadMeter } from '../core/tier/spare-upload.js'
 import { DHT_PROTOCOL } from './protocol-ids.js'
 import type { Contact } from '../core/dht/contact.js'
 import { MAX_ADDRS_PER_CONTACT } from '../core/messages/dht-messages.js'
@@ -55,6 +56,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   private timer: NodeJS.Timeout | undefined
   private timerAtMs: number | undefined
   private readonly load: LoadMeter
+  private readonly spareUpload = new SpareUploadMeter()
   private running = false
   private listening: Promise<void> = Promise.resolve()
   private readonly nat: OverlayNat
@@ -73,7 +75,10 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
       running: () => this.running
     }, { ...init.rpc, requestTimeoutMs: options.requestTimeoutMs, inboundTimeoutMs: init.rpc?.inboundTimeoutMs ?? options.queryTimeoutMs })
     // Measured here, decided by the peer: a member sheds new leaves while loaded.
-    this.load = new LoadMeter(load => { if (this.role !== 'leaf') this.peer.reportLoad(load) }, () => init.uploadUtilization?.() ?? 0, LOAD_REPORT_INTERVAL_MS)
+    this.load = new LoadMeter(load => {
+      this.spareUpload.sample(Math.floor(performance.now()), load.uploadedBytesTotal)
+      if (this.role !== 'leaf') this.peer.reportLoad(load)
+    }, () => init.uploadUtilization?.() ?? 0, LOAD_REPORT_INTERVAL_MS, () => init.uploadedBytes?.() ?? 0)
     this.nat = new OverlayNat(node, { peer: this.peer, input: fn => { this.input(fn) }, emit: (name, detail) => { this.emit(name, detail) }, running: () => this.running })
   }
 
@@ -206,7 +211,8 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     return {
       // Unset: the peer's dial-back verdicts decide (a public-looking address proves nothing behind a NAT).
       ...(this.init.reachable !== undefined ? { reachable: this.init.reachable } : {}),
-      spareUploadBytesPerSec: this.init.spareUploadBytesPerSec ?? 1024 * 1024
+      // Measured: the configured upload limit (or the rate this peer has shown it sustains) less its recent upload.
+      spareUploadBytesPerSec: this.init.spareUploadBytesPerSec ?? this.spareUpload.spareBytesPerSec(Math.floor(performance.now()), this.init.uploadCapacityBytesPerSec)
     }
   }
 

@@ -8,6 +8,14 @@
  * carries them. A relay we lose (its connection closed) is reserved again
  * at the next sync while it is still wanted; a refused one after
  * RESERVE_RETRY_MS.
+ *
+ * A relay may grant reservations and still not relay (a broken or hostile
+ * one): RELAY_PROBE_AFTER_MS after reserving, and every
+ * RELAY_PROBE_INTERVAL_MS while held, a throwaway identity of ours dials us
+ * through it (relay-probe.ts). When that connection does not arrive, the
+ * relay is reported `broken`, we hang up on it (which ends the reservation
+ * and the relayed address we announced there), and it is not reserved at
+ * again for RELAY_BROKEN_RETRY_MS; the overlay peer attaches elsewhere.
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from '@libp2p/interface'
@@ -15,6 +23,8 @@ import type { SwarmNode } from './swarm-node.js'
 import type { Contact } from '../core/dht/contact.js'
 import { ipOfMultiaddr } from '../core/proximity/public-address.js'
 import { addressScope } from '../core/proximity/ip-address.js'
+import { probeRelayed } from './relay-probe.js'
+import { peerIdFromString } from '@libp2p/peer-id'
 
 /** Relays held at once (a leaf attaches to 2-3 supernodes). */
 export const MAX_RELAY_RESERVATIONS = 4
@@ -22,11 +32,24 @@ export const MAX_RELAY_RESERVATIONS = 4
 export const RESERVE_RETRY_MS = 30_000
 /** Time for one reservation (connect + reserve), ms. */
 export const RESERVE_TIMEOUT_MS = 10_000
+/** First probe of a new reservation, ms after it was granted (a downloader told of the address meanwhile may still try it). */
+export const RELAY_PROBE_AFTER_MS = 30_000
+/** Probes of a held reservation, ms apart. */
+export const RELAY_PROBE_INTERVAL_MS = 10 * 60_000
+/** Time one probe may take (connect to the relay, relayed connection to us), ms. */
+export const RELAY_PROBE_TIMEOUT_MS = 15_000
+/** A relay whose probe failed is not reserved at again for this long, ms. */
+export const RELAY_BROKEN_RETRY_MS = 30 * 60_000
 
 /** What happened to a reservation, for the overlay's events. */
 export type RelayReservationEvent =
   | { type: 'reserved', relay: string, addrs: string[] }
   | { type: 'failed', relay: string, message: string }
+  /** It granted a reservation, but our probe through it did not reach us. */
+  | { type: 'broken', relay: string, message: string }
+
+/** Relays remembered as failed or broken. */
+const MAX_FAILED_REMEMBERED = 64
 
 interface TransportManagerLike { listen: (addrs: ReturnType<typeof multiaddr>[]) => Promise<void> }
 
@@ -35,7 +58,15 @@ export class RelayReservations {
   private readonly pending = new Set<string>()
   private readonly held = new Set<string>()
   private readonly failedAtMs = new Map<string, number>()
-  private readonly onDisconnect = (e: CustomEvent<PeerId>): void => { this.held.delete(e.detail.toString()) }
+  /** Relays whose probe failed, with when (at most MAX_FAILED_REMEMBERED). */
+  private readonly brokenAtMs = new Map<string, number>()
+  /** Next probe per held relay, with the relayed address it probes. */
+  private readonly probes = new Map<string, { timer: NodeJS.Timeout, addr: string }>()
+  private probing = false
+  private stopped = false
+  /** Aborts a probe in flight when we stop. */
+  private readonly stopping = new AbortController()
+  private readonly onDisconnect = (e: CustomEvent<PeerId>): void => { this.release(e.detail.toString()) }
 
   constructor (private readonly node: SwarmNode, private readonly onEvent: (e: RelayReservationEvent) => void) {
     node.addEventListener('peer:disconnect', this.onDisconnect)
@@ -52,6 +83,8 @@ export class RelayReservations {
       if (this.held.size + this.pending.size >= MAX_RELAY_RESERVATIONS) return
       const failed = this.failedAtMs.get(c.peerId)
       if (failed !== undefined && nowMs - failed < RESERVE_RETRY_MS) continue
+      const broken = this.brokenAtMs.get(c.peerId)
+      if (broken !== undefined && nowMs - broken < RELAY_BROKEN_RETRY_MS) continue
       const addr = relayListenAddr(c)
       if (addr === undefined) continue
       this.pending.add(c.peerId)
@@ -59,7 +92,45 @@ export class RelayReservations {
     }
   }
 
-  stop (): void { this.node.removeEventListener('peer:disconnect', this.onDisconnect) }
+  stop (): void {
+    this.stopped = true
+    this.stopping.abort()
+    this.node.removeEventListener('peer:disconnect', this.onDisconnect)
+    for (const p of this.probes.values()) clearTimeout(p.timer)
+    this.probes.clear()
+  }
+
+  private release (relay: string): void {
+    this.held.delete(relay)
+    const p = this.probes.get(relay)
+    if (p != null) clearTimeout(p.timer)
+    this.probes.delete(relay)
+  }
+
+  private scheduleProbe (relay: string, addr: string, afterMs: number): void {
+    const old = this.probes.get(relay)
+    if (old != null) clearTimeout(old.timer)
+    const timer = setTimeout(() => { void this.probe(relay, addr) }, afterMs)
+    timer.unref()
+    this.probes.set(relay, { timer, addr })
+  }
+
+  /** One probe at a time: each costs a throwaway libp2p node. */
+  private async probe (relay: string, addr: string): Promise<void> {
+    if (this.stopped || !this.held.has(relay)) return
+    if (this.probing) { this.scheduleProbe(relay, addr, RELAY_PROBE_TIMEOUT_MS); return }
+    this.probing = true
+    let arrived: boolean
+    try { arrived = await probeRelayed(addr, { timeoutMs: RELAY_PROBE_TIMEOUT_MS, signal: this.stopping.signal }) } finally { this.probing = false }
+    if (this.stopped || !this.held.has(relay)) return
+    if (arrived) { this.scheduleProbe(relay, addr, RELAY_PROBE_INTERVAL_MS); return }
+    this.release(relay)
+    this.brokenAtMs.set(relay, performance.now())
+    if (this.brokenAtMs.size > MAX_FAILED_REMEMBERED) this.brokenAtMs.delete(this.brokenAtMs.keys().next().value as string)
+    this.onEvent({ type: 'broken', relay, message: `a connection to us through it did not arrive within ${RELAY_PROBE_TIMEOUT_MS} ms` })
+    // Hanging up ends the reservation, and with it the relayed address we announce there.
+    await this.node.hangUp(peerIdFromString(relay)).catch(() => {})
+  }
 
   private async reserve (relay: string, addr: string): Promise<void> {
     // libp2p keeps its transport manager among its components; it has no public listen-at-run-time call.
@@ -71,9 +142,10 @@ export class RelayReservations {
       this.failedAtMs.delete(relay)
       const addrs = this.node.getMultiaddrs().map(a => a.toString()).filter(a => a.includes(`/p2p/${relay}/p2p-circuit`) && !isLoopbackRelayed(a))
       this.onEvent({ type: 'reserved', relay, addrs })
+      if (addrs.length > 0) this.scheduleProbe(relay, addrs[0], RELAY_PROBE_AFTER_MS)
     } catch (err) {
       this.failedAtMs.set(relay, performance.now())
-      if (this.failedAtMs.size > 64) this.failedAtMs.delete(this.failedAtMs.keys().next().value as string)
+      if (this.failedAtMs.size > MAX_FAILED_REMEMBERED) this.failedAtMs.delete(this.failedAtMs.keys().next().value as string)
       this.onEvent({ type: 'failed', relay, message: (err as Error).message })
     }
   }
@@ -98,3 +170,4 @@ async function withTimeout<T> (p: Promise<T>, ms: number): Promise<T> {
     return await Promise.race([p, new Promise<never>((_resolve, reject) => { timer = setTimeout(() => { reject(new Error(`no reservation within ${ms} ms`)) }, ms) })])
   } finally { clearTimeout(timer) }
 }
+

@@ -13,11 +13,21 @@
  */
 import type { SwarmNode } from './swarm-node.js'
 import { circuitRelayServer, type CircuitRelayServerInit } from '@libp2p/circuit-relay-v2'
+import type { PeerId } from '@libp2p/interface'
+import { reservationRefusal, type HeldReservation } from '../core/reach/relay-admission.js'
 
 /** Limits of a peer's relay server. */
 export interface RelayServerInit {
   /** Leaves holding a reservation at once. Default 64. */
   maxReservations?: number
+  /**
+   * Reservations held at once by requesters of one network (IPv4 /24, IPv6
+   * /48), whatever their peer ids (core/reach/relay-admission.ts). Default 8:
+   * one host's cheap identities can pin an eighth of the default 64 slots,
+   * not all of them, while the few desktops of one home (one router, one IP)
+   * all fit.
+   */
+  maxReservationsPerNetwork?: number
   /** Relayed connections open at once towards one reserved leaf. Default 16. */
   maxRelayedConnectionsPerLeaf?: number
   /** Bytes one relayed connection may carry (both directions) before the relay closes it. Default 131072 (128 KiB, libp2p's). Ignored with `relayPieces`. */
@@ -36,6 +46,7 @@ export type ResolvedRelayServerInit = Required<RelayServerInit>
 /** Defaults of RelayServerInit. */
 export const RELAY_SERVER_DEFAULTS: ResolvedRelayServerInit = {
   maxReservations: 64,
+  maxReservationsPerNetwork: 8,
   maxRelayedConnectionsPerLeaf: 16,
   maxBytesPerRelayedConnection: 128 * 1024,
   maxRelayedConnectionDurationMs: 120_000,
@@ -52,7 +63,7 @@ export class RelayOptionError extends Error {
 /** Applies the defaults and rejects values that are not positive integers. */
 export function resolveRelayServerInit (init: RelayServerInit = {}): ResolvedRelayServerInit {
   const r = { ...RELAY_SERVER_DEFAULTS, ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)) }
-  for (const k of ['maxReservations', 'maxRelayedConnectionsPerLeaf', 'maxBytesPerRelayedConnection', 'maxRelayedConnectionDurationMs', 'reservationTtlMs'] as const) {
+  for (const k of ['maxReservations', 'maxReservationsPerNetwork', 'maxRelayedConnectionsPerLeaf', 'maxBytesPerRelayedConnection', 'maxRelayedConnectionDurationMs', 'reservationTtlMs'] as const) {
     if (!Number.isSafeInteger(r[k]) || r[k] <= 0) throw new RelayOptionError(`relay option ${k} must be a positive integer, got ${String(r[k])}`)
   }
   return r
@@ -73,9 +84,42 @@ export function relayServerService (init: ResolvedRelayServerInit): ReturnType<t
   return circuitRelayServer(options)
 }
 
-/** Whether this node grants relay reservations now (members do; see OverlayPeer.servesRelay). */
+/**
+ * Whether this node grants a relay reservation: only while open (members
+ * do; see OverlayPeer.servesRelay), and within the per-network limit
+ * (core/reach/relay-admission.ts), counted over the reservations libp2p's
+ * relay server holds now.
+ */
 export class RelayGate {
   open = false
+  /** Reservations refused by the per-network limit since start. */
+  refusedByNetwork = 0
+  private node: SwarmNode | undefined
+
+  constructor (private readonly maxPerNetwork = RELAY_SERVER_DEFAULTS.maxReservationsPerNetwork) {}
+
+  /** The node whose relay server this gate guards (set once it exists). */
+  attach (node: SwarmNode): void { this.node = node }
+
+  /** True when a reservation by `peerId` must be refused now. */
+  refuses (peerId: PeerId): boolean {
+    if (!this.open) return true
+    const relay = (this.node?.services as { relay?: { reservations?: Iterable<[PeerId, { addr: { toString: () => string } }]> } } | undefined)?.relay
+    if (this.node == null || relay?.reservations == null) return false
+    const held: HeldReservation[] = []
+    for (const [p, r] of relay.reservations) held.push({ peerId: p.toString(), ip: ipOfAddr(r.addr.toString()) })
+    // The reservation request comes on the requester's direct connection (libp2p refuses it over a relay).
+    const direct = this.node.getConnections(peerId).map(c => ipOfAddr(c.remoteAddr.toString())).find(ip => ip !== undefined)
+    const refusal = reservationRefusal({ peerId: peerId.toString(), ip: direct }, held, this.maxPerNetwork)
+    if (refusal !== undefined) this.refusedByNetwork++
+    return refusal !== undefined
+  }
+}
+
+/** The IP of a direct `/ip4|ip6/X/...` address; undefined for a relayed one. */
+function ipOfAddr (addr: string): string | undefined {
+  if (addr.includes('/p2p-circuit')) return undefined
+  return /^\/ip[46]\/([^/]+)\//.exec(addr)?.[1]
 }
 
 const gates = new WeakMap<object, RelayGate>()
@@ -94,9 +138,9 @@ export function setRelayGate (node: object, gate: RelayGate): void { gates.set(n
 const RELAY_STOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/stop'
 
 /** What a relay server holds now: reservations granted, and relayed connections passing through it (its open STOP streams). */
-export function relayStats (node: SwarmNode): { reservations: number, relayedConnections: number } {
+export function relayStats (node: SwarmNode): { reservations: number, relayedConnections: number, refusedByNetwork: number } {
   const relay = (node.services as { relay?: { reservations?: { size: number } } }).relay
   let relayedConnections = 0
   for (const c of node.getConnections()) for (const st of c.streams) if (st.protocol === RELAY_STOP_PROTOCOL && st.direction === 'outbound') relayedConnections++
-  return { reservations: relay?.reservations?.size ?? 0, relayedConnections }
+  return { reservations: relay?.reservations?.size ?? 0, relayedConnections, refusedByNetwork: relayGateOf(node).refusedByNetwork }
 }

@@ -170,8 +170,9 @@ async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
   const localAddress = init.dialLocalAddress ?? loopbackDialAddress(init.listenMultiaddrs ?? [])
   // The gater needs the guard before the node exists; the node is attached to it after.
   const guard = new OffenderGuard(init.offenders)
-  const relayGate = new RelayGate()
-  const relay = init.relayServer != null ? { relay: relayServerService(resolveRelayServerInit(init.relayServer)) } : {}
+  const relayInit = init.relayServer != null ? resolveRelayServerInit(init.relayServer) : undefined
+  const relayGate = new RelayGate(relayInit?.maxReservationsPerNetwork)
+  const relay = relayInit != null ? { relay: relayServerService(relayInit) } : {}
   // Listening on loopback only there is nothing to forward, and no gateway search leaves the machine (tests, demos).
   const beyondLoopback = (init.listenMultiaddrs ?? []).some(a => !/^\/ip4\/127\.|^\/ip6\/::1\//.test(a))
   const upnp = init.upnp === true && beyondLoopback ? { upnp: uPnPNAT({ autoConfirmAddress: false, portMappingDescription: 'swarmcdn' }) } : {}
@@ -199,10 +200,11 @@ async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
     connectionGater: {
       denyInboundEncryptedConnection: peerId => guard.refuses(peerId.toString()),
       denyOutboundEncryptedConnection: peerId => guard.refuses(peerId.toString()),
-      denyInboundRelayReservation: peerId => !relayGate.open || guard.refuses(peerId.toString())
+      denyInboundRelayReservation: peerId => guard.refuses(peerId.toString()) || relayGate.refuses(peerId)
     }
   })
   setOffenderGuard(node, guard)
+  relayGate.attach(node)
   setRelayGate(node, relayGate)
   announceListenAddresses(node)
   return node

@@ -35,14 +35,15 @@ export interface CliProcess {
 }
 
 /**
- * Starts `swarmcdn ...args` in the background (add `--json` to get events).
+ * Starts `swarmcdn ...args` in the background (add `--json` to get events);
+ * with `script`, that Node script instead of the CLI (the NAT tests' attackers).
  * `nodeFlags` go to this Node before the launcher: SWARMCDN_NODE_FLAGS runs
  * the process with the V8 flags the shell launcher gives a user's command
  * (what a memory measurement must see).
  */
-export function startCli (args: string[], options: { env?: NodeJS.ProcessEnv, prefix?: string[], nodeFlags?: readonly string[] } = {}): CliProcess {
+export function startCli (args: string[], options: { env?: NodeJS.ProcessEnv, prefix?: string[], nodeFlags?: readonly string[], script?: string } = {}): CliProcess {
   // A prefix that execs its argument (`ip netns exec NS`) keeps the child's pid the CLI's own.
-  const argv = [...(options.prefix ?? []), process.execPath, ...(options.nodeFlags ?? []), CLI_PATH, ...args]
+  const argv = [...(options.prefix ?? []), process.execPath, ...(options.nodeFlags ?? []), options.script ?? CLI_PATH, ...args]
   const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] })
   const events: Array<Record<string, unknown>> = []
   const waiters = new Set<() => void>()

@@ -7,6 +7,8 @@ describe('net/relay-server and relay-reservations', () => {
     expect(resolveRelayServerInit()).to.deep.equal(RELAY_SERVER_DEFAULTS)
     expect(resolveRelayServerInit({ maxReservations: 3, relayPieces: true })).to.include({ maxReservations: 3, relayPieces: true, maxRelayedConnectionsPerLeaf: 16 })
     expect(() => resolveRelayServerInit({ maxReservations: 0 })).to.throw(RelayOptionError)
+    expect(() => resolveRelayServerInit({ maxReservationsPerNetwork: 0 })).to.throw(RelayOptionError)
+    expect(resolveRelayServerInit().maxReservationsPerNetwork).to.equal(8)
     expect(() => resolveRelayServerInit({ maxBytesPerRelayedConnection: 1.5 })).to.throw(RelayOptionError)
   })
 

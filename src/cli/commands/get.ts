@@ -136,6 +136,10 @@ export function registerGet (program: Command): void {
           onSourceError: (addr, err) => {
             if (opts.json) process.stdout.write(JSON.stringify({ event: 'source-error', address: addr, error: err.message }) + '\n')
           },
+          // When each source's piece connection came up and of which kind (direct, reverse: it dialled us, relayed).
+          onSourceConnected: (addr, info) => {
+            if (opts.json) process.stdout.write(JSON.stringify({ event: 'source-connected', address: addr, connectionKind: info.connectionKind, elapsedMs: Date.now() - started }) + '\n')
+          },
           signal: ac.signal,
           overwrite: opts.force,
           waitForLock: opts.wait,

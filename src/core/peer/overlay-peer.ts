@@ -58,6 +58,7 @@ import { ReachabilityTracker, type ReachabilityStatus, type ReachVerdict } from 
 import { relaysWanted, servesRelay } from '../reach/relay-choice.js'
 import { resolveOverlayOptions, type OverlayPeerInit, type ResolvedOverlayOptions } from './overlay-options.js'
 import { AnnouncerCache } from './announcer-cache.js'
+import { estimateRegionLeaves } from '../tier/region-leaves.js'
 
 /** What the peer asks its shell about the world: measurements and storage, never decisions. */
 export interface OverlayPeerHost {
@@ -77,11 +78,11 @@ export interface OverlayPeerHost {
 export interface PolicyMeasurements {
   /** Others can dial this peer, when the shell knows it (a model, an operator's word); omitted: the peer's own dial-back verdicts decide (`reachabilityVerdict`). */
   reachable?: boolean
-  /** Upload capacity not used by transfers, bytes/s. */
+  /** Upload capacity not used by transfers, bytes/s (the libp2p shell: core/tier/spare-upload.ts). */
   spareUploadBytesPerSec: number
   /** Supernodes in this peer's region (itself included if it is one); default: counted from the servers it heard of. */
   regionSupernodes?: number
-  /** Leaves in this peer's region (itself included if it is one); default: its own leaves, plus itself when a leaf. */
+  /** Leaves in this peer's region (itself included if it is one); default: estimated from the networks of the leaves attached to it (core/tier/region-leaves.ts). */
   regionLeaves?: number
 }
 
@@ -305,6 +306,13 @@ export class OverlayPeer {
     return out
   }
 
+  /** Our probe through supernode `peerId`'s relay did not reach us: a leaf drops it for another (LeafAttachment.relayBroken). */
+  relayBroken (nowMs: number, peerId: string): Effects {
+    const out: Effects = []
+    if (this.running && this.leaf != null) this.execLeaf(nowMs, this.leaf.relayBroken(nowMs, peerId), out)
+    return out
+  }
+
   /** The connection to `peerId` closed. */
   peerDisconnected (nowMs: number, peer: Contact): Effects {
     const out: Effects = []
@@ -493,6 +501,7 @@ export class OverlayPeer {
     if (this.options.role !== 'auto') return
     const role = this.role
     const m = this.host.policyInputs()
+    const regionSupernodes = m.regionSupernodes ?? this.countRegionSupernodes()
     const d = this.policy.decide({
       nowMs,
       role,
@@ -500,8 +509,8 @@ export class OverlayPeer {
       roleSinceMs: this.roleSinceMs,
       reachable: m.reachable ?? this.reach?.reachable(nowMs) ?? false,
       spareUploadBytesPerSec: m.spareUploadBytesPerSec,
-      regionSupernodes: m.regionSupernodes ?? this.countRegionSupernodes(),
-      regionLeaves: m.regionLeaves ?? Math.max(1, (this.index?.leafCount ?? 0) + (role === 'leaf' ? 1 : 0))
+      regionSupernodes,
+      regionLeaves: m.regionLeaves ?? this.estimateRegionLeaves(regionSupernodes)
     })
     if (d.action === 'stay') return
     this.setRoleInto(nowMs, d.action === 'promote' ? 'supernode' : 'leaf', `${reason}: ${d.reason}`, out)
@@ -512,6 +521,15 @@ export class OverlayPeer {
     let n = this.role === 'leaf' ? 0 : 1
     for (const c of this.knownServers?.values() ?? []) if (c.origin !== true && this.regionOf(c, this.host.placeOf(c)) === mine) n++
     return n
+  }
+
+  /** The region's leaves: a supernode's from the networks of the leaves attached to it, a leaf's from its supernodes' counts (core/tier/region-leaves.ts). */
+  private estimateRegionLeaves (regionSupernodes: number): number {
+    const mine = this.regionOf(this.self, this.host.selfPlace())
+    let attachedInRegion = 0
+    for (const c of this.index?.leafContacts() ?? []) if (this.regionOf(c, this.host.placeOf(c)) === mine) attachedInRegion++
+    const supernodeLeafCounts = (this.leaf?.attachedLeafCounts() ?? []).filter(x => x.contact.origin !== true && this.regionOf(x.contact, this.host.placeOf(x.contact)) === mine).map(x => x.leaves)
+    return estimateRegionLeaves({ attachedInRegion, supernodeLeafCounts, regionSupernodes, attachmentsPerLeaf: this.options.leaf.targetAttachments ?? 3, selfIsLeaf: this.role === 'leaf' })
   }
 
   private regionOf (c: Contact, place: PeerPlace): string {

@@ -118,7 +118,8 @@ export type LeafEffect =
 type ReqKind = 'attach' | 'register' | 'unregister' | 'keep-alive' | 'query'
 
 interface Outstanding { peerId: string, kind: ReqKind, deadlineMs: number, queryId?: number }
-interface Attachment { contact: Contact, attached: boolean, keepAliveIntervalMs: number, nextKeepAliveAtMs: number, keepAliveInFlight: boolean }
+/** `leaves`: the supernode's leaf count its attach-ok reported. */
+interface Attachment { contact: Contact, attached: boolean, keepAliveIntervalMs: number, nextKeepAliveAtMs: number, keepAliveInFlight: boolean, leaves: number | undefined }
 /** `listed`: the peer is still among the candidates (kept current so nextDeadlineMs needs no lookup per candidate). */
 interface Backoff { failures: number, busyAnswers: number, retryAtMs: number, busy: boolean, listed: boolean }
 interface PendingQuery { key: Key, tried: Set<string> }
@@ -179,6 +180,13 @@ export class LeafAttachment {
   /** Supernodes the leaf is attached to (attach-ok received), best first. */
   attached (): Contact[] {
     return this.candidatesInOrder().filter(c => this.attachments.get(c.peerId)?.attached === true)
+  }
+
+  /** The attached supernodes with the leaf count each reported when it took us (the policy's region estimate). */
+  attachedLeafCounts (): Array<{ contact: Contact, leaves: number }> {
+    const out: Array<{ contact: Contact, leaves: number }> = []
+    for (const a of this.attachments.values()) if (a.attached && a.leaves !== undefined) out.push({ contact: a.contact, leaves: a.leaves })
+    return out
   }
 
   /** Number of supernodes attached (attach-ok received); no allocation, for deadline checks. */
@@ -275,6 +283,7 @@ export class LeafAttachment {
         }
         if (m.type !== 'attach-ok') return this.lose(nowMs, from.peerId, `unexpected ${m.type}`)
         a.attached = true
+        a.leaves = m.leaves
         a.keepAliveIntervalMs = Math.max(1000, Math.min(this.keepAliveIntervalMs, m.keepAliveIntervalMs))
         a.nextKeepAliveAtMs = nowMs + a.keepAliveIntervalMs
         this.backoff.delete(from.peerId)
@@ -308,6 +317,17 @@ export class LeafAttachment {
   /** The connection to `peerId` closed. */
   peerDisconnected (nowMs: number, peerId: string): LeafEffect[] {
     return this.attachments.has(peerId) ? this.lose(nowMs, peerId, 'disconnected') : []
+  }
+
+  /**
+   * The relay of attached supernode `peerId` grants reservations but did not
+   * carry a relayed connection to us: for a leaf others reach only through
+   * relays, such a supernode names us at an address that leads nowhere. It
+   * is dropped and avoided like a full one (busy backoff), so the leaf
+   * attaches, and reserves, elsewhere.
+   */
+  relayBroken (nowMs: number, peerId: string): LeafEffect[] {
+    return this.lose(nowMs, peerId, 'its relay did not carry a relayed connection to us', true)
   }
 
   /** Our addresses changed (a relay reservation): every attached supernode gets a keep-alive, which carries them, at `nowMs` rather than at its interval. */
@@ -417,7 +437,7 @@ export class LeafAttachment {
       if (this.attachments.has(c.peerId)) continue
       const b = this.backoff.get(c.peerId)
       if (b != null && b.retryAtMs > nowMs) continue
-      this.attachments.set(c.peerId, { contact: c, attached: false, keepAliveIntervalMs: this.keepAliveIntervalMs, nextKeepAliveAtMs: Infinity, keepAliveInFlight: false })
+      this.attachments.set(c.peerId, { contact: c, attached: false, keepAliveIntervalMs: this.keepAliveIntervalMs, nextKeepAliveAtMs: Infinity, keepAliveInFlight: false, leaves: undefined })
       out.push(this.request(nowMs, c, 'attach', { type: 'attach', requestId: 0 }))
     }
     if (this.attachments.size < this.minAttachments && nowMs - this.lastPromoteMs >= this.selfPromoteIntervalMs) {

@@ -159,6 +159,9 @@ export class SupernodeIndex {
   /** Leaves attached. */
   get leafCount (): number { return this.leaves.size }
 
+  /** The attached leaves' contacts (where they are: the supernode policy's region estimate). */
+  * leafContacts (): IterableIterator<Contact> { for (const l of this.leaves.values()) yield l.contact }
+
   /** Distinct keys indexed. */
   get indexedKeys (): number { return this.index.size }
 

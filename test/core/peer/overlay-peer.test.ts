@@ -110,6 +110,30 @@ describe('core/peer/overlay-peer', () => {
     expect(unreachable.p.role).to.equal('leaf')
   })
 
+  it('counts its region\'s leaves from the networks of the leaves attached to it: six of its own AS keep ten supernodes needed, six from afar do not', () => {
+    const roles: Record<string, string> = {}
+    for (const origin of ['near', 'far']) {
+      const policy = { minUptimeMs: 0, minSpareUploadBytesPerSec: 1, minSupernodesPerRegion: 1, targetLeavesPerSupernode: 1, demoteSlack: 2, minTenureMs: 0 }
+      const { p, host } = peer('auto', { policyIntervalMs: 10_000, policy })
+      // Its own AS 64500; leaves named near-* are there too, far-* in AS 64501.
+      host.placeOf = c => ({ address: undefined, asn: c.peerId.startsWith('far') ? 64501 : 64500, tieKey: c.id[0] })
+      host.selfPlace = () => ({ address: undefined, asn: 64500, tieKey: 0 })
+      host.measurements = { reachable: true, spareUploadBytesPerSec: 1e6, regionSupernodes: 0 }
+      p.start(0)
+      p.timer(10_000)
+      expect(p.role).to.equal('supernode')
+      for (let i = 0; i < 6; i++) {
+        const ok = sends(p.message(11_000 + i, contact(`${origin}-${i}`), 'leaf', { type: 'attach', requestId: i + 1 }))
+        expect(ok.map(s => s.message.type)).to.deep.equal(['attach-ok'])
+      }
+      // Ten supernodes in the region: six attached leaves of it stand for 6 x 10 / 3 = 20 leaves, which need 20 (no surplus).
+      host.measurements = { reachable: true, spareUploadBytesPerSec: 1e6, regionSupernodes: 10 }
+      for (let t = 20_000; t <= 40_000; t += 10_000) p.timer(t)
+      roles[origin] = p.role
+    }
+    expect(roles).to.deep.equal({ near: 'supernode', far: 'leaf' })
+  })
+
   it('reuses a lookup\'s announcers for announcerCacheTtlMs: the next find asks them again without a DHT lookup', () => {
     const announcer = contact('sn-x')
     const started = (ttlMs: number): OverlayPeer => {

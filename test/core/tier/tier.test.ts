@@ -253,6 +253,20 @@ describe('core/tier leaf attachment and supernode index', () => {
     expect(r2.type === 'send' && r2.message.type === 'attach-busy' && r2.message.alternatives.map(c => c.peerId)).to.deep.equal(['m0', 'seeder'])
   })
 
+  it('remembers the leaf count each supernode reported on attach-ok, and forgets it with a supernode whose relay is broken', () => {
+    const cands = [makeContact('sn-a'), makeContact('sn-b')]
+    const leaf = new LeafAttachment({ self: makeContact('leaf'), random: () => 0, targetAttachments: 2 })
+    for (const e of leaf.addCandidates(0, cands)) {
+      if (e.type !== 'send' || e.message.type !== 'attach') continue
+      leaf.handleMessage(10, e.to, { type: 'attach-ok', requestId: e.message.requestId, keepAliveIntervalMs: 15_000, leaves: e.to.peerId === 'sn-a' ? 120 : 40, maxLeaves: 200 })
+    }
+    expect(leaf.attachedLeafCounts().map(x => [x.contact.peerId, x.leaves]).sort()).to.deep.equal([['sn-a', 120], ['sn-b', 40]])
+    leaf.relayBroken(20, 'sn-a')
+    expect(leaf.attachedLeafCounts().map(x => x.contact.peerId)).to.deep.equal(['sn-b'])
+    // Avoided like a full supernode: not asked again at once.
+    expect(leaf.handleTimeout(1000).filter(e => e.type === 'send' && e.to.peerId === 'sn-a')).to.deep.equal([])
+  })
+
   it('does not ask a supernode that answered busy again for minutes, and keeps the alternatives it named', () => {
     const cands = Array.from({ length: 4 }, (_, i) => makeContact(`sn${i}`))
     const leaf = new LeafAttachment({ self: makeContact('leaf'), random: () => 0, targetAttachments: 1, maxCandidates: 4, busyBackoffMs: 300_000 })
