@@ -10,7 +10,9 @@
  */
 import { RngStreams } from './engine/rng.js'
 import { Simulator } from './engine/simulator.js'
-import { kademliaFactory, type NodeInspection } from './node/kademlia-node.js'
+import type { Contact } from '../src/core/dht/contact.js'
+import { kademliaFactory } from './node/kademlia-node.js'
+import type { NodeInspection } from './node/node-adapter.js'
 import { OriginBaselineFlow } from './node/origin-baseline.js'
 import { ProtocolHost } from './node/protocol-host.js'
 import { SimDirectory } from './node/sim-directory.js'
@@ -58,8 +60,31 @@ const FLOWS = {
   swarmcdn: 'swarmcdn: src/core DhtNode + SupernodeIndex (supernodes, seeders), LeafAttachment (leaves), SupernodePolicy, rankPeers, DownloadSession per download'
 }
 
+/**
+ * A run in progress, advanced in virtual time by the caller: tests of
+ * overlay behaviour read the nodes' state between steps (`inspect`).
+ */
+export interface ScenarioRun {
+  /** Virtual time now, ms. */
+  readonly nowMs: number
+  readonly world: World
+  /** Runs every event up to `untilMs` (at most the scenario's end); virtual time is then `untilMs`. */
+  runUntil: (untilMs: number) => void
+  /** Each online node's protocol state now (wired protocols). */
+  inspect: (node: number) => NodeInspection | undefined
+  /** How node `node` appears to the core (its id, peer id and address). */
+  contactOf: (node: number) => Contact
+  /** Runs to the scenario's end and returns the result (call once). */
+  finish: () => RunResult
+}
+
 /** Runs `scenario` to its end. */
 export function runScenario (scenario: Scenario, init: RunScenarioInit = {}): RunResult {
+  return startScenario(scenario, init).finish()
+}
+
+/** Builds the simulator, world, flow and observers for `scenario` and starts it at virtual time 0; nothing runs until `runUntil` or `finish`. */
+export function startScenario (scenario: Scenario, init: RunScenarioInit = {}): ScenarioRun {
   const seed = init.seed ?? scenario.seed
   const params = { ...scenario.protocol.params, ...init.paramsOverride }
   const started = performance.now()
@@ -69,12 +94,12 @@ export function runScenario (scenario: Scenario, init: RunScenarioInit = {}): Ru
   let transfers: () => number
   let host: ProtocolHost<SimMessage> | null = null
   let inspect: RunResult['inspect'] = () => undefined
+  const dir = new SimDirectory(world)
   if (kind === 'origin-baseline') {
     const flow = new OriginBaselineFlow(world, sim)
     world.flow = flow
     transfers = () => flow.active
   } else {
-    const dir = new SimDirectory(world)
     const factory = kind === 'kademlia' ? kademliaFactory(world, dir, params) : swarmcdnFactory(world, dir, params)
     const h = new ProtocolHost<SimMessage>(world, sim, factory.create, kind === 'swarmcdn')
     host = h
@@ -86,7 +111,18 @@ export function runScenario (scenario: Scenario, init: RunScenarioInit = {}): Ru
   const metrics = new MetricsObserver(world, transfers)
   world.addObserver(metrics)
   world.start()
-  sim.run(scenario.durationS * 1000, { onProgress: init.onProgress, signal: init.signal })
+  const endMs = scenario.durationS * 1000
+  const runUntil = (untilMs: number): void => { sim.run(Math.min(untilMs, endMs), { onProgress: init.onProgress, signal: init.signal }) }
+  const finish = (): RunResult => {
+    runUntil(endMs)
+    return result(scenario, init, seed, params, started, sim, world, metrics, host, inspect)
+  }
+  return { get nowMs () { return sim.nowMs }, world, runUntil, inspect, contactOf: node => dir.contact(node), finish }
+}
+
+function result (scenario: Scenario, init: RunScenarioInit, seed: number, params: Record<string, unknown>, started: number, sim: Simulator, world: World,
+  metrics: MetricsObserver, host: ProtocolHost<SimMessage> | null, inspect: RunResult['inspect']): RunResult {
+  const kind = scenario.protocol.kind
   const wallMs = performance.now() - started
   let supernodes = 0
   for (let i = 0; i < world.peerCount; i++) if (world.role[i] === ROLE_SUPERNODE) supernodes++

@@ -17,9 +17,7 @@ import type { Rng } from '../engine/rng.js'
 import { keyFromBytes, type Key } from '../../src/core/ids.js'
 import { DhtBusyError, DhtNode, requestIdCounter, type DhtEffect } from '../../src/core/dht/dht-node.js'
 import type { DhtMessage } from '../../src/core/messages/dht-messages.js'
-import type { Effect, NodeAdapter, NodeAdapterFactory } from './node-adapter.js'
-import type { SimObserver } from './observer.js'
-import type { ProtocolHost } from './protocol-host.js'
+import type { Effect, NodeAdapter, NodeAdapterFactory, ProtocolFactory } from './node-adapter.js'
 import type { SimDirectory } from './sim-directory.js'
 import { simMessageBytes, type SimMessage } from './sim-messages.js'
 import type { World } from './world.js'
@@ -69,25 +67,6 @@ const encoder = new TextEncoder()
 export function announcedKey (node: number): Key { return keyFromBytes(encoder.encode(`sim-provided-${node}`)) }
 
 interface Measured { startMs: number, target: number, kind: 'find-node' | 'get-providers' }
-
-/** What a protocol module gives the runner: the adapter factory and, optionally, an observer that samples its state. */
-export interface ProtocolFactory {
-  create: NodeAdapterFactory<SimMessage>
-  observer?: (host: ProtocolHost<SimMessage>) => SimObserver
-  /** What an online node's protocol state is now (tests, debugging); undefined when it is offline. */
-  inspect?: (node: number) => NodeInspection | undefined
-}
-
-/** One node's protocol state as a test reads it. */
-export interface NodeInspection {
-  role: 'leaf' | 'supernode' | 'seeder'
-  /** Supernodes a leaf is attached to (node indices). */
-  attachedTo: number[]
-  /** Chokes its upload policy decided so far. */
-  uploadChokes: number
-  /** Times an item went busy at its upload policy so far. */
-  uploadBusyTimes: number
-}
 
 /** Factory of flat-Kademlia node adapters for one world. */
 export function kademliaFactory (world: World, dir: SimDirectory, params: Record<string, unknown>): ProtocolFactory {

@@ -9,6 +9,9 @@
  * poll_timeout / handle_timeout pattern of quinn-proto and h11). The same
  * core objects are driven by src/net in production.
  */
+import type { SimObserver } from './observer.js'
+import type { ProtocolHost } from './protocol-host.js'
+import type { SimMessage } from './sim-messages.js'
 
 /** Something a node's core asks the world to do. */
 export type Effect<M> =
@@ -69,3 +72,28 @@ export interface NodeAdapter<M> {
 
 /** Creates the adapter for one node each time it comes online. */
 export type NodeAdapterFactory<M> = (node: number, nowMs: number) => NodeAdapter<M>
+
+/** What a protocol module gives the runner: the adapter factory and, optionally, an observer that samples its state. */
+export interface ProtocolFactory {
+  create: NodeAdapterFactory<SimMessage>
+  observer?: (host: ProtocolHost<SimMessage>) => SimObserver
+  /** What an online node's protocol state is now (tests, debugging); undefined when it is offline. */
+  inspect?: (node: number) => NodeInspection | undefined
+}
+
+/** One node's protocol state as a test reads it. */
+export interface NodeInspection {
+  role: 'leaf' | 'supernode' | 'seeder'
+  /** Supernodes a leaf is attached to (node indices). */
+  attachedTo: number[]
+  /** Chokes its upload policy decided so far. */
+  uploadChokes: number
+  /** Times an item went busy at its upload policy so far. */
+  uploadBusyTimes: number
+  /** Leaves attached to it, when a supernode. */
+  leafCount: number | undefined
+  /** Provider records its DHT store holds (0 for a leaf). */
+  providerRecords: number
+  /** Contacts in its routing table (0 for a leaf). */
+  routingTableSize: number
+}

@@ -174,7 +174,7 @@ export class PieceExchange {
   private startPieces (nowMs: number, d: Download, providers: Contact[], out: Out): number {
     const { p, seeders } = this.h.s
     const self = String(this.h.node)
-    d.session = new DownloadSession(this.piecesOf(d.itemRank), { maxRequestsPerSource: p.maxRequestsPerSource, maxRequestsTotal: p.maxRequestsPerSource * (p.maxSourcesPerDownload + seeders.length), requestTimeoutMs: this.h.s.pieceTimeoutMs, maxRequestsPerPiece: p.maxRequestsPerPiece, random: this.h.random, stripeKey: self })
+    d.session = new DownloadSession(this.piecesOf(d.itemRank), { maxRequestsPerSource: p.maxRequestsPerSource, maxRequestsTotal: p.maxRequestsPerSource * (p.maxSourcesPerDownload + seeders.length), requestTimeoutMs: this.h.s.pieceTimeoutMs, maxRequestsPerPiece: p.maxRequestsPerPiece, partialSourceWaitMs: 0, random: this.h.random, stripeKey: self })
     // The peer's choice, as `swarmcdn get` makes it: near peers first, at most maxFarPeers far ones; every seeder as origin (the manifest names them).
     d.chooser = new SourceChooser({ self, maxPeers: p.maxSourcesPerDownload, maxFarPeers: p.maxFarPeers, knowsOwnAs: p.proximity, proximity: p.proximity, refindIntervalMs: p.refindIntervalS * 1000 })
     d.opening = new Map()
@@ -213,11 +213,14 @@ export class PieceExchange {
       if (e.type !== 'request') continue // cancels: the uploader finishes what it started (no cancel message in the model)
       out.push({ type: 'send', to: Number(e.sourceId), message: { type: 'piece-request', itemRank: d.itemRank, index: e.index }, sizeBytes: CONTROL_BYTES })
     }
-    const st = s.stats()
-    if (st.requestsInFlight > 0 || st.chokedSources > 0 || (d.opening?.size ?? 0) > 0) return // an answer, an unchoke, a handshake or a closed connection pumps again
-    d.retryAtMs = s.nextWakeMs(nowMs)
-    if (d.retryAtMs !== undefined) return
-    // Nobody can serve what is missing (every origin down or gone): give up, and stop announcing it.
+    const connecting = d.opening?.size ?? 0
+    if (!s.givesUp(nowMs, { connecting })) {
+      // Waiting: an answer, an unchoke, a handshake or a closed connection pumps again; else the picker's next wake does.
+      const st = s.stats()
+      if (st.requestsInFlight === 0 && st.chokedSources === 0 && connecting === 0) d.retryAtMs = s.nextWakeMs(nowMs)
+      return
+    }
+    // The session's verdict: nobody can serve what is missing (every origin down or gone). Stop announcing it.
     this.endDownload(d, out)
     if (!this.holds(d.itemRank)) this.h.perform(nowMs, this.h.peer.drop(nowMs, this.h.s.keyOf(d.itemRank)), out)
     out.push({ type: 'observe', name: 'bytes.aborted', value: s.verified.count * d.pieceBytes })

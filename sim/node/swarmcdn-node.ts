@@ -20,8 +20,7 @@ import type { OverlayRole } from '../../src/core/tier/supernode-policy.js'
 import type { PeerPlace } from '../../src/core/proximity/peer-ranking.js'
 import { OverlayPeer, type OverlayEffect, type OverlayPeerHost, type PolicyMeasurements } from '../../src/core/peer/overlay-peer.js'
 import type { OverlayRoleSetting } from '../../src/core/peer/overlay-options.js'
-import type { NodeInspection, ProtocolFactory } from './kademlia-node.js'
-import type { Effect, NodeAdapter, NodeAdapterFactory } from './node-adapter.js'
+import type { Effect, NodeAdapter, NodeAdapterFactory, NodeInspection, ProtocolFactory } from './node-adapter.js'
 import type { SimObserver } from './observer.js'
 import type { ProtocolHost } from './protocol-host.js'
 import type { SimDirectory } from './sim-directory.js'
@@ -259,7 +258,15 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
   })
   const inspect = (node: number): NodeInspection | undefined => {
     const a = adapters[node]
-    return a == null ? undefined : { role: a.peer.role, attachedTo: a.peer.attached().map(c => Number(c.peerId)), uploadChokes: a.uploadChokes, uploadBusyTimes: a.uploadBusyTimes }
+    return a == null ? undefined : {
+      role: a.peer.role,
+      attachedTo: a.peer.attached().map(c => Number(c.peerId)),
+      uploadChokes: a.uploadChokes,
+      uploadBusyTimes: a.uploadBusyTimes,
+      leafCount: a.peer.leafCount,
+      providerRecords: a.peer.providerRecords,
+      routingTableSize: a.peer.routingTableSize
+    }
   }
   return { create, observer, inspect }
 }

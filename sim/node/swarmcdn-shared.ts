@@ -17,6 +17,9 @@ import { ROLE_SEEDER, ROLE_SUPERNODE, type World } from './world.js'
 
 const encoder = new TextEncoder()
 
+/** The DHT key of catalog item `item` (1-based rank) in a simulated world. */
+export function itemKey (item: number): Key { return keyFromBytes(encoder.encode(`sim-item-${item}`)) }
+
 /** What the shared state and the factory read of an online node. */
 export interface SwarmcdnNodeView {
   readonly peer: OverlayPeer
@@ -100,7 +103,7 @@ export class SwarmcdnShared {
 
   keyOf (item: number): Key {
     let k = this.keys[item]
-    if (k == null) { k = keyFromBytes(encoder.encode(`sim-item-${item}`)); this.keys[item] = k; this.itemOfHex.set(keyToHex(k), item) }
+    if (k == null) { k = itemKey(item); this.keys[item] = k; this.itemOfHex.set(keyToHex(k), item) }
     return k
   }
 

@@ -211,6 +211,8 @@ export async function downloadContent (contentIdText: string, outputPath: string
       maxRequestsPerSource: perSource,
       maxRequestsTotal: Math.max(perSource, Math.floor(IN_FLIGHT_BYTES_TOTAL / manifest.pieceSizeBytes)),
       requestTimeoutMs: init.requestTimeoutMs,
+      // A partial source is waited for as long as its stream may stay silent.
+      partialSourceWaitMs: init.idleTimeoutMs,
       random: init.random,
       stripeKey: init.stripeKey
     })
@@ -256,6 +258,8 @@ async function runSession (
     }
   }
   const pump = (): void => { apply(session.nextRequests(Date.now())) }
+  // Whether to give up is the session's verdict; this shell reports the sources it is still connecting.
+  const givesUp = (): boolean => !signal.aborted && session.givesUp(Date.now(), { connecting })
   let alternatives: (alts: PeerAlternative[], fromSource: string) => void = () => {}
   init.onControl?.({
     verified: partial.verified,
@@ -337,8 +341,8 @@ async function runSession (
       active--
       if (!session.isComplete) {
         init.onSourceClosed?.(sourceId)
-        if (active === 0 && connecting === 0 && !signal.aborted) settle.reject(failed(`download of ${manifest.contentId} failed, no source left`))
-        else pump()
+        pump()
+        if (givesUp()) settle.reject(failed(`download of ${manifest.contentId} failed, no source left`))
       }
     }
   }
@@ -366,7 +370,7 @@ async function runSession (
       } finally {
         connecting--
         // A source added later (a failover) that cannot connect either leaves nothing to wait for.
-        if (active === 0 && connecting === 0 && !session.isComplete && !signal.aborted) settle.reject(failed(`could not download ${manifest.contentId}`))
+        if (givesUp()) settle.reject(failed(`could not download ${manifest.contentId}`))
       }
     }
     const addSource = (source: DownloadSource): void => {
@@ -393,7 +397,7 @@ async function runSession (
     })
     await Promise.all(addrs.map(async (addr, k) => { await connect(addr, sources[k]) }))
     // A failed source may have had a replacement added meanwhile (onSourceError): fail only when none is on its way.
-    if (active === 0 && connecting === 0 && !session.isComplete) throw failed(`could not download ${manifest.contentId}`)
+    if (givesUp()) throw failed(`could not download ${manifest.contentId}`)
     if (init.signal?.aborted === true) throw init.signal.reason
     await finished
   } finally {

@@ -74,6 +74,17 @@
  *   origin is busy and wants us to use peers) gets no requests; its
  *   outstanding ones go back to the pool, and it keeps counting for
  *   availability until it unchokes or leaves.
+ * - Giving up (`givesUp`, the one verdict both shells ask): an incomplete
+ *   download gives up when no source is on its way (the shell's count of
+ *   dials and handshakes under way) and no source in the session can still
+ *   deliver. A source can while a request to it is in flight or a piece
+ *   from it is being verified, while it chokes us (it may unchoke), while
+ *   the picker waits on a back-off or an idle stripe (`nextWakeMs`), and,
+ *   for a source that does not hold the whole item (a peer still
+ *   downloading may announce more), for `partialSourceWaitMs` after it
+ *   joined or last announced or delivered a piece. Asked after the shell
+ *   pumped: a source that holds a missing piece then has a request in
+ *   flight, a back-off or a choke.
  */
 import { Bitfield } from './bitfield.js'
 import { fmix32, mixWord } from '../hash32.js'
@@ -98,6 +109,9 @@ export const DEFAULT_DECLINE_BACKOFF_MS = 1_000
 /** Default time a near source stays an owner of its stripe without announcing a piece, ms. */
 export const DEFAULT_STRIPE_IDLE_MS = 5_000
 
+/** Default time a source without the whole item keeps an otherwise idle download from giving up, ms (the client's stream idle timeout). */
+export const DEFAULT_PARTIAL_SOURCE_WAIT_MS = 60_000
+
 /** Options for a DownloadSession. */
 export interface DownloadSessionInit {
   /** Pieces already verified (a resumed download). Default: none. */
@@ -120,6 +134,15 @@ export interface DownloadSessionInit {
   stripeIdleMs?: number
   /** A source that declined a piece (onRequestDeclined) is not asked for it again for this long, ms. Default DEFAULT_DECLINE_BACKOFF_MS (1 s). */
   declineBackoffMs?: number
+  /**
+   * How long a source that does not hold the whole item keeps an otherwise
+   * idle download from giving up (`givesUp`) after it joined or last
+   * announced or delivered a piece, ms; 0: not at all. A shell with a
+   * wait > 0 asks again when a source's stream closes (the libp2p client
+   * closes a silent one after the same time). Default
+   * DEFAULT_PARTIAL_SOURCE_WAIT_MS (60 s).
+   */
+  partialSourceWaitMs?: number
   /** Uniform [0, 1) generator for tie-breaks (seeded in the simulator). Default: index order. */
   random?: () => number
 }
@@ -134,6 +157,12 @@ export interface AddSourceInit {
   preference?: number
   /** The source's stripe key (its peer id) for the stripe rule. Default: none (owns no stripe). */
   stripeKey?: string
+}
+
+/** What a shell reports for `DownloadSession.givesUp`: sources on their way, not in the session yet. */
+export interface SourcesUnderWay {
+  /** Sources being dialled or waiting for their handshake (a replacement the shell started counts). */
+  connecting: number
 }
 
 /** What the session asks its driver to do. */
@@ -165,6 +194,8 @@ interface Source {
   stripeHash: number | undefined
   /** Last time the source announced a piece (or was first seen by nextRequests), ms. */
   lastProgressMs: number | undefined
+  /** Last time the source announced or delivered a piece (or was first seen by nextRequests), ms; kept only with a partial-source wait. */
+  lastHeardMs: number | undefined
   /** Outstanding requests: piece index -> sent at (ms). */
   inFlight: Map<number, number>
 }
@@ -200,6 +231,7 @@ export class DownloadSession {
   private readonly selfStripeHash: number | undefined
   private readonly stripeIdleMs: number
   private readonly declineBackoffMs: number
+  private readonly partialSourceWaitMs: number
   /** Piece -> source -> declined until (ms). */
   private readonly declined = new Map<number, Map<string, number>>()
   /** nowMs of the current nextRequests pass. */
@@ -225,6 +257,7 @@ export class DownloadSession {
     this.selfStripeHash = init.stripeKey == null ? undefined : stripeHash(init.stripeKey)
     this.stripeIdleMs = positiveInt('stripeIdleMs', init.stripeIdleMs ?? DEFAULT_STRIPE_IDLE_MS)
     this.declineBackoffMs = positiveInt('declineBackoffMs', init.declineBackoffMs ?? DEFAULT_DECLINE_BACKOFF_MS)
+    this.partialSourceWaitMs = nonNegativeInt('partialSourceWaitMs', init.partialSourceWaitMs ?? DEFAULT_PARTIAL_SOURCE_WAIT_MS)
     this.peerAvailability = new Uint32Array(pieceCount)
     this.originAvailability = new Uint32Array(pieceCount)
     this.rank = new Uint32Array(pieceCount)
@@ -279,6 +312,7 @@ export class DownloadSession {
       choked: false,
       stripeHash: init.stripeKey == null ? undefined : stripeHash(init.stripeKey),
       lastProgressMs: undefined,
+      lastHeardMs: undefined,
       inFlight: new Map()
     }
     this.sources.set(sourceId, src)
@@ -292,7 +326,7 @@ export class DownloadSession {
   have (sourceId: string, index: number, nowMs?: number): void {
     const src = this.sources.get(sourceId)
     if (src == null || index < 0 || index >= this.pieceCount || !Number.isInteger(index)) return
-    if (nowMs !== undefined) src.lastProgressMs = nowMs
+    if (nowMs !== undefined) { src.lastProgressMs = nowMs; src.lastHeardMs = nowMs }
     if (src.has.set(index)) {
       (src.isOrigin ? this.originAvailability : this.peerAvailability)[index]++
       this.orderDirty = true
@@ -362,12 +396,13 @@ export class DownloadSession {
   }
 
   /** The piece from `sourceId` matched its hash and is kept; returns cancels for duplicate requests. */
-  onPieceVerified (sourceId: string, index: number, _nowMs: number): SessionEffect[] {
+  onPieceVerified (sourceId: string, index: number, nowMs: number): SessionEffect[] {
     if (!Number.isInteger(index) || index < 0 || index >= this.pieceCount) return []
     this.verifying.delete(index)
     this.slowFrom.delete(index)
     this.declined.delete(index)
     const src = this.sources.get(sourceId)
+    if (src != null && this.partialSourceWaitMs > 0) src.lastHeardMs = nowMs
     if (src?.inFlight.has(index) === true) this.dropRequest(src, index)
     if (!this.done.set(index)) return []
     const effects: SessionEffect[] = []
@@ -424,6 +459,21 @@ export class DownloadSession {
     return earliest
   }
 
+  /**
+   * True when this incomplete download should give up (see the file's
+   * rules): nothing is on its way (`underWay`, the shell's count) and no
+   * source in the session can still deliver. Ask after pumping
+   * `nextRequests`.
+   */
+  givesUp (nowMs: number, underWay: SourcesUnderWay): boolean {
+    if (this.done.isFull || underWay.connecting > 0 || this.totalInFlight > 0 || this.verifying.size > 0) return false
+    for (const src of this.sources.values()) {
+      if (src.choked) return false
+      if (this.partialSourceWaitMs > 0 && !src.has.isFull && nowMs - (src.lastHeardMs ?? nowMs) < this.partialSourceWaitMs) return false
+    }
+    return this.nextWakeMs(nowMs) === undefined
+  }
+
   /** When the next request would time out (ms), or undefined if none is outstanding: for the driver's timer. */
   nextTimeoutMs (): number | undefined {
     let earliest: number | undefined
@@ -457,6 +507,7 @@ export class DownloadSession {
     this.inEndgame = false
     if (this.done.isFull || this.sources.size === 0) return effects
     this.passNowMs = nowMs
+    if (this.partialSourceWaitMs > 0) for (const src of this.sources.values()) src.lastHeardMs ??= nowMs
     this.farAllowed = this.chooseFarSources()
     this.stripeOwners = []
     if (this.selfStripeHash !== undefined) {

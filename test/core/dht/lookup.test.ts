@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { Lookup } from '../../../src/core/dht/lookup.js'
 import { compareDistance } from '../../../src/core/ids.js'
 import type { Contact } from '../../../src/core/dht/contact.js'
-import { makeContact } from './fake-network.js'
+import { makeContact } from '../../helpers/core-contacts.js'
 
 const local = makeContact('local').id
 const target = makeContact('target').id

@@ -5,7 +5,7 @@ import type { Contact } from '../../../src/core/dht/contact.js'
 import { checkDhtMessage, DhtMessageLimitError, MAX_CONTACTS_PER_MESSAGE } from '../../../src/core/messages/dht-messages.js'
 import { RateLimiter } from '../../../src/core/dht/rate-limiter.js'
 import { keyFromBytes } from '../../../src/core/ids.js'
-import { makeContact } from './fake-network.js'
+import { makeContact } from '../../helpers/core-contacts.js'
 
 const HOUR = 3_600_000
 const key = keyFromBytes(new TextEncoder().encode('item'))

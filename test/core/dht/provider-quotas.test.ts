@@ -6,7 +6,7 @@ import { OverlayPeer, type OverlayPeerHost } from '../../../src/core/peer/overla
 import { OverlayOptionError } from '../../../src/core/peer/overlay-options.js'
 import { keyFromBytes, type Key } from '../../../src/core/ids.js'
 import type { Contact } from '../../../src/core/dht/contact.js'
-import { makeContact } from './fake-network.js'
+import { makeContact } from '../../helpers/core-contacts.js'
 
 const keyOf = (s: string): Key => keyFromBytes(new TextEncoder().encode(s))
 const self = makeContact('self', '198.51.100.1')

@@ -3,7 +3,7 @@ import { RoutingTable } from '../../../src/core/dht/routing-table.js'
 import type { Contact } from '../../../src/core/dht/contact.js'
 import { prefixRegionOf } from '../../../src/core/dht/contact.js'
 import { compareDistance } from '../../../src/core/ids.js'
-import { makeContact } from './fake-network.js'
+import { makeContact } from '../../helpers/core-contacts.js'
 
 function idWith (bytes: Record<number, number>): Uint8Array {
   const id = new Uint8Array(32)

@@ -288,4 +288,75 @@ describe('core/swarm/download-session', () => {
     expect(s.isComplete).to.equal(true)
     expect(total).to.equal(64)
   })
+
+  describe('givesUp (the one give-up verdict both shells ask)', () => {
+    it('gives up with no source in the session only when none is connecting, and never once complete', () => {
+      const s = new DownloadSession(2)
+      expect(s.givesUp(0, { connecting: 1 })).to.equal(false)
+      expect(s.givesUp(0, { connecting: 0 })).to.equal(true)
+      const done = new DownloadSession(1, { verified: bits(1, [0]) })
+      expect(done.givesUp(0, { connecting: 0 })).to.equal(false)
+    })
+
+    it('waits while a request is in flight, then while the source that took it chokes us, and gives up when it leaves', () => {
+      const s = new DownloadSession(2, { partialSourceWaitMs: 0 })
+      s.addSource('o', Bitfield.full(2), { isOrigin: true })
+      expect(requests(s.nextRequests(0))).to.have.length(2)
+      expect(s.givesUp(0, { connecting: 0 })).to.equal(false)
+      s.choke('o')
+      expect(s.nextRequests(10)).to.deep.equal([])
+      expect(s.givesUp(10, { connecting: 0 })).to.equal(false)
+      s.removeSource('o')
+      expect(s.givesUp(20, { connecting: 0 })).to.equal(true)
+    })
+
+    it('waits on a declined piece\'s back-off, and gives up after it once the source rejects the piece', () => {
+      const s = new DownloadSession(1, { partialSourceWaitMs: 0, declineBackoffMs: 1_000 })
+      s.addSource('o', Bitfield.full(1), { isOrigin: true })
+      expect(requests(s.nextRequests(0))).to.deep.equal([['o', 0]])
+      s.onRequestDeclined('o', 0, 0)
+      expect(s.nextRequests(10)).to.deep.equal([])
+      expect(s.givesUp(10, { connecting: 0 })).to.equal(false)
+      expect(requests(s.nextRequests(1_000))).to.deep.equal([['o', 0]])
+      s.onRequestRejected('o', 0)
+      expect(s.nextRequests(1_010)).to.deep.equal([])
+      expect(s.givesUp(1_010, { connecting: 0 })).to.equal(true)
+    })
+
+    it('waits partialSourceWaitMs for a source without the whole item to announce more, counted from its last piece', () => {
+      const s = new DownloadSession(2, { partialSourceWaitMs: 60_000 })
+      s.addSource('p', bits(2, [0]))
+      expect(requests(s.nextRequests(0))).to.deep.equal([['p', 0]])
+      expect(s.onPieceReceived('p', 0)).to.equal(true)
+      s.onPieceVerified('p', 0, 5_000)
+      expect(s.nextRequests(5_000)).to.deep.equal([])
+      expect(s.givesUp(64_999, { connecting: 0 })).to.equal(false)
+      expect(s.givesUp(65_000, { connecting: 0 })).to.equal(true)
+      // An announcement restarts the wait, and the piece it names is asked for.
+      s.have('p', 1, 65_000)
+      expect(requests(s.nextRequests(65_000))).to.deep.equal([['p', 1]])
+      expect(s.givesUp(65_000, { connecting: 0 })).to.equal(false)
+    })
+
+    it('does not wait for a partial source when partialSourceWaitMs is 0 (the simulator\'s model)', () => {
+      const s = new DownloadSession(2, { partialSourceWaitMs: 0 })
+      s.addSource('p', bits(2, [0]))
+      expect(requests(s.nextRequests(0))).to.deep.equal([['p', 0]])
+      s.onPieceReceived('p', 0); s.onPieceVerified('p', 0, 10)
+      expect(s.nextRequests(10)).to.deep.equal([])
+      expect(s.givesUp(10, { connecting: 0 })).to.equal(true)
+      expect(s.givesUp(10, { connecting: 1 })).to.equal(false)
+    })
+
+    it('waits for a piece being verified', () => {
+      const s = new DownloadSession(1, { partialSourceWaitMs: 0 })
+      s.addSource('o', Bitfield.full(1), { isOrigin: true })
+      s.nextRequests(0)
+      expect(s.onPieceReceived('o', 0)).to.equal(true)
+      s.removeSource('o')
+      expect(s.givesUp(10, { connecting: 0 })).to.equal(false)
+      s.onPieceFailed('o', 0, 10)
+      expect(s.givesUp(10, { connecting: 0 })).to.equal(true)
+    })
+  })
 })

@@ -5,7 +5,7 @@ import { DhtNode, type DhtEffect } from '../../../src/core/dht/dht-node.js'
 import type { Contact } from '../../../src/core/dht/contact.js'
 import type { DhtMessage } from '../../../src/core/messages/dht-messages.js'
 import { keyFromBytes } from '../../../src/core/ids.js'
-import { makeContact } from '../dht/fake-network.js'
+import { makeContact } from '../../helpers/core-contacts.js'
 
 const key = keyFromBytes(new TextEncoder().encode('robust-item'))
 

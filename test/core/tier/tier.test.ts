@@ -5,7 +5,8 @@ import { SupernodeIndex, type SupernodeEffect } from '../../../src/core/tier/sup
 import { requestIdCounter } from '../../../src/core/dht/dht-node.js'
 import type { Contact } from '../../../src/core/dht/contact.js'
 import { keyFromBytes } from '../../../src/core/ids.js'
-import { makeContact, seededRandom } from '../dht/fake-network.js'
+import type { DhtMessage } from '../../../src/core/messages/dht-messages.js'
+import { makeContact, seededRandom } from '../../helpers/core-contacts.js'
 
 const MIN = 60_000
 
@@ -42,145 +43,92 @@ describe('core/tier/supernode-policy', () => {
   })
 })
 
-/** Wires leaves and supernode indexes together with zero-latency delivery. */
-class TierNet {
-  nowMs = 0
-  readonly leaves = new Map<string, LeafAttachment>()
-  readonly supers = new Map<string, SupernodeIndex>()
-  readonly dead = new Set<string>()
-  readonly events: Array<{ atMs: number, peer: string, e: LeafEffect | SupernodeEffect }> = []
-  readonly attachSent: Array<{ atMs: number, from: string }> = []
-  private readonly queue: Array<{ from: Contact, to: Contact, e: LeafEffect | SupernodeEffect }> = []
-
-  push (from: Contact, effects: Array<LeafEffect | SupernodeEffect>): void {
-    for (const e of effects) {
-      if (e.type === 'send') {
-        if (e.message.type === 'attach') this.attachSent.push({ atMs: this.nowMs, from: from.peerId })
-        this.queue.push({ from, to: e.to, e })
-      } else if (e.type === 'dht-get-providers') {
-        this.push(from, this.supers.get(from.peerId)!.providersFound(this.nowMs, e.token, []))
-      } else this.events.push({ atMs: this.nowMs, peer: from.peerId, e })
-    }
-  }
-
-  run (untilMs: number): void {
-    for (let i = 0; i < 1_000_000; i++) {
-      const m = this.queue.shift()
-      if (m != null) {
-        if (m.e.type !== 'send' || this.dead.has(m.to.peerId)) continue
-        const target = this.leaves.get(m.to.peerId) ?? this.supers.get(m.to.peerId)
-        if (target != null) this.push(m.to, target.handleMessage(this.nowMs, m.from, m.e.message))
-        continue
-      }
-      let next: number | undefined
-      let who: LeafAttachment | SupernodeIndex | undefined
-      for (const n of [...this.leaves.values(), ...this.supers.values()]) {
-        if (this.dead.has(n.self.peerId)) continue
-        const d = n.nextDeadlineMs()
-        if (d !== undefined && (next === undefined || d < next)) { next = d; who = n }
-      }
-      if (next === undefined || who == null || next > untilMs) { this.nowMs = untilMs; return }
-      this.nowMs = Math.max(this.nowMs, next)
-      this.push(who.self, who.handleTimeout(this.nowMs))
-    }
-    throw new Error('did not settle')
-  }
+/** The messages a machine sends, as (to, message) pairs. */
+function sends (effects: Array<LeafEffect | SupernodeEffect>): Array<{ to: Contact, message: DhtMessage }> {
+  return effects.flatMap(e => e.type === 'send' ? [{ to: e.to, message: e.message }] : [])
 }
 
+/** Answers every attach in `effects` with attach-ok and every keep-alive with ack, from its supernode at `nowMs`; returns what the leaf does next. */
+function attachOk (leaf: LeafAttachment, nowMs: number, effects: LeafEffect[]): LeafEffect[] {
+  const next: LeafEffect[] = []
+  for (const s of sends(effects)) {
+    if (s.message.type === 'attach') next.push(...leaf.handleMessage(nowMs, s.to, { type: 'attach-ok', requestId: s.message.requestId, keepAliveIntervalMs: 15_000, leaves: 1, maxLeaves: 200 }))
+    else if (s.message.type === 'keep-alive') next.push(...leaf.handleMessage(nowMs, s.to, { type: 'ack', requestId: s.message.requestId }))
+  }
+  return next
+}
+
+// Attachment, re-attachment, loss of supernodes and tier growth across many
+// nodes run through the simulator shell: test/sim/overlay-behaviour.test.ts.
+// These tests are of one machine, fed its inputs by hand.
 describe('core/tier leaf attachment and supernode index', () => {
   const key = keyFromBytes(new TextEncoder().encode('movie'))
 
-  function setup (nSupers: number, nLeaves: number, maxLeaves = 200, seed = 3): { net: TierNet, supers: Contact[], leaves: Contact[] } {
-    const net = new TierNet()
-    const rnd = seededRandom(seed)
-    const supers = Array.from({ length: nSupers }, (_, i) => makeContact(`sn${i}`))
-    for (const s of supers) {
-      net.supers.set(s.peerId, new SupernodeIndex({ self: s, maxLeaves, alternatives: () => supers }))
-    }
-    const leaves = Array.from({ length: nLeaves }, (_, i) => makeContact(`leaf${i}`))
-    for (const l of leaves) {
-      const la = new LeafAttachment({ self: l, random: rnd, nextRequestId: requestIdCounter() })
-      net.leaves.set(l.peerId, la)
-      net.push(l, la.addCandidates(0, supers))
-    }
-    net.run(1000)
-    return { net, supers, leaves }
-  }
-
-  it('attaches to three supernodes, registers, and finds another leaf\'s content', () => {
-    const { net, leaves } = setup(4, 2)
-    const a = net.leaves.get('leaf0')!
-    expect(a.attached()).to.have.length(3)
-    net.push(leaves[0], a.hold(net.nowMs, key))
-    net.run(net.nowMs + 100)
-    // All three index it; only the leaf's announcer publishes a record.
-    for (const sn of a.attached()) expect(net.supers.get(sn.peerId)!.indexedKeys).to.equal(1)
-    const provides = net.events.filter(e => e.e.type === 'dht-provide')
-    expect(provides.map(e => e.peer)).to.deep.equal([a.announcingSupernode()!.peerId])
-    const b = net.leaves.get('leaf1')!
-    net.push(leaves[1], b.query(net.nowMs, key).effects)
-    net.run(net.nowMs + 100)
-    const done = net.events.find(e => e.e.type === 'query-done')!.e
-    expect(done.type === 'query-done' && done.providers.map(p => p.peerId)).to.deep.equal(['leaf0'])
-  })
-
   it('sends keep-alives at once when its addresses change, and its supernodes then answer queries with the new addresses', () => {
-    const { net, leaves } = setup(3, 2)
-    const a = net.leaves.get('leaf0')!
-    net.push(leaves[0], a.hold(net.nowMs, key))
-    net.run(net.nowMs + 100)
-    // A relay reservation gave leaf0 a relayed address; its frames carry it from now on.
-    const relayed = { ...leaves[0], addrs: ['/ip4/12.0.2.10/tcp/4001/p2p/12D3KooWRelay/p2p-circuit'] }
-    a.keepAliveNow(net.nowMs)
-    expect(a.nextDeadlineMs()).to.equal(net.nowMs)
-    const keepAlives = a.handleTimeout(net.nowMs)
-    expect(keepAlives.filter(e => e.type === 'send' && e.message.type === 'keep-alive')).to.have.length(3)
-    net.push(relayed, keepAlives)
-    net.run(net.nowMs + 100)
-    const b = net.leaves.get('leaf1')!
-    net.push(leaves[1], b.query(net.nowMs, key).effects)
-    net.run(net.nowMs + 100)
-    const done = net.events.find(e => e.e.type === 'query-done')!.e
-    expect(done.type === 'query-done' && done.providers.map(p => p.addrs)).to.deep.equal([relayed.addrs])
-  })
-
-  it('re-attaches and re-registers within keep-alive + timeout after its supernode dies silently', () => {
-    const { net, leaves } = setup(5, 1)
-    const leaf = net.leaves.get('leaf0')!
-    net.push(leaves[0], leaf.hold(net.nowMs, key))
-    net.run(net.nowMs + 10)
-    const victim = leaf.attached()[0]
-    const diedAt = net.nowMs
-    net.dead.add(victim.peerId)
-    net.run(diedAt + 60_000)
-    const reattached = net.events.find(e => e.e.type === 'attached' && e.atMs > diedAt)
-    expect(reattached).to.not.equal(undefined)
-    const bound = 15_000 + 5_000 // keepAliveIntervalMs + requestTimeoutMs (zero-latency links)
-    expect(reattached!.atMs - diedAt).to.be.at.most(bound)
-    expect(leaf.attached().map(c => c.peerId)).to.not.include(victim.peerId)
+    const supers = [makeContact('sn0'), makeContact('sn1'), makeContact('sn2')]
+    const leafContact = makeContact('leaf0')
+    const leaf = new LeafAttachment({ self: leafContact, random: () => 0.5 })
+    attachOk(leaf, 0, leaf.addCandidates(0, supers))
     expect(leaf.attached()).to.have.length(3)
-    const newSn = reattached!.e.type === 'attached' ? reattached!.e.supernode.peerId : ''
-    expect(net.supers.get(newSn)!.indexedKeys).to.equal(1)
+    leaf.keepAliveNow(1_000)
+    expect(leaf.nextDeadlineMs()).to.equal(1_000)
+    expect(sends(leaf.handleTimeout(1_000)).filter(s => s.message.type === 'keep-alive').map(s => s.to.peerId).sort()).to.deep.equal(['sn0', 'sn1', 'sn2'])
+    // The supernode's side: the keep-alive's frame carries the relayed address, which its answers name from then on.
+    const idx = new SupernodeIndex({ self: supers[0] })
+    idx.handleMessage(0, leafContact, { type: 'attach', requestId: 1 })
+    idx.handleMessage(0, leafContact, { type: 'register', requestId: 2, keys: [key] })
+    const relayed = { ...leafContact, addrs: ['/ip4/12.0.2.10/tcp/4001/p2p/12D3KooWRelay/p2p-circuit'] }
+    expect(sends(idx.handleMessage(1_000, relayed, { type: 'keep-alive', requestId: 3 })).map(s => s.message.type)).to.deep.equal(['ack'])
+    expect(idx.localProviders(makeContact('leaf1'), key).map(c => c.addrs)).to.deep.equal([relayed.addrs])
   })
 
-  it('hands the announcement to another attached supernode when its announcer dies', () => {
-    const { net, leaves } = setup(5, 1)
-    const leaf = net.leaves.get('leaf0')!
-    net.push(leaves[0], leaf.hold(net.nowMs, key))
-    net.run(net.nowMs + 10)
-    const first = leaf.announcingSupernode()!
-    expect(net.events.filter(e => e.e.type === 'dht-provide').map(e => e.peer)).to.deep.equal([first.peerId])
-    const diedAt = net.nowMs
-    net.dead.add(first.peerId)
-    net.run(diedAt + 60_000)
+  it('hands the announcement to another attached supernode when its announcer is lost, and only indexes at the replacement', () => {
+    const supers = Array.from({ length: 5 }, (_, i) => makeContact(`sn${i}`))
+    const leaf = new LeafAttachment({ self: makeContact('leaf0'), random: () => 0.5 })
+    attachOk(leaf, 0, leaf.addCandidates(0, supers))
+    const registers = (effects: LeafEffect[]): Array<[string, boolean]> =>
+      sends(effects).flatMap(s => s.message.type === 'register' ? [[s.to.peerId, s.message.indexOnly === true] as [string, boolean]] : [])
+    const first = registers(leaf.hold(10, key))
+    const announcer = leaf.announcingSupernode()!
+    // One announcer; the other two attachments only index.
+    expect(first.filter(([, indexOnly]) => !indexOnly).map(([to]) => to)).to.deep.equal([announcer.peerId])
+    expect(first.filter(([, indexOnly]) => indexOnly)).to.have.length(2)
+    const lost = leaf.peerDisconnected(20, announcer.peerId)
     const next = leaf.announcingSupernode()!
-    expect(next.peerId).to.not.equal(first.peerId)
+    expect(next.peerId).to.not.equal(announcer.peerId)
     expect(leaf.attached().map(c => c.peerId)).to.include(next.peerId)
-    // Exactly one new announcement, by the new announcer; the replacement attachment only indexes.
-    const later = net.events.filter(e => e.e.type === 'dht-provide' && e.atMs > diedAt)
-    expect(later.map(e => e.peer)).to.deep.equal([next.peerId])
+    // A replacement attachment is asked for, and registers index-only once it is in.
+    let after = [...lost, ...leaf.handleTimeout(20)]
+    for (let t = 20; t <= 30_000 && leaf.attached().length < 3; t += 100) after = [...after, ...attachOk(leaf, t, after), ...leaf.handleTimeout(t)]
     expect(leaf.attached()).to.have.length(3)
-    for (const sn of leaf.attached()) expect(net.supers.get(sn.peerId)!.indexedKeys).to.equal(1)
+    const later = registers(after)
+    expect(later.filter(([, indexOnly]) => !indexOnly).map(([to]) => to)).to.deep.equal([next.peerId])
+    const replacement = leaf.attached().find(c => c.peerId !== next.peerId && first.every(([to]) => to !== c.peerId))!
+    expect(later).to.deep.include([replacement.peerId, true])
+  })
+
+  it('spreads the reconnects of many leaves over the jitter window after all their supernodes vanished', () => {
+    const supers = [makeContact('sn0'), makeContact('sn1'), makeContact('sn2')]
+    const rnd = seededRandom(11)
+    const leaves = Array.from({ length: 300 }, (_, i) => new LeafAttachment({ self: makeContact(`leaf${i}`), random: rnd, nextRequestId: requestIdCounter() }))
+    for (const leaf of leaves) attachOk(leaf, 0, leaf.addCandidates(0, supers))
+    // Every supernode restarts at 100 s: their connections close, and they answer again from 101 s.
+    const retries: number[] = []
+    for (const leaf of leaves) {
+      let pending = supers.flatMap(s => leaf.peerDisconnected(100_000, s.peerId))
+      for (let t = 100_000; t <= 220_000; t += 100) {
+        pending = [...pending, ...leaf.handleTimeout(t)]
+        for (const s of sends(pending)) if (s.message.type === 'attach') retries.push(t)
+        // Before 101 s an attach is lost (its request times out inside the leaf).
+        pending = t >= 101_000 ? attachOk(leaf, t, pending) : []
+      }
+      expect(leaf.attached()).to.have.length(3)
+    }
+    expect(retries.length).to.be.at.least(900)
+    const perSecond = new Map<number, number>()
+    for (const t of retries) perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1)
+    // Without jitter every leaf would ask in the same instant.
+    expect(Math.max(...perSecond.values())).to.be.lessThan(0.4 * retries.length)
   })
 
   it('announces a key while one holder asks for it, and indexes index-only holders without announcing', () => {
@@ -223,7 +171,6 @@ describe('core/tier leaf attachment and supernode index', () => {
   })
 
   it('answers busy with alternatives when full and never drops its existing leaves', () => {
-    const net = new TierNet()
     const sn = makeContact('sn-full')
     const alt = makeContact('sn-alt')
     const idx = new SupernodeIndex({ self: sn, maxLeaves: 2, alternatives: () => [alt, sn] })
@@ -235,7 +182,6 @@ describe('core/tier leaf attachment and supernode index', () => {
     expect(idx.leafCount).to.equal(2)
     const ka = idx.handleMessage(1, makeContact('l0'), { type: 'keep-alive', requestId: 9 })[0]
     expect(ka.type === 'send' && ka.message.type).to.equal('ack')
-    void net
   })
 
   it('names as busy alternatives the known members ranked for the leaf, origin seeders last, never itself or the leaf', () => {
@@ -331,54 +277,6 @@ describe('core/tier leaf attachment and supernode index', () => {
       p2 = lonely.handleTimeout(t + 500)
     }
     expect(sent).to.be.greaterThan(4)
-  })
-
-  it('survives losing a quarter of its supernodes: every leaf ends attached, no supernode sheds a leaf', () => {
-    // 6 survivors x 110 slots = 660 >= 200 leaves x 3 attachments.
-    const { net, supers } = setup(8, 200, 110, 5)
-    const lost = supers.slice(0, 2)
-    for (const s of lost) net.dead.add(s.peerId)
-    const t0 = net.nowMs
-    net.run(t0 + 120_000)
-    let fullyAttached = 0
-    for (const la of net.leaves.values()) if (la.attached().length >= 2) fullyAttached++
-    expect(fullyAttached).to.equal(200)
-    for (const s of supers.slice(2)) expect(net.supers.get(s.peerId)!.leafCount).to.be.at.most(110)
-    expect(net.events.some(e => e.e.type === 'penalize')).to.equal(false)
-  })
-
-  it('leaves left short of supernodes after a loss ask to promote themselves', () => {
-    // 6 survivors x 80 slots = 480 < 600: the tier is too thin and must grow.
-    const { net, supers } = setup(8, 200, 80, 5)
-    for (const s of supers.slice(0, 2)) net.dead.add(s.peerId)
-    const t0 = net.nowMs
-    net.run(t0 + 120_000)
-    const short = [...net.leaves.values()].filter(l => l.attached().length < 2).map(l => l.self.peerId)
-    expect(short.length).to.be.greaterThan(0)
-    const asked = new Set(net.events.filter(e => e.e.type === 'promote-self' && e.atMs > t0).map(e => e.peer))
-    for (const p of short) expect(asked.has(p)).to.equal(true)
-    // Survivors stay full but keep every leaf they had: nobody was disconnected by load.
-    for (const s of supers.slice(2)) expect(net.supers.get(s.peerId)!.leafCount).to.equal(80)
-  })
-
-  it('spreads reconnects over the jitter window after a mass restart', () => {
-    const { net, supers } = setup(3, 300, 1000, 11)
-    for (const s of supers) net.dead.add(s.peerId)
-    const t0 = net.nowMs
-    net.run(t0 + 25_000) // every leaf detects the loss (keep-alive + timeout)
-    for (const s of supers) net.dead.delete(s.peerId)
-    const start = net.attachSent.length
-    net.run(net.nowMs + 120_000)
-    const retries = net.attachSent.slice(start).map(a => a.atMs)
-    expect(retries.length).to.be.greaterThan(300)
-    const sec = new Map<number, number>()
-    for (const t of retries) sec.set(Math.floor(t / 1000), (sec.get(Math.floor(t / 1000)) ?? 0) + 1)
-    const peak = Math.max(...sec.values())
-    // Without jitter all 300 leaves would retry in the same instant.
-    expect(peak).to.be.lessThan(0.4 * retries.length)
-    let attached = 0
-    for (const la of net.leaves.values()) if (la.attached().length === 3) attached++
-    expect(attached).to.equal(300)
   })
 
   it('asks to promote itself when the tier is too thin', () => {
