@@ -6,16 +6,14 @@
  *
  * Memory is bounded by requests in flight: per source at most
  * `maxRequests` pieces can be buffered by its stream; received pieces are
- * copied into a PieceHashPool (hashed on a worker thread, verified, then
- * written in arrival order per source), which holds at most
- * DEFAULT_HELD_BYTES (4 MiB) of them over all sources: while it is full, no
- * source's next piece is read.
+ * copied into a VerifiedWritePool (verified, then written, on a worker
+ * thread), which holds at most DEFAULT_HELD_BYTES (4 MiB) of them over all
+ * sources: while it is full, no source's next piece is read.
  */
 import type { ConnectionKind } from '../net/piece-connection.js'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { parseContentId, type ContentId } from '../core/content/content-id.js'
 import type { VerifiedManifest } from '../core/content/manifest.js'
-import { assertPieceDigest, assertPieceLength, pieceBytesLength } from '../core/content/pieces.js'
 import { SPREAD_DECLINE_REASON } from '../core/swarm/origin-spread.js'
 import type { PeerAlternative } from '../core/messages/xfer-messages.js'
 import { DownloadSession, type SessionEffect } from '../core/swarm/download-session.js'
@@ -25,7 +23,7 @@ import { XferConnection } from '../net/xfer-client.js'
 import type { ReceivedXferMessage } from '../net/xfer-codec.js'
 import type { Bitfield } from '../core/swarm/bitfield.js'
 import { PartialDownload } from './partial-download.js'
-import { PieceHashPool } from './piece-hash-pool.js'
+import { VerifiedWritePool } from './verified-write-pool.js'
 import { acquireFileLock, type LockOwner } from './file-lock.js'
 import { assertOutputWritable, isCompleteCopy, outputError, resolveOutputPath } from './download-target.js'
 import { fetchWebSeedManifest, isWebSeedAddress, WebSeedConnection } from './web-seed-source.js'
@@ -248,7 +246,7 @@ async function runSession (
   const conns = new Map<string, SourceConnection>()
   /** Each connected source's loop; awaited at the end so pieces the pool still holds are written (or dropped) before the partial download closes. */
   const serving = new Set<Promise<void>>()
-  const hasher = new PieceHashPool(manifest.pieceSizeBytes, { workers: manifest.pieceCount - partial.verified.count >= HASH_WORKER_MIN_PIECES ? undefined : 0 })
+  const writer = new VerifiedWritePool(manifest, partial, { workers: manifest.pieceCount - partial.verified.count >= HASH_WORKER_MIN_PIECES ? undefined : 0 })
   const idleTimeoutMs = init.idleTimeoutMs ?? 60_000
   let active = 0
   let connecting = addrs.length
@@ -295,30 +293,26 @@ async function runSession (
         if (msg.type === 'piece') {
           if (!session.onPieceReceived(sourceId, msg.index)) continue
           const index = msg.index
-          // Copied into the pool (waits while it holds its most) and hashed on a worker while the next pieces are read.
-          const piece = await hasher.hold([...msg.data])
+          // Copied into the pool (waits while it holds its most), then verified and written on a worker while the next pieces are read.
+          const { written } = await writer.submit(index, [...msg.data])
+          const lengthBytes = msg.data.byteLength
           const previous = writing
           writing = (async () => {
             try {
-              try {
-                assertPieceLength(manifest, index, pieceBytesLength(piece.bytes))
-                assertPieceDigest(manifest, index, await piece.digest)
-              } catch (err) {
-                badPiece ??= err as Error
-                conn.fail(err as Error)
-                apply(session.onPieceFailed(sourceId, index, Date.now(), (err as Error).message))
-                await previous
-                return
-              }
-              // Nothing is written before it verified; writes keep arrival order.
+              await written
+            } catch (err) {
+              if ((err as Error).name !== 'PieceHashMismatchError') { await previous.catch(() => {}); throw err }
+              badPiece ??= err as Error
+              conn.fail(err as Error)
+              apply(session.onPieceFailed(sourceId, index, Date.now(), (err as Error).message))
               await previous
-              await partial.writePiece(index, piece.bytes)
-            } finally {
-              piece.release()
+              return
             }
+            // Callbacks keep arrival order.
+            await previous
             onFetched()
             init.onPieceVerified?.(index)
-            init.onPieceStored?.(index, sourceId, pieceBytesLength(piece.bytes))
+            init.onPieceStored?.(index, sourceId, lengthBytes)
             apply(session.onPieceVerified(sourceId, index, Date.now()))
             progress()
             if (session.isComplete) settle.resolve()
@@ -423,7 +417,7 @@ async function runSession (
     local.abort()
     await Promise.allSettled([...conns.values()].map(async c => { await c.close() }))
     await Promise.allSettled(serving)
-    await hasher.close()
+    await writer.close()
   }
 }
 
