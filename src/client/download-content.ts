@@ -5,15 +5,14 @@
  * into place only when complete.
  *
  * Memory is bounded by requests in flight: per source at most
- * `maxRequests` pieces can be buffered by its stream; received pieces are
- * copied into a VerifiedWritePool (verified, then written, on a worker
- * thread), which holds at most DEFAULT_HELD_BYTES (4 MiB) of them over all
- * sources: while it is full, no source's next piece is read.
+ * `maxRequests` pieces can be buffered by its stream, and each source's
+ * pieces are verified and written one at a time before the next is read.
  */
 import type { ConnectionKind } from '../net/piece-connection.js'
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { parseContentId, type ContentId } from '../core/content/content-id.js'
 import type { VerifiedManifest } from '../core/content/manifest.js'
+import { pieceBytesLength, verifyPiece } from '../core/content/pieces.js'
 import { SPREAD_DECLINE_REASON } from '../core/swarm/origin-spread.js'
 import type { PeerAlternative } from '../core/messages/xfer-messages.js'
 import { DownloadSession, type SessionEffect } from '../core/swarm/download-session.js'
@@ -23,7 +22,6 @@ import { XferConnection } from '../net/xfer-client.js'
 import type { ReceivedXferMessage } from '../net/xfer-codec.js'
 import type { Bitfield } from '../core/swarm/bitfield.js'
 import { PartialDownload } from './partial-download.js'
-import { VerifiedWritePool } from './verified-write-pool.js'
 import { acquireFileLock, type LockOwner } from './file-lock.js'
 import { assertOutputWritable, isCompleteCopy, outputError, resolveOutputPath } from './download-target.js'
 import { fetchWebSeedManifest, isWebSeedAddress, WebSeedConnection } from './web-seed-source.js'
@@ -32,9 +30,6 @@ import { fetchWebSeedManifest, isWebSeedAddress, WebSeedConnection } from './web
 export const IN_FLIGHT_BYTES_PER_SOURCE = 8 * 1024 * 1024
 /** Bytes of pieces in flight over all sources; with verification and write one piece per source, this bounds memory. */
 export const IN_FLIGHT_BYTES_TOTAL = 64 * 1024 * 1024
-
-/** Items of fewer pieces are hashed on the main thread: starting a worker costs more than it saves. */
-export const HASH_WORKER_MIN_PIECES = 16
 
 /** The download could not finish: no source could deliver, with each source's reason. */
 export class DownloadFailedError extends Error {
@@ -244,9 +239,6 @@ async function runSession (
   const local = new AbortController()
   const signal = init.signal == null ? local.signal : AbortSignal.any([init.signal, local.signal])
   const conns = new Map<string, SourceConnection>()
-  /** Each connected source's loop; awaited at the end so pieces the pool still holds are written (or dropped) before the partial download closes. */
-  const serving = new Set<Promise<void>>()
-  const writer = new VerifiedWritePool(manifest, partial, { workers: manifest.pieceCount - partial.verified.count >= HASH_WORKER_MIN_PIECES ? undefined : 0 })
   const idleTimeoutMs = init.idleTimeoutMs ?? 60_000
   let active = 0
   let connecting = addrs.length
@@ -285,34 +277,29 @@ async function runSession (
   }
 
   const serve = async (sourceId: string, conn: SourceConnection): Promise<void> => {
-    // This source's pieces, each verified then written, in the order they arrived: rejects only when a write fails.
     let writing: Promise<void> = Promise.resolve()
-    let badPiece: Error | undefined
     try {
       for await (const msg of conn.messages(signal, idleTimeoutMs)) {
         if (msg.type === 'piece') {
           if (!session.onPieceReceived(sourceId, msg.index)) continue
+          // The piece stays the chunks it was received in: hashed and written without a copy.
+          const chunks = [...msg.data]
+          try {
+            verifyPiece(manifest, msg.index, chunks)
+          } catch (err) {
+            apply(session.onPieceFailed(sourceId, msg.index, Date.now(), (err as Error).message))
+            throw err
+          }
+          // One write in flight per source while the next piece is read and
+          // verified: overlaps disk with network, bounds buffered pieces.
+          await writing
           const index = msg.index
-          // Copied into the pool (waits while it holds its most), then verified and written on a worker while the next pieces are read.
-          const { written } = await writer.submit(index, [...msg.data])
-          const lengthBytes = msg.data.byteLength
-          const previous = writing
+          const data = chunks
           writing = (async () => {
-            try {
-              await written
-            } catch (err) {
-              if ((err as Error).name !== 'PieceHashMismatchError') { await previous.catch(() => {}); throw err }
-              badPiece ??= err as Error
-              conn.fail(err as Error)
-              apply(session.onPieceFailed(sourceId, index, Date.now(), (err as Error).message))
-              await previous
-              return
-            }
-            // Callbacks keep arrival order.
-            await previous
+            await partial.writePiece(index, data)
             onFetched()
             init.onPieceVerified?.(index)
-            init.onPieceStored?.(index, sourceId, lengthBytes)
+            init.onPieceStored?.(index, sourceId, pieceBytesLength(data))
             apply(session.onPieceVerified(sourceId, index, Date.now()))
             progress()
             if (session.isComplete) settle.resolve()
@@ -338,11 +325,11 @@ async function runSession (
       }
       await writing
       if (session.isComplete) return
-      throw badPiece ?? new Error('source closed the stream')
+      throw new Error('source closed the stream')
     } catch (err) {
       await writing.catch(e => { settle.reject(e) })
       if (signal.aborted || session.isComplete) return
-      noteFailure(sourceId, badPiece ?? err as Error)
+      noteFailure(sourceId, err as Error)
       conn.fail(err as Error)
     } finally {
       if (!session.isBanned(sourceId)) session.removeSource(sourceId)
@@ -372,9 +359,7 @@ async function runSession (
         // A web seed is an HTTP connection we opened: direct.
         init.onSourceConnected?.(sourceId, { announcedOrigin: conn.remoteIsOrigin, connectionKind: conn instanceof XferConnection ? conn.connectionKind : 'direct' })
         active++
-        const loop = serve(sourceId, conn)
-        serving.add(loop)
-        void loop.finally(() => { serving.delete(loop) })
+        void serve(sourceId, conn)
         pump()
       } catch (err) {
         if (!signal.aborted) noteFailure(sourceId, err as Error)
@@ -416,8 +401,6 @@ async function runSession (
     init.signal?.removeEventListener('abort', abortListener)
     local.abort()
     await Promise.allSettled([...conns.values()].map(async c => { await c.close() }))
-    await Promise.allSettled(serving)
-    await writer.close()
   }
 }
 

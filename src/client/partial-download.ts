@@ -156,17 +156,6 @@ export class PartialDownload {
   async writePiece (index: number, bytes: PieceBytes): Promise<void> {
     if (this.closed) throw new Error('partial download is closed')
     await writeAt(this.fh, bytes, index * this.manifest.pieceSizeBytes)
-    this.pieceWritten(index)
-  }
-
-  /** The data file's descriptor, for a worker thread that writes verified pieces itself (verified-write-pool.ts); each such write is recorded with pieceWritten(). */
-  get fd (): number {
-    return this.fh.fd
-  }
-
-  /** Records piece `index` as verified and written at its offset (by writePiece, or through `fd`); saves state when the batch interval passed. */
-  pieceWritten (index: number): void {
-    if (this.closed) throw new Error('partial download is closed')
     this.written.set(index)
     this.maybeSave()
   }

@@ -70,27 +70,19 @@ export interface PieceLayout {
  * the layout. Called before any byte is written, served or played.
  */
 export function verifyPiece (layout: PieceLayout, index: number, bytes: PieceBytes): void {
-  assertPieceLength(layout, index, pieceBytesLength(bytes))
-  assertPieceDigest(layout, index, hashPiece(bytes))
-}
-
-/** Throws PieceHashMismatchError unless piece `index` exists in the layout and is `length` bytes long (checked before hashing). */
-export function assertPieceLength (layout: PieceLayout, index: number, length: number): void {
   const count = layout.pieceHashes.length / PIECE_HASH_BYTES
   if (!Number.isInteger(index) || index < 0 || index >= count) {
     throw new PieceHashMismatchError(index, `piece ${index} does not exist (item has ${count} pieces)`)
   }
   const expectedLength = pieceLengthAt(index, layout.lengthBytes, layout.pieceSizeBytes)
+  const length = pieceBytesLength(bytes)
   if (length !== expectedLength) {
     throw new PieceHashMismatchError(index, `piece ${index} is ${length} bytes, expected ${expectedLength}`)
   }
-}
-
-/** Throws PieceHashMismatchError unless `digest` (a SHA-256 computed elsewhere, e.g. on a worker thread) is piece `index`'s hash in the layout. */
-export function assertPieceDigest (layout: PieceLayout, index: number, digest: Uint8Array): void {
+  const actual = hashPiece(bytes)
   const off = index * PIECE_HASH_BYTES
   for (let i = 0; i < PIECE_HASH_BYTES; i++) {
-    if (digest.byteLength !== PIECE_HASH_BYTES || digest[i] !== layout.pieceHashes[off + i]) {
+    if (actual[i] !== layout.pieceHashes[off + i]) {
       throw new PieceHashMismatchError(index, `piece ${index} does not match its hash in the manifest`)
     }
   }
