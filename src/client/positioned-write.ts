@@ -23,17 +23,27 @@ export const WRITE_CALL_MAX_CHUNKS = 512
 /** Write calls of one run in flight at once: libuv's default file thread count, so one run does not queue behind itself. */
 export const WRITE_CALLS_IN_FLIGHT = 4
 
-/** Writes `bytes` at `offset` of `fh` (see the file's comment); throws on a write error or a write that makes no progress. */
+/**
+ * Writes `bytes` at `offset` of `fh` (see the file's comment); throws the
+ * first write error, or an error for a write that makes no progress, once
+ * no call of this run is in flight any more (so none outlives it).
+ */
 export async function writeAt (fh: FileHandle, bytes: Uint8Array | readonly Uint8Array[], offset: number): Promise<void> {
   const calls = splitIntoCalls(bytes instanceof Uint8Array ? [bytes] : bytes, offset)
   let next = 0
+  let failure: { err: unknown } | undefined
   const worker = async (): Promise<void> => {
-    while (next < calls.length) {
+    while (next < calls.length && failure == null) {
       const call = calls[next++]
-      await writeFully(fh, call.chunks, call.offset)
+      try {
+        await writeFully(fh, call.chunks, call.offset)
+      } catch (err) {
+        failure ??= { err }
+      }
     }
   }
   await Promise.all(Array.from({ length: Math.min(WRITE_CALLS_IN_FLIGHT, calls.length) }, worker))
+  if (failure != null) throw failure.err
 }
 
 interface WriteCall { chunks: Uint8Array[], offset: number }

@@ -46,4 +46,26 @@ describe('client: positioned writes in bounded calls', function () {
       await rm(dir, { recursive: true, force: true })
     }
   })
+
+  it('throws the write error once no call is in flight, and starts no call after it', async () => {
+    let inFlight = 0
+    let started = 0
+    const fh = {
+      writev: async (chunks: Uint8Array[]) => {
+        const call = ++started
+        inFlight++
+        try {
+          await new Promise(resolve => setTimeout(resolve, 5))
+          if (call === 2) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })
+          return { bytesWritten: chunks.reduce((n, c) => n + c.byteLength, 0), buffers: chunks }
+        } finally {
+          inFlight--
+        }
+      }
+    }
+    const err = await writeAt(fh as unknown as import('node:fs/promises').FileHandle, new Uint8Array(40 * WRITE_CALL_MAX_BYTES), 0).then(() => null, (e: Error & { code?: string }) => e)
+    expect(err?.code).to.equal('ENOSPC')
+    expect(inFlight).to.equal(0)
+    expect(started).to.be.below(40)
+  })
 })
