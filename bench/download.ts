@@ -10,6 +10,9 @@
  * round runs raw, swarmcdn and HTTP back to back, so the ratios of one
  * round share the machine's load of the moment.
  *
+ * Before/after of the whole commands: SWARMCDN_BENCH_COMPARE_LAUNCHER=OTHER/bin/swarmcdn.js
+ * (any other build) runs that build's `get --peer` and `get --web-seed` in every round too.
+ *
  * Before/after in one invocation: SWARMCDN_BENCH_COMPARE=OTHER/dist/bench/download.js
  * (a copy of an older build inside this checkout, so node_modules resolve)
  * adds a swarmcdn client run from that build to every round.
@@ -165,6 +168,8 @@ const nodeFlags = [...(process.env.SWARMCDN_BENCH_DEFAULT_FLAGS === '1' ? [] : S
 
 /** An older build's bench script whose swarmcdn client runs in every round too (SWARMCDN_BENCH_COMPARE), for before/after under the same load. */
 const compareScript = process.env.SWARMCDN_BENCH_COMPARE
+/** Another build's bin/swarmcdn.js (anywhere: it runs its own dist/): its whole `get --peer` and `get --web-seed` run in every round too, before this build's in even rounds, after them in odd ones (SWARMCDN_BENCH_COMPARE_LAUNCHER). */
+const compareLauncher = process.env.SWARMCDN_BENCH_COMPARE_LAUNCHER
 
 async function runChild (args: string[], script = fileURLToPath(import.meta.url)): Promise<ClientReport> {
   return await new Promise((resolve, reject) => {
@@ -236,7 +241,7 @@ async function main (): Promise<void> {
     const mibps = (r: ClientReport): number => r.bytes / 1048576 / (r.ms / 1000)
     const row = (name: string, r: ClientReport): string =>
       `| ${name} | ${mibps(r).toFixed(1)} | ${(r.cpuMs / 1000).toFixed(2)} | ${r.maxRssMiB.toFixed(0)} |`
-    const results: Array<{ raw: ClientReport, swarm: ClientReport, http: ClientReport, before?: ClientReport, command?: ClientReport, commandWebSeed?: ClientReport, curl?: ClientReport }> = []
+    const results: Array<{ raw: ClientReport, swarm: ClientReport, http: ClientReport, before?: ClientReport, command?: ClientReport, commandWebSeed?: ClientReport, curl?: ClientReport, compared?: { command: ClientReport, commandWebSeed: ClientReport } }> = []
     const withCommands = process.env.SWARMCDN_BENCH_NO_COMMANDS !== '1'
     const hasCurl = withCommands && spawnSync('curl', ['--version']).status === 0
     /** Throughput over the whole process, spawn to exit. */
@@ -263,17 +268,24 @@ async function main (): Promise<void> {
       let command: ClientReport | undefined
       let commandWebSeed: ClientReport | undefined
       let curl: ClientReport | undefined
+      let compared: { command: ClientReport, commandWebSeed: ClientReport } | undefined
       if (withCommands) {
-        command = await runCommand('swarmcdn get', [process.execPath, ...nodeFlags, LAUNCHER, 'get', manifest.contentId, '--peer', addr, '-o', out], out, manifest.lengthBytes)
-        await rm(out, { force: true })
-        commandWebSeed = await runCommand('swarmcdn get --web-seed', [process.execPath, ...nodeFlags, LAUNCHER, 'get', manifest.contentId, '--web-seed', itemUrl, '-o', out], out, manifest.lengthBytes)
-        await rm(out, { force: true })
+        const getCommands = async (launcher: string): Promise<{ command: ClientReport, commandWebSeed: ClientReport }> => {
+          const command = await runCommand('swarmcdn get', [process.execPath, ...nodeFlags, launcher, 'get', manifest.contentId, '--peer', addr, '-o', out], out, manifest.lengthBytes)
+          await rm(out, { force: true })
+          const commandWebSeed = await runCommand('swarmcdn get --web-seed', [process.execPath, ...nodeFlags, launcher, 'get', manifest.contentId, '--web-seed', itemUrl, '-o', out], out, manifest.lengthBytes)
+          await rm(out, { force: true })
+          return { command, commandWebSeed }
+        }
+        if (compareLauncher != null && k % 2 === 0) compared = await getCommands(compareLauncher)
+        ;({ command, commandWebSeed } = await getCommands(LAUNCHER))
+        if (compareLauncher != null && k % 2 === 1) compared = await getCommands(compareLauncher)
         if (hasCurl) {
           curl = await runCommand('curl', ['curl', '-sf', '-o', out, itemUrl], out, manifest.lengthBytes)
           await rm(out, { force: true })
         }
       }
-      results.push({ raw, swarm, http, before, command, commandWebSeed, curl })
+      results.push({ raw, swarm, http, before, command, commandWebSeed, curl, compared })
       console.log(`| ${k} ${row('raw libp2p stream (baseline)', raw).slice(2)}`)
       console.log(`| ${k} ${row('swarmcdn get (verify + write to disk)', swarm).slice(2)}`)
       console.log(`| ${k} ${row('HTTP web seed, node:http to disk (baseline)', http).slice(2)}`)
@@ -284,6 +296,10 @@ async function main (): Promise<void> {
         console.log(wallRow('whole command: swarmcdn get (bin/swarmcdn.js), spawn to exit', command))
         if (commandWebSeed != null) console.log(wallRow('whole command: swarmcdn get --web-seed (HTTP), spawn to exit', commandWebSeed))
         if (curl != null) console.log(wallRow('whole command: curl from the web seed to disk (baseline)', curl))
+        if (compared != null) {
+          console.log(wallRow(`whole command: swarmcdn get, compared build (${compareLauncher!})`, compared.command))
+          console.log(wallRow('whole command: swarmcdn get --web-seed, compared build', compared.commandWebSeed))
+        }
       }
     }
     await seeder.stop()
@@ -304,6 +320,13 @@ async function main (): Promise<void> {
         `; the in-process get's transfer alone (its own process, same round) took ${(results[k].swarm.ms / 1000).toFixed(2)} s; CPU ${(command.cpuMs / 1000).toFixed(2)} s (curl ${((curl?.cpuMs ?? Number.NaN) / 1000).toFixed(2)} s)`)
     }
     const median = (xs: number[]): number => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2 }
+    const withWhole = results.filter(r => r.command != null)
+    if (withWhole.length > 0) {
+      const pct = (xs: number[]): string => `${(median(xs) * 100).toFixed(0)}% (${xs.map(x => (x * 100).toFixed(0)).join(', ')})`
+      console.log(`whole commands, median over rounds: get ${pct(withWhole.map(r => wallMibps(r.command!) / wallMibps(r.raw)))} of the raw stream child` +
+        (withWhole[0].curl == null ? '' : `; get --web-seed ${pct(withWhole.map(r => wallMibps(r.commandWebSeed!) / wallMibps(r.curl!)))} of curl`) +
+        (withWhole[0].compared == null ? '' : `; this build / compared build, wall time: get ${pct(withWhole.map(r => r.command!.wallMs! / r.compared!.command.wallMs!))}, get --web-seed ${pct(withWhole.map(r => r.commandWebSeed!.wallMs! / r.compared!.commandWebSeed.wallMs!))}`))
+    }
     console.log(`median swarmcdn/raw ${(median(results.map(r => mibps(r.swarm) / mibps(r.raw))) * 100).toFixed(0)}%` +
       (compareScript == null ? '' : `, compared build ${(median(results.map(r => mibps(r.before!) / mibps(r.raw))) * 100).toFixed(0)}%`))
     console.log(JSON.stringify({ sizeMiB, rounds: results.map(r => ({ ...r, ratioRaw: mibps(r.swarm) / mibps(r.raw), ratioHttp: mibps(r.swarm) / mibps(r.http), ...(r.command == null ? {} : { commandRatioRaw: wallMibps(r.command) / wallMibps(r.raw), commandRssRatioRaw: r.command.maxRssMiB / r.raw.maxRssMiB, ...(r.curl == null ? {} : { commandRatioCurl: wallMibps(r.command) / wallMibps(r.curl), ...(r.commandWebSeed == null ? {} : { webSeedCommandRatioCurl: wallMibps(r.commandWebSeed) / wallMibps(r.curl) }) }) }) })) }))

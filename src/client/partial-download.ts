@@ -32,7 +32,8 @@ import { assertRoomForItem } from './download-target.js'
 import { randomBytes } from 'node:crypto'
 import { Bitfield } from '../core/swarm/bitfield.js'
 import type { VerifiedManifest } from '../core/content/manifest.js'
-import { pieceBytesLength, pieceLengthAt, verifyPiece, type PieceBytes } from '../core/content/pieces.js'
+import { pieceLengthAt, verifyPiece, type PieceBytes } from '../core/content/pieces.js'
+import { writeAt } from './positioned-write.js'
 
 /** Suffix of the file that holds a download's bytes until it completes. */
 export const PARTIAL_SUFFIX = '.swarmcdn-partial'
@@ -42,8 +43,6 @@ export const STATE_SUFFIX = '.state'
 export const STATE_SAVE_INTERVAL_MS = 1000
 /** Unsaved verified bytes that trigger a save without waiting for the interval (one default-size piece). */
 export const STATE_SAVE_UNSAVED_BYTES = 1024 * 1024
-/** Chunks per writev call: below every platform's IOV_MAX (1024 on Linux). */
-const MAX_WRITEV_CHUNKS = 512
 /** Suffix (after PARTIAL_SUFFIX) of the lock file held while a process works on the download. */
 export const LOCK_SUFFIX = '.lock'
 /** Format tag of the state file. */
@@ -150,20 +149,13 @@ export class PartialDownload {
   }
 
   /**
-   * Writes a verified piece at its offset (its chunks with one writev, not
-   * copied into one buffer); saves state when the batch interval passed.
+   * Writes a verified piece at its offset (its chunks as they are, not
+   * copied into one buffer; positioned-write.ts); saves state when the
+   * batch interval passed.
    */
   async writePiece (index: number, bytes: PieceBytes): Promise<void> {
     if (this.closed) throw new Error('partial download is closed')
-    const offset = index * this.manifest.pieceSizeBytes
-    let chunks: readonly Uint8Array[] = bytes instanceof Uint8Array ? [bytes] : bytes
-    let left = pieceBytesLength(bytes)
-    while (left > 0) {
-      const { bytesWritten } = await this.fh.writev(chunks.slice(0, MAX_WRITEV_CHUNKS), offset + pieceBytesLength(bytes) - left)
-      if (bytesWritten === 0) throw new Error(`writing piece ${index} made no progress`)
-      left -= bytesWritten
-      chunks = dropBytes(chunks, bytesWritten)
-    }
+    await writeAt(this.fh, bytes, index * this.manifest.pieceSizeBytes)
     this.written.set(index)
     this.maybeSave()
   }
@@ -266,15 +258,4 @@ async function reverify (fh: FileHandle, manifest: VerifiedManifest, claimed: Bi
     }
   }
   return ok
-}
-
-/** `chunks` without their first `n` bytes (after a short write). */
-function dropBytes (chunks: readonly Uint8Array[], n: number): Uint8Array[] {
-  const out: Uint8Array[] = []
-  for (const c of chunks) {
-    if (n >= c.byteLength) { n -= c.byteLength; continue }
-    out.push(n > 0 ? c.subarray(n) : c)
-    n = 0
-  }
-  return out
 }
