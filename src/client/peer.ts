@@ -19,9 +19,9 @@ import { createSwarmNode, type SwarmNode, type SwarmNodeInit } from '../net/swar
 import type { RelayServerInit } from '../net/relay-server.js'
 import { registerStatusProtocol } from '../net/status-protocol.js'
 import { OverlayService, type OverlayInit, type OverlayRoleSetting, type OverlayStatus } from '../net/overlay-service.js'
-import { AsnResolver } from '../core/proximity/asn-resolver.js'
+import type { AsnResolver } from '../core/proximity/asn-resolver.js'
 import type { ContentId } from '../core/content/content-id.js'
-import { loadPrefixTableFiles } from './prefix-table-files.js'
+import { prefixTableResolver } from './lazy-asn-resolver.js'
 import { emptyLocalityBytes, type LocalityByteCounts } from '../core/proximity/locality.js'
 import type { Registry } from 'prom-client'
 import type { MetricsServer } from './metrics-server.js'
@@ -140,7 +140,7 @@ export function overlayFinder (overlay: OverlayService): ProviderFinder {
 
 /** Starts a peer: joins the overlay and serves its store (see the file's comment). */
 export async function startPeer (init: PeerInit = {}): Promise<Peer> {
-  const resolver = init.asnResolver ?? new AsnResolver(init.prefixTablePaths?.length === 0 ? undefined : loadPrefixTableFiles(init.prefixTablePaths))
+  const resolver = init.asnResolver ?? prefixTableResolver(init.prefixTablePaths)
   const opened = init.store == null && init.storeDir != null ? await ContentStore.open(init.storeDir) : undefined
   const store = init.store ?? opened
   // prom-client and the metrics server load only when metrics are asked for (`get` and `peer` without --metrics never use them).
