@@ -144,7 +144,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
   const opened = init.store == null && init.storeDir != null ? await ContentStore.open(init.storeDir) : undefined
   const store = init.store ?? opened
   // prom-client and the metrics server load only when metrics are asked for (`get` and `peer` without --metrics never use them).
-  const registry = init.metrics == null ? undefined : init.metrics.registry ?? new (await import('prom-client')).Registry()
+  const registry = init.metrics == null ? undefined : init.metrics.registry ?? (await import('./peer-metrics.js')).createMetricsRegistry()
   const node = await createSwarmNode({ listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/0.0.0.0/tcp/0'], privateKey: init.privateKey, metricsRegistry: registry, relayServer: init.relay ?? {}, upnp: init.upnp, ...init.node })
   const overlay = new OverlayService(node, {
     ...init.overlay,

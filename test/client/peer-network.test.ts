@@ -95,7 +95,7 @@ describe('client/peer: overlay + swarm in one runtime (31 nodes, real libp2p on 
     await waitFor('supernodes in the seeder\'s routing table', () => seeder.overlay.status().routingTableSize >= SUPERNODES, 10_000)
     const boot = [seeder.multiaddrs[0], supers[0].multiaddrs()[0]]
     for (let i = 0; i < LEAVES; i++) leaves.push(await peer('leaf', `127.${1 + (i % 4)}.1.${10 + i}`, boot))
-    await waitFor('every leaf attached to 2+ supernodes', () => leaves.every(l => l.overlay.status().attached.length >= 2), 15_000)
+    await waitFor('every leaf attached to 2+ supernodes', () => leaves.every(l => l.overlay.status().attached.length >= 2), 60_000)
     const t0 = Date.now()
     const results = await downloadAll(fx.manifest, fx.data, 'a')
     console.log(`      all ${LEAVES} downloads of item 1 (${ITEM_BYTES} bytes, ${PIECE / 1024} KiB pieces) done ${Date.now() - t0} ms after the first started`)
