@@ -61,7 +61,8 @@ time, the seeder's upload and the CPU per downloader.
 
 --trace prints a line a second during swarmcdn runs (seeder upload in
 copies, chokes, declined pieces, slots in use; each downloader's verified
-share / active sources); --swarmcdn-only skips WebTorrent (no ratios).`
+share / active sources), and at the end every source a downloader gave up
+on, with the reason; --swarmcdn-only skips WebTorrent (no ratios).`
 
 /** A stopped process that does not exit within this is killed. */
 const STOP_GRACE_MS = 10_000
@@ -194,6 +195,12 @@ async function runSwarmcdn (s: Setup, outDir: string, children: Child[]): Promis
   const dones = await Promise.all(downloaders.map(async c => await c.waitFor(e => e.event === 'done', 'its download was done'))).finally(() => clearInterval(trace))
   const lastDoneMs = Math.max(...dones.map(e => e.atMs as number)) - t0
   for (let i = 0; i < s.downloaders; i++) await checkSize(join(outDir, `${i}.bin`), s.lengthBytes)
+  if (s.trace) {
+    // Why a downloader lost sources: every source it gave up on, when, and the reason.
+    downloaders.forEach((c, i) => {
+      for (const e of c.events.filter(e => e.event === 'source-error')) process.stdout.write(`  downloader ${i} t=${sec((e.atMs as number) - t0)}s source-error ${String(e.address).split('/').slice(2, 3).join('')}: ${String(e.error)}\n`)
+    })
+  }
   const served = metricSum(await (await fetch(metricsUrl)).text(), PEER_METRICS.servedBytes)
   const seederCpuSec = cpuSecondsOf(seeder.proc.pid)
   await Promise.all(downloaders.map(async c => await c.stop('SIGTERM')))
@@ -217,7 +224,8 @@ function metricSum (page: string, name: string): number {
 
 /** --trace: one line a second of the seeder's counters and each downloader's verified share and sources. */
 async function traceLine (t0: number, metricsUrl: string, downloaders: Child[], lengthBytes: number): Promise<void> {
-  const page = await (await fetch(metricsUrl)).text().catch(() => '')
+  // A trace line is best effort: a busy seeder may reset the metrics request (an unhandled rejection ended the whole run).
+  const page = await fetch(metricsUrl).then(async r => await r.text()).catch(() => '')
   const got = downloaders.map(c => {
     const p = c.events.findLast(e => e.event === 'progress' || e.event === 'done')
     if (p == null) return '  - '

@@ -8,11 +8,16 @@
  * Prometheus counters (reset and set to the total at each scrape, which is
  * what a counter's value is); what can go down is a gauge.
  */
-import { Counter, Gauge, type Registry } from 'prom-client'
+import { Counter, Gauge, Registry } from 'prom-client'
 import { LOCALITY_CLASSES, type LocalityByteCounts } from '../core/proximity/locality.js'
 import type { PeerStatus } from './peer.js'
 import type { ServingCounts } from './swarm-peer.js'
 import { DELIVERY_VERDICTS, type DeliveryLedger } from '../core/accounting/delivery-ledger.js'
+
+/** A new prom-client registry: peer.ts loads this module, and prom-client with it, only when metrics are asked for. */
+export function createMetricsRegistry (): Registry {
+  return new Registry()
+}
 
 /** Metric names, in one place (README lists them). */
 export const PEER_METRICS = {

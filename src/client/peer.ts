@@ -19,13 +19,12 @@ import { createSwarmNode, type SwarmNode, type SwarmNodeInit } from '../net/swar
 import type { RelayServerInit } from '../net/relay-server.js'
 import { registerStatusProtocol } from '../net/status-protocol.js'
 import { OverlayService, type OverlayInit, type OverlayRoleSetting, type OverlayStatus } from '../net/overlay-service.js'
-import { AsnResolver } from '../core/proximity/asn-resolver.js'
+import type { AsnResolver } from '../core/proximity/asn-resolver.js'
 import type { ContentId } from '../core/content/content-id.js'
-import { loadPrefixTableFiles } from './prefix-table-files.js'
+import { prefixTableResolver } from './lazy-asn-resolver.js'
 import { emptyLocalityBytes, type LocalityByteCounts } from '../core/proximity/locality.js'
-import { Registry } from 'prom-client'
-import { startMetricsServer, type MetricsServer } from './metrics-server.js'
-import { registerPeerMetrics } from './peer-metrics.js'
+import type { Registry } from 'prom-client'
+import type { MetricsServer } from './metrics-server.js'
 import { DeliveryLedger } from '../core/accounting/delivery-ledger.js'
 import { registerDeliveryProtocol } from '../net/delivery-protocol.js'
 import { watchStore } from './store-watch.js'
@@ -141,10 +140,11 @@ export function overlayFinder (overlay: OverlayService): ProviderFinder {
 
 /** Starts a peer: joins the overlay and serves its store (see the file's comment). */
 export async function startPeer (init: PeerInit = {}): Promise<Peer> {
-  const resolver = init.asnResolver ?? new AsnResolver(init.prefixTablePaths?.length === 0 ? undefined : loadPrefixTableFiles(init.prefixTablePaths))
+  const resolver = init.asnResolver ?? prefixTableResolver(init.prefixTablePaths)
   const opened = init.store == null && init.storeDir != null ? await ContentStore.open(init.storeDir) : undefined
   const store = init.store ?? opened
-  const registry = init.metrics == null ? undefined : init.metrics.registry ?? new Registry()
+  // prom-client and the metrics server load only when metrics are asked for (`get` and `peer` without --metrics never use them).
+  const registry = init.metrics == null ? undefined : init.metrics.registry ?? (await import('./peer-metrics.js')).createMetricsRegistry()
   const node = await createSwarmNode({ listenMultiaddrs: init.listenMultiaddrs ?? ['/ip4/0.0.0.0/tcp/0'], privateKey: init.privateKey, metricsRegistry: registry, relayServer: init.relay ?? {}, upnp: init.upnp, ...init.node })
   const overlay = new OverlayService(node, {
     ...init.overlay,
@@ -196,6 +196,7 @@ export async function startPeer (init: PeerInit = {}): Promise<Peer> {
     }
     if (init.metrics != null && registry != null) {
       const sw = swarm
+      const [{ registerPeerMetrics }, { startMetricsServer }] = await Promise.all([import('./peer-metrics.js'), import('./metrics-server.js')])
       registerPeerMetrics(registry, { status, serving: sw.serving, gate: sw.gate, connections: () => node.getConnections().length, httpServedByLocality: init.metrics.httpServedByLocality, deliveries, relay: () => relayStats(node) })
       metricsServer = await startMetricsServer({ registry, host: init.metrics.host, port: init.metrics.port })
     }

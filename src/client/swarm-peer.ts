@@ -479,7 +479,19 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
       const result = await downloadContent(contentId, outputPath, initial, {
         ...dl,
         manifestFallbacks: [...(dl.manifestFallbacks ?? []), ...[...fleetAddress.values()].filter(a => a !== fleetFirst[0]?.address)],
-        onSourceError: (address, err) => { originGone(address); dl.onSourceError?.(address, err) },
+        onSourceError: (address, err) => {
+          originGone(address)
+          // A chosen peer that never connected: the chooser frees its place and may try it again (SourceChooser.connectFailed).
+          const id = peerIdOf(address) ?? address
+          const wasNear = kindOfSource.has(address) ? undefined : chosenPeers.get(id)
+          if (wasNear !== undefined) {
+            chosenPeers.delete(id)
+            live.peers.delete(id)
+            const afterMs = chooser.connectFailed(id, wasNear, timer !== undefined || scheduleFind === undefined)
+            if (afterMs !== undefined) scheduleFind?.(afterMs)
+          }
+          dl.onSourceError?.(address, err)
+        },
         // Fewer requests per source than a one-source download: the first
         // source to connect must not take every piece before the others
         // connect, and pieces spread over more peers. A caller that set a byte budget instead (a streaming download's shallow pipeline) keeps it.

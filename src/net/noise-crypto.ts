@@ -19,6 +19,7 @@
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto'
 import { defaultCrypto } from '@chainsafe/libp2p-noise/crypto'
 import type { ICryptoInterface } from '@chainsafe/libp2p-noise'
+import { Uint8ArrayList } from 'uint8arraylist'
 
 const CHACHA20_POLY1305 = 'chacha20-poly1305'
 const TAG_BYTES = 16
@@ -60,8 +61,16 @@ export const noiseCrypto: ICryptoInterface = {
       const final = decipher.final()
       return final.byteLength > 0 ? Buffer.concat([output, final]) : output
     }
-    const parts = [...text].map(buf => decipher.update(buf))
-    parts.push(decipher.final())
-    return Buffer.concat(parts)
+    // A frame that spanned TCP reads arrives as a list: its decrypted parts are
+    // returned as a list too (the library appends them to its output list),
+    // not joined into one more 64 KiB buffer. Every received byte was in ~4
+    // buffers that live until a GC; this is one of them (peak RSS:
+    // docs/BENCHMARKS.md "Client peak RSS").
+    const output = new Uint8ArrayList()
+    for (const buf of text) output.append(decipher.update(buf))
+    const final = decipher.final()
+    if (final.byteLength > 0) output.append(final)
+    // The library's list is another copy of uint8arraylist; lists know each other by a registered symbol, not by class.
+    return output as unknown as ReturnType<ICryptoInterface['chaCha20Poly1305Decrypt']>
   }
 }

@@ -15,12 +15,10 @@ import type { PrivateKey } from '@libp2p/interface'
 import { multiaddr } from '@multiformats/multiaddr'
 import { OffenderGuard, setOffenderGuard } from './offender-guard.js'
 import type { OffenseLedgerInit } from '../core/abuse/offense-ledger.js'
-import { prometheusMetrics } from '@libp2p/prometheus-metrics'
 import type { Registry } from 'prom-client'
 import { circuitRelayTransport } from '@libp2p/circuit-relay-v2'
 import { dcutr } from '@libp2p/dcutr'
 import { autoNATv2 } from '@libp2p/autonat-v2'
-import { uPnPNAT } from '@libp2p/upnp-nat'
 import { RelayGate, relayServerService, resolveRelayServerInit, setRelayGate, type RelayServerInit } from './relay-server.js'
 
 /** Options for createSwarmNode. */
@@ -175,10 +173,14 @@ async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
   const relay = relayInit != null ? { relay: relayServerService(relayInit) } : {}
   // Listening on loopback only there is nothing to forward, and no gateway search leaves the machine (tests, demos).
   const beyondLoopback = (init.listenMultiaddrs ?? []).some(a => !/^\/ip4\/127\.|^\/ip6\/::1\//.test(a))
-  const upnp = init.upnp === true && beyondLoopback ? { upnp: uPnPNAT({ autoConfirmAddress: false, portMappingDescription: 'swarmcdn' }) } : {}
+  // UPnP (an XML stack) and Prometheus metrics are loaded only by the nodes
+  // that use them: a plain `get` has neither, and their code was a fifth of
+  // what it loaded (peak RSS and start-up: docs/BENCHMARKS.md "Client peak RSS").
+  const upnp = init.upnp === true && beyondLoopback ? { upnp: (await import('@libp2p/upnp-nat')).uPnPNAT({ autoConfirmAddress: false, portMappingDescription: 'swarmcdn' }) } : {}
+  const metrics = init.metricsRegistry != null ? { metrics: (await import('@libp2p/prometheus-metrics')).prometheusMetrics({ registry: init.metricsRegistry }) } : {}
   const node: SwarmNode = await createLibp2p({
     ...(init.privateKey != null ? { privateKey: init.privateKey } : {}),
-    ...(init.metricsRegistry != null ? { metrics: prometheusMetrics({ registry: init.metricsRegistry }) } : {}),
+    ...metrics,
     addresses: { listen: init.listenMultiaddrs ?? [] },
     // The relay transport dials relayed addresses and listens on relays the overlay picks
     // (relay-reservations.ts); it never looks for relays by itself (no `/p2p-circuit` listen address).

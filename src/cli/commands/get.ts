@@ -4,8 +4,7 @@ import type { DownloadProgress } from '../../client/download-content.js'
 import { startSwarmPeer, staticFinder, type ProviderFinder, type ProviderInfo, type SwarmDownloadInit, type SwarmDownloadResult, type SwarmPeer } from '../../client/swarm-peer.js'
 import { startPeer } from '../../client/peer.js'
 import { addOverlayOptions, bootstrapOf, DEFAULT_FIND_TIMEOUT_SEC, findFirstProviders, NoSourceError, primedFinder, type OverlayCliOptions } from '../overlay-options.js'
-import { loadPrefixTableFiles } from '../../client/prefix-table-files.js'
-import { AsnResolver } from '../../core/proximity/asn-resolver.js'
+import { prefixTableResolver } from '../../client/lazy-asn-resolver.js'
 import { addSourceOptions, ITEM_ARGUMENT_HELP, itemSources, type SourceCliOptions } from '../item-sources.js'
 import { multiaddr } from '@multiformats/multiaddr'
 import { InvalidArgumentError } from 'commander'
@@ -91,8 +90,8 @@ export function registerGet (program: Command): void {
         const peer = await startPeer({ alto, role: 'leaf', bootstrap, listenMultiaddrs: listen, storeDir: opts.store, prefixTablePaths: opts.prefixTable, proximity: opts.proximity, publicIp: opts.publicIp, upload, upnp: opts.seed && opts.upnp })
         runtime = { swarm: peer.swarm, overlayFinder: peer.finder, download: peer.download, stop: peer.stop }
       } else {
-        // Transit accounting places every source, so the table is loaded even for one peer (the prebuilt block: tens of ms).
-        const resolver = new AsnResolver(loadPrefixTableFiles(opts.prefixTable))
+        // Transit accounting places every source, so even one peer needs the table; the default one is read at the first public address (lazy-asn-resolver.ts).
+        const resolver = prefixTableResolver(opts.prefixTable)
         const swarm = await startSwarmPeer({ alto, listenMultiaddrs: listen, storeDir: opts.store, proximity: opts.proximity, asnResolver: resolver, upload })
         runtime = { swarm, download: swarm.download, stop: swarm.stop }
       }

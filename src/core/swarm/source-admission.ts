@@ -23,6 +23,8 @@ export const DEFAULT_REFIND_INTERVAL_MS = 5_000
 export const MAX_REFIND_INTERVAL_MS = 60_000
 /** Default far peer sources of one download when the downloader knows its AS: half the places stay for near peers. */
 export const DEFAULT_MAX_FAR_PEERS = 4
+/** Times a download tries to open a peer source that could not be opened (SourceChooser.connectFailed) before it gives it up. */
+export const MAX_SOURCE_CONNECT_TRIES = 3
 
 /** Limits for admitPeers. */
 export interface SourceAdmissionInit {
@@ -88,6 +90,8 @@ export class SourceChooser {
   private readonly used = new Set<string>()
   private readonly count = { near: 0, far: 0 }
   private refindMs: number
+  /** Peer -> opens of it that failed so far (connectFailed). */
+  private readonly connectFailures = new Map<string, number>()
 
   constructor (private readonly init: SourceChooserInit) {
     this.refindMs = init.refindIntervalMs ?? DEFAULT_REFIND_INTERVAL_MS
@@ -127,6 +131,27 @@ export class SourceChooser {
    */
   sourceClosed (peerId: string, near: boolean, findDue: boolean): number | undefined {
     this.lost(peerId, near)
+    return findDue ? undefined : this.refindAfter(1)
+  }
+
+  /**
+   * A chosen peer source could not be opened (dial or handshake failed or
+   * timed out): frees its place like sourceClosed, and the peer may be
+   * chosen again from a later answer, up to MAX_SOURCE_CONNECT_TRIES opens
+   * in all. Why: in a crowd starting together on busy hosts a handshake
+   * times out while the peer is starting, and it is the same few peers
+   * every answer names; given up for good after one try (or, before, with
+   * its place never freed) a downloader was left with the origin alone for
+   * the rest of its download (docs/BENCHMARKS.md "1 -> 8 mesh"). The
+   * retry waits for the next find (the base interval at least), so a dead
+   * peer costs at most MAX_SOURCE_CONNECT_TRIES dials.
+   */
+  connectFailed (peerId: string, near: boolean, findDue: boolean): number | undefined {
+    if (!this.used.has(peerId)) return undefined
+    const failures = (this.connectFailures.get(peerId) ?? 0) + 1
+    this.connectFailures.set(peerId, failures)
+    this.lost(peerId, near)
+    if (failures < MAX_SOURCE_CONNECT_TRIES) this.used.delete(peerId)
     return findDue ? undefined : this.refindAfter(1)
   }
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai'
-import { admitPeers, SourceChooser } from '../../../src/core/swarm/source-admission.js'
+import { admitPeers, MAX_SOURCE_CONNECT_TRIES, SourceChooser } from '../../../src/core/swarm/source-admission.js'
 
 describe('core/swarm/source-admission', () => {
   it('keeps places for near peers that are found later once far peers fill maxFarPeers, and caps nobody without a known AS', () => {
@@ -24,5 +24,22 @@ describe('core/swarm/source-admission', () => {
     expect(c.peers).to.equal(0)
     expect(c.choose([{ peerId: 'p2', origin: false, near: false }]).map(s => s.peerId)).to.deep.equal(['p2'])
     expect(c.sourceClosed('p2', false, false)).to.equal(5000)
+  })
+
+  it('a peer that could not be opened frees its place and may be chosen again, up to MAX_SOURCE_CONNECT_TRIES opens', () => {
+    const c = new SourceChooser({ self: 'me', maxPeers: 2 })
+    const answer = [{ peerId: 'p1', origin: false, near: false }, { peerId: 'p2', origin: false, near: false }]
+    expect(c.choose(answer).map(s => s.peerId)).to.deep.equal(['p1', 'p2'])
+    expect(c.refindAfter(0), 'full: no find').to.equal(undefined)
+    expect(c.connectFailed('p1', false, false), 'a find after the base interval').to.equal(5000)
+    expect(c.peers).to.equal(1)
+    for (let tries = 2; tries <= MAX_SOURCE_CONNECT_TRIES; tries++) {
+      expect(c.choose(answer).map(s => s.peerId), `try ${tries}`).to.deep.equal(['p1'])
+      expect(c.connectFailed('p1', false, true), 'a find is due already').to.equal(undefined)
+    }
+    // Given up: the next answer does not name it again, and its place stays free for another peer.
+    expect(c.choose(answer)).to.deep.equal([])
+    expect(c.choose([{ peerId: 'p3', origin: false, near: false }]).map(s => s.peerId)).to.deep.equal(['p3'])
+    expect(c.connectFailed('nobody', false, false), 'not a chosen peer').to.equal(undefined)
   })
 })
