@@ -342,10 +342,13 @@ export class LeafAttachment {
   /** Expires requests, sends due keep-alives and retries attachments at `nowMs`. */
   handleTimeout (nowMs: number): LeafEffect[] {
     const out: LeafEffect[] = []
-    for (const [id, o] of this.outstanding) {
-      if (o.deadlineMs > nowMs) continue
-      this.outstanding.delete(id)
-      out.push(...this.requestFailed(nowMs, o))
+    // Size first: an entries iterator is an allocation, and most timer runs (policy ticks) have nothing outstanding.
+    if (this.outstanding.size > 0) {
+      for (const [id, o] of this.outstanding) {
+        if (o.deadlineMs > nowMs) continue
+        this.outstanding.delete(id)
+        out.push(...this.requestFailed(nowMs, o))
+      }
     }
     for (const a of this.attachments.values()) {
       if (!a.attached || a.keepAliveInFlight || a.nextKeepAliveAtMs > nowMs) continue
