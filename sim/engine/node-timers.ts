@@ -39,6 +39,8 @@ export class NodeTimers {
     if (atMs === Infinity) { this.clear(node); return }
     const i = this.pos[node]
     const before = this.atMs[node]
+    // The host re-arms after every input, and most inputs leave the deadline where it was.
+    if (i >= 0 && before === atMs) return
     this.atMs[node] = atMs
     if (i < 0) {
       const at = this.count++

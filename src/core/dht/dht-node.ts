@@ -369,12 +369,15 @@ export class DhtNode {
   /** Expires requests, republishes and prunes as due at `nowMs`. */
   handleTimeout (nowMs: number): DhtEffect[] {
     const out: DhtEffect[] = []
-    for (const [id, o] of this.outstanding) {
-      if (o.deadlineMs > nowMs) break // send order: the rest are younger
-      this.outstanding.delete(id)
-      out.push(...this.requestFailed(nowMs, o))
+    // Size first: an entries iterator is an allocation, and most timer runs have nothing outstanding.
+    if (this.outstanding.size > 0) {
+      for (const [id, o] of this.outstanding) {
+        if (o.deadlineMs > nowMs) break // send order: the rest are younger
+        this.outstanding.delete(id)
+        out.push(...this.requestFailed(nowMs, o))
+      }
     }
-    for (const p of this.provided.values()) {
+    if (this.provided.size > 0) for (const p of this.provided.values()) {
       if (p.nextAtMs > nowMs) break // republish order; a re-provided key moves to the end
       if (this.lookups.size >= this.maxConcurrentLookups) break // retried at the next timeout
       out.push(...this.provide(nowMs, p.key).effects)

@@ -836,6 +836,8 @@ export class OverlayPeer {
   /** Leaf attachment order: nearest supernodes first, origin seeders last (their upload is for content). */
   private rankSupernodes (contacts: Contact[]): Contact[] {
     const ranked = this.rankFor(this.host.selfPlace(), contacts)
+    // Usually no origin is among them: the ranking stands as it is (this runs whenever a leaf learns supernodes).
+    if (!ranked.some(c => c.origin === true)) return ranked
     return [...ranked.filter(c => c.origin !== true), ...ranked.filter(c => c.origin === true)]
   }
 }

@@ -90,6 +90,8 @@ export interface PolicyRequester {
 export interface ChokeChange { key: string, choked: boolean }
 
 interface Admitted {
+  /** Its key in `admitted`. */
+  key: string
   who: PolicyRequester
   choked: boolean
   /** Its stream stalled and is being reset: no change is reported for it any more. */
@@ -108,6 +110,9 @@ interface Admitted {
   idle: boolean
   /** Its UploadSlots group: its network (/24, /48) by its address, else its peer id; undefined without an address. */
   group: string | undefined
+  /** Scratch of the last `decide`: it went idle in it; it was passed to the slots. */
+  justIdled: boolean
+  managed: boolean
 }
 
 /** Upload slots + busy mode + piece spreading for one node (see the file's rules). */
@@ -191,7 +196,7 @@ export class UploadPolicy {
   /** Admits requester `key`; returns the OTHER requesters whose state changed (the new one reads `isChoked(key)`). */
   admit (nowMs: number, key: string, who: PolicyRequester): ChokeChange[] {
     if (this.admitted.has(key)) return []
-    this.admitted.set(key, { who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who) })
+    this.admitted.set(key, { key, who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false })
     const requesters = (this.requestersOf.get(who.item) ?? 0) + 1
     this.requestersOf.set(who.item, requesters)
     if (this.threshold != null && requesters === this.threshold) this.busyTimes++
@@ -352,47 +357,59 @@ export class UploadPolicy {
     return sum * 1000 / RECIPROCATION_WINDOW_MS
   }
 
+  private isPenalized (a: Admitted): boolean { return a.stalledOut || this.penalized.has(a.who.peerId) }
+
+  private eligible (a: Admitted): boolean { return !this.isPenalized(a) && (this.threshold == null || this.isBusy(a.who.item)) }
+
+  // Runs on every admit, release and request and at every rechoke (a simulated day calls it millions of
+  // times): no closures, and the sets and maps of the straightforward version are flags on Admitted.
   private decide (nowMs: number): ChokeChange[] {
-    for (const [peerId, untilMs] of this.penalized) if (untilMs <= nowMs) this.penalized.delete(peerId)
-    const isPenalized = (a: Admitted): boolean => a.stalledOut || this.penalized.has(a.who.peerId)
-    const eligible = (a: Admitted): boolean => !isPenalized(a) && (this.threshold == null || this.isBusy(a.who.item))
+    if (this.penalized.size > 0) for (const [peerId, untilMs] of this.penalized) if (untilMs <= nowMs) this.penalized.delete(peerId)
     // A slot held idle is taken back now: left out of this update, the slots forget it and give its place to the best waiting.
-    const justIdled = new Set<string>()
     // With unlimited slots nobody waits for one: idleness costs nothing.
-    if (this.init.regularSlots !== Infinity) {
-      for (const [key, a] of this.admitted) {
-        if (!a.choked && !a.idle && (a.pending === 0 || !a.reads) && eligible(a) && nowMs - a.lastActiveMs >= this.idleSlotMs) { a.idle = true; justIdled.add(key) }
+    const idling = this.init.regularSlots !== Infinity
+    const managed: Admitted[] = []
+    for (const a of this.admitted.values()) {
+      a.justIdled = idling && !a.choked && !a.idle && (a.pending === 0 || !a.reads) && this.eligible(a) && nowMs - a.lastActiveMs >= this.idleSlotMs
+      if (a.justIdled) a.idle = true
+      a.managed = !a.justIdled && this.eligible(a)
+      if (a.managed) managed.push(a)
+    }
+    const n = managed.length
+    let rankOf: Map<PolicyRequester, number> | undefined
+    let ranks = n
+    if (this.init.rank != null) {
+      const ranked = this.init.rank(managed.map(a => a.who))
+      rankOf = new Map(ranked.map((w, i) => [w, i]))
+      ranks = ranked.length
+    }
+    // An idle requester ranks behind every requester that asks; without `rank`, arrival order is the rank.
+    const requesters: UploadRequester[] = new Array(n)
+    for (let i = 0; i < n; i++) {
+      const a = managed[i]
+      requesters[i] = {
+        id: a.key,
+        rank: (rankOf === undefined ? i : (rankOf.get(a.who) ?? ranks)) + (a.idle ? ranks + 1 : 0),
+        reciprocationBytesPerSec: a.idle ? 0 : this.reciprocation(a.who.peerId, nowMs),
+        near: !a.idle && (this.init.isNear?.(a.who) ?? a.who.near === true),
+        group: a.idle ? undefined : a.group
       }
     }
-    const managed: Array<[string, Admitted]> = []
-    for (const entry of this.admitted) if (eligible(entry[1]) && !justIdled.has(entry[0])) managed.push(entry)
-    const whos = managed.map(([, a]) => a.who)
-    const ranked = this.init.rank != null ? this.init.rank(whos) : whos
-    const rankOf = new Map<PolicyRequester, number>(ranked.map((w, i) => [w, i]))
-    // An idle requester ranks behind every requester that asks.
-    const requesters: UploadRequester[] = managed.map(([key, a]) => ({
-      id: key,
-      rank: (rankOf.get(a.who) ?? ranked.length) + (a.idle ? ranked.length + 1 : 0),
-      reciprocationBytesPerSec: a.idle ? 0 : this.reciprocation(a.who.peerId, nowMs),
-      near: !a.idle && (this.init.isNear?.(a.who) ?? a.who.near === true),
-      group: a.idle ? undefined : a.group
-    }))
     this.slots.update(nowMs, requesters)
-    const managedKeys = new Set(requesters.map(r => r.id))
     this.slotsHeld = 0
     for (const r of requesters) if (this.slots.isUnchoked(r.id)) this.slotsHeld++
-    const changes: ChokeChange[] = []
-    for (const [key, a] of this.admitted) {
-      const managedHere = managedKeys.has(key) || justIdled.has(key)
-      const choked = isPenalized(a) || (managedHere ? !this.slots.isUnchoked(key) : false)
+    let changes: ChokeChange[] | undefined
+    for (const a of this.admitted.values()) {
+      const choked = this.isPenalized(a) || ((a.managed || a.justIdled) ? !this.slots.isUnchoked(a.key) : false)
       if (choked === a.choked) continue
       a.choked = choked
       if (!choked) a.lastActiveMs = nowMs
       if (a.stalledOut) continue
       if (choked) this.chokes++
-      changes.push({ key, choked })
+      changes ??= []
+      changes.push({ key: a.key, choked })
     }
-    return changes
+    return changes ?? []
   }
 }
 

@@ -168,12 +168,14 @@ export class UploadSlots {
    */
   update (nowMs: number, requesters: readonly UploadRequester[]): SlotDecision {
     const before = new Set(this.unchoked())
-    const present = new Map(requesters.map(r => [r.id, r]))
-    for (const id of [...this.regular]) if (!present.has(id)) this.regular.delete(id)
-    for (const id of [...this.optimistic]) if (!present.has(id)) this.optimistic.delete(id)
-    for (const id of [...this.waitingSince.keys()]) if (!present.has(id)) this.waitingSince.delete(id)
+    const present = new Set<string>()
+    for (const r of requesters) present.add(r.id)
+    // Deleting the entry being visited is safe in a Set's or Map's iteration: no copies (this runs at every rechoke).
+    for (const id of this.regular) if (!present.has(id)) this.regular.delete(id)
+    for (const id of this.optimistic) if (!present.has(id)) this.optimistic.delete(id)
+    for (const id of this.waitingSince.keys()) if (!present.has(id)) this.waitingSince.delete(id)
 
-    const nearClass = (r: UploadRequester): number => this.nearFirst && r.near !== true ? 1 : 0
+    const nearClass = this.nearFirst ? farIsOne : noClass
     let best = [...requesters].sort((a, b) => (nearClass(a) - nearClass(b)) ||
       (b.reciprocationBytesPerSec - a.reciprocationBytesPerSec) || (a.rank - b.rank) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     if (this.groupPreempts) best = groupsFirst(best, nearClass)
@@ -231,6 +233,9 @@ export class UploadSlots {
     }
   }
 }
+
+function farIsOne (r: UploadRequester): number { return r.near !== true ? 1 : 0 }
+function noClass (): number { return 0 }
 
 /**
  * `best` (sorted best first) reordered so that, within each near class,

@@ -35,6 +35,21 @@ describe('core/swarm/upload-policy', () => {
     expect(p.size).to.equal(1)
     expect(changes).to.deep.include({ key: 'b:1', choked: false })
   })
+
+  it('gives the slot in `rank` order at a rechoke, and an idle holder\'s slot to a requester that asks', () => {
+    // Rank: peer ids in reverse order (b before a).
+    const p = new UploadPolicy({ regularSlots: 1, optimisticSlots: 0, idleSlotMs: 100, rank: ws => [...ws].sort((x, y) => x.peerId < y.peerId ? 1 : -1) })
+    p.admit(0, 'a:1', { item: '1', peerId: 'a' })
+    expect(p.isChoked('a:1')).to.equal(false)
+    expect(p.admit(1, 'b:1', { item: '1', peerId: 'b' })).to.deep.equal([])
+    expect(p.isChoked('b:1'), 'between rechokes the holder keeps its slot').to.equal(true)
+    p.requested(9_999, 'a:1')
+    expect(p.timer(10_000), 'the rechoke follows rank').to.deep.equal([{ key: 'a:1', choked: true }, { key: 'b:1', choked: false }])
+    p.requested(10_050, 'a:1')
+    expect(p.timer(10_099), 'not idle yet').to.deep.equal([])
+    expect(p.timer(10_100), 'b asked for nothing for idleSlotMs').to.deep.equal([{ key: 'a:1', choked: false }, { key: 'b:1', choked: true }])
+    expect(p.slotUtilization()).to.equal(1)
+  })
 })
 
 describe('core/swarm/source-admission: SourceChooser', () => {
