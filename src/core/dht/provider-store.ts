@@ -54,7 +54,23 @@ export interface ProviderStoreInit {
   maxProvidersPerNetworkPerKey?: number
 }
 
-interface ProviderRecord { provider: Contact, expiresAtMs: number, countsFromMs: number, network: string | null }
+/**
+ * One record. It names its key's list and its network's count so that
+ * removing it by provider touches only that provider's records.
+ */
+interface ProviderRecord {
+  provider: Contact
+  expiresAtMs: number
+  countsFromMs: number
+  network: NetworkRecords | null
+  key: KeyRecords
+}
+
+/** A key's records, in the order they were first stored (`get` breaks ties by it). */
+interface KeyRecords { hex: string, list: ProviderRecord[] }
+
+/** The records of one source network; its `name` is the one copy of the network's string. */
+interface NetworkRecords { name: string, count: number }
 
 /** Outcome of `add`. */
 export type AddProviderResult = 'stored' | 'refreshed' | 'refused-full' | 'refused-provider-quota' | 'refused-network-quota'
@@ -67,11 +83,23 @@ export class ProviderStore {
   private readonly maxRecordsPerProvider: number
   private readonly maxRecordsPerNetwork: number
   private readonly maxProvidersPerNetworkPerKey: number
-  private readonly records = new Map<string, Map<string, ProviderRecord>>()
-  /** provider peer id -> key hexes of its records (quota counts, and O(own records) removal). */
-  private readonly byProvider = new Map<string, Set<string>>()
+  /**
+   * key hex -> its records. Memory: a simulated day holds millions of
+   * records in total, most keys with one to three providers, so a key keeps
+   * an array scanned by peer id (at most maxProvidersPerKey long) rather
+   * than a Map of its own.
+   */
+  private readonly records = new Map<string, KeyRecords>()
+  /**
+   * provider peer id -> its records (quota counts, and O(own records)
+   * removal). The records themselves rather than a Set of key strings: at
+   * a quarter of the heap's growth that Set per provider was the largest
+   * item of the one-peer simulator's memory (most providers hold one
+   * record at a member).
+   */
+  private readonly byProvider = new Map<string, ProviderRecord[]>()
   /** source network -> records from it. */
-  private readonly byNetwork = new Map<string, number>()
+  private readonly byNetwork = new Map<string, NetworkRecords>()
   private total = 0
 
   constructor (init: ProviderStoreInit = {}) {
@@ -90,10 +118,10 @@ export class ProviderStore {
   get keyCount (): number { return this.records.size }
 
   /** Records `peerId` holds here (live or not yet pruned). */
-  recordsOf (peerId: string): number { return this.byProvider.get(peerId)?.size ?? 0 }
+  recordsOf (peerId: string): number { return this.byProvider.get(peerId)?.length ?? 0 }
 
   /** Records held from source network `network` (as ProviderAdmission names it). */
-  recordsFromNetwork (network: string): number { return this.byNetwork.get(network) ?? 0 }
+  recordsFromNetwork (network: string): number { return this.byNetwork.get(network)?.count ?? 0 }
 
   /**
    * Stores or refreshes the record "`provider` provides `key`" at `nowMs`.
@@ -102,10 +130,10 @@ export class ProviderStore {
    */
   add (nowMs: number, key: Key, provider: Contact, source?: ProviderSource): AddProviderResult {
     const hex = keyToHex(key)
-    let byPeer = this.records.get(hex)
+    let forKey = this.records.get(hex)
     const expiresAtMs = nowMs + this.recordTtlMs
-    const existing = byPeer?.get(provider.peerId)
-    if (existing != null) {
+    const existing = forKey === undefined ? undefined : recordOf(forKey, provider.peerId)
+    if (existing !== undefined) {
       existing.expiresAtMs = expiresAtMs
       existing.provider = provider
       if (source !== undefined) existing.countsFromMs = Math.min(existing.countsFromMs, source.countsFromMs)
@@ -116,52 +144,55 @@ export class ProviderStore {
       if (this.recordsOf(provider.peerId) >= this.maxRecordsPerProvider) return 'refused-provider-quota'
       if (network !== null && this.recordsFromNetwork(network) >= this.maxRecordsPerNetwork) return 'refused-network-quota'
     }
-    if (byPeer == null) {
+    if (forKey === undefined) {
       if (this.records.size >= this.maxKeys) return 'refused-full'
-      byPeer = new Map()
-      this.records.set(hex, byPeer)
+      forKey = { hex, list: [] }
+      this.records.set(hex, forKey)
     } else {
-      if (byPeer.size >= this.maxProvidersPerKey) this.pruneKey(nowMs, hex, byPeer)
-      if (byPeer.size >= this.maxProvidersPerKey) return 'refused-full'
-      if (network !== null && this.fromNetwork(byPeer, network) >= this.maxProvidersPerNetworkPerKey) return 'refused-network-quota'
+      if (forKey.list.length >= this.maxProvidersPerKey) this.pruneKey(nowMs, forKey)
+      if (forKey.list.length >= this.maxProvidersPerKey) return 'refused-full'
+      if (network !== null && fromNetwork(forKey, network) >= this.maxProvidersPerNetworkPerKey) return 'refused-network-quota'
     }
-    byPeer.set(provider.peerId, { provider, expiresAtMs, countsFromMs: source?.countsFromMs ?? nowMs, network })
-    let keys = this.byProvider.get(provider.peerId)
-    if (keys == null) { keys = new Set(); this.byProvider.set(provider.peerId, keys) }
-    keys.add(hex)
-    if (network !== null) this.byNetwork.set(network, this.recordsFromNetwork(network) + 1)
+    let fromNet: NetworkRecords | null = null
+    if (network !== null) {
+      fromNet = this.byNetwork.get(network) ?? null
+      if (fromNet === null) { fromNet = { name: network, count: 0 }; this.byNetwork.set(network, fromNet) }
+      fromNet.count++
+    }
+    const r: ProviderRecord = { provider, expiresAtMs, countsFromMs: source?.countsFromMs ?? nowMs, network: fromNet, key: forKey }
+    forKey.list.push(r)
+    const own = this.byProvider.get(provider.peerId)
+    if (own === undefined) this.byProvider.set(provider.peerId, [r])
+    else own.push(r)
     this.total++
     return 'stored'
   }
 
   /** Live providers of `key` at `nowMs` whose records count, most recently refreshed first, at most `limit`. */
   get (nowMs: number, key: Key, limit = this.maxProvidersPerKey): Contact[] {
-    const hex = keyToHex(key)
-    const byPeer = this.records.get(hex)
-    if (byPeer == null) return []
-    this.pruneKey(nowMs, hex, byPeer)
-    const counted: ProviderRecord[] = []
-    for (const r of byPeer.values()) if (r.countsFromMs <= nowMs) counted.push(r)
+    const forKey = this.records.get(keyToHex(key))
+    if (forKey === undefined) return []
+    this.pruneKey(nowMs, forKey)
+    const counted = forKey.list.filter(r => r.countsFromMs <= nowMs)
     return counted.sort((a, b) => b.expiresAtMs - a.expiresAtMs).slice(0, limit).map(r => r.provider)
   }
 
   /** Removes the record of `peerId` for `key` (or for every key when `key` is omitted). */
   remove (peerId: string, key?: Key): void {
-    const hexes = key == null ? [...this.byProvider.get(peerId) ?? []] : [keyToHex(key)]
-    for (const hex of hexes) {
-      const byPeer = this.records.get(hex)
-      const r = byPeer?.get(peerId)
-      if (byPeer != null && r != null) this.delete(hex, byPeer, peerId, r)
+    if (key === undefined) {
+      for (const r of [...this.byProvider.get(peerId) ?? []]) this.delete(r)
+      return
     }
+    const forKey = this.records.get(keyToHex(key))
+    const r = forKey === undefined ? undefined : recordOf(forKey, peerId)
+    if (r !== undefined) this.delete(r)
   }
 
   /** Removes the records of `peerId` that do not count yet at `nowMs`; returns how many. */
   removeUncounted (nowMs: number, peerId: string): number {
     let removed = 0
-    for (const hex of [...this.byProvider.get(peerId) ?? []]) {
-      const byPeer = this.records.get(hex)
-      const r = byPeer?.get(peerId)
-      if (byPeer != null && r != null && r.countsFromMs > nowMs) { this.delete(hex, byPeer, peerId, r); removed++ }
+    for (const r of [...this.byProvider.get(peerId) ?? []]) {
+      if (r.countsFromMs > nowMs) { this.delete(r); removed++ }
     }
     return removed
   }
@@ -169,34 +200,43 @@ export class ProviderStore {
   /** Drops every expired record; returns how many were dropped. */
   prune (nowMs: number): number {
     const before = this.total
-    for (const [hex, byPeer] of this.records) this.pruneKey(nowMs, hex, byPeer)
+    for (const forKey of this.records.values()) this.pruneKey(nowMs, forKey)
     return before - this.total
   }
 
-  private fromNetwork (byPeer: Map<string, ProviderRecord>, network: string): number {
-    let n = 0
-    for (const r of byPeer.values()) if (r.network === network) n++
-    return n
+  private pruneKey (nowMs: number, forKey: KeyRecords): void {
+    const expired = forKey.list.filter(r => r.expiresAtMs <= nowMs)
+    for (const r of expired) this.delete(r)
   }
 
-  private pruneKey (nowMs: number, hex: string, byPeer: Map<string, ProviderRecord>): void {
-    for (const [peer, r] of byPeer) {
-      if (r.expiresAtMs <= nowMs) this.delete(hex, byPeer, peer, r)
+  /** The one place a record leaves: keeps the key's list, the provider's, the quota counts and the total in step. */
+  private delete (r: ProviderRecord): void {
+    const forKey = r.key
+    removeFrom(forKey.list, r)
+    if (forKey.list.length === 0) this.records.delete(forKey.hex)
+    const peerId = r.provider.peerId
+    const own = this.byProvider.get(peerId)
+    if (own !== undefined) {
+      removeFrom(own, r)
+      if (own.length === 0) this.byProvider.delete(peerId)
     }
-  }
-
-  /** The one place a record leaves: keeps the key map, the quota counts and the total in step. */
-  private delete (hex: string, byPeer: Map<string, ProviderRecord>, peerId: string, r: ProviderRecord): void {
-    byPeer.delete(peerId)
-    if (byPeer.size === 0) this.records.delete(hex)
-    const keys = this.byProvider.get(peerId)
-    keys?.delete(hex)
-    if (keys?.size === 0) this.byProvider.delete(peerId)
-    if (r.network !== null) {
-      const n = this.recordsFromNetwork(r.network) - 1
-      if (n > 0) this.byNetwork.set(r.network, n)
-      else this.byNetwork.delete(r.network)
-    }
+    if (r.network !== null && --r.network.count === 0) this.byNetwork.delete(r.network.name)
     this.total--
   }
+}
+
+function recordOf (forKey: KeyRecords, peerId: string): ProviderRecord | undefined {
+  return forKey.list.find(r => r.provider.peerId === peerId)
+}
+
+function fromNetwork (forKey: KeyRecords, network: string): number {
+  let n = 0
+  for (const r of forKey.list) if (r.network?.name === network) n++
+  return n
+}
+
+/** Removes `r` from `list` keeping the others' order (a key's order breaks `get`'s ties). */
+function removeFrom (list: ProviderRecord[], r: ProviderRecord): void {
+  const i = list.indexOf(r)
+  if (i >= 0) list.splice(i, 1)
 }

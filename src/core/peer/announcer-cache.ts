@@ -38,9 +38,15 @@ export class AnnouncerCache {
     return e.announcers
   }
 
-  /** Remembers a lookup's announcers; an empty answer is not kept (the next find looks again). */
+  /**
+   * Remembers a lookup's announcers; an empty answer is not kept (the next
+   * find looks again). Entries that expired go first: `get` drops only the
+   * key it is asked for, and a member of a simulated day otherwise kept up
+   * to `maxKeys` dead entries for keys nobody asks it again.
+   */
   set (nowMs: number, key: Key, announcers: readonly Contact[]): void {
     if (announcers.length === 0 || this.init.maxKeys === 0) return
+    this.dropExpired(nowMs)
     const hex = keyToHex(key)
     this.entries.delete(hex)
     this.entries.set(hex, { announcers, expiresAtMs: nowMs + this.init.ttlMs })
@@ -56,6 +62,14 @@ export class AnnouncerCache {
   }
 
   clear (): void { this.entries.clear() }
+
+  /** Drops expired entries from the oldest on: every entry lives ttlMs from its last set, so Map order is expiry order. */
+  private dropExpired (nowMs: number): void {
+    for (const [hex, e] of this.entries) {
+      if (e.expiresAtMs > nowMs) return
+      this.entries.delete(hex)
+    }
+  }
 
   get size (): number { return this.entries.size }
 }
