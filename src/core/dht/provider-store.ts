@@ -24,6 +24,7 @@
  * - Expired records are never returned and are pruned lazily and by `prune`.
  */
 import { keyToHex, type Key } from '../ids.js'
+import { CompactMultimap } from './compact-multimap.js'
 import type { Contact } from './contact.js'
 import type { ProviderSource } from './provider-admission.js'
 
@@ -54,23 +55,24 @@ export interface ProviderStoreInit {
   maxProvidersPerNetworkPerKey?: number
 }
 
-/**
- * One record. It names its key's list and its network's count so that
- * removing it by provider touches only that provider's records.
- */
+/** One record. It names its key's entry so that removing it by provider touches only that provider's records. */
 interface ProviderRecord {
   provider: Contact
   expiresAtMs: number
+  /** 0 when the record counted when stored: a small integer is kept unboxed, a time is not (16 bytes per record). */
   countsFromMs: number
-  network: NetworkRecords | null
+  /** The source network; the same string as the provider's other records' (one copy per provider, not per record). */
+  network: string | null
   key: KeyRecords
 }
 
-/** A key's records, in the order they were first stored (`get` breaks ties by it). */
-interface KeyRecords { hex: string, list: ProviderRecord[] }
-
-/** The records of one source network; its `name` is the one copy of the network's string. */
-interface NetworkRecords { name: string, count: number }
+/**
+ * A key's records, in the order they were first stored (`get` breaks ties
+ * by it). Its list and a provider's are replaced, not changed in place
+ * (concat, toSpliced): an array grown by push, or made by filter, keeps
+ * room for 16 more, 128 bytes unused per list.
+ */
+interface KeyRecords { hex: string, list: readonly ProviderRecord[] }
 
 /** Outcome of `add`. */
 export type AddProviderResult = 'stored' | 'refreshed' | 'refused-full' | 'refused-provider-quota' | 'refused-network-quota'
@@ -92,14 +94,13 @@ export class ProviderStore {
   private readonly records = new Map<string, KeyRecords>()
   /**
    * provider peer id -> its records (quota counts, and O(own records)
-   * removal). The records themselves rather than a Set of key strings: at
-   * a quarter of the heap's growth that Set per provider was the largest
-   * item of the one-peer simulator's memory (most providers hold one
-   * record at a member).
+   * removal). The records themselves, one without an array: a Set of key
+   * strings per provider was the largest item of the one-peer simulator's
+   * memory (most providers hold one record at a member).
    */
-  private readonly byProvider = new Map<string, ProviderRecord[]>()
+  private readonly byProvider = new CompactMultimap<ProviderRecord>()
   /** source network -> records from it. */
-  private readonly byNetwork = new Map<string, NetworkRecords>()
+  private readonly byNetwork = new Map<string, number>()
   private total = 0
 
   constructor (init: ProviderStoreInit = {}) {
@@ -118,10 +119,10 @@ export class ProviderStore {
   get keyCount (): number { return this.records.size }
 
   /** Records `peerId` holds here (live or not yet pruned). */
-  recordsOf (peerId: string): number { return this.byProvider.get(peerId)?.length ?? 0 }
+  recordsOf (peerId: string): number { return this.byProvider.count(peerId) }
 
   /** Records held from source network `network` (as ProviderAdmission names it). */
-  recordsFromNetwork (network: string): number { return this.byNetwork.get(network)?.count ?? 0 }
+  recordsFromNetwork (network: string): number { return this.byNetwork.get(network) ?? 0 }
 
   /**
    * Stores or refreshes the record "`provider` provides `key`" at `nowMs`.
@@ -139,31 +140,25 @@ export class ProviderStore {
       if (source !== undefined) existing.countsFromMs = Math.min(existing.countsFromMs, source.countsFromMs)
       return 'refreshed'
     }
-    const network = source?.network ?? null
+    const network = this.sharedNetwork(provider.peerId, source?.network ?? null)
     if (source !== undefined) {
       if (this.recordsOf(provider.peerId) >= this.maxRecordsPerProvider) return 'refused-provider-quota'
       if (network !== null && this.recordsFromNetwork(network) >= this.maxRecordsPerNetwork) return 'refused-network-quota'
     }
     if (forKey === undefined) {
       if (this.records.size >= this.maxKeys) return 'refused-full'
-      forKey = { hex, list: [] }
+      forKey = { hex, list: NO_RECORDS }
       this.records.set(hex, forKey)
     } else {
       if (forKey.list.length >= this.maxProvidersPerKey) this.pruneKey(nowMs, forKey)
       if (forKey.list.length >= this.maxProvidersPerKey) return 'refused-full'
       if (network !== null && fromNetwork(forKey, network) >= this.maxProvidersPerNetworkPerKey) return 'refused-network-quota'
     }
-    let fromNet: NetworkRecords | null = null
-    if (network !== null) {
-      fromNet = this.byNetwork.get(network) ?? null
-      if (fromNet === null) { fromNet = { name: network, count: 0 }; this.byNetwork.set(network, fromNet) }
-      fromNet.count++
-    }
-    const r: ProviderRecord = { provider, expiresAtMs, countsFromMs: source?.countsFromMs ?? nowMs, network: fromNet, key: forKey }
-    forKey.list.push(r)
-    const own = this.byProvider.get(provider.peerId)
-    if (own === undefined) this.byProvider.set(provider.peerId, [r])
-    else own.push(r)
+    if (network !== null) this.byNetwork.set(network, this.recordsFromNetwork(network) + 1)
+    const countsFromMs = source === undefined || source.countsFromMs <= nowMs ? 0 : source.countsFromMs
+    const r: ProviderRecord = { provider, expiresAtMs, countsFromMs, network, key: forKey }
+    forKey.list = forKey.list.concat(r)
+    this.byProvider.add(provider.peerId, r)
     this.total++
     return 'stored'
   }
@@ -180,7 +175,7 @@ export class ProviderStore {
   /** Removes the record of `peerId` for `key` (or for every key when `key` is omitted). */
   remove (peerId: string, key?: Key): void {
     if (key === undefined) {
-      for (const r of [...this.byProvider.get(peerId) ?? []]) this.delete(r)
+      for (const r of this.byProvider.values(peerId)) this.delete(r)
       return
     }
     const forKey = this.records.get(keyToHex(key))
@@ -191,7 +186,7 @@ export class ProviderStore {
   /** Removes the records of `peerId` that do not count yet at `nowMs`; returns how many. */
   removeUncounted (nowMs: number, peerId: string): number {
     let removed = 0
-    for (const r of [...this.byProvider.get(peerId) ?? []]) {
+    for (const r of this.byProvider.values(peerId)) {
       if (r.countsFromMs > nowMs) { this.delete(r); removed++ }
     }
     return removed
@@ -205,38 +200,49 @@ export class ProviderStore {
   }
 
   private pruneKey (nowMs: number, forKey: KeyRecords): void {
-    const expired = forKey.list.filter(r => r.expiresAtMs <= nowMs)
-    for (const r of expired) this.delete(r)
+    for (const r of forKey.list) if (r.expiresAtMs <= nowMs) this.delete(r)
+  }
+
+  /**
+   * `network`, as the same string the provider's records already hold when
+   * it is theirs: the source-network memo (one per process, bounded) hands
+   * out fresh copies once it starts over, and a record would otherwise hold
+   * one of its own.
+   */
+  private sharedNetwork (peerId: string, network: string | null): string | null {
+    const first = this.byProvider.values(peerId)[0]
+    return first !== undefined && first.network === network ? first.network : network
   }
 
   /** The one place a record leaves: keeps the key's list, the provider's, the quota counts and the total in step. */
   private delete (r: ProviderRecord): void {
     const forKey = r.key
-    removeFrom(forKey.list, r)
+    forKey.list = without(forKey.list, r)
     if (forKey.list.length === 0) this.records.delete(forKey.hex)
-    const peerId = r.provider.peerId
-    const own = this.byProvider.get(peerId)
-    if (own !== undefined) {
-      removeFrom(own, r)
-      if (own.length === 0) this.byProvider.delete(peerId)
+    this.byProvider.remove(r.provider.peerId, r)
+    if (r.network !== null) {
+      const n = this.recordsFromNetwork(r.network) - 1
+      if (n > 0) this.byNetwork.set(r.network, n)
+      else this.byNetwork.delete(r.network)
     }
-    if (r.network !== null && --r.network.count === 0) this.byNetwork.delete(r.network.name)
     this.total--
   }
 }
+
+const NO_RECORDS: readonly ProviderRecord[] = Object.freeze([])
 
 function recordOf (forKey: KeyRecords, peerId: string): ProviderRecord | undefined {
   return forKey.list.find(r => r.provider.peerId === peerId)
 }
 
-function fromNetwork (forKey: KeyRecords, network: string): number {
-  let n = 0
-  for (const r of forKey.list) if (r.network?.name === network) n++
-  return n
+/** `list` without `r`, the others in their order, in an array of exactly their length. */
+function without (list: readonly ProviderRecord[], r: ProviderRecord): readonly ProviderRecord[] {
+  const i = list.indexOf(r)
+  return i < 0 ? list : list.toSpliced(i, 1)
 }
 
-/** Removes `r` from `list` keeping the others' order (a key's order breaks `get`'s ties). */
-function removeFrom (list: ProviderRecord[], r: ProviderRecord): void {
-  const i = list.indexOf(r)
-  if (i >= 0) list.splice(i, 1)
+function fromNetwork (forKey: KeyRecords, network: string): number {
+  let n = 0
+  for (const r of forKey.list) if (r.network === network) n++
+  return n
 }
