@@ -1,7 +1,7 @@
 /**
  * A map from a string to a few objects, built for memory: a DHT member of
- * a simulated day keeps one such entry per provider, per member, and most
- * providers hold one record at a member.
+ * a simulated day keeps one such entry per key and one per provider it
+ * holds records of, and most keys and providers have one record there.
  *
  * - One value is stored as itself, not in an array (saves the 56 bytes of
  *   a one-element array and its backing store).
@@ -31,6 +31,9 @@ export class CompactMultimap<V extends object> {
     const e = this.entries.get(key)
     return e === undefined ? NONE : Array.isArray(e) ? e : [e as V]
   }
+
+  /** The keys with values, in the order they got their first; removing values while walking them is safe (a Map's iteration). */
+  keys (): IterableIterator<string> { return this.entries.keys() }
 
   /** Adds `value` under `key` (after its other values). */
   add (key: string, value: V): void {

@@ -55,7 +55,7 @@ export interface ProviderStoreInit {
   maxProvidersPerNetworkPerKey?: number
 }
 
-/** One record. It names its key's entry so that removing it by provider touches only that provider's records. */
+/** One record. It names its key so that removing it by provider touches only that provider's records. */
 interface ProviderRecord {
   provider: Contact
   expiresAtMs: number
@@ -63,16 +63,9 @@ interface ProviderRecord {
   countsFromMs: number
   /** The source network; the same string as the provider's other records' (one copy per provider, not per record). */
   network: string | null
-  key: KeyRecords
+  /** The key's hex, the same string the store's key map holds. */
+  key: string
 }
-
-/**
- * A key's records, in the order they were first stored (`get` breaks ties
- * by it). Its list and a provider's are replaced, not changed in place
- * (concat, toSpliced): an array grown by push, or made by filter, keeps
- * room for 16 more, 128 bytes unused per list.
- */
-interface KeyRecords { hex: string, list: readonly ProviderRecord[] }
 
 /** Outcome of `add`. */
 export type AddProviderResult = 'stored' | 'refreshed' | 'refused-full' | 'refused-provider-quota' | 'refused-network-quota'
@@ -86,12 +79,13 @@ export class ProviderStore {
   private readonly maxRecordsPerNetwork: number
   private readonly maxProvidersPerNetworkPerKey: number
   /**
-   * key hex -> its records. Memory: a simulated day holds millions of
-   * records in total, most keys with one to three providers, so a key keeps
-   * an array scanned by peer id (at most maxProvidersPerKey long) rather
-   * than a Map of its own.
+   * key hex -> its records, in the order they were first stored (`get`
+   * breaks ties by it). Memory: a simulated day holds millions of records,
+   * most keys with one to three providers, so a key keeps its records
+   * (scanned by peer id, at most maxProvidersPerKey) in a CompactMultimap
+   * rather than a Map of its own per key.
    */
-  private readonly records = new Map<string, KeyRecords>()
+  private readonly records = new CompactMultimap<ProviderRecord>()
   /**
    * provider peer id -> its records (quota counts, and O(own records)
    * removal). The records themselves, one without an array: a Set of key
@@ -131,9 +125,8 @@ export class ProviderStore {
    */
   add (nowMs: number, key: Key, provider: Contact, source?: ProviderSource): AddProviderResult {
     const hex = keyToHex(key)
-    let forKey = this.records.get(hex)
     const expiresAtMs = nowMs + this.recordTtlMs
-    const existing = forKey === undefined ? undefined : recordOf(forKey, provider.peerId)
+    const existing = this.recordOf(hex, provider.peerId)
     if (existing !== undefined) {
       existing.expiresAtMs = expiresAtMs
       existing.provider = provider
@@ -145,19 +138,18 @@ export class ProviderStore {
       if (this.recordsOf(provider.peerId) >= this.maxRecordsPerProvider) return 'refused-provider-quota'
       if (network !== null && this.recordsFromNetwork(network) >= this.maxRecordsPerNetwork) return 'refused-network-quota'
     }
-    if (forKey === undefined) {
+    if (this.records.count(hex) === 0) {
       if (this.records.size >= this.maxKeys) return 'refused-full'
-      forKey = { hex, list: NO_RECORDS }
-      this.records.set(hex, forKey)
     } else {
-      if (forKey.list.length >= this.maxProvidersPerKey) this.pruneKey(nowMs, forKey)
-      if (forKey.list.length >= this.maxProvidersPerKey) return 'refused-full'
-      if (network !== null && fromNetwork(forKey, network) >= this.maxProvidersPerNetworkPerKey) return 'refused-network-quota'
+      if (this.records.count(hex) >= this.maxProvidersPerKey) this.pruneKey(nowMs, hex)
+      if (this.records.count(hex) >= this.maxProvidersPerKey) return 'refused-full'
+      if (network !== null && this.fromNetwork(hex, network) >= this.maxProvidersPerNetworkPerKey) return 'refused-network-quota'
     }
     if (network !== null) this.byNetwork.set(network, this.recordsFromNetwork(network) + 1)
     const countsFromMs = source === undefined || source.countsFromMs <= nowMs ? 0 : source.countsFromMs
-    const r: ProviderRecord = { provider, expiresAtMs, countsFromMs, network, key: forKey }
-    forKey.list = forKey.list.concat(r)
+    // The key's string as its other records hold it: keyToHex makes a new one per call (80 bytes).
+    const r: ProviderRecord = { provider, expiresAtMs, countsFromMs, network, key: this.records.values(hex)[0]?.key ?? hex }
+    this.records.add(hex, r)
     this.byProvider.add(provider.peerId, r)
     this.total++
     return 'stored'
@@ -165,10 +157,9 @@ export class ProviderStore {
 
   /** Live providers of `key` at `nowMs` whose records count, most recently refreshed first, at most `limit`. */
   get (nowMs: number, key: Key, limit = this.maxProvidersPerKey): Contact[] {
-    const forKey = this.records.get(keyToHex(key))
-    if (forKey === undefined) return []
-    this.pruneKey(nowMs, forKey)
-    const counted = forKey.list.filter(r => r.countsFromMs <= nowMs)
+    const hex = keyToHex(key)
+    this.pruneKey(nowMs, hex)
+    const counted = this.records.values(hex).filter(r => r.countsFromMs <= nowMs)
     return counted.sort((a, b) => b.expiresAtMs - a.expiresAtMs).slice(0, limit).map(r => r.provider)
   }
 
@@ -178,8 +169,7 @@ export class ProviderStore {
       for (const r of this.byProvider.values(peerId)) this.delete(r)
       return
     }
-    const forKey = this.records.get(keyToHex(key))
-    const r = forKey === undefined ? undefined : recordOf(forKey, peerId)
+    const r = this.recordOf(keyToHex(key), peerId)
     if (r !== undefined) this.delete(r)
   }
 
@@ -195,12 +185,22 @@ export class ProviderStore {
   /** Drops every expired record; returns how many were dropped. */
   prune (nowMs: number): number {
     const before = this.total
-    for (const forKey of this.records.values()) this.pruneKey(nowMs, forKey)
+    for (const hex of this.records.keys()) this.pruneKey(nowMs, hex)
     return before - this.total
   }
 
-  private pruneKey (nowMs: number, forKey: KeyRecords): void {
-    for (const r of forKey.list) if (r.expiresAtMs <= nowMs) this.delete(r)
+  private pruneKey (nowMs: number, hex: string): void {
+    for (const r of this.records.values(hex)) if (r.expiresAtMs <= nowMs) this.delete(r)
+  }
+
+  private recordOf (hex: string, peerId: string): ProviderRecord | undefined {
+    return this.records.values(hex).find(r => r.provider.peerId === peerId)
+  }
+
+  private fromNetwork (hex: string, network: string): number {
+    let n = 0
+    for (const r of this.records.values(hex)) if (r.network === network) n++
+    return n
   }
 
   /**
@@ -216,9 +216,7 @@ export class ProviderStore {
 
   /** The one place a record leaves: keeps the key's list, the provider's, the quota counts and the total in step. */
   private delete (r: ProviderRecord): void {
-    const forKey = r.key
-    forKey.list = without(forKey.list, r)
-    if (forKey.list.length === 0) this.records.delete(forKey.hex)
+    this.records.remove(r.key, r)
     this.byProvider.remove(r.provider.peerId, r)
     if (r.network !== null) {
       const n = this.recordsFromNetwork(r.network) - 1
@@ -227,22 +225,4 @@ export class ProviderStore {
     }
     this.total--
   }
-}
-
-const NO_RECORDS: readonly ProviderRecord[] = Object.freeze([])
-
-function recordOf (forKey: KeyRecords, peerId: string): ProviderRecord | undefined {
-  return forKey.list.find(r => r.provider.peerId === peerId)
-}
-
-/** `list` without `r`, the others in their order, in an array of exactly their length. */
-function without (list: readonly ProviderRecord[], r: ProviderRecord): readonly ProviderRecord[] {
-  const i = list.indexOf(r)
-  return i < 0 ? list : list.toSpliced(i, 1)
-}
-
-function fromNetwork (forKey: KeyRecords, network: string): number {
-  let n = 0
-  for (const r of forKey.list) if (r.network === network) n++
-  return n
 }
