@@ -24,6 +24,7 @@
  * - Expired records are never returned and are pruned lazily and by `prune`.
  */
 import { keyToHex, type Key } from '../ids.js'
+import { CompactMultimap } from './compact-multimap.js'
 import type { Contact } from './contact.js'
 import type { ProviderSource } from './provider-admission.js'
 
@@ -54,7 +55,17 @@ export interface ProviderStoreInit {
   maxProvidersPerNetworkPerKey?: number
 }
 
-interface ProviderRecord { provider: Contact, expiresAtMs: number, countsFromMs: number, network: string | null }
+/** One record. It names its key so that removing it by provider touches only that provider's records. */
+interface ProviderRecord {
+  provider: Contact
+  expiresAtMs: number
+  /** 0 when the record counted when stored: a small integer is kept unboxed, a time is not (16 bytes per record). */
+  countsFromMs: number
+  /** The source network; the same string as the provider's other records' (one copy per provider, not per record). */
+  network: string | null
+  /** The key's hex, the same string the store's key map holds. */
+  key: string
+}
 
 /** Outcome of `add`. */
 export type AddProviderResult = 'stored' | 'refreshed' | 'refused-full' | 'refused-provider-quota' | 'refused-network-quota'
@@ -67,9 +78,21 @@ export class ProviderStore {
   private readonly maxRecordsPerProvider: number
   private readonly maxRecordsPerNetwork: number
   private readonly maxProvidersPerNetworkPerKey: number
-  private readonly records = new Map<string, Map<string, ProviderRecord>>()
-  /** provider peer id -> key hexes of its records (quota counts, and O(own records) removal). */
-  private readonly byProvider = new Map<string, Set<string>>()
+  /**
+   * key hex -> its records, in the order they were first stored (`get`
+   * breaks ties by it). Memory: a simulated day holds millions of records,
+   * most keys with one to three providers, so a key keeps its records
+   * (scanned by peer id, at most maxProvidersPerKey) in a CompactMultimap
+   * rather than a Map of its own per key.
+   */
+  private readonly records = new CompactMultimap<ProviderRecord>()
+  /**
+   * provider peer id -> its records (quota counts, and O(own records)
+   * removal). The records themselves, one without an array: a Set of key
+   * strings per provider was the largest item of the one-peer simulator's
+   * memory (most providers hold one record at a member).
+   */
+  private readonly byProvider = new CompactMultimap<ProviderRecord>()
   /** source network -> records from it. */
   private readonly byNetwork = new Map<string, number>()
   private total = 0
@@ -90,7 +113,7 @@ export class ProviderStore {
   get keyCount (): number { return this.records.size }
 
   /** Records `peerId` holds here (live or not yet pruned). */
-  recordsOf (peerId: string): number { return this.byProvider.get(peerId)?.size ?? 0 }
+  recordsOf (peerId: string): number { return this.byProvider.count(peerId) }
 
   /** Records held from source network `network` (as ProviderAdmission names it). */
   recordsFromNetwork (network: string): number { return this.byNetwork.get(network) ?? 0 }
@@ -102,34 +125,32 @@ export class ProviderStore {
    */
   add (nowMs: number, key: Key, provider: Contact, source?: ProviderSource): AddProviderResult {
     const hex = keyToHex(key)
-    let byPeer = this.records.get(hex)
     const expiresAtMs = nowMs + this.recordTtlMs
-    const existing = byPeer?.get(provider.peerId)
-    if (existing != null) {
+    const existing = this.recordOf(hex, provider.peerId)
+    if (existing !== undefined) {
       existing.expiresAtMs = expiresAtMs
       existing.provider = provider
       if (source !== undefined) existing.countsFromMs = Math.min(existing.countsFromMs, source.countsFromMs)
       return 'refreshed'
     }
-    const network = source?.network ?? null
+    const network = this.sharedNetwork(provider.peerId, source?.network ?? null)
     if (source !== undefined) {
       if (this.recordsOf(provider.peerId) >= this.maxRecordsPerProvider) return 'refused-provider-quota'
       if (network !== null && this.recordsFromNetwork(network) >= this.maxRecordsPerNetwork) return 'refused-network-quota'
     }
-    if (byPeer == null) {
+    if (this.records.count(hex) === 0) {
       if (this.records.size >= this.maxKeys) return 'refused-full'
-      byPeer = new Map()
-      this.records.set(hex, byPeer)
     } else {
-      if (byPeer.size >= this.maxProvidersPerKey) this.pruneKey(nowMs, hex, byPeer)
-      if (byPeer.size >= this.maxProvidersPerKey) return 'refused-full'
-      if (network !== null && this.fromNetwork(byPeer, network) >= this.maxProvidersPerNetworkPerKey) return 'refused-network-quota'
+      if (this.records.count(hex) >= this.maxProvidersPerKey) this.pruneKey(nowMs, hex)
+      if (this.records.count(hex) >= this.maxProvidersPerKey) return 'refused-full'
+      if (network !== null && this.fromNetwork(hex, network) >= this.maxProvidersPerNetworkPerKey) return 'refused-network-quota'
     }
-    byPeer.set(provider.peerId, { provider, expiresAtMs, countsFromMs: source?.countsFromMs ?? nowMs, network })
-    let keys = this.byProvider.get(provider.peerId)
-    if (keys == null) { keys = new Set(); this.byProvider.set(provider.peerId, keys) }
-    keys.add(hex)
     if (network !== null) this.byNetwork.set(network, this.recordsFromNetwork(network) + 1)
+    const countsFromMs = source === undefined || source.countsFromMs <= nowMs ? 0 : source.countsFromMs
+    // The key's string as its other records hold it: keyToHex makes a new one per call (80 bytes).
+    const r: ProviderRecord = { provider, expiresAtMs, countsFromMs, network, key: this.records.values(hex)[0]?.key ?? hex }
+    this.records.add(hex, r)
+    this.byProvider.add(provider.peerId, r)
     this.total++
     return 'stored'
   }
@@ -137,31 +158,26 @@ export class ProviderStore {
   /** Live providers of `key` at `nowMs` whose records count, most recently refreshed first, at most `limit`. */
   get (nowMs: number, key: Key, limit = this.maxProvidersPerKey): Contact[] {
     const hex = keyToHex(key)
-    const byPeer = this.records.get(hex)
-    if (byPeer == null) return []
-    this.pruneKey(nowMs, hex, byPeer)
-    const counted: ProviderRecord[] = []
-    for (const r of byPeer.values()) if (r.countsFromMs <= nowMs) counted.push(r)
+    this.pruneKey(nowMs, hex)
+    const counted = this.records.values(hex).filter(r => r.countsFromMs <= nowMs)
     return counted.sort((a, b) => b.expiresAtMs - a.expiresAtMs).slice(0, limit).map(r => r.provider)
   }
 
   /** Removes the record of `peerId` for `key` (or for every key when `key` is omitted). */
   remove (peerId: string, key?: Key): void {
-    const hexes = key == null ? [...this.byProvider.get(peerId) ?? []] : [keyToHex(key)]
-    for (const hex of hexes) {
-      const byPeer = this.records.get(hex)
-      const r = byPeer?.get(peerId)
-      if (byPeer != null && r != null) this.delete(hex, byPeer, peerId, r)
+    if (key === undefined) {
+      for (const r of this.byProvider.values(peerId)) this.delete(r)
+      return
     }
+    const r = this.recordOf(keyToHex(key), peerId)
+    if (r !== undefined) this.delete(r)
   }
 
   /** Removes the records of `peerId` that do not count yet at `nowMs`; returns how many. */
   removeUncounted (nowMs: number, peerId: string): number {
     let removed = 0
-    for (const hex of [...this.byProvider.get(peerId) ?? []]) {
-      const byPeer = this.records.get(hex)
-      const r = byPeer?.get(peerId)
-      if (byPeer != null && r != null && r.countsFromMs > nowMs) { this.delete(hex, byPeer, peerId, r); removed++ }
+    for (const r of this.byProvider.values(peerId)) {
+      if (r.countsFromMs > nowMs) { this.delete(r); removed++ }
     }
     return removed
   }
@@ -169,29 +185,39 @@ export class ProviderStore {
   /** Drops every expired record; returns how many were dropped. */
   prune (nowMs: number): number {
     const before = this.total
-    for (const [hex, byPeer] of this.records) this.pruneKey(nowMs, hex, byPeer)
+    for (const hex of this.records.keys()) this.pruneKey(nowMs, hex)
     return before - this.total
   }
 
-  private fromNetwork (byPeer: Map<string, ProviderRecord>, network: string): number {
+  private pruneKey (nowMs: number, hex: string): void {
+    for (const r of this.records.values(hex)) if (r.expiresAtMs <= nowMs) this.delete(r)
+  }
+
+  private recordOf (hex: string, peerId: string): ProviderRecord | undefined {
+    return this.records.values(hex).find(r => r.provider.peerId === peerId)
+  }
+
+  private fromNetwork (hex: string, network: string): number {
     let n = 0
-    for (const r of byPeer.values()) if (r.network === network) n++
+    for (const r of this.records.values(hex)) if (r.network === network) n++
     return n
   }
 
-  private pruneKey (nowMs: number, hex: string, byPeer: Map<string, ProviderRecord>): void {
-    for (const [peer, r] of byPeer) {
-      if (r.expiresAtMs <= nowMs) this.delete(hex, byPeer, peer, r)
-    }
+  /**
+   * `network`, as the same string the provider's records already hold when
+   * it is theirs: the source-network memo (one per process, bounded) hands
+   * out fresh copies once it starts over, and a record would otherwise hold
+   * one of its own.
+   */
+  private sharedNetwork (peerId: string, network: string | null): string | null {
+    const first = this.byProvider.values(peerId)[0]
+    return first !== undefined && first.network === network ? first.network : network
   }
 
-  /** The one place a record leaves: keeps the key map, the quota counts and the total in step. */
-  private delete (hex: string, byPeer: Map<string, ProviderRecord>, peerId: string, r: ProviderRecord): void {
-    byPeer.delete(peerId)
-    if (byPeer.size === 0) this.records.delete(hex)
-    const keys = this.byProvider.get(peerId)
-    keys?.delete(hex)
-    if (keys?.size === 0) this.byProvider.delete(peerId)
+  /** The one place a record leaves: keeps the key's list, the provider's, the quota counts and the total in step. */
+  private delete (r: ProviderRecord): void {
+    this.records.remove(r.key, r)
+    this.byProvider.remove(r.provider.peerId, r)
     if (r.network !== null) {
       const n = this.recordsFromNetwork(r.network) - 1
       if (n > 0) this.byNetwork.set(r.network, n)
