@@ -2,7 +2,7 @@ import { expect } from 'chai'
 import { CompactMultimap } from '../../../src/core/dht/compact-multimap.js'
 import { ProviderStore } from '../../../src/core/dht/provider-store.js'
 import { keyFromBytes, type Key } from '../../../src/core/ids.js'
-import { makeContact } from './fake-network.js'
+import { makeContact } from '../../helpers/core-contacts.js'
 
 const keyOf = (s: string): Key => keyFromBytes(new TextEncoder().encode(s))
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai'
 import { AnnouncerCache } from '../../../src/core/peer/announcer-cache.js'
 import { keyFromBytes, type Key } from '../../../src/core/ids.js'
-import { makeContact } from '../dht/fake-network.js'
+import { makeContact } from '../../helpers/core-contacts.js'
 
 const keyOf = (s: string): Key => keyFromBytes(new TextEncoder().encode(s))
 
