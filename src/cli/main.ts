@@ -11,6 +11,15 @@ import { COMMANDS, commandNamed } from './commands/index.js'
 import { reportFatal } from './fatal.js'
 import { packageVersion } from './package-version.js'
 
+// A reader that went away (`swarmcdn ... | head`) is not our error to print:
+// stop as a signal would (commands holding a download save it on SIGTERM).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    process.kill(process.pid, 'SIGTERM')
+  })
+}
+
 // Commander prints its own parse errors; errors thrown from inside an action
 // (even commander's InvalidArgumentError) are ours to print.
 let commanderPrinted = false

@@ -28,6 +28,16 @@ describe('cli: help and version', function () {
     }
   })
 
+  it('a reader that closes early (`| head`) ends the command quietly, without a stack trace', async () => {
+    // `true` exits without reading, so the help is written into a closed pipe (EPIPE) in most of the tries.
+    for (let i = 0; i < 3; i++) {
+      const r = spawnSync('sh', ['-c', `"${process.execPath}" bin/swarmcdn.js keygen --help | true`], { encoding: 'utf8', timeout: 30_000 })
+      expect(r.status).to.equal(0)
+      expect(r.stderr).to.not.include('EPIPE')
+      expect(r.stderr).to.not.include('Error')
+    }
+  })
+
   it('the top-level help lists every command with its arguments', async () => {
     const r = await runCli(['--help'])
     expect(r.code).to.equal(0)
