@@ -14,6 +14,7 @@ import { makeFixture, type Fixture } from '../helpers/content-fixture.js'
 import { natNetUnavailable, natNetUp, type NatNet } from '../helpers/nat-net.js'
 import { runCli, startCli, type CliProcess } from '../helpers/run-cli.js'
 import { sampleRss } from '../helpers/rss-sampler.js'
+import { bytesFrom } from '../helpers/bytes-by-peer.js'
 
 type Ev = Record<string, unknown>
 const ATTACKER = fileURLToPath(new URL('../helpers/nat-attacker.js', import.meta.url))
@@ -36,10 +37,6 @@ const FLOOD_RSS_BOUND_MIB = 32
 /** A download that meets a black-holing relay must still end within this, ms (origin alone: 4 MiB at 256 KiB/s = 16 s). */
 const BLACK_HOLE_DOWNLOAD_BOUND_MS = 60_000
 
-const isPeer = (id: string) => (addr: string): boolean => addr.endsWith(`/p2p/${id}`)
-function bytesFrom (ev: Ev, peerId: string): number {
-  return Object.entries(ev.bytesBySource as Record<string, number>).filter(([a]) => isPeer(peerId)(a)).reduce((n, [, b]) => n + b, 0)
-}
 
 describe('nat: bad actors behind and around real NATs (network namespaces)', function () {
   this.timeout(240_000)

@@ -7,17 +7,12 @@ import { natNetUnavailable, natNetUp, type NatNet } from '../helpers/nat-net.js'
 import { runCli, startCli, type CliProcess } from '../helpers/run-cli.js'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
+import { bytesFrom } from '../helpers/bytes-by-peer.js'
 
 const run = promisify(execFile)
 
 type Ev = Record<string, unknown>
 const done = (e: Ev): boolean => e.event === 'done'
-const isPeer = (id: string) => (addr: string): boolean => addr.endsWith(`/p2p/${id}`)
-
-/** Bytes of a done event from the source whose address names `peerId`. */
-function bytesFrom (ev: Ev, peerId: string): number {
-  return Object.entries(ev.bytesBySource as Record<string, number>).filter(([a]) => isPeer(peerId)(a)).reduce((n, [, b]) => n + b, 0)
-}
 
 describe('nat: relays, reverse connections and hole punching behind real NATs (network namespaces)', function () {
   this.timeout(240_000)
