@@ -38,6 +38,7 @@ export const PEER_METRICS = {
   leaves: 'swarmcdn_supernode_leaves',
   relayReservations: 'swarmcdn_relay_reservations',
   relayedConnections: 'swarmcdn_relayed_connections',
+  relayRefusals: 'swarmcdn_relay_reservations_refused_total',
   itemsStored: 'swarmcdn_items_stored',
   itemsAnnounced: 'swarmcdn_items_announced',
   role: 'swarmcdn_role',
@@ -56,7 +57,7 @@ export interface PeerMetricsSource {
   /** Delivery reports received (origins). Default: none, and no delivery metrics. */
   deliveries?: DeliveryLedger
   /** The relay server's reservations and relayed connections now (supernodes and seeders relay for NATed leaves). Default: none, and no relay metrics. */
-  relay?: () => { reservations: number, relayedConnections: number }
+  relay?: () => { reservations: number, relayedConnections: number, refusedByNetwork: number }
 }
 
 type Labels = Record<string, string>
@@ -125,6 +126,7 @@ export function registerPeerMetrics (registry: Registry, src: PeerMetricsSource)
   if (relay != null) {
     readGauge(registry, PEER_METRICS.relayReservations, 'Relay reservations this node holds for leaves behind NATs now', [], () => [[{}, relay().reservations]])
     readGauge(registry, PEER_METRICS.relayedConnections, 'Connections relayed through this node now (signalling until a direct or reverse connection takes over)', [], () => [[{}, relay().relayedConnections]])
+    totalCounter(registry, PEER_METRICS.relayRefusals, 'Relay reservations refused since start because the requester\'s network (/24, /48) already held its share', ['reason'], () => [[{ reason: 'network-limit' }, relay().refusedByNetwork]])
   }
   readGauge(registry, PEER_METRICS.itemsStored, 'Items in the content store', [], () => [[{}, status().items]])
   readGauge(registry, PEER_METRICS.itemsAnnounced, 'Items this node announces in the overlay', [], () => [[{}, status().itemsHeld]])

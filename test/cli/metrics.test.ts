@@ -51,6 +51,7 @@ describe('cli: seed --metrics serves Prometheus text on /metrics (real processes
     expect(sample(text, 'swarmcdn_dht_routing_table_contacts')).to.equal(0)
     // A seeder relays for leaves behind NATs: nobody behind one here.
     expect(sample(text, 'swarmcdn_relay_reservations')).to.equal(0)
+    expect(sample(text, 'swarmcdn_relay_reservations_refused_total', { reason: 'network-limit' })).to.equal(0)
     expect(sample(text, 'swarmcdn_relayed_connections')).to.equal(0)
     expect(sample(text, 'swarmcdn_webseed_responses_total', { status: '200' })).to.equal(1)
     // The downloader's delivery report: all from the origin, in the downloader's AS.
