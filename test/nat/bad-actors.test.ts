@@ -15,6 +15,9 @@ import { natNetUnavailable, natNetUp, type NatNet } from '../helpers/nat-net.js'
 import { runCli, startCli, type CliProcess } from '../helpers/run-cli.js'
 import { sampleRss } from '../helpers/rss-sampler.js'
 import { bytesFrom } from '../helpers/bytes-by-peer.js'
+import { sample } from '../helpers/prometheus-sample.js'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
 
 type Ev = Record<string, unknown>
 const ATTACKER = fileURLToPath(new URL('../helpers/nat-attacker.js', import.meta.url))
@@ -34,6 +37,8 @@ const PER_NETWORK = 8
  * other work.
  */
 const FLOOD_RSS_BOUND_MIB = 32
+/** Where the flooded relay serves /metrics inside its namespace. */
+const RELAY_METRICS_PORT = 9464
 /** A download that meets a black-holing relay must still end within this, ms (origin alone: 4 MiB at 256 KiB/s = 16 s). */
 const BLACK_HOLE_DOWNLOAD_BOUND_MS = 60_000
 
@@ -76,7 +81,8 @@ describe('nat: bad actors behind and around real NATs (network namespaces)', fun
     const seeder = start('p1', ['seed', '--store', fixture.store.dir, '--upload-limit', '262144', ...listen])
     seederId = await idOf(seeder)
     seederBootstrap = `/ip4/11.0.1.10/tcp/4001/p2p/${seederId}`
-    for (const ns of ['p2', 'p3']) supernodes.push(start(ns, ['peer', '--role', 'supernode', ...listen, '--bootstrap', seederBootstrap]))
+    // The flooded relay (p2) serves metrics on its namespace's loopback: the refusals must show there.
+    for (const ns of ['p2', 'p3']) supernodes.push(start(ns, ['peer', '--role', 'supernode', ...listen, '--bootstrap', seederBootstrap, ...(ns === 'p2' ? ['--metrics', `127.0.0.1:${RELAY_METRICS_PORT}`] : [])]))
     for (const s of supernodes) supernodeIds.push(await idOf(s))
   })
 
@@ -124,6 +130,11 @@ describe('nat: bad actors behind and around real NATs (network namespaces)', fun
       console.log(`      flood: ${String(done.granted)} granted, ${String(done.refused)} refused; relay RSS ${baselineMiB.toFixed(0)} -> peak ${peakMiB.toFixed(0)} MiB`)
       expect(done.granted).to.equal(PER_NETWORK)
       expect(done.refused).to.equal(FLOOD_IDENTITIES - PER_NETWORK)
+      // Scraped from inside the relay's namespace (its loopback is not the test's), with node's own fetch.
+      const scrape = `fetch('http://127.0.0.1:${RELAY_METRICS_PORT}/metrics', { signal: AbortSignal.timeout(10000) }).then(r => r.text()).then(t => process.stdout.write(t))`
+      const [cmd, ...args] = [...net!.exec('p2'), process.execPath, '-e', scrape]
+      const page = await promisify(execFile)(cmd, args, { timeout: 20_000 })
+      expect(sample(page.stdout, 'swarmcdn_relay_reservations_refused_total', { reason: 'network-limit' })).to.equal(FLOOD_IDENTITIES - PER_NETWORK)
     } finally { rss.stop() }
     expect(rss.stop().growthMiB).to.be.below(FLOOD_RSS_BOUND_MIB)
 
