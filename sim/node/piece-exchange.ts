@@ -102,7 +102,13 @@ export class PieceExchange {
       if (d.handshakeDeadlineMs !== undefined && d.handshakeDeadlineMs <= nowMs) {
         // Sources that never answered the handshake (offline): forgotten.
         d.handshakeDeadlineMs = undefined
-        if (d.opening != null && d.opening.size > 0) { d.sources = d.sources?.filter(n => !(d.opening as Map<number, ChosenSource>).has(n)); d.opening.clear(); this.pump(nowMs, d, out); continue }
+        if (d.opening != null && d.opening.size > 0) {
+          d.sources = d.sources?.filter(n => !(d.opening as Map<number, ChosenSource>).has(n))
+          for (const peer of d.opening.keys()) this.openFailed(nowMs, d, peer, d.refindAtMs !== undefined)
+          d.opening.clear()
+          this.pump(nowMs, d, out)
+          continue
+        }
       }
       const t = d.session.nextTimeoutMs()
       if (t !== undefined && t <= nowMs) { d.session.onRequestTimeout(nowMs); this.pump(nowMs, d, out) } else if (d.retryAtMs !== undefined && d.retryAtMs <= nowMs) this.pump(nowMs, d, out)
@@ -121,6 +127,16 @@ export class PieceExchange {
       if (d.refindAtMs !== undefined && d.refindAtMs < m) m = d.refindAtMs
     }
     return m
+  }
+
+  /**
+   * A chosen source could not be opened (unreachable, no handshake by the
+   * deadline, or it lacks the item): the chooser frees its place and may
+   * choose it again, as the libp2p client does (SourceChooser.connectFailed).
+   */
+  private openFailed (nowMs: number, d: Download, peer: number, findDue: boolean): void {
+    const after = d.chooser?.connectFailed(String(peer), this.isNear(peer), findDue)
+    if (after !== undefined) d.refindAtMs = nowMs + after
   }
 
   /** `peer`'s connection closed: its xfer streams closed too (a requester frees its slot, a source leaves our downloads). */
@@ -195,7 +211,8 @@ export class PieceExchange {
       const to = Number(c.peerId)
       // Behind NATs that neither a dial, a dial-back nor a punch gets through: the place goes to the next find's answer (the
       // model spends no time on the failed attempt; the real downloader keeps using its other sources meanwhile).
-      if (!nat.connectable(this.h.node, to)) { (d.chooser as SourceChooser).lost(c.peerId, this.isNear(to)); continue }
+      // A find is being answered now: the caller schedules the next one.
+      if (!nat.connectable(this.h.node, to)) { this.openFailed(nowMs, d, to, true); continue }
       d.opening?.set(to, c)
       d.sources?.push(to)
       if (!c.isOrigin) peers++
@@ -258,7 +275,7 @@ export class PieceExchange {
         if (c == null) return
         d.opening?.delete(from)
         if (d.opening?.size === 0) d.handshakeDeadlineMs = undefined
-        if (!m.found) { d.sources = d.sources?.filter(n => n !== from); d.chooser?.lost(source, this.isNear(from)); break }
+        if (!m.found) { d.sources = d.sources?.filter(n => n !== from); this.openFailed(nowMs, d, from, d.refindAtMs !== undefined); break }
         s.addSource(source, m.have ?? Bitfield.full(s.pieceCount), { isOrigin: c.isOrigin, preference: c.preference, stripeKey: source })
         if (m.choked) s.choke(source)
         // The first requests wait for every handshake (or its deadline): with the model's coarse pieces, an origin that
