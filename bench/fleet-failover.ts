@@ -19,6 +19,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { loadOrCreateIdentity } from '../src/client/identity-file.js'
 import { readFleetFile } from '../src/client/fleet-origins.js'
@@ -40,18 +42,11 @@ async function run (args: string[], onEvent: (e: Record<string, unknown>, child:
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
   const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS)
   const events: Array<Record<string, unknown>> = []
-  let buf = ''
-  child.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString()
-    let nl
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl)
-      buf = buf.slice(nl + 1)
-      if (!line.startsWith('{')) continue
-      const e = JSON.parse(line) as Record<string, unknown>
-      events.push(e)
-      onEvent(e, child)
-    }
+  createInterface({ input: child.stdout as Readable }).on('line', line => {
+    if (!line.startsWith('{')) return
+    const e = JSON.parse(line) as Record<string, unknown>
+    events.push(e)
+    onEvent(e, child)
   })
   return await new Promise((resolve, reject) => {
     child.on('exit', code => { clearTimeout(timer); if (code === 0) resolve(events); else reject(new Error(`swarmcdn ${args[0]} exited ${String(code)}`)) })

@@ -29,6 +29,8 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
 import { ContentStore } from '../src/store/content-store.js'
 import { publishFile } from '../seeders/publish-file.js'
 import { parseBenchArgs } from './bench-args.js'
@@ -51,15 +53,8 @@ function start (where: string, args: string[]): Proc {
   procs.push(child)
   const events: Ev[] = []
   const waiters = new Set<() => void>()
-  let buf = ''
-  child.stdout?.on('data', (d: Buffer) => {
-    buf += d.toString()
-    let nl
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl)
-      buf = buf.slice(nl + 1)
-      if (line.startsWith('{')) { try { events.push(JSON.parse(line) as Ev) } catch {} }
-    }
+  createInterface({ input: child.stdout as Readable }).on('line', line => {
+    if (line.startsWith('{')) { try { events.push(JSON.parse(line) as Ev) } catch {} }
     for (const w of waiters) w()
   })
   return {
