@@ -466,6 +466,20 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     /** Starts a find in `afterMs` (set once the session started; undefined without a finder). */
     let scheduleFind: ((afterMs: number) => void) | undefined
     let dropSource: ((address: string, reason: string) => void) | undefined
+    /**
+     * A chosen peer source is gone (closed, or never opened): forgets it and
+     * starts a find when the chooser's `rule` says when (the simulator's
+     * exchange asks the same rules).
+     */
+    const releaseChosen = (address: string, rule: (id: string, near: boolean, findDue: boolean) => number | undefined): void => {
+      const id = peerIdOf(address) ?? address
+      const wasNear = chosenPeers.get(id)
+      if (wasNear === undefined) return
+      chosenPeers.delete(id)
+      live.peers.delete(id)
+      const afterMs = rule(id, wasNear, timer !== undefined || scheduleFind === undefined)
+      if (afterMs !== undefined) scheduleFind?.(afterMs)
+    }
     const failoverTimer = failover == null
       ? undefined
       : setInterval(() => {
@@ -482,14 +496,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         onSourceError: (address, err) => {
           originGone(address)
           // A chosen peer that never connected: the chooser frees its place and may try it again (SourceChooser.connectFailed).
-          const id = peerIdOf(address) ?? address
-          const wasNear = kindOfSource.has(address) ? undefined : chosenPeers.get(id)
-          if (wasNear !== undefined) {
-            chosenPeers.delete(id)
-            live.peers.delete(id)
-            const afterMs = chooser.connectFailed(id, wasNear, timer !== undefined || scheduleFind === undefined)
-            if (afterMs !== undefined) scheduleFind?.(afterMs)
-          }
+          if (!kindOfSource.has(address)) releaseChosen(address, (id, near, findDue) => chooser.connectFailed(id, near, findDue))
           dl.onSourceError?.(address, err)
         },
         // Fewer requests per source than a one-source download: the first
@@ -514,14 +521,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         onSourceClosed: address => {
           originGone(address)
           // A peer source left: the chooser frees its place, and a find runs soon if none is due (as the simulator's downloads do).
-          const id = peerIdOf(address) ?? address
-          const wasNear = chosenPeers.get(id)
-          if (wasNear === undefined) return
-          chosenPeers.delete(id)
-          live.peers.delete(id)
-          // Whether and when to find again is the chooser's rule (the simulator's downloads ask it the same way).
-          const afterMs = chooser.sourceClosed(id, wasNear, timer !== undefined || scheduleFind === undefined)
-          if (afterMs !== undefined) scheduleFind?.(afterMs)
+          releaseChosen(address, (id, near, findDue) => chooser.sourceClosed(id, near, findDue))
         },
         onPartialOpened: partial => { if (manifest != null) provider.addDownload(manifest, partial) },
         onPieceStored: (index, source, lengthBytes) => {
