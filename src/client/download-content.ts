@@ -109,8 +109,8 @@ export interface DownloadInit {
   onSessionStarted?: (addSource: (source: DownloadSource) => void, dropSource: (address: string, reason: string) => void) => void
   /**
    * A source (a busy origin) named other holders in a choke or reject,
-   * nearest to us first. Default: each peer not yet a source is added as
-   * one (preference 1, "far"), at most MAX_ALTERNATIVE_SOURCES per download.
+   * nearest to us first. Default: ignored. Which of them become sources is
+   * the core's SourceChooser's rule, asked by the swarm peer's handler.
    */
   onAlternatives?: (alternatives: PeerAlternative[], fromSource: string) => void
   /** Called when a source's handshake succeeded, with what it said it is (`announcedOrigin`: a publisher's origin seeder, by its own handshake). */
@@ -128,9 +128,6 @@ export interface DownloadInit {
   /** Further addresses to ask for the manifest when every source failed to give it (a fleet's next origins, added as sources only on failover). Default none. */
   manifestFallbacks?: Array<string | Multiaddr>
 }
-
-/** Sources the default onAlternatives adds to one download at most. */
-export const MAX_ALTERNATIVE_SOURCES = 8
 
 /** What a finished download did. */
 export interface DownloadResult {
@@ -260,7 +257,7 @@ async function runSession (
   const pump = (): void => { apply(session.nextRequests(Date.now())) }
   // Whether to give up is the session's verdict; this shell reports the sources it is still connecting.
   const givesUp = (): boolean => !signal.aborted && session.givesUp(Date.now(), { connecting })
-  let alternatives: (alts: PeerAlternative[], fromSource: string) => void = () => {}
+  const alternatives = init.onAlternatives ?? ((): void => {})
   init.onControl?.({
     verified: partial.verified,
     partialPath: PartialDownload.partialPath(partial.outputPath),
@@ -382,19 +379,6 @@ async function runSession (
     }
     const dropSource = (address: string, reason: string): void => { conns.get(address)?.fail(new Error(reason)) }
     init.onSessionStarted?.(addSource, dropSource)
-    // Default for a busy origin's "try these peers": connect to named peers we do not use yet.
-    const named = new Set(addrs.map(peerIdOfTarget).filter(id => id != null))
-    let added = 0
-    alternatives = init.onAlternatives ?? (alts => {
-      for (const a of alts) {
-        if (added >= MAX_ALTERNATIVE_SOURCES) return
-        if (named.has(a.peerId) || a.multiaddrs.length === 0) continue
-        named.add(a.peerId)
-        added++
-        const first = a.multiaddrs[0]
-        addSource({ address: /\/p2p\/[^/]+$/.test(first) ? first : `${first}/p2p/${a.peerId}`, preference: 1, dialAddrs: a.multiaddrs })
-      }
-    })
     await Promise.all(addrs.map(async (addr, k) => { await connect(addr, sources[k]) }))
     // A failed source may have had a replacement added meanwhile (onSourceError): fail only when none is on its way.
     if (givesUp()) throw failed(`could not download ${manifest.contentId}`)
