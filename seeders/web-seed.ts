@@ -158,27 +158,27 @@ export async function startWebSeed (init: WebSeedInit): Promise<WebSeed> {
   async function sendItem (req: IncomingMessage, res: ServerResponse, m: VerifiedManifest): Promise<void> {
     const route: WebSeedRoute = 'data'
     const locality = init.localityOf?.(req.socket.remoteAddress) ?? 'unknown'
-    const result = await sendRange(req, res, {
+    await sendRange(req, res, {
       lengthBytes: m.lengthBytes,
       mediaType: m.mediaType,
       etag: `"${m.contentId}"`,
       headers: { ...commonHeaders(), 'content-disposition': contentDisposition(m.name) },
       openStream: (start, endInclusive) => store.createRangeStream(m.contentId, start, endInclusive),
-      onBytesSent: n => { metrics.addBytes(m.contentId, route, n); metrics.bytesByLocality[locality] += n }
+      onBytesSent: n => { metrics.addBytes(m.contentId, route, n); metrics.bytesByLocality[locality] += n },
+      onStatus: status => { metrics.addResponse(status) }
     })
-    metrics.addResponse(result.status)
   }
 
   async function sendManifest (req: IncomingMessage, res: ServerResponse, m: VerifiedManifest): Promise<void> {
-    const result = await sendRange(req, res, {
+    await sendRange(req, res, {
       lengthBytes: m.signedBytes.length,
       mediaType: MANIFEST_MEDIA_TYPE,
       etag: `"${m.contentId}.manifest"`,
       headers: commonHeaders(),
       openStream: (start, endInclusive) => Readable.from([Buffer.from(m.signedBytes.buffer, m.signedBytes.byteOffset + start, endInclusive - start + 1)]),
-      onBytesSent: n => { metrics.addBytes(m.contentId, 'manifest', n) }
+      onBytesSent: n => { metrics.addBytes(m.contentId, 'manifest', n) },
+      onStatus: status => { metrics.addResponse(status) }
     })
-    metrics.addResponse(result.status)
   }
 
   const { address, url } = await listenOn(server, host, limits.port, message => new WebSeedError(message))

@@ -39,6 +39,13 @@ export interface SendRangeInit {
   headers?: OutgoingHttpHeaders
   /** Called with each chunk's size as it is written to the response. */
   onBytesSent?: (bytes: number) => void
+  /**
+   * Called once with the status as its head is written (before any body
+   * byte), so a counter of responses is up to date when the client has
+   * read the whole body; the returned promise settles only after the
+   * socket finishes, which can be later. Default: none.
+   */
+  onStatus?: (status: number) => void
 }
 
 /** How a response ended. */
@@ -106,12 +113,14 @@ export async function sendRange (req: IncomingMessage, res: ServerResponse, init
 
   if (ifNoneMatchMatches(header(req, 'if-none-match'), init.etag)) {
     const range = wholeRange(n)
+    init.onStatus?.(304)
     res.writeHead(304, base).end()
     return { status: 304, range, bytesSent: 0, completed: await settled(res) }
   }
 
   const range = ifRangeAllowsPartial(header(req, 'if-range'), init.etag) ? resolveByteRange(header(req, 'range'), n) : wholeRange(n)
   if (range.kind === 'unsatisfiable') {
+    init.onStatus?.(416)
     res.writeHead(416, { ...base, 'content-range': contentRangeHeader(range, n), 'content-length': 0 }).end()
     return { status: 416, range, bytesSent: 0, completed: await settled(res) }
   }
@@ -122,6 +131,7 @@ export async function sendRange (req: IncomingMessage, res: ServerResponse, init
   if (range.kind === 'partial') headers['content-range'] = contentRangeHeader(range, n)
 
   if (isHead || bodyBytes === 0) {
+    init.onStatus?.(status)
     res.writeHead(status, headers).end()
     return { status, range, bytesSent: 0, completed: await settled(res) }
   }
@@ -132,6 +142,7 @@ export async function sendRange (req: IncomingMessage, res: ServerResponse, init
   try {
     source = await init.openStream(range.start, range.endInclusive, clientGone.signal)
   } catch (err) {
+    init.onStatus?.(500)
     if (!res.headersSent && !res.destroyed) {
       res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end('cannot read this item\n')
     }
@@ -139,9 +150,11 @@ export async function sendRange (req: IncomingMessage, res: ServerResponse, init
   }
   if (res.destroyed || clientGone.signal.aborted) {
     destroySource(source)
+    init.onStatus?.(status)
     return { status, range, bytesSent: 0, completed: false, error: new Error('client disconnected before the body started') }
   }
 
+  init.onStatus?.(status)
   res.writeHead(status, headers)
   const counter = new ExactLengthCounter(bodyBytes, init.onBytesSent)
   return await new Promise<SendRangeResult>(resolve => {

@@ -64,13 +64,40 @@ describe('http/send-range', function () {
     }
   })
 
+  it('reports the status before the body, so a response counter is current once the client has read it', async () => {
+    const statuses: number[] = []
+    const source = new Readable({ read () {} })
+    const { url, results, server } = await serve(() => ({
+      lengthBytes: DATA.length,
+      mediaType: 'text/plain',
+      openStream: () => source,
+      onStatus: status => { statuses.push(status) }
+    }))
+    try {
+      // Node sends the head with the first body bytes; the rest is held back, so the response is not over.
+      source.push(DATA.subarray(0, 10))
+      const { res, body } = await get(url)
+      expect(res.statusCode).to.equal(200)
+      expect(statuses).to.deep.equal([200])
+      source.push(DATA.subarray(10))
+      source.push(null)
+      expect((await body).length).to.equal(DATA.length)
+      expect((await results[0]).status).to.equal(200)
+      expect(statuses).to.deep.equal([200])
+    } finally {
+      await stop(server)
+    }
+  })
+
   it('does not open the source for HEAD, 304 or 416', async () => {
     let opened = 0
+    const reported: number[] = []
     const { url, results, server } = await serve(() => ({
       lengthBytes: DATA.length,
       mediaType: 'text/plain',
       etag: '"x"',
-      openStream: () => { opened++; return Readable.from([DATA]) }
+      openStream: () => { opened++; return Readable.from([DATA]) },
+      onStatus: status => { reported.push(status) }
     }))
     try {
       await new Promise<void>((resolve, reject) => {
@@ -80,6 +107,7 @@ describe('http/send-range', function () {
       expect((await get(url, { range: 'bytes=99-' })).res.statusCode).to.equal(416)
       const statuses = (await Promise.all(results)).map(r => r.status)
       expect(statuses).to.deep.equal([200, 304, 416])
+      expect(reported).to.deep.equal([200, 304, 416])
       expect(opened).to.equal(0)
     } finally {
       await stop(server)
