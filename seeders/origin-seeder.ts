@@ -13,7 +13,8 @@ import type { PrivateKey } from '@libp2p/interface'
 import { ContentStore } from '../src/store/content-store.js'
 import type { SwarmNode } from '../src/net/swarm-node.js'
 import type { ContentProvider } from '../src/net/content-provider.js'
-import { startWebSeed, type WebSeed, type WebSeedInit } from './web-seed.js'
+import { startWebSeed, type WebSeed } from './web-seed.js'
+import type { ItemServerLimits } from '../src/http/item-server.js'
 import type { OverlayService } from '../src/net/overlay-service.js'
 import { AsnResolver } from '../src/core/proximity/asn-resolver.js'
 import { startPeer, type Peer, type PeerInit, type PeerOverlayInit } from '../src/client/peer.js'
@@ -50,8 +51,8 @@ export interface OriginSeederInit {
    * Needs a ContentStore (storeDir, or a ContentStore as `store`).
    */
   http?: { host: string, port: number }
-  /** Connection limits of the web seed (see WebSeedInit for defaults: 256 connections, 32 per address, 10 s header deadline, 256 B/s minimum header rate, 10 s stalled responses). */
-  httpLimits?: Pick<WebSeedInit, 'maxConnections' | 'maxConnectionsPerAddress' | 'headersTimeoutMs' | 'minRequestBytesPerSec' | 'requestTimeoutMs' | 'keepAliveTimeoutMs' | 'maxRequestsPerSocket' | 'idleSocketTimeoutMs' | 'stalledResponseMs'>
+  /** Connection limits of the web seed. Default: WEBSEED_DEFAULTS (256 connections, 32 per address, 10 s header deadline, 256 B/s minimum header rate, 10 s stalled responses). */
+  httpLimits?: Partial<Omit<ItemServerLimits, 'port'>>
   /**
    * Overlay peers to join through (multiaddrs ending in /p2p/PEER_ID). A
    * seeder is always a permanent DHT member (role 'seeder') and announces

@@ -19,7 +19,7 @@ import { Readable } from 'node:stream'
 import type { Registry } from 'prom-client'
 import type { VerifiedManifest } from '../src/core/content/manifest.js'
 import { sendRange } from '../src/http/send-range.js'
-import { closerFor, contentDisposition, createItemServer, isReadMethod, listenOn, parseItemTarget, resolveItemServerLimits, sendPlainText } from '../src/http/item-server.js'
+import { closerFor, contentDisposition, createItemServer, isReadMethod, listenOn, parseItemTarget, resolveItemServerLimits, sendPlainText, type ItemServerLimits } from '../src/http/item-server.js'
 import type { ContentStore } from '../src/store/content-store.js'
 import type { ConnectionGuardStats } from '../src/http/connection-guard.js'
 import { WebSeedMetrics, type WebSeedRoute } from './web-seed-metrics.js'
@@ -43,34 +43,14 @@ export const WEBSEED_DEFAULTS = {
   stalledResponseMs: 10_000
 } as const
 
-/** Options for startWebSeed. */
-export interface WebSeedInit {
+/** Options for startWebSeed; the connection limits (ItemServerLimits) default to WEBSEED_DEFAULTS. */
+export interface WebSeedInit extends Partial<ItemServerLimits> {
   /** The items to serve (required). */
   store: ContentStore
   /** Address to listen on. Default 127.0.0.1 (pass 0.0.0.0 or :: to serve the world). */
   host?: string
-  /** TCP port. Default 0 (any free port; read it back from the result). */
-  port?: number
   /** Closes the web seed when aborted. */
   signal?: AbortSignal
-  /** Open connections at once; when full, a newcomer takes the slot of a connection that has not sent its request yet (or whose client stopped reading), else it is closed. Default 256. */
-  maxConnections?: number
-  /** Open connections from one IP address; more are closed on arrival, so one host cannot take every slot. Default 32. */
-  maxConnectionsPerAddress?: number
-  /** Time allowed to receive a request's headers, in ms, enforced to within 250 ms (slowloris guard). Default 10 000. */
-  headersTimeoutMs?: number
-  /** Least average rate at which a client sends its request headers, bytes/s; slower is cut after 1 s (one header line a second is slowloris). Default 256. */
-  minRequestBytesPerSec?: number
-  /** Requests served on one kept-alive connection before it is closed. Default 1000. */
-  maxRequestsPerSocket?: number
-  /** A response whose client stopped reading (no bytes accepted) for this long is cut and its slot freed, in ms. Default 10 000. */
-  stalledResponseMs?: number
-  /** Time allowed to receive a whole request, in ms (not the response). Default 30 000. */
-  requestTimeoutMs?: number
-  /** How long an idle keep-alive connection is kept, in ms. Default 5 000. */
-  keepAliveTimeoutMs?: number
-  /** A connection with no bytes moving either way for this long is destroyed, in ms (a client that stops reading holds a file handle otherwise). Default 60 000. */
-  idleSocketTimeoutMs?: number
   /** prom-client registry for the counters. Default: a new private registry (see WebSeed.metrics.registry). */
   registry?: Registry
   /** The locality class of a client by its IP address, for bytes served by locality (the seeder's ranker). Default: every client 'unknown'. */

@@ -27,7 +27,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ContentId } from '../core/content/content-id.js'
 import { sendRange } from '../http/send-range.js'
-import { closerFor, contentDisposition, createItemServer, isReadMethod, listenOn, parseItemTarget, resolveItemServerLimits, sendPlainText } from '../http/item-server.js'
+import { closerFor, contentDisposition, createItemServer, isReadMethod, listenOn, parseItemTarget, resolveItemServerLimits, sendPlainText, type ItemServerLimits } from '../http/item-server.js'
 import type { StreamableItem } from './streaming-download.js'
 import type { ConnectionGuardStats } from '../http/connection-guard.js'
 
@@ -54,34 +54,19 @@ export const GATEWAY_DEFAULTS = {
   stalledResponseMs: 300_000
 } as const
 
-/** Options for startStreamingGateway. */
-export interface StreamingGatewayInit {
+/**
+ * Options for startStreamingGateway; the connection limits
+ * (ItemServerLimits) default to GATEWAY_DEFAULTS, which differ from a web
+ * seed's where a player differs from a downloader: a paused player stops
+ * reading for minutes.
+ */
+export interface StreamingGatewayInit extends Partial<ItemServerLimits> {
   /** The items that may be streamed (required). */
   downloads: StreamingCatalog
   /** Address to listen on. Default 127.0.0.1. Binding anything else exposes your downloads: think twice. */
   host?: string
-  /** TCP port. Default 0 (any free port; read it back from the result). */
-  port?: number
   /** Closes the gateway when aborted. */
   signal?: AbortSignal
-  /** Open connections at once; when full, a newcomer takes the slot of a connection that has not sent its request yet (slowloris) or whose client stopped reading. Default 64. */
-  maxConnections?: number
-  /** Open connections from one address. Default 64 (loopback clients all share 127.0.0.1). */
-  maxConnectionsPerAddress?: number
-  /** Time allowed to receive a request's headers, ms, enforced to within 250 ms. Default 10 000. */
-  headersTimeoutMs?: number
-  /** Least average rate of a request's headers, bytes/s; slower is cut after 1 s. Default 256. */
-  minRequestBytesPerSec?: number
-  /** Requests served on one kept-alive connection. Default 1000. */
-  maxRequestsPerSocket?: number
-  /** A response whose player stopped reading for this long is cut, ms. Default 300 000 (a paused player). */
-  stalledResponseMs?: number
-  /** Time allowed to receive a whole request, ms. Default 30 000. */
-  requestTimeoutMs?: number
-  /** Idle keep-alive connection lifetime, ms. Default 5 000. */
-  keepAliveTimeoutMs?: number
-  /** A connection with no bytes moving for this long is closed, ms; long, because a body may wait for a slow piece or a paused player. Default 300 000. */
-  idleSocketTimeoutMs?: number
   /** Called with each chunk's size as it is written to a response. */
   onBytesSent?: (contentId: ContentId, bytes: number) => void
 }

@@ -99,26 +99,32 @@ export function isReadMethod (req: IncomingMessage): boolean {
   return req.method === 'GET' || req.method === 'HEAD'
 }
 
-/** Connection limits and timeouts an item server takes (see connection-guard.ts for the rules). */
+/**
+ * Connection limits and timeouts an item server takes (see
+ * connection-guard.ts for the rules). Each server has its own defaults,
+ * in one object: WEBSEED_DEFAULTS (seeders/web-seed.ts), GATEWAY_DEFAULTS
+ * (src/client/streaming-gateway.ts).
+ */
 export interface ItemServerLimits {
+  /** TCP port; 0 takes any free port (read it back from the server). */
   port: number
-  /** Sockets at once. */
+  /** Open connections at once; when full, a newcomer takes the slot of a connection that has not sent its request yet (slowloris) or whose client stopped reading, else it is closed. */
   maxConnections: number
-  /** Sockets at once from one remote address. */
+  /** Open connections from one IP address; more are closed on arrival, so one host cannot take every slot. */
   maxConnectionsPerAddress: number
-  /** Longest wait for a request's headers, ms (a real deadline). */
+  /** Time allowed to receive a request's headers, ms, enforced to within 250 ms (a real deadline: slowloris guard). */
   headersTimeoutMs: number
-  /** Least average rate of a request's headers, bytes/s. */
+  /** Least average rate at which a client sends its request headers, bytes/s; slower is cut after 1 s (one header line a second is slowloris). */
   minRequestBytesPerSec: number
-  /** Time to receive a whole request, ms. */
+  /** Time allowed to receive a whole request (not the response), ms. */
   requestTimeoutMs: number
-  /** Idle keep-alive lifetime, ms. */
+  /** How long an idle keep-alive connection is kept, ms. */
   keepAliveTimeoutMs: number
-  /** Requests served on one kept-alive socket before it is closed. */
+  /** Requests served on one kept-alive connection before it is closed. */
   maxRequestsPerSocket: number
-  /** No bytes moving either way for this long closes a socket, ms. */
+  /** A connection with no bytes moving either way for this long is destroyed, ms (a client that stops reading holds a file handle otherwise). */
   idleSocketTimeoutMs: number
-  /** A response whose client stopped reading for this long is cut, ms. */
+  /** A response whose client stopped reading (no bytes accepted) for this long is cut and its slot freed, ms. */
   stalledResponseMs: number
 }
 
