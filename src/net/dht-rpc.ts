@@ -2,7 +2,8 @@
  * The one place DHT frames meet libp2p streams: `/swarmcdn/dht/1.0.0` is
  * one request and its response per stream. Outbound: dial, write the
  * request, read one response, close, all under one timeout and the
- * caller's AbortSignal. Inbound: read one request, hand it to `onRequest`
+ * caller's AbortSignal; the connection itself is set up under libp2p's
+ * dial timeout only (connectionTo says why). Inbound: read one request, hand it to `onRequest`
  * (the overlay service, which asks the core), write what it answers.
  *
  * Rules: every frame is length-prefixed and capped at MAX_DHT_MESSAGE_BYTES
@@ -112,7 +113,8 @@ export class DhtRpc {
     const signal = withTimeout(options.signal != null ? AbortSignal.any([options.signal, this.shutdown.signal]) : this.shutdown.signal, options.timeoutMs ?? this.requestTimeoutMs)
     let stream: Stream | undefined
     try {
-      stream = await this.node.dialProtocol(dialTargetsOf(this.node, to), DHT_PROTOCOL, { signal })
+      const connection = await this.connectionTo(to, signal)
+      stream = await connection.newStream(DHT_PROTOCOL, { signal })
       const framed = new FramedStream(stream, { maxFrameBytes: MAX_DHT_MESSAGE_BYTES })
       await framed.write(encodeDhtFrame(request), signal)
       const bytes = await framed.read(signal)
@@ -137,6 +139,25 @@ export class DhtRpc {
     } finally {
       this.outbound--
     }
+  }
+
+  /**
+   * The connection to `to`. The dial runs under libp2p's own dial timeout
+   * (10 s), not the request's, which only bounds our wait: on a loaded
+   * machine or a slow path, connection set-up (TCP, Noise, yamux: several
+   * round trips on each side's event loop) can take longer than one DHT
+   * request may. Aborting it with the request threw the half-made
+   * connection away, so every retry started the handshakes over and timed
+   * out the same way (31 peers on a 2-core machine at load 13 stayed
+   * unattached for over a minute); a dial left running serves the next
+   * request instead.
+   */
+  private async connectionTo (to: Contact, signal: AbortSignal): Promise<Connection> {
+    signal.throwIfAborted()
+    const dialing = this.node.dial(dialTargetsOf(this.node, to))
+    // Nobody may be waiting for it any more when it fails: its failure is the request's, below, or no one's.
+    dialing.catch(() => {})
+    return await untilAborted(dialing, signal)
   }
 
   private async serve (stream: Stream, connection: Connection): Promise<void> {
@@ -173,5 +194,19 @@ export class DhtRpc {
     } finally {
       this.inbound--
     }
+  }
+}
+
+/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts (the promise's work goes on). */
+async function untilAborted<T> (promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => { reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    return await Promise.race([promise, aborted])
+  } finally {
+    if (onAbort != null) signal.removeEventListener('abort', onAbort)
   }
 }

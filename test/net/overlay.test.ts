@@ -67,7 +67,13 @@ describe('net/overlay (real libp2p on loopback)', function () {
     // Three leaves (in three ASes) announce the item.
     const announcers = [leaves[0], leaves[1], leaves[2]]
     for (const a of announcers) a.overlay.announce(item)
-    await new Promise(resolve => setTimeout(resolve, 500))
+    // Announcing is asynchronous (the records reach the announcers' supernodes over the network): wait until a
+    // leaf that announced nothing finds all three, however loaded the machine, then ask every leaf.
+    const probe = leaves[leaves.length - 1]
+    await waitFor('the three announcements to be findable', async () => {
+      const found = new Set((await probe.overlay.findProviders(item, { signal: AbortSignal.timeout(30_000) })).map(p => p.peerId))
+      return announcers.every(a => found.has(a.node.peerId.toString()))
+    }, 60_000, 250)
     const results = await Promise.all(leaves.map(async l => await l.overlay.findProviders(item, { signal: AbortSignal.timeout(30_000) })))
     for (const [i, providers] of results.entries()) {
       const ids = providers.map(p => p.peerId)
