@@ -29,6 +29,7 @@ import { DHT_PROTOCOL } from './protocol-ids.js'
 import { FramedStream, isPeerFault, withTimeout } from './framed-stream.js'
 import { offenderGuardOf, PeerBannedError } from './offender-guard.js'
 import { decodeDhtFrame, DhtFrameError, encodeDhtFrame, type DhtFrameContent } from './dht-codec.js'
+import { DeadlineAfterIo } from './deadline-after-io.js'
 
 /** An RPC that could not complete: dial failure, timeout, reset, no answer, or too many in flight. */
 export class DhtRpcError extends Error {
@@ -110,7 +111,9 @@ export class DhtRpc {
   async request (to: Contact, request: DhtFrameContent, options: { signal?: AbortSignal, timeoutMs?: number } = {}): Promise<DhtFrameContent> {
     if (this.outbound >= this.maxOutboundRpcs) throw new DhtRpcError(`${this.outbound} DHT RPCs already in flight`)
     this.outbound++
-    const signal = withTimeout(options.signal != null ? AbortSignal.any([options.signal, this.shutdown.signal]) : this.shutdown.signal, options.timeoutMs ?? this.requestTimeoutMs)
+    // The deadline is checked after pending I/O: an answer that came in time while the event loop stalled still counts.
+    const deadline = new DeadlineAfterIo(options.timeoutMs ?? this.requestTimeoutMs)
+    const signal = AbortSignal.any([deadline.signal, this.shutdown.signal, ...(options.signal != null ? [options.signal] : [])])
     let stream: Stream | undefined
     try {
       const connection = await this.connectionTo(to, signal)
@@ -137,6 +140,7 @@ export class DhtRpc {
       if (err instanceof DhtRpcError) throw err
       throw new DhtRpcError(`${request.message.type} to ${to.peerId} failed: ${(err as Error).message}`)
     } finally {
+      deadline.clear()
       this.outbound--
     }
   }

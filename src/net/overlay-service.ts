@@ -39,6 +39,7 @@ import { resolveOverlayOptions } from '../core/peer/overlay-options.js'
 import type { OverlayRole } from '../core/tier/supernode-policy.js'
 import { isLoopbackRelayed } from './relay-reservations.js'
 import { OverlayNat } from './overlay-nat.js'
+import { setTimeoutAfterIo } from './deadline-after-io.js'
 
 export * from './overlay-api.js'
 export { contactOfMultiaddr } from './overlay-contacts.js'
@@ -53,7 +54,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
   private readonly held = new Map<string, { key: Key, contentId: ContentId }>()
   private readonly findWaiters = new Map<number, (providers: Contact[]) => void>()
   private readonly listeners: Array<[string, (e: any) => void]> = []
-  private timer: NodeJS.Timeout | undefined
+  private timer: { clear: () => void } | undefined
   private timerAtMs: number | undefined
   private readonly load: LoadMeter
   private readonly spareUpload = new SpareUploadMeter()
@@ -116,7 +117,7 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     if (!this.running) return
     this.input(() => this.peer.stop())
     this.running = false
-    if (this.timer != null) clearTimeout(this.timer)
+    this.timer?.clear()
     this.load.stop()
     for (const [name, fn] of this.listeners) this.node.removeEventListener(name as 'peer:disconnect', fn)
     this.listeners.length = 0
@@ -265,14 +266,14 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     const at = this.peer.nextDeadlineMs()
     if (at === undefined) return
     if (this.timer != null && this.timerAtMs !== undefined && this.timerAtMs <= at) return
-    if (this.timer != null) clearTimeout(this.timer)
+    this.timer?.clear()
     this.timerAtMs = at
-    this.timer = setTimeout(() => {
+    // After pending I/O: the peer's deadlines (keep-alives, requests) must not expire answers that arrived in time during a stall.
+    this.timer = setTimeoutAfterIo(() => {
       this.timer = undefined
       this.timerAtMs = undefined
       this.input(nowMs => this.peer.timer(nowMs))
     }, Math.max(0, Math.min(at - performance.now(), 2 ** 31 - 1)))
-    this.timer.unref()
   }
 
   // ---- contacts ------------------------------------------------------------------

@@ -97,7 +97,7 @@ describe('client/peer: overlay + swarm in one runtime (31 nodes, real libp2p on 
     await waitFor('supernodes in the seeder\'s routing table', () => seeder.overlay.status().routingTableSize >= SUPERNODES, 30_000)
     const boot = [seeder.multiaddrs[0], supers[0].multiaddrs()[0]]
     for (let i = 0; i < LEAVES; i++) leaves.push(await peer('leaf', `127.${1 + (i % 4)}.1.${10 + i}`, boot))
-    await waitFor('every leaf attached to 2+ supernodes', () => leaves.every(l => l.overlay.status().attached.length >= 2), 60_000)
+    await waitFor('every leaf attached to 2+ supernodes', () => leaves.every(l => l.overlay.status().attached.length >= 2), 120_000)
     const t0 = Date.now()
     const results = await downloadAll(fx.manifest, fx.data, 'a')
     console.log(`      all ${LEAVES} downloads of item 1 (${ITEM_BYTES} bytes, ${PIECE / 1024} KiB pieces) done ${Date.now() - t0} ms after the first started`)
@@ -128,7 +128,7 @@ describe('client/peer: overlay + swarm in one runtime (31 nodes, real libp2p on 
     let retries = 0
     const found = await Promise.all(affected.map(async l => {
       for (let attempt = 0; attempt < 10; attempt++) {
-        const f = await l.finder(second.contentId, { signal: AbortSignal.timeout(5_000) })
+        const f = await l.finder(second.contentId, { signal: AbortSignal.timeout(30_000) })
         if (f.some(p => p.peerId === seeder.peerId)) return f
         retries++
       }

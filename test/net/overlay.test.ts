@@ -58,7 +58,7 @@ describe('net/overlay (real libp2p on loopback)', function () {
     await waitFor('supernodes in the seeder\'s routing table', () => seeder.overlay.status().routingTableSize >= 6, 30_000)
     const boot = [addrOf(seeder), addrOf(supers[0])]
     for (let i = 0; i < 24; i++) leaves.push(await spawn('leaf', `127.${2 + (i % 3)}.1.${10 + i}`, boot))
-    const ms = await waitFor('every leaf attached to 3 supernodes', () => leaves.every(l => l.overlay.status().attached.length >= 3), 60_000)
+    const ms = await waitFor('every leaf attached to 3 supernodes', () => leaves.every(l => l.overlay.status().attached.length >= 3), 120_000)
     // Leaves rank the origin seeder last (its upload is for content): without that about 3 of 7
     // servers' worth, ~10 of 24 leaves, would attach to it; only a leaf whose attach to a
     // supernode timed out (backoff) falls back to it.
