@@ -22,6 +22,9 @@ import { SWARMCDN_NODE_FLAGS } from '../../src/cli/node-flags.js'
 const ATTACK_SOCKETS = 300
 /** Test-time header deadline (default 10 s). */
 const HEADERS_TIMEOUT_MS = 1500
+// A GET that had to wait for an attack socket's header deadline would take up to 1.5 s; one served at once takes
+// tens of ms on a quiet machine. The bound, max(3 x quiet, 400 ms), leaves room for a loaded one: 323 ms was seen
+// beside four CPU burners and a second test suite.
 
 /** GETs `url` with a fresh connection from `localAddress`; resolves with status, body length and time, or rejects after `timeoutMs`. */
 async function timedGet (url: string, timeoutMs: number, localAddress = '127.0.0.1'): Promise<{ status: number, bytes: number, ms: number }> {
@@ -82,7 +85,7 @@ describe('hostile: slowloris against the HTTP servers', function () {
       const attacked = await medianGet(url, 5, fx.manifest.lengthBytes, 5000)
       expect(a.live(), 'the attack was still running').to.equal(true)
       const stats = web.connections()
-      expect(attacked, `median GET ${attacked} ms under attack vs ${quiet} ms quiet`).to.be.below(Math.max(2 * quiet, 250))
+      expect(attacked, `median GET ${attacked} ms under attack vs ${quiet} ms quiet`).to.be.below(Math.max(3 * quiet, 400))
       expect(stats.refused + stats.evicted + stats.tooSlow).to.be.above(0)
       if (from !== '127.0.0.1') expect(stats.open).to.be.at.most(32 + 1)
     })
@@ -102,7 +105,7 @@ describe('hostile: slowloris against the HTTP servers', function () {
     await new Promise(resolve => setTimeout(resolve, HEADERS_TIMEOUT_MS))
     const attacked = await medianGet(url, 5, fx.manifest.lengthBytes, 5000)
     expect(a.live(), 'the attack was still running').to.equal(true)
-    expect(attacked, `median GET ${attacked} ms under attack vs ${quiet} ms quiet`).to.be.below(Math.max(2 * quiet, 250))
+    expect(attacked, `median GET ${attacked} ms under attack vs ${quiet} ms quiet`).to.be.below(Math.max(3 * quiet, 400))
     expect(gateway.connections().evicted + gateway.connections().refused).to.be.above(0)
   })
 
