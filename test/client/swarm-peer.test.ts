@@ -163,6 +163,9 @@ describe('client/swarm-peer: multi-source downloads and uploads (loopback)', fun
     const off = await share(false)
     const on = await share(true)
     console.log(`      intra-AS share of peer bytes: proximity on ${(on * 100).toFixed(0)}%, off ${(off * 100).toFixed(0)}%`)
-    expect(on).to.be.at.least(2 * off)
+    // Off, a peer's sources are 2 of 8 in its AS by chance (~25%; 20-36% seen, the high end on a loaded machine);
+    // on, 64-76% in 16 runs. A margin, not a ratio: one lucky 'off' run must not fail a working ranking.
+    expect(on).to.be.at.least(0.5)
+    expect(on - off).to.be.at.least(0.2)
   })
 })
