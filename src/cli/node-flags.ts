@@ -25,8 +25,11 @@ import { spawnSync } from 'node:child_process'
  * the last full GC left is used: 1-8 mark-compacts in every run measured
  * (docs/BENCHMARKS.md "Session 10"). Large heaps (a seeder's) still mark
  * incrementally, just later in their room.
+ *
+ * Why `--expose-gc`: a download asks for a full GC once it holds more than
+ * 40 MiB of ArrayBuffers (src/client/array-buffer-gc.ts says why).
  */
-export const SWARMCDN_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--incremental-marking-soft-trigger=90', '--incremental-marking-hard-trigger=95']
+export const SWARMCDN_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=2', '--incremental-marking-soft-trigger=90', '--incremental-marking-hard-trigger=95', '--expose-gc']
 
 /**
  * V8 flags of a simulator process (`swarmcdn sim`, bench/sim-protocol.ts,
