@@ -15,18 +15,10 @@
  * one more 64 KiB buffer that lived until a scavenge (peak RSS:
  * docs/BENCHMARKS.md "Session 10").
  *
- * The same connection's message splitter (`@libp2p/utils`'
- * LengthPrefixedDecoder with the library's `uint16BEDecode`) learns that a
- * TCP read ended on a message boundary by catching the `RangeError` the
- * length decoder throws for fewer than 2 bytes: an Error built, with its
- * stack, for many reads, ~75 ms of a 512 MiB `get`'s ~3 s of CPU (perf).
- * `MessageSplitter` does the same splitting and checks the length first.
- *
  * How: the connection the library returns gets its own `decrypt`, the
  * library's steps without that copy (a small message still gets its `dst`,
- * as the WebAssembly cipher wants), and its own `decoder`. It relies on
- * the shape of v17's connection (`decrypt(chunk)`,
- * `handshake.decrypt(ciphertext, dst)`, `decoder.decode(data)`); a
+ * as the WebAssembly cipher wants). It relies on the shape of v17's
+ * connection (`decrypt(chunk)`, `handshake.decrypt(ciphertext, dst)`); a
  * connection of another shape is left as the library made it
  * (`hasReceiveWithoutCopy` tells, and a test checks it for the installed
  * version).
@@ -40,11 +32,6 @@ import { SMALL_MESSAGE_BYTES } from './noise-crypto.js'
 const NOISE_MSG_MAX_LENGTH_BYTES = 65535
 const CHACHA_TAG_LENGTH = 16
 
-/** Most bytes a connection may hold of messages not yet complete (the library's own bound). */
-const MAX_SPLITTER_BUFFER_BYTES = 16 * 1024 * 1024
-/** Bytes of a Noise message's length prefix (big-endian). */
-const LENGTH_PREFIX_BYTES = 2
-
 /** Marks a connection whose decrypt is ours. */
 const RECEIVE_WITHOUT_COPY = Symbol('swarmcdn.noise.receiveWithoutCopy')
 
@@ -53,7 +40,6 @@ type NoiseFactory = ReturnType<typeof noise>
 /** What this file needs of the library's encrypted connection (v17). */
 interface LibraryEncryptedStream {
   decrypt: (chunk: Uint8Array | Uint8ArrayList) => Uint8ArrayList
-  decoder: { decode: (data: Uint8Array | Uint8ArrayList) => Iterable<Uint8ArrayList> }
   handshake: { decrypt: (ciphertext: Uint8Array | Uint8ArrayList, dst?: Uint8Array) => Uint8Array | Uint8ArrayList }
   metrics?: { decryptedPackets: { increment: () => void }, decryptErrors: { increment: () => void } }
   [RECEIVE_WITHOUT_COPY]?: true
@@ -79,10 +65,9 @@ export function hasReceiveWithoutCopy (connection: unknown): boolean {
 
 function withReceiveWithoutCopy<S extends SecuredConnection<unknown>> (secured: S): S {
   const stream = secured.connection as unknown as Partial<LibraryEncryptedStream>
-  if (typeof stream.decrypt !== 'function' || stream.decrypt.length !== 1 || typeof stream.handshake?.decrypt !== 'function' || typeof stream.decoder?.decode !== 'function') return secured
+  if (typeof stream.decrypt !== 'function' || stream.decrypt.length !== 1 || typeof stream.handshake?.decrypt !== 'function') return secured
   const s = stream as LibraryEncryptedStream
   s.decrypt = (chunk) => decryptMessages(s, chunk)
-  s.decoder = new MessageSplitter()
   s[RECEIVE_WITHOUT_COPY] = true
   return secured
 }
@@ -105,37 +90,4 @@ function decryptMessages (stream: LibraryEncryptedStream, chunk: Uint8Array | Ui
     }
   }
   return output
-}
-
-/** The connection's buffer of incomplete messages went over MAX_SPLITTER_BUFFER_BYTES (the library's decoder throws the same). */
-export class NoiseBufferOverflowError extends Error {
-  override name = 'NoiseBufferOverflowError'
-}
-
-/**
- * Splits received bytes into Noise messages (2-byte big-endian length,
- * then the message), as the library's decoder does: parts stay views of
- * the bytes received, an empty message is skipped, and more than
- * MAX_SPLITTER_BUFFER_BYTES held throws. It waits for a length prefix
- * without throwing (see the file's comment).
- */
-export class MessageSplitter {
-  private readonly buffer: Uint8ArrayList
-
-  constructor () {
-    this.buffer = new Uint8ArrayList()
-  }
-
-  /** The messages that `data` completes, in order. */
-  * decode (data: Uint8Array | Uint8ArrayList): Generator<Uint8ArrayList> {
-    this.buffer.append(data)
-    if (this.buffer.byteLength > MAX_SPLITTER_BUFFER_BYTES) throw new NoiseBufferOverflowError(`Buffer length limit exceeded - ${this.buffer.byteLength}/${MAX_SPLITTER_BUFFER_BYTES}`)
-    while (this.buffer.byteLength >= LENGTH_PREFIX_BYTES) {
-      const end = LENGTH_PREFIX_BYTES + this.buffer.getUint16(0)
-      if (this.buffer.byteLength < end) break
-      const message = this.buffer.sublist(LENGTH_PREFIX_BYTES, end)
-      this.buffer.consume(end)
-      if (message.byteLength > 0) yield message
-    }
-  }
 }

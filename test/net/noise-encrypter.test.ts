@@ -7,7 +7,7 @@ import { multiaddrConnectionPair } from '@libp2p/utils'
 import type { MessageStream, Upgrader } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { noiseCrypto } from '../../src/net/noise-crypto.js'
-import { hasReceiveWithoutCopy, MessageSplitter, noiseEncrypter, NoiseBufferOverflowError } from '../../src/net/noise-encrypter.js'
+import { hasReceiveWithoutCopy, noiseEncrypter } from '../../src/net/noise-encrypter.js'
 
 /** The private parts of the library's encrypted connection this test reaches into (the file under test relies on them too). */
 interface EncryptedStreamInternals {
@@ -34,12 +34,11 @@ async function securedPair (): Promise<[MessageStream, MessageStream]> {
 const sha = (b: Uint8Array | Uint8ArrayList): string => createHash('sha256').update(b instanceof Uint8Array ? b : b.subarray()).digest('hex')
 
 describe('net/noise-encrypter', () => {
-  it('gives the installed noise library\'s connections the copy-free receive step and the splitter, both directions', async () => {
+  it('gives the installed noise library\'s connections the copy-free receive step, both directions', async () => {
     const [a, b] = await securedPair()
     try {
       expect(hasReceiveWithoutCopy(a)).to.equal(true)
       expect(hasReceiveWithoutCopy(b)).to.equal(true)
-      for (const c of [a, b]) expect((c as unknown as { decoder: unknown }).decoder).to.be.instanceOf(MessageSplitter)
     } finally {
       a.abort(new Error('test over'))
       b.abort(new Error('test over'))
@@ -90,26 +89,5 @@ describe('net/noise-encrypter', () => {
       a.abort(new Error('test over'))
       b.abort(new Error('test over'))
     }
-  })
-
-  it('splits messages whatever the reads (a length prefix cut in two, the largest message), and skips an empty message', () => {
-    const messages = [randomBytes(70), new Uint8Array(0), randomBytes(3000), randomBytes(65_535), randomBytes(1)]
-    const wire = Buffer.concat(messages.flatMap(m => [Buffer.from([m.byteLength >> 8, m.byteLength & 0xff]), m]))
-    const expected = messages.filter(m => m.byteLength > 0).map(m => sha(m))
-    for (const readBytes of [2, 3, 71, 1000, 25_000, wire.byteLength]) {
-      const splitter = new MessageSplitter()
-      const got: string[] = []
-      for (let at = 0; at < wire.byteLength; at += readBytes) {
-        for (const message of splitter.decode(wire.subarray(at, at + readBytes))) got.push(sha(message))
-      }
-      expect(got, `reads of ${readBytes} bytes`).to.deep.equal(expected)
-    }
-  })
-
-  it('throws once more than 16 MiB of incomplete messages are held', () => {
-    const splitter = new MessageSplitter()
-    const noMessageYet = Buffer.from([0xff, 0xff])
-    expect([...splitter.decode(noMessageYet)]).to.deep.equal([])
-    expect(() => [...splitter.decode(new Uint8Array(16 * 1024 * 1024))]).to.throw(NoiseBufferOverflowError)
   })
 })
