@@ -168,7 +168,7 @@ const nodeFlags = [...(process.env.SWARMCDN_BENCH_DEFAULT_FLAGS === '1' ? [] : S
 
 /** An older build's bench script whose swarmcdn client runs in every round too (SWARMCDN_BENCH_COMPARE), for before/after under the same load. */
 const compareScript = process.env.SWARMCDN_BENCH_COMPARE
-/** Another build's bin/swarmcdn.js (anywhere: it runs its own dist/): its whole `get --peer` and `get --web-seed` run in every round too, before this build's in even rounds, after them in odd ones (SWARMCDN_BENCH_COMPARE_LAUNCHER). */
+/** Another build's bin/swarmcdn.js (anywhere: it runs its own dist/, as a command, so with its own node flags): its whole `get --peer` and `get --web-seed` run in every round too, before this build's in even rounds, after them in odd ones (SWARMCDN_BENCH_COMPARE_LAUNCHER). */
 const compareLauncher = process.env.SWARMCDN_BENCH_COMPARE_LAUNCHER
 
 async function runChild (args: string[], script = fileURLToPath(import.meta.url)): Promise<ClientReport> {
@@ -273,10 +273,13 @@ async function main (): Promise<void> {
       let curl: ClientReport | undefined
       let compared: { command: ClientReport, commandWebSeed: ClientReport } | undefined
       if (withCommands) {
+        // This build runs on this node with nodeFlags (SWARMCDN_BENCH_CLIENT_EXTRA_FLAGS can profile it); another
+        // build's launcher runs as a command, so with the node and the V8 flags its own shell line names.
         const getCommands = async (launcher: string): Promise<{ command: ClientReport, commandWebSeed: ClientReport }> => {
-          const command = await runCommand('swarmcdn get', [process.execPath, ...nodeFlags, launcher, 'get', manifest.contentId, '--peer', addr, '-o', out], out, manifest.lengthBytes)
+          const start = launcher === LAUNCHER ? [process.execPath, ...nodeFlags, launcher] : [launcher]
+          const command = await runCommand('swarmcdn get', [...start, 'get', manifest.contentId, '--peer', addr, '-o', out], out, manifest.lengthBytes)
           await rm(out, { force: true })
-          const commandWebSeed = await runCommand('swarmcdn get --web-seed', [process.execPath, ...nodeFlags, launcher, 'get', manifest.contentId, '--web-seed', itemUrl, '-o', out], out, manifest.lengthBytes)
+          const commandWebSeed = await runCommand('swarmcdn get --web-seed', [...start, 'get', manifest.contentId, '--web-seed', itemUrl, '-o', out], out, manifest.lengthBytes)
           await rm(out, { force: true })
           return { command, commandWebSeed }
         }

@@ -1,5 +1,5 @@
 #!/bin/sh
-':' //; p=$(readlink -f "$0" 2>/dev/null || echo "$0"); d=${p%/*}/..; for n in "$d/node_modules/node/bin/node" "$d/../node/bin/node"; do [ -x "$n" ] && exec "$n" --max-semi-space-size=2 "$p" "$@"; done; exec node --max-semi-space-size=2 "$p" "$@"
+':' //; p=$(readlink -f "$0" 2>/dev/null || echo "$0"); d=${p%/*}/..; for n in "$d/node_modules/node/bin/node" "$d/../node/bin/node"; do [ -x "$n" ] && exec "$n" --max-semi-space-size=2 --incremental-marking-soft-trigger=90 --incremental-marking-hard-trigger=95 --expose-gc "$p" "$@"; done; exec node --max-semi-space-size=2 --incremental-marking-soft-trigger=90 --incremental-marking-hard-trigger=95 --expose-gc "$p" "$@"
 // The launcher, both a POSIX shell script and an ES module. As a command,
 // the shell line above runs this file on the Node 24 runtime installed
 // with swarmcdn (the npm package `node`, nested or beside swarmcdn),

@@ -25,11 +25,15 @@ import { PartialDownload } from './partial-download.js'
 import { acquireFileLock, type LockOwner } from './file-lock.js'
 import { assertOutputWritable, isCompleteCopy, outputError, resolveOutputPath } from './download-target.js'
 import { fetchWebSeedManifest, isWebSeedAddress, WebSeedConnection } from './web-seed-source.js'
+import { ArrayBufferGc } from './array-buffer-gc.js'
 
 /** Bytes of pieces we let one source have in flight: 8 x 1 MiB hides a fast link's round trip. */
 export const IN_FLIGHT_BYTES_PER_SOURCE = 8 * 1024 * 1024
 /** Bytes of pieces in flight over all sources; with verification and write one piece per source, this bounds memory. */
 export const IN_FLIGHT_BYTES_TOTAL = 64 * 1024 * 1024
+
+/** One for the process: the memory it watches is the process's (array-buffer-gc.ts says why). */
+const arrayBufferGc = new ArrayBufferGc()
 
 /** The download could not finish: no source could deliver, with each source's reason. */
 export class DownloadFailedError extends Error {
@@ -298,6 +302,7 @@ async function runSession (
           const data = chunks
           writing = (async () => {
             await partial.writePiece(index, data)
+            arrayBufferGc.check()
             onFetched()
             init.onPieceVerified?.(index)
             init.onPieceStored?.(index, sourceId, pieceBytesLength(data))

@@ -24,7 +24,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 const CHACHA20_POLY1305 = 'chacha20-poly1305'
 const TAG_BYTES = 16
 /** Below this many bytes the library's default (WebAssembly) cipher is the faster one (its own threshold). */
-const SMALL_MESSAGE_BYTES = 1200
+export const SMALL_MESSAGE_BYTES = 1200
 
 const keyObjects = new WeakMap<Uint8Array, { bytes: Buffer, key: KeyObject }>()
 

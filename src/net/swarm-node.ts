@@ -7,8 +7,8 @@
  */
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { tcp, type TCPSocketOptions } from '@libp2p/tcp'
-import { noise } from '@chainsafe/libp2p-noise'
 import { noiseCrypto } from './noise-crypto.js'
+import { noiseEncrypter } from './noise-encrypter.js'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import type { PrivateKey } from '@libp2p/interface'
@@ -185,8 +185,9 @@ async function createNode (init: SwarmNodeInit): Promise<SwarmNode> {
     // The relay transport dials relayed addresses and listens on relays the overlay picks
     // (relay-reservations.ts); it never looks for relays by itself (no `/p2p-circuit` listen address).
     transports: [tcp(localAddress != null ? { dialOpts: { localAddress } as TCPSocketOptions } : {}), circuitRelayTransport({ reservationConcurrency: 2 })],
-    // Session keys become KeyObjects once, not per message (noise-crypto.ts says why).
-    connectionEncrypters: [noise({ crypto: noiseCrypto })],
+    // Session keys become KeyObjects once, not per message (noise-crypto.ts says why);
+    // a received message is not copied before it is decrypted (noise-encrypter.ts).
+    connectionEncrypters: [noiseEncrypter({ crypto: noiseCrypto })],
     streamMuxers: [yamux({
       streamOptions: { maxStreamWindowSize: init.maxStreamWindowBytes ?? DEFAULT_MAX_STREAM_WINDOW_BYTES }
     })],
