@@ -129,6 +129,8 @@ export class UploadPolicy {
   private readonly spreads = new Map<string, PieceSpread>()
   /** Item -> its admitted requesters, in admission order (the set's size is the item's requester count). */
   private readonly requestersOf = new Map<string, Set<Admitted>>()
+  /** Busy mode: the items that are busy now (a decision looks at their requesters). */
+  private readonly busyItems = new Set<string>()
   /** Peer -> its admitted requesters, in admission order. */
   private readonly requestersOfPeer = new Map<string, Set<Admitted>>()
   /**
@@ -219,6 +221,7 @@ export class UploadPolicy {
     addTo(this.requestersOfPeer, who.peerId, a)
     const requesters = (this.requestersOf.get(who.item) as Set<Admitted>).size
     if (this.threshold != null && requesters === this.threshold) this.busyTimes++
+    if (this.isBusy(who.item)) this.busyItems.add(who.item)
     const changes = this.decide(nowMs)
     const mine = changes.findIndex(c => c.key === key)
     if (mine >= 0) changes.splice(mine, 1)
@@ -257,6 +260,7 @@ export class UploadPolicy {
     const wasBusy = this.isBusy(item)
     const n = removeFrom(this.requestersOf, item, a)
     removeFrom(this.requestersOfPeer, a.who.peerId, a)
+    if (wasBusy && !this.isBusy(item)) this.busyItems.delete(item)
     if (n <= 0) this.spreads.delete(item)
     else {
       this.spreads.get(item)?.forget(key)
@@ -373,10 +377,7 @@ export class UploadPolicy {
         for (const a of this.admitted.values()) due = this.idleDue(nowMs, a, due)
       } else {
         // Only a busy item's requesters hold slots: the long tail's (most of an origin's requesters) are skipped whole.
-        for (const [item, requesters] of this.requestersOf) {
-          if (!this.isBusy(item)) continue
-          for (const a of requesters) due = this.idleDue(nowMs, a, due)
-        }
+        for (const item of this.busyItems) for (const a of this.requestersOf.get(item) as Set<Admitted>) due = this.idleDue(nowMs, a, due)
       }
     }
     return Number.isFinite(due) ? due : undefined
@@ -414,9 +415,7 @@ export class UploadPolicy {
       if (out.length > 0 && out[out.length - 1].seq > a.seq) sorted = false
       out.push(a)
     }
-    for (const [item, requesters] of this.requestersOf) {
-      if (this.isBusy(item)) for (const a of requesters) take(a)
-    }
+    for (const item of this.busyItems) for (const a of this.requestersOf.get(item) as Set<Admitted>) take(a)
     for (const a of this.recheck) take(a)
     this.recheck = []
     if (!sorted) out.sort(bySeq)
