@@ -167,6 +167,13 @@ export class UploadSlots {
    * and returns who changed state. Requesters not listed are forgotten.
    */
   update (nowMs: number, requesters: readonly UploadRequester[]): SlotDecision {
+    // An origin's decisions mostly pass nobody (its requesters are the long tail, outside the slots): with
+    // nobody before either, only the periods move, exactly as the full pass below would move them.
+    if (requesters.length === 0 && this.regular.size === 0 && this.optimistic.size === 0 && this.waitingSince.size === 0) {
+      if (nowMs >= this.nextRechokeMs) this.nextRechokeMs = nowMs + this.rechokeIntervalMs
+      if (nowMs >= this.nextOptimisticMs) this.nextOptimisticMs = nowMs + this.optimisticIntervalMs
+      return { choke: [], unchoke: [] }
+    }
     // Runs on every admit, release and request of an uploader: a few requesters most of the time, so small
     // lists are scanned instead of hashed (no Sets built per call).
     const before = this.unchoked()
