@@ -140,7 +140,7 @@ export class UploadPolicy {
    * that is not busy is, after each decision, unchoked unless penalized,
    * and no decision can change that (see `decide`).
    */
-  private recheck: Admitted[] = []
+  private readonly recheck: Admitted[] = []
   private nextSeq = 0
   private decisions = 0
   private readonly received = new Map<string, Array<{ atMs: number, bytes: number }>>()
@@ -408,18 +408,19 @@ export class UploadPolicy {
     if (this.threshold == null) return undefined
     const mark = ++this.decisions
     const out: Admitted[] = []
-    let sorted = true
-    const take = (a: Admitted): void => {
-      if (a.mark === mark || this.admitted.get(a.key) !== a) return
-      a.mark = mark
-      if (out.length > 0 && out[out.length - 1].seq > a.seq) sorted = false
-      out.push(a)
-    }
-    for (const item of this.busyItems) for (const a of this.requestersOf.get(item) as Set<Admitted>) take(a)
-    for (const a of this.recheck) take(a)
-    this.recheck = []
-    if (!sorted) out.sort(bySeq)
+    for (const item of this.busyItems) for (const a of this.requestersOf.get(item) as Set<Admitted>) this.takeCandidate(a, mark, out)
+    for (const a of this.recheck) this.takeCandidate(a, mark, out)
+    this.recheck.length = 0
+    // Each busy item's requesters and the recheck list are in admission order; together they may not be.
+    for (let i = 1; i < out.length; i++) if (out[i - 1].seq > out[i].seq) { out.sort(bySeq); break }
     return out
+  }
+
+  private takeCandidate (a: Admitted, mark: number, out: Admitted[]): void {
+    // Once per decision, and not when it left since it was put on the recheck list.
+    if (a.mark === mark || this.admitted.get(a.key) !== a) return
+    a.mark = mark
+    out.push(a)
   }
 
   /** Periodic recomputation (rechoke, optimistic rotation). */
@@ -491,12 +492,6 @@ export class UploadPolicy {
   }
 }
 
-/**
- * A requester's slot group (UploadSlots `groupPreempts`): its network, which
- * costs an attacker more than peer ids, else (an address without an IP, a
- * relay's) its peer id; none without an address (the simulator's
- * requesters, which carry `near` instead).
- */
 const NO_REQUESTERS: ReadonlySet<Admitted> = new Set()
 
 function bySeq (a: Admitted, b: Admitted): number { return a.seq - b.seq }
@@ -516,6 +511,12 @@ function removeFrom (map: Map<string, Set<Admitted>>, key: string, a: Admitted):
   return set.size
 }
 
+/**
+ * A requester's slot group (UploadSlots `groupPreempts`): its network, which
+ * costs an attacker more than peer ids, else (an address without an IP, a
+ * relay's) its peer id; none without an address (the simulator's
+ * requesters, which carry `near` instead).
+ */
 function groupOf (who: PolicyRequester): string | undefined {
   if (who.remoteAddr === undefined) return undefined
   return sourceNetworkOf(who.remoteAddr, false) ?? `peer:${who.peerId}`
