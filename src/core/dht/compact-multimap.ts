@@ -32,6 +32,18 @@ export class CompactMultimap<V extends object> {
     return e === undefined ? NONE : Array.isArray(e) ? e : [e as V]
   }
 
+  /** `key`'s value when it has exactly one (most keys), else undefined; allocates nothing, unlike `values`. */
+  one (key: string): V | undefined {
+    const e = this.entries.get(key)
+    return e === undefined || Array.isArray(e) ? undefined : e as V
+  }
+
+  /** `key`'s oldest value, without allocating. */
+  first (key: string): V | undefined {
+    const e = this.entries.get(key)
+    return e === undefined ? undefined : Array.isArray(e) ? (e as readonly V[])[0] : e as V
+  }
+
   /** The keys with values, in the order they got their first; removing values while walking them is safe (a Map's iteration). */
   keys (): IterableIterator<string> { return this.entries.keys() }
 

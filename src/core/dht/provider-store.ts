@@ -148,7 +148,7 @@ export class ProviderStore {
     if (network !== null) this.byNetwork.set(network, this.recordsFromNetwork(network) + 1)
     const countsFromMs = source === undefined || source.countsFromMs <= nowMs ? 0 : source.countsFromMs
     // The key's string as its other records hold it: keyToHex makes a new one per call (80 bytes).
-    const r: ProviderRecord = { provider, expiresAtMs, countsFromMs, network, key: this.records.values(hex)[0]?.key ?? hex }
+    const r: ProviderRecord = { provider, expiresAtMs, countsFromMs, network, key: this.records.first(hex)?.key ?? hex }
     this.records.add(hex, r)
     this.byProvider.add(provider.peerId, r)
     this.total++
@@ -159,6 +159,9 @@ export class ProviderStore {
   get (nowMs: number, key: Key, limit = this.maxProvidersPerKey): Contact[] {
     const hex = keyToHex(key)
     this.pruneKey(nowMs, hex)
+    // One record (most keys at a member): no copies to filter, sort and slice.
+    const one = this.records.one(hex)
+    if (one !== undefined) return one.countsFromMs <= nowMs && limit >= 1 ? [one.provider] : []
     const counted = this.records.values(hex).filter(r => r.countsFromMs <= nowMs)
     return counted.sort((a, b) => b.expiresAtMs - a.expiresAtMs).slice(0, limit).map(r => r.provider)
   }
@@ -189,15 +192,25 @@ export class ProviderStore {
     return before - this.total
   }
 
+  // `prune` runs this on every key: a key with one record allocates nothing.
   private pruneKey (nowMs: number, hex: string): void {
+    const one = this.records.one(hex)
+    if (one !== undefined) {
+      if (one.expiresAtMs <= nowMs) this.delete(one)
+      return
+    }
     for (const r of this.records.values(hex)) if (r.expiresAtMs <= nowMs) this.delete(r)
   }
 
   private recordOf (hex: string, peerId: string): ProviderRecord | undefined {
+    const one = this.records.one(hex)
+    if (one !== undefined) return one.provider.peerId === peerId ? one : undefined
     return this.records.values(hex).find(r => r.provider.peerId === peerId)
   }
 
   private fromNetwork (hex: string, network: string): number {
+    const one = this.records.one(hex)
+    if (one !== undefined) return one.network === network ? 1 : 0
     let n = 0
     for (const r of this.records.values(hex)) if (r.network === network) n++
     return n
@@ -210,7 +223,7 @@ export class ProviderStore {
    * one of its own.
    */
   private sharedNetwork (peerId: string, network: string | null): string | null {
-    const first = this.byProvider.values(peerId)[0]
+    const first = this.byProvider.first(peerId)
     return first !== undefined && first.network === network ? first.network : network
   }
 

@@ -113,6 +113,10 @@ interface Admitted {
   /** Scratch of the last `decide`: it went idle in it; it was passed to the slots. */
   justIdled: boolean
   managed: boolean
+  /** Admission order (the order of `admitted`): a decision walks requesters in it. */
+  seq: number
+  /** The `decide` that last took it as a candidate (dedupes the candidate list). */
+  mark: number
 }
 
 /** Upload slots + busy mode + piece spreading for one node (see the file's rules). */
@@ -123,8 +127,22 @@ export class UploadPolicy {
   private readonly admitted = new Map<string, Admitted>()
   /** Item -> what a busy origin served of it; dropped when its last requester leaves. */
   private readonly spreads = new Map<string, PieceSpread>()
-  /** Item -> admitted requesters. */
-  private readonly requestersOf = new Map<string, number>()
+  /** Item -> its admitted requesters, in admission order (the set's size is the item's requester count). */
+  private readonly requestersOf = new Map<string, Set<Admitted>>()
+  /** Busy mode: the items that are busy now (a decision looks at their requesters). */
+  private readonly busyItems = new Set<string>()
+  /** Peer -> its admitted requesters, in admission order. */
+  private readonly requestersOfPeer = new Map<string, Set<Admitted>>()
+  /**
+   * Busy mode: requesters whose state a `decide` must look at although their
+   * item is not busy (just admitted, their item just stopped being busy,
+   * their peer's penalty began or ended). Every other requester of an item
+   * that is not busy is, after each decision, unchoked unless penalized,
+   * and no decision can change that (see `decide`).
+   */
+  private readonly recheck: Admitted[] = []
+  private nextSeq = 0
+  private decisions = 0
   private readonly received = new Map<string, Array<{ atMs: number, bytes: number }>>()
   /** Unchoked requesters holding a slot, as of the last decision. */
   private slotsHeld = 0
@@ -177,29 +195,33 @@ export class UploadPolicy {
   }
 
   /** True when `item` has enough requesters to be busy (its choked requesters should use peers). */
-  isBusy (item: string): boolean { return isBusyItem(this.requestersOf.get(item) ?? 0, this.threshold) }
+  isBusy (item: string): boolean { return isBusyItem(this.requestersOf.get(item)?.size ?? 0, this.threshold) }
 
   /** Every requester of `item` (to tell them `have`). */
   keysOf (item: string): string[] {
     const out: string[] = []
-    for (const [key, a] of this.admitted) if (a.who.item === item) out.push(key)
+    for (const a of this.requestersOf.get(item) ?? NO_REQUESTERS) out.push(a.key)
     return out
   }
 
   /** Choked requesters of `item` (to name alternatives to them again). */
   chokedOf (item: string): string[] {
     const out: string[] = []
-    for (const [key, a] of this.admitted) if (a.choked && a.who.item === item) out.push(key)
+    for (const a of this.requestersOf.get(item) ?? NO_REQUESTERS) if (a.choked) out.push(a.key)
     return out
   }
 
   /** Admits requester `key`; returns the OTHER requesters whose state changed (the new one reads `isChoked(key)`). */
   admit (nowMs: number, key: string, who: PolicyRequester): ChokeChange[] {
     if (this.admitted.has(key)) return []
-    this.admitted.set(key, { key, who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false })
-    const requesters = (this.requestersOf.get(who.item) ?? 0) + 1
-    this.requestersOf.set(who.item, requesters)
+    const a: Admitted = { key, who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false, seq: this.nextSeq++, mark: 0 }
+    this.admitted.set(key, a)
+    this.recheck.push(a)
+    addTo(this.requestersOf, who.item, a)
+    addTo(this.requestersOfPeer, who.peerId, a)
+    const requesters = (this.requestersOf.get(who.item) as Set<Admitted>).size
     if (this.threshold != null && requesters === this.threshold) this.busyTimes++
+    if (this.isBusy(who.item)) this.busyItems.add(who.item)
     const changes = this.decide(nowMs)
     const mine = changes.findIndex(c => c.key === key)
     if (mine >= 0) changes.splice(mine, 1)
@@ -216,9 +238,10 @@ export class UploadPolicy {
 
   /** Every requester of `peerId` left (its connection closed). */
   releasePeer (nowMs: number, peerId: string): ChokeChange[] {
+    const mine = this.requestersOfPeer.get(peerId)
+    if (mine === undefined) return []
     const keys: string[] = []
-    for (const [key, a] of this.admitted) if (a.who.peerId === peerId) keys.push(key)
-    if (keys.length === 0) return []
+    for (const a of mine) keys.push(a.key)
     for (const key of keys.slice(0, -1)) this.dropAdmitted(key)
     return this.release(nowMs, keys[keys.length - 1])
   }
@@ -234,8 +257,16 @@ export class UploadPolicy {
     if (a == null) return false
     this.admitted.delete(key)
     const item = a.who.item
-    const n = (this.requestersOf.get(item) ?? 1) - 1
-    if (n <= 0) { this.requestersOf.delete(item); this.spreads.delete(item) } else { this.requestersOf.set(item, n); this.spreads.get(item)?.forget(key) }
+    const wasBusy = this.isBusy(item)
+    const n = removeFrom(this.requestersOf, item, a)
+    removeFrom(this.requestersOfPeer, a.who.peerId, a)
+    if (wasBusy && !this.isBusy(item)) this.busyItems.delete(item)
+    if (n <= 0) this.spreads.delete(item)
+    else {
+      this.spreads.get(item)?.forget(key)
+      // Its requesters leave the slots: the next decision unchokes them.
+      if (wasBusy && !this.isBusy(item)) for (const other of this.requestersOf.get(item) as Set<Admitted>) this.recheck.push(other)
+    }
     return true
   }
 
@@ -312,7 +343,12 @@ export class UploadPolicy {
     a.sentUnconfirmed = undefined
     this.penalized.delete(a.who.peerId)
     this.penalized.set(a.who.peerId, nowMs + this.stallPenaltyMs)
-    if (this.penalized.size > MAX_TRACKED_PEERS) this.penalized.delete(this.penalized.keys().next().value as string)
+    this.recheckPeer(a.who.peerId)
+    if (this.penalized.size > MAX_TRACKED_PEERS) {
+      const forgotten = this.penalized.keys().next().value as string
+      this.penalized.delete(forgotten)
+      this.recheckPeer(forgotten)
+    }
     a.stalledOut = true
     return this.decide(nowMs)
   }
@@ -337,12 +373,54 @@ export class UploadPolicy {
     // A slot holder that goes idle must give its slot up on time, at once if its time passed while nothing ran
     // (a slow machine): the scan takes only holders the next decision would idle, so it cannot spin the timer.
     if (this.init.regularSlots !== Infinity) {
-      for (const a of this.admitted.values()) {
-        if (a.choked || a.idle || (a.pending > 0 && a.reads) || this.penalized.has(a.who.peerId) || !(this.threshold == null || this.isBusy(a.who.item))) continue
-        due = Math.min(due, Math.max(nowMs, a.lastActiveMs + this.idleSlotMs))
+      if (this.threshold == null) {
+        for (const a of this.admitted.values()) due = this.idleDue(nowMs, a, due)
+      } else {
+        // Only a busy item's requesters hold slots: the long tail's (most of an origin's requesters) are skipped whole.
+        for (const item of this.busyItems) for (const a of this.requestersOf.get(item) as Set<Admitted>) due = this.idleDue(nowMs, a, due)
       }
     }
     return Number.isFinite(due) ? due : undefined
+  }
+
+  /** `due`, or earlier when slot holder `a` goes idle before it. */
+  private idleDue (nowMs: number, a: Admitted, due: number): number {
+    if (a.choked || a.idle || (a.pending > 0 && a.reads) || this.penalized.has(a.who.peerId) || !(this.threshold == null || this.isBusy(a.who.item))) return due
+    return Math.min(due, Math.max(nowMs, a.lastActiveMs + this.idleSlotMs))
+  }
+
+  /** Busy mode: `peerId`'s penalty began or ended; its requesters of items that are not busy change state at the next decision. */
+  private recheckPeer (peerId: string): void {
+    if (this.threshold == null) return
+    for (const a of this.requestersOfPeer.get(peerId) ?? NO_REQUESTERS) this.recheck.push(a)
+  }
+
+  /**
+   * The requesters a decision can change, in admission order: undefined
+   * (all of them) without busy mode; with it, the requesters of busy items and those in
+   * `recheck`. Why the others need no look: a requester of an item that is
+   * not busy is not eligible, so the decision sets it choked exactly when
+   * it is penalized; it was set so at the last decision, and what could
+   * change that since (admission, the item leaving busy, a penalty
+   * beginning or ending) put it in `recheck`.
+   */
+  private candidates (): Admitted[] | undefined {
+    if (this.threshold == null) return undefined
+    const mark = ++this.decisions
+    const out: Admitted[] = []
+    for (const item of this.busyItems) for (const a of this.requestersOf.get(item) as Set<Admitted>) this.takeCandidate(a, mark, out)
+    for (const a of this.recheck) this.takeCandidate(a, mark, out)
+    this.recheck.length = 0
+    // Each busy item's requesters and the recheck list are in admission order; together they may not be.
+    for (let i = 1; i < out.length; i++) if (out[i - 1].seq > out[i].seq) { out.sort(bySeq); break }
+    return out
+  }
+
+  private takeCandidate (a: Admitted, mark: number, out: Admitted[]): void {
+    // Once per decision, and not when it left since it was put on the recheck list.
+    if (a.mark === mark || this.admitted.get(a.key) !== a) return
+    a.mark = mark
+    out.push(a)
   }
 
   /** Periodic recomputation (rechoke, optimistic rotation). */
@@ -364,12 +442,13 @@ export class UploadPolicy {
   // Runs on every admit, release and request and at every rechoke (a simulated day calls it millions of
   // times): no closures, and the sets and maps of the straightforward version are flags on Admitted.
   private decide (nowMs: number): ChokeChange[] {
-    if (this.penalized.size > 0) for (const [peerId, untilMs] of this.penalized) if (untilMs <= nowMs) this.penalized.delete(peerId)
+    if (this.penalized.size > 0) for (const [peerId, untilMs] of this.penalized) if (untilMs <= nowMs) { this.penalized.delete(peerId); this.recheckPeer(peerId) }
+    const candidates = this.candidates()
     // A slot held idle is taken back now: left out of this update, the slots forget it and give its place to the best waiting.
     // With unlimited slots nobody waits for one: idleness costs nothing.
     const idling = this.init.regularSlots !== Infinity
     const managed: Admitted[] = []
-    for (const a of this.admitted.values()) {
+    for (const a of candidates ?? this.admitted.values()) {
       a.justIdled = idling && !a.choked && !a.idle && (a.pending === 0 || !a.reads) && this.eligible(a) && nowMs - a.lastActiveMs >= this.idleSlotMs
       if (a.justIdled) a.idle = true
       a.managed = !a.justIdled && this.eligible(a)
@@ -399,7 +478,7 @@ export class UploadPolicy {
     this.slotsHeld = 0
     for (const r of requesters) if (this.slots.isUnchoked(r.id)) this.slotsHeld++
     let changes: ChokeChange[] | undefined
-    for (const a of this.admitted.values()) {
+    for (const a of candidates ?? this.admitted.values()) {
       const choked = this.isPenalized(a) || ((a.managed || a.justIdled) ? !this.slots.isUnchoked(a.key) : false)
       if (choked === a.choked) continue
       a.choked = choked
@@ -411,6 +490,25 @@ export class UploadPolicy {
     }
     return changes ?? []
   }
+}
+
+const NO_REQUESTERS: ReadonlySet<Admitted> = new Set()
+
+function bySeq (a: Admitted, b: Admitted): number { return a.seq - b.seq }
+
+function addTo (map: Map<string, Set<Admitted>>, key: string, a: Admitted): void {
+  const set = map.get(key)
+  if (set === undefined) map.set(key, new Set([a]))
+  else set.add(a)
+}
+
+/** Removes `a` from `key`'s set (the set too once empty); returns how many are left. */
+function removeFrom (map: Map<string, Set<Admitted>>, key: string, a: Admitted): number {
+  const set = map.get(key)
+  if (set === undefined) return 0
+  set.delete(a)
+  if (set.size === 0) map.delete(key)
+  return set.size
 }
 
 /**

@@ -167,13 +167,21 @@ export class UploadSlots {
    * and returns who changed state. Requesters not listed are forgotten.
    */
   update (nowMs: number, requesters: readonly UploadRequester[]): SlotDecision {
-    const before = new Set(this.unchoked())
-    const present = new Set<string>()
-    for (const r of requesters) present.add(r.id)
+    // An origin's decisions mostly pass nobody (its requesters are the long tail, outside the slots): with
+    // nobody before either, only the periods move, exactly as the full pass below would move them.
+    if (requesters.length === 0 && this.regular.size === 0 && this.optimistic.size === 0 && this.waitingSince.size === 0) {
+      if (nowMs >= this.nextRechokeMs) this.nextRechokeMs = nowMs + this.rechokeIntervalMs
+      if (nowMs >= this.nextOptimisticMs) this.nextOptimisticMs = nowMs + this.optimisticIntervalMs
+      return { choke: [], unchoke: [] }
+    }
+    // Runs on every admit, release and request of an uploader: a few requesters most of the time, so small
+    // lists are scanned instead of hashed (no Sets built per call).
+    const before = this.unchoked()
+    const present = requesters.length > SCAN_LIMIT ? new Set(requesters.map(r => r.id)) : undefined
     // Deleting the entry being visited is safe in a Set's or Map's iteration: no copies (this runs at every rechoke).
-    for (const id of this.regular) if (!present.has(id)) this.regular.delete(id)
-    for (const id of this.optimistic) if (!present.has(id)) this.optimistic.delete(id)
-    for (const id of this.waitingSince.keys()) if (!present.has(id)) this.waitingSince.delete(id)
+    for (const id of this.regular) if (!listed(id, requesters, present)) this.regular.delete(id)
+    for (const id of this.optimistic) if (!listed(id, requesters, present)) this.optimistic.delete(id)
+    if (this.waitingSince.size > 0) for (const id of this.waitingSince.keys()) if (!listed(id, requesters, present)) this.waitingSince.delete(id)
 
     const nearClass = this.nearFirst ? farIsOne : noClass
     let best = [...requesters].sort((a, b) => (nearClass(a) - nearClass(b)) ||
@@ -226,12 +234,24 @@ export class UploadSlots {
     }
     for (const id of this.unchoked()) this.waitingSince.delete(id)
 
-    const after = new Set(this.unchoked())
+    // `regular` and `optimistic` never share an id, so neither list has duplicates.
+    const after = this.unchoked()
+    const wasUnchoked = before.length > SCAN_LIMIT ? new Set(before) : undefined
     return {
-      choke: [...before].filter(id => !after.has(id)),
-      unchoke: [...after].filter(id => !before.has(id))
+      choke: before.filter(id => !this.isUnchoked(id)),
+      unchoke: after.filter(id => !(wasUnchoked !== undefined ? wasUnchoked.has(id) : before.includes(id)))
     }
   }
+}
+
+/** Lists up to this long are scanned for an id rather than put in a Set. */
+const SCAN_LIMIT = 16
+
+/** True when `id` is one of `requesters` (`present`: their ids, when the list is long). */
+function listed (id: string, requesters: readonly UploadRequester[], present: Set<string> | undefined): boolean {
+  if (present !== undefined) return present.has(id)
+  for (const r of requesters) if (r.id === id) return true
+  return false
 }
 
 function farIsOne (r: UploadRequester): number { return r.near !== true ? 1 : 0 }

@@ -25,6 +25,32 @@ describe('core/swarm/upload-policy', () => {
     expect(p.admitPiece(22, `c${c}`, 3)).to.equal(false)
   })
 
+  it('unchokes a crowd once its item is no longer busy, and chokes a stalled peer\'s long-tail requests until its penalty ends', () => {
+    const p = new UploadPolicy({ ...originUploadPolicy(), regularSlots: 1, optimisticSlots: 0 })
+    p.admit(0, 'x:tail', { item: 'tail', peerId: 'x', pieceCount: 8 })
+    for (let i = 0; i < 6; i++) p.admit(10, `c${i}:hit`, { item: 'hit', peerId: `c${i}`, pieceCount: 8 })
+    const choked = [...Array(6).keys()].filter(i => p.isChoked(`c${i}:hit`))
+    expect(choked).to.have.length(5)
+    // Three choked ones leave: three requesters are left, under the threshold of 4, and the two still choked are served.
+    const changes = choked.slice(0, 3).flatMap(i => p.release(20, `c${i}:hit`))
+    expect(p.isBusy('hit')).to.equal(false)
+    for (const i of choked.slice(3)) {
+      expect(p.isChoked(`c${i}:hit`)).to.equal(false)
+      expect(changes).to.deep.include({ key: `c${i}:hit`, choked: false })
+    }
+    expect(p.isChoked('x:tail')).to.equal(false)
+    // x's other stream stops reading: its long-tail request is choked with it, for the penalty's 60 s.
+    p.admit(30, 'x:other', { item: 'other', peerId: 'x', pieceCount: 8 })
+    expect(p.stalled(31, 'x:other')).to.deep.equal([{ key: 'x:tail', choked: true }])
+    p.release(32, 'x:other')
+    expect(p.isChoked('x:tail')).to.equal(true)
+    expect(p.nextDeadlineMs(33)).to.be.at.most(31 + 60_000)
+    expect(p.timer(31 + 59_999)).to.deep.equal([])
+    expect(p.timer(31 + 60_000)).to.deep.equal([{ key: 'x:tail', choked: false }])
+    expect(p.keysOf('hit')).to.deep.equal([...Array(6).keys()].filter(i => !choked.slice(0, 3).includes(i)).map(i => `c${i}:hit`))
+    expect(p.releasePeer(31 + 60_001, 'nobody')).to.deep.equal([])
+  })
+
   it('a closed connection releases every requester of that peer and hands its slot on', () => {
     const p = new UploadPolicy({ regularSlots: 1, optimisticSlots: 0 })
     p.admit(0, 'a:1', { item: '1', peerId: 'a' })
