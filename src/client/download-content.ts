@@ -26,11 +26,9 @@ import { acquireFileLock, type LockOwner } from './file-lock.js'
 import { assertOutputWritable, isCompleteCopy, outputError, resolveOutputPath } from './download-target.js'
 import { fetchWebSeedManifest, isWebSeedAddress, WebSeedConnection } from './web-seed-source.js'
 import { ArrayBufferGc } from './array-buffer-gc.js'
+import { requestDepth } from '../core/swarm/request-depth.js'
 
-/** Bytes of pieces we let one source have in flight: 8 x 1 MiB hides a fast link's round trip. */
-export const IN_FLIGHT_BYTES_PER_SOURCE = 8 * 1024 * 1024
-/** Bytes of pieces in flight over all sources; with verification and write one piece per source, this bounds memory. */
-export const IN_FLIGHT_BYTES_TOTAL = 64 * 1024 * 1024
+export { IN_FLIGHT_BYTES_PER_SOURCE, IN_FLIGHT_BYTES_TOTAL } from '../core/swarm/request-depth.js'
 
 /** One for the process: the memory it watches is the process's (array-buffer-gc.ts says why). */
 const arrayBufferGc = new ArrayBufferGc()
@@ -206,11 +204,11 @@ export async function downloadContent (contentIdText: string, outputPath: string
     const partial = await PartialDownload.open(target, manifest, { lock, maxItemSizeBytes: init.maxItemSizeBytes })
       .catch((err: unknown) => { throw outputError(err, target) })
     init.onPartialOpened?.(partial)
-    const perSource = init.maxRequestsPerSource ?? clamp(Math.floor((init.inFlightBytesPerSource ?? IN_FLIGHT_BYTES_PER_SOURCE) / manifest.pieceSizeBytes), 2, 64)
+    const { perSource, total } = requestDepth(manifest.pieceSizeBytes, init)
     const session = new DownloadSession(manifest.pieceCount, {
       verified: partial.verified,
       maxRequestsPerSource: perSource,
-      maxRequestsTotal: Math.max(perSource, Math.floor(IN_FLIGHT_BYTES_TOTAL / manifest.pieceSizeBytes)),
+      maxRequestsTotal: total,
       requestTimeoutMs: init.requestTimeoutMs,
       // A partial source is waited for as long as its stream may stay silent.
       partialSourceWaitMs: init.idleTimeoutMs,
@@ -428,8 +426,4 @@ function describe (err: Error): string {
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return 'timed out'
   if (e.code === 'ECONNREFUSED' || /ECONNREFUSED/.test(e.message)) return 'connection refused'
   return e.message
-}
-
-function clamp (x: number, lo: number, hi: number): number {
-  return Math.max(lo, Math.min(hi, x))
 }
