@@ -90,6 +90,8 @@ export interface NodeInspection {
   uploadChokes: number
   /** Times an item went busy at its upload policy so far. */
   uploadBusyTimes: number
+  /** Holders it named in busy chokes and declines so far ("busy, try these peers"). */
+  alternativesNamed: number
   /** Leaves attached to it, when a supernode. */
   leafCount: number | undefined
   /** Provider records its DHT store holds (0 for a leaf). */

@@ -12,6 +12,7 @@ import { Bitfield } from '../../src/core/swarm/bitfield.js'
 import { DownloadSession } from '../../src/core/swarm/download-session.js'
 import { SourceChooser, type ChosenSource } from '../../src/core/swarm/source-admission.js'
 import { UploadPolicy, type ChokeChange } from '../../src/core/swarm/upload-policy.js'
+import { BusyAlternatives } from '../../src/core/swarm/busy-alternatives.js'
 import type { Effect } from './node-adapter.js'
 import { simMessageBytes, type SimMessage, type XferSimMessage } from './sim-messages.js'
 import type { SwarmcdnShared } from './swarmcdn-shared.js'
@@ -62,6 +63,10 @@ export class PieceExchange {
   private uploadsDueMs: number | undefined = undefined
   /** Transfers this node is sending now (for the overlay policy's spare-upload input). */
   uploadsActive = 0
+  /** A busy origin's holders to name in its chokes and declines (the core's rule, as `swarmcdn seed`), created with the upload policy. */
+  private alternatives: BusyAlternatives<Contact> | undefined = undefined
+  /** Overlay finds running for `alternatives`: find id -> item. */
+  private alternativeFinds: Map<number, number> | undefined = undefined
 
   constructor (private readonly h: PieceExchangeHost) {}
 
@@ -77,6 +82,7 @@ export class PieceExchange {
 
   /** The overlay answered find `findId` for `item`. */
   providersFound (nowMs: number, item: number, findId: number, providers: Contact[], out: Out): void {
+    if (this.alternativeFinds?.delete(findId) === true) { this.alternativesFound(nowMs, item, providers, out); return }
     const d = this.downloads.get(item)
     if (d == null || d.findId !== findId) return
     const added = d.session == null ? this.startPieces(nowMs, d, providers, out) : this.addSources(nowMs, d, providers, out)
@@ -90,7 +96,7 @@ export class PieceExchange {
   }
 
   timer (nowMs: number, out: Out): void {
-    if (this.uploads != null && this.uploadsDueMs !== undefined && this.uploadsDueMs <= nowMs) this.chokeChanges(this.uploads.timer(nowMs), out)
+    if (this.uploads != null && this.uploadsDueMs !== undefined && this.uploadsDueMs <= nowMs) this.chokeChanges(nowMs, this.uploads.timer(nowMs), out)
     if (this.downloads.size > 0) this.downloadTimers(nowMs, out)
     this.armUploads(nowMs)
   }
@@ -141,7 +147,7 @@ export class PieceExchange {
 
   /** `peer`'s connection closed: its xfer streams closed too (a requester frees its slot, a source leaves our downloads). */
   peerGone (nowMs: number, peer: number, out: Out): void {
-    if (this.uploads != null) { this.chokeChanges(this.uploads.releasePeer(nowMs, String(peer)), out); this.armUploads(nowMs) }
+    if (this.uploads != null) { this.chokeChanges(nowMs, this.uploads.releasePeer(nowMs, String(peer)), out); this.armUploads(nowMs) }
     for (const d of [...this.downloads.values()]) {
       if (d.session == null || d.sources?.includes(peer) !== true) continue
       d.session.removeSource(String(peer))
@@ -177,6 +183,8 @@ export class PieceExchange {
 
   get uploadChokes (): number { return this.uploads?.chokes ?? 0 }
   get uploadBusyTimes (): number { return this.uploads?.busyTimes ?? 0 }
+  /** Holders named in busy chokes and declines so far. */
+  alternativesNamed = 0
 
   // ---- downloads ---------------------------------------------------------------
 
@@ -285,9 +293,16 @@ export class PieceExchange {
       }
       case 'have': s.have(source, m.index, nowMs); break
       case 'piece-reject': s.onRequestRejected(source, m.index); break
-      case 'piece-decline': s.onRequestDeclined(source, m.index, nowMs); break
+      case 'piece-decline':
+        s.onRequestDeclined(source, m.index, nowMs)
+        // A busy origin's "try these peers": chosen like a find's answer (as the libp2p client's onAlternatives).
+        if (m.alternatives != null) this.addSources(nowMs, d, m.alternatives, out)
+        break
       // The uploader has no queue: what it accepted is on the wire and arrives (BitTorrent drops only queued requests).
-      case 'choke': s.choke(source, true); break
+      case 'choke':
+        s.choke(source, true)
+        if (m.alternatives != null) this.addSources(nowMs, d, m.alternatives, out)
+        break
       case 'unchoke': s.unchoke(source); break
       case 'piece':
         this.uploads?.recordReceived(nowMs, source, this.pieceBytesOf(m.itemRank, m.index))
@@ -303,14 +318,18 @@ export class PieceExchange {
   /** A requester's message to this node as an uploader: the xfer server's rules over the core upload policy. */
   private onUpload (nowMs: number, from: number, m: XferSimMessage, out: Out): void {
     const key = `${from}:${m.itemRank}`
-    if (m.type === 'leave') { if (this.uploads != null) this.chokeChanges(this.uploads.release(nowMs, key), out); return }
+    if (m.type === 'leave') { if (this.uploads != null) this.chokeChanges(nowMs, this.uploads.release(nowMs, key), out); return }
     if (m.type === 'hello') {
       const whole = this.h.isSeeder || this.holds(m.itemRank)
       const partial = whole ? undefined : this.downloads.get(m.itemRank)?.session?.verified
       if (!whole && partial == null) { out.push({ type: 'send', to: from, message: { type: 'handshake', itemRank: m.itemRank, found: false, have: undefined, choked: true }, sizeBytes: CONTROL_BYTES }); return }
-      this.uploads ??= new UploadPolicy(this.h.isSeeder ? this.h.s.originPolicy : this.h.s.peerPolicy)
+      if (this.uploads == null) {
+        const init = this.h.isSeeder ? this.h.s.originPolicy : this.h.s.peerPolicy
+        this.uploads = new UploadPolicy(init)
+        if (init.busyThresholdRequesters != null) this.alternatives = new BusyAlternatives<Contact>({ self: String(this.h.node), peerIdOf: c => c.peerId, isOrigin: c => c.origin === true })
+      }
       const policy = this.uploads
-      this.chokeChanges(policy.admit(nowMs, key, { item: String(m.itemRank), peerId: String(from), pieceCount: this.piecesOf(m.itemRank), near: this.isNear(from) }), out)
+      this.chokeChanges(nowMs, policy.admit(nowMs, key, { item: String(m.itemRank), peerId: String(from), pieceCount: this.piecesOf(m.itemRank), near: this.isNear(from) }), out)
       const message: SimMessage = { type: 'handshake', itemRank: m.itemRank, found: true, have: partial?.clone(), choked: policy.isChoked(key) }
       out.push({ type: 'send', to: from, message, sizeBytes: simMessageBytes(message) })
       return
@@ -320,7 +339,7 @@ export class PieceExchange {
     // No stream (it never said hello, or we restarted): dropped.
     if (policy == null || !policy.has(key)) return
     // A simulated requester reads everything it asks for; its request is also its "interested".
-    this.chokeChanges(policy.requested(nowMs, key), out)
+    this.chokeChanges(nowMs, policy.requested(nowMs, key), out)
     policy.reading(nowMs, key)
     // A request that crossed our choke: the requester keeps what it asked before the choke in flight (this model's
     // uploader has no queue to drop), so it hears this one is not coming, as a decline (ask others, or us later).
@@ -328,7 +347,13 @@ export class PieceExchange {
     if (policy.isChoked(key)) answer = 'piece-decline'
     else if (!this.holdsPiece(m.itemRank, m.index)) answer = 'piece-reject'
     else if (!policy.admitPiece(nowMs, key, m.index)) answer = 'piece-decline'
-    if (answer !== undefined) { out.push({ type: 'send', to: from, message: { type: answer, itemRank: m.itemRank, index: m.index }, sizeBytes: CONTROL_BYTES }); return }
+    if (answer !== undefined) {
+      const message: XferSimMessage = answer === 'piece-decline'
+        ? { type: answer, itemRank: m.itemRank, index: m.index, alternatives: this.alternativesFor(nowMs, from, m.itemRank, out) }
+        : { type: answer, itemRank: m.itemRank, index: m.index }
+      out.push({ type: 'send', to: from, message, sizeBytes: simMessageBytes(message) })
+      return
+    }
     this.uploadsActive++
     if (this.h.peer.role !== 'leaf') this.h.peer.reportLoad({ uploadUtilization: policy.slotUtilization() })
     out.push({ type: 'transfer', to: from, message: { type: 'piece', itemRank: m.itemRank, index: m.index }, bytes: this.pieceBytesOf(m.itemRank, m.index) })
@@ -345,11 +370,37 @@ export class PieceExchange {
     if (this.uploads != null) this.uploadsDueMs = this.uploads.nextDeadlineMs(nowMs)
   }
 
-  private chokeChanges (changes: ChokeChange[], out: Out): void {
+  private chokeChanges (nowMs: number, changes: ChokeChange[], out: Out): void {
     for (const c of changes) {
       const at = c.key.indexOf(':')
-      out.push({ type: 'send', to: Number(c.key.slice(0, at)), message: { type: c.choked ? 'choke' : 'unchoke', itemRank: Number(c.key.slice(at + 1)) }, sizeBytes: CONTROL_BYTES })
+      const to = Number(c.key.slice(0, at))
+      const itemRank = Number(c.key.slice(at + 1))
+      const message: XferSimMessage = c.choked ? { type: 'choke', itemRank, alternatives: this.alternativesFor(nowMs, to, itemRank, out) } : { type: 'unchoke', itemRank }
+      out.push({ type: 'send', to, message, sizeBytes: simMessageBytes(message) })
     }
+  }
+
+  /** Holders of a busy `item` to name to `requester` (none when it is not busy here); starts the core's refresh find when due. */
+  private alternativesFor (nowMs: number, requester: number, item: number, out: Out): Contact[] | undefined {
+    const alts = this.alternatives
+    if (alts == null || this.uploads?.isBusy(String(item)) !== true) return undefined
+    const { dir, p } = this.h.s
+    const { named, findDue } = alts.namedTo(nowMs, String(item), String(requester), holders => dir.rank(requester, holders, p.proximity))
+    if (findDue) {
+      const f = this.h.peer.find(nowMs, this.h.s.keyOf(item))
+      ;(this.alternativeFinds ??= new Map()).set(f.findId, item)
+      this.h.perform(nowMs, f.effects, out)
+    }
+    if (named.length === 0) return undefined
+    this.alternativesNamed += named.length
+    return named
+  }
+
+  /** A busy origin's find for holders of `item` answered: new names go to its choked requesters at once (as the libp2p gate's offerAlternatives). */
+  private alternativesFound (nowMs: number, item: number, providers: Contact[], out: Out): void {
+    const policy = this.uploads
+    if (this.alternatives?.found(nowMs, String(item), providers) !== true || policy == null || !policy.isBusy(String(item))) return
+    this.chokeChanges(nowMs, policy.chokedOf(String(item)).map(key => ({ key, choked: true })), out)
   }
 
   // ---- the model's items ---------------------------------------------------------

@@ -12,7 +12,8 @@
  *   A message whose receiver went offline or restarted meanwhile (its
  *   generation changed) is dropped: the sender's core fails the request at
  *   its own `requestTimeoutMs`, which is what a dead connection costs in the
- *   binding.
+ *   binding until the connection is seen closed (then, below, the core
+ *   fails what still waits on it).
  * - `transfer` is a content upload: latency + bytes / rate, with the rate
  *   fixed at admission by the network model's fair share; it holds an
  *   upload slot at the sender and a download slot at the receiver until it

@@ -7,6 +7,7 @@
  */
 import { estimateDhtMessageBytes, type DhtMessage } from '../../src/core/messages/dht-messages.js'
 import type { Bitfield } from '../../src/core/swarm/bitfield.js'
+import type { Contact } from '../../src/core/dht/contact.js'
 
 /** Asks for piece `index` of catalog item `itemRank` (xfer `request`). */
 export interface PieceRequestMessage { type: 'piece-request', itemRank: number, index: number }
@@ -15,10 +16,10 @@ export interface PieceMessage { type: 'piece', itemRank: number, index: number }
 /** The sender will not serve it: does not hold the item, or every upload slot and queue place is taken (xfer `reject`). */
 export interface PieceRejectMessage { type: 'piece-reject', itemRank: number, index: number }
 
-/** The uploader's upload policy choked / unchoked this requester for `itemRank` (xfer `choke` / `unchoke`). */
-export interface ChokeMessage { type: 'choke' | 'unchoke', itemRank: number }
-/** A busy origin declined piece `index` for now: ask peers (xfer `reject` with the spread reason). */
-export interface PieceDeclineMessage { type: 'piece-decline', itemRank: number, index: number }
+/** The uploader's upload policy choked / unchoked this requester for `itemRank` (xfer `choke` / `unchoke`); a busy origin's choke may name other holders ("busy, try these peers"). */
+export interface ChokeMessage { type: 'choke' | 'unchoke', itemRank: number, alternatives?: Contact[] }
+/** A busy origin declined piece `index` for now: ask peers (xfer `reject` with the spread reason), possibly naming some. */
+export interface PieceDeclineMessage { type: 'piece-decline', itemRank: number, index: number, alternatives?: Contact[] }
 /** The requester is done with `itemRank` at this uploader (its xfer stream closed): its upload slot is free. */
 export interface LeaveMessage { type: 'leave', itemRank: number }
 
@@ -35,9 +36,13 @@ export type XferSimMessage = PieceRequestMessage | PieceMessage | PieceRejectMes
 /** Any message between simulated nodes. */
 export type SimMessage = DhtMessage | XferSimMessage
 
+/** One named alternative on the wire: a peer id and one address (xfer `PeerAlternative`). */
+const ALTERNATIVE_BYTES = 40
+
 /** Size on the wire, bytes: the core's upper estimate (checkDhtMessage's, unchecked: the core built it) or a small fixed frame. */
 export function simMessageBytes (m: SimMessage): number {
   if (m.type === 'handshake') return 24 + (m.have?.bytes.length ?? 0)
+  if ((m.type === 'choke' || m.type === 'piece-decline') && m.alternatives != null) return 24 + ALTERNATIVE_BYTES * m.alternatives.length
   if (isPieceMessage(m)) return 24
   return estimateDhtMessageBytes(m)
 }

@@ -10,8 +10,7 @@
  * `disconnectDetectS` after a node goes offline; pieces are fair-share
  * transfers with no bytes that always verify; a download's first requests
  * wait for every handshake (coarse pieces); every seeder is an origin
- * source of every download (as if the manifest named them); a busy
- * origin's chokes name no alternatives.
+ * source of every download (as if the manifest named them).
  */
 import type { Key } from '../../src/core/ids.js'
 import type { Contact } from '../../src/core/dht/contact.js'
@@ -237,6 +236,7 @@ class SwarmcdnNode implements SwarmcdnAdapter, OverlayPeerHost, PieceExchangeHos
 
   /** Times an item went busy at this node's upload policy (inspection). */
   get uploadBusyTimes (): number { return this.pieces?.uploadBusyTimes ?? 0 }
+  get alternativesNamed (): number { return this.pieces?.alternativesNamed ?? 0 }
 }
 
 /** Factory of swarmcdn node adapters for one world. */
@@ -263,6 +263,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
       attachedTo: a.peer.attached().map(c => Number(c.peerId)),
       uploadChokes: a.uploadChokes,
       uploadBusyTimes: a.uploadBusyTimes,
+      alternativesNamed: a.alternativesNamed,
       leafCount: a.peer.leafCount,
       providerRecords: a.peer.providerRecords,
       routingTableSize: a.peer.routingTableSize

@@ -29,6 +29,8 @@ export interface SwarmcdnNodeView {
   readonly uploadChokes: number
   /** Times an item went busy at its upload policy (inspection). */
   readonly uploadBusyTimes: number
+  /** Holders named in busy chokes and declines (inspection). */
+  readonly alternativesNamed: number
 }
 
 /** What every node of one world shares: built once per factory, so a node carries one reference to it instead of a closure context. */

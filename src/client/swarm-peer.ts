@@ -29,7 +29,8 @@ import { SwarmUploadGate, type SwarmUploadGateInit } from '../net/upload-gate.js
 import { DEFAULT_PEER_UPLOAD_SLOTS } from '../core/swarm/upload-policy.js'
 import type { RequesterInfo, UploadGate, UploadTicket } from '../net/xfer-server.js'
 import type { XferMessage } from '../core/messages/xfer-messages.js'
-import { MAX_XFER_ALTERNATIVES, MAX_ALTERNATIVE_ADDRS } from '../net/xfer-codec.js'
+import { MAX_ALTERNATIVE_ADDRS } from '../net/xfer-codec.js'
+import { BusyAlternatives, DEFAULT_ALTERNATIVES_REFRESH_MS } from '../core/swarm/busy-alternatives.js'
 import { ContentStore } from '../store/content-store.js'
 import type { ContentProvider } from '../net/content-provider.js'
 import { downloadContent, DownloadFailedError, type DownloadInit, type DownloadResult, type DownloadSource } from './download-content.js'
@@ -120,10 +121,6 @@ export interface SwarmPeerInit {
   deliveryReports?: boolean
 }
 
-/** Time a busy origin reuses one finder answer for the alternatives it names, ms. */
-export const ALTERNATIVES_REFRESH_MS = 5_000
-/** Items whose alternatives a busy origin remembers at most. */
-export const MAX_ALTERNATIVE_ITEMS = 256
 
 /** Options for SwarmPeer.download. */
 export interface SwarmDownloadInit extends Omit<DownloadInit, 'node' | 'onSessionStarted' | 'onPartialOpened'> {
@@ -321,9 +318,17 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     proximity: init.proximity,
     alto: init.alto
   })
-  const altCache = init.alternativesFinder != null && init.upload?.busyThresholdRequesters != null
-    ? new AlternativesCache(init.alternativesFinder, peerId, id => { gate.offerAlternatives(id) })
+  // Which holders a busy origin names, and when it finds them again, is the core's rule (BusyAlternatives): the simulator's origins use it too.
+  const altFinder = init.alternativesFinder
+  const alternatives = altFinder != null && init.upload?.busyThresholdRequesters != null
+    ? new BusyAlternatives<ProviderInfo>({ self: peerId, peerIdOf: p => p.peerId, isOrigin: p => p.isOrigin === true })
     : undefined
+  const findAlternatives = (finder: ProviderFinder, contentId: string): void => {
+    void finder(contentId as ContentId, { signal: AbortSignal.timeout(DEFAULT_ALTERNATIVES_REFRESH_MS) }).then(found => {
+      // A holder with no address cannot be named on the wire.
+      if (alternatives?.found(Date.now(), contentId, found.filter(p => p.multiaddrs.length > 0)) === true) gate.offerAlternatives(contentId)
+    }, () => { alternatives?.findFailed(Date.now(), contentId) })
+  }
   const { xfer: xferLimits, ...uploadPolicy } = init.upload ?? {}
   const gate: SwarmUploadGate = new SwarmUploadGate({
     regularSlots: DEFAULT_PEER_UPLOAD_SLOTS,
@@ -331,13 +336,13 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     rank: requesters => ranker.rank(requesters, r => ({ peerId: r.peerId, addr: r.remoteAddr })),
     isNear: r => ranker.proximity && ranker.sameAs(ranker.place(r.peerId, r.remoteAddr)),
     asnOf: r => ranker.place(r.peerId, r.remoteAddr).asn,
-    alternatives: altCache == null
+    alternatives: alternatives == null || altFinder == null
       ? undefined
       : r => {
-        const holders = altCache.get(r.contentId).filter(p => p.peerId !== r.peerId)
-        return ranker.rankFrom(ranker.place(r.peerId, r.remoteAddr), holders, p => ({ peerId: p.peerId, addr: p.multiaddrs[0] }))
-          .slice(0, MAX_XFER_ALTERNATIVES)
-          .map(p => ({ peerId: p.peerId, multiaddrs: p.multiaddrs.map(withoutPeerId).slice(0, MAX_ALTERNATIVE_ADDRS) }))
+        const requester = ranker.place(r.peerId, r.remoteAddr)
+        const { named, findDue } = alternatives.namedTo(Date.now(), r.contentId.toString(), r.peerId, holders => ranker.rankFrom(requester, holders, p => ({ peerId: p.peerId, addr: p.multiaddrs[0] })))
+        if (findDue) findAlternatives(altFinder, r.contentId.toString())
+        return named.map(p => ({ peerId: p.peerId, multiaddrs: p.multiaddrs.map(withoutPeerId).slice(0, MAX_ALTERNATIVE_ADDRS) }))
       }
   })
   const accounting = new AccountingGate(gate, r => ranker.place(r.peerId, r.remoteAddr), () => ranker.self)
@@ -633,40 +638,6 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
       await provider.close()
       await opened?.close()
     }
-  }
-}
-
-/**
- * Peers holding each item, as a busy origin names them: answered at once
- * from the last finder answer (the xfer server decides synchronously) and
- * refreshed in the background when older than ALTERNATIVES_REFRESH_MS;
- * when a refresh brings holders not known before, `onNew` lets the gate
- * re-send its chokes with them.
- */
-class AlternativesCache {
-  private readonly entries = new Map<string, { providers: ProviderInfo[], fetchedAtMs: number, pending: boolean }>()
-  constructor (private readonly finder: ProviderFinder, private readonly selfPeerId: string, private readonly onNew: (contentId: ContentId) => void) {}
-
-  /** Known holders of `contentId` other than us and origins (possibly none yet). */
-  get (contentId: ContentId): ProviderInfo[] {
-    let e = this.entries.get(contentId)
-    if (e == null) {
-      if (this.entries.size >= MAX_ALTERNATIVE_ITEMS) this.entries.delete(this.entries.keys().next().value as string)
-      e = { providers: [], fetchedAtMs: -Infinity, pending: false }
-      this.entries.set(contentId, e)
-    }
-    if (!e.pending && Date.now() - e.fetchedAtMs >= ALTERNATIVES_REFRESH_MS) this.refresh(contentId, e)
-    return e.providers
-  }
-
-  private refresh (contentId: ContentId, e: { providers: ProviderInfo[], fetchedAtMs: number, pending: boolean }): void {
-    e.pending = true
-    void this.finder(contentId, { signal: AbortSignal.timeout(ALTERNATIVES_REFRESH_MS) }).then(found => {
-      const fresh = found.filter(p => p.isOrigin !== true && p.peerId !== this.selfPeerId && p.multiaddrs.length > 0)
-      const known = new Set(e.providers.map(p => p.peerId))
-      e.providers = fresh
-      if (fresh.some(p => !known.has(p.peerId))) this.onNew(contentId)
-    }, () => {}).finally(() => { e.pending = false; e.fetchedAtMs = Date.now() })
   }
 }
 

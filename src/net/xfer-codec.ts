@@ -3,6 +3,7 @@
  * generated with `npx protons src/net/xfer.proto` then renamed to
  * xfer-pb.ts) and the hard size limit of every frame.
  */
+import { MAX_NAMED_ALTERNATIVES } from '../core/swarm/busy-alternatives.js'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import { XferFrame, ManifestRequestFrame, ManifestResponseFrame } from './xfer-pb.js'
@@ -24,8 +25,8 @@ export const MAX_MANIFEST_REQUEST_BYTES = 1024
 export const MAX_MANIFEST_RESPONSE_BYTES = MAX_MANIFEST_BYTES + 64
 /** Longest reject reason kept, in characters. */
 const MAX_REASON_CHARS = 200
-/** Most alternative providers a choke or reject may name (a busy origin's "try these peers"). */
-export const MAX_XFER_ALTERNATIVES = 8
+/** Most alternative providers a choke or reject may name (a busy origin's "try these peers"; the core names at most this many). */
+export const MAX_XFER_ALTERNATIVES = MAX_NAMED_ALTERNATIVES
 /** Most multiaddrs per alternative provider. */
 export const MAX_ALTERNATIVE_ADDRS = 4
 /** Longest peer id or multiaddr text accepted in an alternative, characters. */

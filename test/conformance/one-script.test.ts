@@ -8,7 +8,8 @@
  * for one item, 150 ms apart; one supernode stops after the third request.
  * Outcomes checked on both: after the loss every leaf is attached to the
  * surviving supernode and to no stopped one; every leaf completes; the
- * origin goes busy (4 requesters of the item at once); the share of bytes served
+ * origin goes busy (4 requesters of the item at once) and names other
+ * holders in its chokes ("busy, try these peers"); the share of bytes served
  * by the origin agrees within ORIGIN_SHARE_TOLERANCE.
  */
 import { expect } from 'chai'
@@ -47,6 +48,8 @@ interface Outcome {
   completed: number
   /** Times the origin's upload policy saw the item go busy. */
   originBusy: number
+  /** Holders the origin named in its busy chokes and declines. */
+  originNamed: number
   originShare: number
 }
 
@@ -57,6 +60,7 @@ function checkOutcome (o: Outcome, shell: string): void {
   }
   expect(o.completed, `${shell}: leaves that completed`).to.equal(SCRIPT.leaves)
   expect(o.originBusy, `${shell}: the origin went busy`).to.be.greaterThan(0)
+  expect(o.originNamed, `${shell}: holders the busy origin named`).to.be.greaterThan(0)
   expect(o.originShare, `${shell}: origin share of bytes`).to.be.within(0, 1)
 }
 
@@ -97,6 +101,7 @@ function simOutcome (): Outcome {
     }),
     completed: (r.summary.metrics.requests.value as { completed: number }).completed,
     originBusy: r.inspect(SCRIPT.leaves + SCRIPT.supernodes)?.uploadBusyTimes ?? 0,
+    originNamed: r.inspect(SCRIPT.leaves + SCRIPT.supernodes)?.alternativesNamed ?? 0,
     originShare: b.fromSeeders / (b.fromSeeders + b.fromPeers)
   }
 }
@@ -121,7 +126,7 @@ describe('conformance: one script through the simulator shell and through libp2p
   })
 
   it('the simulator shell reaches the script\'s outcomes', () => {
-    console.log(`      simulator: origin share ${(sim.originShare * 100).toFixed(0)}%, origin busy ${sim.originBusy} time(s)`)
+    console.log(`      simulator: origin share ${(sim.originShare * 100).toFixed(0)}%, origin busy ${sim.originBusy} time(s), ${sim.originNamed} holders named`)
     checkOutcome(sim, 'simulator')
   })
 
@@ -180,9 +185,10 @@ describe('conformance: one script through the simulator shell and through libp2p
       }),
       completed: results.length,
       originBusy: seeder.peer.swarm.gate.busyTimes,
+      originNamed: seeder.peer.swarm.serving().alternativesNamed,
       originShare: originBytes / allBytes
     }
-    console.log(`      libp2p: origin share ${(real.originShare * 100).toFixed(0)}%, origin busy ${real.originBusy} time(s)`)
+    console.log(`      libp2p: origin share ${(real.originShare * 100).toFixed(0)}%, origin busy ${real.originBusy} time(s), ${real.originNamed} holders named`)
     checkOutcome(real, 'libp2p')
     expect(Math.abs(real.originShare - sim.originShare), 'origin share, libp2p vs simulator').to.be.at.most(ORIGIN_SHARE_TOLERANCE)
   })

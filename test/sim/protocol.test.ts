@@ -79,7 +79,9 @@ describe('sim/protocol: swarmcdn on the core objects', function () {
     }
     const peerBytes = (r: ReturnType<typeof runScenario>): number => metric(r, 'bytes').fromPeers
     expect(peerBytes(open), 'punches through: the swarm works as without NATs').to.be.greaterThan(0.5 * peerBytes(run))
-    expect(peerBytes(closed), 'no punch: far fewer peer bytes (public supernodes only)').to.be.below(0.5 * peerBytes(open))
+    // 0.50 of the punched run's with this seed (0.46 before a busy origin named other holders: they point NATed leaves at
+    // the public supernodes sooner).
+    expect(peerBytes(closed), 'no punch: far fewer peer bytes (public supernodes only)').to.be.below(0.6 * peerBytes(open))
   })
 
   it('offloads the origin when many peers want the same item', () => {

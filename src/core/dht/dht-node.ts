@@ -267,6 +267,13 @@ export class DhtNode {
    */
   peerDisconnected (id: Key): void { this.table.markDisconnected(id) }
 
+  /** Ids of our requests still waiting for an answer from `peerId`. */
+  requestsTo (peerId: string): number[] {
+    const ids: number[] = []
+    if (this.outstanding.size > 0) for (const [id, o] of this.outstanding) if (o.to.peerId === peerId) ids.push(id)
+    return ids
+  }
+
   /** The last connection to `peerId` closed: its provider records that never counted go (a fresh identity's flood ends with its connection). */
   providerGone (nowMs: number, peerId: string): void { this.providers.removeUncounted(nowMs, peerId) }
 

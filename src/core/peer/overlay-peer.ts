@@ -105,7 +105,7 @@ export type OverlayEffect =
   | { type: 'withdrawn', key: Key }
 
 type Effects = OverlayEffect[]
-interface OwnRequest { kind: 'discover' | 'forward' | 'probe', deadlineMs: number, findId: number }
+interface OwnRequest { kind: 'discover' | 'forward' | 'probe', deadlineMs: number, findId: number, to: string }
 interface Find { key: Key, found: Map<string, Contact>, forwardsLeft: number, attachDeadlineMs: number | undefined }
 interface LookupWatch { findId: number, token: number, key: Key, startMs: number }
 
@@ -313,11 +313,16 @@ export class OverlayPeer {
     return out
   }
 
-  /** The connection to `peerId` closed. */
+  /** The connection to `peerId` closed: its requests in flight fail now (as their streams do in the libp2p shell), and each machine forgets it. */
   peerDisconnected (nowMs: number, peer: Contact): Effects {
     const out: Effects = []
     if (!this.running) return out
+    // A lookup or a find that waited for a peer that is gone moves on at once instead of at its request timeout (the
+    // simulator delivers nothing to an offline node, so without this its finds waited where the libp2p shell's did not).
+    const inFlight = [...(this.dht?.requestsTo(peer.peerId) ?? []), ...(this.index?.forwardsTo(peer.peerId) ?? [])]
+    if (this.ownRequests != null) for (const [id, r] of this.ownRequests) if (r.to === peer.peerId) inFlight.push(id)
     this.dht?.peerDisconnected(peer.id)
+    for (const id of inFlight) out.push(...this.rpcFailed(nowMs, id))
     if (this.leaf != null) this.execLeaf(nowMs, this.leaf.peerDisconnected(nowMs, peer.peerId), out)
     if (this.index != null) this.execIndex(nowMs, this.index.peerDisconnected(nowMs, peer.peerId), out)
     return out
@@ -594,7 +599,7 @@ export class OverlayPeer {
     const requestId = this.ids()
     const message = { ...m, requestId } as DhtMessage
     this.ownRequests ??= new Map()
-    this.ownRequests.set(requestId, { kind, findId, deadlineMs: nowMs + this.requestTimeoutFor(message) })
+    this.ownRequests.set(requestId, { kind, findId, deadlineMs: nowMs + this.requestTimeoutFor(message), to: to.peerId })
     out.push({ type: 'send', to, message })
   }
 

@@ -294,6 +294,13 @@ export class SupernodeIndex {
     return this.forwardAnswered(nowMs, { peerId: f.peerId } as Contact, requestId, [])
   }
 
+  /** Ids of forwards still waiting for an answer from `peerId`. */
+  forwardsTo (peerId: string): number[] {
+    const ids: number[] = []
+    if (this.forwards.size > 0) for (const [id, f] of this.forwards) if (f.peerId === peerId) ids.push(id)
+    return ids
+  }
+
   /** The connection to `peerId` closed: a leaf is dropped with its keys at once. */
   peerDisconnected (_nowMs: number, peerId: string): SupernodeEffect[] { return this.dropLeaf(peerId) }
 

@@ -167,6 +167,28 @@ describe('core/peer/overlay-peer', () => {
     expect(findOnce(uncached, 2000).lookups, 'ttl 0: every find looks up').to.be.greaterThan(0)
   })
 
+  it('a find whose lookup and forward wait on a peer that disconnects moves on at once, not at the request timeout', () => {
+    const { p } = peer('supernode', { requestTimeoutMs: 8000, announcerCacheTtlMs: 0 })
+    p.start(0)
+    p.message(1, contact('dht-a'), 'supernode', { type: 'ping', requestId: 1 })
+    p.message(1, contact('dht-b'), 'supernode', { type: 'ping', requestId: 2 })
+    const f = p.find(100, key('item'))
+    const lookups = sends(f.effects).filter(s => s.message.type === 'get-providers')
+    expect(lookups.map(l => l.to).sort()).to.deep.equal(['dht-a', 'dht-b'])
+    // dht-a answers and names an announcer; dht-b's connection closes with its request in flight.
+    const a = lookups.find(l => l.to === 'dht-a') as { message: DhtMessage }
+    const afterA = p.message(110, contact('dht-a'), 'supernode', { type: 'get-providers-reply', requestId: a.message.requestId, providers: [contact('sn-x')], closer: [] })
+    const forward = sends(afterA).filter(s => s.message.type === 'query')
+    const afterB = p.peerDisconnected(120, contact('dht-b'))
+    const all = [...afterA, ...afterB]
+    const forwards = [...forward, ...sends(afterB).filter(s => s.message.type === 'query')]
+    expect(forwards.map(q => q.to), 'the lookup ended without dht-b and its announcer is asked').to.deep.equal(['sn-x'])
+    expect(all.some(e => e.type === 'providers-found')).to.equal(false)
+    // Now the announcer disconnects with the forward in flight: the find is answered with what it has, at once.
+    const done = p.peerDisconnected(130, contact('sn-x')).filter(e => e.type === 'providers-found' && e.findId === f.findId)
+    expect(done, 'answered at 130 ms, not at 8 s').to.have.length(1)
+  })
+
   it('ranks equally near providers by the host\'s ALTO cost when it has one, else by tie key', () => {
     const key1 = key('alto-item')
     // Two leaves in different /16s of no known AS (equally near to a self with no address); the ISP's map makes 10.2.x cheaper.
