@@ -191,6 +191,11 @@ export class OverlayService extends TypedEventEmitter<OverlayEvents> implements 
     }
   }
 
+  /** Peer ids of the providers of `contentId` this node's DHT store answers with now (none for a leaf): diagnostics. */
+  providersStored (contentId: ContentId): string[] {
+    return this.peer.providersStored(Math.floor(performance.now()), contentKey(parseContentId(contentId)))
+  }
+
   /** Switches role now (tests, operators); re-announces held items in the new role. */
   async setRole (role: OverlayRole, reason: string): Promise<void> {
     this.input(nowMs => this.peer.setRole(nowMs, role, reason))

@@ -92,6 +92,16 @@ describe('net/overlay (real libp2p on loopback)', function () {
     // burners 1-4 leaves of 24 kept missing one of the other announcers through 45 s of asking (never in 32 runs of
     // this file alone, quiet or beside the burners). Every leaf must find at least one; at most half may miss one.
     let missing = 0
+    // On a miss, say where the records were (the open question above): who the asker and the missed announcer are
+    // attached to, and which providers each DHT member's store answers with now.
+    const nameOf = new Map<string, string>([[seeder.node.peerId.toString(), 'seed'], ...supers.map((s, i) => [s.node.peerId.toString(), `s${i}`] as [string, string]), ...leaves.map((l, i) => [l.node.peerId.toString(), `leaf${i}`] as [string, string])])
+    const named = (id: string): string => nameOf.get(id) ?? id.slice(-6)
+    const attachedOf = (n: Member): string => n.overlay.status().attached.map(a => named(a.peerId)).join(',')
+    const records = (): string => [seeder, ...supers].map(m => `${named(m.node.peerId.toString())}:[${m.overlay.providersStored(item).map(named).join(',')}]`).join(' ')
+    for (const [i, providers] of results.entries()) {
+      const absent = announcers.filter(a => a !== leaves[i] && !providers.some(p => p.peerId === a.node.peerId.toString()))
+      if (absent.length > 0) console.log(`      leaf${i} (attached ${attachedOf(leaves[i])}) missed ${absent.map(a => `${named(a.node.peerId.toString())} (attached ${attachedOf(a)})`).join(', ')}; records: ${records()}`)
+    }
     for (const [i, providers] of results.entries()) {
       const ids = providers.map(p => p.peerId)
       expect(ids, `leaf ${i}`).to.include(seeder.node.peerId.toString())

@@ -346,6 +346,9 @@ export class OverlayPeer {
   /** Provider records this peer's DHT store holds (0 for a leaf). */
   get providerRecords (): number { return this.dht?.providers.size ?? 0 }
 
+  /** Peer ids of the providers of `key` this peer's DHT store would answer now (none for a leaf): diagnostics. */
+  providersStored (nowMs: number, key: Key): string[] { return this.dht?.providers.get(nowMs, key).map(c => c.peerId) ?? [] }
+
   /** `peer` broke the DHT wire protocol (bad frame): scored by the DHT. */
   protocolViolation (nowMs: number, peerId: string, reason: string): Effects {
     const out: Effects = []
