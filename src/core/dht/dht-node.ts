@@ -267,11 +267,10 @@ export class DhtNode {
    */
   peerDisconnected (id: Key): void { this.table.markDisconnected(id) }
 
-  /** Ids of our requests still waiting for an answer from `peerId`. */
-  requestsTo (peerId: string): number[] {
-    const ids: number[] = []
-    if (this.outstanding.size > 0) for (const [id, o] of this.outstanding) if (o.to.peerId === peerId) ids.push(id)
-    return ids
+  /** Appends to `into` the ids of our requests still waiting for an answer from `peerId`; returns `into`. */
+  requestsTo (peerId: string, into: number[] = []): number[] {
+    if (this.outstanding.size > 0) for (const [id, o] of this.outstanding) if (o.to.peerId === peerId) into.push(id)
+    return into
   }
 
   /** The last connection to `peerId` closed: its provider records that never counted go (a fresh identity's flood ends with its connection). */

@@ -319,8 +319,10 @@ export class OverlayPeer {
     if (!this.running) return out
     // A lookup or a find that waited for a peer that is gone moves on at once instead of at its request timeout (the
     // simulator delivers nothing to an offline node, so without this its finds waited where the libp2p shell's did not).
-    const inFlight = [...(this.dht?.requestsTo(peer.peerId) ?? []), ...(this.index?.forwardsTo(peer.peerId) ?? [])]
-    if (this.ownRequests != null) for (const [id, r] of this.ownRequests) if (r.to === peer.peerId) inFlight.push(id)
+    const inFlight: number[] = []
+    this.dht?.requestsTo(peer.peerId, inFlight)
+    this.index?.forwardsTo(peer.peerId, inFlight)
+    if (this.ownRequests != null && this.ownRequests.size > 0) for (const [id, r] of this.ownRequests) if (r.to === peer.peerId) inFlight.push(id)
     this.dht?.peerDisconnected(peer.id)
     for (const id of inFlight) out.push(...this.rpcFailed(nowMs, id))
     if (this.leaf != null) this.execLeaf(nowMs, this.leaf.peerDisconnected(nowMs, peer.peerId), out)

@@ -294,11 +294,10 @@ export class SupernodeIndex {
     return this.forwardAnswered(nowMs, { peerId: f.peerId } as Contact, requestId, [])
   }
 
-  /** Ids of forwards still waiting for an answer from `peerId`. */
-  forwardsTo (peerId: string): number[] {
-    const ids: number[] = []
-    if (this.forwards.size > 0) for (const [id, f] of this.forwards) if (f.peerId === peerId) ids.push(id)
-    return ids
+  /** Appends to `into` the ids of forwards still waiting for an answer from `peerId`; returns `into`. */
+  forwardsTo (peerId: string, into: number[] = []): number[] {
+    if (this.forwards.size > 0) for (const [id, f] of this.forwards) if (f.peerId === peerId) into.push(id)
+    return into
   }
 
   /** The connection to `peerId` closed: a leaf is dropped with its keys at once. */
