@@ -12,11 +12,8 @@
  * later. The piece picker (DownloadSession) does the rest: peers before
  * origins, nearer peers first, choked sources skipped.
  */
-import { ipOfMultiaddr } from '../core/proximity/public-address.js'
-import { addressScope } from '../core/proximity/ip-address.js'
 import type { ConnectionKind } from '../net/piece-connection.js'
 import type { PrivateKey } from '@libp2p/interface'
-import { multiaddr } from '@multiformats/multiaddr'
 import type { ContentId } from '../core/content/content-id.js'
 import { parseContentId } from '../core/content/content-id.js'
 import type { VerifiedManifest } from '../core/content/manifest.js'
@@ -27,9 +24,9 @@ import { registerXferProtocol, type XferServingLimits } from '../net/xfer-server
 import { MANIFEST_PROTOCOL, XFER_PROTOCOL } from '../net/protocol-ids.js'
 import { SwarmUploadGate, type SwarmUploadGateInit } from '../net/upload-gate.js'
 import { DEFAULT_PEER_UPLOAD_SLOTS } from '../core/swarm/upload-policy.js'
-import type { RequesterInfo, UploadGate, UploadTicket } from '../net/xfer-server.js'
-import type { XferMessage } from '../core/messages/xfer-messages.js'
 import { MAX_ALTERNATIVE_ADDRS } from '../net/xfer-codec.js'
+import { AccountingGate, type ServingCounts } from './accounting-gate.js'
+import { peerIdOf, sourceLabel, withPeerId, withoutPeerId } from './source-addresses.js'
 import { BusyAlternatives, DEFAULT_ALTERNATIVES_REFRESH_MS } from '../core/swarm/busy-alternatives.js'
 import { ContentStore } from '../store/content-store.js'
 import type { ContentProvider } from '../net/content-provider.js'
@@ -213,18 +210,6 @@ export interface SwarmItemStats {
   uploadedBytes: number
 }
 
-/** What a swarm peer's xfer server did since start (metrics). */
-export interface ServingCounts {
-  /** Requester streams admitted (one per requester and item). */
-  streamsAdmitted: number
-  /** Pieces sent (or being sent). */
-  piecesServed: number
-  /** Chokes and spread rejects that named other holders ("busy, try these peers"). */
-  answersWithAlternatives: number
-  /** Holders named in them, in all. */
-  alternativesNamed: number
-}
-
 /** Largest number of items listed in SwarmPeer.stats (the status document is bounded). */
 export const MAX_STATS_ITEMS = 32
 
@@ -247,56 +232,6 @@ export interface SwarmPeer {
   serving: () => Readonly<ServingCounts>
   /** Stops serving and closes what it opened (its own node too, not a node it was given). */
   stop: () => Promise<void>
-}
-
-/** Per-item upload accounting around the real gate (the policy stays in SwarmUploadGate). */
-class AccountingGate implements UploadGate {
-  readonly requesters = new Map<string, number>()
-  readonly uploaded = new Map<string, number>()
-  readonly uploadedByLocality = emptyLocalityBytes()
-  readonly counts: ServingCounts = { streamsAdmitted: 0, piecesServed: 0, answersWithAlternatives: 0, alternativesNamed: 0 }
-  /** `placeOf` places a requester once per stream; `self` is this peer's place now (it may learn its address later). */
-  constructor (private readonly inner: SwarmUploadGate, private readonly placeOf: (who: RequesterInfo) => LocalityPlace, private readonly self: () => LocalityPlace) {}
-  admit (who: RequesterInfo, push: (msg: XferMessage) => void): UploadTicket {
-    const id = who.contentId
-    const place = this.placeOf(who)
-    const counts = this.counts
-    counts.streamsAdmitted++
-    this.requesters.set(id, (this.requesters.get(id) ?? 0) + 1)
-    const ticket = this.inner.admit(who, push)
-    let released = false
-    return {
-      get choked () { return ticket.choked },
-      admitPiece: ticket.admitPiece,
-      // The xfer server asks once per choke or spread reject it sends.
-      alternatives: ticket.alternatives == null
-        ? undefined
-        : () => {
-            const named = ticket.alternatives?.() ?? []
-            if (named.length > 0) { counts.answersWithAlternatives++; counts.alternativesNamed += named.length }
-            return named
-          },
-      stalled: ticket.stalled,
-      unqueued: ticket.unqueued,
-      sent: ticket.sent,
-      reading: ticket.reading,
-      requested: ticket.requested,
-      pace: async (bytes, signal) => {
-        this.uploaded.set(id, (this.uploaded.get(id) ?? 0) + bytes)
-        this.uploadedByLocality[classifyLocality(this.self(), place)] += bytes
-        counts.piecesServed++
-        await ticket.pace(bytes, signal)
-      },
-      release: () => {
-        if (!released) {
-          released = true
-          const n = (this.requesters.get(id) ?? 1) - 1
-          if (n <= 0) this.requesters.delete(id); else this.requesters.set(id, n)
-        }
-        ticket.release()
-      }
-    }
-  }
 }
 
 /** Starts a swarm peer (see the file's comment). */
@@ -646,26 +581,5 @@ export function staticFinder (providers: ProviderInfo[] | (() => ProviderInfo[])
   return async () => typeof providers === 'function' ? providers() : providers
 }
 
-function withoutPeerId (addr: string): string {
-  const at = addr.indexOf('/p2p/')
-  return at >= 0 ? addr.slice(0, at) : addr
-}
-
-/** The address that names a source: its first public direct address, else its first relayed one over a public relay address (a peer behind a NAT), else its first non-loopback one, else its first. */
-function sourceLabel (addrs: readonly string[]): string {
-  const scope = (a: string): string | undefined => { const ip = ipOfMultiaddr(a.replace(/\/p2p\/.*$/, '')); return ip === undefined ? undefined : addressScope(ip) }
-  return addrs.find(a => !a.includes('/p2p-circuit') && scope(a) === 'public') ??
-    addrs.find(a => a.includes('/p2p-circuit') && scope(a) === 'public') ??
-    addrs.find(a => scope(a) !== 'loopback') ?? addrs[0]
-}
-
-function withPeerId (addr: string, peerId: string): string {
-  // A relayed address names the relay's id before /p2p-circuit: the peer's own id still follows.
-  return /\/p2p\/[^/]+$/.test(addr) ? addr : `${addr}/p2p/${peerId}`
-}
-
-function peerIdOf (addr: string): string | undefined {
-  try { return multiaddr(addr).getComponents().findLast(c => c.name === 'p2p')?.value } catch { return undefined }
-}
-
 export { DownloadFailedError }
+export type { ServingCounts }
