@@ -6,16 +6,16 @@
  * addresses to the node's own, so the overlay's contact (and with it the
  * provider records and "busy, try these peers" answers that name us)
  * carries them. A relay we lose (its connection closed) is reserved again
- * at the next sync while it is still wanted; a refused one after
- * RESERVE_RETRY_MS.
+ * at the next sync while it is still wanted; a refused one after a wait.
  *
  * A relay may grant reservations and still not relay (a broken or hostile
  * one): RELAY_PROBE_AFTER_MS after reserving, and every
  * RELAY_PROBE_INTERVAL_MS while held, a throwaway identity of ours dials us
  * through it (relay-probe.ts). When that connection does not arrive, the
  * relay is reported `broken`, we hang up on it (which ends the reservation
- * and the relayed address we announced there), and it is not reserved at
- * again for RELAY_BROKEN_RETRY_MS; the overlay peer attaches elsewhere.
+ * and the relayed address we announced there); the overlay peer attaches
+ * elsewhere. Which wanted relays are asked, and when one that refused or
+ * was broken is asked again, is the core's rule (core/reach/relay-retry.ts).
  */
 import { multiaddr } from '@multiformats/multiaddr'
 import type { PeerId } from '@libp2p/interface'
@@ -25,11 +25,8 @@ import { ipOfMultiaddr } from '../core/proximity/public-address.js'
 import { addressScope } from '../core/proximity/ip-address.js'
 import { probeRelayed } from './relay-probe.js'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { RelayRetry } from '../core/reach/relay-retry.js'
 
-/** Relays held at once (a leaf attaches to 2-3 supernodes). */
-export const MAX_RELAY_RESERVATIONS = 4
-/** Wait before asking a relay that refused or failed again, ms. */
-export const RESERVE_RETRY_MS = 30_000
 /** Time for one reservation (connect + reserve), ms. */
 export const RESERVE_TIMEOUT_MS = 10_000
 /** First probe of a new reservation, ms after it was granted (a downloader told of the address meanwhile may still try it). */
@@ -38,8 +35,6 @@ export const RELAY_PROBE_AFTER_MS = 30_000
 export const RELAY_PROBE_INTERVAL_MS = 10 * 60_000
 /** Time one probe may take (connect to the relay, relayed connection to us), ms. */
 export const RELAY_PROBE_TIMEOUT_MS = 15_000
-/** A relay whose probe failed is not reserved at again for this long, ms. */
-export const RELAY_BROKEN_RETRY_MS = 30 * 60_000
 
 /** What happened to a reservation, for the overlay's events. */
 export type RelayReservationEvent =
@@ -48,18 +43,13 @@ export type RelayReservationEvent =
   /** It granted a reservation, but our probe through it did not reach us. */
   | { type: 'broken', relay: string, message: string }
 
-/** Relays remembered as failed or broken. */
-const MAX_FAILED_REMEMBERED = 64
-
 interface TransportManagerLike { listen: (addrs: ReturnType<typeof multiaddr>[]) => Promise<void> }
 
 /** Keeps reservations at the relays the overlay peer wants. */
 export class RelayReservations {
   private readonly pending = new Set<string>()
   private readonly held = new Set<string>()
-  private readonly failedAtMs = new Map<string, number>()
-  /** Relays whose probe failed, with when (at most MAX_FAILED_REMEMBERED). */
-  private readonly brokenAtMs = new Map<string, number>()
+  private readonly retry = new RelayRetry()
   /** Next probe per held relay, with the relayed address it probes. */
   private readonly probes = new Map<string, { timer: NodeJS.Timeout, addr: string }>()
   private probing = false
@@ -77,14 +67,8 @@ export class RelayReservations {
 
   /** Reserves at every wanted relay not yet held (bounded; reservations no longer wanted lapse with their connection). */
   sync (wanted: readonly Contact[]): void {
-    const nowMs = performance.now()
-    for (const c of wanted) {
-      if (this.held.has(c.peerId) || this.pending.has(c.peerId)) continue
-      if (this.held.size + this.pending.size >= MAX_RELAY_RESERVATIONS) return
-      const failed = this.failedAtMs.get(c.peerId)
-      if (failed !== undefined && nowMs - failed < RESERVE_RETRY_MS) continue
-      const broken = this.brokenAtMs.get(c.peerId)
-      if (broken !== undefined && nowMs - broken < RELAY_BROKEN_RETRY_MS) continue
+    const busy = new Set([...this.held, ...this.pending])
+    for (const c of this.retry.toReserve(performance.now(), wanted, busy)) {
       const addr = relayListenAddr(c)
       if (addr === undefined) continue
       this.pending.add(c.peerId)
@@ -125,8 +109,7 @@ export class RelayReservations {
     if (this.stopped || !this.held.has(relay)) return
     if (arrived) { this.scheduleProbe(relay, addr, RELAY_PROBE_INTERVAL_MS); return }
     this.release(relay)
-    this.brokenAtMs.set(relay, performance.now())
-    if (this.brokenAtMs.size > MAX_FAILED_REMEMBERED) this.brokenAtMs.delete(this.brokenAtMs.keys().next().value as string)
+    this.retry.broken(performance.now(), relay)
     this.onEvent({ type: 'broken', relay, message: `a connection to us through it did not arrive within ${RELAY_PROBE_TIMEOUT_MS} ms` })
     // Hanging up ends the reservation, and with it the relayed address we announce there.
     await this.node.hangUp(peerIdFromString(relay)).catch(() => {})
@@ -139,13 +122,12 @@ export class RelayReservations {
     try {
       await withTimeout(tm.listen([multiaddr(addr)]), RESERVE_TIMEOUT_MS)
       this.held.add(relay)
-      this.failedAtMs.delete(relay)
+      this.retry.reserved(relay)
       const addrs = this.node.getMultiaddrs().map(a => a.toString()).filter(a => a.includes(`/p2p/${relay}/p2p-circuit`) && !isLoopbackRelayed(a))
       this.onEvent({ type: 'reserved', relay, addrs })
       if (addrs.length > 0) this.scheduleProbe(relay, addrs[0], RELAY_PROBE_AFTER_MS)
     } catch (err) {
-      this.failedAtMs.set(relay, performance.now())
-      if (this.failedAtMs.size > MAX_FAILED_REMEMBERED) this.failedAtMs.delete(this.failedAtMs.keys().next().value as string)
+      this.retry.failed(performance.now(), relay)
       this.onEvent({ type: 'failed', relay, message: (err as Error).message })
     }
   }
