@@ -9,7 +9,7 @@ import type { ContentId } from '../core/content/content-id.js'
 import { compareFleetRecords, fleetLookupId, openFleetRecord, recordOriginOrder, type FleetRecord } from '../core/fleet/fleet-record.js'
 import type { SwarmNode } from '../net/swarm-node.js'
 import { fetchFleetDocument } from '../net/fleet-protocol.js'
-import type { ProviderFinder, ProviderInfo } from './swarm-peer.js'
+import type { ProviderFinder, ProviderInfo } from './provider-finder.js'
 
 /** Options of a download's fleet origins (SwarmDownloadInit.fleetOrigins). */
 export interface FleetOriginsInit {

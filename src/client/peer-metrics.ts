@@ -10,7 +10,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client'
 import { LOCALITY_CLASSES, type LocalityByteCounts } from '../core/proximity/locality.js'
-import type { PeerStatus } from './peer.js'
+import type { PeerStatus } from './peer-status.js'
 import type { ServingCounts } from './swarm-peer.js'
 import { DELIVERY_VERDICTS, type DeliveryLedger } from '../core/accounting/delivery-ledger.js'
 

@@ -18,7 +18,7 @@ import { ContentStore } from '../store/content-store.js'
 import { createSwarmNode, type SwarmNode, type SwarmNodeInit } from '../net/swarm-node.js'
 import type { RelayServerInit } from '../net/relay-server.js'
 import { registerStatusProtocol } from '../net/status-protocol.js'
-import { OverlayService, type OverlayInit, type OverlayRoleSetting, type OverlayStatus } from '../net/overlay-service.js'
+import { OverlayService, type OverlayInit, type OverlayRoleSetting } from '../net/overlay-service.js'
 import type { AsnResolver } from '../core/proximity/asn-resolver.js'
 import type { ContentId } from '../core/content/content-id.js'
 import { prefixTableResolver } from './lazy-asn-resolver.js'
@@ -28,7 +28,8 @@ import type { MetricsServer } from './metrics-server.js'
 import { DeliveryLedger } from '../core/accounting/delivery-ledger.js'
 import { registerDeliveryProtocol } from '../net/delivery-protocol.js'
 import { watchStore } from './store-watch.js'
-import { startSwarmPeer, type ProviderFinder, type SwarmDownloadInit, type SwarmDownloadResult, type SwarmItemStats, type SwarmPeer, type SwarmPeerInit, type SwarmTraffic } from './swarm-peer.js'
+import type { PeerStatus } from './peer-status.js'
+import { startSwarmPeer, type ProviderFinder, type SwarmDownloadInit, type SwarmDownloadResult, type SwarmPeer, type SwarmPeerInit } from './swarm-peer.js'
 
 /** The overlay options that are not fields of PeerInit itself (each option is given in one place). */
 export type PeerOverlayInit = Omit<OverlayInit, 'role' | 'bootstrap' | 'publicIp' | 'proximity' | 'asnResolver'>
@@ -95,15 +96,7 @@ export interface PeerMetricsInit {
   httpServedByLocality?: () => LocalityByteCounts
 }
 
-/** The status document of a peer (`/swarmcdn/status/1.0.0`, `swarmcdn status`). */
-export interface PeerStatus extends OverlayStatus {
-  /** Items in the store. */
-  items: number
-  /** Bytes up, and down by source kind (peers vs origin seeders). */
-  traffic: SwarmTraffic
-  /** Items held or downloading, with the peers involved (at most MAX_STATS_ITEMS). */
-  swarm: SwarmItemStats[]
-}
+export type { PeerStatus } from './peer-status.js'
 
 /** A running peer. */
 export interface Peer {

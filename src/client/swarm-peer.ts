@@ -26,6 +26,7 @@ import { SwarmUploadGate, type SwarmUploadGateInit } from '../net/upload-gate.js
 import { DEFAULT_PEER_UPLOAD_SLOTS } from '../core/swarm/upload-policy.js'
 import { MAX_ALTERNATIVE_ADDRS } from '../net/xfer-codec.js'
 import { AccountingGate, type ServingCounts } from './accounting-gate.js'
+import type { ProviderFinder, ProviderInfo } from './provider-finder.js'
 import { peerIdOf, sourceLabel, withPeerId, withoutPeerId } from './source-addresses.js'
 import { BusyAlternatives, DEFAULT_ALTERNATIVES_REFRESH_MS } from '../core/swarm/busy-alternatives.js'
 import { ContentStore } from '../store/content-store.js'
@@ -43,18 +44,7 @@ import { OriginFailover, type OriginFailoverEvent } from '../core/fleet/origin-f
 import type { FleetOriginsInit } from './fleet-origins.js'
 import { classifyLocality, addLocalityCounts, emptyLocalityBytes, type LocalityByteCounts, type LocalityClass, type LocalityPlace } from '../core/proximity/locality.js'
 
-/** One holder of an item, as a provider finder reports it. */
-export interface ProviderInfo {
-  /** libp2p peer id. */
-  peerId: string
-  /** Dialable multiaddrs (with or without /p2p/PEER_ID). */
-  multiaddrs: string[]
-  /** A publisher's origin seeder (fallback source), as it announced itself (a provider record's origin flag). Default false. */
-  isOrigin?: boolean
-}
-
-/** Finds holders of an item: the overlay's `findProviders`, or a static list. */
-export type ProviderFinder = (contentId: ContentId, options: { signal?: AbortSignal }) => Promise<ProviderInfo[]>
+export type { ProviderInfo, ProviderFinder } from './provider-finder.js'
 
 /** Default peer sources per download (origins come on top). */
 export { DEFAULT_MAX_PEERS, DEFAULT_MAX_FAR_PEERS } from '../core/swarm/source-admission.js'
