@@ -104,7 +104,7 @@ export function startScenario (scenario: Scenario, init: RunScenarioInit = {}): 
     const h = new ProtocolHost<SimMessage>(world, sim, factory.create, kind === 'swarmcdn')
     host = h
     world.flow = h
-    if (factory.observer != null) world.addObserver(factory.observer(h))
+    if (factory.observer != null) world.addObserver(factory.observer())
     if (factory.inspect != null) inspect = factory.inspect
     transfers = () => h.transfersInFlight
   }

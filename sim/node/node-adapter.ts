@@ -10,7 +10,6 @@
  * core objects are driven by src/net in production.
  */
 import type { SimObserver } from './observer.js'
-import type { ProtocolHost } from './protocol-host.js'
 import type { SimMessage } from './sim-messages.js'
 
 /** Something a node's core asks the world to do. */
@@ -76,7 +75,7 @@ export type NodeAdapterFactory<M> = (node: number, nowMs: number) => NodeAdapter
 /** What a protocol module gives the runner: the adapter factory and, optionally, an observer that samples its state. */
 export interface ProtocolFactory {
   create: NodeAdapterFactory<SimMessage>
-  observer?: (host: ProtocolHost<SimMessage>) => SimObserver
+  observer?: () => SimObserver
   /** What an online node's protocol state is now (tests, debugging); undefined when it is offline. */
   inspect?: (node: number) => NodeInspection | undefined
 }

@@ -21,7 +21,6 @@ import { OverlayPeer, type OverlayEffect, type OverlayPeerHost, type PolicyMeasu
 import type { OverlayRoleSetting } from '../../src/core/peer/overlay-options.js'
 import type { Effect, NodeAdapter, NodeAdapterFactory, NodeInspection, ProtocolFactory } from './node-adapter.js'
 import type { SimObserver } from './observer.js'
-import type { ProtocolHost } from './protocol-host.js'
 import type { SimDirectory } from './sim-directory.js'
 import { isPieceMessage, simMessageBytes, type SimMessage } from './sim-messages.js'
 import { PieceExchange, type PieceExchangeHost } from './piece-exchange.js'
@@ -245,7 +244,7 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
   const adapters = shared.adapters
   const create: NodeAdapterFactory<SimMessage> = (node, startMs) => new SwarmcdnNode(shared, node, startMs)
 
-  const observer = (host: ProtocolHost<SimMessage>): SimObserver => ({
+  const observer = (): SimObserver => ({
     onSample: (nowMs) => {
       for (let node = 0; node < world.peerCount; node++) {
         const a = adapters[node]
@@ -253,7 +252,6 @@ export function swarmcdnFactory (world: World, dir: SimDirectory, params: Record
         const load = a.leafCount()
         if (load !== undefined) for (const o of world.observers) o.onObserve?.(node, 'tier.supernodeLoad', load, nowMs)
       }
-      void host
     }
   })
   const inspect = (node: number): NodeInspection | undefined => {

@@ -11,7 +11,7 @@
  * manifest protocols refuse limited connections, so a relay carries
  * signalling only (identify, DCUtR, the reverse dial it triggers).
  */
-import type { SwarmNode } from './swarm-node.js'
+import type { Libp2p } from '@libp2p/interface'
 import { circuitRelayServer, type CircuitRelayServerInit } from '@libp2p/circuit-relay-v2'
 import type { PeerId } from '@libp2p/interface'
 import { reservationRefusal, type HeldReservation } from '../core/reach/relay-admission.js'
@@ -94,12 +94,12 @@ export class RelayGate {
   open = false
   /** Reservations refused by the per-network limit since start. */
   refusedByNetwork = 0
-  private node: SwarmNode | undefined
+  private node: Libp2p | undefined
 
   constructor (private readonly maxPerNetwork = RELAY_SERVER_DEFAULTS.maxReservationsPerNetwork) {}
 
   /** The node whose relay server this gate guards (set once it exists). */
-  attach (node: SwarmNode): void { this.node = node }
+  attach (node: Libp2p): void { this.node = node }
 
   /** True when a reservation by `peerId` must be refused now. */
   refuses (peerId: PeerId): boolean {
@@ -138,7 +138,7 @@ export function setRelayGate (node: object, gate: RelayGate): void { gates.set(n
 const RELAY_STOP_PROTOCOL = '/libp2p/circuit/relay/0.2.0/stop'
 
 /** What a relay server holds now: reservations granted, and relayed connections passing through it (its open STOP streams). */
-export function relayStats (node: SwarmNode): { reservations: number, relayedConnections: number, refusedByNetwork: number } {
+export function relayStats (node: Libp2p): { reservations: number, relayedConnections: number, refusedByNetwork: number } {
   const relay = (node.services as { relay?: { reservations?: { size: number } } }).relay
   let relayedConnections = 0
   for (const c of node.getConnections()) for (const st of c.streams) if (st.protocol === RELAY_STOP_PROTOCOL && st.direction === 'outbound') relayedConnections++
