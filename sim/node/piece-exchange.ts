@@ -398,9 +398,8 @@ export class PieceExchange {
 
   /** A busy origin's find for holders of `item` answered: new names go to its choked requesters at once (as the libp2p gate's offerAlternatives). */
   private alternativesFound (nowMs: number, item: number, providers: Contact[], out: Out): void {
-    const policy = this.uploads
-    if (this.alternatives?.found(nowMs, String(item), providers) !== true || policy == null || !policy.isBusy(String(item))) return
-    this.chokeChanges(nowMs, policy.chokedOf(String(item)).map(key => ({ key, choked: true })), out)
+    if (this.alternatives?.found(nowMs, String(item), providers) !== true || this.uploads == null) return
+    this.chokeChanges(nowMs, this.uploads.chokedOf(String(item)).map(key => ({ key, choked: true })), out)
   }
 
   // ---- the model's items ---------------------------------------------------------

@@ -115,7 +115,7 @@ export class SwarmUploadGate implements UploadGate {
 
   /** Re-sends choke (now naming alternatives) to every choked requester of `contentId` when the item is busy: holders were found after the first choke. */
   offerAlternatives (contentId: string): number {
-    if (this.stopped || this.init.alternatives == null || !this.policy.isBusy(contentId)) return 0
+    if (this.stopped || this.init.alternatives == null) return 0
     const keys = this.policy.chokedOf(contentId)
     for (const key of keys) this.streams.get(key)?.push({ type: 'choke' })
     return keys.length

@@ -204,9 +204,14 @@ export class UploadPolicy {
     return out
   }
 
-  /** Choked requesters of `item` (to name alternatives to them again). */
+  /**
+   * The requesters to tell again, with names, when a busy origin learns of
+   * holders it did not know (BusyAlternatives.found): the choked requesters
+   * of `item` while it is busy; none once it is not (its chokes name nobody).
+   */
   chokedOf (item: string): string[] {
     const out: string[] = []
+    if (!this.isBusy(item)) return out
     for (const a of this.requestersOf.get(item) ?? NO_REQUESTERS) if (a.choked) out.push(a.key)
     return out
   }
