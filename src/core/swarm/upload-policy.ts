@@ -117,7 +117,14 @@ interface Admitted {
   seq: number
   /** The `decide` that last took it as a candidate (dedupes the candidate list). */
   mark: number
+  /** It left (`admitted` no longer holds it): a recheck entry that outlived it is skipped. */
+  gone: boolean
+  /** What the slots are told of it, rewritten at each decision (one object per requester, not per decision). */
+  slotView: SlotView
 }
+
+/** UploadRequester as a decision fills it in. */
+interface SlotView { id: string, rank: number, reciprocationBytesPerSec: number, near: boolean, group: string | undefined }
 
 /** Upload slots + busy mode + piece spreading for one node (see the file's rules). */
 export class UploadPolicy {
@@ -219,7 +226,7 @@ export class UploadPolicy {
   /** Admits requester `key`; returns the OTHER requesters whose state changed (the new one reads `isChoked(key)`). */
   admit (nowMs: number, key: string, who: PolicyRequester): ChokeChange[] {
     if (this.admitted.has(key)) return []
-    const a: Admitted = { key, who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false, seq: this.nextSeq++, mark: 0 }
+    const a: Admitted = { key, who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false, seq: this.nextSeq++, mark: 0, gone: false, slotView: { id: key, rank: 0, reciprocationBytesPerSec: 0, near: false, group: undefined } }
     this.admitted.set(key, a)
     this.recheck.push(a)
     addTo(this.requestersOf, who.item, a)
@@ -261,6 +268,7 @@ export class UploadPolicy {
     const a = this.admitted.get(key)
     if (a == null) return false
     this.admitted.delete(key)
+    a.gone = true
     const item = a.who.item
     const wasBusy = this.isBusy(item)
     const n = removeFrom(this.requestersOf, item, a)
@@ -423,7 +431,7 @@ export class UploadPolicy {
 
   private takeCandidate (a: Admitted, mark: number, out: Admitted[]): void {
     // Once per decision, and not when it left since it was put on the recheck list.
-    if (a.mark === mark || this.admitted.get(a.key) !== a) return
+    if (a.mark === mark || a.gone) return
     a.mark = mark
     out.push(a)
   }
@@ -471,17 +479,16 @@ export class UploadPolicy {
     const requesters: UploadRequester[] = new Array(n)
     for (let i = 0; i < n; i++) {
       const a = managed[i]
-      requesters[i] = {
-        id: a.key,
-        rank: (rankOf === undefined ? i : (rankOf.get(a.who) ?? ranks)) + (a.idle ? ranks + 1 : 0),
-        reciprocationBytesPerSec: a.idle ? 0 : this.reciprocation(a.who.peerId, nowMs),
-        near: !a.idle && (this.init.isNear?.(a.who) ?? a.who.near === true),
-        group: a.idle ? undefined : a.group
-      }
+      const view = a.slotView
+      view.rank = (rankOf === undefined ? i : (rankOf.get(a.who) ?? ranks)) + (a.idle ? ranks + 1 : 0)
+      view.reciprocationBytesPerSec = a.idle ? 0 : this.reciprocation(a.who.peerId, nowMs)
+      view.near = !a.idle && (this.init.isNear?.(a.who) ?? a.who.near === true)
+      view.group = a.idle ? undefined : a.group
+      requesters[i] = view
     }
     this.slots.update(nowMs, requesters)
-    this.slotsHeld = 0
-    for (const r of requesters) if (this.slots.isUnchoked(r.id)) this.slotsHeld++
+    // Every unchoked id is one of `requesters` (the slots forget whoever is not listed).
+    this.slotsHeld = this.slots.unchokedCount()
     let changes: ChokeChange[] | undefined
     for (const a of candidates ?? this.admitted.values()) {
       const choked = this.isPenalized(a) || ((a.managed || a.justIdled) ? !this.slots.isUnchoked(a.key) : false)

@@ -162,6 +162,9 @@ export class UploadSlots {
     }
   }
 
+  /** Unchoked requesters (regular + optimistic slots in use). */
+  unchokedCount (): number { return this.regular.size + this.optimistic.size }
+
   /**
    * Applies the rules to the current requesters (all of them, every call)
    * and returns who changed state. Requesters not listed are forgotten.
@@ -174,44 +177,59 @@ export class UploadSlots {
       if (nowMs >= this.nextOptimisticMs) this.nextOptimisticMs = nowMs + this.optimisticIntervalMs
       return { choke: [], unchoke: [] }
     }
-    // Runs on every admit, release and request of an uploader: a few requesters most of the time, so small
-    // lists are scanned instead of hashed (no Sets built per call).
     const before = this.unchoked()
-    const present = requesters.length > SCAN_LIMIT ? new Set(requesters.map(r => r.id)) : undefined
-    // Deleting the entry being visited is safe in a Set's or Map's iteration: no copies (this runs at every rechoke).
-    for (const id of this.regular) if (!listed(id, requesters, present)) this.regular.delete(id)
-    for (const id of this.optimistic) if (!listed(id, requesters, present)) this.optimistic.delete(id)
-    if (this.waitingSince.size > 0) for (const id of this.waitingSince.keys()) if (!listed(id, requesters, present)) this.waitingSince.delete(id)
+    const cmp = this.nearFirst ? byNearThenBest : byBest
+    // Runs on every admit, release and request of an uploader, over thousands of requesters at a busy origin:
+    // one pass finds what the rules need (who of the slot holders is still listed, the head of the order),
+    // and the whole order is sorted only when a rule needs it (groups, a random optimistic pick, a long walk).
+    const grouped = this.groupPreempts && requesters.some(r => r.group !== undefined)
+    const order = new BestOrder(requesters, cmp, grouped || this.random !== undefined ? Infinity : 2 * this.regularSlots + 2 * this.optimisticSlots + 2)
+    const known = order.holders
+    let listedHeld = 0
+    let listedWaiting = 0
+    for (const r of requesters) {
+      if (this.regular.has(r.id) || this.optimistic.has(r.id)) { listedHeld++; known.set(r.id, r) }
+      if (this.waitingSince.has(r.id)) listedWaiting++
+    }
+    if (listedHeld < this.regular.size + this.optimistic.size || listedWaiting < this.waitingSince.size) {
+      const present = requesters.length > SCAN_LIMIT ? new Set(requesters.map(r => r.id)) : undefined
+      // Deleting the entry being visited is safe in a Set's or Map's iteration: no copies (this runs at every rechoke).
+      for (const id of this.regular) if (!listed(id, requesters, present)) this.regular.delete(id)
+      for (const id of this.optimistic) if (!listed(id, requesters, present)) this.optimistic.delete(id)
+      if (this.waitingSince.size > 0) for (const id of this.waitingSince.keys()) if (!listed(id, requesters, present)) this.waitingSince.delete(id)
+    }
 
     const nearClass = this.nearFirst ? farIsOne : noClass
-    let best = [...requesters].sort((a, b) => (nearClass(a) - nearClass(b)) ||
-      (b.reciprocationBytesPerSec - a.reciprocationBytesPerSec) || (a.rank - b.rank) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    if (this.groupPreempts) best = groupsFirst(best, nearClass)
+    if (grouped) order.reorder(best => groupsFirst(best, nearClass))
     if (nowMs >= this.nextRechokeMs) {
       this.nextRechokeMs = nowMs + this.rechokeIntervalMs
       this.regular.clear()
-      for (const r of best) {
-        if (this.regular.size >= this.regularSlots) break
+      for (let i = 0; this.regular.size < this.regularSlots; i++) {
+        const r = order.at(i)
+        if (r === undefined) break
         this.regular.add(r.id)
         // A peer promoted to a regular slot frees its optimistic one.
         this.optimistic.delete(r.id)
       }
     } else {
-      for (const r of best) {
-        if (this.regular.size >= this.regularSlots) break
+      for (let i = 0; this.regular.size < this.regularSlots; i++) {
+        const r = order.at(i)
+        if (r === undefined) break
         if (!this.optimistic.has(r.id)) this.regular.add(r.id)
       }
       if (this.nearPreempts) {
-        for (const r of best) {
-          if (r.near !== true || this.isUnchoked(r.id)) continue
-          // `best` is sorted best first, so the last far holder in it is the worst one.
-          const farHolder = best.findLast(f => f.near !== true && this.regular.has(f.id))
+        for (let i = 0; ; i++) {
+          const r = order.at(i)
+          // Near requesters come first in the order: past the first far one there is nobody to preempt for.
+          if (r === undefined || r.near !== true) break
+          if (this.isUnchoked(r.id)) continue
+          const farHolder = order.worst(f => f.near !== true && this.regular.has(f.id))
           if (farHolder == null) break
           this.regular.delete(farHolder.id)
           this.regular.add(r.id)
         }
       }
-      if (this.groupPreempts) this.preemptForGroups(best, nearClass)
+      if (grouped) this.preemptForGroups(order.all(), nearClass)
     }
 
     if (nowMs >= this.nextOptimisticMs) {
@@ -219,17 +237,25 @@ export class UploadSlots {
       this.optimistic.clear()
     }
     for (const r of requesters) {
-      if (!this.isUnchoked(r.id) && !this.waitingSince.has(r.id)) this.waitingSince.set(r.id, nowMs)
+      if (!this.waitingSince.has(r.id) && !this.isUnchoked(r.id)) this.waitingSince.set(r.id, nowMs)
     }
     while (this.optimistic.size < this.optimisticSlots) {
-      const choked = best.filter(r => !this.isUnchoked(r.id))
-      if (choked.length === 0) break
-      let pick: UploadRequester
-      if (this.random != null) {
-        pick = choked[Math.min(choked.length - 1, Math.floor(this.random() * choked.length))]
+      let pick: UploadRequester | undefined
+      if (this.random != null || grouped) {
+        const choked = order.all().filter(r => !this.isUnchoked(r.id))
+        if (choked.length === 0) break
+        if (this.random != null) pick = choked[Math.min(choked.length - 1, Math.floor(this.random() * choked.length))]
+        else pick = choked.reduce((a, b) => (this.waitingSince.get(b.id) ?? nowMs) < (this.waitingSince.get(a.id) ?? nowMs) ? b : a)
       } else {
-        pick = choked.reduce((a, b) => (this.waitingSince.get(b.id) ?? nowMs) < (this.waitingSince.get(a.id) ?? nowMs) ? b : a)
+        // The longest waiting; of those that waited as long, the first in the order (as the walk above would meet them).
+        let pickSince = Infinity
+        for (const r of requesters) {
+          if (this.isUnchoked(r.id)) continue
+          const since = this.waitingSince.get(r.id) ?? nowMs
+          if (pick === undefined || since < pickSince || (since === pickSince && cmp(r, pick) < 0)) { pick = r; pickSince = since }
+        }
       }
+      if (pick === undefined) break
       this.optimistic.add(pick.id)
     }
     for (const id of this.unchoked()) this.waitingSince.delete(id)
@@ -241,6 +267,78 @@ export class UploadSlots {
       choke: before.filter(id => !this.isUnchoked(id)),
       unchoke: after.filter(id => !(wasUnchoked !== undefined ? wasUnchoked.has(id) : before.includes(id)))
     }
+  }
+}
+
+/** Best first: highest reciprocation, then nearest rank, then id (a total order: ids are unique). */
+function byBest (a: UploadRequester, b: UploadRequester): number {
+  return (b.reciprocationBytesPerSec - a.reciprocationBytesPerSec) || (a.rank - b.rank) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+}
+
+/** Near requesters before far ones, then byBest. */
+function byNearThenBest (a: UploadRequester, b: UploadRequester): number {
+  return (farIsOne(a) - farIsOne(b)) || byBest(a, b)
+}
+
+/**
+ * The requesters best first, as the rules walk it: only its head is
+ * selected (one pass, a few comparisons per requester) unless a rule walks
+ * past it or needs all of it, which sorts the whole list. Both give the
+ * same order, since `cmp` is a total order.
+ */
+class BestOrder {
+  /** Requesters holding a slot before this update, by id, and those given one during it (for `worst`). */
+  readonly holders = new Map<string, UploadRequester>()
+  private head: UploadRequester[]
+  private sorted: UploadRequester[] | undefined
+  /** The order is no longer `cmp`'s (see `reorder`). */
+  private custom = false
+
+  constructor (private readonly requesters: readonly UploadRequester[], private readonly cmp: (a: UploadRequester, b: UploadRequester) => number, headSize: number) {
+    if (headSize >= requesters.length) {
+      this.sorted = [...requesters].sort(cmp)
+      this.head = this.sorted
+      return
+    }
+    const head: UploadRequester[] = []
+    for (const r of requesters) {
+      if (head.length === headSize && cmp(r, head[headSize - 1]) >= 0) continue
+      let i = head.length
+      if (i === headSize) i--
+      while (i > 0 && cmp(r, head[i - 1]) < 0) { head[i] = head[i - 1]; i-- }
+      head[i] = r
+    }
+    this.head = head
+  }
+
+  /** The `i`th best requester; undefined past the last. */
+  at (i: number): UploadRequester | undefined {
+    if (i >= this.head.length && this.sorted === undefined) this.head = this.all()
+    const r = this.head[i]
+    if (r !== undefined) this.holders.set(r.id, r)
+    return r
+  }
+
+  /** The whole order. */
+  all (): UploadRequester[] {
+    this.sorted ??= [...this.requesters].sort(this.cmp)
+    return this.sorted
+  }
+
+  /** Replaces the whole order (the group rule's round-robin over `cmp`'s order). */
+  reorder (by: (best: UploadRequester[]) => UploadRequester[]): void {
+    this.sorted = by(this.all())
+    this.head = this.sorted
+    this.custom = true
+  }
+
+  /** The last requester in the order matching `match`, among the slot holders and those the walk reached. */
+  worst (match: (r: UploadRequester) => boolean): UploadRequester | undefined {
+    // A reordered list is not `cmp`'s order: walk it.
+    if (this.custom) return (this.sorted as UploadRequester[]).findLast(match)
+    let out: UploadRequester | undefined
+    for (const r of this.holders.values()) if (match(r) && (out === undefined || this.cmp(r, out) > 0)) out = r
+    return out
   }
 }
 
