@@ -119,6 +119,10 @@ interface Admitted {
   mark: number
   /** It left (`admitted` no longer holds it): a recheck entry that outlived it is skipped. */
   gone: boolean
+  /** Its item's requesters (the set in `requestersOf`): its item's busyness without a lookup. */
+  itemSet: Set<Admitted>
+  /** It has an entry in `busyOrder` (live while its item is busy, stale after). */
+  inBusyOrder: boolean
   /** What the slots are told of it, rewritten at each decision (one object per requester, not per decision). */
   slotView: SlotView
 }
@@ -136,8 +140,17 @@ export class UploadPolicy {
   private readonly spreads = new Map<string, PieceSpread>()
   /** Item -> its admitted requesters, in admission order (the set's size is the item's requester count). */
   private readonly requestersOf = new Map<string, Set<Admitted>>()
-  /** Busy mode: the items that are busy now (a decision looks at their requesters). */
+  /** Busy mode: the items that are busy now. */
   private readonly busyItems = new Set<string>()
+  /**
+   * Busy mode: the requesters of busy items in admission order (what a
+   * decision walks), kept in order as they come instead of gathered and
+   * sorted per decision (a 10^6-peer day's origins decide over thousands).
+   * Entries that left or whose item stopped being busy are stale: skipped,
+   * and dropped once they are many.
+   */
+  private busyOrder: Admitted[] = []
+  private staleInBusyOrder = 0
   /** Peer -> its admitted requesters, in admission order. */
   private readonly requestersOfPeer = new Map<string, Set<Admitted>>()
   /**
@@ -226,14 +239,21 @@ export class UploadPolicy {
   /** Admits requester `key`; returns the OTHER requesters whose state changed (the new one reads `isChoked(key)`). */
   admit (nowMs: number, key: string, who: PolicyRequester): ChokeChange[] {
     if (this.admitted.has(key)) return []
-    const a: Admitted = { key, who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false, seq: this.nextSeq++, mark: 0, gone: false, slotView: { id: key, rank: 0, reciprocationBytesPerSec: 0, near: false, group: undefined } }
+    const a: Admitted = { key, who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false, seq: this.nextSeq++, mark: 0, gone: false, itemSet: addTo(this.requestersOf, who.item), inBusyOrder: false, slotView: { id: key, rank: 0, reciprocationBytesPerSec: 0, near: false, group: undefined } }
+    a.itemSet.add(a)
     this.admitted.set(key, a)
     this.recheck.push(a)
-    addTo(this.requestersOf, who.item, a)
-    addTo(this.requestersOfPeer, who.peerId, a)
-    const requesters = (this.requestersOf.get(who.item) as Set<Admitted>).size
+    addTo(this.requestersOfPeer, who.peerId).add(a)
+    const requesters = a.itemSet.size
     if (this.threshold != null && requesters === this.threshold) this.busyTimes++
-    if (this.isBusy(who.item)) this.busyItems.add(who.item)
+    if (this.itemBusy(a)) {
+      if (!this.busyItems.has(who.item)) {
+        this.busyItems.add(who.item)
+        // The item just became busy: its earlier requesters join the walk in their admission order.
+        for (const other of a.itemSet) if (other !== a) this.enterBusyOrder(other)
+      }
+      this.enterBusyOrder(a)
+    }
     const changes = this.decide(nowMs)
     const mine = changes.findIndex(c => c.key === key)
     if (mine >= 0) changes.splice(mine, 1)
@@ -270,24 +290,60 @@ export class UploadPolicy {
     this.admitted.delete(key)
     a.gone = true
     const item = a.who.item
-    const wasBusy = this.isBusy(item)
+    const wasBusy = this.itemBusy(a)
+    // Its entry was live only while its item was busy (an entry already stale is counted once).
+    if (a.inBusyOrder && wasBusy) this.staleInBusyOrder++
     const n = removeFrom(this.requestersOf, item, a)
     removeFrom(this.requestersOfPeer, a.who.peerId, a)
-    if (wasBusy && !this.isBusy(item)) this.busyItems.delete(item)
+    const nowBusy = isBusyItem(n, this.threshold)
+    if (wasBusy && !nowBusy) this.busyItems.delete(item)
     if (n <= 0) this.spreads.delete(item)
     else {
       this.spreads.get(item)?.forget(key)
       // Its requesters leave the slots: the next decision unchokes them.
-      if (wasBusy && !this.isBusy(item)) for (const other of this.requestersOf.get(item) as Set<Admitted>) this.recheck.push(other)
+      if (wasBusy && !nowBusy) {
+        for (const other of a.itemSet) {
+          this.recheck.push(other)
+          if (other.inBusyOrder) this.staleInBusyOrder++
+        }
+      }
     }
     return true
+  }
+
+  /** True while `a`'s item is busy. */
+  private itemBusy (a: Admitted): boolean { return isBusyItem(a.itemSet.size, this.threshold) }
+
+  /** Puts `a` (of an item that is busy now) in `busyOrder` at its admission place, or makes its stale entry live again. */
+  private enterBusyOrder (a: Admitted): void {
+    if (a.inBusyOrder) { this.staleInBusyOrder--; return }
+    a.inBusyOrder = true
+    const order = this.busyOrder
+    // Newcomers (the usual case) go last; an item that just became busy brings its few earlier requesters.
+    if (order.length === 0 || order[order.length - 1].seq < a.seq) { order.push(a); return }
+    let lo = 0
+    let hi = order.length
+    while (lo < hi) { const mid = (lo + hi) >>> 1; if (order[mid].seq < a.seq) lo = mid + 1; else hi = mid }
+    order.splice(lo, 0, a)
+  }
+
+  /** Drops `busyOrder`'s stale entries once they outnumber the live ones. */
+  private compactBusyOrder (): void {
+    if (this.staleInBusyOrder <= 64 || this.staleInBusyOrder * 2 <= this.busyOrder.length) return
+    const live: Admitted[] = []
+    for (const a of this.busyOrder) {
+      if (!a.gone && this.itemBusy(a)) live.push(a)
+      else a.inBusyOrder = false
+    }
+    this.busyOrder = live
+    this.staleInBusyOrder = 0
   }
 
   /** Asked before serving piece `index` to `key`: false declines it for now (a busy origin's spread rule). */
   admitPiece (nowMs: number, key: string, index: number): boolean {
     const a = this.admitted.get(key)
     if (a == null) return true
-    if (!this.spread || a.who.pieceCount == null || !this.isBusy(a.who.item)) { a.pending++; return true }
+    if (!this.spread || a.who.pieceCount == null || !this.itemBusy(a)) { a.pending++; return true }
     let spread = this.spreads.get(a.who.item)
     if (spread == null) {
       spread = new PieceSpread(a.who.pieceCount, { repeatAfterMs: this.init.spreadRepeatAfterMs })
@@ -389,8 +445,12 @@ export class UploadPolicy {
       if (this.threshold == null) {
         for (const a of this.admitted.values()) due = this.idleDue(nowMs, a, due)
       } else {
-        // Only a busy item's requesters hold slots: the long tail's (most of an origin's requesters) are skipped whole.
-        for (const item of this.busyItems) for (const a of this.requestersOf.get(item) as Set<Admitted>) due = this.idleDue(nowMs, a, due)
+        // Only a busy item's unchoked requesters can go idle, and after each decision those are the slot holders
+        // (a busy item's requester that is not penalized is choked unless the slots unchoked it): a few, not the crowd.
+        for (const key of this.slots.unchoked()) {
+          const a = this.admitted.get(key)
+          if (a !== undefined) due = this.idleDue(nowMs, a, due)
+        }
       }
     }
     return Number.isFinite(due) ? due : undefined
@@ -398,7 +458,7 @@ export class UploadPolicy {
 
   /** `due`, or earlier when slot holder `a` goes idle before it. */
   private idleDue (nowMs: number, a: Admitted, due: number): number {
-    if (a.choked || a.idle || (a.pending > 0 && a.reads) || this.penalized.has(a.who.peerId) || !(this.threshold == null || this.isBusy(a.who.item))) return due
+    if (a.choked || a.idle || (a.pending > 0 && a.reads) || this.penalized.has(a.who.peerId) || !(this.threshold == null || this.itemBusy(a))) return due
     return Math.min(due, Math.max(nowMs, a.lastActiveMs + this.idleSlotMs))
   }
 
@@ -420,12 +480,19 @@ export class UploadPolicy {
   private candidates (): Admitted[] | undefined {
     if (this.threshold == null) return undefined
     const mark = ++this.decisions
+    this.compactBusyOrder()
     const out: Admitted[] = []
-    for (const item of this.busyItems) for (const a of this.requestersOf.get(item) as Set<Admitted>) this.takeCandidate(a, mark, out)
-    for (const a of this.recheck) this.takeCandidate(a, mark, out)
-    this.recheck.length = 0
-    // Each busy item's requesters and the recheck list are in admission order; together they may not be.
-    for (let i = 1; i < out.length; i++) if (out[i - 1].seq > out[i].seq) { out.sort(bySeq); break }
+    // Both lists in admission order, merged: a decision walks requesters in it.
+    const recheck = this.recheck
+    if (recheck.length > 1) recheck.sort(bySeq)
+    let j = 0
+    for (const a of this.busyOrder) {
+      if (a.gone || !this.itemBusy(a)) continue
+      while (j < recheck.length && recheck[j].seq < a.seq) this.takeCandidate(recheck[j++], mark, out)
+      this.takeCandidate(a, mark, out)
+    }
+    while (j < recheck.length) this.takeCandidate(recheck[j++], mark, out)
+    recheck.length = 0
     return out
   }
 
@@ -440,6 +507,8 @@ export class UploadPolicy {
   timer (nowMs: number): ChokeChange[] { return this.decide(nowMs) }
 
   private reciprocation (peerId: string, nowMs: number): number {
+    // An origin downloads nothing: no lookup per requester per decision.
+    if (this.received.size === 0) return 0
     const list = this.received.get(peerId)
     if (list == null) return 0
     while (list.length > 0 && nowMs - list[0].atMs > RECIPROCATION_WINDOW_MS) list.shift()
@@ -448,9 +517,9 @@ export class UploadPolicy {
     return sum * 1000 / RECIPROCATION_WINDOW_MS
   }
 
-  private isPenalized (a: Admitted): boolean { return a.stalledOut || this.penalized.has(a.who.peerId) }
+  private isPenalized (a: Admitted): boolean { return a.stalledOut || (this.penalized.size > 0 && this.penalized.has(a.who.peerId)) }
 
-  private eligible (a: Admitted): boolean { return !this.isPenalized(a) && (this.threshold == null || this.isBusy(a.who.item)) }
+  private eligible (a: Admitted): boolean { return !this.isPenalized(a) && (this.threshold == null || this.itemBusy(a)) }
 
   // Runs on every admit, release and request and at every rechoke (a simulated day calls it millions of
   // times): no closures, and the sets and maps of the straightforward version are flags on Admitted.
@@ -508,10 +577,11 @@ const NO_REQUESTERS: ReadonlySet<Admitted> = new Set()
 
 function bySeq (a: Admitted, b: Admitted): number { return a.seq - b.seq }
 
-function addTo (map: Map<string, Set<Admitted>>, key: string, a: Admitted): void {
-  const set = map.get(key)
-  if (set === undefined) map.set(key, new Set([a]))
-  else set.add(a)
+/** `key`'s set in `map`, made empty when it has none. */
+function addTo (map: Map<string, Set<Admitted>>, key: string): Set<Admitted> {
+  let set = map.get(key)
+  if (set === undefined) { set = new Set(); map.set(key, set) }
+  return set
 }
 
 /** Removes `a` from `key`'s set (the set too once empty); returns how many are left. */
