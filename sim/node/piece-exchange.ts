@@ -383,9 +383,9 @@ export class PieceExchange {
   /** Holders of a busy `item` to name to `requester` (none when it is not busy here); starts the core's refresh find when due. */
   private alternativesFor (nowMs: number, requester: number, item: number, out: Out): Contact[] | undefined {
     const alts = this.alternatives
-    if (alts == null || this.uploads?.isBusy(String(item)) !== true) return undefined
+    if (alts == null) return undefined
     const { dir, p } = this.h.s
-    const { named, findDue } = alts.namedTo(nowMs, String(item), String(requester), holders => dir.rank(requester, holders, p.proximity))
+    const { named, findDue } = alts.namedTo(nowMs, String(item), String(requester), this.uploads?.isBusy(String(item)) === true, holders => dir.rank(requester, holders, p.proximity))
     if (findDue) {
       const f = this.h.peer.find(nowMs, this.h.s.keyOf(item))
       ;(this.alternativeFinds ??= new Map()).set(f.findId, item)

@@ -263,9 +263,9 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
     asnOf: r => ranker.place(r.peerId, r.remoteAddr).asn,
     alternatives: alternatives == null || altFinder == null
       ? undefined
-      : r => {
+      : (r, busy) => {
         const requester = ranker.place(r.peerId, r.remoteAddr)
-        const { named, findDue } = alternatives.namedTo(Date.now(), r.contentId.toString(), r.peerId, holders => ranker.rankFrom(requester, holders, p => ({ peerId: p.peerId, addr: p.multiaddrs[0] })))
+        const { named, findDue } = alternatives.namedTo(Date.now(), r.contentId.toString(), r.peerId, busy, holders => ranker.rankFrom(requester, holders, p => ({ peerId: p.peerId, addr: p.multiaddrs[0] })))
         if (findDue) findAlternatives(altFinder, r.contentId.toString())
         return named.map(p => ({ peerId: p.peerId, multiaddrs: p.multiaddrs.map(withoutPeerId).slice(0, MAX_ALTERNATIVE_ADDRS) }))
       }

@@ -25,8 +25,8 @@ export interface SwarmUploadGateInit extends Omit<UploadPolicyInit, 'rank' | 'is
   rank?: (requesters: RequesterInfo[]) => RequesterInfo[]
   /** True for a requester in our near class (same AS by rankPeers' rule 1), for `nearFirst`. Default: nobody is near. */
   isNear?: (requester: RequesterInfo) => boolean
-  /** Other holders of a busy item to name to `requester`, nearest to it first (synchronous: answer from what is known now). Default: none. */
-  alternatives?: (requester: RequesterInfo) => PeerAlternative[]
+  /** Other holders of the item to name to `requester`, nearest to it first, given whether the item is `busy` (the core's BusyAlternatives names none otherwise; synchronous: answer from what is known now). Default: none. */
+  alternatives?: (requester: RequesterInfo, busy: boolean) => PeerAlternative[]
   /** Upload rate caps per requester AS, bytes/s (`--as-upload-limit`; core/swarm/as-upload-limits.ts), on top of `uploadBytesPerSec`. Default: none. */
   asUploadLimits?: Readonly<Record<number, number>>
   /** The requester's AS number (0: unknown), for `asUploadLimits`. Default: unknown. */
@@ -100,7 +100,7 @@ export class SwarmUploadGate implements UploadGate {
       get choked () { return policy.isChoked(key) },
       pace,
       admitPiece: (index: number): boolean => this.policy.admitPiece(Date.now(), key, index),
-      alternatives: (): PeerAlternative[] => this.init.alternatives == null || !this.policy.isBusy(item) ? [] : this.init.alternatives(who),
+      alternatives: (): PeerAlternative[] => this.init.alternatives?.(who, this.policy.isBusy(item)) ?? [],
       unqueued: (indices: readonly number[]) => { this.policy.unqueued(key, indices) },
       requested: () => { this.apply(this.policy.requested(Date.now(), key)) },
       sent: (index: number) => { this.policy.sent(Date.now(), key, index) },

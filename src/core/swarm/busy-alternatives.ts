@@ -6,8 +6,9 @@
  * (sim/node/piece-exchange.ts) both ask this object.
  *
  * Rules:
- * - Only a busy item names alternatives (UploadPolicy.isBusy decides; the
- *   shells ask only then).
+ * - Only a busy item names alternatives (the shells pass
+ *   UploadPolicy.isBusy): a requester of an item that is not busy is
+ *   served, so it is told nobody and no find starts for it.
  * - Holders come from one find per item, reused for `refreshMs` (default
  *   5 s): a busy origin sends chokes to every requester and again at every
  *   rechoke, and a find per choke would be an overlay lookup each. A find
@@ -49,6 +50,9 @@ export interface BusyAlternativesInit<H> {
 
 interface Entry<H> { holders: H[], fetchedAtMs: number, finding: boolean }
 
+/** What an item that is not busy names: nobody, and no find. */
+const NOT_BUSY: { named: never[], findDue: false } = Object.freeze({ named: [], findDue: false }) as { named: never[], findDue: false }
+
 /** A busy origin's known holders per item (see the file's rules). */
 export class BusyAlternatives<H> {
   private readonly entries = new Map<string, Entry<H>>()
@@ -69,11 +73,12 @@ export class BusyAlternatives<H> {
   get size (): number { return this.entries.size }
 
   /**
-   * The holders of `item` to name to `requester` now, and whether the
-   * shell should start a find for the item (then it must report the
-   * answer with `found`, or `findFailed`).
+   * The holders of `item` to name to `requester` now (none unless the
+   * item is `busy`), and whether the shell should start a find for the
+   * item (then it must report the answer with `found`, or `findFailed`).
    */
-  namedTo (nowMs: number, item: string, requester: string, rankNearestTo: (holders: H[]) => H[]): { named: H[], findDue: boolean } {
+  namedTo (nowMs: number, item: string, requester: string, busy: boolean, rankNearestTo: (holders: H[]) => H[]): { named: H[], findDue: boolean } {
+    if (!busy) return NOT_BUSY
     let e = this.entries.get(item)
     if (e === undefined) {
       if (this.entries.size >= this.maxItems) this.entries.delete(this.entries.keys().next().value as string)
