@@ -1,18 +1,7 @@
 import { expect } from 'chai'
+import { seededRandom } from '../../helpers/core-contacts.js'
 import { UploadPolicy, originUploadPolicy, type UploadPolicyInit } from '../../../src/core/swarm/upload-policy.js'
 import { ReferenceUploadPolicy } from './upload-policy-reference.js'
-
-/** Seeded uniform [0, 1) (mulberry32). */
-function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 /**
  * One random life of an uploader: requesters of a few items come, ask,
@@ -20,7 +9,7 @@ function seeded (seed: number): () => number {
  * every call goes to both policies and every answer must match.
  */
 function scenario (seed: number, init: UploadPolicyInit, steps: number): void {
-  const rnd = seeded(seed)
+  const rnd = seededRandom(seed)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]
   const fast = new UploadPolicy(init)
   const reference = new ReferenceUploadPolicy(init)
@@ -71,7 +60,9 @@ function scenario (seed: number, init: UploadPolicyInit, steps: number): void {
   }
 }
 
-describe('core/swarm/upload-policy: kept busy order and slot-holder deadlines', () => {
+describe('core/swarm/upload-policy: kept busy order and slot-holder deadlines', function () {
+  // Thousands of random steps through two implementations: seconds on a loaded machine.
+  this.timeout(60_000)
   it('decides exactly as gathering and sorting every busy requester per decision, over random uploader lives', () => {
     const inits: UploadPolicyInit[] = [
       originUploadPolicy(),

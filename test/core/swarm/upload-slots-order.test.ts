@@ -1,26 +1,15 @@
 import { expect } from 'chai'
+import { seededRandom } from '../../helpers/core-contacts.js'
 import { UploadSlots, type UploadRequester, type UploadSlotsInit } from '../../../src/core/swarm/upload-slots.js'
 import { ReferenceUploadSlots } from './upload-slots-reference.js'
 
-/** Seeded uniform [0, 1) (mulberry32): both choosers get the same draws. */
-function seeded (seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** One random scenario: crowds that come and go, with ties in every sort key, fed to both choosers. */
 function scenario (seed: number, init: UploadSlotsInit, maxCrowd: number, steps: number): void {
-  const rnd = seeded(seed)
+  const rnd = seededRandom(seed)
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]
   const withRandom = init.random !== undefined
-  const fast = new UploadSlots({ ...init, random: withRandom ? seeded(seed + 1) : undefined })
-  const reference = new ReferenceUploadSlots({ ...init, random: withRandom ? seeded(seed + 1) : undefined })
+  const fast = new UploadSlots({ ...init, random: withRandom ? seededRandom(seed + 1) : undefined })
+  const reference = new ReferenceUploadSlots({ ...init, random: withRandom ? seededRandom(seed + 1) : undefined })
   const present = new Map<string, UploadRequester>()
   let nextId = 0
   let nowMs = 0
@@ -44,7 +33,9 @@ function scenario (seed: number, init: UploadSlotsInit, maxCrowd: number, steps:
   }
 }
 
-describe('core/swarm/upload-slots: the head of the order is enough', () => {
+describe('core/swarm/upload-slots: the head of the order is enough', function () {
+  // Thousands of random steps through two implementations: seconds on a loaded machine.
+  this.timeout(60_000)
   it('decides exactly as sorting every requester on every update, over random crowds of up to 120', () => {
     const inits: UploadSlotsInit[] = [
       {},
