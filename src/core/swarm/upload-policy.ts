@@ -44,6 +44,7 @@
 import { DEFAULT_OPTIMISTIC_SLOTS, DEFAULT_REGULAR_SLOTS, UploadSlots, type UploadRequester, type UploadSlotsInit } from './upload-slots.js'
 import { PieceSpread, isBusyItem } from './origin-spread.js'
 import { sourceNetworkOf } from '../proximity/source-network.js'
+import { AdmissionOrder } from './admission-order.js'
 
 /** Time over which received bytes count as a peer's reciprocation rate, ms. */
 export const RECIPROCATION_WINDOW_MS = 20_000
@@ -122,7 +123,7 @@ interface Admitted {
   /** Its item's requesters (the set in `requestersOf`): its item's busyness without a lookup. */
   itemSet: Set<Admitted>
   /** It has an entry in `busyOrder` (live while its item is busy, stale after). */
-  inBusyOrder: boolean
+  inOrder: boolean
   /** What the slots are told of it, rewritten at each decision (one object per requester, not per decision). */
   slotView: SlotView
 }
@@ -149,8 +150,7 @@ export class UploadPolicy {
    * Entries that left or whose item stopped being busy are stale: skipped,
    * and dropped once they are many.
    */
-  private busyOrder: Admitted[] = []
-  private staleInBusyOrder = 0
+  private readonly busyOrder = new AdmissionOrder<Admitted>()
   /** Peer -> its admitted requesters, in admission order. */
   private readonly requestersOfPeer = new Map<string, Set<Admitted>>()
   /**
@@ -239,7 +239,7 @@ export class UploadPolicy {
   /** Admits requester `key`; returns the OTHER requesters whose state changed (the new one reads `isChoked(key)`). */
   admit (nowMs: number, key: string, who: PolicyRequester): ChokeChange[] {
     if (this.admitted.has(key)) return []
-    const a: Admitted = { key, who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false, seq: this.nextSeq++, mark: 0, gone: false, itemSet: addTo(this.requestersOf, who.item), inBusyOrder: false, slotView: { id: key, rank: 0, reciprocationBytesPerSec: 0, near: false, group: undefined } }
+    const a: Admitted = { key, who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false, seq: this.nextSeq++, mark: 0, gone: false, itemSet: addTo(this.requestersOf, who.item), inOrder: false, slotView: { id: key, rank: 0, reciprocationBytesPerSec: 0, near: false, group: undefined } }
     a.itemSet.add(a)
     this.admitted.set(key, a)
     this.recheck.push(a)
@@ -250,9 +250,9 @@ export class UploadPolicy {
       if (!this.busyItems.has(who.item)) {
         this.busyItems.add(who.item)
         // The item just became busy: its earlier requesters join the walk in their admission order.
-        for (const other of a.itemSet) if (other !== a) this.enterBusyOrder(other)
+        for (const other of a.itemSet) if (other !== a) this.busyOrder.enter(other)
       }
-      this.enterBusyOrder(a)
+      this.busyOrder.enter(a)
     }
     const changes = this.decide(nowMs)
     const mine = changes.findIndex(c => c.key === key)
@@ -292,7 +292,7 @@ export class UploadPolicy {
     const item = a.who.item
     const wasBusy = this.itemBusy(a)
     // Its entry was live only while its item was busy (an entry already stale is counted once).
-    if (a.inBusyOrder && wasBusy) this.staleInBusyOrder++
+    if (wasBusy) this.busyOrder.staled(a)
     const n = removeFrom(this.requestersOf, item, a)
     removeFrom(this.requestersOfPeer, a.who.peerId, a)
     const nowBusy = isBusyItem(n, this.threshold)
@@ -304,7 +304,7 @@ export class UploadPolicy {
       if (wasBusy && !nowBusy) {
         for (const other of a.itemSet) {
           this.recheck.push(other)
-          if (other.inBusyOrder) this.staleInBusyOrder++
+          this.busyOrder.staled(other)
         }
       }
     }
@@ -313,31 +313,6 @@ export class UploadPolicy {
 
   /** True while `a`'s item is busy. */
   private itemBusy (a: Admitted): boolean { return isBusyItem(a.itemSet.size, this.threshold) }
-
-  /** Puts `a` (of an item that is busy now) in `busyOrder` at its admission place, or makes its stale entry live again. */
-  private enterBusyOrder (a: Admitted): void {
-    if (a.inBusyOrder) { this.staleInBusyOrder--; return }
-    a.inBusyOrder = true
-    const order = this.busyOrder
-    // Newcomers (the usual case) go last; an item that just became busy brings its few earlier requesters.
-    if (order.length === 0 || order[order.length - 1].seq < a.seq) { order.push(a); return }
-    let lo = 0
-    let hi = order.length
-    while (lo < hi) { const mid = (lo + hi) >>> 1; if (order[mid].seq < a.seq) lo = mid + 1; else hi = mid }
-    order.splice(lo, 0, a)
-  }
-
-  /** Drops `busyOrder`'s stale entries once they outnumber the live ones. */
-  private compactBusyOrder (): void {
-    if (this.staleInBusyOrder <= 64 || this.staleInBusyOrder * 2 <= this.busyOrder.length) return
-    const live: Admitted[] = []
-    for (const a of this.busyOrder) {
-      if (!a.gone && this.itemBusy(a)) live.push(a)
-      else a.inBusyOrder = false
-    }
-    this.busyOrder = live
-    this.staleInBusyOrder = 0
-  }
 
   /** Asked before serving piece `index` to `key`: false declines it for now (a busy origin's spread rule). */
   admitPiece (nowMs: number, key: string, index: number): boolean {
@@ -480,13 +455,13 @@ export class UploadPolicy {
   private candidates (): Admitted[] | undefined {
     if (this.threshold == null) return undefined
     const mark = ++this.decisions
-    this.compactBusyOrder()
+    this.busyOrder.compact(a => !a.gone && this.itemBusy(a))
     const out: Admitted[] = []
     // Both lists in admission order, merged: a decision walks requesters in it.
     const recheck = this.recheck
     if (recheck.length > 1) recheck.sort(bySeq)
     let j = 0
-    for (const a of this.busyOrder) {
+    for (const a of this.busyOrder.all) {
       if (a.gone || !this.itemBusy(a)) continue
       while (j < recheck.length && recheck[j].seq < a.seq) this.takeCandidate(recheck[j++], mark, out)
       this.takeCandidate(a, mark, out)
