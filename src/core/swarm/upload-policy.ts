@@ -162,6 +162,10 @@ export class UploadPolicy {
    */
   private readonly recheck: Admitted[] = []
   private nextSeq = 0
+  /** Admitted requesters with a slot group (an address): while any, decisions take the full path. */
+  private grouped = 0
+  /** The last decision left a slot holder out as idle (the next one lists it again). */
+  private idledAtLastDecision = false
   private decisions = 0
   private readonly received = new Map<string, Array<{ atMs: number, bytes: number }>>()
   /** Unchoked requesters holding a slot, as of the last decision. */
@@ -254,6 +258,17 @@ export class UploadPolicy {
       }
       this.busyOrder.enter(a)
     }
+    if (a.group !== undefined) this.grouped++
+    // A far newcomer to a crowd whose slots are full, with nothing due: it waits, and nobody else's state can change.
+    const quiet = this.recheck.length === 1 && this.threshold != null && requesters > this.threshold &&
+      !(this.init.isNear?.(who) ?? who.near === true) && this.quiet(nowMs)
+    if (quiet) {
+      this.recheck.length = 0
+      a.managed = true
+      this.slots.waiting(nowMs, key)
+      this.chokes++
+      return []
+    }
     const changes = this.decide(nowMs)
     const mine = changes.findIndex(c => c.key === key)
     if (mine >= 0) changes.splice(mine, 1)
@@ -274,14 +289,46 @@ export class UploadPolicy {
     if (mine === undefined) return []
     const keys: string[] = []
     for (const a of mine) keys.push(a.key)
-    for (const key of keys.slice(0, -1)) this.dropAdmitted(key)
-    return this.release(nowMs, keys[keys.length - 1])
+    for (const key of keys) this.dropAdmitted(key)
+    return this.decide(nowMs)
   }
 
   /** Requester `key` left: frees its slot. */
   release (nowMs: number, key: string): ChokeChange[] {
-    if (!this.dropAdmitted(key)) return []
+    const a = this.admitted.get(key)
+    if (a === undefined || !this.dropAdmitted(key)) return []
+    // A waiting requester left a crowd that stays busy, with nothing due: it held no slot, so nobody's state can change.
+    if (a.choked && !a.stalledOut && this.recheck.length === 0 && this.itemBusy(a) && this.quiet(nowMs)) {
+      this.slots.forget(key)
+      return []
+    }
     return this.decide(nowMs)
+  }
+
+  /**
+   * True when a decision now could change no requester's state beyond the
+   * one arriving or leaving (checked by the caller: a far newcomer to an
+   * item already busy, or a choked requester leaving an item that stays
+   * busy), so it need not visit the crowd. The conditions, each what the
+   * decision would otherwise act on: busy mode without `rank`, slot groups,
+   * reciprocation or penalties (the simulator's origins; the libp2p
+   * seeder's requesters carry addresses, so it always decides); every slot
+   * taken and no rechoke or optimistic rotation due; no slot holder going
+   * idle now and none left out as idle at the last decision (it would be
+   * listed again now). Under them, the last decision's slots stand: they
+   * are full, near requesters took far ones' slots then, and the
+   * requesters' order is unchanged (the newcomer is far and the last of its
+   * class; the leaver held no slot). The differential test
+   * (upload-policy-order.test.ts) holds it to the full decision.
+   */
+  private quiet (nowMs: number): boolean {
+    if (this.threshold == null || this.init.rank != null || this.grouped > 0 || this.received.size > 0 || this.penalized.size > 0 || this.idledAtLastDecision) return false
+    if (!this.slots.full() || nowMs >= this.slots.nextDeadlineMs()) return false
+    for (const key of this.slots.unchoked()) {
+      const h = this.admitted.get(key)
+      if (h !== undefined && this.idleDue(nowMs, h, Infinity) <= nowMs) return false
+    }
+    return true
   }
 
   private dropAdmitted (key: string): boolean {
@@ -289,6 +336,7 @@ export class UploadPolicy {
     if (a == null) return false
     this.admitted.delete(key)
     a.gone = true
+    if (a.group !== undefined) this.grouped--
     const item = a.who.item
     const wasBusy = this.itemBusy(a)
     // Its entry was live only while its item was busy (an entry already stale is counted once).
@@ -505,12 +553,14 @@ export class UploadPolicy {
     // With unlimited slots nobody waits for one: idleness costs nothing.
     const idling = this.init.regularSlots !== Infinity
     const managed: Admitted[] = []
+    let idled = false
     for (const a of candidates ?? this.admitted.values()) {
       a.justIdled = idling && !a.choked && !a.idle && (a.pending === 0 || !a.reads) && this.eligible(a) && nowMs - a.lastActiveMs >= this.idleSlotMs
-      if (a.justIdled) a.idle = true
+      if (a.justIdled) { a.idle = true; idled = true }
       a.managed = !a.justIdled && this.eligible(a)
       if (a.managed) managed.push(a)
     }
+    this.idledAtLastDecision = idled
     const n = managed.length
     let rankOf: Map<PolicyRequester, number> | undefined
     let ranks = n

@@ -165,6 +165,24 @@ export class UploadSlots {
   /** Unchoked requesters (regular + optimistic slots in use). */
   unchokedCount (): number { return this.regular.size + this.optimistic.size }
 
+  /** Every regular and optimistic slot is taken. */
+  full (): boolean { return this.regular.size >= this.regularSlots && this.optimistic.size >= this.optimisticSlots }
+
+  /**
+   * A requester joined while nothing else changed (UploadPolicy decided so):
+   * what an update listing it choked would record, without the update.
+   */
+  waiting (nowMs: number, id: string): void {
+    if (!this.waitingSince.has(id) && !this.isUnchoked(id)) this.waitingSince.set(id, nowMs)
+  }
+
+  /** A requester left: what leaving it out of the next update would forget, without the update. */
+  forget (id: string): void {
+    this.regular.delete(id)
+    this.optimistic.delete(id)
+    this.waitingSince.delete(id)
+  }
+
   /**
    * Applies the rules to the current requesters (all of them, every call)
    * and returns who changed state. Requesters not listed are forgotten.
