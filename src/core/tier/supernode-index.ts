@@ -50,6 +50,7 @@ import type { Contact } from '../dht/contact.js'
 import { requestIdCounter, type RequestIdSource } from '../dht/dht-node.js'
 import { RateLimiter, type RateLimiterInit } from '../dht/rate-limiter.js'
 import { MAX_CONTACTS_PER_MESSAGE, type DhtMessage } from '../messages/dht-messages.js'
+import { HeadMap } from './head-map.js'
 
 /** Ranks candidate providers for `asker`, best first (the proximity module supplies the real one). */
 export type RankForAsker = (asker: Contact, candidates: Contact[]) => Contact[]
@@ -127,12 +128,12 @@ export class SupernodeIndex {
   private readonly rank: RankForAsker
   private readonly limiter: RateLimiter
   private readonly nextRequestId: RequestIdSource
-  private readonly leaves = new Map<string, Leaf>()
+  private readonly leaves = new HeadMap<string, Leaf>()
   /** key hex -> holders (leaf peer ids, plus our own peer id for holdSelf) */
   private readonly index = new Map<string, IndexEntry>()
-  private readonly pending = new Map<number, PendingQuery>()
+  private readonly pending = new HeadMap<number, PendingQuery>()
   /** forward request id -> query token */
-  private readonly forwards = new Map<number, { token: number, peerId: string, deadlineMs: number }>()
+  private readonly forwards = new HeadMap<number, { token: number, peerId: string, deadlineMs: number }>()
   private nextToken = 1
   private overloaded = false
 
@@ -311,11 +312,11 @@ export class SupernodeIndex {
    */
   nextDeadlineMs (): number | undefined {
     let min: number | undefined
-    const l = firstValue(this.leaves)
+    const l = this.leaves.first()
     if (l != null) min = l.lastSeenMs + this.leafTimeoutMs
-    const q = firstValue(this.pending)
+    const q = this.pending.first()
     if (q != null && (min === undefined || q.deadlineMs < min)) min = q.deadlineMs
-    const f = firstValue(this.forwards)
+    const f = this.forwards.first()
     if (f != null && (min === undefined || f.deadlineMs < min)) min = f.deadlineMs
     return min
   }
@@ -445,9 +446,4 @@ export class SupernodeIndex {
 function countAnnouncer (e: IndexEntry): boolean {
   e.announcers++
   return e.announcers === 1
-}
-
-function firstValue<V> (m: Map<unknown, V>): V | undefined {
-  for (const v of m.values()) return v
-  return undefined
 }
