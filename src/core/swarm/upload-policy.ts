@@ -141,8 +141,6 @@ export class UploadPolicy {
   private readonly spreads = new Map<string, PieceSpread>()
   /** Item -> its admitted requesters, in admission order (the set's size is the item's requester count). */
   private readonly requestersOf = new Map<string, Set<Admitted>>()
-  /** Busy mode: the items that are busy now. */
-  private readonly busyItems = new Set<string>()
   /**
    * Busy mode: the requesters of busy items in admission order (what a
    * decision walks), kept in order as they come instead of gathered and
@@ -249,11 +247,11 @@ export class UploadPolicy {
     this.recheck.push(a)
     addTo(this.requestersOfPeer, who.peerId).add(a)
     const requesters = a.itemSet.size
-    if (this.threshold != null && requesters === this.threshold) this.busyTimes++
     if (this.itemBusy(a)) {
-      if (!this.busyItems.has(who.item)) {
-        this.busyItems.add(who.item)
-        // The item just became busy: its earlier requesters join the walk in their admission order.
+      // Requesters come one at a time, so an item becomes busy exactly when it reaches the threshold:
+      // its earlier requesters then join the walk in their admission order.
+      if (requesters === this.threshold) {
+        this.busyTimes++
         for (const other of a.itemSet) if (other !== a) this.busyOrder.enter(other)
       }
       this.busyOrder.enter(a)
@@ -344,7 +342,6 @@ export class UploadPolicy {
     const n = removeFrom(this.requestersOf, item, a)
     removeFrom(this.requestersOfPeer, a.who.peerId, a)
     const nowBusy = isBusyItem(n, this.threshold)
-    if (wasBusy && !nowBusy) this.busyItems.delete(item)
     if (n <= 0) this.spreads.delete(item)
     else {
       this.spreads.get(item)?.forget(key)
