@@ -62,6 +62,7 @@
  *   go-libp2p-kad-dht does; find-node lookups wait for all k. A provide
  *   stores its record on the k closest the lookup knows, asked or not.
  */
+import { HeadMap } from '../head-map.js'
 import { keyToHex, keysEqual, type Key } from '../ids.js'
 import type { DhtMessage, DhtRequest } from '../messages/dht-messages.js'
 import { MAX_CONTACTS_PER_MESSAGE } from '../messages/dht-messages.js'
@@ -202,10 +203,10 @@ export class DhtNode {
   private readonly pruneIntervalMs: number
   private readonly violationWeight: number
   private readonly nextRequestId: RequestIdSource
-  private readonly outstanding = new Map<number, Outstanding>()
+  private readonly outstanding = new HeadMap<number, Outstanding>()
   private readonly lookups = new Map<number, RunningLookup>()
   /** Our keys in republish order; `announcedAtMs`: when a provide lookup last sent their add-provider. */
-  private readonly provided = new Map<string, { key: Key, nextAtMs: number, announcedAtMs?: number }>()
+  private readonly provided = new HeadMap<string, { key: Key, nextAtMs: number, announcedAtMs?: number }>()
   /** key hex -> announcedAtMs of keys unprovided lately, in unprovide order (at most MAX_RECENT_ANNOUNCEMENTS). */
   private readonly unprovidedAnnouncedAtMs = new Map<string, number>()
   private readonly announceReuseMs: number
@@ -366,9 +367,11 @@ export class DhtNode {
    */
   nextDeadlineMs (): number | undefined {
     let min = this.nextPruneAtMs
-    // Size first: an iterator is an allocation, and this runs after every input.
-    if (this.outstanding.size > 0) for (const o of this.outstanding.values()) { if (min === undefined || o.deadlineMs < min) min = o.deadlineMs; break }
-    if (this.provided.size > 0) for (const p of this.provided.values()) { if (min === undefined || p.nextAtMs < min) min = p.nextAtMs; break }
+    // HeadMap: both maps churn, and a plain Map's first live entry is found by walking past every deleted slot.
+    const o = this.outstanding.first()
+    if (o !== undefined && (min === undefined || o.deadlineMs < min)) min = o.deadlineMs
+    const p = this.provided.first()
+    if (p !== undefined && (min === undefined || p.nextAtMs < min)) min = p.nextAtMs
     return min
   }
 

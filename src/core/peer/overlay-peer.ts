@@ -46,6 +46,7 @@
  *   upload is for content).
  */
 import { keyToHex, type Key } from '../ids.js'
+import { DeadlineMap } from '../deadline-map.js'
 import { prefixRegionOf, type Contact } from '../dht/contact.js'
 import { DhtBusyError, DhtNode, requestIdCounter, type DhtEffect, type RequestIdSource } from '../dht/dht-node.js'
 import { ProviderAdmission } from '../dht/provider-admission.js'
@@ -105,7 +106,7 @@ export type OverlayEffect =
   | { type: 'withdrawn', key: Key }
 
 type Effects = OverlayEffect[]
-interface OwnRequest { kind: 'discover' | 'forward' | 'probe', deadlineMs: number, findId: number, to: string }
+interface OwnRequest { kind: 'discover' | 'forward' | 'probe', readonly deadlineMs: number, findId: number, to: string }
 interface Find { key: Key, found: Map<string, Contact>, forwardsLeft: number, attachDeadlineMs: number | undefined }
 interface LookupWatch { findId: number, token: number, key: Key, startMs: number }
 
@@ -125,8 +126,10 @@ export class OverlayPeer {
   private index: SupernodeIndex | undefined
   private leaf: LeafAttachment | undefined
   private knownServers: Map<string, Contact> | undefined
-  private ownRequests: Map<number, OwnRequest> | undefined
+  private ownRequests: DeadlineMap<number, OwnRequest> | undefined
   private finds: Map<number, Find> | undefined
+  /** Finds with an attach deadline set: nextDeadlineMs walks `finds` only when some are (a leaf before it attaches). */
+  private findsWaitingAttach = 0
   private leafQueries: Map<number, number> | undefined
   private lookups: Map<number, LookupWatch> | undefined
   /** Announcers recent lookups named, reused by the next finds of a key (undefined when announcerCacheTtlMs is 0). */
@@ -166,6 +169,7 @@ export class OverlayPeer {
     this.knownServers = undefined
     this.ownRequests = undefined
     this.finds = undefined
+    this.findsWaitingAttach = 0
     this.leafQueries = undefined
     this.lookups = undefined
     this.announcerCache = this.options.announcerCacheTtlMs > 0 ? new AnnouncerCache({ ttlMs: this.options.announcerCacheTtlMs, maxKeys: this.options.maxCachedAnnouncerKeys }) : undefined
@@ -394,7 +398,7 @@ export class OverlayPeer {
     if (!this.running) this.answerFind(findId, out)
     else if (this.leaf != null) {
       if (this.leaf.attachedCount > 0) this.leafQuery(nowMs, findId, out)
-      else f.attachDeadlineMs = nowMs + this.options.attachWaitMs
+      else { f.attachDeadlineMs = nowMs + this.options.attachWaitMs; this.findsWaitingAttach++ }
     } else this.memberFind(nowMs, findId, out)
     return { findId, effects: out }
   }
@@ -417,8 +421,9 @@ export class OverlayPeer {
     t = this.leaf?.nextDeadlineMs()
     if (t !== undefined && t < m) m = t
     // Size first: an iterator is an allocation, and most peers have neither most of the time.
-    if (this.ownRequests != null && this.ownRequests.size > 0) for (const r of this.ownRequests.values()) if (r.deadlineMs < m) m = r.deadlineMs
-    if (this.finds != null && this.finds.size > 0) for (const f of this.finds.values()) if (f.attachDeadlineMs !== undefined && f.attachDeadlineMs < m) m = f.attachDeadlineMs
+    t = this.ownRequests?.earliestMs()
+    if (t !== undefined && t < m) m = t
+    if (this.findsWaitingAttach > 0 && this.finds != null) for (const f of this.finds.values()) if (f.attachDeadlineMs !== undefined && f.attachDeadlineMs < m) m = f.attachDeadlineMs
     if (this.pendingProvides != null && this.pendingProvides.size > 0 && this.dht != null && this.provideRetryAtMs < m) m = this.provideRetryAtMs
     return m === Infinity ? undefined : m
   }
@@ -430,11 +435,12 @@ export class OverlayPeer {
     if (this.dht != null) this.execDht(nowMs, this.dht.handleTimeout(nowMs), out)
     if (this.index != null) this.execIndex(nowMs, this.index.handleTimeout(nowMs), out)
     if (this.leaf != null) this.execLeaf(nowMs, this.leaf.handleTimeout(nowMs), out)
-    if (this.ownRequests != null && this.ownRequests.size > 0) for (const [id, r] of this.ownRequests) if (r.deadlineMs <= nowMs) this.ownAnswered(nowMs, id, undefined, 'leaf', undefined, out)
-    if (this.finds != null && this.finds.size > 0) {
+    const due = this.ownRequests?.earliestMs()
+    if (due !== undefined && due <= nowMs) for (const [id, r] of this.ownRequests as DeadlineMap<number, OwnRequest>) if (r.deadlineMs <= nowMs) this.ownAnswered(nowMs, id, undefined, 'leaf', undefined, out)
+    if (this.findsWaitingAttach > 0 && this.finds != null) {
       for (const [id, f] of this.finds) {
         if (f.attachDeadlineMs === undefined || f.attachDeadlineMs > nowMs) continue
-        f.attachDeadlineMs = undefined
+        this.stopAttachWait(f)
         if (this.leaf != null) this.leafQuery(nowMs, id, out)
         else this.answerFind(id, out)
       }
@@ -603,7 +609,7 @@ export class OverlayPeer {
   private ownRequest (nowMs: number, to: Contact, m: DhtMessage, kind: OwnRequest['kind'], findId: number, out: Effects): void {
     const requestId = this.ids()
     const message = { ...m, requestId } as DhtMessage
-    this.ownRequests ??= new Map()
+    this.ownRequests ??= new DeadlineMap()
     this.ownRequests.set(requestId, { kind, findId, deadlineMs: nowMs + this.requestTimeoutFor(message), to: to.peerId })
     out.push({ type: 'send', to, message })
   }
@@ -675,8 +681,15 @@ export class OverlayPeer {
   private answerFind (findId: number, out: Effects): void {
     const f = this.finds?.get(findId)
     if (f == null) return
+    this.stopAttachWait(f)
     this.finds?.delete(findId)
     out.push({ type: 'providers-found', findId, key: f.key, providers: this.rankFor(this.host.selfPlace(), [...f.found.values()]) })
+  }
+
+  private stopAttachWait (f: Find): void {
+    if (f.attachDeadlineMs === undefined) return
+    f.attachDeadlineMs = undefined
+    this.findsWaitingAttach--
   }
 
   private answerAllFinds (out: Effects): void {
@@ -772,7 +785,7 @@ export class OverlayPeer {
             this.discoveredViaAttached = true
             this.discover(nowMs, e.supernode, out)
           }
-          if (this.finds != null) for (const [id, f] of this.finds) if (f.attachDeadlineMs !== undefined) { f.attachDeadlineMs = undefined; this.leafQuery(nowMs, id, out) }
+          if (this.finds != null) for (const [id, f] of this.finds) if (f.attachDeadlineMs !== undefined) { this.stopAttachWait(f); this.leafQuery(nowMs, id, out) }
           break
         case 'detached': out.push(e); break
         case 'query-done': {

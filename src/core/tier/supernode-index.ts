@@ -50,7 +50,7 @@ import type { Contact } from '../dht/contact.js'
 import { requestIdCounter, type RequestIdSource } from '../dht/dht-node.js'
 import { RateLimiter, type RateLimiterInit } from '../dht/rate-limiter.js'
 import { MAX_CONTACTS_PER_MESSAGE, type DhtMessage } from '../messages/dht-messages.js'
-import { HeadMap } from './head-map.js'
+import { HeadMap } from '../head-map.js'
 
 /** Ranks candidate providers for `asker`, best first (the proximity module supplies the real one). */
 export type RankForAsker = (asker: Contact, candidates: Contact[]) => Contact[]

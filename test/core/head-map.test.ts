@@ -1,6 +1,6 @@
 import { expect } from 'chai'
-import { HeadMap } from '../../../src/core/tier/head-map.js'
-import { seededRandom } from '../../helpers/core-contacts.js'
+import { HeadMap } from '../../src/core/head-map.js'
+import { seededRandom } from '../helpers/core-contacts.js'
 
 /** What iteration gives first: the plain answer `first()` must match. */
 function firstOf<V> (m: Map<unknown, V>): V | undefined {
@@ -8,7 +8,7 @@ function firstOf<V> (m: Map<unknown, V>): V | undefined {
   return undefined
 }
 
-describe('core/tier/head-map', () => {
+describe('core/head-map', () => {
   it('gives the first value in iteration order through adds, deletes, re-adds (last-seen order) and clears', () => {
     const rnd = seededRandom(7)
     const m = new HeadMap<number, { k: number }>()
