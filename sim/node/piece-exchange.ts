@@ -11,6 +11,7 @@ import type { OverlayEffect, OverlayPeer } from '../../src/core/peer/overlay-pee
 import { Bitfield } from '../../src/core/swarm/bitfield.js'
 import { DownloadSession } from '../../src/core/swarm/download-session.js'
 import { SourceChooser, type ChosenSource } from '../../src/core/swarm/source-admission.js'
+import { answerPieceRequest } from '../../src/core/swarm/piece-request-answer.js'
 import { UploadPolicy, type ChokeChange } from '../../src/core/swarm/upload-policy.js'
 import { BusyAlternatives } from '../../src/core/swarm/busy-alternatives.js'
 import type { Effect } from './node-adapter.js'
@@ -338,19 +339,15 @@ export class PieceExchange {
     const policy = this.uploads
     // No stream (it never said hello, or we restarted): dropped.
     if (policy == null || !policy.has(key)) return
-    // A simulated requester reads everything it asks for; its request is also its "interested".
+    // A request is also its "interested"; asked after a piece went out, it shows the requester reads (the policy's rule).
     this.chokeChanges(nowMs, policy.requested(nowMs, key), out)
-    policy.reading(nowMs, key)
-    // A request that crossed our choke: the requester keeps what it asked before the choke in flight (this model's
-    // uploader has no queue to drop), so it hears this one is not coming, as a decline (ask others, or us later).
-    let answer: 'piece-decline' | 'piece-reject' | undefined
-    if (policy.isChoked(key)) answer = 'piece-decline'
-    else if (!this.holdsPiece(m.itemRank, m.index)) answer = 'piece-reject'
-    else if (!policy.admitPiece(nowMs, key, m.index)) answer = 'piece-decline'
-    if (answer !== undefined) {
-      const message: XferSimMessage = answer === 'piece-decline'
-        ? { type: answer, itemRank: m.itemRank, index: m.index, alternatives: this.alternativesFor(nowMs, from, m.itemRank, out) }
-        : { type: answer, itemRank: m.itemRank, index: m.index }
+    const answer = answerPieceRequest({ choked: policy.isChoked(key), held: this.holdsPiece(m.itemRank, m.index), admitPiece: () => policy.admitPiece(nowMs, key, m.index) })
+    if (answer !== 'serve') {
+      // A request that crossed our choke: the requester keeps what it asked before the choke in flight (this model's
+      // uploader has no queue to drop), so it hears this one is not coming, as a decline (ask others, or us later).
+      const message: XferSimMessage = answer === 'not-held'
+        ? { type: 'piece-reject', itemRank: m.itemRank, index: m.index }
+        : { type: 'piece-decline', itemRank: m.itemRank, index: m.index, alternatives: this.alternativesFor(nowMs, from, m.itemRank, out) }
       out.push({ type: 'send', to: from, message, sizeBytes: simMessageBytes(message) })
       return
     }

@@ -51,7 +51,6 @@ export class AccountingGate implements UploadGate {
       stalled: ticket.stalled,
       unqueued: ticket.unqueued,
       sent: ticket.sent,
-      reading: ticket.reading,
       requested: ticket.requested,
       pace: async (bytes, signal) => {
         this.uploaded.set(id, (this.uploaded.get(id) ?? 0) + bytes)

@@ -104,7 +104,6 @@ export class SwarmUploadGate implements UploadGate {
       unqueued: (indices: readonly number[]) => { this.policy.unqueued(key, indices) },
       requested: () => { this.apply(this.policy.requested(Date.now(), key)) },
       sent: (index: number) => { this.policy.sent(Date.now(), key, index) },
-      reading: () => { this.policy.reading(Date.now(), key) },
       stalled: () => { this.apply(this.policy.stalled(Date.now(), key)) },
       release: () => {
         if (!this.streams.delete(key)) return

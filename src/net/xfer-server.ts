@@ -39,6 +39,7 @@ import type { PeerAlternative, XferMessage } from '../core/messages/xfer-message
 import type { ContentId } from '../core/content/content-id.js'
 import { Bitfield } from '../core/swarm/bitfield.js'
 import { SPREAD_DECLINE_REASON } from '../core/swarm/origin-spread.js'
+import { answerPieceRequest } from '../core/swarm/piece-request-answer.js'
 import { XFER_PROTOCOL } from './protocol-ids.js'
 import { FramedStream, isPeerFault, withTimeout } from './framed-stream.js'
 import { offenderGuardOf, PeerBannedError } from './offender-guard.js'
@@ -104,9 +105,7 @@ export interface UploadTicket {
   unqueued?: (indices: readonly number[]) => void
   /** Piece `index` was written whole to the requester's stream (handed to the muxer: not proof it reads). Default: nothing. */
   sent?: (index: number) => void
-  /** The requester asked for more after a piece was sent to it: it reads what it asks for. Default: nothing. */
-  reading?: () => void
-  /** The requester sent a request (served or not: while choked it is its "interested"). Default: nothing. */
+  /** The requester sent a request (served or not: while choked it is its "interested"; after a piece was sent, it shows it reads). Default: nothing. */
   requested?: () => void
 }
 
@@ -143,8 +142,6 @@ export class XferResponder {
   private sink: ((msg: XferMessage) => void) | undefined
   private ticket: UploadTicket | undefined
   private unwatch: (() => void) | undefined
-  private piecesSent = 0
-  private confirmedReading = false
 
   constructor (private readonly provider: ContentProvider, private readonly requester?: { peerId: string, remoteAddr: string, gate?: UploadGate, quota?: QueueQuota, origin?: boolean }) {}
 
@@ -166,7 +163,6 @@ export class XferResponder {
 
   /** Piece `index` was written whole. */
   sent (index: number): void {
-    this.piecesSent++
     this.ticket?.sent?.(index)
   }
 
@@ -217,22 +213,29 @@ export class XferResponder {
       }
       return { replies, end: false }
     }
-    // A requester that asks again after a piece went out has read it: the initial window alone lets a non-reader "receive" a piece.
-    if (!this.confirmedReading && this.piecesSent > 0 && msg.type === 'request') {
-      this.confirmedReading = true
-      this.ticket?.reading?.()
-    }
     if (msg.type === 'request') this.ticket?.requested?.()
     switch (msg.type) {
-      case 'request':
-        // BitTorrent drops requests that cross our choke on the wire; the requester dropped them too when the choke arrived.
-        if (this.ticket?.choked === true) return { replies: [], end: false }
-        if (this.held?.get(msg.index) !== true) return { replies: [{ type: 'reject', index: msg.index, reason: 'piece not held' }], end: false }
-        if (this.queue.length >= MAX_QUEUED_REQUESTS) return { replies: [{ type: 'reject', index: msg.index, reason: 'too many queued requests' }], end: false }
-        if (this.ticket?.admitPiece?.(msg.index) === false) return { replies: [this.withAlternatives({ type: 'reject' as const, index: msg.index, reason: SPREAD_DECLINE_REASON })], end: false }
-        if (this.requester?.quota?.take() === false) return { replies: [{ type: 'reject', index: msg.index, reason: 'too many queued requests from your peer or network' }], end: false }
-        this.queue.push(msg.index)
-        return { replies: [], end: false }
+      case 'request': {
+        const { index } = msg
+        const ticket = this.ticket
+        const quota = this.requester?.quota
+        const answer = answerPieceRequest({
+          choked: ticket?.choked === true,
+          held: this.held?.get(index) === true,
+          queueFull: this.queue.length >= MAX_QUEUED_REQUESTS,
+          admitPiece: ticket?.admitPiece == null ? undefined : () => ticket.admitPiece?.(index) !== false,
+          takeQuota: quota == null ? undefined : () => quota.take()
+        })
+        switch (answer) {
+          // BitTorrent drops requests that cross our choke on the wire; the requester dropped them too when the choke arrived.
+          case 'choked': return { replies: [], end: false }
+          case 'not-held': return { replies: [{ type: 'reject', index, reason: 'piece not held' }], end: false }
+          case 'queue-full': return { replies: [{ type: 'reject', index, reason: 'too many queued requests' }], end: false }
+          case 'spread-declined': return { replies: [this.withAlternatives({ type: 'reject' as const, index, reason: SPREAD_DECLINE_REASON })], end: false }
+          case 'over-quota': return { replies: [{ type: 'reject', index, reason: 'too many queued requests from your peer or network' }], end: false }
+          case 'serve': this.queue.push(index); return { replies: [], end: false }
+        }
+      }
       case 'cancel': {
         const at = this.queue.indexOf(msg.index)
         if (at >= 0) { this.queue.splice(at, 1); this.requester?.quota?.give(1); this.ticket?.unqueued?.([msg.index]) }

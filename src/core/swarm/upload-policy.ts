@@ -29,7 +29,7 @@
  *   choked) unless it has shown it reads and has a piece on its way (a
  *   slow link is not idleness) and waits behind every requester that asks until it asks again
  *   (BitTorrent gives slots to interested peers only). Until a requester
- *   has shown it reads (`reading`), the pieces the spread rule admits for
+ *   has shown it reads (it asks again after a piece went out), the pieces the spread rule admits for
  *   it count as served only once it shows it reads (a piece handed to the
  *   transport is not read: pieces sent to 16 streams that never read were
  *   declined to a legitimate downloader, a 1 s back-off each): requests
@@ -99,6 +99,8 @@ interface Admitted {
   stalledOut: boolean
   /** It asked for more after receiving a piece: its admitted pieces count for the spread at once. */
   reads: boolean
+  /** A piece went out to it (`sent`): its next request shows it reads. */
+  sentAny: boolean
   /** Pieces admitted before it was known to read, counted for the spread only when sent (at most one stream's queue). */
   unrecorded: Set<number> | undefined
   /** Pieces sent before it was known to read: given back to the spread if it stalls (at most one stream's queue). */
@@ -241,7 +243,7 @@ export class UploadPolicy {
   /** Admits requester `key`; returns the OTHER requesters whose state changed (the new one reads `isChoked(key)`). */
   admit (nowMs: number, key: string, who: PolicyRequester): ChokeChange[] {
     if (this.admitted.has(key)) return []
-    const a: Admitted = { key, who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false, seq: this.nextSeq++, mark: 0, gone: false, itemSet: addTo(this.requestersOf, who.item), inOrder: false, slotView: { id: key, rank: 0, reciprocationBytesPerSec: 0, near: false, group: undefined } }
+    const a: Admitted = { key, who, choked: true, stalledOut: false, reads: false, sentAny: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false, seq: this.nextSeq++, mark: 0, gone: false, itemSet: addTo(this.requestersOf, who.item), inOrder: false, slotView: { id: key, rank: 0, reciprocationBytesPerSec: 0, near: false, group: undefined } }
     a.itemSet.add(a)
     this.admitted.set(key, a)
     this.recheck.push(a)
@@ -391,10 +393,12 @@ export class UploadPolicy {
     }
   }
 
-  /** The requester sent a request (served or not: while choked it is its "interested"); an idle one is back in line. */
+  /** The requester sent a request (served or not: while choked it is its "interested"); an idle one is back in line; after a piece went out to it, it reads. */
   requested (nowMs: number, key: string): ChokeChange[] {
     const a = this.admitted.get(key)
     if (a == null) return []
+    // A requester that asks again after a piece went out has read it: the first requests alone let a non-reader "receive" pieces.
+    if (!a.reads && a.sentAny) this.confirmReading(nowMs, a)
     a.lastActiveMs = nowMs
     if (!a.idle) return []
     a.idle = false
@@ -406,6 +410,7 @@ export class UploadPolicy {
     const a = this.admitted.get(key)
     if (a == null) return
     a.lastActiveMs = nowMs
+    a.sentAny = true
     if (a.pending > 0) a.pending--
     if (a.unrecorded?.delete(index) !== true) return
     // Handed to the transport is not read: it counts for the spread once the requester shows it reads.
@@ -413,10 +418,8 @@ export class UploadPolicy {
     else (a.sentUnconfirmed ??= []).push(index)
   }
 
-  /** `key` asked for more after a piece was sent to it: it reads what it asks for (what it was sent now counts for the spread). */
-  reading (nowMs: number, key: string): void {
-    const a = this.admitted.get(key)
-    if (a == null) return
+  /** `a` asked for more after a piece was sent to it: it reads what it asks for (what it was sent now counts for the spread). */
+  private confirmReading (nowMs: number, a: Admitted): void {
     a.reads = true
     const spread = this.spreads.get(a.who.item)
     for (const i of a.sentUnconfirmed ?? []) spread?.recordServed(nowMs, i)

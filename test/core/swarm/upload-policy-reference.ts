@@ -63,6 +63,8 @@ interface Admitted {
   stalledOut: boolean
   /** It asked for more after receiving a piece: its admitted pieces count for the spread at once. */
   reads: boolean
+  /** A piece went out to it (`sent`): its next request shows it reads. */
+  sentAny: boolean
   /** Pieces admitted before it was known to read, counted for the spread only when sent (at most one stream's queue). */
   unrecorded: Set<number> | undefined
   /** Pieces sent before it was known to read: given back to the spread if it stalls (at most one stream's queue). */
@@ -184,7 +186,7 @@ export class ReferenceUploadPolicy {
   /** Admits requester `key`; returns the OTHER requesters whose state changed (the new one reads `isChoked(key)`). */
   admit (nowMs: number, key: string, who: PolicyRequester): ChokeChange[] {
     if (this.admitted.has(key)) return []
-    const a: Admitted = { key, who, choked: true, stalledOut: false, reads: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false, seq: this.nextSeq++, mark: 0 }
+    const a: Admitted = { key, who, choked: true, stalledOut: false, reads: false, sentAny: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false, seq: this.nextSeq++, mark: 0 }
     this.admitted.set(key, a)
     this.recheck.push(a)
     addTo(this.requestersOf, who.item, a)
@@ -273,9 +275,12 @@ export class ReferenceUploadPolicy {
   }
 
   /** The requester sent a request (served or not: while choked it is its "interested"); an idle one is back in line. */
+  /** As UploadPolicy.requested (reading is confirmed here). */
   requested (nowMs: number, key: string): ChokeChange[] {
     const a = this.admitted.get(key)
     if (a == null) return []
+    // A requester that asks again after a piece went out has read it: the first requests alone let a non-reader "receive" pieces.
+    if (!a.reads && a.sentAny) this.confirmReading(nowMs, a)
     a.lastActiveMs = nowMs
     if (!a.idle) return []
     a.idle = false
@@ -287,6 +292,7 @@ export class ReferenceUploadPolicy {
     const a = this.admitted.get(key)
     if (a == null) return
     a.lastActiveMs = nowMs
+    a.sentAny = true
     if (a.pending > 0) a.pending--
     if (a.unrecorded?.delete(index) !== true) return
     // Handed to the transport is not read: it counts for the spread once the requester shows it reads.
@@ -294,10 +300,8 @@ export class ReferenceUploadPolicy {
     else (a.sentUnconfirmed ??= []).push(index)
   }
 
-  /** `key` asked for more after a piece was sent to it: it reads what it asks for (what it was sent now counts for the spread). */
-  reading (nowMs: number, key: string): void {
-    const a = this.admitted.get(key)
-    if (a == null) return
+  /** `a` asked for more after a piece was sent to it: it reads what it asks for (what it was sent now counts for the spread). */
+  private confirmReading (nowMs: number, a: Admitted): void {
     a.reads = true
     const spread = this.spreads.get(a.who.item)
     for (const i of a.sentUnconfirmed ?? []) spread?.recordServed(nowMs, i)

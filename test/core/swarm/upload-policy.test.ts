@@ -16,12 +16,13 @@ describe('core/swarm/upload-policy', () => {
     // A busy item's pieces are spread: the same piece twice in a row is declined.
     const [a, b, c] = unchoked
     // Until a requester has shown it reads, what it is admitted counts only once sent and read.
+    p.requested(20, `c${a}`) // asking before any piece went out shows nothing
     expect(p.admitPiece(20, `c${a}`, 3)).to.equal(true)
     expect(p.admitPiece(20, `c${b}`, 3)).to.equal(true)
     p.sent(21, `c${a}`, 3)
     expect(p.admitPiece(21, `c${c}`, 4)).to.equal(true)
     expect(p.admitPiece(21, `c${c}`, 3), 'sent, not yet read: not counted').to.equal(true)
-    p.reading(22, `c${a}`)
+    p.requested(22, `c${a}`) // asks again after a piece went out: it reads
     expect(p.admitPiece(22, `c${c}`, 3)).to.equal(false)
   })
 
