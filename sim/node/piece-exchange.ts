@@ -111,7 +111,7 @@ export class PieceExchange {
         d.handshakeDeadlineMs = undefined
         if (d.opening != null && d.opening.size > 0) {
           d.sources = d.sources?.filter(n => !(d.opening as Map<number, ChosenSource>).has(n))
-          for (const peer of d.opening.keys()) this.openFailed(nowMs, d, peer, d.refindAtMs !== undefined)
+          for (const peer of d.opening.keys()) this.openFailed(nowMs, d, peer)
           d.opening.clear()
           this.pump(nowMs, d, out)
           continue
@@ -141,8 +141,8 @@ export class PieceExchange {
    * deadline, or it lacks the item): the chooser frees its place and may
    * choose it again, as the libp2p client does (SourceChooser.connectFailed).
    */
-  private openFailed (nowMs: number, d: Download, peer: number, findDue: boolean): void {
-    const after = d.chooser?.connectFailed(String(peer), this.isNear(peer), findDue)
+  private openFailed (nowMs: number, d: Download, peer: number): void {
+    const after = d.chooser?.connectFailed(String(peer), this.isNear(peer))
     if (after !== undefined) d.refindAtMs = nowMs + after
   }
 
@@ -153,7 +153,7 @@ export class PieceExchange {
       if (d.session == null || d.sources?.includes(peer) !== true) continue
       d.session.removeSource(String(peer))
       d.sources = d.sources.filter(n => n !== peer)
-      const after = d.chooser?.sourceClosed(String(peer), this.isNear(peer), d.refindAtMs !== undefined)
+      const after = d.chooser?.sourceClosed(String(peer), this.isNear(peer))
       if (after !== undefined) d.refindAtMs = nowMs + after
       this.pump(nowMs, d, out)
     }
@@ -220,8 +220,7 @@ export class PieceExchange {
       const to = Number(c.peerId)
       // Behind NATs that neither a dial, a dial-back nor a punch gets through: the place goes to the next find's answer (the
       // model spends no time on the failed attempt; the real downloader keeps using its other sources meanwhile).
-      // A find is being answered now: the caller schedules the next one.
-      if (!nat.connectable(this.h.node, to)) { this.openFailed(nowMs, d, to, true); continue }
+      if (!nat.connectable(this.h.node, to)) { this.openFailed(nowMs, d, to); continue }
       d.opening?.set(to, c)
       d.sources?.push(to)
       if (!c.isOrigin) peers++
@@ -284,7 +283,7 @@ export class PieceExchange {
         if (c == null) return
         d.opening?.delete(from)
         if (d.opening?.size === 0) d.handshakeDeadlineMs = undefined
-        if (!m.found) { d.sources = d.sources?.filter(n => n !== from); this.openFailed(nowMs, d, from, d.refindAtMs !== undefined); break }
+        if (!m.found) { d.sources = d.sources?.filter(n => n !== from); this.openFailed(nowMs, d, from); break }
         s.addSource(source, m.have ?? Bitfield.full(s.pieceCount), { isOrigin: c.isOrigin, preference: c.preference, stripeKey: source })
         if (m.choked) s.choke(source)
         // The first requests wait for every handshake (or its deadline): with the model's coarse pieces, an origin that

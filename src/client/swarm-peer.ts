@@ -401,13 +401,13 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
      * starts a find when the chooser's `rule` says when (the simulator's
      * exchange asks the same rules).
      */
-    const releaseChosen = (address: string, rule: (id: string, near: boolean, findDue: boolean) => number | undefined): void => {
+    const releaseChosen = (address: string, rule: (id: string, near: boolean) => number | undefined): void => {
       const id = peerIdOf(address) ?? address
       const wasNear = chosenPeers.get(id)
       if (wasNear === undefined) return
       chosenPeers.delete(id)
       live.peers.delete(id)
-      const afterMs = rule(id, wasNear, timer !== undefined || scheduleFind === undefined)
+      const afterMs = rule(id, wasNear)
       if (afterMs !== undefined) scheduleFind?.(afterMs)
     }
     const failoverTimer = failover == null
@@ -426,7 +426,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         onSourceError: (address, err) => {
           originGone(address)
           // A chosen peer that never connected: the chooser frees its place and may try it again (SourceChooser.connectFailed).
-          if (!kindOfSource.has(address)) releaseChosen(address, (id, near, findDue) => chooser.connectFailed(id, near, findDue))
+          if (!kindOfSource.has(address)) releaseChosen(address, (id, near) => chooser.connectFailed(id, near))
           dl.onSourceError?.(address, err)
         },
         // Fewer requests per source than a one-source download: the first
@@ -451,7 +451,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
         onSourceClosed: address => {
           originGone(address)
           // A peer source left: the chooser frees its place, and a find runs soon if none is due (as the simulator's downloads do).
-          releaseChosen(address, (id, near, findDue) => chooser.sourceClosed(id, near, findDue))
+          releaseChosen(address, (id, near) => chooser.sourceClosed(id, near))
         },
         onPartialOpened: partial => { if (manifest != null) provider.addDownload(manifest, partial) },
         onPieceStored: (index, source, lengthBytes) => {
@@ -480,7 +480,7 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
             const afterMs = chooser.refindAfter(added)
             if (afterMs !== undefined) scheduleFindIn(afterMs)
           }
-          // `timer` stays set until the find answers, so a lost source does not start a second chain meanwhile.
+          // The chooser knows a find is pending until its answer reaches refindAfter: a lost source starts no second chain meanwhile.
           const scheduleFindIn = (afterMs: number): void => {
             if (signal.aborted) return
             timer = setTimeout(() => {

@@ -90,6 +90,14 @@ export class SourceChooser {
   private readonly used = new Set<string>()
   private readonly count = { near: 0, far: 0 }
   private refindMs: number
+  /**
+   * A find is scheduled or running: from a refindAfter that gave a time
+   * until the next refindAfter (the shell calls it with each answer). A
+   * lost source then starts none: one chain of finds per download. True
+   * at first: the download's first find is running (or, with no finder,
+   * refindAfter never comes and no find ever starts).
+   */
+  private findPending = true
   /** Peer -> opens of it that failed so far (connectFailed). */
   private readonly connectFailures = new Map<string, number>()
 
@@ -101,15 +109,19 @@ export class SourceChooser {
   get peers (): number { return this.count.near + this.count.far }
 
   /**
-   * When to find again after an answer that added `addedPeers`, ms from
-   * now, or undefined when the download has all the peers it may use: the
-   * base interval after a useful answer, doubling (up to
-   * MAX_REFIND_INTERVAL_MS) after each answer that added nobody.
+   * A find answered and added `addedPeers` (the download's first answer
+   * too): when to find again, ms from now, or undefined when the download
+   * has all the peers it may use. The base interval after a useful answer,
+   * doubling (up to MAX_REFIND_INTERVAL_MS) after each answer that added
+   * nobody. A time given means the shell schedules that find and calls
+   * this again with its answer.
    */
   refindAfter (addedPeers: number): number | undefined {
+    this.findPending = false
     if (this.peers >= (this.init.maxPeers ?? DEFAULT_MAX_PEERS)) return undefined
     const base = this.init.refindIntervalMs ?? DEFAULT_REFIND_INTERVAL_MS
     this.refindMs = addedPeers > 0 ? base : Math.min(MAX_REFIND_INTERVAL_MS, this.refindMs * 2)
+    this.findPending = true
     return this.refindMs
   }
 
@@ -125,13 +137,13 @@ export class SourceChooser {
 
   /**
    * A source's connection closed mid-download: frees its place and, when
-   * no find is due (`findDue` false), says when to find again, ms from now
+   * no find is scheduled or running, says when to find again, ms from now
    * (a lost source counts as a useful answer: the base interval), or
    * undefined when no find should start.
    */
-  sourceClosed (peerId: string, near: boolean, findDue: boolean): number | undefined {
+  sourceClosed (peerId: string, near: boolean): number | undefined {
     this.lost(peerId, near)
-    return findDue ? undefined : this.refindAfter(1)
+    return this.findPending ? undefined : this.refindAfter(1)
   }
 
   /**
@@ -146,13 +158,13 @@ export class SourceChooser {
    * retry waits for the next find (the base interval at least), so a dead
    * peer costs at most MAX_SOURCE_CONNECT_TRIES dials.
    */
-  connectFailed (peerId: string, near: boolean, findDue: boolean): number | undefined {
+  connectFailed (peerId: string, near: boolean): number | undefined {
     if (!this.used.has(peerId)) return undefined
     const failures = (this.connectFailures.get(peerId) ?? 0) + 1
     this.connectFailures.set(peerId, failures)
     this.lost(peerId, near)
     if (failures < MAX_SOURCE_CONNECT_TRIES) this.used.delete(peerId)
-    return findDue ? undefined : this.refindAfter(1)
+    return this.findPending ? undefined : this.refindAfter(1)
   }
 
   /** Sources to add from a finder answer (`ranked` nearest first). */

@@ -16,14 +16,18 @@ describe('core/swarm/source-admission', () => {
     expect(admitPeers(far, { near: 0, far: 0 }, { maxPeers: 8, maxFarPeers: 4, knowsOwnAs: false })).to.have.length(6)
   })
 
-  it('a closed source frees its place and, when no find is due, asks for one after the base interval', () => {
+  it('a closed source frees its place and, when no find is scheduled or running, asks for one after the base interval', () => {
     const c = new SourceChooser({ self: 'me', maxPeers: 1, refindIntervalMs: 5000 })
     expect(c.choose([{ peerId: 'p1', origin: false, near: false }]).map(s => s.peerId)).to.deep.equal(['p1'])
-    expect(c.refindAfter(0), 'full: no find').to.equal(undefined)
-    expect(c.sourceClosed('p1', false, true), 'a find is due already').to.equal(undefined)
-    expect(c.peers).to.equal(0)
+    expect(c.sourceClosed('p1', false), 'the first find has not answered yet: it is pending').to.equal(undefined)
+    expect(c.choose([{ peerId: 'p1', origin: false, near: false }])).to.deep.equal([])
     expect(c.choose([{ peerId: 'p2', origin: false, near: false }]).map(s => s.peerId)).to.deep.equal(['p2'])
-    expect(c.sourceClosed('p2', false, false)).to.equal(5000)
+    expect(c.refindAfter(1), 'full: no find').to.equal(undefined)
+    expect(c.sourceClosed('p2', false), 'nothing pending: a find after the base interval').to.equal(5000)
+    expect(c.peers).to.equal(0)
+    expect(c.choose([{ peerId: 'p3', origin: false, near: false }]).map(s => s.peerId)).to.deep.equal(['p3'])
+    expect(c.sourceClosed('p3', false), 'that find is scheduled: no second one').to.equal(undefined)
+    expect(c.refindAfter(0), 'its answer added nobody: the interval doubles').to.equal(10_000)
   })
 
   it('a peer that could not be opened frees its place and may be chosen again, up to MAX_SOURCE_CONNECT_TRIES opens', () => {
@@ -31,15 +35,15 @@ describe('core/swarm/source-admission', () => {
     const answer = [{ peerId: 'p1', origin: false, near: false }, { peerId: 'p2', origin: false, near: false }]
     expect(c.choose(answer).map(s => s.peerId)).to.deep.equal(['p1', 'p2'])
     expect(c.refindAfter(0), 'full: no find').to.equal(undefined)
-    expect(c.connectFailed('p1', false, false), 'a find after the base interval').to.equal(5000)
+    expect(c.connectFailed('p1', false), 'a find after the base interval').to.equal(5000)
     expect(c.peers).to.equal(1)
     for (let tries = 2; tries <= MAX_SOURCE_CONNECT_TRIES; tries++) {
       expect(c.choose(answer).map(s => s.peerId), `try ${tries}`).to.deep.equal(['p1'])
-      expect(c.connectFailed('p1', false, true), 'a find is due already').to.equal(undefined)
+      expect(c.connectFailed('p1', false), 'a find is scheduled already').to.equal(undefined)
     }
     // Given up: the next answer does not name it again, and its place stays free for another peer.
     expect(c.choose(answer)).to.deep.equal([])
     expect(c.choose([{ peerId: 'p3', origin: false, near: false }]).map(s => s.peerId)).to.deep.equal(['p3'])
-    expect(c.connectFailed('nobody', false, false), 'not a chosen peer').to.equal(undefined)
+    expect(c.connectFailed('nobody', false), 'not a chosen peer').to.equal(undefined)
   })
 })
