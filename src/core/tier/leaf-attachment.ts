@@ -60,6 +60,7 @@
  *   (DHT lookup + forwards) before it answers.
  */
 import { keyToHex, type Key } from '../ids.js'
+import { DeadlineMap } from '../deadline-map.js'
 import type { Contact } from '../dht/contact.js'
 import type { RequestIdSource } from '../dht/dht-node.js'
 import { requestIdCounter } from '../dht/dht-node.js'
@@ -117,7 +118,7 @@ export type LeafEffect =
 
 type ReqKind = 'attach' | 'register' | 'unregister' | 'keep-alive' | 'query'
 
-interface Outstanding { peerId: string, kind: ReqKind, deadlineMs: number, queryId?: number }
+interface Outstanding { peerId: string, kind: ReqKind, readonly deadlineMs: number, queryId?: number }
 /** `leaves`: the supernode's leaf count its attach-ok reported. */
 interface Attachment { contact: Contact, attached: boolean, keepAliveIntervalMs: number, nextKeepAliveAtMs: number, keepAliveInFlight: boolean, leaves: number | undefined }
 /** True when `list` has a contact of `peerId`. */
@@ -153,7 +154,7 @@ export class LeafAttachment {
   private candidates: Contact[] = []
   private readonly backoff = new Map<string, Backoff>()
   private readonly attachments = new Map<string, Attachment>()
-  private readonly outstanding = new Map<number, Outstanding>()
+  private readonly outstanding = new DeadlineMap<number, Outstanding>()
   private readonly held = new Map<string, Key>()
   private readonly queries = new Map<number, PendingQuery>()
   private nextQueryId = 1
@@ -350,7 +351,8 @@ export class LeafAttachment {
   nextDeadlineMs (): number | undefined {
     // Runs after every input of the owner: no closure, and backoffs are walked, not looked up per candidate.
     let min = this.fillAtMs ?? Infinity
-    if (this.outstanding.size > 0) for (const o of this.outstanding.values()) if (o.deadlineMs < min) min = o.deadlineMs
+    const o = this.outstanding.earliestMs()
+    if (o !== undefined && o < min) min = o
     for (const a of this.attachments.values()) if (a.attached && !a.keepAliveInFlight && a.nextKeepAliveAtMs < min) min = a.nextKeepAliveAtMs
     if (this.attachments.size < this.targetAttachments) {
       const floor = this.fillAtMs ?? -Infinity
@@ -362,8 +364,9 @@ export class LeafAttachment {
   /** Expires requests, sends due keep-alives and retries attachments at `nowMs`. */
   handleTimeout (nowMs: number): LeafEffect[] {
     const out: LeafEffect[] = []
-    // Size first: an entries iterator is an allocation, and most timer runs (policy ticks) have nothing outstanding.
-    if (this.outstanding.size > 0) {
+    // Only when one is due: an entries iterator is an allocation, and most timer runs (policy ticks) expire nothing.
+    const due = this.outstanding.earliestMs()
+    if (due !== undefined && due <= nowMs) {
       for (const [id, o] of this.outstanding) {
         if (o.deadlineMs > nowMs) continue
         this.outstanding.delete(id)
