@@ -329,7 +329,7 @@ export class PieceExchange {
         if (init.busyThresholdRequesters != null) this.alternatives = new BusyAlternatives<Contact>({ self: String(this.h.node), peerIdOf: c => c.peerId, isOrigin: c => c.origin === true })
       }
       const policy = this.uploads
-      this.chokeChanges(nowMs, policy.admit(nowMs, key, { item: String(m.itemRank), peerId: String(from), pieceCount: this.piecesOf(m.itemRank), near: this.isNear(from) }), out)
+      this.chokeChanges(nowMs, policy.admit(nowMs, key, { item: String(m.itemRank), peerId: String(from), pieceCount: this.piecesOf(m.itemRank), near: this.isNear(from), reads: true }), out)
       const message: SimMessage = { type: 'handshake', itemRank: m.itemRank, found: true, have: partial?.clone(), choked: policy.isChoked(key) }
       out.push({ type: 'send', to: from, message, sizeBytes: simMessageBytes(message) })
       return
@@ -338,7 +338,7 @@ export class PieceExchange {
     const policy = this.uploads
     // No stream (it never said hello, or we restarted): dropped.
     if (policy == null || !policy.has(key)) return
-    // A request is also its "interested"; asked after a piece went out, it shows the requester reads (the policy's rule).
+    // A request is also its "interested" (a simulated requester reads: admitted with `reads`).
     this.chokeChanges(nowMs, policy.requested(nowMs, key), out)
     const answer = answerPieceRequest({ choked: policy.isChoked(key), held: this.holdsPiece(m.itemRank, m.index), admitPiece: () => policy.admitPiece(nowMs, key, m.index) })
     if (answer !== 'serve') {

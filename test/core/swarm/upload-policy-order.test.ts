@@ -27,7 +27,7 @@ function scenario (seed: number, init: UploadPolicyInit, steps: number, simLike 
       const item = pick(items)
       const k = `${peerId}:${item}`
       // Addresses on some runs: slot groups (networks) then apply.
-      const who = { item, peerId, pieceCount: 16, near: rnd() < 0.3, remoteAddr: !simLike && seed % 2 === 0 ? `/ip4/10.${peerId.length}.${Number(peerId.slice(1)) % 5}.1/tcp/1` : undefined }
+      const who = { item, peerId, pieceCount: 16, near: rnd() < 0.3, remoteAddr: !simLike && seed % 2 === 0 ? `/ip4/10.${peerId.length}.${Number(peerId.slice(1)) % 5}.1/tcp/1` : undefined, reads: simLike }
       expect(fast.admit(nowMs, k, who), where).to.deep.equal(reference.admit(nowMs, k, who))
       present.add(k)
     } else if (r < 0.5) {

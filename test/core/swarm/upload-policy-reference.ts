@@ -49,6 +49,14 @@ export interface PolicyRequester {
   remoteAddr?: string
   /** In this node's near class (same AS), when the caller knows it without `isNear`. Default false. */
   near?: boolean
+  /**
+   * Known to read what it asks for from the start. The simulator's modelled
+   * requesters all read (the model has no non-readers), and its coarse
+   * pieces take longer than idleSlotMs to send, so a first piece on its
+   * way must keep their slot. Default false: a requester shows it reads by
+   * asking again after a piece went out.
+   */
+  reads?: boolean
 }
 
 /** A requester whose state changed: send it choke or unchoke. */
@@ -186,7 +194,7 @@ export class ReferenceUploadPolicy {
   /** Admits requester `key`; returns the OTHER requesters whose state changed (the new one reads `isChoked(key)`). */
   admit (nowMs: number, key: string, who: PolicyRequester): ChokeChange[] {
     if (this.admitted.has(key)) return []
-    const a: Admitted = { key, who, choked: true, stalledOut: false, reads: false, sentAny: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false, seq: this.nextSeq++, mark: 0 }
+    const a: Admitted = { key, who, choked: true, stalledOut: false, reads: who.reads === true, sentAny: false, unrecorded: undefined, sentUnconfirmed: undefined, lastActiveMs: nowMs, pending: 0, idle: false, group: groupOf(who), justIdled: false, managed: false, seq: this.nextSeq++, mark: 0 }
     this.admitted.set(key, a)
     this.recheck.push(a)
     addTo(this.requestersOf, who.item, a)

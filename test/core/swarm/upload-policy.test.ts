@@ -80,6 +80,19 @@ describe('core/swarm/upload-policy', () => {
 })
 
 describe('core/swarm/source-admission: SourceChooser', () => {
+  it('a slot holder whose first piece is still on its way keeps its slot only when known to read (the simulator\'s requesters)', () => {
+    for (const reads of [false, true]) {
+      const p = new UploadPolicy({ ...originUploadPolicy(), regularSlots: 1, optimisticSlots: 0, idleSlotMs: 1_000 })
+      for (let i = 0; i < 5; i++) p.admit(0, `c${i}`, { item: 'hit', peerId: `q${i}`, pieceCount: 8, reads })
+      const holder = [...Array(5).keys()].map(i => `c${i}`).find(k => !p.isChoked(k)) as string
+      p.requested(10, holder)
+      expect(p.admitPiece(10, holder, 0)).to.equal(true) // a slow piece: nothing sent or asked for 1.5 s
+      p.timer(1_510)
+      // Not known to read, a piece pending is no proof (a stream that never reads); known to read, a slow link is not idleness.
+      expect(p.isChoked(holder), `reads: ${String(reads)}`).to.equal(!reads)
+    }
+  })
+
   it('takes origins as fallbacks, near peers first, never itself, and refinds less often while answers add nobody', () => {
     const c = new SourceChooser({ self: 'me', maxPeers: 3, maxFarPeers: 1, knowsOwnAs: true, refindIntervalMs: 1000 })
     const chosen = c.choose([
