@@ -87,7 +87,7 @@ export class PieceExchange {
     const d = this.downloads.get(item)
     if (d == null || d.findId !== findId) return
     const added = d.session == null ? this.startPieces(nowMs, d, providers, out) : this.addSources(nowMs, d, providers, out)
-    const after = d.chooser?.refindAfter(added)
+    const after = d.chooser?.answered(added)
     d.refindAtMs = after === undefined ? undefined : nowMs + after
   }
 
@@ -195,8 +195,8 @@ export class PieceExchange {
     this.h.perform(nowMs, f.effects, out)
   }
 
-  /** Starts the pieces phase with the first find's answer; returns the peer sources added. */
-  private startPieces (nowMs: number, d: Download, providers: Contact[], out: Out): number {
+  /** Starts the pieces phase with the first find's answer; returns the sources added. */
+  private startPieces (nowMs: number, d: Download, providers: Contact[], out: Out): ChosenSource[] {
     const { p, seeders } = this.h.s
     const self = String(this.h.node)
     d.session = new DownloadSession(this.piecesOf(d.itemRank), { maxRequestsPerSource: p.maxRequestsPerSource, maxRequestsTotal: p.maxRequestsPerSource * (p.maxSourcesPerDownload + seeders.length), requestTimeoutMs: this.h.s.pieceTimeoutMs, maxRequestsPerPiece: p.maxRequestsPerPiece, partialSourceWaitMs: 0, random: this.h.random, stripeKey: self })
@@ -210,9 +210,9 @@ export class PieceExchange {
     return added
   }
 
-  /** Opens streams to the sources the chooser takes from `providers` (and `origins`); returns the peer sources added. */
-  private addSources (nowMs: number, d: Download, providers: Contact[], out: Out, origins: readonly number[] = []): number {
-    let peers = 0
+  /** Opens streams to the sources the chooser takes from `providers` (and `origins`); returns those it could open. */
+  private addSources (nowMs: number, d: Download, providers: Contact[], out: Out, origins: readonly number[] = []): ChosenSource[] {
+    const added: ChosenSource[] = []
     const candidates = providers.map(c => ({ peerId: c.peerId, origin: c.origin === true, near: this.isNear(Number(c.peerId)) }))
     for (const s of origins) candidates.push({ peerId: String(s), origin: true, near: this.isNear(s) })
     const { nat } = this.h.s.world
@@ -223,11 +223,11 @@ export class PieceExchange {
       if (!nat.connectable(this.h.node, to)) { this.openFailed(nowMs, d, to); continue }
       d.opening?.set(to, c)
       d.sources?.push(to)
-      if (!c.isOrigin) peers++
+      added.push(c)
       out.push({ type: 'send', to, message: { type: 'hello', itemRank: d.itemRank }, sizeBytes: CONTROL_BYTES })
     }
     if ((d.opening?.size ?? 0) > 0) d.handshakeDeadlineMs ??= nowMs + this.h.s.p.requestTimeoutMs
-    return peers
+    return added
   }
 
   private pump (nowMs: number, d: Download, out: Out): void {

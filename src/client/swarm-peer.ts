@@ -476,8 +476,8 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
           for (const address of pendingOrigins.splice(0)) add({ address, isOrigin: true })
           if (dl.finder == null) return
           // Find again while short of peers: soon after a useful answer, less and less often after empty ones (SourceChooser.refindAfter).
-          const refindAfter = (added: number): void => {
-            const afterMs = chooser.refindAfter(added)
+          const refindAfter = (added: readonly DownloadSource[]): void => {
+            const afterMs = chooser.answered(added)
             if (afterMs !== undefined) scheduleFindIn(afterMs)
           }
           // The chooser knows a find is pending until its answer reaches refindAfter: a lost source starts no second chain meanwhile.
@@ -488,12 +488,12 @@ export async function startSwarmPeer (init: SwarmPeerInit = {}): Promise<SwarmPe
                 timer = undefined
                 const fresh = choose(found)
                 for (const s of fresh) add(s)
-                refindAfter(fresh.filter(s => s.isOrigin !== true).length)
+                refindAfter(fresh)
               })
             }, afterMs)
             timer.unref?.()
           }
-          refindAfter(initial.filter(s => s.isOrigin !== true).length)
+          refindAfter(initial)
           scheduleFind = scheduleFindIn
         }
       })

@@ -125,6 +125,13 @@ export class SourceChooser {
     return this.refindMs
   }
 
+  /** A find answered and `added` became sources from it: refindAfter, where only peers count (an answer that added only origins found nobody new). */
+  answered (added: ReadonlyArray<{ readonly isOrigin?: boolean }>): number | undefined {
+    let peers = 0
+    for (const s of added) if (s.isOrigin !== true) peers++
+    return this.refindAfter(peers)
+  }
+
   /** A source the caller added itself (given on the command line): never chosen again. */
   exclude (peerId: string): void { this.used.add(peerId) }
 

@@ -30,6 +30,14 @@ describe('core/swarm/source-admission', () => {
     expect(c.refindAfter(0), 'its answer added nobody: the interval doubles').to.equal(10_000)
   })
 
+  it('counts only peers as what a find answer added: an answer that added only origins doubles the interval', () => {
+    const c = new SourceChooser({ self: 'me', maxPeers: 4, refindIntervalMs: 1000 })
+    expect(c.answered([{ isOrigin: true }, { isOrigin: false }])).to.equal(1000)
+    expect(c.answered([{ isOrigin: true }])).to.equal(2000)
+    expect(c.answered([])).to.equal(4000)
+    expect(c.answered([{}])).to.equal(1000)
+  })
+
   it('a peer that could not be opened frees its place and may be chosen again, up to MAX_SOURCE_CONNECT_TRIES opens', () => {
     const c = new SourceChooser({ self: 'me', maxPeers: 2 })
     const answer = [{ peerId: 'p1', origin: false, near: false }, { peerId: 'p2', origin: false, near: false }]
